@@ -1,0 +1,405 @@
+"""The IR: a DAG of SymPy symbols with shapes in a side table.
+
+Every traced array value is a plain SymPy ``Symbol``; its shape lives in ``Graph.shapes``.
+Elementwise math is ordinary SymPy scalar math over those symbols, read with NumPy
+broadcasting, so ``sympy.diff`` gives each elementwise derivative. Structural operations
+(matmul, transpose, reductions, broadcasting) are opaque ``Structural`` functions whose
+derivatives are hand-written VJP rules (``rules.py``); each one's result gets its own node,
+so ``diff`` never reaches inside it.
+
+Takes nothing from the other stages; gives them ``Graph``, ``Node``, ``Site``, ``Stmt``,
+``Program``, the structural operations and ``shape_of``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+
+Shape = tuple  # of sympy Integer / positive integer Symbol
+
+
+class ShapeError(ValueError):
+    """Shapes that do not agree; the tracer adds the user's file:line."""
+
+
+def dim(value) -> sp.Expr:
+    """A dimension: a positive integer symbol for a name, an Integer for a size."""
+    if isinstance(value, str):
+        return sp.Symbol(value, integer=True, positive=True)
+    return sp.Integer(value)
+
+
+def is_dim_symbol(sym) -> bool:
+    return isinstance(sym, sp.Symbol) and sym.is_integer is True
+
+
+def shape_str(shape: Shape) -> str:
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def broadcast_shapes(*shapes: Shape) -> Shape:
+    """NumPy broadcasting over symbolic shapes; two different names never broadcast."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for axis in range(ndim):
+        sizes = []
+        for s in shapes:
+            k = axis - (ndim - len(s))
+            if k >= 0 and s[k] != 1 and s[k] not in sizes:
+                sizes.append(s[k])
+        if len(sizes) > 1:
+            described = " and ".join(shape_str(s) for s in shapes)
+            raise ShapeError(
+                f"shapes {described} do not broadcast: {sizes[0]} and {sizes[1]} differ"
+            )
+        out.append(sizes[0] if sizes else sp.Integer(1))
+    return tuple(out)
+
+
+def size_of(shape: Shape) -> sp.Expr:
+    return sp.Mul(*shape) if shape else sp.Integer(1)
+
+
+# --- Structural operations -------------------------------------------------------------
+# Each class lists how many leading arguments are arrays (the rest are static: axes as a
+# sympy Tuple, flags as Integer 0/1) and how it computes its result shape.
+
+
+class Structural(sp.Function):
+    """An opaque array operation; its VJP is a rule in ``rules.py``."""
+
+    array_args = 1
+
+    def out_shape(
+        self, shapes: list
+    ) -> Shape:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def fdiff(self, argindex=1):
+        raise TypeError(
+            f"{type(self).__name__} is differentiated by its VJP rule, not diff"
+        )
+
+    def _eval_is_real(self):
+        return True
+
+
+def _static(value) -> sp.Basic:
+    if isinstance(value, (tuple, list)):
+        return sp.Tuple(*[sp.Integer(v) for v in value])
+    return sp.Integer(int(value))
+
+
+class MatMul(Structural):
+    """``a @ b`` with NumPy semantics for 1-D and 2-D operands."""
+
+    nargs = 2
+    array_args = 2
+    precedence = PRECEDENCE["Mul"] - 1
+
+    @classmethod
+    def eval(cls, a, b):
+        if isinstance(a, Eye) and a.args[0] == a.args[1]:
+            return b
+        if isinstance(b, Eye) and b.args[0] == b.args[1]:
+            return a
+        return None
+
+    def out_shape(self, shapes):
+        a, b = shapes
+        if not a or not b or len(a) > 2 or len(b) > 2:
+            raise ShapeError(
+                f"matmul needs 1-D or 2-D operands, got shapes {shape_str(a)} and {shape_str(b)}"
+            )
+        inner_a, inner_b = a[-1], b[0]
+        if inner_a != inner_b:
+            raise ShapeError(
+                f"matmul of shapes {shape_str(a)} and {shape_str(b)}: "
+                f"inner dimensions {inner_a} and {inner_b} differ"
+            )
+        return tuple(a[:-1]) + tuple(b[1:])
+
+
+class Outer(Structural):
+    """``np.outer(a, b)`` of two 1-D arrays."""
+
+    nargs = 2
+    array_args = 2
+
+    def out_shape(self, shapes):
+        return (shapes[0][0], shapes[1][0])
+
+
+class Transpose(Structural):
+    """``a.T`` of a 2-D array."""
+
+    nargs = 1
+    precedence = PRECEDENCE["Atom"]
+
+    @classmethod
+    def eval(cls, a):
+        if isinstance(a, Transpose):
+            return a.args[0]
+        if a.is_Number:
+            return a
+        return None
+
+    def out_shape(self, shapes):
+        return tuple(reversed(shapes[0]))
+
+
+class _Reduction(Structural):
+    """Reduction of an ``ndim``-dimensional array over ``axes`` (a Tuple)."""
+
+    nargs = 4
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(int(a) for a in self.args[1])
+
+    @property
+    def keepdims(self) -> bool:
+        return bool(self.args[2])
+
+    @property
+    def full(self) -> bool:
+        """Over every axis (printed without ``axis=``)."""
+        return len(self.axes) == int(self.args[3])
+
+    def out_shape(self, shapes):
+        shape = shapes[0]
+        if self.keepdims:
+            return tuple(
+                sp.Integer(1) if i in self.axes else d for i, d in enumerate(shape)
+            )
+        return tuple(d for i, d in enumerate(shape) if i not in self.axes)
+
+
+class ReduceSum(_Reduction):
+    """``np.sum(a, axis, keepdims)``."""
+
+
+class ReduceMean(_Reduction):
+    """``np.mean(a, axis, keepdims)``."""
+
+
+class ReduceMax(_Reduction):
+    """``np.max(a, axis, keepdims)``."""
+
+
+def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
+    return cls(
+        a, _static(sorted(int(x) for x in axes)), _static(keepdims), _static(ndim)
+    )
+
+
+class TraceOp(Structural):
+    """``np.trace(a)`` of a 2-D array."""
+
+    nargs = 1
+
+    def out_shape(self, shapes):
+        return ()
+
+
+class ExpandDims(Structural):
+    """``np.expand_dims(a, axes)`` of an ``ndim``-dimensional ``a``; axes are positions in
+    the result."""
+
+    nargs = 3
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(int(a) for a in self.args[1])
+
+    def out_shape(self, shapes):
+        out = list(shapes[0])
+        for axis in self.axes:
+            out.insert(axis, sp.Integer(1))
+        return tuple(out)
+
+
+def expand_dims(a, axes, ndim: int) -> sp.Expr:
+    return (
+        ExpandDims(a, _static(sorted(int(x) for x in axes)), _static(ndim))
+        if axes
+        else a
+    )
+
+
+class BroadcastTo(Structural):
+    """``np.broadcast_to(a, shape)``; the second argument is a Tuple of dims."""
+
+    nargs = 2
+
+    def out_shape(self, shapes):
+        return tuple(self.args[1])
+
+
+def broadcast_to(a, shape: Shape) -> sp.Expr:
+    return BroadcastTo(a, sp.Tuple(*shape))
+
+
+class FullLike(Structural):
+    """An array shaped like the parameter ``like`` holding ``a`` (a broadcastable value)."""
+
+    nargs = 2
+    array_args = 2
+
+    def out_shape(self, shapes):
+        return shapes[1]
+
+
+class Eye(Structural):
+    """``np.eye(n, m)``; both arguments are dims."""
+
+    nargs = 2
+    array_args = 0
+
+    def out_shape(self, shapes):
+        return tuple(self.args)
+
+
+class IsEqual(Structural):
+    """Elementwise ``a == b`` as 0/1; only the max rule creates it, and it has no gradient."""
+
+    nargs = 2
+    array_args = 2
+    precedence = PRECEDENCE["Atom"]
+
+    def out_shape(self, shapes):
+        return broadcast_shapes(*shapes)
+
+
+def shape_of(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> Shape:
+    """The broadcast shape of an expression over symbols whose shapes are in ``shapes``."""
+    memo = {} if memo is None else memo
+    if expr in shapes:
+        return shapes[expr]
+    if expr in memo:
+        return memo[expr]
+    if isinstance(expr, sp.Symbol):
+        if is_dim_symbol(expr):
+            return ()
+        raise KeyError(f"no shape recorded for {expr}")
+    if not expr.args or expr.is_Number:
+        return ()
+    if isinstance(expr, Structural):
+        arrays = [shape_of(a, shapes, memo) for a in expr.args[: expr.array_args]]
+        result = expr.out_shape(arrays)
+    elif isinstance(expr, sp.Piecewise):
+        parts = [shape_of(p, shapes, memo) for pair in expr.args for p in pair]
+        result = broadcast_shapes(*parts)
+    else:
+        result = broadcast_shapes(*[shape_of(a, shapes, memo) for a in expr.args])
+    memo[expr] = result
+    return result
+
+
+# --- The graph -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a node was traced: the innermost line in the model file (for errors), and the
+    statement of the target function being run (for ``# Grad of:`` comments)."""
+
+    path: str
+    line: int
+    stmt_line: int
+    stmt_key: int
+    stmt_text: str
+
+
+@dataclass(eq=False)
+class Node:
+    sym: sp.Symbol
+    kind: str  # "input" | "elementwise" | "structural"
+    expr: sp.Expr | None
+    shape: Shape
+    site: Site | None
+    index: int = 0
+    names: list = field(default_factory=list)  # (depth, order, name) candidates
+
+
+class Graph:
+    """Nodes in creation (topological) order, their shapes, and a symbol factory."""
+
+    def __init__(self):
+        self.nodes: list[Node] = []
+        self.by_sym: dict[sp.Symbol, Node] = {}
+        self.shapes: dict[sp.Symbol, Shape] = {}
+        self._counter = 0
+
+    def new_symbol(self, kind: str) -> sp.Symbol:
+        self._counter += 1
+        return sp.Symbol(f"_gg_{kind}{self._counter}", real=True)
+
+    def add(self, kind: str, expr, shape: Shape, site: Site | None, sym=None) -> Node:
+        node = Node(
+            sym or self.new_symbol("n"), kind, expr, tuple(shape), site, len(self.nodes)
+        )
+        self.nodes.append(node)
+        self.by_sym[node.sym] = node
+        self.shapes[node.sym] = node.shape
+        return node
+
+    def operands(self, node: Node) -> list[sp.Symbol]:
+        """The nodes a node reads, each once, in graph order."""
+        if node.expr is None:
+            return []
+        found = {s for s in node.expr.free_symbols if s in self.by_sym}
+        return sorted(found, key=lambda s: self.by_sym[s].index)
+
+
+@dataclass
+class Stmt:
+    """``target = expr``. ``role`` is forward, adjoint, grad or temp; ``node`` is the node
+    whose value or adjoint this is; ``block`` the forward statement it differentiates (or,
+    for a forward statement, the one it computes); ``section`` is forward or backward.
+    """
+
+    target: sp.Symbol
+    expr: sp.Expr
+    role: str
+    node: sp.Symbol | None = None
+    block: Site | None = None
+    section: str = ""
+
+    def __post_init__(self):
+        if not self.section:
+            self.section = "forward" if self.role == "forward" else "backward"
+
+    def with_expr(self, expr: sp.Expr) -> "Stmt":
+        return Stmt(self.target, expr, self.role, self.node, self.block, self.section)
+
+
+@dataclass
+class Param:
+    name: str
+    sym: sp.Symbol
+    shape: Shape  # () for float
+
+
+@dataclass
+class Program:
+    """One compile target after tracing and differentiation."""
+
+    name: str
+    path: str
+    line: int
+    params: list[Param]
+    wrt: list[str]
+    graph: Graph
+    output: sp.Symbol
+    array_output: bool
+    forward: list[Stmt] = field(default_factory=list)
+    backward: list[Stmt] = field(default_factory=list)
+    grads: list[sp.Symbol] = field(default_factory=list)
+    cotangent: sp.Symbol | None = None
+    value_name: str = "value"

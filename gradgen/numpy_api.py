@@ -1,0 +1,211 @@
+"""The NumPy calls the tracer understands, beyond elementwise arithmetic: their
+implementations on tracers, and the tables ``Tracer`` dispatches through.
+
+``ELEMENTWISE`` and ``COMPARISONS`` map NumPy ufuncs to SymPy functions; ``FUNCTIONS`` maps
+NumPy functions to implementations that build structural IR nodes. ``supported_operations``
+lists all of it for ``gradgen ops`` and error hints. Knows no calculus.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import ir
+from . import tracer as _tracer  # the module: Tracer is read at call time
+
+
+def _is_tracer(value) -> bool:
+    return isinstance(value, _tracer.Tracer)
+
+
+def _as_tracer(value, like):
+    if _is_tracer(value):
+        return value
+    expr, shape = like._operand(value)
+    return like._new(expr, shape)
+
+
+def _any_tracer(*values):
+    return next(v for v in values if _is_tracer(v))
+
+
+def matmul(a, b):
+    t = _any_tracer(a, b)
+    a, b = _as_tracer(a, t), _as_tracer(b, t)
+    if not a.shape_ or not b.shape_:
+        raise t.session.error("matmul (@) of a scalar", "use * to multiply by a scalar")
+    if len(a.shape_) > 2 or len(b.shape_) > 2:
+        raise t.session.error(
+            "matmul of arrays with more than 2 dimensions is not supported"
+        )
+    s = t.session
+    return s.structural(ir.MatMul(s.materialise(a), s.materialise(b)), [a, b])
+
+
+def dot(a, b):
+    t = _any_tracer(a, b)
+    a, b = _as_tracer(a, t), _as_tracer(b, t)
+    if not a.shape_ or not b.shape_:
+        return a * b
+    return matmul(a, b)
+
+
+def transpose(a, axes=None):
+    if a.ndim > 2:
+        raise a.session.error(
+            "transpose of arrays with more than 2 dimensions is not supported"
+        )
+    if axes is not None and tuple(axes) not in ((1, 0), (0, 1), (0,), ()):
+        raise a.session.error(f"np.transpose with axes={tuple(axes)} is not supported")
+    if a.ndim < 2 or (axes is not None and tuple(axes) == (0, 1)):
+        return a
+    s = a.session
+    return s.structural(ir.Transpose(s.materialise(a)), [a])
+
+
+def _axes(a, axis) -> list[int]:
+    ndim = len(a.shape_)
+    if axis is None:
+        return list(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for item in items:
+        if not isinstance(item, (int, np.integer)) or isinstance(item, bool):
+            raise a.session.error(
+                f"axis={axis!r} must be an integer or a tuple of integers"
+            )
+        k = int(item) + ndim if item < 0 else int(item)
+        if not 0 <= k < ndim or k in out:
+            raise a.session.error(
+                f"axis {item} is out of range (or repeated) for an array of "
+                f"shape {ir.shape_str(a.shape_)}"
+            )
+        out.append(k)
+    return out
+
+
+def _reduce(cls, a, axis, keepdims):
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise a.session.error("keepdims must be True or False")
+    axes = _axes(a, axis)
+    if not axes:
+        return a
+    s = a.session
+    expr = ir.reduce(cls, s.materialise(a), axes, len(a.shape_), bool(keepdims))
+    return s.structural(expr, [a])
+
+
+def sum_(a, axis=None, keepdims=False):
+    return _reduce(ir.ReduceSum, a, axis, keepdims)
+
+
+def mean(a, axis=None, keepdims=False):
+    return _reduce(ir.ReduceMean, a, axis, keepdims)
+
+
+def max_(a, axis=None, keepdims=False):
+    return _reduce(ir.ReduceMax, a, axis, keepdims)
+
+
+def trace(a):
+    if len(a.shape_) != 2:
+        raise a.session.error(
+            f"np.trace needs a 2-D array, got shape {ir.shape_str(a.shape_)}"
+        )
+    s = a.session
+    return s.structural(ir.TraceOp(s.materialise(a)), [a])
+
+
+def where(condition, x, y):
+    if not (_is_tracer(condition) and condition.is_condition):
+        t = _any_tracer(condition, x, y)
+        raise t.session.error(
+            "np.where needs a comparison of traced values as its condition",
+            "e.g. np.where(x > 0, x, 0.1 * x)",
+        )
+    cond, cond_shape = condition.expr, condition.shape_
+    a, sa = condition._operand(x)
+    b, sb = condition._operand(y)
+    shape = condition._broadcast(cond_shape, sa, sb)
+    return condition._new(sp.Piecewise((a, cond), (b, True)), shape)
+
+
+ELEMENTWISE = {
+    np.add: lambda a, b: a + b,
+    np.subtract: lambda a, b: a - b,
+    np.multiply: lambda a, b: a * b,
+    np.divide: lambda a, b: a / b,
+    np.power: lambda a, b: a**b,
+    np.negative: lambda a: -a,
+    np.positive: lambda a: a,
+    np.square: lambda a: a**2,
+    np.exp: sp.exp,
+    np.log: sp.log,
+    np.sqrt: sp.sqrt,
+    np.sin: sp.sin,
+    np.cos: sp.cos,
+    np.tan: sp.tan,
+    np.tanh: sp.tanh,
+    np.sinh: sp.sinh,
+    np.cosh: sp.cosh,
+    np.arcsin: sp.asin,
+    np.arccos: sp.acos,
+    np.arctan: sp.atan,
+    np.absolute: sp.Abs,
+    np.maximum: sp.Max,
+    np.minimum: sp.Min,
+}
+
+COMPARISONS = {
+    np.greater: sp.Gt,
+    np.greater_equal: sp.Ge,
+    np.less: sp.Lt,
+    np.less_equal: sp.Le,
+    np.equal: sp.Eq,
+    np.not_equal: sp.Ne,
+}
+
+FUNCTIONS = {
+    np.sum: sum_,
+    np.mean: mean,
+    np.max: max_,
+    np.amax: max_,
+    np.dot: dot,
+    np.transpose: transpose,
+    np.trace: trace,
+    np.where: where,
+}
+
+
+def supported_operations() -> list[tuple[str, str]]:
+    """(call, note) for every NumPy call and array attribute the tracer accepts."""
+    rows = [
+        ("+ - * / ** (unary -)", "elementwise, with NumPy broadcasting"),
+        ("@", "matmul of 1-D and 2-D arrays"),
+        ("> >= < <= == != & | ~", "comparisons, as conditions of np.where"),
+    ]
+    rows += [("np.matmul", "as @")]
+    rows += [(_tracer.numpy_name(f), "elementwise") for f in ELEMENTWISE]
+    rows += [(_tracer.numpy_name(f), "comparison") for f in COMPARISONS]
+    notes = {
+        np.sum: "axis (int, tuple, negative), keepdims",
+        np.mean: "axis, keepdims",
+        np.max: "axis, keepdims; ties share the gradient",
+        np.dot: "1-D and 2-D",
+        np.transpose: "2-D",
+        np.trace: "2-D",
+        np.where: "np.where(cond, a, b)",
+    }
+    rows += [(_tracer.numpy_name(f), notes[f]) for f in notes]
+    rows += [
+        (".T .shape .ndim .size", "attributes"),
+        (".sum() .mean() .max() .dot() .transpose()", "methods"),
+        ("np.pi, Python numbers", "constants"),
+    ]
+    seen, out = set(), []
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            out.append(row)
+    return out

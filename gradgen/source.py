@@ -1,0 +1,276 @@
+"""Model files: load one, find its compile targets, read their annotations.
+
+Takes a path (or a function object) and returns a ``Model`` (the executed module, its AST
+and a statement index) and its ``Target`` functions with their parameters as ``ir.Param``.
+Every problem becomes a ``GradgenError`` naming the user's file:line.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import sys
+import traceback
+import types
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .array import Array, ArrayType
+from .errors import GradgenError
+from .ir import Param, dim
+
+
+@dataclass
+class Model:
+    """An executed model file. ``path`` is as the user wrote it; ``real_path`` is what
+    frames and code objects carry."""
+
+    path: str
+    real_path: str
+    text: str
+    namespace: dict
+    _spans: list = field(default_factory=list)
+    _statements: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        tree = ast.parse(self.text)
+        compound = (
+            ast.FunctionDef,
+            ast.AsyncFunctionDef,
+            ast.ClassDef,
+            ast.For,
+            ast.While,
+            ast.If,
+            ast.With,
+            ast.Try,
+        )
+        for node in ast.walk(tree):
+            if isinstance(node, ast.stmt):
+                header_only = isinstance(node, compound)
+                end = node.lineno if header_only else node.end_lineno
+                self._spans.append((node.lineno, end, node))
+
+    def statement(self, line: int) -> tuple[int, str]:
+        """The first line and the source (on one line) of the innermost statement covering
+        ``line``."""
+        if line not in self._statements:
+            self._statements[line] = self._find_statement(line)
+        return self._statements[line]
+
+    def _find_statement(self, line: int) -> tuple[int, str]:
+        best = None
+        for start, end, node in self._spans:
+            if start <= line <= end and (
+                best is None or end - start < best[1] - best[0]
+            ):
+                best = (start, end, node)
+        if best is None:
+            return line, ""
+        start, end, node = best
+        return start, self._text_of(start, end, node)
+
+    def _text_of(self, start: int, end: int, node: ast.stmt) -> str:
+        if start == end and not isinstance(
+            node, (ast.For, ast.While, ast.If, ast.With)
+        ):
+            return " ".join(ast.get_source_segment(self.text, node).split())
+        if isinstance(node, (ast.FunctionDef, ast.For, ast.While, ast.If, ast.With)):
+            return self.text.splitlines()[start - 1].strip()
+        return " ".join(ast.unparse(node).split())
+
+
+@dataclass
+class Target:
+    name: str
+    fn: types.FunctionType
+    model: Model
+    line: int
+    params: list[Param]
+    returns: tuple | None  # the annotated result shape; None when not annotated
+    returns_array: (
+        bool  # annotated Array[...]: an array output, differentiated by a VJP
+    )
+
+
+def _frame_line(tb, real_path: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == real_path:
+            line = frame.lineno
+    return line
+
+
+def load_model(path: str) -> Model:
+    """Read, compile and execute a model file."""
+    if not os.path.exists(path):
+        raise GradgenError(
+            "no such file", path, hint="check the path of the model file"
+        )
+    if os.path.isdir(path):
+        raise GradgenError("is a folder, not a model file", path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GradgenError(f"cannot read the file: {exc}", path) from None
+    real_path = os.path.abspath(path)
+    try:
+        code = compile(text, real_path, "exec")
+    except SyntaxError as exc:
+        raise GradgenError(
+            f"invalid Python: {exc.msg}",
+            path,
+            exc.lineno,
+            hint="fix the syntax; the model must run as plain Python",
+        ) from None
+    stem = os.path.splitext(os.path.basename(path))[0]
+    module = types.ModuleType(f"gradgen_model_{stem}")
+    module.__file__ = real_path
+    sys.modules[module.__name__] = (
+        module  # dataclasses and pickling look modules up here
+    )
+    try:
+        exec(code, module.__dict__)
+    except Exception as exc:  # the user's module failed at import time
+        line = _frame_line(exc.__traceback__, real_path)
+        raise GradgenError(
+            f"running the model file failed: {type(exc).__name__}: {exc}", path, line
+        ) from None
+    finally:
+        sys.modules.pop(module.__name__, None)
+    return Model(path, real_path, text, module.__dict__)
+
+
+def _is_target(fn, real_path: str) -> bool:
+    if not isinstance(fn, types.FunctionType) or fn.__name__.startswith("_"):
+        return False
+    if fn.__code__.co_filename != real_path:
+        return False
+    params = inspect.signature(fn).parameters.values()
+    return bool(params) and all(
+        p.annotation is not inspect.Parameter.empty for p in params
+    )
+
+
+def find_targets(model: Model, names: list[str] | None = None) -> list[Target]:
+    """Every public, fully annotated top-level function, in file order (or those named)."""
+    found = {
+        name: fn
+        for name, fn in model.namespace.items()
+        if _is_target(fn, model.real_path) and name == fn.__name__
+    }
+    if names:
+        missing = [n for n in names if n not in found]
+        if missing:
+            available = ", ".join(sorted(found)) or "none"
+            raise GradgenError(
+                f"no compile target named {missing[0]!r}",
+                model.path,
+                hint=f"targets in this file: {available}",
+            )
+        chosen = [found[n] for n in names]
+    else:
+        chosen = sorted(found.values(), key=lambda f: f.__code__.co_firstlineno)
+    if not chosen:
+        raise GradgenError(
+            "no compile target: no public top-level function has all its parameters annotated",
+            model.path,
+            hint="annotate each parameter as float or Array['n', 'd']",
+        )
+    return [make_target(fn, model) for fn in chosen]
+
+
+def model_of_function(fn) -> Model:
+    """The model a function object was defined in (for ``gradgen.compile(fn)``)."""
+    if not isinstance(fn, types.FunctionType):
+        raise GradgenError(
+            f"gradgen.compile needs a Python function, got {type(fn).__name__}"
+        )
+    real_path = fn.__code__.co_filename
+    try:
+        text = "".join(
+            __import__("linecache").getlines(real_path)
+        ) or inspect.getsource(fn)
+    except (OSError, TypeError):
+        raise GradgenError(
+            f"cannot read the source of {fn.__name__}", real_path
+        ) from None
+    try:
+        shown = os.path.relpath(real_path)
+    except ValueError:
+        shown = real_path
+    if shown.startswith(".."):
+        shown = real_path
+    return Model(shown, real_path, text, fn.__globals__)
+
+
+def _annotation_shape(annotation, where: str, model: Model, line: int):
+    if annotation is float:
+        return ()
+    if isinstance(annotation, ArrayType):
+        return annotation.dims
+    if annotation is Array:
+        raise GradgenError(
+            f"{where} is annotated Array without dimensions",
+            model.path,
+            line,
+            hint="write Array['n', 'd'] (or Array[()] for a 0-d array)",
+        )
+    shown = getattr(annotation, "__name__", repr(annotation))
+    raise GradgenError(
+        f"{where} is annotated {shown}",
+        model.path,
+        line,
+        hint="gradgen compiles parameters annotated float or Array['n', 'd']",
+    )
+
+
+def make_target(fn, model: Model) -> Target:
+    line = fn.__code__.co_firstlineno
+    try:
+        signature = inspect.signature(fn, eval_str=True)
+    except Exception as exc:  # an annotation string that does not evaluate
+        raise GradgenError(
+            f"the annotations of {fn.__name__} do not evaluate: {exc}", model.path, line
+        ) from None
+    params, dims_seen = [], {}
+    names = list(signature.parameters)
+    for name, p in signature.parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise GradgenError(
+                f"parameter *{name} of {fn.__name__} cannot be compiled",
+                model.path,
+                line,
+                hint="list each parameter separately",
+            )
+        raw = _annotation_shape(p.annotation, f"parameter {name!r}", model, line)
+        for d in raw:
+            if isinstance(d, str) and (d in names or d == "np"):
+                raise GradgenError(
+                    f"dimension name {d!r} of parameter {name!r} is also a parameter name",
+                    model.path,
+                    line,
+                    hint="rename the dimension or the parameter",
+                )
+        shape = tuple(dims_seen.setdefault(d, dim(d)) for d in raw)
+        params.append(Param(name, sp.Symbol(name, real=True), shape))
+    returns = None
+    if signature.return_annotation is not inspect.Signature.empty:
+        raw = _annotation_shape(
+            signature.return_annotation, "the return value", model, line
+        )
+        if isinstance(signature.return_annotation, ArrayType):
+            returns = tuple(dims_seen.get(d, dim(d)) for d in raw)
+        else:
+            returns = ()
+    return Target(
+        fn.__name__,
+        fn,
+        model,
+        line,
+        params,
+        returns,
+        isinstance(signature.return_annotation, ArrayType),
+    )
