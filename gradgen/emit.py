@@ -1,0 +1,53 @@
+"""Emitting: lay out a module from its functions with the Jinja template.
+
+Takes ``Function`` records (names, docstrings, printed statements grouped in blocks) and
+returns the module source, unformatted. The template lays out; it builds no expression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+# In a wheel the templates ship inside the package; in a source checkout they sit beside it.
+_HERE = Path(__file__).resolve().parent
+_SEARCH = [str(_HERE / "templates"), str(_HERE.parent / "templates")]
+
+
+@dataclass
+class Block:
+    comment: str | None
+    statements: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Function:
+    name: str
+    params: list[str]
+    doc: str
+    summary: str
+    dims: list[str]
+    blocks: list[Block]
+    returns: str
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_SEARCH),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+
+
+def render_module(
+    title: str, source: str, command: str, functions: list[Function]
+) -> str:
+    template = environment().get_template("module.py.j2")
+    return template.render(
+        title=title, source=source, command=command, functions=functions
+    )

@@ -1,0 +1,115 @@
+"""Naming: the final name of every symbol in a generated function.
+
+Takes a ``Program`` and the statements of one generated function; returns a mapping from
+internal symbols to symbols with their final names. Names come from the user: parameters
+and dimensions as written; a value the user named keeps that name (a name in the target
+function wins over one inside a helper; a name bound again, as in a loop, gets ``_1``,
+``_2``); the adjoint of ``h`` is ``delta_h``; the gradient of parameter ``W`` is ``dW``; an
+unnamed matrix product read only by a named value ``h`` is ``z_h`` (its pre-activation), and
+a shared backward factor ``delta_h * dh/dz`` is ``delta_z_h``; other temporaries are ``t1``,
+``t2``. Counters, never random suffixes: output is deterministic.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+import sympy as sp
+
+from . import ir
+
+RESERVED = set(keyword.kwlist) | {"np"}
+
+
+class Namer:
+    """Names shared by all functions generated for one target."""
+
+    def __init__(self, program: ir.Program):
+        self.program = program
+        graph = program.graph
+        self.taken = set(RESERVED)
+        self.names: dict[sp.Symbol, str] = {}
+        for p in program.params:
+            self.names[p.sym] = self._claim(p.name, self.taken)
+            for d in p.shape:
+                if ir.is_dim_symbol(d):
+                    self.names[d] = d.name
+                    self.taken.add(d.name)
+        for node in graph.nodes:
+            if node.kind != "input" and node.names:
+                self.names[node.sym] = self._claim(min(node.names)[2], self.taken)
+        by_name = {p.sym: p.name for p in program.params}
+        for param_sym, grad in zip(
+            [p.sym for p in program.params if p.name in program.wrt], program.grads
+        ):
+            self.names[grad] = self._claim("d" + by_name[param_sym], self.taken)
+        if program.output not in self.names:
+            self.names[program.output] = self._claim(program.name, self.taken)
+        program.value_name = self.names[program.output]
+        if program.cotangent is not None:
+            self.names[program.cotangent] = self._claim("cotangent", self.taken)
+        self.consumers: dict[sp.Symbol, list] = {}
+        for node in graph.nodes:
+            for s in graph.operands(node):
+                self.consumers.setdefault(s, []).append(node.sym)
+
+    @staticmethod
+    def _claim(base: str, taken: set) -> str:
+        name, k = base, 0
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        return name
+
+    def mapping(self, stmts: list[ir.Stmt]) -> dict[sp.Symbol, sp.Symbol]:
+        """Final symbols for every symbol these statements define or read."""
+        names = dict(self.names)
+        taken = set(self.taken)
+        temps = iter(range(1, 10**9))
+
+        def temp_name() -> str:
+            while True:
+                candidate = f"t{next(temps)}"
+                if candidate not in taken:
+                    taken.add(candidate)
+                    return candidate
+
+        def node_name(sym) -> str:
+            if sym not in names:
+                readers = self.consumers.get(sym, [])
+                node = self.program.graph.by_sym.get(sym)
+                linear = node is not None and isinstance(node.expr, ir.MatMul)
+                if linear and len(readers) == 1 and readers[0] in self.names:
+                    names[sym] = self._claim(f"z_{self.names[readers[0]]}", taken)
+                else:
+                    names[sym] = temp_name()
+            return names[sym]
+
+        adjoint_of = {s.target: s.node for s in stmts if s.role == "adjoint"}
+
+        def pre_activation_delta(stmt) -> str | None:
+            """delta_h * (1 - h**2): the delta of h's input, the pre-activation z_h."""
+            if stmt.section != "backward" or not isinstance(stmt.expr, sp.Mul):
+                return None
+            deltas = [f for f in stmt.expr.args if f in adjoint_of]
+            if len(deltas) != 1:
+                return None
+            return self._claim(f"delta_z_{node_name(adjoint_of[deltas[0]])}", taken)
+
+        for stmt in stmts:
+            if stmt.target in names:
+                continue
+            if stmt.role == "forward":
+                node_name(stmt.target)
+            elif stmt.role == "adjoint":
+                names[stmt.target] = self._claim(f"delta_{node_name(stmt.node)}", taken)
+            else:
+                names[stmt.target] = pre_activation_delta(stmt) or temp_name()
+        final = {}
+        for sym, name in names.items():
+            if ir.is_dim_symbol(sym) or sym.name == name:
+                final[sym] = sym
+            else:
+                final[sym] = sp.Symbol(name, real=True)
+        return final

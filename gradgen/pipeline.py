@@ -1,0 +1,308 @@
+"""The recipe: model → trace → reverse sweep → optimise → name → print → template → black.
+
+``compile_file`` takes a model file and returns the generated module's source;
+``compile`` takes a function object and returns a ``Compiled`` carrying the source and
+the imported module. Each stage is a function in its own module; this one only sequences
+them and decides which statements each generated function needs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import textwrap
+import types
+
+import sympy as sp
+from sympy.core.parameters import distribute
+
+from . import ir
+from .emit import Block, Function, render_module
+from .errors import GradgenError
+from .format import format_source
+from .naming import Namer
+from .optimize import optimise
+from .printer import to_source
+from .reverse import differentiate, forward_statements
+from .source import Target, find_targets, load_model, make_target, model_of_function
+from .trace import trace
+
+
+def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
+    names = [p.name for p in target.params]
+    for name in wrt or []:
+        if name not in names:
+            raise GradgenError(
+                f"--wrt names {name!r}, which is not a parameter of "
+                f"{target.name}({', '.join(names)})",
+                target.model.path,
+                target.line,
+                hint="list parameters separated by commas, e.g. --wrt W0,W1",
+            )
+    return [n for n in names if wrt is None or n in wrt]
+
+
+def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
+    """Trace one target and differentiate it: the IR of everything it will generate."""
+    wrt_names = _wrt_names(target, wrt)
+    graph, output, _ = trace(target)
+    out_shape = graph.shapes[output]
+    program = ir.Program(
+        target.name,
+        target.model.path,
+        target.line,
+        target.params,
+        wrt_names,
+        graph,
+        output,
+        target.returns_array or out_shape != (),
+    )
+    program.forward = forward_statements(graph, output)
+    seed = sp.Integer(1)
+    if program.array_output:
+        program.cotangent = seed = graph.new_symbol("v")
+        graph.shapes[seed] = out_shape
+    wrt_syms = [p.sym for p in target.params if p.name in wrt_names]
+    program.backward, program.grads = differentiate(graph, output, wrt_syms, seed)
+    return program
+
+
+# --- Generated functions -------------------------------------------------------------
+
+
+def _named(program: ir.Program) -> set:
+    return {n.sym for n in program.graph.nodes if n.names}
+
+
+def _tuple(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _dims_lines(program: ir.Program, used: set) -> list[str]:
+    """``n, d = X.shape`` lines for the dimensions the body reads."""
+    lines, defined = [], set()
+    for p in program.params:
+        wanted = list(
+            dict.fromkeys(d for d in p.shape if d in used and d not in defined)
+        )
+        if not wanted:
+            continue
+        symbolic = all(ir.is_dim_symbol(d) for d in p.shape)
+        if symbolic and len(set(p.shape)) == len(p.shape) and wanted == list(p.shape):
+            lines.append(f"{', '.join(d.name for d in p.shape)} = {p.name}.shape")
+        else:
+            for d in wanted:
+                lines.append(f"{d.name} = {p.name}.shape[{p.shape.index(d)}]")
+        defined.update(wanted)
+    return lines
+
+
+def _shorten(comment: str, width: int = 80) -> str:
+    return comment if len(comment) <= width else comment[: width - 4].rstrip() + " ..."
+
+
+def _doc(*paragraphs: str) -> str:
+    return "\n\n".join(textwrap.fill(p, 84) for p in paragraphs)
+
+
+def _blocks(stmts: list[ir.Stmt], mapping: dict, headers: bool) -> list[Block]:
+    blocks: list[Block] = []
+    keys: list = []
+    for stmt in stmts:
+        if stmt.section == "forward":
+            key, comment = "forward", "Forward pass" if headers else None
+        elif stmt.block is None:
+            key, comment = "unreached", "The value does not depend on these parameters"
+        else:
+            key, comment = stmt.block.stmt_key, _shorten(
+                f"Grad of: {stmt.block.stmt_text}"
+            )
+        if not keys or keys[-1] != key:
+            keys.append(key)
+            blocks.append(Block(comment))
+        value = to_source(stmt.expr.xreplace(mapping))
+        blocks[-1].statements.append((mapping[stmt.target].name, value))
+    return blocks
+
+
+def _function(
+    program: ir.Program,
+    namer: Namer,
+    name: str,
+    stmts,
+    results,
+    keep,
+    returns,
+    doc: str,
+    summary: str,
+    extra_params=(),
+) -> Function:
+    stmts, results = optimise(stmts, results, keep, program.graph)
+    mapping = namer.mapping(stmts)
+    used = set()
+    for expr in [s.expr for s in stmts] + results:
+        used |= {s for s in expr.free_symbols if ir.is_dim_symbol(s)}
+    printed = [to_source(r.xreplace(mapping)) for r in results]
+    params = [p.name for p in program.params] + [mapping[s].name for s in extra_params]
+    return Function(
+        name,
+        params,
+        doc,
+        summary,
+        _dims_lines(program, used),
+        _blocks(
+            stmts,
+            mapping,
+            headers=bool(program.backward)
+            and any(s.section == "backward" for s in stmts),
+        ),
+        returns(printed),
+    )
+
+
+def _shapes_doc(program: ir.Program) -> str:
+    parts = [
+        f"{p.name} {ir.shape_str(p.shape) if p.shape else 'float'}"
+        for p in program.params
+    ]
+    return "Shapes: " + ", ".join(parts) + "."
+
+
+def generated_functions(program: ir.Program) -> list[Function]:
+    """The value function and its gradient functions, as the model contract names them."""
+    namer = Namer(program)
+    name, args = program.name, ", ".join(p.name for p in program.params)
+    named = _named(program)
+    grads_text = _tuple([namer.names[g] for g in program.grads])
+    wrt_text = ", ".join(program.wrt)
+    where = f"{program.path}:{program.line}"
+    functions = [
+        _function(
+            program,
+            namer,
+            name,
+            program.forward,
+            [program.output],
+            named,
+            lambda r: r[0],
+            _doc(f"Value of ``{name}`` as defined at {where}.", _shapes_doc(program)),
+            f"{name}({args}) -> value",
+        )
+    ]
+    keep = named | {program.output} | set(program.grads)
+    keep |= {
+        s.target for s in program.backward if s.role == "adjoint" and s.node in named
+    }
+    stmts = program.forward + program.backward
+    if program.array_output:
+        cot = namer.names[program.cotangent]
+        functions.append(
+            _function(
+                program,
+                namer,
+                f"{name}_vjp",
+                stmts,
+                list(program.grads),
+                keep,
+                ", ".join,
+                _doc(
+                    f"Vector-Jacobian product of ``{name}`` with respect to {wrt_text}.",
+                    f"``{cot}`` has the shape of the result; returns {grads_text}, the gradient "
+                    f"of sum({name}(...) * {cot}).",
+                ),
+                f"{name}_vjp({args}, {cot}) -> {grads_text}",
+                extra_params=[program.cotangent],
+            )
+        )
+        return functions
+    value = program.value_name
+    functions.append(
+        Function(
+            f"{name}_grad",
+            [p.name for p in program.params],
+            _doc(
+                f"Gradient of ``{name}`` with respect to {wrt_text}: returns {grads_text}."
+            ),
+            f"{name}_grad({args}) -> {grads_text}",
+            [],
+            [],
+            f"{name}_value_and_grad({args})[1]",
+        )
+    )
+    functions.append(
+        _function(
+            program,
+            namer,
+            f"{name}_value_and_grad",
+            stmts,
+            [program.output] + program.grads,
+            keep,
+            lambda r: f"{r[0]}, {_tuple(r[1:])}",
+            _doc(
+                f"Value of ``{name}`` and its gradient with respect to {wrt_text}.",
+                f"Returns ({value}, {grads_text}); each gradient has its parameter's shape.",
+            ),
+            f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
+        )
+    )
+    return functions
+
+
+def generate(programs: list[ir.Program], source: str, command: str) -> str:
+    """The formatted module for one or more compiled targets."""
+    functions = [f for program in programs for f in generated_functions(program)]
+    names = ", ".join(f"``{p.name}``" for p in programs)
+    title = f"Gradients of {names}, compiled from {source}."
+    return format_source(render_module(title, source, command, functions))
+
+
+def compile_targets(targets: list[Target], wrt: list[str] | None, command: str) -> str:
+    with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
+        programs = [build_program(t, wrt) for t in targets]
+        return generate(programs, targets[0].model.path, command)
+
+
+def compile_file(
+    path: str,
+    functions: list[str] | None = None,
+    wrt: list[str] | None = None,
+    command: str | None = None,
+) -> str:
+    """The generated module's source for a model file."""
+    model = load_model(path)
+    targets = find_targets(model, functions)
+    return compile_targets(targets, wrt, command or f"gradgen compile {path}")
+
+
+class Compiled:
+    """What ``gradgen.compile`` returns: ``.source`` (the generated module's text) and
+    ``.module`` (that module, imported); its functions are also attributes of this object.
+    """
+
+    def __init__(self, source: str, module: types.ModuleType):
+        self.source = source
+        self.module = module
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.module, name)
+
+    def __repr__(self):
+        names = [n for n in vars(self.module) if not n.startswith("_") and n != "np"]
+        return f"<gradgen.Compiled: {', '.join(names)}>"
+
+
+def compile(
+    fn, wrt=None
+) -> Compiled:  # noqa: A001 - the public name the contract gives
+    """Compile one model function in memory; ``wrt`` is a parameter name or a list of them."""
+    if isinstance(wrt, str):
+        wrt = [w.strip() for w in wrt.split(",")]
+    model = model_of_function(fn)
+    target = make_target(fn, model)
+    source = compile_targets(
+        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)"
+    )
+    module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
+    exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)
+    return Compiled(source, module)

@@ -1,0 +1,160 @@
+"""The reverse sweep: one adjoint per node, by the multivariable chain rule.
+
+Takes a traced ``ir.Graph``, its output and the parameters to differentiate; returns the
+forward statements the output needs and the backward statements (adjoints and gradients).
+Each node's adjoint is the sum of its consumers' contributions; it is emitted as soon as the
+last of them arrives, inside the block of the forward statement that completed it, so the
+backward reads in reverse statement order like hand-written backprop. Contributions are
+un-broadcast to their operand's shape here, once; rules never do it.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from . import ir
+from .errors import GradgenError
+from .rules import ACCEPTS_SCALAR_ADJOINT, VJP, elementwise_partial
+
+
+def needed_nodes(graph: ir.Graph, output: sp.Symbol) -> set:
+    """The output and every node it reads, directly or not."""
+    needed = {output}
+    for node in reversed(graph.nodes):
+        if node.sym in needed:
+            needed.update(graph.operands(node))
+    return needed
+
+
+def active_nodes(graph: ir.Graph, wrt: set) -> set:
+    """Every node that depends on a differentiated parameter (activity analysis)."""
+    active = set()
+    for node in graph.nodes:
+        if node.sym in wrt or any(s in active for s in graph.operands(node)):
+            active.add(node.sym)
+    return active
+
+
+def forward_statements(graph: ir.Graph, output: sp.Symbol) -> list[ir.Stmt]:
+    needed = needed_nodes(graph, output)
+    return [
+        ir.Stmt(n.sym, n.expr, "forward", n.sym, n.site)
+        for n in graph.nodes
+        if n.sym in needed and n.kind != "input"
+    ]
+
+
+def unbroadcast(c: sp.Expr, target: tuple, shape) -> sp.Expr:
+    """Sum ``c`` over the axes NumPy broadcast it along, so it fits ``target``.
+    A ``c`` that is smaller than ``target`` is left to broadcast later."""
+    have = shape(c)
+    if have == target:
+        return c
+    lead = len(have) - len(target)
+    if lead > 0:
+        c = ir.reduce(ir.ReduceSum, c, range(lead), len(have))
+        have = have[lead:]
+    offset = len(target) - len(have)
+    keep = [i for i, d in enumerate(have) if target[i + offset] == 1 and d != 1]
+    if keep:
+        c = ir.reduce(ir.ReduceSum, c, keep, len(have), keepdims=True)
+    return c
+
+
+class _Sweep:
+    def __init__(self, graph: ir.Graph, output: sp.Symbol, wrt: list[sp.Symbol], seed):
+        self.graph = graph
+        self.relevant = needed_nodes(graph, output) & active_nodes(graph, set(wrt))
+        self.pending = {s: 0 for s in self.relevant}
+        for node in graph.nodes:
+            if node.sym in self.relevant:
+                for s in graph.operands(node):
+                    if s in self.relevant:
+                        self.pending[s] += 1
+        self.contributions = {output: [seed]}
+        self.adjoint: dict = {}
+        self.statements: list[ir.Stmt] = []
+        self.grads: dict = {}
+
+    def shape(self, expr):
+        return ir.shape_of(expr, self.graph.shapes)
+
+    def finish(self, sym, block) -> None:
+        """All contributions to ``sym`` are in: emit its adjoint (or its gradient)."""
+        total = sp.Add(*self.contributions.pop(sym, []))
+        node = self.graph.by_sym[sym]
+        if node.kind == "input":
+            self.grads[sym] = self.gradient_statement(node, total, block)
+            return
+        if total == 0:
+            return
+        a = self.graph.new_symbol("a")
+        self.graph.shapes[a] = self.shape(total)
+        self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
+        self.adjoint[sym] = a
+
+    def gradient_statement(self, node, total, block) -> ir.Stmt:
+        if node.shape and (total == 0 or self.shape(total) != node.shape):
+            total = ir.FullLike(total, node.sym)
+        elif total == 0:
+            total = sp.Float(0.0)
+        g = self.graph.new_symbol("g")
+        self.graph.shapes[g] = node.shape
+        stmt = ir.Stmt(g, total, "grad", node.sym, block)
+        self.statements.append(stmt)
+        return stmt
+
+    def contributions_of(self, node, g):
+        """(operand, contribution) pairs: the node's VJP applied to its adjoint ``g``."""
+        if node.kind == "elementwise":
+            for s in self.graph.operands(node):
+                if s in self.relevant:
+                    yield s, g * elementwise_partial(node.expr, s, node.sym)
+            return
+        rule = VJP.get(type(node.expr))
+        if rule is None:  # pragma: no cover - every structural op has a rule
+            raise GradgenError(
+                f"no derivative rule for {type(node.expr).__name__}",
+                node.site.path,
+                node.site.line,
+            )
+        if self.shape(g) != node.shape and not (
+            self.shape(g) == () and type(node.expr) in ACCEPTS_SCALAR_ADJOINT
+        ):
+            g = ir.broadcast_to(g, node.shape)
+        args = node.expr.args
+        for arg, c in zip(args, rule(g, node.sym, *args, shape=self.shape)):
+            if c is not None and arg in self.relevant:
+                yield arg, c
+
+    def run(self, output) -> None:
+        self.finish(output, self.graph.by_sym[output].site)
+        for node in reversed(self.graph.nodes):
+            if node.sym not in self.relevant or node.kind == "input":
+                continue
+            g = self.adjoint.get(node.sym)
+            if g is not None:
+                for s, c in self.contributions_of(node, g):
+                    target = self.graph.shapes[s]
+                    self.contributions.setdefault(s, []).append(
+                        unbroadcast(c, target, self.shape)
+                    )
+            for s in self.graph.operands(node):
+                if s in self.relevant:
+                    self.pending[s] -= 1
+                    if self.pending[s] == 0:
+                        self.finish(s, node.site)
+
+
+def differentiate(
+    graph: ir.Graph, output: sp.Symbol, wrt: list[sp.Symbol], seed
+) -> tuple[list[ir.Stmt], list[sp.Symbol]]:
+    """Backward statements and the gradient symbols, in the order of ``wrt``."""
+    sweep = _Sweep(graph, output, wrt, seed)
+    sweep.run(output)
+    for sym in wrt:  # parameters the output does not depend on
+        if sym not in sweep.grads:
+            sweep.grads[sym] = sweep.gradient_statement(
+                graph.by_sym[sym], sp.Integer(0), None
+            )
+    return sweep.statements, [sweep.grads[s].target for s in wrt]

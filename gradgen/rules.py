@@ -1,0 +1,178 @@
+"""Derivative rules.
+
+``VJP`` is the one table of structural rules: ``rule(g, ans, *args, shape)`` returns, for each
+array argument, its vector-Jacobian product with the incoming adjoint ``g`` (``None`` where
+there is no gradient). ``ans`` is the node's own value so a rule can reuse it; ``shape(e)``
+gives an expression's shape. Broadcasting and accumulation are not done here: the reverse
+sweep un-broadcasts and sums contributions once.
+
+``elementwise_partial`` gives the partial derivative of an elementwise node's scalar
+expression: SymPy's ``diff``, rewritten through the node's own value where that is shorter
+(sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2), computed once per expression shape.
+"""
+
+from __future__ import annotations
+
+import random
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from . import ir
+from .errors import GradgenError
+
+
+def _expand(g, axes, keepdims, shape):
+    """Re-insert reduced axes into ``g`` so it broadcasts against the reduction's input;
+    nothing to do for a scalar or leading axes (NumPy aligns shapes from the right)."""
+    if keepdims or shape(g) == () or list(axes) == list(range(len(axes))):
+        return g
+    return ir.expand_dims(g, axes, len(shape(g)))
+
+
+def _count(a, axes, shape):
+    dims = shape(a)
+    return sp.Mul(*[dims[i] for i in axes])
+
+
+def _sum(g, ans, a, axes, keepdims, ndim, *, shape):
+    return (_expand(g, axes, keepdims, shape),)
+
+
+def _mean(g, ans, a, axes, keepdims, ndim, *, shape):
+    return (_expand(g, axes, keepdims, shape) / _count(a, axes, shape),)
+
+
+def _max(g, ans, a, axes, keepdims, ndim, *, shape):
+    # Ties share the gradient equally, as in autograd.
+    mask = ir.IsEqual(a, _expand(ans, axes, keepdims, shape))
+    ties = ir.reduce(ir.ReduceSum, mask, axes, ndim, keepdims=True)
+    return (_expand(g, axes, keepdims, shape) * mask / ties,)
+
+
+def _matmul(g, ans, a, b, *, shape):
+    rank = (len(shape(a)), len(shape(b)))
+    if rank == (2, 2):
+        return ir.MatMul(g, ir.Transpose(b)), ir.MatMul(ir.Transpose(a), g)
+    if rank == (1, 2):
+        return ir.MatMul(b, g), ir.Outer(a, g)
+    if rank == (2, 1):
+        return ir.Outer(g, b), ir.MatMul(ir.Transpose(a), g)
+    return g * b, g * a
+
+
+def _trace(g, ans, a, *, shape):
+    n, m = shape(a)
+    return (g * ir.Eye(n, m),)
+
+
+VJP = {
+    ir.MatMul: _matmul,
+    ir.Outer: lambda g, ans, a, b, *, shape: (ir.MatMul(g, b), ir.MatMul(a, g)),
+    ir.Transpose: lambda g, ans, a, *, shape: (ir.Transpose(g),),
+    ir.ReduceSum: _sum,
+    ir.ReduceMean: _mean,
+    ir.ReduceMax: _max,
+    ir.TraceOp: _trace,
+    ir.ExpandDims: lambda g, ans, a, axes, ndim, *, shape: (
+        ir.reduce(ir.ReduceSum, g, axes, len(shape(g))),
+    ),
+    ir.BroadcastTo: lambda g, ans, a, dims, *, shape: (g,),
+    ir.FullLike: lambda g, ans, a, like, *, shape: (g, None),
+    ir.IsEqual: lambda g, ans, a, b, *, shape: (None, None),
+    ir.Eye: lambda g, ans, n, m, *, shape: (),
+}
+
+# Reductions take a scalar adjoint as it is: it broadcasts to their input unchanged.
+ACCEPTS_SCALAR_ADJOINT = {ir.ReduceSum, ir.ReduceMean, ir.ReduceMax}
+
+
+# --- Elementwise partial derivatives ----------------------------------------------------
+
+_CACHE: dict = {}
+_OP_COST = {"ADD": 1, "SUB": 1, "MUL": 1, "DIV": 2, "NEG": 1, "POW": 2}
+
+
+def _cost(expr: sp.Expr) -> int:
+    """Operation count, with function calls (exp, tanh, ...) weighted as expensive."""
+    visual = sp.count_ops(expr, visual=True)
+    if visual == 0:
+        return 0
+    return int(visual.subs({s: _OP_COST.get(s.name, 8) for s in visual.free_symbols}))
+
+
+def _absorb_sign(expr: sp.Expr) -> sp.Expr:
+    """-h*(h - 1) -> h*(1 - h): move a leading minus sign into a sum factor."""
+    if isinstance(expr, sp.Mul) and expr.could_extract_minus_sign():
+        for factor in expr.args:
+            if isinstance(factor, sp.Add):
+                negated = sp.Add(*[-term for term in factor.args])
+                return (-expr / factor) * negated
+    return expr
+
+
+def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
+    """Check a rewritten derivative against the original at random points."""
+    rng = random.Random(0)
+    for _ in range(3):
+        point = {s: sp.Float(rng.uniform(0.15, 0.85)) for s in symbols}
+        reference = d.evalf(subs=point)
+        point[value] = expr.evalf(subs=point)
+        got = candidate.evalf(subs=point)
+        if not (reference.is_real and got.is_real):
+            return False
+        if abs(complex(reference) - complex(got)) > 1e-9 * (
+            1 + abs(complex(reference))
+        ):
+            return False
+    return True
+
+
+def _through_value(
+    d: sp.Expr, expr: sp.Expr, value: sp.Symbol, wrt: sp.Symbol, symbols
+) -> sp.Expr:
+    """The shortest of ``d`` and its forms rewritten through the node's value ``value``."""
+    candidates = [d]
+    direct = d.subs(expr, value)
+    candidates.append(direct)
+    if not expr.has(sp.Piecewise):
+        for kernel in sorted(expr.atoms(sp.exp), key=sp.default_sort_key):
+            u = sp.Dummy("u")
+            reduced = expr.subs(kernel, u)
+            if not kernel.has(wrt) or reduced.has(wrt):
+                continue
+            solutions = sp.solve(sp.Eq(reduced, value), u)
+            if len(solutions) == 1:
+                solved = sp.factor(direct.subs(kernel, solutions[0]))
+                candidates.append(_absorb_sign(solved))
+    best = d
+    for candidate in candidates[1:]:
+        if (
+            candidate != best
+            and _cost(candidate) < _cost(best)
+            and _agrees(d, candidate, expr, value, wrt, symbols)
+        ):
+            best = candidate
+    return best
+
+
+def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.Expr:
+    """d expr / d wrt for an elementwise node whose value symbol is ``value``."""
+    names = sorted(
+        (s for s in expr.free_symbols if not ir.is_dim_symbol(s) and s != wrt),
+        key=sp.default_sort_key,
+    )
+    canon = {s: sp.Symbol(f"_gg_p{i}", real=True) for i, s in enumerate(names)}
+    cw, cv = sp.Symbol("_gg_wrt", real=True), sp.Symbol("_gg_value", real=True)
+    canon[wrt] = cw
+    key = expr.xreplace(canon)
+    if key not in _CACHE:
+        d = sp.diff(key, cw)
+        unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
+        if unknown:
+            raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")
+        symbols = [cw] + [canon[s] for s in names]
+        _CACHE[key] = _through_value(d, key, cv, cw, symbols)
+    back = {c: s for s, c in canon.items()}
+    back[cv] = value
+    return _CACHE[key].xreplace(back)
