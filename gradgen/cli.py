@@ -1,0 +1,223 @@
+"""The command line: ``gradgen compile`` and ``gradgen ops``.
+
+Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
+``file:line: error: message (hint)``, no traceback), 1 for an internal error. Output files
+are written to a temporary file and renamed, so a failed run never leaves a half-written or
+truncated module behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shlex
+import sys
+import tempfile
+import traceback
+
+from . import __version__
+from .errors import GradgenError
+
+DESCRIPTION = """\
+gradgen compiles a NumPy model (a loss written as a plain Python function with
+Array["n", "d"] / float annotations) into a standalone NumPy module of forward and
+gradient functions, derived symbolically by the chain rule in reverse.
+"""
+
+COMPILE_EPILOG = """\
+For each compile target f (a public top-level function whose parameters are all
+annotated) the module defines f(*args); for a scalar result f_grad(*args) and
+f_value_and_grad(*args) -> (value, grads); for an array result
+f_vjp(*args, cotangent). One gradient when one parameter is differentiated, else a
+tuple in parameter order.
+
+examples:
+  gradgen compile examples/xor.py                 writes generated/xor.py
+  gradgen compile examples/xor.py -o xor_grad.py --wrt W0,W1
+  gradgen compile examples/                       every model file in the folder
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradgen",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gradgen {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    comp = commands.add_parser(
+        "compile",
+        help="write the gradient module of a model file",
+        description="Write the generated NumPy module of one or more model files.",
+        epilog=COMPILE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    comp.add_argument(
+        "models",
+        nargs="+",
+        metavar="MODEL",
+        help="model file, or a folder: every model file in it",
+    )
+    comp.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (one model) or folder (several); "
+        "default generated/<model name>.py under the current folder",
+    )
+    comp.add_argument(
+        "--function",
+        action="append",
+        metavar="NAME",
+        dest="functions",
+        help="compile only this target (repeatable); default: all targets",
+    )
+    comp.add_argument(
+        "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
+    )
+    commands.add_parser(
+        "ops",
+        help="list the supported NumPy operations",
+        description="List every NumPy call, operator and array attribute "
+        "gradgen can trace.",
+    )
+    return parser
+
+
+def _is_model_file(path: str) -> bool:
+    """Whether a file defines a compile target, read without running it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return True  # let the compile report the problem
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            if args and all(a.annotation is not None for a in args):
+                return True
+    return False
+
+
+def _expand(models: list[str]) -> list[tuple[str, bool]]:
+    """(path, explicitly named) for each model; a folder gives its model files."""
+    out = []
+    for model in models:
+        if os.path.isdir(model):
+            for name in sorted(os.listdir(model)):
+                path = os.path.join(model, name)
+                if (
+                    name.endswith(".py")
+                    and not name.startswith("_")
+                    and _is_model_file(path)
+                ):
+                    out.append((path, False))
+        else:
+            out.append((model, True))
+    return out
+
+
+def _command(path: str, args, output: str | None) -> str:
+    parts = ["gradgen", "compile", path]
+    if output:
+        parts += ["-o", output]
+    for name in args.functions or []:
+        parts += ["--function", name]
+    if args.wrt:
+        parts += ["--wrt", args.wrt]
+    return shlex.join(parts)
+
+
+def write_atomically(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".gradgen-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise GradgenError(f"cannot write {path}: {exc.strerror}", path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        os.unlink(temp)
+        raise GradgenError(f"cannot write {path}: {exc.strerror}", path) from None
+
+
+def run_compile(args) -> int:
+    from .pipeline import compile_file
+
+    models = _expand(args.models)
+    if not models:
+        raise GradgenError(
+            "no model files found",
+            args.models[0],
+            hint="a model file defines a function whose parameters are "
+            "all annotated",
+        )
+    single = len(models) == 1 and models[0][1]
+    if not single and (args.functions or args.wrt):
+        raise GradgenError(
+            "--function and --wrt apply to a single model file",
+            hint="compile the files one at a time",
+        )
+    outputs = []
+    for path, _ in models:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        if single:
+            out = args.output or os.path.join("generated", f"{stem}.py")
+            shown = args.output
+        else:
+            out = os.path.join(args.output or "generated", f"{stem}.py")
+            shown = None
+        wrt = (
+            [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
+        )
+        source = compile_file(path, args.functions, wrt, _command(path, args, shown))
+        outputs.append((out, source))
+    for out, source in outputs:  # everything compiled: now write
+        write_atomically(out, source)
+        print(f"wrote {out}")
+    return 0
+
+
+def run_ops() -> int:
+    from .numpy_api import supported_operations
+
+    rows = supported_operations()
+    width = max(len(call) for call, _ in rows)
+    for call, note in rows:
+        print(f"{call.ljust(width)}  {note}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "compile":
+            return run_compile(args)
+        return run_ops()
+    except GradgenError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug in gradgen, not in the user's model
+        if os.environ.get("GRADGEN_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"gradgen: internal error: {type(exc).__name__}: {exc} "
+            "(set GRADGEN_DEBUG=1 for the traceback and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
