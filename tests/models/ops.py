@@ -1,0 +1,217 @@
+"""One compile target per supported operation, for the table-driven gradient tests.
+
+Each target ends in a weighted sum with a random array ``c`` so its gradient is a general
+vector-Jacobian product, not one against ones.
+"""
+
+import numpy as np
+
+from gradgen import Array
+
+
+# --- arithmetic with broadcasting ---------------------------------------------------
+def add_bias(x: Array["n", "d"], b: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum((x + b) * c)
+
+
+def sub_column(x: Array["n", "d"], y: Array["n", 1], c: Array["n", "d"]) -> float:
+    return np.sum((x - y) * c)
+
+
+def mul_scalar(s: float, x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(s * x * c)
+
+
+def mul_row_column(u: Array["n", 1], v: Array[1, "d"], c: Array["n", "d"]) -> float:
+    return np.sum(u * v * c)
+
+
+def div(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum(x / y * c)
+
+
+def rdiv(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(2.0 / x * c)
+
+
+def rsub_neg(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((1.0 - x) * c + (-x) ** 2)
+
+
+def pow_const(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(x**3 * c + x**0.5)
+
+
+def pow_traced(x: Array["n", "d"], p: float, c: Array["n", "d"]) -> float:
+    return np.sum(x**p * c)
+
+
+def rpow(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(2.0**x * c)
+
+
+def scalars(a: float, b: float) -> float:
+    return a * b + a / b - b**2 + np.pi * a
+
+
+# --- elementwise functions ------------------------------------------------------------
+def exp_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.exp(x) * c)
+
+
+def log_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.log(x) * c)
+
+
+def sqrt_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.sqrt(x) * c)
+
+
+def trig(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.sin(x) + np.cos(2.0 * x) + np.tan(0.5 * x)) * c)
+
+
+def hyperbolic(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.tanh(x) + np.sinh(x) * np.cosh(x)) * c)
+
+
+def inverse_trig(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.arcsin(x) + np.arccos(x) * np.arctan(x)) * c)
+
+
+def abs_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.abs(x) * c)
+
+
+def maximum_minimum(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.maximum(x, y) + np.minimum(x, 0.5)) * c)
+
+
+def relu(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.maximum(x, 0.0) * c)
+
+
+def where_leaky(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.where(x > 0, x, 0.1 * x) * c)
+
+
+def where_two_arrays(
+    x: Array["n", "d"], y: Array["n", "d"], c: Array["n", "d"]
+) -> float:
+    return np.sum(np.where((x < y) & (x > -1.0), x * y, np.exp(y)) * c)
+
+
+def sigmoid_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    a = 1 / (1 + np.exp(-x))
+    b = np.exp(x) / (1 + np.exp(x))
+    return np.sum((a + 2.0 * b) * c)
+
+
+# --- matrix products and transposes ---------------------------------------------------
+def matmul_2d(A: Array["n", "d"], B: Array["d", "k"], c: Array["n", "k"]) -> float:
+    return np.sum((A @ B) * c)
+
+
+def matmul_vec_mat(v: Array["d"], B: Array["d", "k"], c: Array["k"]) -> float:
+    return np.sum(np.matmul(v, B) * c)
+
+
+def matmul_mat_vec(A: Array["n", "d"], v: Array["d"], c: Array["n"]) -> float:
+    return np.sum(np.dot(A, v) * c)
+
+
+def dot_vectors(u: Array["d"], v: Array["d"]) -> float:
+    return np.dot(u, v) + u @ v * 2.0
+
+
+def dot_scalar(s: float, A: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.dot(s, A) * c)
+
+
+def transposes(A: Array["n", "d"], B: Array["n", "k"], c: Array["d", "k"]) -> float:
+    return np.sum((A.T @ B + np.transpose(B.T @ A) + (B.T @ A).T) * c)
+
+
+def method_calls(A: Array["n", "d"], v: Array["d"]) -> float:
+    return (A @ v).sum() + A.transpose().mean() + A.max() + A.sum(axis=0).max()
+
+
+def dot_method(A: Array["n", "d"], v: Array["d"]) -> float:
+    return np.sum(
+        A.dot(v) ** 2
+    )  # autograd's arrays lack .dot: checked numerically only
+
+
+# --- reductions ------------------------------------------------------------------------
+def sum_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array["n", 1]
+) -> float:
+    return (
+        np.sum(np.sum(x, axis=0) * c0)
+        + np.sum(np.sum(x, axis=-1) * c1)
+        + np.sum(np.sum(x, axis=1, keepdims=True) * c2)
+        + np.sum(x, axis=(0, 1))
+    )
+
+
+def mean_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array[1, "d"]
+) -> float:
+    return (
+        np.sum(np.mean(x, axis=0) * c0)
+        + np.sum(np.mean(x, axis=1) * c1)
+        + np.sum(np.mean(x, axis=0, keepdims=True) * c2)
+        + np.mean(x)
+    )
+
+
+def max_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array["n", 1]
+) -> float:
+    return (
+        np.sum(np.max(x, axis=0) * c0)
+        + np.sum(np.max(x, axis=-1) * c1)
+        + np.sum(np.max(x, axis=1, keepdims=True) * c2)
+        + np.max(x)
+    )
+
+
+def trace_(A: Array["n", "n"], B: Array["n", "n"]) -> float:
+    return np.trace(A @ B) + np.trace(A) ** 2
+
+
+# --- Python structure: helpers, loops, shapes ----------------------------------------
+def _softplus(z):
+    return np.log(1.0 + np.exp(z))
+
+
+def helper_and_loop(x: Array["n", "d"], W: Array["d", "d"]) -> float:
+    h = x
+    for _ in range(3):
+        h = np.tanh(h @ W) + _softplus(h)
+    return np.sum(h) / x.shape[0]
+
+
+def tuple_loop(x: Array["d"], W1: Array["d", "d"], W2: Array["d", "d"]) -> float:
+    h = x
+    for W in (W1, W2):
+        h = np.sin(W @ h)
+    return np.sum(h**2)
+
+
+def reuse_and_cancel(x: Array["n", "d"], y: Array["n", "d"]) -> float:
+    z = x * y
+    return np.sum(z * z + z - (x - x) + np.exp(z) * y)
+
+
+def unused_parameter(x: Array["n", "d"], unused: Array["d"]) -> float:
+    return np.sum(x**2)
+
+
+# --- array outputs (VJP) -----------------------------------------------------------------
+def layer(X: Array["n", "d"], W: Array["d", "k"], b: Array["k"]) -> Array["n", "k"]:
+    return np.tanh(X @ W + b)
+
+
+def scaled(x: Array["d"], s: float) -> Array["d"]:
+    return s * np.exp(x)

@@ -1,0 +1,154 @@
+"""The command line: outputs, options, exit codes, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gradcheck import ROOT, import_path
+from gradgen.cli import main
+
+XOR = ROOT / "examples" / "xor.py"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    shutil.copy(XOR, tmp_path / "xor.py")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _xor_args():
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=s) for s in [(4, 2), (4, 1), (2, 4), (4, 1)]]
+
+
+def test_default_output_is_generated_stem_under_the_current_folder(workdir, capsys):
+    assert main(["compile", "xor.py"]) == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"wrote {os.path.join('generated', 'xor.py')}"
+    )
+    module = import_path(workdir / "generated" / "xor.py", "cli_default")
+    assert len(module.loss_grad(*_xor_args())) == 4
+    assert "gradgen compile xor.py\n" in (workdir / "generated" / "xor.py").read_text()
+
+
+def test_output_option_and_wrt(workdir):
+    assert main(["compile", "xor.py", "-o", "out/xor_grad.py", "--wrt", "W1,W0"]) == 0
+    text = (workdir / "out" / "xor_grad.py").read_text()
+    assert "gradgen compile xor.py -o out/xor_grad.py --wrt W1,W0" in text
+    module = import_path(workdir / "out" / "xor_grad.py", "cli_wrt")
+    dW0, dW1 = module.loss_grad(*_xor_args())  # parameter order, whatever --wrt's order
+    assert dW0.shape == (2, 4) and dW1.shape == (4, 1)
+    assert (
+        "dX" not in text and "dy =" not in text
+    )  # no work for gradients nobody asked for
+
+
+def test_single_wrt_returns_one_gradient(workdir):
+    assert main(["compile", "xor.py", "-o", "one.py", "--wrt", "W1"]) == 0
+    module = import_path(workdir / "one.py", "cli_one")
+    value, dW1 = module.loss_value_and_grad(*_xor_args())
+    assert np.shape(value) == () and dW1.shape == (4, 1)
+    assert module.loss_grad(*_xor_args()).shape == (4, 1)
+
+
+def test_function_option_selects_targets(workdir, capsys):
+    (workdir / "two.py").write_text(
+        "import numpy as np\nfrom gradgen import Array\n\n\n"
+        "def f(x: float) -> float:\n    return x**2\n\n\n"
+        "def g(x: float) -> float:\n    return np.sin(x)\n"
+    )
+    assert main(["compile", "two.py", "--function", "g", "-o", "g.py"]) == 0
+    module = import_path(workdir / "g.py", "cli_g")
+    assert hasattr(module, "g_grad") and not hasattr(module, "f_grad")
+    assert module.g_grad(0.3) == pytest.approx(np.cos(0.3))
+    assert main(["compile", "two.py", "--function", "h"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("two.py: error: no compile target named 'h'") and "f, g" in err
+    )
+
+
+def test_unknown_wrt_is_located_at_the_function(workdir, capsys):
+    assert main(["compile", "xor.py", "--wrt", "W2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        "xor.py:15: error: --wrt names 'W2', which is not a parameter of "
+        "loss(X, y, W0, W1)"
+    )
+
+
+def test_failed_compile_leaves_the_existing_output_untouched(workdir, capsys):
+    out = workdir / "generated" / "xor.py"
+    out.parent.mkdir()
+    out.write_text("previous contents\n")
+    (workdir / "xor.py").write_text(
+        (workdir / "xor.py").read_text().replace("np.mean(", "np.median(")
+    )
+    assert main(["compile", "xor.py"]) == 2
+    assert out.read_text() == "previous contents\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "xor.py"
+    ]  # no temporary left
+
+
+def test_unwritable_output_is_one_line(workdir, capsys):
+    (workdir / "blocker").write_text("a file where a folder should be\n")
+    assert main(["compile", "xor.py", "-o", "blocker/xor.py"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("blocker/xor.py: error: cannot write blocker/xor.py")
+    assert len(err.splitlines()) == 1
+
+
+def test_folder_compiles_model_files_and_skips_scripts(workdir, capsys):
+    folder = workdir / "models"
+    folder.mkdir()
+    shutil.copy(XOR, folder / "xor.py")
+    (folder / "script.py").write_text(
+        "def main(steps=2):\n    raise SystemExit('ran')\n"
+    )
+    assert main(["compile", "models", "-o", "out"]) == 0
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["xor.py"]
+    assert main(["compile", "models", "--wrt", "W0"]) == 2
+    assert "single model file" in capsys.readouterr().err
+
+
+def test_ops_lists_the_supported_operations(capsys):
+    assert main(["ops"]) == 0
+    out = capsys.readouterr().out
+    for name in [
+        "np.exp",
+        "np.tanh",
+        "np.maximum",
+        "np.where",
+        "np.sum",
+        "np.trace",
+        "@",
+    ]:
+        assert name in out
+
+
+def test_help_version_and_module_entry_point():
+    run = subprocess.run(
+        [sys.executable, "-m", "gradgen", "compile", "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0
+    for words in ["--wrt", "--function", "-o OUT", "f_value_and_grad", "f_vjp"]:
+        assert words in run.stdout
+    run = subprocess.run(
+        [sys.executable, "-m", "gradgen", "--version"], capture_output=True, text=True
+    )
+    assert run.returncode == 0 and run.stdout.startswith("gradgen ")
+    run = subprocess.run(
+        [sys.executable, "-m", "gradgen"], capture_output=True, text=True
+    )
+    assert run.returncode == 2 and "compile" in run.stdout

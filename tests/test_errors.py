@@ -1,0 +1,194 @@
+"""Bad input: one line `file:line: error: ...` with a hint, exit status 2, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gradgen.cli import main
+
+HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
+# (name, model body after HEADER, line of the error within the file, words in the message)
+CASES = [
+    ("syntax", "def f(x: float) -> float\n    return x\n", 5, "invalid Python"),
+    ("no_target", "def f(x):\n    return x\n", None, "no compile target"),
+    (
+        "unsupported_call",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.cumsum(x))\n",
+        6,
+        "np.cumsum is not supported",
+    ),
+    (
+        "unsupported_ufunc",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.log1p(x))\n",
+        6,
+        "np.log1p is not supported",
+    ),
+    (
+        "if_on_traced",
+        "def f(x: float) -> float:\n    if x > 0:\n        return x\n    return -x\n",
+        6,
+        "Python if",
+    ),
+    (
+        "while_on_traced",
+        "def f(x: float) -> float:\n    while x < 10:\n        x = x * 2\n"
+        "    return x\n",
+        6,
+        "Python if, while",
+    ),
+    (
+        "matmul_dims",
+        "def f(A: Array['n', 'd'], B: Array['k', 'm']) -> float:\n"
+        "    return np.sum(A @ B)\n",
+        6,
+        "inner dimensions d and k differ",
+    ),
+    (
+        "broadcast_dims",
+        "def f(a: Array['n'], b: Array['m']) -> float:\n"
+        "    c = a + b\n    return np.sum(c)\n",
+        6,
+        "do not broadcast",
+    ),
+    (
+        "bad_annotation",
+        "def f(x: Array['n'], k: int) -> float:\n    return np.sum(x) * k\n",
+        5,
+        "annotated int",
+    ),
+    (
+        "bare_array",
+        "def f(x: Array) -> float:\n    return np.sum(x)\n",
+        5,
+        "without dimensions",
+    ),
+    (
+        "dim_named_like_param",
+        "def f(x: Array['x']) -> float:\n    return np.sum(x)\n",
+        5,
+        "also a parameter name",
+    ),
+    (
+        "tuple_return",
+        "def f(x: float) -> float:\n    return x, 2 * x\n",
+        6,
+        "returns 2 values",
+    ),
+    (
+        "constant_return",
+        "def f(x: float) -> float:\n    return 3.0\n",
+        6,
+        "does not depend on its parameters",
+    ),
+    (
+        "float_conversion",
+        "import math\n\ndef f(x: float) -> float:\n    return math.exp(x)\n",
+        8,
+        "converted to a Python number",
+    ),
+    (
+        "array_constant",
+        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array([1.0, 2.0]))\n",
+        6,
+        "array constants are not supported",
+    ),
+    ("indexing", "def f(x: Array['n']) -> float:\n    return x[0]\n", 6, "indexing"),
+    (
+        "user_code_fails",
+        "def f(x: float) -> float:\n    y = undefined_name + x\n    return y\n",
+        6,
+        "NameError",
+    ),
+    (
+        "import_fails",
+        "import not_a_module\n\ndef f(x: float) -> float:\n    return x\n",
+        5,
+        "ModuleNotFoundError",
+    ),
+    (
+        "return_shape",
+        "def f(x: Array['n']) -> float:\n    return np.exp(x)\n",
+        6,
+        "returns shape (n,) but is annotated float",
+    ),
+    (
+        "bad_axis",
+        "def f(x: Array['n', 'd']) -> float:\n    return np.sum(np.sum(x, axis=2))\n",
+        6,
+        "axis 2 is out of range",
+    ),
+    (
+        "bad_keyword",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x, dtype=float)\n",
+        6,
+        "np.sum",
+    ),
+]
+
+
+def _run(tmp_path, capsys, argv):
+    status = main(argv)
+    captured = capsys.readouterr()
+    return status, captured.err.strip()
+
+
+@pytest.mark.parametrize("name,body,line,words", CASES, ids=[c[0] for c in CASES])
+def test_bad_model_gets_one_located_line(
+    tmp_path, capsys, monkeypatch, name, body, line, words
+):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / f"{name}.py"
+    path.write_text(HEADER + body)
+    status, err = _run(tmp_path, capsys, ["compile", path.name])
+    assert status == 2
+    assert len(err.splitlines()) == 1, err
+    where = f"{name}.py:{line}: error: " if line else f"{name}.py: error: "
+    assert err.startswith(where), err
+    assert words in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "generated").exists(), "a failed compile wrote something"
+
+
+def test_missing_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, err = _run(tmp_path, capsys, ["compile", "nowhere.py"])
+    assert status == 2
+    assert err == "nowhere.py: error: no such file (check the path of the model file)"
+
+
+def test_errors_have_no_traceback_from_the_console_script(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text(
+        HEADER + "def f(x: float) -> float:\n    if x:\n        return x\n"
+        "    return x\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "gradgen", "compile", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert f"{path}:6: error:" in run.stderr
+    assert "np.where" in run.stderr  # the hint says what to write instead
+
+
+def test_error_inside_a_helper_names_the_helper_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "helper.py").write_text(HEADER + textwrap.dedent("""\
+        def act(z):
+            return np.cumsum(z)
+
+
+        def f(x: Array['n']) -> float:
+            return np.sum(act(x))
+        """))
+    status, err = _run(tmp_path, capsys, ["compile", "helper.py"])
+    assert status == 2 and err.startswith(
+        "helper.py:6: error: np.cumsum is not supported"
+    )

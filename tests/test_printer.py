@@ -1,0 +1,97 @@
+"""The printer: exact strings, and the printed code computes what the expression means."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy.core.parameters import distribute
+
+from gradgen import ir
+from gradgen.printer import to_source
+
+a, b, c, x, y, g = sp.symbols("a b c x y g", real=True)
+yhat = sp.Symbol("yhat", real=True)
+n = ir.dim("n")
+
+CASES = [
+    (ir.MatMul(a, b * c), "a @ (b*c)"),
+    (x * ir.MatMul(a, b), "x*(a @ b)"),
+    (ir.MatMul(ir.MatMul(a, b), c), "a @ b @ c"),
+    (ir.MatMul(a, ir.MatMul(b, c)), "a @ (b @ c)"),
+    (ir.MatMul(-a, b), "(-a) @ b"),
+    (ir.Transpose(a + b), "(a + b).T"),
+    (ir.MatMul(ir.Transpose(a), g), "a.T @ g"),
+    (yhat - y, "yhat - y"),
+    (1 - yhat, "1 - yhat"),
+    (-(yhat - 1), "1 - yhat"),
+    (sp.Rational(1, 2) * x, "x/2"),
+    (sp.Mul(2, yhat - y, evaluate=False) / n, "2*(yhat - y)/n"),
+    (sp.Float(0.1) * x, "0.1*x"),
+    (sp.pi * x, "np.pi*x"),
+    (sp.sqrt(x), "np.sqrt(x)"),
+    (1 / sp.sqrt(x), "1/np.sqrt(x)"),
+    (1 / (1 + sp.exp(-x)), "1/(1 + np.exp(-x))"),
+    (sp.asin(x) + sp.Abs(y), "np.abs(y) + np.arcsin(x)"),
+    (sp.Max(x, 0), "np.maximum(0, x)"),
+    (sp.Min(x, y), "np.minimum(x, y)"),
+    (sp.Heaviside(x), "np.heaviside(x, 0.5)"),
+    (sp.sign(x), "np.sign(x)"),
+    (sp.Piecewise((x, x > 0), (x / 10, True)), "np.where(x > 0, x, x/10)"),
+    (
+        sp.Piecewise((x, sp.And(x > 0, x < y)), (0, True)),
+        "np.where((x > 0) & (x < y), x, 0)",
+    ),
+    (
+        ir.reduce(ir.ReduceSum, x, [1], 2, keepdims=True),
+        "np.sum(x, axis=1, keepdims=True)",
+    ),
+    (ir.reduce(ir.ReduceSum, x, [0, 1], 2), "np.sum(x)"),
+    (ir.reduce(ir.ReduceMean, x, [0], 2), "np.mean(x, axis=0)"),
+    (ir.reduce(ir.ReduceMax, x, [0, 2], 3), "np.max(x, axis=(0, 2))"),
+    (ir.expand_dims(g, [1], 1), "g[:, None]"),
+    (ir.expand_dims(g + a, [0], 1), "(a + g)[None]"),
+    (ir.broadcast_to(sp.Integer(1), (n, 3)), "np.ones((n, 3))"),
+    (ir.broadcast_to(g, (n,)), "np.broadcast_to(g, (n,))"),
+    (ir.FullLike(sp.Integer(0), a), "np.zeros_like(a)"),
+    (ir.FullLike(g, a), "np.full_like(a, g)"),
+    (ir.Eye(n, n), "np.eye(n)"),
+    (ir.TraceOp(a), "np.trace(a)"),
+    (ir.Outer(a, b), "np.outer(a, b)"),
+    (g * ir.IsEqual(a, b), "g*(a == b)"),
+]
+
+
+@pytest.mark.parametrize("expr,text", CASES, ids=[t for _, t in CASES])
+def test_exact_text(expr, text):
+    assert to_source(expr) == text
+
+
+def test_products_stay_factored_as_the_pipeline_builds_them():
+    with distribute(False):  # as during compilation
+        assert to_source(2 * (yhat - y) / n) == "2*(yhat - y)/n"
+
+
+def test_printed_code_computes_the_expression():
+    rng = np.random.default_rng(0)
+    env = {
+        "np": np,
+        "a": rng.normal(size=(3, 3)),
+        "b": rng.normal(size=(3, 3)),
+        "c": rng.normal(size=(3, 3)),
+        "x": rng.normal(size=3),
+        "g": rng.normal(size=3),
+    }
+    A, B, C, X, G = (env[k] for k in "abcxg")
+    expected = {
+        "a @ (b*c)": A @ (B * C),
+        "x*(a @ b)": X * (A @ B),
+        "(-a) @ b": (-A) @ B,
+        "a @ (b @ c)": A @ (B @ C),
+        "(a + b).T": (A + B).T,
+        "a.T @ g": A.T @ G,
+        "g[:, None]": G.reshape(3, 1),
+        "1/(1 + np.exp(-x))": 1 / (1 + np.exp(-X)),
+    }
+    for text, value in expected.items():
+        np.testing.assert_allclose(eval(text, env), value, rtol=1e-15)
