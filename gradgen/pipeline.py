@@ -44,7 +44,7 @@ def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
 def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
     """Trace one target and differentiate it: the IR of everything it will generate."""
     wrt_names = _wrt_names(target, wrt)
-    graph, output, _ = trace(target)
+    graph, output, session = trace(target)
     out_shape = graph.shapes[output]
     program = ir.Program(
         target.name,
@@ -62,7 +62,10 @@ def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
         program.cotangent = seed = graph.new_symbol("v")
         graph.shapes[seed] = out_shape
     wrt_syms = [p.sym for p in target.params if p.name in wrt_names]
-    program.backward, program.grads = differentiate(graph, output, wrt_syms, seed)
+    returned = session.site()  # the return statement: where the backward pass starts
+    program.backward, program.grads = differentiate(
+        graph, output, wrt_syms, seed, returned
+    )
     return program
 
 
@@ -87,7 +90,8 @@ def _dims_lines(program: ir.Program, used: set) -> list[str]:
         if not wanted:
             continue
         symbolic = all(ir.is_dim_symbol(d) for d in p.shape)
-        if symbolic and len(set(p.shape)) == len(p.shape) and wanted == list(p.shape):
+        unpack = len(p.shape) > 1 and len(set(p.shape)) == len(p.shape)
+        if symbolic and unpack and wanted == list(p.shape):
             lines.append(f"{', '.join(d.name for d in p.shape)} = {p.name}.shape")
         else:
             for d in wanted:

@@ -96,8 +96,10 @@ class _Sweep:
     def gradient_statement(self, node, total, block) -> ir.Stmt:
         if node.shape and (total == 0 or self.shape(total) != node.shape):
             total = ir.FullLike(total, node.sym)
-        elif total == 0:
-            total = sp.Float(0.0)
+        elif not node.shape and total.is_Number:
+            total = sp.Float(
+                total
+            )  # a float, like the parameter: 0.0 or 1.0, not 0 or 1
         g = self.graph.new_symbol("g")
         self.graph.shapes[g] = node.shape
         stmt = ir.Stmt(g, total, "grad", node.sym, block)
@@ -127,8 +129,8 @@ class _Sweep:
             if c is not None and arg in self.relevant:
                 yield arg, c
 
-    def run(self, output) -> None:
-        self.finish(output, self.graph.by_sym[output].site)
+    def run(self, output, returned: ir.Site) -> None:
+        self.finish(output, returned)
         for node in reversed(self.graph.nodes):
             if node.sym not in self.relevant or node.kind == "input":
                 continue
@@ -147,11 +149,12 @@ class _Sweep:
 
 
 def differentiate(
-    graph: ir.Graph, output: sp.Symbol, wrt: list[sp.Symbol], seed
+    graph: ir.Graph, output: sp.Symbol, wrt: list[sp.Symbol], seed, returned: ir.Site
 ) -> tuple[list[ir.Stmt], list[sp.Symbol]]:
-    """Backward statements and the gradient symbols, in the order of ``wrt``."""
+    """Backward statements and the gradient symbols, in the order of ``wrt``. ``seed`` is
+    the output's adjoint (1, or the cotangent); ``returned`` the return statement."""
     sweep = _Sweep(graph, output, wrt, seed)
-    sweep.run(output)
+    sweep.run(output, returned)
     for sym in wrt:  # parameters the output does not depend on
         if sym not in sweep.grads:
             sweep.grads[sym] = sweep.gradient_statement(

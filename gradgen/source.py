@@ -21,6 +21,18 @@ from .array import Array, ArrayType
 from .errors import GradgenError
 from .ir import Param, dim
 
+# Statements with a body: their header line stands for them.
+COMPOUND = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.For,
+    ast.While,
+    ast.If,
+    ast.With,
+    ast.Try,
+)
+
 
 @dataclass
 class Model:
@@ -36,19 +48,9 @@ class Model:
 
     def __post_init__(self):
         tree = ast.parse(self.text)
-        compound = (
-            ast.FunctionDef,
-            ast.AsyncFunctionDef,
-            ast.ClassDef,
-            ast.For,
-            ast.While,
-            ast.If,
-            ast.With,
-            ast.Try,
-        )
         for node in ast.walk(tree):
             if isinstance(node, ast.stmt):
-                header_only = isinstance(node, compound)
+                header_only = isinstance(node, COMPOUND)
                 end = node.lineno if header_only else node.end_lineno
                 self._spans.append((node.lineno, end, node))
 
@@ -72,12 +74,10 @@ class Model:
         return start, self._text_of(start, end, node)
 
     def _text_of(self, start: int, end: int, node: ast.stmt) -> str:
-        if start == end and not isinstance(
-            node, (ast.For, ast.While, ast.If, ast.With)
-        ):
-            return " ".join(ast.get_source_segment(self.text, node).split())
-        if isinstance(node, (ast.FunctionDef, ast.For, ast.While, ast.If, ast.With)):
+        if isinstance(node, COMPOUND):  # its header line stands for it
             return self.text.splitlines()[start - 1].strip()
+        if start == end:
+            return " ".join(ast.get_source_segment(self.text, node).split())
         return " ".join(ast.unparse(node).split())
 
 
@@ -128,9 +128,9 @@ def load_model(path: str) -> Model:
     stem = os.path.splitext(os.path.basename(path))[0]
     module = types.ModuleType(f"gradgen_model_{stem}")
     module.__file__ = real_path
-    sys.modules[module.__name__] = (
-        module  # dataclasses and pickling look modules up here
-    )
+    sys.modules[module.__name__] = module  # dataclasses and pickling look it up here
+    folder = os.path.dirname(real_path)
+    sys.path.insert(0, folder)  # as `python model.py` would: sibling modules import
     try:
         exec(code, module.__dict__)
     except Exception as exc:  # the user's module failed at import time
@@ -140,6 +140,8 @@ def load_model(path: str) -> Model:
         ) from None
     finally:
         sys.modules.pop(module.__name__, None)
+        if sys.path and sys.path[0] == folder:
+            del sys.path[0]
     return Model(path, real_path, text, module.__dict__)
 
 

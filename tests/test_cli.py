@@ -152,3 +152,24 @@ def test_help_version_and_module_entry_point():
         [sys.executable, "-m", "gradgen"], capture_output=True, text=True
     )
     assert run.returncode == 2 and "compile" in run.stdout
+
+
+def test_model_imports_a_sibling_module_like_python_would(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "activations.py").write_text(
+        "import numpy as np\n\n\ndef act(z):\n    return np.tanh(z)\n"
+    )
+    (folder / "net.py").write_text(
+        "import numpy as np\nfrom gradgen import Array\nfrom activations import act\n\n\n"
+        "def f(x: Array['n'], w: float) -> float:\n    return np.sum(act(w * x))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    path_before = list(sys.path)
+    assert main(["compile", "models/net.py", "-o", "net_grad.py"]) == 0
+    assert sys.path == path_before
+    module = import_path(tmp_path / "net_grad.py", "cli_sibling")
+    x = np.array([0.5, -1.0])
+    dx, dw = module.f_grad(x, 0.3)
+    np.testing.assert_allclose(dx, 0.3 * (1 - np.tanh(0.3 * x) ** 2), rtol=1e-14)
+    np.testing.assert_allclose(dw, np.sum(x * (1 - np.tanh(0.3 * x) ** 2)), rtol=1e-14)

@@ -36,7 +36,7 @@ DOMAINS = {
     "inverse_trig": {"x": (-0.8, 0.8)},
     "abs_": {"x": "nonzero"},
 }
-ARRAY_OUTPUTS = {"layer", "scaled"}
+ARRAY_OUTPUTS = {"layer", "scaled", "identity", "zeroed"}
 NO_AUTOGRAD = {
     "dot_method"
 }  # autograd cannot run these; central differences still check
@@ -75,6 +75,7 @@ def test_value_and_gradient(generated, reference, name, sizes):
     for i, param in enumerate(TARGETS[name].params):
         what = f"{name}: d/d{param.name}"
         assert_close(separate[i], grads[i], what + " (grad vs value_and_grad)", 0, 0)
+        assert np.asarray(grads[i]).dtype.kind == "f", what + " is not a float"
         if name not in NO_AUTOGRAD:
             assert_close(grads[i], expected[i], what + " vs autograd", 1e-9, 1e-12)
         numeric = central_difference(model, args, i)

@@ -215,3 +215,20 @@ def layer(X: Array["n", "d"], W: Array["d", "k"], b: Array["k"]) -> Array["n", "
 
 def scaled(x: Array["d"], s: float) -> Array["d"]:
     return s * np.exp(x)
+
+
+# --- degenerate cases ----------------------------------------------------------------
+def identity(x: Array["n"]) -> Array["n"]:
+    return x
+
+
+def zeroed(x: Array["n"]) -> Array["n"]:
+    return x * 0 + x - x
+
+
+def first_of_two(a: float, b: float) -> float:
+    return a
+
+
+def zero_dim_array(x: Array[()], y: Array["n"]) -> float:
+    return np.sum(x * y) * y.shape[0]
