@@ -12,6 +12,7 @@ a shared backward factor ``delta_h * dh/dz`` is ``delta_z_h``; other temporaries
 
 from __future__ import annotations
 
+import itertools
 import keyword
 
 import sympy as sp
@@ -66,7 +67,7 @@ class Namer:
         """Final symbols for every symbol these statements define or read."""
         names = dict(self.names)
         taken = set(self.taken)
-        temps = iter(range(1, 10**9))
+        temps = itertools.count(1)
 
         def temp_name() -> str:
             while True:

@@ -34,8 +34,7 @@ def _trivial(expr: sp.Expr) -> bool:
 
 def common_subexpressions(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """One CSE over all statements; temporaries go just before their first user."""
-    counter = iter(range(1, 10**9))
-    symbols = (sp.Symbol(f"_gg_c{next(counter)}", real=True) for _ in iter(int, 1))
+    symbols = sp.numbered_symbols("_gg_c", real=True, start=1)
     temps, reduced = sp.cse([s.expr for s in stmts], symbols=symbols, order="none")
     definitions = dict(temps)
     order = {sym: i for i, (sym, _) in enumerate(temps)}
