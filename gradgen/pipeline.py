@@ -251,18 +251,32 @@ def generated_functions(program: ir.Program) -> list[Function]:
     return functions
 
 
-def generate(programs: list[ir.Program], source: str, command: str) -> str:
-    """The formatted module for one or more compiled targets."""
-    functions = [f for program in programs for f in generated_functions(program)]
+def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
+    """The formatted module for one or more compiled targets; ``modes`` adds the
+    forward-mode and second-order functions (``modes.py``)."""
+    from .modes import mode_functions  # it builds on this module's helpers
+
+    functions = [
+        f
+        for program in programs
+        for f in generated_functions(program) + mode_functions(program, modes)
+    ]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
     return format_source(render_module(title, source, command, functions))
 
 
-def compile_targets(targets: list[Target], wrt: list[str] | None, command: str) -> str:
+def compile_targets(
+    targets: list[Target], wrt: list[str] | None, command: str, modes=None
+) -> str:
+    from .modes import check_modes, parse_modes
+
+    parse_modes(modes)  # an unknown mode fails before any tracing
     with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
         programs = [build_program(t, wrt) for t in targets]
-        return generate(programs, targets[0].model.path, command)
+        if modes:
+            check_modes(programs, modes)
+        return generate(programs, targets[0].model.path, command, modes)
 
 
 def compile_file(
@@ -270,11 +284,12 @@ def compile_file(
     functions: list[str] | None = None,
     wrt: list[str] | None = None,
     command: str | None = None,
+    modes=None,
 ) -> str:
     """The generated module's source for a model file."""
     model = load_model(path)
     targets = find_targets(model, functions)
-    return compile_targets(targets, wrt, command or f"gradgen compile {path}")
+    return compile_targets(targets, wrt, command or f"gradgen compile {path}", modes)
 
 
 class Compiled:
@@ -297,15 +312,17 @@ class Compiled:
 
 
 def compile(
-    fn, wrt=None
+    fn, wrt=None, modes=None
 ) -> Compiled:  # noqa: A001 - the public name the contract gives
-    """Compile one model function in memory; ``wrt`` is a parameter name or a list of them."""
+    """Compile one model function in memory; ``wrt`` is a parameter name or a list of them,
+    ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``).
+    """
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",")]
     model = model_of_function(fn)
     target = make_target(fn, model)
     source = compile_targets(
-        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)"
+        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)", modes
     )
     module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
     exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)
