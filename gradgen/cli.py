@@ -1,4 +1,4 @@
-"""The command line: ``gradgen compile`` and ``gradgen ops``.
+"""The command line: ``gradgen compile``, ``gradgen check`` and ``gradgen ops``.
 
 Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
 ``file:line: error: message (hint)``, no traceback), 1 for an internal error. Output files
@@ -16,7 +16,7 @@ import sys
 import tempfile
 import traceback
 
-from . import __version__
+from . import __version__, check_command
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -30,12 +30,15 @@ For each compile target f (a public top-level function whose parameters are all
 annotated) the module defines f(*args); for a scalar result f_grad(*args) and
 f_value_and_grad(*args) -> (value, grads); for an array result
 f_vjp(*args, cotangent). One gradient when one parameter is differentiated, else a
-tuple in parameter order.
+tuple in parameter order. --mode adds, as JAX names them: jvp: f_jvp(*args,
+tangents) -> (value, value_dot); hvp: f_hvp(*args, v) -> H v; hessian:
+f_hessian(*args) (scalar results); jacobian: f_jacobian(*args) (array results).
 
 examples:
   gradgen compile examples/xor.py                 writes generated/xor.py
   gradgen compile examples/xor.py -o xor_grad.py --wrt W0,W1
   gradgen compile examples/                       every model file in the folder
+  gradgen compile examples/xor.py --mode hvp,hessian --emit-test
 """
 
 
@@ -77,6 +80,20 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
     )
+    comp.add_argument(
+        "--mode",
+        action="append",
+        metavar="MODES",
+        help="also emit (comma-separated): jvp, hvp, hessian, jacobian, all",
+    )
+    comp.add_argument(
+        "--emit-test",
+        action="store_true",
+        help="also write test_<module>.py beside the module: a pytest file checking it "
+        "against central differences (needs NumPy and pytest only)",
+    )
+    check_command.add_sizes(comp, "the emitted test")
+    check_command.add_parser(commands)
     commands.add_parser(
         "ops",
         help="list the supported NumPy operations",
@@ -127,6 +144,11 @@ def _command(path: str, args, output: str | None) -> str:
         parts += ["--function", name]
     if args.wrt:
         parts += ["--wrt", args.wrt]
+    for mode in args.mode or []:
+        parts += ["--mode", mode]
+    if args.emit_test:
+        parts += ["--emit-test"] + (["--dims", args.dims] if args.dims else [])
+        parts += ["--seed", str(args.seed)] if args.seed else []
     return shlex.join(parts)
 
 
@@ -175,12 +197,30 @@ def run_compile(args) -> int:
         wrt = (
             [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
         )
-        source = compile_file(path, args.functions, wrt, _command(path, args, shown))
+        command = _command(path, args, shown)
+        modes = check_command.modes_of(args)
+        source = compile_file(path, args.functions, wrt, command, modes)
         outputs.append((out, source))
+        if args.emit_test:
+            outputs.append(_emitted_test(path, args, wrt, modes, out, source, command))
     for out, source in outputs:  # everything compiled: now write
         write_atomically(out, source)
         print(f"wrote {out}")
     return 0
+
+
+def _emitted_test(path, args, wrt, modes, out, source, command):
+    from .checking import choose_dims, parse_dims
+    from .emit_test import emitted_test
+    from .source import find_targets, load_model
+
+    targets = find_targets(load_model(path), args.functions)
+    sizes = choose_dims(targets, parse_dims(args.dims))
+    test = os.path.join(os.path.dirname(out), f"test_{os.path.basename(out)}")
+    text = emitted_test(
+        targets, source, out, test, sizes, args.seed, wrt, modes, command
+    )
+    return test, text
 
 
 def run_ops() -> int:
@@ -202,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compile":
             return run_compile(args)
+        if args.command == "check":
+            return check_command.run(args)
         return run_ops()
     except GradgenError as exc:
         print(exc, file=sys.stderr)
