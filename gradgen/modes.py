@@ -77,14 +77,17 @@ def mode_functions(program: ir.Program, modes) -> list[Function]:
     from .second_order import hessian, jacobian  # needs this module's builder
 
     build = {
-        "jvp": lambda b: b.jvp(),
-        "hvp": lambda b: b.hvp(),
-        "hessian": hessian,
-        "jacobian": jacobian,
+        "jvp": lambda b: [b.jvp()],
+        "hvp": lambda b: [b.hvp()],
+        "hessian": hessian,  # with f_hvp too when it works through it
+        "jacobian": lambda b: [jacobian(b)],
     }
-    return [
-        build[m](Builder(program)) for m in parse_modes(modes) if applies(m, program)
-    ]
+    functions: dict = {}
+    for mode in parse_modes(modes):
+        if applies(mode, program):
+            for f in build[mode](Builder(program)):
+                functions.setdefault(f.name, f)
+    return list(functions.values())
 
 
 # --- Laying out statements ----------------------------------------------------------------

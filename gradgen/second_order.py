@@ -25,8 +25,14 @@ from .emit import Block, Function
 from .forward import primitive, tangents
 from .loops import Loop, loop_blocks, plan
 from .modes import Builder, blocks_of, dims_in
-from .pipeline import _doc
+from .pipeline import _doc, _tuple
 from .printer import to_source
+
+# Above this many tangent statements in all loops together (before optimisation; an MLP of
+# about 8 layers) loops specialised to each parameter array would make a module too long to
+# read or format quickly: the Hessian then calls f_hvp per column, the Jacobian uses its
+# (single) reverse-mode loop.
+BUDGET = 1200
 
 
 def _shape_text(param: ir.Param) -> str | None:
@@ -38,10 +44,9 @@ def _zeros(*shapes: str | None) -> str:
     return f"np.zeros({' + '.join(parts) if parts else '()'})"
 
 
-def _layout(b: Builder, prologue, loops, index, allocate, epilogue=(), branches=None):
-    """Blocks of a loop function: the prologue, the allocations, the loops (inside an
-    if/else on ``branches`` = (condition, comment, comment) when given), the epilogue.
-    """
+def _layout(b: Builder, prologue, loops, index, allocate, branches=None):
+    """Blocks of the Jacobian: the prologue, the allocations, the loops (inside an if/else
+    on ``branches`` = (condition, comment, comment) when given)."""
     mapping = b.namer.mapping(prologue)
     blocks = blocks_of(prologue, mapping)
     blocks.append(Block("The result, filled in by the loops below", allocate))
@@ -55,10 +60,6 @@ def _layout(b: Builder, prologue, loops, index, allocate, epilogue=(), branches=
             depth = 2
         scoped = b.namer.mapping(prologue + loop.body)
         blocks += loop_blocks(loop, scoped, index, depth, blocks_of)
-    if epilogue:
-        blocks.append(
-            Block("The blocks below the diagonal, by symmetry", list(epilogue))
-        )
     return blocks
 
 
@@ -78,74 +79,146 @@ def _transpose(name: str, first: ir.Param, second: ir.Param) -> str:
     return f"{name}.transpose({', '.join(map(str, axes))}).copy()"
 
 
-def hessian(b: Builder) -> Function:
-    program, name, wrt = b.program, b.program.name, b.wrt
-    primal = primitive(program.forward + program.backward, b.graph)
-    H = {
-        (i, j): b.claim(f"H_{p.name}_{q.name}")
-        for i, p in enumerate(wrt)
-        for j, q in enumerate(wrt)
-    }
-    index = b.claim("i")
-    loops, bodies, keep = [], [], b.first_order_keep()
-    for i, p in enumerate(wrt):
-        seed = b.seed(p)
-        tans, tangent = tangents(primal, b.graph, {p.sym: seed})
-        stores = [
-            (H[i, j], "row", tangent[g])
-            for j, g in enumerate(program.grads)
-            if j >= i and g in tangent
-        ]
-        keep = b.with_tangents(keep, tangent)
-        loops.append(
-            Loop(
-                seed,
-                _shape_text(p),
-                tans,
-                stores,
-                (
-                    f"Basis vector {index} of {p.name}"
-                    if p.shape
-                    else f"The direction {p.name}"
-                ),
-                f"Row {index} of the blocks H_{p.name}_*: the tangent of the gradient",
-            )
-        )
-        bodies += tans
-    prologue, loops = plan(primal + bodies, loops, keep, b.graph)
-    loops = [loop for loop in loops if loop.stores]
-    allocate = [
-        (H[i, j], _zeros(_shape_text(p), _shape_text(q)))
-        for i, p in enumerate(wrt)
-        for j, q in enumerate(wrt)
-        if j >= i
-    ]
-    below = [
-        (H[j, i], _transpose(H[i, j], p, q))
-        for i, p in enumerate(wrt)
-        for j, q in enumerate(wrt)
-        if j > i
-    ]
-    blocks = _layout(b, prologue, loops, index, allocate, below)
-    rows = [[H[i, j] for j in range(len(wrt))] for i in range(len(wrt))]
-    returns = (
-        rows[0][0] if len(wrt) == 1 else ", ".join(f"({', '.join(r)})" for r in rows)
+def _part(what: str, index: str, param: ir.Param) -> str:
+    return f"{what} {index} of " if param.shape else ""
+
+
+def _seeded(b: Builder, primal, param, index, stores_of, comment, branch=None):
+    """A loop over the entries of ``param``: the forward sweep seeded with its basis
+    vectors; ``stores_of(tangent)`` says what to store. Returns the loop and the tangents.
+    """
+    seed = b.seed(param)
+    tans, tangent = tangents(primal, b.graph, {param.sym: seed})
+    what = (
+        f"Basis vector {index} of {param.name}"
+        if param.shape
+        else f"The derivative with respect to {param.name}"
     )
-    shown = returns if len(wrt) == 1 else f"({returns})"
-    doc = _doc(
-        f"Dense Hessian of ``{name}`` with respect to {b.wrt_text}, as jax.hessian: "
-        "block H_A_B[i, j] = d2 f / dA[i] dB[j] has shape A.shape + B.shape.",
+    comment = comment[:1].upper() + comment[1:]
+    loop = Loop(
+        seed, _shape_text(param), tans, stores_of(tangent), what, comment, branch
+    )
+    return loop, tangent
+
+
+def _plan(b: Builder, primal, loops, keep):
+    bodies = [s for loop in loops for s in loop.body]
+    prologue, loops = plan(primal + bodies, loops, keep, b.graph)
+    return prologue, [loop for loop in loops if loop.stores]
+
+
+def _hessian_doc(b: Builder) -> str:
+    return _doc(
+        f"Dense Hessian of ``{b.program.name}`` with respect to {b.wrt_text}, as "
+        "jax.hessian: block H_A_B[i, j] = d2 f / dA[i] dB[j] has shape A.shape + B.shape.",
         "One Hessian-vector product per parameter entry, after one forward and backward "
         "pass; only the blocks on and above the diagonal are computed, the others are "
         "their transposes. Meant for small parameter counts.",
     )
-    summary = f"{name}_hessian({b.args}) -> {shown}"
-    used = _used(prologue, loops)
+
+
+def _hessian_names(b: Builder) -> tuple[dict, str]:
+    wrt = b.wrt
+    pairs = [(i, j) for i in range(len(wrt)) for j in range(len(wrt))]
+    return {
+        (i, j): b.claim(f"H_{wrt[i].name}_{wrt[j].name}") for i, j in pairs
+    }, b.claim("i")
+
+
+def _hessian_loops(b: Builder, primal, H, index) -> tuple[list[Loop], set]:
+    loops, keep, grads = [], b.first_order_keep(), b.program.grads
+    for i, p in enumerate(b.wrt):
+        loop, tangent = _seeded(
+            b,
+            primal,
+            p,
+            index,
+            lambda t: [
+                (H[i, j], "row", t[g]) for j, g in enumerate(grads) if j >= i and g in t
+            ],
+            f"{_part('Row', index, p)}the blocks H_{p.name}_*: the tangent of the gradient",
+        )
+        loops.append(loop)
+        keep = b.with_tangents(keep, tangent)
+    return loops, keep
+
+
+def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
+    """Allocations first, transposes last, around the ``blocks`` that fill them."""
+    name, wrt, k = b.program.name, b.wrt, len(b.wrt)
+    shape = [_shape_text(p) for p in wrt]
+    upper = [(i, j) for i in range(k) for j in range(i, k)]
+    allocate = [(H[i, j], _zeros(shape[i], shape[j])) for i, j in upper]
+    below = [(H[j, i], _transpose(H[i, j], wrt[i], wrt[j])) for i, j in upper if j > i]
+    blocks = [Block("The result, filled in by the loops below", allocate)] + blocks
+    if below:
+        blocks.append(Block("The blocks below the diagonal, by symmetry", below))
+    rows = [f"({', '.join(H[i, j] for j in range(k))})" for i in range(k)]
+    returns = H[0, 0] if k == 1 else ", ".join(rows)
+    summary = f"{name}_hessian({b.args}) -> {returns if k == 1 else f'({returns})'}"
+    doc = _doc(
+        f"Dense Hessian of ``{name}`` with respect to {b.wrt_text}, as jax.hessian: "
+        "block H_A_B[i, j] = d2 f / dA[i] dB[j] has shape A.shape + B.shape.",
+        f"{how}; only the blocks on and above the diagonal are computed, the others are "
+        "their transposes. Meant for small parameter counts.",
+    )
     return b.function(f"{name}_hessian", [], doc, summary, blocks, returns, used)
 
 
+def hessian(b: Builder) -> list[Function]:
+    program = b.program
+    primal = primitive(program.forward + program.backward, b.graph)
+    H, index = _hessian_names(b)
+    loops, keep = _hessian_loops(b, primal, H, index)
+    if sum(len(loop.body) for loop in loops) > BUDGET:
+        return _hessian_by_hvp(Builder(program))
+    prologue, loops = _plan(b, primal, loops, keep)
+    mapping = b.namer.mapping(prologue)
+    blocks = blocks_of(prologue, mapping)
+    for loop in loops:
+        scoped = b.namer.mapping(prologue + loop.body)
+        blocks += loop_blocks(loop, scoped, index, 1, blocks_of)
+    how = (
+        "One Hessian-vector product per parameter entry, after one forward and backward "
+        "pass"
+    )
+    return [_hessian_function(b, H, blocks, how, _used(prologue, loops))]
+
+
+def _hessian_by_hvp(b: Builder) -> list[Function]:
+    """The Hessian column by column through ``f_hvp``: compact code for a model with many
+    parameter arrays, for which a loop specialised to each would make a huge module."""
+    name, wrt = b.program.name, b.wrt
+    hvp = Builder(b.program).hvp()
+    H, index = _hessian_names(b)
+    dots = [b.claim(f"{p.name}_dot") for p in wrt]
+    outs = [b.claim(f"d{p.name}_dot") for p in wrt]
+    zeros = [
+        (d, _zeros(_shape_text(p)) if p.shape else "0.0") for d, p in zip(dots, wrt)
+    ]
+    blocks = [Block("The direction: zero but for one entry at a time", zeros)]
+    call = f"{name}_hvp({b.args}, {_tuple(dots)})"
+    for i, p in enumerate(wrt):
+        at = f"{dots[i]}[{index}]" if p.shape else dots[i]
+        row = f"[{index}]" if p.shape else "[()]"
+        stmts = [(at, "1.0"), (", ".join(outs), call), (at, "0.0")]
+        stmts += [(f"{H[i, j]}{row}", outs[j]) for j in range(i, len(wrt))]
+        header = f"for {index} in np.ndindex({p.name}.shape):" if p.shape else None
+        what = (
+            f"Basis vector {index} of {p.name}"
+            if p.shape
+            else f"The direction {p.name}"
+        )
+        blocks.append(Block(what, stmts, 1 if p.shape else 0, header))
+    how = (
+        f"One call of {name}_hvp per parameter entry (this model has too many parameter "
+        "arrays for a loop specialised to each: its code would grow with their square)"
+    )
+    return [hvp, _hessian_function(b, H, blocks, how, set())]
+
+
 def _choice(b: Builder) -> tuple[str, sp.Expr, sp.Expr]:
-    """ "forward", "reverse" or "both" (decided at run time), and the two sizes."""
+    """``forward``, ``reverse`` or ``both`` (decided at run time), and the two sizes."""
     inputs = sp.Add(*[ir.size_of(p.shape) for p in b.wrt])
     outputs = ir.size_of(b.graph.shapes[b.program.output])
     more = outputs - inputs
@@ -161,43 +234,41 @@ def _out_text(shape) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def jacobian(b: Builder) -> Function:
-    program, name, wrt = b.program, b.program.name, b.wrt
-    out = program.output
-    out_shape = b.graph.shapes[out]
-    choice, inputs, outputs = _choice(b)
-    J = [b.claim(f"J_{p.name}") for p in wrt]
-    index = b.claim("i")
-    primal = primitive(program.forward, b.graph)
-    loops, bodies = [], []
-    keep = b.first_order_keep()
+_HOW = {
+    "forward": "forward mode (one JVP per parameter entry: there are fewer of them than "
+    "result entries)",
+    "reverse": "reverse mode (one VJP per result entry: there are no more of them than "
+    "parameter entries)",
+    "reverse-long": "reverse mode (one VJP per result entry): forward mode would take "
+    "fewer passes, but its code, a loop specialised to each parameter array, would be too "
+    "long for this many",
+    "both": "forward mode (one JVP per parameter entry) when the parameters have fewer "
+    "entries than the result, else reverse mode (one VJP per result entry); the sizes "
+    "are compared at run time",
+}
+
+
+def _jacobian_loops(b: Builder, primal, J, index, choice) -> tuple[list, set]:
+    program, out = b.program, b.program.output
+    loops, keep = [], b.first_order_keep()
     if choice in ("forward", "both"):
-        for j, p in enumerate(wrt):
-            seed = b.seed(p)
-            tans, tangent = tangents(primal, b.graph, {p.sym: seed})
-            keep = b.with_tangents(keep, tangent)
-            stores = [(J[j], "column", tangent[out])] if out in tangent else []
-            loops.append(
-                Loop(
-                    seed,
-                    _shape_text(p),
-                    tans,
-                    stores,
-                    (
-                        f"Basis vector {index} of {p.name}"
-                        if p.shape
-                        else f"The direction {p.name}"
-                    ),
-                    f"Column {index} of J_{p.name}: the tangent of the result",
-                    0 if choice == "both" else None,
-                )
+        for j, p in enumerate(b.wrt):
+            loop, tangent = _seeded(
+                b,
+                primal,
+                p,
+                index,
+                lambda t: [(J[j], "column", t[out])] if out in t else [],
+                f"{_part('Column', index, p)}J_{p.name}: the tangent of the result",
+                0 if choice == "both" else None,
             )
-            bodies += tans
+            loops.append(loop)
+            keep = b.with_tangents(keep, tangent)
     if choice in ("reverse", "both"):
         loops.append(
             Loop(
                 program.cotangent,
-                _out_text(out_shape),
+                _out_text(b.graph.shapes[out]),
                 list(program.backward),
                 [(J[j], "row", g) for j, g in enumerate(program.grads)],
                 f"Basis vector {index} of the result",
@@ -205,39 +276,39 @@ def jacobian(b: Builder) -> Function:
                 1 if choice == "both" else None,
             )
         )
-        bodies += program.backward
-    prologue, loops = plan(primal + bodies, loops, keep, b.graph)
-    loops = [loop for loop in loops if loop.stores]
-    branches = None
-    if choice == "both" and len({loop.branch for loop in loops}) == 2:
+    return loops, keep
+
+
+def jacobian(b: Builder) -> Function:
+    program, name = b.program, b.program.name
+    out_shape = b.graph.shapes[program.output]
+    choice, inputs, outputs = _choice(b)
+    J = [b.claim(f"J_{p.name}") for p in b.wrt]
+    index = b.claim("i")
+    primal = primitive(program.forward, b.graph)
+    loops, keep = _jacobian_loops(b, primal, J, index, choice)
+    if choice != "reverse" and sum(len(loop.body) for loop in loops) > BUDGET:
+        choice = "reverse-long"
+        loops, keep = _jacobian_loops(b, primal, J, index, "reverse")
+    prologue, loops = _plan(b, primal, loops, keep)
+    branches, sizes = None, list(out_shape)
+    if len({loop.branch for loop in loops}) == 2:  # both modes, chosen at run time
         branches = (
             f"{to_source(inputs)} < {to_source(outputs)}",
             "Forward mode: the parameters have fewer entries than the result",
             "Reverse mode: the result has no more entries than the parameters",
         )
-    allocate = [
-        (J[j], _zeros(_out_text(out_shape), _shape_text(p))) for j, p in enumerate(wrt)
-    ]
+        sizes += [inputs, outputs]
+    out_text = _out_text(out_shape)
+    allocate = [(J[j], _zeros(out_text, _shape_text(p))) for j, p in enumerate(b.wrt)]
     blocks = _layout(b, prologue, loops, index, allocate, branches=branches)
     returns = ", ".join(J)
-    mode = {
-        "forward": "forward mode (one JVP per parameter entry: there are fewer of them "
-        "than result entries)",
-        "reverse": "reverse mode (one VJP per result entry: there are no more of them "
-        "than parameter entries)",
-        "both": "forward mode (one JVP per parameter entry) when the parameters have "
-        "fewer entries than the result, else reverse mode (one VJP per result entry); "
-        "the sizes are compared at run time",
-    }[choice]
     doc = _doc(
         f"Jacobian of ``{name}`` with respect to {b.wrt_text}, as jax.jacobian: J_A has "
         f"shape {name}.shape + A.shape.",
-        f"Computed by {mode}.",
+        f"Computed by {_HOW[choice]}.",
     )
-    summary = (
-        f"{name}_jacobian({b.args}) -> {returns if len(J) == 1 else f'({returns})'}"
-    )
-    used = _used(
-        prologue, loops, list(out_shape) + list(branches and (inputs, outputs) or ())
-    )
+    shown = returns if len(J) == 1 else f"({returns})"
+    summary = f"{name}_jacobian({b.args}) -> {shown}"
+    used = _used(prologue, loops, sizes)
     return b.function(f"{name}_jacobian", [], doc, summary, blocks, returns, used)

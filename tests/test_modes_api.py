@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import gradgen
-from gradcheck import ROOT, import_path
-from gradgen import Array, GradgenError, ir, rules
+from gradcheck import ROOT, autograd_namespace, import_path
+from gradgen import Array, GradgenError, ir, rules, second_order
 from gradgen.cli import main
 from gradgen.pipeline import compile_file
-from modecheck import Flat, jacobian_matrix
+from modecheck import Flat, hessian_matrix, jacobian_matrix
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
@@ -209,3 +209,32 @@ def test_mode_errors(capsys):
     assert "def sigmoid_array_hessian" not in source
     assert main(["compile", sigmoid, "--mode", "nope"]) == 2
     assert "error: unknown mode 'nope' (modes: grad (always)" in capsys.readouterr().err
+
+
+def test_past_the_code_budget_the_code_stays_compact(monkeypatch):
+    monkeypatch.setattr(second_order, "BUDGET", 1)
+    xor = import_path(ROOT / "examples" / "xor.py", "xor_budget")
+    compiled = gradgen.compile(xor.loss, modes="hessian")
+    hessian_source = compiled.source.split("def loss_hessian", 1)[1]
+    assert "One call of loss_hvp per parameter entry" in " ".join(
+        hessian_source.split()
+    )
+    assert "def loss_hvp" in compiled.source and "delta_" not in hessian_source
+    args = [
+        np.random.default_rng(6).normal(size=s)
+        for s in [(3, 2), (3, 1), (2, 4), (4, 1)]
+    ]
+    flat = Flat(args)
+    expected = autograd.hessian(
+        flat.function(autograd_namespace(xor.__file__)["loss"])
+    )(flat.x)
+    got = hessian_matrix(compiled.loss_hessian(*args), flat.sizes)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    fn, reference, (shapes,) = JACOBIAN_CASES["forward"]
+    compiled = gradgen.compile(fn, modes="jacobian")
+    assert "forward mode would take fewer passes" in " ".join(compiled.source.split())
+    assert "cotangent" in compiled.source and "u_dot" not in compiled.source
+    args = [np.random.default_rng(7).normal(size=s) for s in shapes]
+    expected, sizes = _reference_jacobian(reference, args)
+    got = jacobian_matrix(compiled.outer_tanh_jacobian(*args), expected.shape[0], sizes)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
