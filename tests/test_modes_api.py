@@ -238,3 +238,23 @@ def test_past_the_code_budget_the_code_stays_compact(monkeypatch):
     expected, sizes = _reference_jacobian(reference, args)
     got = jacobian_matrix(compiled.outer_tanh_jacobian(*args), expected.shape[0], sizes)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def _readme_block(marker: str, fence: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme.split(marker, 1)[1].split(f"```{fence}\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_shows_what_the_compiler_writes_and_check_prints(monkeypatch, capsys):
+    excerpt = _readme_block("<!-- gradgen compile examples/xor.py --mode hvp", "python")
+    source = compile_file(str(ROOT / "examples" / "xor.py"), modes="hvp")
+    assert excerpt.startswith("    # Tangent of") and excerpt in source
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "examples/xor.py"]) == 0
+    printed = capsys.readouterr().out
+    shown = _readme_block("## Checking gradients", "text")
+
+    def numbers_blanked(text):  # the last digits of an error depend on the machine
+        return re.sub(r"\d\.\de-\d\d", "x.xe-xx", text)
+
+    assert numbers_blanked(printed) == numbers_blanked(shown)
