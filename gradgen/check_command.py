@@ -12,6 +12,7 @@ import argparse
 
 from . import numeric
 from .checking import check_file, parse_dims
+from .errors import GradgenError
 
 EPILOG = f"""\
 Compiles the model in memory, draws standard normal inputs (seeded) of small sizes, all
@@ -71,6 +72,21 @@ def add_sizes(parser, what: str) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help=f"seed of {what} (default 0)"
     )
+
+
+def check_test_options(args, single: bool) -> None:
+    """``compile``: --dims and --seed shape the emitted test; --dims names one model's."""
+    if (args.dims or args.seed) and not args.emit_test:
+        raise GradgenError(
+            "--dims and --seed apply to --emit-test",
+            hint="add --emit-test, or run gradgen check",
+        )
+    if args.dims and not single:
+        raise GradgenError(
+            "--dims applies to a single model file",
+            hint="compile the files one at a time",
+        )
+    parse_dims(args.dims)  # bad sizes fail before any compiling
 
 
 def modes_of(args) -> str | None:

@@ -185,6 +185,7 @@ def run_compile(args) -> int:
             "--function and --wrt apply to a single model file",
             hint="compile the files one at a time",
         )
+    check_command.check_test_options(args, single)
     outputs = []
     for path, _ in models:
         stem = os.path.splitext(os.path.basename(path))[0]

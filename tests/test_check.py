@@ -195,3 +195,15 @@ def test_the_emitted_test_fails_on_a_wrong_gradient(tmp_path):
     assert run.returncode == 1
     assert "1 failed, 1 passed" in run.stdout
     assert "FAIL" in run.stdout and "X " in run.stdout
+
+
+def test_emitted_test_options_need_emit_test(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "xor.py"
+    model.write_text((ROOT / "examples" / "xor.py").read_text())
+    assert main(["compile", str(model), "--dims", "n=5"]) == 2
+    assert "error: --dims and --seed apply to --emit-test" in capsys.readouterr().err
+    assert main(["compile", str(tmp_path), "--emit-test", "--dims", "n=5"]) == 2
+    assert "--dims applies to a single model file" in capsys.readouterr().err
+    assert main(["compile", str(model), "--emit-test", "--dims", "n=x"]) == 2
+    assert not (tmp_path / "generated").exists()
