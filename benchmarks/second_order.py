@@ -1,4 +1,4 @@
-"""Run time of the generated forward-mode and second-order functions, and their compile time.
+"""Run time and compile time of the generated forward-mode and second-order functions.
 
     python benchmarks/second_order.py [--repeats 20]
 

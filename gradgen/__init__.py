@@ -19,12 +19,13 @@ def compile(fn, wrt=None, modes=None):  # noqa: A001 - the name the contract giv
     imported module with ``f``, ``f_grad``, ``f_value_and_grad`` or ``f_vjp``). ``wrt`` is a
     parameter name, a comma-separated string or a list of names (default: all parameters).
 
-    ``modes`` (a list, or a comma-separated string) adds functions named and returning as
-    JAX's: ``"jvp"``: ``f_jvp(*args, tangents)`` -> ``(value, value_dot)``; ``"hvp"``:
-    ``f_hvp(*args, v)`` -> H v, shaped like the gradient; ``"hessian"``: ``f_hessian(*args)``,
-    blocks H_A_B of shape A.shape + B.shape (scalar results); ``"jacobian"``:
-    ``f_jacobian(*args)``, J_A of shape f.shape + A.shape (array results); ``"all"``: every
-    mode that applies. ``tangents`` and ``v`` hold one array per differentiated parameter.
+    ``modes`` (a list, or a comma-separated string) adds functions named and returning
+    as JAX's: ``"jvp"``: ``f_jvp(*args, tangents)`` -> ``(value, value_dot)``;
+    ``"hvp"``: ``f_hvp(*args, v)`` -> H v, shaped like the gradient; ``"hessian"``:
+    ``f_hessian(*args)``, blocks H_A_B of shape A.shape + B.shape (scalar results);
+    ``"jacobian"``: ``f_jacobian(*args)``, J_A of shape f.shape + A.shape (array
+    results); ``"all"``: every mode that applies. ``tangents`` and ``v`` hold one array
+    per differentiated parameter.
     """
     from .pipeline import (
         compile as _compile,

@@ -2,8 +2,9 @@
 
 Takes the model's targets, the generated module's source and where both files go; returns
 the test file's source. The test checks the generated derivatives against central
-differences of the generated value functions (with gradgen's numeric checker copied in, so
-it needs NumPy and pytest only) and, when gradgen is installed, the values against the model.
+differences of the generated value functions (with gradgen's numeric checker copied in,
+so it needs NumPy and pytest only) and, when gradgen is installed, the values against the
+model.
 """
 
 from __future__ import annotations

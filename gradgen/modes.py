@@ -29,7 +29,10 @@ from .pipeline import _dims_lines, _doc, _shorten, _tuple
 from .printer import to_source
 
 MODES = ("jvp", "hvp", "hessian", "jacobian")
-HINT = "modes: grad (always), jvp, hvp, hessian (scalar results), jacobian (array results), all"
+HINT = (
+    "modes: grad (always), jvp, hvp, hessian (scalar results), jacobian (array results), "
+    "all"
+)
 
 
 def parse_modes(modes) -> tuple[str, ...]:

@@ -108,9 +108,8 @@ class Namer:
                 node_name(stmt.target)
             elif stmt.role == "adjoint":
                 names[stmt.target] = self._claim(f"delta_{node_name(stmt.node)}", taken)
-            elif (
-                stmt.role == "tangent"
-            ):  # h_dot, delta_h_dot, dW_dot: d/dt along a direction
+            elif stmt.role == "tangent":
+                # h_dot, delta_h_dot, dW_dot: derivatives along a direction
                 base = names.get(stmt.node)
                 names[stmt.target] = (
                     temp_name()

@@ -9,8 +9,8 @@ parameter (as autograd's ``check_grads`` does), ``jvp`` and ``jacobian`` with th
 difference quotient of the result, ``hvp`` and ``hessian`` with the difference quotient of
 the generated gradient (itself checked in the first column).
 
-Uses NumPy only: ``gradgen compile --emit-test`` copies everything below the marker line into
-the test file it writes, so that test runs without gradgen.
+Uses NumPy only: ``gradgen compile --emit-test`` copies everything below the marker line
+into the test file it writes, so that test runs without gradgen.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Derivative rules.
 
-``VJP`` is the table of structural reverse-mode rules: ``rule(g, ans, *args, shape)`` returns, for each
-array argument, its vector-Jacobian product with the incoming adjoint ``g`` (``None`` where
-there is no gradient). ``ans`` is the node's own value so a rule can reuse it; ``shape(e)``
+``VJP`` is the table of structural reverse-mode rules: ``rule(g, ans, *args, shape)``
+returns, for each array argument, its vector-Jacobian product with the incoming adjoint
+``g`` (``None`` where there is no gradient). ``ans`` is the node's own value so a rule can reuse it; ``shape(e)``
 gives an expression's shape. Broadcasting and accumulation are not done here: the reverse
 sweep un-broadcasts and sums contributions once.
 

@@ -1,5 +1,5 @@
-"""Forward mode and second order: f_jvp, f_hvp, f_hessian and f_jacobian on every example and
-every operation target, against HIPS autograd running the same model source (central
+"""Forward mode and second order: f_jvp, f_hvp, f_hessian and f_jacobian on every example
+and every operation target, against HIPS autograd running the same model source (central
 differences where autograd cannot run it), at two sets of sizes from one compile."""
 
 from __future__ import annotations
