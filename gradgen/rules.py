@@ -101,6 +101,18 @@ def _linear(op):
     return lambda t, ans, a, *static, shape: None if t[0] is None else op(t[0], *static)
 
 
+def _linear_all(op):
+    """Linear in every array argument (a concatenation, a stack): the operation applied to
+    the tangents, with zeros for the arguments that have none."""
+
+    def rule(t, ans, *args, shape):
+        zero = [ir.broadcast_to(sp.Integer(0), shape(a)) for a in args[: len(t)]]
+        tangents = [z if x is None else x for x, z in zip(t, zero)]
+        return op(*tangents, *args[len(t) :])
+
+    return rule
+
+
 def _bilinear(op):
     """A product's tangent: d(a . b) = da . b + a . db."""
 
