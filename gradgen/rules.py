@@ -9,7 +9,10 @@ sweep un-broadcasts and sums contributions once.
 ``JVP`` is its forward-mode twin: ``rule(t, ans, *args, shape)`` returns the tangent of a
 structural node, given ``t``, the tangents of its array arguments (``None`` for a zero
 tangent; the forward sweep broadcasts each to its argument's shape). Every structural
-operation needs a line in both tables; a missing one is an error naming the operation.
+operation needs a line in both tables; a missing one is an error naming the operation. Most
+JVP lines are one of three: ``_linear(Op)`` (linear in its first argument: transposes,
+reductions, reshapes, indexing), ``_linear_all(Op)`` (linear in every array argument:
+concatenation) and ``_bilinear(Op)`` (products).
 
 ``elementwise_partial`` gives the partial derivative of an elementwise node's scalar
 expression: SymPy's ``diff``, rewritten through the node's own value where that is shorter
