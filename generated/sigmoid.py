@@ -13,6 +13,15 @@ sigmoid_array_vjp(z, cotangent) -> dz
 
 import numpy as np
 
+# Numerically stable forms gradgen put in place of the naive ones:
+#   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
+
+
+def sigmoid_stable(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
 
 def sigmoid(z):
     """Value of ``sigmoid`` as defined at examples/sigmoid.py:14.
@@ -55,7 +64,7 @@ def sigmoid_array(z):
 
     Shapes: z (n,).
     """
-    return 1 / (1 + np.exp(-z))
+    return sigmoid_stable(z)
 
 
 def sigmoid_array_vjp(z, cotangent):
@@ -65,7 +74,7 @@ def sigmoid_array_vjp(z, cotangent):
     sum(sigmoid_array(...) * cotangent).
     """
     # Forward pass
-    sigmoid_array = 1 / (1 + np.exp(-z))
+    sigmoid_array = sigmoid_stable(z)
     # Grad of: return 1 / (1 + np.exp(-z))
-    dz = cotangent * sigmoid_array * (1 - sigmoid_array)
+    dz = cotangent * sigmoid_array * sigmoid_stable(-z)
     return dz

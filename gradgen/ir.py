@@ -192,6 +192,11 @@ class ReduceMax(_Reduction):
     """``np.max(a, axis, keepdims)``."""
 
 
+class LogSumExp(_Reduction):
+    """log(sum(exp(a), axis, keepdims)), computed without overflow; the numerics stage makes
+    it from the naive form."""
+
+
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
     return cls(
         a, _static(sorted(int(x) for x in axes)), _static(keepdims), _static(ndim)
@@ -340,11 +345,18 @@ class Graph:
         self._counter += 1
         return sp.Symbol(f"_gg_{kind}{self._counter}", real=True)
 
-    def add(self, kind: str, expr, shape: Shape, site: Site | None, sym=None) -> Node:
-        node = Node(
-            sym or self.new_symbol("n"), kind, expr, tuple(shape), site, len(self.nodes)
-        )
-        self.nodes.append(node)
+    def add(
+        self, kind: str, expr, shape: Shape, site: Site | None, sym=None, at=None
+    ) -> Node:
+        """A new node, appended, or inserted at position ``at`` (before the node there)."""
+        node = Node(sym or self.new_symbol("n"), kind, expr, tuple(shape), site)
+        if at is None:
+            node.index = len(self.nodes)
+            self.nodes.append(node)
+        else:
+            self.nodes.insert(at, node)
+            for k, n in enumerate(self.nodes[at:], start=at):
+                n.index = k
         self.by_sym[node.sym] = node
         self.shapes[node.sym] = node.shape
         return node
@@ -403,3 +415,4 @@ class Program:
     grads: list[sp.Symbol] = field(default_factory=list)
     cotangent: sp.Symbol | None = None
     value_name: str = "value"
+    rewrites: list[str] = field(default_factory=list)  # keys of numerics.REWRITES

@@ -20,8 +20,9 @@ from .emit import Block, Function, render_module
 from .errors import GradgenError
 from .format import format_source
 from .naming import Namer
+from .numerics import REWRITES, stabilise
 from .optimize import optimise
-from .printer import to_source
+from .printer import ModuleText
 from .reverse import differentiate, forward_statements
 from .source import Target, find_targets, load_model, make_target, model_of_function
 from .trace import trace
@@ -45,6 +46,7 @@ def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
     """Trace one target and differentiate it: the IR of everything it will generate."""
     wrt_names = _wrt_names(target, wrt)
     graph, output, session = trace(target)
+    rewrites = stabilise(graph)
     out_shape = graph.shapes[output]
     program = ir.Program(
         target.name,
@@ -56,6 +58,7 @@ def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
         output,
         target.returns_array or out_shape != (),
     )
+    program.rewrites = rewrites
     program.forward = forward_statements(graph, output)
     seed = sp.Integer(1)
     if program.array_output:
@@ -108,7 +111,9 @@ def _doc(*paragraphs: str) -> str:
     return "\n\n".join(textwrap.fill(p, 84) for p in paragraphs)
 
 
-def _blocks(stmts: list[ir.Stmt], mapping: dict, headers: bool) -> list[Block]:
+def _blocks(
+    stmts: list[ir.Stmt], mapping: dict, headers: bool, text: ModuleText
+) -> list[Block]:
     blocks: list[Block] = []
     keys: list = []
     for stmt in stmts:
@@ -123,7 +128,7 @@ def _blocks(stmts: list[ir.Stmt], mapping: dict, headers: bool) -> list[Block]:
         if not keys or keys[-1] != key:
             keys.append(key)
             blocks.append(Block(comment))
-        value = to_source(stmt.expr.xreplace(mapping))
+        value = text(stmt.expr.xreplace(mapping))
         blocks[-1].statements.append((mapping[stmt.target].name, value))
     return blocks
 
@@ -131,6 +136,7 @@ def _blocks(stmts: list[ir.Stmt], mapping: dict, headers: bool) -> list[Block]:
 def _function(
     program: ir.Program,
     namer: Namer,
+    text: ModuleText,
     name: str,
     stmts,
     results,
@@ -145,7 +151,7 @@ def _function(
     used = set()
     for expr in [s.expr for s in stmts] + results:
         used |= {s for s in expr.free_symbols if ir.is_dim_symbol(s)}
-    printed = [to_source(r.xreplace(mapping)) for r in results]
+    printed = [text(r.xreplace(mapping)) for r in results]
     params = [p.name for p in program.params] + [mapping[s].name for s in extra_params]
     return Function(
         name,
@@ -158,6 +164,7 @@ def _function(
             mapping,
             headers=bool(program.backward)
             and any(s.section == "backward" for s in stmts),
+            text=text,
         ),
         returns(printed),
     )
@@ -171,8 +178,9 @@ def _shapes_doc(program: ir.Program) -> str:
     return "Shapes: " + ", ".join(parts) + "."
 
 
-def generated_functions(program: ir.Program) -> list[Function]:
-    """The value function and its gradient functions, as the model contract names them."""
+def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]:
+    """The value function and its gradient functions, as the model contract names them;
+    ``text`` prints the expressions."""
     namer = Namer(program)
     name, args = program.name, ", ".join(p.name for p in program.params)
     named = _named(program)
@@ -183,6 +191,7 @@ def generated_functions(program: ir.Program) -> list[Function]:
         _function(
             program,
             namer,
+            text,
             name,
             program.forward,
             [program.output],
@@ -203,6 +212,7 @@ def generated_functions(program: ir.Program) -> list[Function]:
             _function(
                 program,
                 namer,
+                text,
                 f"{name}_vjp",
                 stmts,
                 list(program.grads),
@@ -236,6 +246,7 @@ def generated_functions(program: ir.Program) -> list[Function]:
         _function(
             program,
             namer,
+            text,
             f"{name}_value_and_grad",
             stmts,
             [program.output] + program.grads,
@@ -253,10 +264,16 @@ def generated_functions(program: ir.Program) -> list[Function]:
 
 def generate(programs: list[ir.Program], source: str, command: str) -> str:
     """The formatted module for one or more compiled targets."""
-    functions = [f for program in programs for f in generated_functions(program)]
+    text = ModuleText({p.name for p in programs})
+    functions = [f for p in programs for f in generated_functions(p, text)]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
-    return format_source(render_module(title, source, command, functions))
+    applied = {key for p in programs for key in p.rewrites}
+    rewrites = [text for key, text in REWRITES.items() if key in applied]
+    module = render_module(
+        title, source, command, functions, rewrites, text.definitions()
+    )
+    return format_source(module)
 
 
 def compile_targets(targets: list[Target], wrt: list[str] | None, command: str) -> str:

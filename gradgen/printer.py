@@ -31,6 +31,8 @@ _NUMPY_NAMES = {
     "atan": "arctan",
     "Abs": "abs",
     "sign": "sign",
+    "log1p": "log1p",
+    "expm1": "expm1",
 }
 
 
@@ -40,9 +42,16 @@ class NumPyPrinter(PythonCodePrinter):
     printmethod = "_gradgen_numpy"
     _kf = {name: "np." + np_name for name, np_name in _NUMPY_NAMES.items()}
 
-    def __init__(self):
+    def __init__(self, helpers: dict | None = None):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.known_functions = dict(self._kf)
+        self.helpers = helpers if helpers is not None else {}
+        self.used_helpers: set[str] = set()
+
+    def _helper(self, name: str) -> str:
+        """The name of a helper function the generated module defines (``helpers.py``)."""
+        self.used_helpers.add(name)
+        return self.helpers.get(name, name)
 
     def _module_format(self, fqn, register=True):
         return fqn.replace("math.", "np.", 1) if fqn.startswith("math.") else fqn
@@ -160,22 +169,33 @@ class NumPyPrinter(PythonCodePrinter):
         return f"{self._postfix(expr.args[0])}.T"
 
     def _reduction(self, name, expr):
+        """``name`` as printed: ``np.sum``, or the name of a helper in the module."""
         parts = [self._print(expr.args[0])]
         if not expr.full:
             axes = expr.axes
             parts.append(f"axis={axes[0]}" if len(axes) == 1 else f"axis={axes}")
         if expr.keepdims:
             parts.append("keepdims=True")
-        return f"np.{name}({', '.join(parts)})"
+        return f"{name}({', '.join(parts)})"
 
     def _print_ReduceSum(self, expr):
-        return self._reduction("sum", expr)
+        return self._reduction("np.sum", expr)
 
     def _print_ReduceMean(self, expr):
-        return self._reduction("mean", expr)
+        return self._reduction("np.mean", expr)
 
     def _print_ReduceMax(self, expr):
-        return self._reduction("max", expr)
+        return self._reduction("np.max", expr)
+
+    def _print_LogSumExp(self, expr):
+        return self._reduction(self._helper("logsumexp"), expr)
+
+    # --- stable elementwise functions (special.py) -------------------------------------
+    def _print_Sigmoid(self, expr):
+        return f"{self._helper('sigmoid')}({self._print(expr.args[0])})"
+
+    def _print_Softplus(self, expr):
+        return f"np.logaddexp(0, {self._print(expr.args[0])})"
 
     def _print_TraceOp(self, expr):
         return f"np.trace({self._print(expr.args[0])})"
@@ -219,5 +239,39 @@ class NumPyPrinter(PythonCodePrinter):
         return f"({self._print(expr.args[0])} == {self._print(expr.args[1])})"
 
 
-def to_source(expr: sp.Expr) -> str:
-    return NumPyPrinter().doprint(expr)
+# The helper functions a generated module can define (macros in templates/helpers.py.j2),
+# in the order it defines them.
+HELPERS = ("sigmoid", "logsumexp")
+
+
+def helper_name(helper: str, taken: set) -> str:
+    """The helper's name in a module whose functions are ``taken``."""
+    return helper if helper not in taken else f"{helper}_stable"
+
+
+class ModuleText:
+    """Prints the expressions of one generated module: helper names resolved against the
+    module's own functions, and the helpers the code calls recorded."""
+
+    def __init__(self, function_names: set):
+        self.helpers = {h: helper_name(h, function_names) for h in HELPERS}
+        self.used: set[str] = set()
+
+    def __call__(self, expr: sp.Expr) -> str:
+        return to_source(expr, self.helpers, self.used)
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """(helper, name) for every helper the printed code calls."""
+        return [(h, self.helpers[h]) for h in HELPERS if h in self.used]
+
+
+def to_source(
+    expr: sp.Expr, helpers: dict | None = None, used: set | None = None
+) -> str:
+    """``expr`` as NumPy source; ``helpers`` maps a helper to its name in the module, and
+    the helpers the text calls are added to ``used``."""
+    printer = NumPyPrinter(helpers)
+    text = printer.doprint(expr)
+    if used is not None:
+        used |= printer.used_helpers
+    return text

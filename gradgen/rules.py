@@ -50,6 +50,12 @@ def _max(g, ans, a, axes, keepdims, ndim, *, shape):
     return (_expand(g, axes, keepdims, shape) * mask / ties,)
 
 
+def _logsumexp(g, ans, a, axes, keepdims, ndim, *, shape):
+    # The softmax of a, from the forward value: exp(a - logsumexp(a)) never overflows.
+    expand = _expand(g, axes, keepdims, shape), _expand(ans, axes, keepdims, shape)
+    return (expand[0] * sp.exp(a - expand[1]),)
+
+
 def _matmul(g, ans, a, b, *, shape):
     rank = (len(shape(a)), len(shape(b)))
     if rank == (2, 2):
@@ -73,6 +79,7 @@ VJP = {
     ir.ReduceSum: _sum,
     ir.ReduceMean: _mean,
     ir.ReduceMax: _max,
+    ir.LogSumExp: _logsumexp,
     ir.TraceOp: _trace,
     ir.ExpandDims: lambda g, ans, a, axes, ndim, *, shape: (
         ir.reduce(ir.ReduceSum, g, axes, len(shape(g))),
@@ -84,7 +91,7 @@ VJP = {
 }
 
 # Reductions take a scalar adjoint as it is: it broadcasts to their input unchanged.
-ACCEPTS_SCALAR_ADJOINT = {ir.ReduceSum, ir.ReduceMean, ir.ReduceMax}
+ACCEPTS_SCALAR_ADJOINT = {ir.ReduceSum, ir.ReduceMean, ir.ReduceMax, ir.LogSumExp}
 
 
 # --- Elementwise partial derivatives ----------------------------------------------------
