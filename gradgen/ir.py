@@ -13,6 +13,7 @@ Takes nothing from the other stages; gives them ``Graph``, ``Node``, ``Site``, `
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -374,6 +375,8 @@ class Stmt:
     """``target = expr``. ``role`` is forward, adjoint, grad or temp; ``node`` is the node
     whose value or adjoint this is; ``block`` the forward statement it differentiates (or,
     for a forward statement, the one it computes); ``section`` is forward or backward.
+    ``in_place``: the target already holds the array the expression writes into (an
+    ``Update`` or a sum of ``Scatter``s), so only the written slots are printed.
     """
 
     target: sp.Symbol
@@ -382,13 +385,14 @@ class Stmt:
     node: sp.Symbol | None = None
     block: Site | None = None
     section: str = ""
+    in_place: bool = False
 
     def __post_init__(self):
         if not self.section:
             self.section = "forward" if self.role == "forward" else "backward"
 
     def with_expr(self, expr: sp.Expr) -> "Stmt":
-        return Stmt(self.target, expr, self.role, self.node, self.block, self.section)
+        return dataclasses.replace(self, expr=expr)
 
 
 @dataclass

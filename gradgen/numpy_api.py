@@ -11,23 +11,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import ir
+from . import ir, numpy_arrays
+from .special import Softplus, expm1, log1p
 from . import tracer as _tracer  # the module: Tracer is read at call time
-
-
-def _is_tracer(value) -> bool:
-    return isinstance(value, _tracer.Tracer)
-
-
-def _as_tracer(value, like):
-    if _is_tracer(value):
-        return value
-    expr, shape = like._operand(value)
-    return like._new(expr, shape)
-
-
-def _any_tracer(*values):
-    return next(v for v in values if _is_tracer(v))
+from .numpy_arrays import any_tracer as _any_tracer
+from .numpy_arrays import as_tracer as _as_tracer
+from .numpy_arrays import is_tracer as _is_tracer
 
 
 def matmul(a, b):
@@ -142,6 +131,9 @@ ELEMENTWISE = {
     np.square: lambda a: a**2,
     np.exp: sp.exp,
     np.log: sp.log,
+    np.log1p: log1p,
+    np.expm1: expm1,
+    np.logaddexp: lambda a, b: a + Softplus(b - a),
     np.sqrt: sp.sqrt,
     np.sin: sp.sin,
     np.cos: sp.cos,
@@ -175,6 +167,7 @@ FUNCTIONS = {
     np.transpose: transpose,
     np.trace: trace,
     np.where: where,
+    **numpy_arrays.FUNCTIONS,
 }
 
 

@@ -22,7 +22,7 @@ from .format import format_source
 from .naming import Namer
 from .numerics import REWRITES, stabilise
 from .optimize import optimise
-from .printer import ModuleText
+from .printer import ModuleText, assignments
 from .reverse import differentiate, forward_statements
 from .source import Target, find_targets, load_model, make_target, model_of_function
 from .trace import trace
@@ -112,7 +112,7 @@ def _doc(*paragraphs: str) -> str:
 
 
 def _blocks(
-    stmts: list[ir.Stmt], mapping: dict, headers: bool, text: ModuleText
+    stmts: list[ir.Stmt], mapping: dict, headers: bool, text: ModuleText, shapes: dict
 ) -> list[Block]:
     blocks: list[Block] = []
     keys: list = []
@@ -128,8 +128,13 @@ def _blocks(
         if not keys or keys[-1] != key:
             keys.append(key)
             blocks.append(Block(comment))
-        value = text(stmt.expr.xreplace(mapping))
-        blocks[-1].statements.append((mapping[stmt.target].name, value))
+        blocks[-1].statements += assignments(
+            mapping[stmt.target].name,
+            stmt.expr,
+            text.mapped(mapping),
+            lambda e: ir.shape_of(e, shapes) == shapes[stmt.target],
+            stmt.in_place,
+        )
     return blocks
 
 
@@ -151,7 +156,7 @@ def _function(
     used = set()
     for expr in [s.expr for s in stmts] + results:
         used |= {s for s in expr.free_symbols if ir.is_dim_symbol(s)}
-    printed = [text(r.xreplace(mapping)) for r in results]
+    printed = [text.mapped(mapping)(r) for r in results]
     params = [p.name for p in program.params] + [mapping[s].name for s in extra_params]
     return Function(
         name,
@@ -165,6 +170,7 @@ def _function(
             headers=bool(program.backward)
             and any(s.section == "backward" for s in stmts),
             text=text,
+            shapes=program.graph.shapes,
         ),
         returns(printed),
     )

@@ -14,6 +14,7 @@ import sympy as sp
 
 from . import ir
 from .errors import GradgenError
+from .indexing import Update
 from .rules import ACCEPTS_SCALAR_ADJOINT, VJP, elementwise_partial
 
 
@@ -81,7 +82,7 @@ class _Sweep:
 
     def finish(self, sym, block) -> None:
         """All contributions to ``sym`` are in: emit its adjoint (or its gradient)."""
-        total = sp.Add(*self.contributions.pop(sym, []))
+        total = self.hoist_updates(sp.Add(*self.contributions.pop(sym, [])), block)
         node = self.graph.by_sym[sym]
         if node.kind == "input":
             self.grads[sym] = self.gradient_statement(node, total, block)
@@ -92,6 +93,21 @@ class _Sweep:
         self.graph.shapes[a] = self.shape(total)
         self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
         self.adjoint[sym] = a
+
+    def hoist_updates(self, total, block):
+        """Each ``Update`` in a sum gets a statement of its own (it prints as two)."""
+        terms = sp.Add.make_args(total)
+        if len(terms) == 1:
+            return total
+        out = []
+        for term in terms:
+            if isinstance(term, Update):
+                t = self.graph.new_symbol("u")
+                self.graph.shapes[t] = self.shape(term)
+                self.statements.append(ir.Stmt(t, term, "temp", None, block))
+                term = t
+            out.append(term)
+        return sp.Add(*out)
 
     def gradient_statement(self, node, total, block) -> ir.Stmt:
         if node.shape and (total == 0 or self.shape(total) != node.shape):

@@ -20,6 +20,7 @@ from sympy.core.function import AppliedUndef
 
 from . import ir
 from .errors import GradgenError
+from .indexing import Concat, Index, Reshape, Scatter, Stack, Update, encode_key
 
 
 def _expand(g, axes, keepdims, shape):
@@ -67,6 +68,23 @@ def _matmul(g, ans, a, b, *, shape):
     return g * b, g * a
 
 
+def _concat(g, ans, *args, shape):
+    *arrays, axis = args
+    lead, offset, out = (slice(None),) * int(axis), sp.Integer(0), []
+    for k, a in enumerate(arrays):
+        end = offset + shape(a)[int(axis)]
+        part = slice(offset or None, end if k < len(arrays) - 1 else None)
+        out.append(Index(g, encode_key(lead + (part,))))
+        offset = end
+    return out
+
+
+def _stack(g, ans, *args, shape):
+    *arrays, axis = args
+    lead = (slice(None),) * int(axis)
+    return [Index(g, encode_key(lead + (i,))) for i in range(len(arrays))]
+
+
 def _trace(g, ans, a, *, shape):
     n, m = shape(a)
     return (g * ir.Eye(n, m),)
@@ -81,6 +99,12 @@ VJP = {
     ir.ReduceMax: _max,
     ir.LogSumExp: _logsumexp,
     ir.TraceOp: _trace,
+    Index: lambda g, ans, a, key, *, shape: (Scatter(g, a, key),),
+    Scatter: lambda g, ans, value, like, key, *, shape: (Index(g, key), None),
+    Update: lambda g, ans, a, value, key, *, shape: (Update(g, 0, key), Index(g, key)),
+    Concat: _concat,
+    Stack: _stack,
+    Reshape: lambda g, ans, a, dims, *, shape: (Reshape(g, sp.Tuple(*shape(a))),),
     ir.ExpandDims: lambda g, ans, a, axes, ndim, *, shape: (
         ir.reduce(ir.ReduceSum, g, axes, len(shape(g))),
     ),

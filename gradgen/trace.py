@@ -14,7 +14,7 @@ import traceback
 
 import sympy as sp
 
-from . import ir
+from . import ir, numpy_arrays
 from .errors import GradgenError
 from .ir import ShapeError
 from .source import Target
@@ -157,7 +157,8 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     previous = sys.gettrace()
     sys.settrace(session.global_trace)
     try:
-        result = target.fn(*args)
+        with numpy_arrays.patched(session):
+            result = target.fn(*args)
     except GradgenError as exc:
         raise exc.located(*_locate(exc, session)) from None
     except RecursionError:

@@ -23,9 +23,9 @@ CASES = [
     ),
     (
         "unsupported_ufunc",
-        "def f(x: Array['n']) -> float:\n    return np.sum(np.log1p(x))\n",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.cbrt(x))\n",
         6,
-        "np.log1p is not supported",
+        "np.cbrt is not supported",
     ),
     (
         "if_on_traced",
@@ -96,7 +96,25 @@ CASES = [
         6,
         "array constants are not supported",
     ),
-    ("indexing", "def f(x: Array['n']) -> float:\n    return x[0]\n", 6, "indexing"),
+    (
+        "mask_index",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x[x > 0])\n",
+        6,
+        "a traced value as an index is not supported",
+    ),
+    (
+        "index_range",
+        "def f(x: Array[3]) -> float:\n    return x[3]\n",
+        6,
+        "index 3 is out of range for an axis of size 3",
+    ),
+    (
+        "write_into_view",
+        "def f(x: Array['n']) -> float:\n    y = x[1:]\n    y[0] = 2.0\n"
+        "    return np.sum(x)\n",
+        7,
+        "writing into a view",
+    ),
     (
         "user_code_fails",
         "def f(x: float) -> float:\n    y = undefined_name + x\n    return y\n",
