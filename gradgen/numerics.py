@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import ir
-from .special import Sigmoid, Softplus, expm1, log1p
+from .special import NormRoot, Sigmoid, Softplus, expm1, log1p
 
 REWRITES = {
     "sigmoid": "1/(1 + exp(-x)) -> sigmoid(x), computed without overflow",
@@ -32,6 +32,7 @@ REWRITES = {
     "log_exp": "log(exp(x)) -> x",
     "logsumexp": "log(sum(exp(x))) -> logsumexp(x), with the maximum factored out",
     "softmax": "exp(x) / sum(exp(x)) -> exp(x - logsumexp(x))",
+    "norm": "sqrt(sum(x**2)) -> a norm whose gradient at 0 is 0, not nan",
 }
 
 
@@ -62,6 +63,15 @@ class _Rewriter:
             return node.expr
         return expr
 
+    def squares(self, expr: sp.Expr) -> bool:
+        """Whether ``expr`` is a sum of squares (so never negative)."""
+        node = self.graph.by_sym.get(expr)
+        if node is not None and isinstance(node.expr, ir.ReduceSum):
+            return self.squares(node.expr.args[0])
+        expr = self.definition(expr)
+        terms = sp.Add.make_args(expr)
+        return all(isinstance(t, sp.Pow) and t.exp == 2 for t in terms)
+
     def rewrite(self, expr: sp.Expr) -> sp.Expr:
         if expr.is_Atom or isinstance(expr, ir.Structural):
             return expr
@@ -80,6 +90,8 @@ class _Rewriter:
             v = _exp_argument(_one_plus(e.base) or sp.S.Zero)
             if v is not None:
                 return self._use("sigmoid", Sigmoid(-v))
+        if isinstance(e, sp.Pow) and e.exp == sp.S.Half and self.squares(e.base):
+            return self._use("norm", NormRoot(e.base))
         if isinstance(e, sp.Mul):
             return self._mul(e)
         if isinstance(e, sp.Add):

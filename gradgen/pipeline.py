@@ -24,7 +24,14 @@ from .numerics import REWRITES, stabilise
 from .optimize import optimise
 from .printer import ModuleText, assignments
 from .reverse import differentiate, forward_statements
-from .source import Target, find_targets, load_model, make_target, model_of_function
+from .source import (
+    Target,
+    find_targets,
+    load_model,
+    make_target,
+    model_of_function,
+    with_branches,
+)
 from .trace import trace
 
 
@@ -326,7 +333,7 @@ def compile(
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",")]
     model = model_of_function(fn)
-    target = make_target(fn, model)
+    target = make_target(with_branches(fn, model), model)
     source = compile_targets(
         [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)"
     )

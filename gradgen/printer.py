@@ -205,6 +205,12 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Softplus(self, expr):
         return f"np.logaddexp(0, {self._print(expr.args[0])})"
 
+    def _print_NormRoot(self, expr):
+        return f"np.sqrt({self._print(expr.args[0])})"
+
+    def _print_ReciprocalOrZero(self, expr):
+        return f"{self._helper('reciprocal_or_zero')}({self._print(expr.args[0])})"
+
     def _print_TraceOp(self, expr):
         return f"np.trace({self._print(expr.args[0])})"
 
@@ -339,7 +345,7 @@ def assignments(
 
 # The helper functions a generated module can define (macros in templates/helpers.py.j2),
 # in the order it defines them.
-HELPERS = ("sigmoid", "logsumexp")
+HELPERS = ("sigmoid", "logsumexp", "reciprocal_or_zero")
 
 
 def helper_name(helper: str, taken: set) -> str:

@@ -162,6 +162,9 @@ class Tracer:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return self._elementwise(sp.Abs, self)
+
     def __matmul__(self, o):
         return numpy_api.matmul(self, o)
 

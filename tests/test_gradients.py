@@ -1,8 +1,9 @@
 """Every supported construct, differentiated by gradgen, checked against central differences
 (float64) and against HIPS autograd on the same model source, at two sets of sizes from one
 compile. The constructs are the targets of the model files in tests/models/; a model file
-may say where inputs are drawn from (``DOMAINS``) and which targets autograd cannot run
-(``NO_AUTOGRAD``)."""
+may say where inputs are drawn from (``DOMAINS``), which targets autograd cannot run
+(``NO_AUTOGRAD``), and what to check a target against when plain Python cannot run it
+(``REFERENCE``: an if on an array condition)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from gradcheck import (
 from gradgen.pipeline import compile_file
 
 MODELS = Path(__file__).parent / "models"
-FILES = ["ops.py", "arrays.py"]
+FILES = ["ops.py", "arrays.py", "branches.py"]
 SIZES = [{"n": 3, "d": 2, "k": 4}, {"n": 5, "d": 4, "k": 3}]
 TARGETS = {f: targets(MODELS / f) for f in FILES}
 CASES = [(f, name) for f in FILES for name in TARGETS[f]]
@@ -63,7 +64,8 @@ def _autograd_runs(f, name) -> bool:
 def test_value_and_gradient(generated, reference, case, sizes):
     f, name = case
     args = _case(f, name, sizes, seed=len(name))
-    model = TARGETS[f][name].fn
+    namespace = TARGETS[f][name].model.namespace
+    model = namespace.get("REFERENCE", {}).get(name, TARGETS[f][name].fn)
     module = generated[f]
     count = len(args)
     value, grads = getattr(module, f"{name}_value_and_grad")(*args)
