@@ -62,4 +62,5 @@ def render_module(
         functions=functions,
         rewrites=rewrites,
         helpers=helpers,
+        helper_names=dict(helpers),
     )

@@ -90,7 +90,8 @@ class Structural(sp.Function):
         return True
 
 
-def _static(value) -> sp.Basic:
+def static(value) -> sp.Basic:
+    """A static argument of a structural op: an Integer, or a Tuple of them."""
     if isinstance(value, (tuple, list)):
         return sp.Tuple(*[sp.Integer(v) for v in value])
     return sp.Integer(int(value))
@@ -198,9 +199,40 @@ class LogSumExp(_Reduction):
     it from the naive form."""
 
 
+class LogSoftmax(Structural):
+    """a - logsumexp(a, axes, keepdims=True), computed so the largest entries keep their
+    relative accuracy; arguments (a, axes, ndim)."""
+
+    nargs = 3
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(int(a) for a in self.args[1])
+
+    def out_shape(self, shapes):
+        return shapes[0]
+
+
+class LogSoftmaxGrad(Structural):
+    """The VJP of LogSoftmax: g - softmax * sum(g, axes), from g and the forward value;
+    arguments (g, log_softmax, axes, ndim). A structural op, not an expression: for the
+    largest entry, where softmax is near 1, it is computed as -g expm1(log_softmax) - softmax
+    * (sum of the other g), which keeps its digits."""
+
+    nargs = 4
+    array_args = 2
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(int(a) for a in self.args[2])
+
+    def out_shape(self, shapes):
+        return broadcast_shapes(*shapes)
+
+
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
     return cls(
-        a, _static(sorted(int(x) for x in axes)), _static(keepdims), _static(ndim)
+        a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim)
     )
 
 
@@ -232,7 +264,7 @@ class ExpandDims(Structural):
 
 def expand_dims(a, axes, ndim: int) -> sp.Expr:
     return (
-        ExpandDims(a, _static(sorted(int(x) for x in axes)), _static(ndim))
+        ExpandDims(a, static(sorted(int(x) for x in axes)), static(ndim))
         if axes
         else a
     )

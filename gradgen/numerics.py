@@ -8,8 +8,8 @@ NaN at large arguments, and so do their derivatives:
 - 1/(1 + exp(-x)) becomes ``Sigmoid(x)``, and 1 - sigmoid(x) becomes sigmoid(-x);
 - log(1 + exp(x)) becomes ``Softplus(x)``; log(sigmoid(x)) becomes -softplus(-x);
 - log(1 + x) becomes log1p(x), exp(x) - 1 becomes expm1(x), log(exp(x)) becomes x;
-- log(sum(exp(x))) becomes a ``LogSumExp`` node, and exp(x) / sum(exp(x)) (softmax)
-  becomes exp(x - logsumexp(x)), so log-softmax is x - logsumexp(x).
+- log(sum(exp(x))) becomes a ``LogSumExp`` node, x - logsumexp(x) a ``LogSoftmax`` node,
+  and exp(x) / sum(exp(x)) (softmax) becomes exp(log_softmax(x)).
 
 A sigmoid split by hand into separately named steps (f = -z, g = exp(f), h = 1 + g,
 i = 1/h) is left as written: the user asked for those steps. Knows no calculus.
@@ -27,11 +27,13 @@ REWRITES = {
     "complement": "1 - sigmoid(x) -> sigmoid(-x)",
     "softplus": "log(1 + exp(x)) -> np.logaddexp(0, x)",
     "log_sigmoid": "log(sigmoid(x)) -> -np.logaddexp(0, -x)",
+    "softplus_difference": "softplus(x) - softplus(-x) -> x",
     "log1p": "log(1 + x) -> np.log1p(x)",
     "expm1": "exp(x) - 1 -> np.expm1(x)",
     "log_exp": "log(exp(x)) -> x",
     "logsumexp": "log(sum(exp(x))) -> logsumexp(x), with the maximum factored out",
-    "softmax": "exp(x) / sum(exp(x)) -> exp(x - logsumexp(x))",
+    "log_softmax": "x - logsumexp(x) -> log_softmax(x), accurate for the largest x too",
+    "softmax": "exp(x) / sum(exp(x)) -> exp(log_softmax(x))",
     "norm": "sqrt(sum(x**2)) -> a norm whose gradient at 0 is 0, not nan",
 }
 
@@ -113,6 +115,10 @@ class _Rewriter:
     def _add(self, e: sp.Add) -> sp.Expr:
         terms = list(e.args)
         for t in terms:
+            if isinstance(t, Softplus) and -Softplus(-t.args[0]) in terms:
+                terms.remove(t)
+                terms.remove(-Softplus(-t.args[0]))
+                return self._use("softplus_difference", sp.Add(t.args[0], *terms))
             if sp.S.One in terms and isinstance(-t, Sigmoid):
                 terms.remove(sp.S.One)
                 terms.remove(t)
@@ -146,12 +152,15 @@ class _Rewriter:
 
 
 class _Reductions:
-    """log(sum(exp(u))) and exp(u) / sum(exp(u)) over the graph: new ``LogSumExp`` nodes."""
+    """log(sum(exp(u))), u - logsumexp(u) and exp(u) / sum(exp(u)) over the graph: new
+    ``LogSumExp`` and ``LogSoftmax`` nodes."""
 
     def __init__(self, graph: ir.Graph, rewriter: _Rewriter):
         self.graph = graph
         self.rewriter = rewriter
         self.lse: dict = {}  # ReduceSum symbol -> its LogSumExp symbol
+        self.of_lse: dict = {}  # LogSumExp symbol -> (the sum node, u)
+        self.log_softmax: dict = {}  # LogSumExp symbol -> its LogSoftmax symbol
 
     def exp_sum(self, sym) -> tuple[ir.Node, sp.Expr] | None:
         """(the sum node, u) when ``sym`` is sum(exp(u))."""
@@ -162,17 +171,33 @@ class _Reductions:
         u = _exp_argument(inner)
         return None if u is None else (node, u)
 
+    def add_after(self, node: ir.Node, expr: sp.Expr, total: ir.Node) -> sp.Symbol:
+        """A new node right after ``node``, traced where the sum ``total`` was."""
+        kind = "structural" if isinstance(expr, ir.Structural) else "elementwise"
+        shape = ir.shape_of(expr, self.graph.shapes)
+        return self.graph.add(kind, expr, shape, total.site, at=node.index + 1).sym
+
     def logsumexp(self, total: ir.Node, u: sp.Expr) -> sp.Symbol:
         if total.sym not in self.lse:
-            at = total.index + 1
             if not isinstance(u, sp.Symbol):
-                shape = ir.shape_of(u, self.graph.shapes)
-                u = self.graph.add("elementwise", u, shape, total.site, at=at).sym
-                at += 1
-            expr = ir.LogSumExp(u, *total.expr.args[1:])
-            node = self.graph.add("structural", expr, total.shape, total.site, at=at)
-            self.lse[total.sym] = node.sym
+                u = self.add_after(total, u, total)
+            after = max(total, self.graph.by_sym[u], key=lambda n: n.index)
+            lse = self.add_after(after, ir.LogSumExp(u, *total.expr.args[1:]), total)
+            self.lse[total.sym] = lse
+            self.of_lse[lse] = (total, u)
         return self.lse[total.sym]
+
+    def log_softmax_of(self, lse: sp.Symbol) -> sp.Symbol | None:
+        """The LogSoftmax of the u a LogSumExp reduces, when it keeps u's shape."""
+        total, u = self.of_lse[lse]
+        if not (total.expr.keepdims or total.expr.full):
+            return None
+        if lse not in self.log_softmax:
+            _, axes, _, ndim = total.expr.args
+            expr = ir.LogSoftmax(u, axes, ndim)
+            self.log_softmax[lse] = self.add_after(self.graph.by_sym[lse], expr, total)
+            self.rewriter.applied.add("log_softmax")
+        return self.log_softmax[lse]
 
     def rewrite(self, expr: sp.Expr) -> sp.Expr:
         if expr.is_Atom or isinstance(expr, ir.Structural):
@@ -183,9 +208,22 @@ class _Reductions:
             if found:
                 self.rewriter.applied.add("logsumexp")
                 return self.logsumexp(*found)
+        if isinstance(expr, sp.Add):
+            return self._log_softmax(expr)
         if isinstance(expr, sp.Mul):
             return self._softmax(expr)
         return expr
+
+    def _log_softmax(self, e: sp.Add) -> sp.Expr:
+        terms = list(e.args)
+        for lse in [s for s in self.of_lse if -s in terms]:
+            u = self.of_lse[lse][1]
+            found = self.log_softmax_of(lse) if u in terms else None
+            if found is not None:
+                terms.remove(u)
+                terms.remove(-lse)
+                return sp.Add(found, *terms)
+        return e
 
     def _softmax(self, e: sp.Mul) -> sp.Expr:
         factors = list(e.args)
@@ -204,8 +242,14 @@ class _Reductions:
             factors.remove(f)
             factors.remove(numerator)
             self.rewriter.applied.add("softmax")
-            return sp.Mul(sp.exp(u - self.logsumexp(total, u)), *factors)
+            log_softmax = self.log_softmax_of(self.logsumexp(total, u))
+            return sp.Mul(sp.exp(log_softmax), *factors)
         return e
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """The elementwise rewrites applied to one expression (a derivative, say)."""
+    return _Rewriter(ir.Graph()).rewrite(expr)
 
 
 def stabilise(graph: ir.Graph) -> list[str]:

@@ -12,7 +12,7 @@ import numpy as np
 import sympy as sp
 
 from . import ir, numpy_arrays
-from .special import Softplus, expm1, log1p
+from .special import Sigmoid, Softplus, expm1, log1p
 from . import tracer as _tracer  # the module: Tracer is read at call time
 from .numpy_arrays import any_tracer as _any_tracer
 from .numpy_arrays import as_tracer as _as_tracer
@@ -104,6 +104,26 @@ def trace(a):
         )
     s = a.session
     return s.structural(ir.TraceOp(s.materialise(a)), [a])
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    return _reduce(ir.LogSumExp, a, axis, keepdims)
+
+
+def log_softmax(a, axis=-1):
+    s = a.session
+    axes = _axes(a, axis)
+    expr = ir.LogSoftmax(s.materialise(a), ir.static(axes), ir.static(len(a.shape_)))
+    return s.structural(expr, [a])
+
+
+# gradgen.functions, traced: the stable forms the numerics stage would make
+STABLE = {
+    "sigmoid": lambda a: a._elementwise(Sigmoid, a),
+    "softplus": lambda a: a._elementwise(Softplus, a),
+    "logsumexp": logsumexp,
+    "log_softmax": log_softmax,
+}
 
 
 def where(condition, x, y):

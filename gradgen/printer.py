@@ -198,6 +198,17 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_LogSumExp(self, expr):
         return self._reduction(self._helper("logsumexp"), expr)
 
+    def _print_LogSoftmax(self, expr):
+        axes = expr.axes
+        axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
+        return f"{self._helper('log_softmax')}({self._print(expr.args[0])}, axis={axis})"
+
+    def _print_LogSoftmaxGrad(self, expr):
+        axes = expr.axes
+        axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
+        g, log_p = (self._print(a) for a in expr.args[:2])
+        return f"{self._helper('log_softmax_grad')}({g}, {log_p}, axis={axis})"
+
     # --- stable elementwise functions (special.py) -------------------------------------
     def _print_Sigmoid(self, expr):
         return f"{self._helper('sigmoid')}({self._print(expr.args[0])})"
@@ -345,7 +356,16 @@ def assignments(
 
 # The helper functions a generated module can define (macros in templates/helpers.py.j2),
 # in the order it defines them.
-HELPERS = ("sigmoid", "logsumexp", "reciprocal_or_zero")
+HELPERS = (
+    "sigmoid",
+    "log1p_excess",
+    "logsumexp",
+    "log_softmax",
+    "log_softmax_grad",
+    "reciprocal_or_zero",
+)
+# Helpers that call other helpers.
+HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}
 
 
 def helper_name(helper: str, taken: set) -> str:
@@ -377,8 +397,9 @@ class ModuleText:
         return other
 
     def definitions(self) -> list[tuple[str, str]]:
-        """(helper, name) for every helper the printed code calls."""
-        return [(h, self.helpers[h]) for h in HELPERS if h in self.used]
+        """(helper, name) for every helper the printed code calls, and those they call."""
+        used = self.used | {HELPER_NEEDS[h] for h in self.used if h in HELPER_NEEDS}
+        return [(h, self.helpers[h]) for h in HELPERS if h in used]
 
 
 def to_source(

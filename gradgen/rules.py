@@ -20,6 +20,7 @@ from sympy.core.function import AppliedUndef
 
 from . import ir
 from .errors import GradgenError
+from .numerics import tidy
 from .indexing import Concat, Index, Reshape, Scatter, Stack, Update, encode_key
 
 
@@ -55,6 +56,15 @@ def _logsumexp(g, ans, a, axes, keepdims, ndim, *, shape):
     # The softmax of a, from the forward value: exp(a - logsumexp(a)) never overflows.
     expand = _expand(g, axes, keepdims, shape), _expand(ans, axes, keepdims, shape)
     return (expand[0] * sp.exp(a - expand[1]),)
+
+
+def _log_softmax_grad(h, ans, g, log_p, axes, ndim, *, shape):
+    # the map g -> g - p sum(g) is linear in g; its transpose is h -> h - sum(h p)
+    def total(x):
+        return ir.reduce(ir.ReduceSum, x, axes, int(ndim), keepdims=True)
+
+    p = sp.exp(log_p)
+    return (h - total(h * p), -h * p * total(g))
 
 
 def _matmul(g, ans, a, b, *, shape):
@@ -98,6 +108,10 @@ VJP = {
     ir.ReduceMean: _mean,
     ir.ReduceMax: _max,
     ir.LogSumExp: _logsumexp,
+    ir.LogSoftmax: lambda g, ans, a, axes, ndim, *, shape: (
+        ir.LogSoftmaxGrad(g, ans, axes, ndim),
+    ),
+    ir.LogSoftmaxGrad: _log_softmax_grad,
     ir.TraceOp: _trace,
     Index: lambda g, ans, a, key, *, shape: (Scatter(g, a, key),),
     Scatter: lambda g, ans, value, like, key, *, shape: (Index(g, key), None),
@@ -198,7 +212,7 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
     canon[wrt] = cw
     key = expr.xreplace(canon)
     if key not in _CACHE:
-        d = sp.diff(key, cw)
+        d = tidy(sp.diff(key, cw))
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:
             raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")

@@ -311,6 +311,10 @@ class Tracer:
     def dot(self, other):
         return numpy_api.dot(self, other)
 
+    def _stable(self, name: str, *args):
+        """A function of ``gradgen.functions`` applied to this traced value."""
+        return numpy_api.STABLE[name](self, *args)
+
     # --- NumPy protocols ----------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = numpy_name(ufunc)
