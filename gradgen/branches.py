@@ -92,7 +92,9 @@ def _lift(stmts: list) -> tuple[list, bool]:
                 orelse += copy.deepcopy(rest_lifted)
             lifted = _at(ast.If(stmt.test, body, orelse), stmt)
             out.append(lifted)
-            return out, (body_returns or rest_returns) and (else_returns or rest_returns)
+            return out, (body_returns or rest_returns) and (
+                else_returns or rest_returns
+            )
         out.append(stmt)
     return out, False
 
@@ -220,7 +222,8 @@ def _needs_rewrite(fn: ast.FunctionDef) -> bool:
 
 def transform(tree: ast.Module) -> ast.Module:
     """Rewrite every function of a model file that holds an ``if``, a conditional
-    expression or a ``while`` (see the module docstring); other code is left as written."""
+    expression or a ``while`` (see the module docstring); other code is left as written.
+    """
     functions = [
         node
         for node in ast.walk(tree)

@@ -77,11 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
     )
-    commands.add_parser(
+    ops = commands.add_parser(
         "ops",
         help="list the supported NumPy operations",
         description="List every NumPy call, operator and array attribute "
         "gradgen can trace.",
+    )
+    ops.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the list as the Markdown page docs/operations.md",
     )
     return parser
 
@@ -183,13 +188,23 @@ def run_compile(args) -> int:
     return 0
 
 
-def run_ops() -> int:
-    from .numpy_api import supported_operations
+def run_ops(markdown: bool) -> int:
+    from .numpy_api import operations_markdown, supported_operations
 
+    if markdown:
+        print(operations_markdown(), end="")
+        return 0
     rows = supported_operations()
-    width = max(len(call) for call, _ in rows)
-    for call, note in rows:
-        print(f"{call.ljust(width)}  {note}")
+    width = max(len(call) for _, call, _ in rows if len(call) <= 40)
+    section = None
+    for where, call, note in rows:
+        if where != section:
+            print(("\n" if section else "") + where)
+            section = where
+        if len(call) > width and note:
+            print(f"  {call}\n  {' ' * width}  {note}")
+        else:
+            print(f"  {call.ljust(width)}  {note}".rstrip())
     return 0
 
 
@@ -202,12 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compile":
             return run_compile(args)
-        return run_ops()
+        return run_ops(args.markdown)
     except GradgenError as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # gradgen ops | head
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes it at exit
+        return 0
     except Exception as exc:  # a bug in gradgen, not in the user's model
         if os.environ.get("GRADGEN_DEBUG"):
             traceback.print_exc()

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "softplus", "log_sigmoid", "logsumexp", "log_softmax", "softmax", "relu"]
+__all__ = [
+    "sigmoid",
+    "softplus",
+    "log_sigmoid",
+    "logsumexp",
+    "log_softmax",
+    "softmax",
+    "relu",
+]
 
 
 def _traced(x) -> bool:

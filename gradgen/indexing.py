@@ -20,7 +20,6 @@ from sympy.core.symbol import Str
 from . import ir
 from .ir import ShapeError, shape_str
 
-
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
 
 
@@ -51,7 +50,8 @@ def decode_key(key: sp.Tuple) -> tuple:
 
 def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
     """Elements of an axis of ``size`` a slice selects. With a symbolic size, bounds are
-    taken to lie inside the axis (the generated code slices at run time, as NumPy does)."""
+    taken to lie inside the axis (the generated code slices at run time, as NumPy does).
+    """
     step = 1 if s.step is None else s.step
     if size.is_Integer and all(
         b is None or sp.sympify(b).is_Integer for b in (s.start, s.stop)
@@ -174,7 +174,9 @@ class Stack(_Joined):
                     f"np.stack of shapes {shape_str(shapes[0])} and {shape_str(s)}: "
                     "all must be equal"
                 )
-        return shapes[0][: self.axis] + (sp.Integer(len(shapes)),) + shapes[0][self.axis :]
+        return (
+            shapes[0][: self.axis] + (sp.Integer(len(shapes)),) + shapes[0][self.axis :]
+        )
 
 
 class Reshape(ir.Structural):
@@ -205,7 +207,8 @@ def reshape_shape(shape: ir.Shape, new: tuple) -> ir.Shape:
 
 def statement_level(expr: sp.Expr) -> bool:
     """Printed as several statements (``t = np.zeros_like(x)``, ``t[1:] = v``), so never
-    folded into another expression: a ``Scatter`` or a sum with one, or an ``Update``."""
+    folded into another expression: a ``Scatter`` or a sum with one, or an ``Update``.
+    """
     if isinstance(expr, (Scatter, Update)):
         return True
     return isinstance(expr, sp.Add) and any(isinstance(t, Scatter) for t in expr.args)

@@ -231,9 +231,7 @@ class LogSoftmaxGrad(Structural):
 
 
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
-    return cls(
-        a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim)
-    )
+    return cls(a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim))
 
 
 class TraceOp(Structural):
@@ -264,9 +262,7 @@ class ExpandDims(Structural):
 
 def expand_dims(a, axes, ndim: int) -> sp.Expr:
     return (
-        ExpandDims(a, static(sorted(int(x) for x in axes)), static(ndim))
-        if axes
-        else a
+        ExpandDims(a, static(sorted(int(x) for x in axes)), static(ndim)) if axes else a
     )
 
 

@@ -331,6 +331,20 @@ FUNCTIONS = {
 # --- functions NumPy cannot dispatch: swapped in while a model is traced -----------------
 
 
+# NumPy functions swapped for traced versions while a model runs (see creation_functions)
+CREATION = (
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "eye",
+    "identity",
+    "array",
+    "asarray",
+    "sum",
+)
+
+
 def creation_functions(session) -> dict:
     """Replacements for NumPy functions that take no traced array, bound to a trace."""
     originals = {name: getattr(np, name) for name in ("sum", "array", "asarray")}
@@ -402,6 +416,7 @@ class _SessionErrors:
 def patched(session):
     """NumPy's creation functions replaced by traced ones while a model runs."""
     replacements = creation_functions(session)
+    assert set(replacements) == set(CREATION)
     saved = {name: getattr(np, name) for name in replacements}
     try:
         for name, fn in replacements.items():

@@ -201,7 +201,9 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_LogSoftmax(self, expr):
         axes = expr.axes
         axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
-        return f"{self._helper('log_softmax')}({self._print(expr.args[0])}, axis={axis})"
+        return (
+            f"{self._helper('log_softmax')}({self._print(expr.args[0])}, axis={axis})"
+        )
 
     def _print_LogSoftmaxGrad(self, expr):
         axes = expr.axes
@@ -267,9 +269,13 @@ class NumPyPrinter(PythonCodePrinter):
             if k is None:
                 parts.append("None")
             elif isinstance(k, slice):
-                bounds = ["" if b is None else self._print(b) for b in (k.start, k.stop)]
+                bounds = [
+                    "" if b is None else self._print(b) for b in (k.start, k.stop)
+                ]
                 text = ":".join(bounds)
-                parts.append(text if k.step is None else f"{text}:{self._print(k.step)}")
+                parts.append(
+                    text if k.step is None else f"{text}:{self._print(k.step)}"
+                )
             else:
                 parts.append(self._print(k))
         return ", ".join(parts) if parts else "()"

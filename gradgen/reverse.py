@@ -97,7 +97,9 @@ class _Sweep:
                         self.pending[s] += 1
         self.contributions = {output: [seed]}
         self.adjoint: dict = {}
-        self.masks: dict = {}  # node -> where its adjoint can be nonzero (None: anywhere)
+        self.masks: dict = (
+            {}
+        )  # node -> where its adjoint can be nonzero (None: anywhere)
         self.statements: list[ir.Stmt] = []
         self.grads: dict = {}
 

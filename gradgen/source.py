@@ -118,7 +118,9 @@ def load_model(path: str) -> Model:
         raise GradgenError(f"cannot read the file: {exc}", path) from None
     real_path = os.path.abspath(path)
     try:
-        code = compile(branches.transform(ast.parse(text, real_path)), real_path, "exec")
+        code = compile(
+            branches.transform(ast.parse(text, real_path)), real_path, "exec"
+        )
     except SyntaxError as exc:
         raise GradgenError(
             f"invalid Python: {exc.msg}",

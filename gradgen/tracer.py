@@ -18,7 +18,7 @@ from . import ir, numpy_api, numpy_arrays
 from .errors import GradgenError
 from .ir import ShapeError
 
-OPS_HINT = "run `gradgen ops` for the supported operations"
+OPS_HINT = "`gradgen ops` lists the supported operations"
 
 
 def constant(value) -> sp.Expr:
@@ -283,7 +283,9 @@ class Tracer:
         return numpy_api.transpose(self)
 
     def reshape(self, *shape, order="C"):
-        return numpy_arrays.np_reshape(self, shape[0] if len(shape) == 1 else shape, order)
+        return numpy_arrays.np_reshape(
+            self, shape[0] if len(shape) == 1 else shape, order
+        )
 
     def ravel(self):
         return numpy_arrays.reshape(self, (-1,))

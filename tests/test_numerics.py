@@ -115,7 +115,9 @@ def strict(fn, *args):
 def test_elementwise_values_and_gradients_match_mpmath(module, name):
     reference, x = ELEMENTWISE[name]
     points = [mpmath.mpf(float(v)) for v in x]
-    assert_accurate(strict(getattr(module, name), x), [reference(p) for p in points], name)
+    assert_accurate(
+        strict(getattr(module, name), x), [reference(p) for p in points], name
+    )
     derivative = [mpmath.diff(reference, p) for p in points]
     vjp = strict(getattr(module, f"{name}_vjp"), x, np.ones_like(x))
     assert_accurate(vjp, derivative, f"{name} gradient")
@@ -151,11 +153,17 @@ def test_cross_entropy_through_a_named_sigmoid_is_accurate(module):
     def reference(zi, yi):
         return yi * mp_softplus(-zi) + (1 - yi) * mp_softplus(zi)
 
-    points = list(zip([mpmath.mpf(float(v)) for v in z], [mpmath.mpf(float(v)) for v in y]))
+    points = list(
+        zip([mpmath.mpf(float(v)) for v in z], [mpmath.mpf(float(v)) for v in y])
+    )
     assert_accurate(value, [reference(a, b) for a, b in points], "cross entropy")
     dz, dy = strict(module.cross_entropy_named_vjp, z, y, np.ones_like(z))
-    assert_accurate(dz, [mpmath.diff(lambda t: reference(t, b), a) for a, b in points], "dz")
-    assert_accurate(dy, [mpmath.diff(lambda t: reference(a, t), b) for a, b in points], "dy")
+    assert_accurate(
+        dz, [mpmath.diff(lambda t: reference(t, b), a) for a, b in points], "dz"
+    )
+    assert_accurate(
+        dy, [mpmath.diff(lambda t: reference(a, t), b) for a, b in points], "dy"
+    )
 
 
 def test_norm_gradient_is_zero_at_zero_and_exact_elsewhere(module):

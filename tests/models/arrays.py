@@ -60,7 +60,9 @@ def concatenate(a: Array["n"], b: Array["d"], c: Array["n"]) -> float:
     return np.sum(v**2 * np.concatenate((c, b, c)))
 
 
-def concatenate_axis(A: Array["n", "d"], B: Array["n", "k"], C: Array["n", "d"]) -> float:
+def concatenate_axis(
+    A: Array["n", "d"], B: Array["n", "k"], C: Array["n", "d"]
+) -> float:
     M = np.concatenate([A, B, A * C], axis=-1)
     return np.sum(M**3)
 
@@ -83,7 +85,11 @@ def dims(x: Array["n"], s: float, c: Array["n", 1]) -> float:
 
 
 def sum_of_list(a: float, b: float, x: Array["n"]) -> float:
-    return np.sum([a * b, a, b**2]) + np.sum([x, x * a], axis=0)[0] + np.sum(np.array([a, b]))
+    return (
+        np.sum([a * b, a, b**2])
+        + np.sum([x, x * a], axis=0)[0]
+        + np.sum(np.array([a, b]))
+    )
 
 
 def creation(x: Array["n", "d"]) -> float:

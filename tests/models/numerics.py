@@ -5,7 +5,14 @@ accurate for arguments from -1000 to 1000."""
 import numpy as np
 
 from gradgen import Array
-from gradgen.functions import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
+from gradgen.functions import (
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    sigmoid,
+    softmax,
+    softplus,
+)
 
 
 def sigmoid_naive(x: Array["n"]) -> Array["n"]:
@@ -72,4 +79,8 @@ def helpers_elementwise(x: Array["n"]) -> Array["n"]:
 
 
 def helpers_rows(x: Array["n", "k"]) -> Array["n", "k"]:
-    return log_softmax(x, axis=1) + softmax(x, axis=1) + logsumexp(x, axis=1, keepdims=True)
+    return (
+        log_softmax(x, axis=1)
+        + softmax(x, axis=1)
+        + logsumexp(x, axis=1, keepdims=True)
+    )
