@@ -71,7 +71,13 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
         return adjoint
     if any(len(p.args) != 2 for p in selects):
         return adjoint
-    return sp.piecewise_fold(adjoint)
+    # Fold the elementwise part only: sum(np.where(c, a, 0)) is not np.where(c, sum(a), 0)
+    # when c is an array, so structural operations are kept out of sympy's reach.
+    opaque = {
+        e: sp.Dummy() for e in sp.preorder_traversal(adjoint) if isinstance(e, ir.Structural)
+    }
+    folded = sp.piecewise_fold(adjoint.xreplace(opaque))
+    return folded.xreplace({d: e for e, d in opaque.items()})
 
 
 def zero_outside(adjoint: sp.Expr):
