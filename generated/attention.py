@@ -18,7 +18,7 @@ import numpy as np
 
 def log1p_excess(x, axis):
     """The largest entries m of x along axis, and log(sum(exp(x - m))) computed as
-    log1p of the sum without the largest term, so it keeps its digits when that is small.
+    log1p of the sum without the largest term, which keeps its digits when it is small.
     """
     m = np.max(x, axis=axis, keepdims=True)
     top = x == m
@@ -34,8 +34,8 @@ def log_softmax(x, axis):
 
 def log_softmax_grad(g, log_p, axis):
     """g - softmax * sum(g, axis), the gradient through log_softmax. Where one entry's
-    softmax p is near 1 it is computed as -g expm1(log p) - p * (sum of the other g), which
-    keeps the digits the plain form cancels away."""
+    softmax p is near 1 it is -g expm1(log p) - p * (sum of the other g), which keeps
+    the digits the plain form cancels away."""
     p = np.exp(log_p)
     top = log_p == np.max(log_p, axis=axis, keepdims=True)
     top &= np.sum(top, axis=axis, keepdims=True) == 1
@@ -60,8 +60,8 @@ def loss(X, Wq, Wk, Wv, target):
 
 
 def loss_grad(X, Wq, Wk, Wv, target):
-    """Gradient of ``loss`` with respect to X, Wq, Wk, Wv, target: returns (dX, dWq, dWk,
-    dWv, dtarget).
+    """Gradient of ``loss`` with respect to X, Wq, Wk, Wv, target: returns (dX, dWq,
+    dWk, dWv, dtarget).
     """
     return loss_value_and_grad(X, Wq, Wk, Wv, target)[1]
 

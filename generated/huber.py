@@ -9,7 +9,8 @@ huber_grad(r, delta) -> (dr, ddelta)
 huber_value_and_grad(r, delta) -> (huber, (dr, ddelta))
 huber_loss(prediction, target, delta) -> value
 huber_loss_grad(prediction, target, delta) -> (dprediction, dtarget, ddelta)
-huber_loss_value_and_grad(prediction, target, delta) -> (huber_loss, (dprediction, dtarget, ddelta))
+huber_loss_value_and_grad(prediction, target, delta) -> (huber_loss, (dprediction,
+    dtarget, ddelta))
 """
 
 import numpy as np
@@ -62,7 +63,8 @@ def huber_loss_grad(prediction, target, delta):
 
 
 def huber_loss_value_and_grad(prediction, target, delta):
-    """Value of ``huber_loss`` and its gradient with respect to prediction, target, delta.
+    """Value of ``huber_loss`` and its gradient with respect to prediction, target,
+    delta.
 
     Returns (huber_loss, (dprediction, dtarget, ddelta)); each gradient has its
     parameter's shape.

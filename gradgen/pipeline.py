@@ -115,7 +115,10 @@ def _shorten(comment: str, width: int = 80) -> str:
 
 
 def _doc(*paragraphs: str) -> str:
-    return "\n\n".join(textwrap.fill(p, 84) for p in paragraphs)
+    """A docstring's text, wrapped to fit 88 columns when indented in a function (its
+    first line also follows the opening quotes)."""
+    first = textwrap.fill(paragraphs[0], 84, initial_indent="   ")[3:]
+    return "\n\n".join([first] + [textwrap.fill(p, 84) for p in paragraphs[1:]])
 
 
 def _blocks(
