@@ -132,7 +132,7 @@ class Chain:
     def partial(self, sym, wrt) -> sp.Expr:
         """∂sym/∂wrt for a scalar step, written as the textbooks write it."""
         expr = notation.recognise(self.by_sym[sym].expr)
-        if isinstance(expr, notation.Sigmoid):
+        if type(expr).__name__ == "Sigmoid":  # ours, or a Sigmoid function of the IR
             return sym * (1 - sym) * sp.diff(expr.args[0], wrt)
         if isinstance(expr, sp.tanh):
             return (1 - sym**2) * sp.diff(expr.args[0], wrt)

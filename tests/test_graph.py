@@ -145,3 +145,14 @@ def test_several_functions_need_a_choice(capsys):
         "2 functions to draw (sigmoid, sigmoid_array) (choose one with --function)"
         in err
     )
+
+
+def test_unwritable_output_is_one_line(tmp_path, capsys):
+    (tmp_path / "blocker").write_text("a file where a folder should be\n")
+    out = tmp_path / "blocker" / "xor.dot"
+    assert main(["graph", str(XOR), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"{out}: error: cannot write {out}")
+        and len(err.splitlines()) == 1
+    )

@@ -35,6 +35,9 @@ class Softplus(sp.Function):
     """Stands for a stable-numerics function printed by class name."""
 
 
+ForeignSigmoid = type("Sigmoid", (sp.Function,), {"__doc__": "An IR Sigmoid function."})
+
+
 class LogSumExp(ir.Structural):
     """A structural reduction laid out like ir.ReduceSum: (a, axes, keepdims, ndim)."""
 
@@ -112,6 +115,7 @@ with distribute(False):
         (sp.exp(-s), "e^{-s}", "e^-s"),
         (h - (yhat - s), r"h - \left(\hat{y} - s\right)", "h - (yhat - s)"),
         (Softplus(s), r"\operatorname{softplus}\left(s\right)", "softplus(s)"),
+        (ForeignSigmoid(h) ** 2, r"\sigma^{2}\left(h\right)", "σ(h)²"),
         (
             LogSumExp(h, sp.Tuple(1), 0, 2),
             r"\log\sum_{\mathrm{axis}\,1} \exp\left(h\right)",
