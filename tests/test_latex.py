@@ -165,3 +165,10 @@ def test_missing_matplotlib_is_one_line(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith(f"{out}: error: drawing formulas as .png needs matplotlib")
     assert len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_readme_shows_what_gradgen_latex_prints(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("```latex\n", 1)[1].split("```", 1)[0]
+    assert shown.startswith(r"\[") and shown in _latex(capsys, "examples/xor.py")
