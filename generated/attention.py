@@ -71,6 +71,45 @@ def loss_value_and_grad(X, Wq, Wk, Wv, target):
 
     Returns (loss, (dX, dWq, dWk, dWv, dtarget)); each gradient has its parameter's
     shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        Q = X·Wq
+        K = X·Wk
+        V = X·Wv
+        scores = (Q·Kᵀ)/k**0.5
+        t1 = LogSoftmax(scores, (1,), 2)
+        weights = e^t1
+        out = weights·V
+        loss = mean((out - target)²)
+
+    Grad of: return np.mean((out - target) ** 2)
+        delta_out = 2·(out - target)/(k*n)
+        dtarget = -delta_out
+
+    Grad of: out = weights @ V
+        delta_V = weightsᵀ·delta_out
+        delta_weights = delta_out·Vᵀ
+
+    Grad of: weights = np.exp(scores) / np.sum(np.exp(scores), axis=1, ...
+        delta_scores = LogSoftmaxGrad(delta_weights ⊙ weights, t1, (1,), 2)
+
+    Grad of: scores = Q @ K.T / K.shape[1] ** 0.5
+        delta_z_scores = delta_scores/k**0.5
+        delta_Q = delta_z_scores·K
+        delta_t3 = Qᵀ·delta_z_scores
+
+    Grad of: V = X @ Wv
+        dWv = Xᵀ·delta_V
+
+    Grad of: K = X @ Wk
+        dWk = Xᵀ·delta_t3ᵀ
+
+    Grad of: Q = X @ Wq
+        dX = delta_Q·Wqᵀ + delta_V·Wvᵀ + delta_t3ᵀ·Wkᵀ
+        dWq = Xᵀ·delta_Q
     """
     n = X.shape[0]
     k = Wq.shape[1]

@@ -40,6 +40,20 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
     """Value of ``gate`` and its gradient with respect to w0, x0, w1, x1, w2.
 
     Returns (gate, (dw0, dx0, dw1, dx1, dw2)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        t1 = w0·x0 + w1·x1 + w2
+        gate = σ(t1)
+
+    Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
+        dw2 = gate·(1 - gate)
+        dw0 = dw2·x0
+        dx0 = dw2·w0
+        dw1 = dw2·x1
+        dx1 = dw2·w1
     """
     # Forward pass
     t1 = w0 * x0 + w1 * x1 + w2

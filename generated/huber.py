@@ -33,6 +33,16 @@ def huber_value_and_grad(r, delta):
     """Value of ``huber`` and its gradient with respect to r, delta.
 
     Returns (huber, (dr, ddelta)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        huber = where(delta >= |r|, r²/2, delta·(|r| - delta/2))
+
+    Grad of: if abs(r) <= delta:
+        dr = where(delta >= |r|, r, delta·sign(r))
+        ddelta = where(delta >= |r|, 0, |r| - delta)
     """
     # Forward pass
     t1 = np.abs(r)
@@ -68,6 +78,30 @@ def huber_loss_value_and_grad(prediction, target, delta):
 
     Returns (huber_loss, (dprediction, dtarget, ddelta)); each gradient has its
     parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        r = prediction - target
+        quadratic = r²/2
+        linear = delta·(|r| - delta/2)
+        huber_loss = mean(where(delta >= |r|, quadratic, linear))
+
+    Grad of: return np.mean(np.where(np.abs(r) <= delta, quadratic, linear))
+        delta_quadratic = where(delta >= |r|, 1/n, 0)
+        delta_linear = where(delta >= |r|, 0, 1/n)
+
+    Grad of: linear = delta * (np.abs(r) - 0.5 * delta)
+        ddelta = sum(where(delta < |r|, delta_linear ⊙ (|r| - delta), 0))
+
+    Grad of: quadratic = 0.5 * r**2
+        delta_r = where(delta >= |r|, delta_quadratic ⊙ r, 0) + where(delta < |r|,
+            delta·delta_linear ⊙ sign(r), 0)
+
+    Grad of: r = prediction - target
+        dprediction = delta_r
+        dtarget = -delta_r
     """
     n = prediction.shape[0]
     # Forward pass

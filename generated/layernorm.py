@@ -37,6 +37,37 @@ def loss_value_and_grad(x, gamma, beta, target):
 
     Returns (loss, (dx, dgamma, dbeta, dtarget)); each gradient has its parameter's
     shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        mu = mean(x, axis 1)
+        var = mean((x - mu)², axis 1)
+        t3 = 1/√(var + 1e-05)
+        xhat = t3 ⊙ (x - mu)
+        y = beta + gamma ⊙ xhat
+        loss = mean((y - target)²)
+
+    Grad of: return np.mean((y - target) ** 2)
+        delta_y = 2·(y - target)/(d*n)
+        dtarget = -delta_y
+
+    Grad of: y = gamma * xhat + beta
+        dgamma = sum(delta_y ⊙ xhat, axis 0)
+        dbeta = sum(delta_y, axis 0)
+        delta_xhat = delta_y ⊙ gamma
+
+    Grad of: xhat = (x - mu) / np.sqrt(var + 1e-5)
+        delta_var = sum(-delta_xhat ⊙ xhat/(2·(var + 1e-05)), axis 1)
+
+    Grad of: var = np.mean((x - mu) ** 2, axis=1, keepdims=True)
+        delta_z_xhat = delta_xhat ⊙ t3
+        delta_z_var = 2·delta_var ⊙ (x - mu)/d
+        delta_mu = sum(-delta_z_var, axis 1) + sum(-delta_z_xhat, axis 1)
+
+    Grad of: mu = np.mean(x, axis=1, keepdims=True)
+        dx = delta_z_var + delta_z_xhat + delta_mu/d
     """
     n, d = x.shape
     # Forward pass

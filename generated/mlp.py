@@ -67,6 +67,33 @@ def loss_value_and_grad(X, Y, W1, b1, W2, b2):
 
     Returns (loss, (dX, dY, dW1, db1, dW2, db2)); each gradient has its parameter's
     shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        hidden = max(0, b1 + X·W1)
+        logits = b2 + hidden·W2
+        log_probs = LogSoftmax(logits, (1,), 2)
+        loss = -mean(sum(Y ⊙ log_probs, axis 1))
+
+    Grad of: return -np.mean(np.sum(Y * log_probs, axis=1))
+        dY = -log_probs/n
+        delta_log_probs = -Y/n
+
+    Grad of: log_probs = logits - np.log(np.sum(np.exp(logits), axis=1, ...
+        delta_logits = LogSoftmaxGrad(delta_log_probs, log_probs, (1,), 2)
+
+    Grad of: logits = hidden @ W2 + b2
+        db2 = sum(delta_logits, axis 0)
+        dW2 = hiddenᵀ·delta_logits
+        delta_hidden = delta_logits·W2ᵀ
+
+    Grad of: hidden = np.maximum(X @ W1 + b1, 0.0)
+        delta_z_hidden = delta_hidden ⊙ step(b1 + X·W1)
+        db1 = sum(delta_z_hidden, axis 0)
+        dX = delta_z_hidden·W1ᵀ
+        dW1 = Xᵀ·delta_z_hidden
     """
     n = X.shape[0]
     # Forward pass

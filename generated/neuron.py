@@ -42,6 +42,30 @@ def cost_value_and_grad(x, t, W1, W2):
     """Value of ``cost`` and its gradient with respect to x, t, W1, W2.
 
     Returns (cost, (dx, dt, dW1, dW2)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        z = W1·x
+        h = σ(z)
+        z_1 = W2·h
+        y = σ(z_1)
+        delta_y = y - t
+        cost = delta_y²/2
+
+    Grad of: return 0.5 * (y - t) ** 2
+        dt = -delta_y
+
+    Grad of: y = sigmoid(W2 * h)
+        delta_z_1 = delta_y·y·(1 - y)
+        dW2 = delta_z_1·h
+        delta_h = W2·delta_z_1
+
+    Grad of: h = sigmoid(W1 * x)
+        delta_z = delta_h·h·(1 - h)
+        dx = W1·delta_z
+        dW1 = delta_z·x
     """
     # Forward pass
     z = W1 * x

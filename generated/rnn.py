@@ -40,6 +40,59 @@ def loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out):
 
     Returns (loss, (dxs, dtarget, dh0, dWx, dWh, db, dw_out)); each gradient has its
     parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        t1 = Index(xs, (0,))
+        h = tanh(b + h0·Wh + t1·Wx)
+        t2 = Index(xs, (1,))
+        h_1 = tanh(b + h·Wh + t2·Wx)
+        t3 = Index(xs, (2,))
+        h_2 = tanh(b + h_1·Wh + t3·Wx)
+        t4 = Index(xs, (3,))
+        h_3 = tanh(b + h_2·Wh + t4·Wx)
+        t5 = Index(xs, (4,))
+        h_4 = tanh(b + h_3·Wh + t5·Wx)
+        prediction = h_4·w_out
+        delta_prediction = prediction - target
+        loss = delta_prediction²/2
+
+    Grad of: return 0.5 * (prediction - target) ** 2
+        dtarget = -delta_prediction
+
+    Grad of: prediction = h @ w_out
+        dw_out = delta_prediction·h_4
+        delta_h_4 = delta_prediction·w_out
+
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+        delta_z_h_4 = delta_h_4 ⊙ (1 - h_4²)
+        delta_h_3 = Wh·delta_z_h_4
+
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+        delta_z_h_3 = delta_h_3 ⊙ (1 - h_3²)
+        delta_h_2 = Wh·delta_z_h_3
+
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+        delta_z_h_2 = delta_h_2 ⊙ (1 - h_2²)
+        delta_h_1 = Wh·delta_z_h_2
+
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+        delta_z_h_1 = delta_h_1 ⊙ (1 - h_1²)
+        delta_h = Wh·delta_z_h_1
+
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+        delta_z_h = delta_h ⊙ (1 - h²)
+        db = delta_z_h + delta_z_h_1 + delta_z_h_2 + delta_z_h_3 + delta_z_h_4
+        dh0 = Wh·delta_z_h
+        dWh = h·delta_z_h_1ᵀ + h0·delta_z_hᵀ + h_1·delta_z_h_2ᵀ + h_2·delta_z_h_3ᵀ +
+            h_3·delta_z_h_4ᵀ
+        dWx = t1·delta_z_hᵀ + t2·delta_z_h_1ᵀ + t3·delta_z_h_2ᵀ + t4·delta_z_h_3ᵀ +
+            t5·delta_z_h_4ᵀ
+        dxs = Scatter(Wx·delta_z_h, xs, (0,)) + Scatter(Wx·delta_z_h_1, xs, (1,)) +
+            Scatter(Wx·delta_z_h_2, xs, (2,)) + Scatter(Wx·delta_z_h_3, xs, (3,)) +
+            Scatter(Wx·delta_z_h_4, xs, (4,))
     """
     # Forward pass
     t1 = xs[0]

@@ -29,6 +29,20 @@ def rosenbrock_value_and_grad(x):
     """Value of ``rosenbrock`` and its gradient with respect to x.
 
     Returns (rosenbrock, dx); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        t2 = 1 - Index(x, ((omitted, -1, omitted),))
+        t3 = Index(x, ((1, omitted, omitted),)) - Index(x, ((omitted, -1,
+            omitted),))²
+        rosenbrock = sum(t2² + 100·t3²)
+
+    Grad of: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+        dx = Scatter(-2·t2, x, ((omitted, -1, omitted),)) + Scatter(200·t3, x, ((1,
+            omitted, omitted),)) + Scatter(-400·Index(x, ((omitted, -1, omitted),))
+            ⊙ t3, x, ((omitted, -1, omitted),))
     """
     # Forward pass
     t1 = x[:-1]

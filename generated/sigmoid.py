@@ -44,6 +44,24 @@ def sigmoid_value_and_grad(z):
     """Value of ``sigmoid`` and its gradient with respect to z.
 
     Returns (i, dz); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        f = -z
+        g = e^f
+        h = g + 1
+        i = 1/h
+
+    Grad of: i = 1 / h
+        delta_h = -i²
+
+    Grad of: g = np.exp(f)
+        delta_f = delta_h·g
+
+    Grad of: f = -z
+        dz = -delta_f
     """
     # Forward pass
     f = -z
@@ -72,6 +90,15 @@ def sigmoid_array_vjp(z, cotangent):
 
     ``cotangent`` has the shape of the result; returns dz, the gradient of
     sum(sigmoid_array(...) * cotangent).
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        sigmoid_array = σ(z)
+
+    Grad of: return 1 / (1 + np.exp(-z))
+        dz = cotangent ⊙ sigmoid_array ⊙ (1 - sigmoid_array)
     """
     # Forward pass
     sigmoid_array = sigmoid_stable(z)

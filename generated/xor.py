@@ -42,6 +42,30 @@ def loss_value_and_grad(X, y, W0, W1):
     """Value of ``loss`` and its gradient with respect to X, y, W0, W1.
 
     Returns (loss, (dX, dy, dW0, dW1)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        z = X·W0
+        h = σ(z)
+        z_1 = h·W1
+        yhat = σ(z_1)
+        loss = mean((yhat - y)²)
+
+    Grad of: return np.mean((yhat - y) ** 2)
+        delta_yhat = 2·(yhat - y)/n
+        dy = -delta_yhat
+
+    Grad of: yhat = sigmoid(h @ W1)
+        delta_z_1 = delta_yhat ⊙ yhat ⊙ (1 - yhat)
+        dW1 = hᵀ·delta_z_1
+        delta_h = delta_z_1·W1ᵀ
+
+    Grad of: h = sigmoid(X @ W0)
+        delta_z = delta_h ⊙ h ⊙ (1 - h)
+        dX = delta_z·W0ᵀ
+        dW0 = Xᵀ·delta_z
     """
     n = X.shape[0]
     # Forward pass

@@ -1,4 +1,5 @@
-"""The command line: ``gradgen compile`` and ``gradgen ops``.
+"""The command line: ``gradgen compile``, ``gradgen ops``, and (from ``views``) ``gradgen
+latex``, ``explain`` and ``graph``.
 
 Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
 ``file:line: error: message (hint)``, no traceback), 1 for an internal error. Output files
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import traceback
 
-from . import __version__
+from . import __version__, views
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the list as the Markdown page docs/operations.md",
     )
+    views.add_commands(commands)
     return parser
 
 
@@ -135,7 +137,7 @@ def _command(path: str, args, output: str | None) -> str:
     return shlex.join(parts)
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str | bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -143,8 +145,14 @@ def write_atomically(path: str, text: str) -> None:
     except OSError as exc:
         raise GradgenError(f"cannot write {path}: {exc.strerror}", path) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(
+            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+        ) as handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # as open() would make it, not mkstemp's 0600
         os.replace(temp, path)
     except OSError as exc:
         os.unlink(temp)
@@ -217,15 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compile":
             return run_compile(args)
+        if args.command in views.RUNNERS:
+            return views.RUNNERS[args.command](args, write_atomically)
         return run_ops(args.markdown)
     except GradgenError as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # gradgen ops | head
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes it at exit
-        return 0
+    except BrokenPipeError:  # the reader of our output went away (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # a bug in gradgen, not in the user's model
         if os.environ.get("GRADGEN_DEBUG"):
             traceback.print_exc()

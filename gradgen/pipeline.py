@@ -15,7 +15,7 @@ import types
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir
+from . import ir, latex
 from .emit import Block, Function, render_module
 from .errors import GradgenError
 from .format import format_source
@@ -148,6 +148,35 @@ def _blocks(
     return blocks
 
 
+def named_statements(program: ir.Program, namer: Namer, stmts, results, keep):
+    """Optimised statements, results and the final names: what one generated function
+    prints, and what the formulas (``latex``, ``explain``, ``graph``) show."""
+    stmts, results = optimise(stmts, results, keep, program.graph)
+    return stmts, results, namer.mapping(stmts)
+
+
+def _gradient_inputs(program: ir.Program):
+    """The statements, results and kept values of ``f_value_and_grad`` (or ``f_vjp``)."""
+    named = _named(program)
+    keep = named | {program.output} | set(program.grads)
+    keep |= {
+        s.target for s in program.backward if s.role == "adjoint" and s.node in named
+    }
+    results = list(program.grads)
+    if not program.array_output:
+        results.insert(0, program.output)
+    return program.forward + program.backward, results, keep
+
+
+def gradient_statements(program: ir.Program):
+    """The named, optimised statements of ``f_value_and_grad`` (``f_vjp`` for an array
+    output), exactly as the generated module computes them: (stmts, results, mapping).
+    """
+    with distribute(False):
+        namer = Namer(program)
+        return named_statements(program, namer, *_gradient_inputs(program))
+
+
 def _function(
     program: ir.Program,
     namer: Namer,
@@ -160,9 +189,12 @@ def _function(
     doc: str,
     summary: str,
     extra_params=(),
+    formulas: bool = False,
 ) -> Function:
-    stmts, results = optimise(stmts, results, keep, program.graph)
-    mapping = namer.mapping(stmts)
+    stmts, results, mapping = named_statements(program, namer, stmts, results, keep)
+    if formulas:  # the derivation, in the docstring of the function that computes it
+        derivation = latex.derive(program, stmts, results, mapping)
+        doc += "\n\n" + latex.to_text(derivation)
     used = set()
     for expr in [s.expr for s in stmts] + results:
         used |= {s for s in expr.free_symbols if ir.is_dim_symbol(s)}
@@ -217,11 +249,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             f"{name}({args}) -> value",
         )
     ]
-    keep = named | {program.output} | set(program.grads)
-    keep |= {
-        s.target for s in program.backward if s.role == "adjoint" and s.node in named
-    }
-    stmts = program.forward + program.backward
+    stmts, results, keep = _gradient_inputs(program)
     if program.array_output:
         cot = namer.names[program.cotangent]
         functions.append(
@@ -231,7 +259,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
                 text,
                 f"{name}_vjp",
                 stmts,
-                list(program.grads),
+                results,
                 keep,
                 ", ".join,
                 _doc(
@@ -241,6 +269,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
                 ),
                 f"{name}_vjp({args}, {cot}) -> {grads_text}",
                 extra_params=[program.cotangent],
+                formulas=True,
             )
         )
         return functions
@@ -265,7 +294,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             text,
             f"{name}_value_and_grad",
             stmts,
-            [program.output] + program.grads,
+            results,
             keep,
             lambda r: f"{r[0]}, {_tuple(r[1:])}",
             _doc(
@@ -273,6 +302,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
                 f"Returns ({value}, {grads_text}); each gradient has its parameter's shape.",
             ),
             f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
+            formulas=True,
         )
     )
     return functions
@@ -292,10 +322,15 @@ def generate(programs: list[ir.Program], source: str, command: str) -> str:
     return format_source(module)
 
 
-def compile_targets(targets: list[Target], wrt: list[str] | None, command: str) -> str:
+def _compiled(targets: list[Target], wrt: list[str] | None, command: str):
+    """The programs of the targets and the generated module's source."""
     with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
         programs = [build_program(t, wrt) for t in targets]
-        return generate(programs, targets[0].model.path, command)
+        return programs, generate(programs, targets[0].model.path, command)
+
+
+def compile_targets(targets: list[Target], wrt: list[str] | None, command: str) -> str:
+    return _compiled(targets, wrt, command)[1]
 
 
 def compile_file(
@@ -313,11 +348,14 @@ def compile_file(
 class Compiled:
     """What ``gradgen.compile`` returns: ``.source`` (the generated module's text) and
     ``.module`` (that module, imported); its functions are also attributes of this object.
+    ``.latex()`` is the derivation as LaTeX, ``.graph()`` the computational graph (a
+    ``graphviz.Digraph``); in a notebook the object shows its derivation.
     """
 
-    def __init__(self, source: str, module: types.ModuleType):
+    def __init__(self, source: str, module: types.ModuleType, programs=()):
         self.source = source
         self.module = module
+        self.programs = list(programs)
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -328,6 +366,28 @@ class Compiled:
         names = [n for n in vars(self.module) if not n.startswith("_") and n != "np"]
         return f"<gradgen.Compiled: {', '.join(names)}>"
 
+    def _derivations(self) -> list:
+        return [latex.derive(p, *gradient_statements(p)) for p in self.programs]
+
+    def latex(self) -> str:
+        """The derivation: forward equations, deltas and gradients, as LaTeX."""
+        return latex.to_latex(self._derivations())
+
+    def graph(self):
+        """The computational graph, a ``graphviz.Digraph`` (drawn in notebooks when
+        Graphviz's ``dot`` is installed; ``.source`` is its DOT text)."""
+        from . import graph  # deferred: the graphviz package is imported only to draw
+
+        program = self.programs[0]
+        stmts, _, mapping = gradient_statements(program)
+        return graph.draw(program, stmts, mapping)
+
+    def _repr_latex_(self) -> str:
+        return latex.to_latex(self._derivations(), notebook=True)
+
+    def _repr_markdown_(self) -> str:
+        return latex.to_markdown(self._derivations())
+
 
 def compile(
     fn, wrt=None
@@ -337,9 +397,9 @@ def compile(
         wrt = [w.strip() for w in wrt.split(",")]
     model = model_of_function(fn)
     target = make_target(with_branches(fn, model), model)
-    source = compile_targets(
+    programs, source = _compiled(
         [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)"
     )
     module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
     exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)
-    return Compiled(source, module)
+    return Compiled(source, module, programs)
