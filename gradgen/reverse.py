@@ -74,7 +74,9 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
     # Fold the elementwise part only: sum(np.where(c, a, 0)) is not np.where(c, sum(a), 0)
     # when c is an array, so structural operations are kept out of sympy's reach.
     opaque = {
-        e: sp.Dummy() for e in sp.preorder_traversal(adjoint) if isinstance(e, ir.Structural)
+        e: sp.Dummy()
+        for e in sp.preorder_traversal(adjoint)
+        if isinstance(e, ir.Structural)
     }
     folded = sp.piecewise_fold(adjoint.xreplace(opaque))
     return folded.xreplace({d: e for e, d in opaque.items()})

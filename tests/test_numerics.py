@@ -208,3 +208,31 @@ def test_row_functions_run_as_plain_numpy():
     np.testing.assert_allclose(log_softmax(x, axis=1), x - lse[:, None], rtol=1e-14)
     np.testing.assert_allclose(softmax(x, axis=1), np.exp(x - lse[:, None]), rtol=1e-14)
     assert strict(logsumexp, np.array([1000.0, -1000.0])) == 1000.0
+
+
+@pytest.mark.parametrize(
+    "name, derivative",
+    [
+        ("sqrt_where", lambda x: 0.5 / np.sqrt(x)),
+        ("log_where", lambda x: 1 / x),
+        ("named_sqrt_where", lambda x: 0.5 / np.sqrt(x)),
+    ],
+)
+def test_select_gradient_takes_no_nan_from_the_branch_not_taken(
+    module, name, derivative
+):
+    x = np.array([-2.0, -1e-300, 0.0, 1e-300, 0.25, 4.0])
+    with np.errstate(all="ignore"):  # the forward pass evaluates both branches
+        value, grad = getattr(module, f"{name}_value_and_grad")(x)
+        expected = np.where(x > 0, derivative(x), 0.0)
+    assert np.isfinite(value) and np.all(np.isfinite(grad)), grad
+    np.testing.assert_allclose(grad, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("x, expected", [(-1.0, 1.0), (0.0, 1.0), (0.5, 2.0)])
+def test_converted_branch_gradient_takes_no_nan_from_the_branch_not_taken(
+    module, x, expected
+):
+    with np.errstate(all="ignore"):
+        value, grad = module.branch_log_value_and_grad(x)
+    assert np.isfinite(value) and grad == expected

@@ -84,3 +84,25 @@ def helpers_rows(x: Array["n", "k"]) -> Array["n", "k"]:
         + softmax(x, axis=1)
         + logsumexp(x, axis=1, keepdims=True)
     )
+
+
+# --- selects whose branch not taken is nan or inf there ------------------------------------
+def sqrt_where(x: Array["n"]) -> float:
+    return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+
+def log_where(x: Array["n"]) -> float:
+    return np.sum(np.where(x > 0, np.log(x), 0.0))
+
+
+def named_sqrt_where(x: Array["n"]) -> float:
+    s = np.sqrt(x)
+    return np.sum(np.where(x > 0, s, 0.0))
+
+
+def branch_log(x: float) -> float:
+    if x > 0:
+        y = np.log(x)
+    else:
+        y = x
+    return y
