@@ -3,7 +3,8 @@
 Once the output delta (delta_z4, the notes' delta_y) is known, each layer's delta follows from
 the one above it: delta_z3 = (delta_z4 W4^T) * h3 (1 - h3), then delta_z2 from delta_z3, then
 delta_z1 from delta_z2; each weight gradient is the layer's input transposed times its delta.
-Read generated/deep.py from top to bottom: it is that recursion.
+Read generated/deep.py from top to bottom: it is that recursion (with 1 - h3 written as
+sigmoid(-z3), the same number computed without cancellation).
 """
 
 import numpy as np

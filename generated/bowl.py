@@ -29,6 +29,16 @@ def f_value_and_grad(w1, w2):
     """Value of ``f`` and its gradient with respect to w1, w2.
 
     Returns (f, (dw1, dw2)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        f = w1² + w2²/2
+
+    Grad of: return w1**2 + 0.5 * w2**2
+        dw1 = 2·w1
+        dw2 = w2
     """
     # Forward pass
     f = w1**2 + w2**2 / 2

@@ -11,20 +11,29 @@ cost_value_and_grad(x, t, W1, W2, W3, W4) -> (cost, (dx, dt, dW1, dW2, dW3, dW4)
 
 import numpy as np
 
+# Numerically stable forms gradgen put in place of the naive ones:
+#   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
 
 def cost(x, t, W1, W2, W3, W4):
-    """Value of ``cost`` as defined at examples/deep.py:18.
+    """Value of ``cost`` as defined at examples/deep.py:19.
 
     Shapes: x (n, d), t (n, k), W1 (d, m), W2 (m, m), W3 (m, m), W4 (m, k).
     """
     z1 = x @ W1
-    h1 = 1 / (1 + np.exp(-z1))
+    h1 = sigmoid(z1)
     z2 = h1 @ W2
-    h2 = 1 / (1 + np.exp(-z2))
+    h2 = sigmoid(z2)
     z3 = h2 @ W3
-    h3 = 1 / (1 + np.exp(-z3))
+    h3 = sigmoid(z3)
     z4 = h3 @ W4
-    y = 1 / (1 + np.exp(-z4))
+    y = sigmoid(z4)
     return np.sum((y - t) ** 2) / 2
 
 
@@ -40,37 +49,83 @@ def cost_value_and_grad(x, t, W1, W2, W3, W4):
 
     Returns (cost, (dx, dt, dW1, dW2, dW3, dW4)); each gradient has its parameter's
     shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        z1 = x·W1
+        h1 = σ(z1)
+        z2 = h1·W2
+        h2 = σ(z2)
+        z3 = h2·W3
+        h3 = σ(z3)
+        z4 = h3·W4
+        y = σ(z4)
+        delta_y = y - t
+        cost = sum(delta_y²)/2
+
+    Grad of: return 0.5 * np.sum((y - t) ** 2)
+        dt = -delta_y
+
+    Grad of: y = sigmoid(z4)
+        delta_z4 = delta_y ⊙ y ⊙ (1 - y)
+
+    Grad of: z4 = h3 @ W4
+        dW4 = h3ᵀ·delta_z4
+        delta_h3 = delta_z4·W4ᵀ
+
+    Grad of: h3 = sigmoid(z3)
+        delta_z3 = delta_h3 ⊙ h3 ⊙ (1 - h3)
+
+    Grad of: z3 = h2 @ W3
+        dW3 = h2ᵀ·delta_z3
+        delta_h2 = delta_z3·W3ᵀ
+
+    Grad of: h2 = sigmoid(z2)
+        delta_z2 = delta_h2 ⊙ h2 ⊙ (1 - h2)
+
+    Grad of: z2 = h1 @ W2
+        dW2 = h1ᵀ·delta_z2
+        delta_h1 = delta_z2·W2ᵀ
+
+    Grad of: h1 = sigmoid(z1)
+        delta_z1 = delta_h1 ⊙ h1 ⊙ (1 - h1)
+
+    Grad of: z1 = x @ W1
+        dx = delta_z1·W1ᵀ
+        dW1 = xᵀ·delta_z1
     """
     # Forward pass
     z1 = x @ W1
-    h1 = 1 / (1 + np.exp(-z1))
+    h1 = sigmoid(z1)
     z2 = h1 @ W2
-    h2 = 1 / (1 + np.exp(-z2))
+    h2 = sigmoid(z2)
     z3 = h2 @ W3
-    h3 = 1 / (1 + np.exp(-z3))
+    h3 = sigmoid(z3)
     z4 = h3 @ W4
-    y = 1 / (1 + np.exp(-z4))
+    y = sigmoid(z4)
     delta_y = y - t
     cost = np.sum(delta_y**2) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
-    delta_z4 = delta_y * y * (1 - y)
+    delta_z4 = delta_y * y * sigmoid(-z4)
     # Grad of: z4 = h3 @ W4
     dW4 = h3.T @ delta_z4
     delta_h3 = delta_z4 @ W4.T
     # Grad of: h3 = sigmoid(z3)
-    delta_z3 = delta_h3 * h3 * (1 - h3)
+    delta_z3 = delta_h3 * h3 * sigmoid(-z3)
     # Grad of: z3 = h2 @ W3
     dW3 = h2.T @ delta_z3
     delta_h2 = delta_z3 @ W3.T
     # Grad of: h2 = sigmoid(z2)
-    delta_z2 = delta_h2 * h2 * (1 - h2)
+    delta_z2 = delta_h2 * h2 * sigmoid(-z2)
     # Grad of: z2 = h1 @ W2
     dW2 = h1.T @ delta_z2
     delta_h1 = delta_z2 @ W2.T
     # Grad of: h1 = sigmoid(z1)
-    delta_z1 = delta_h1 * h1 * (1 - h1)
+    delta_z1 = delta_h1 * h1 * sigmoid(-z1)
     # Grad of: z1 = x @ W1
     dx = delta_z1 @ W1.T
     dW1 = x.T @ delta_z1

@@ -31,6 +31,18 @@ def z_value_and_grad(x, y):
     """Value of ``z`` and its gradient with respect to x, y.
 
     Returns (z, (dx, dy)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        a = x·y
+        b = sin(x)
+        z = a + b
+
+    Grad of: a = x * y
+        dx = y + cos(x)
+        dy = x
     """
     # Forward pass
     a = x * y

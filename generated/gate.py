@@ -11,13 +11,22 @@ gate_value_and_grad(w0, x0, w1, x1, w2) -> (gate, (dw0, dx0, dw1, dx1, dw2))
 
 import numpy as np
 
+# Numerically stable forms gradgen put in place of the naive ones:
+#   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
 
 def gate(w0, x0, w1, x1, w2):
     """Value of ``gate`` as defined at examples/gate.py:11.
 
     Shapes: w0 float, x0 float, w1 float, x1 float, w2 float.
     """
-    return 1 / (1 + np.exp(-w0 * x0 - w1 * x1 - w2))
+    return sigmoid(w0 * x0 + w1 * x1 + w2)
 
 
 def gate_grad(w0, x0, w1, x1, w2):
@@ -31,11 +40,26 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
     """Value of ``gate`` and its gradient with respect to w0, x0, w1, x1, w2.
 
     Returns (gate, (dw0, dx0, dw1, dx1, dw2)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        t1 = w0·x0 + w1·x1 + w2
+        gate = σ(t1)
+
+    Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
+        dw2 = gate·(1 - gate)
+        dw0 = dw2·x0
+        dx0 = dw2·w0
+        dw1 = dw2·x1
+        dx1 = dw2·w1
     """
     # Forward pass
-    gate = 1 / (1 + np.exp(-w0 * x0 - w1 * x1 - w2))
+    t1 = w0 * x0 + w1 * x1 + w2
+    gate = sigmoid(t1)
     # Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-    dw2 = gate * (1 - gate)
+    dw2 = gate * sigmoid(-t1)
     dw0 = dw2 * x0
     dx0 = dw2 * w0
     dw1 = dw2 * x1

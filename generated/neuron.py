@@ -11,6 +11,15 @@ cost_value_and_grad(x, t, W1, W2) -> (cost, (dx, dt, dW1, dW2))
 
 import numpy as np
 
+# Numerically stable forms gradgen put in place of the naive ones:
+#   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
 
 def cost(x, t, W1, W2):
     """Value of ``cost`` as defined at examples/neuron.py:16.
@@ -18,9 +27,9 @@ def cost(x, t, W1, W2):
     Shapes: x float, t float, W1 float, W2 float.
     """
     z = W1 * x
-    h = 1 / (1 + np.exp(-z))
+    h = sigmoid(z)
     z_1 = W2 * h
-    y = 1 / (1 + np.exp(-z_1))
+    y = sigmoid(z_1)
     return (y - t) ** 2 / 2
 
 
@@ -33,22 +42,46 @@ def cost_value_and_grad(x, t, W1, W2):
     """Value of ``cost`` and its gradient with respect to x, t, W1, W2.
 
     Returns (cost, (dx, dt, dW1, dW2)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        z = W1·x
+        h = σ(z)
+        z_1 = W2·h
+        y = σ(z_1)
+        delta_y = y - t
+        cost = delta_y²/2
+
+    Grad of: return 0.5 * (y - t) ** 2
+        dt = -delta_y
+
+    Grad of: y = sigmoid(W2 * h)
+        delta_z_1 = delta_y·y·(1 - y)
+        dW2 = delta_z_1·h
+        delta_h = W2·delta_z_1
+
+    Grad of: h = sigmoid(W1 * x)
+        delta_z = delta_h·h·(1 - h)
+        dx = W1·delta_z
+        dW1 = delta_z·x
     """
     # Forward pass
     z = W1 * x
-    h = 1 / (1 + np.exp(-z))
+    h = sigmoid(z)
     z_1 = W2 * h
-    y = 1 / (1 + np.exp(-z_1))
+    y = sigmoid(z_1)
     delta_y = y - t
     cost = delta_y**2 / 2
     # Grad of: return 0.5 * (y - t) ** 2
     dt = -delta_y
     # Grad of: y = sigmoid(W2 * h)
-    delta_z_1 = delta_y * y * (1 - y)
+    delta_z_1 = delta_y * y * sigmoid(-z_1)
     dW2 = delta_z_1 * h
     delta_h = W2 * delta_z_1
     # Grad of: h = sigmoid(W1 * x)
-    delta_z = delta_h * h * (1 - h)
+    delta_z = delta_h * h * sigmoid(-z)
     dx = W1 * delta_z
     dW1 = delta_z * x
     return cost, (dx, dt, dW1, dW2)

@@ -13,6 +13,15 @@ sigmoid_array_vjp(z, cotangent) -> dz
 
 import numpy as np
 
+# Numerically stable forms gradgen put in place of the naive ones:
+#   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
+
+
+def sigmoid_stable(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
 
 def sigmoid(z):
     """Value of ``sigmoid`` as defined at examples/sigmoid.py:14.
@@ -35,6 +44,24 @@ def sigmoid_value_and_grad(z):
     """Value of ``sigmoid`` and its gradient with respect to z.
 
     Returns (i, dz); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        f = -z
+        g = e^f
+        h = g + 1
+        i = 1/h
+
+    Grad of: i = 1 / h
+        delta_h = -i²
+
+    Grad of: g = np.exp(f)
+        delta_f = delta_h·g
+
+    Grad of: f = -z
+        dz = -delta_f
     """
     # Forward pass
     f = -z
@@ -55,7 +82,7 @@ def sigmoid_array(z):
 
     Shapes: z (n,).
     """
-    return 1 / (1 + np.exp(-z))
+    return sigmoid_stable(z)
 
 
 def sigmoid_array_vjp(z, cotangent):
@@ -63,9 +90,18 @@ def sigmoid_array_vjp(z, cotangent):
 
     ``cotangent`` has the shape of the result; returns dz, the gradient of
     sum(sigmoid_array(...) * cotangent).
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        sigmoid_array = σ(z)
+
+    Grad of: return 1 / (1 + np.exp(-z))
+        dz = cotangent ⊙ sigmoid_array ⊙ (1 - sigmoid_array)
     """
     # Forward pass
-    sigmoid_array = 1 / (1 + np.exp(-z))
+    sigmoid_array = sigmoid_stable(z)
     # Grad of: return 1 / (1 + np.exp(-z))
-    dz = cotangent * sigmoid_array * (1 - sigmoid_array)
+    dz = cotangent * sigmoid_array * sigmoid_stable(-z)
     return dz

@@ -11,6 +11,15 @@ loss_value_and_grad(X, y, W0, W1) -> (loss, (dX, dy, dW0, dW1))
 
 import numpy as np
 
+# Numerically stable forms gradgen put in place of the naive ones:
+#   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
 
 def loss(X, y, W0, W1):
     """Value of ``loss`` as defined at examples/xor.py:15.
@@ -18,9 +27,9 @@ def loss(X, y, W0, W1):
     Shapes: X (n, 2), y (n, 1), W0 (2, 4), W1 (4, 1).
     """
     z = X @ W0
-    h = 1 / (1 + np.exp(-z))
+    h = sigmoid(z)
     z_1 = h @ W1
-    yhat = 1 / (1 + np.exp(-z_1))
+    yhat = sigmoid(z_1)
     return np.mean((yhat - y) ** 2)
 
 
@@ -33,24 +42,48 @@ def loss_value_and_grad(X, y, W0, W1):
     """Value of ``loss`` and its gradient with respect to X, y, W0, W1.
 
     Returns (loss, (dX, dy, dW0, dW1)); each gradient has its parameter's shape.
+
+    Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
+    logistic sigmoid; powers and functions act elementwise):
+
+    Forward pass
+        z = X·W0
+        h = σ(z)
+        z_1 = h·W1
+        yhat = σ(z_1)
+        loss = mean((yhat - y)²)
+
+    Grad of: return np.mean((yhat - y) ** 2)
+        delta_yhat = 2·(yhat - y)/n
+        dy = -delta_yhat
+
+    Grad of: yhat = sigmoid(h @ W1)
+        delta_z_1 = delta_yhat ⊙ yhat ⊙ (1 - yhat)
+        dW1 = hᵀ·delta_z_1
+        delta_h = delta_z_1·W1ᵀ
+
+    Grad of: h = sigmoid(X @ W0)
+        delta_z = delta_h ⊙ h ⊙ (1 - h)
+        dX = delta_z·W0ᵀ
+        dW0 = Xᵀ·delta_z
     """
     n = X.shape[0]
     # Forward pass
     z = X @ W0
-    h = 1 / (1 + np.exp(-z))
+    h = sigmoid(z)
     z_1 = h @ W1
-    yhat = 1 / (1 + np.exp(-z_1))
+    yhat = sigmoid(z_1)
     t1 = yhat - y
     loss = np.mean(t1**2)
     # Grad of: return np.mean((yhat - y) ** 2)
     delta_yhat = 2 * t1 / n
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
-    delta_z_1 = delta_yhat * yhat * (1 - yhat)
+    delta_z_1 = delta_yhat * yhat * sigmoid(-z_1)
     dW1 = h.T @ delta_z_1
     delta_h = delta_z_1 @ W1.T
     # Grad of: h = sigmoid(X @ W0)
-    delta_z = delta_h * h * (1 - h)
+    delta_z = delta_h * h * sigmoid(-z)
     dX = delta_z @ W0.T
     dW0 = X.T @ delta_z
     return loss, (dX, dy, dW0, dW1)

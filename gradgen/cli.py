@@ -1,4 +1,5 @@
-"""The command line: ``gradgen compile``, ``gradgen check`` and ``gradgen ops``.
+"""The command line: ``gradgen compile``, ``gradgen check``, ``gradgen ops``, and (from
+``views``) ``gradgen latex``, ``explain`` and ``graph``.
 
 Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
 ``file:line: error: message (hint)``, no traceback), 1 for an internal error. Output files
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import traceback
 
-from . import __version__, check_command
+from . import __version__, check_command, views
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -94,12 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_command.add_sizes(comp, "the emitted test")
     check_command.add_parser(commands)
-    commands.add_parser(
+    ops = commands.add_parser(
         "ops",
         help="list the supported NumPy operations",
         description="List every NumPy call, operator and array attribute "
         "gradgen can trace.",
     )
+    ops.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the list as the Markdown page docs/operations.md",
+    )
+    views.add_commands(commands)
     return parser
 
 
@@ -152,7 +159,7 @@ def _command(path: str, args, output: str | None) -> str:
     return shlex.join(parts)
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str | bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -160,8 +167,14 @@ def write_atomically(path: str, text: str) -> None:
     except OSError as exc:
         raise GradgenError(f"cannot write {path}: {exc.strerror}", path) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(
+            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+        ) as handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # as open() would make it, not mkstemp's 0600
         os.replace(temp, path)
     except OSError as exc:
         os.unlink(temp)
@@ -224,13 +237,23 @@ def _emitted_test(path, args, wrt, modes, out, source, command):
     return test, text
 
 
-def run_ops() -> int:
-    from .numpy_api import supported_operations
+def run_ops(markdown: bool) -> int:
+    from .numpy_api import operations_markdown, supported_operations
 
+    if markdown:
+        print(operations_markdown(), end="")
+        return 0
     rows = supported_operations()
-    width = max(len(call) for call, _ in rows)
-    for call, note in rows:
-        print(f"{call.ljust(width)}  {note}")
+    width = max(len(call) for _, call, _ in rows if len(call) <= 40)
+    section = None
+    for where, call, note in rows:
+        if where != section:
+            print(("\n" if section else "") + where)
+            section = where
+        if len(call) > width and note:
+            print(f"  {call}\n  {' ' * width}  {note}")
+        else:
+            print(f"  {call.ljust(width)}  {note}".rstrip())
     return 0
 
 
@@ -245,12 +268,17 @@ def main(argv: list[str] | None = None) -> int:
             return run_compile(args)
         if args.command == "check":
             return check_command.run(args)
-        return run_ops()
+        if args.command in views.RUNNERS:
+            return views.RUNNERS[args.command](args, write_atomically)
+        return run_ops(args.markdown)
     except GradgenError as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of our output went away (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # a bug in gradgen, not in the user's model
         if os.environ.get("GRADGEN_DEBUG"):
             traceback.print_exc()

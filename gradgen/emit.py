@@ -22,7 +22,7 @@ class Block:
     ``header`` (such as ``for i in np.ndindex(W.shape):``) opens them, one level out."""
 
     comment: str | None
-    statements: list[tuple[str, str]] = field(default_factory=list)
+    statements: list[tuple[str, str, str]] = field(default_factory=list)
     depth: int = 0
     header: str | None = None
 
@@ -50,9 +50,22 @@ def environment() -> jinja2.Environment:
 
 
 def render_module(
-    title: str, source: str, command: str, functions: list[Function]
+    title: str,
+    source: str,
+    command: str,
+    functions: list[Function],
+    rewrites: list[str] = (),
+    helpers: list[tuple[str, str]] = (),
 ) -> str:
+    """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
+    the module) for the helper functions the code calls (macros in helpers.py.j2)."""
     template = environment().get_template("module.py.j2")
     return template.render(
-        title=title, source=source, command=command, functions=functions
+        title=title,
+        source=source,
+        command=command,
+        functions=functions,
+        rewrites=rewrites,
+        helpers=helpers,
+        helper_names=dict(helpers),
     )

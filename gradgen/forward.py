@@ -9,7 +9,9 @@ the block of the statement it differentiates, and the map from each symbol to it
 statement, so that each statement is either one structural operation over symbols (its
 tangent comes from the ``JVP`` table) or elementwise SymPy math over symbols (its tangent is
 the sum of partial derivative times tangent over its operands, the partials coming from
-``elementwise_partial`` one node at a time, never from differentiating a whole expression).
+``elementwise_partial`` one node at a time, never from differentiating a whole expression),
+or a sum of ``Scatter``s and one symbol, which is printed as one array filled in slot by
+slot and so is kept whole (its tangent is the sum of the terms' tangents).
 A tangent may be smaller than its value (broadcasting); it is broadcast where a structural
 operation reads it.
 """
@@ -20,6 +22,7 @@ import sympy as sp
 
 from . import ir
 from .errors import GradgenError
+from .indexing import Scatter
 from .rules import JVP, elementwise_partial
 
 
@@ -70,9 +73,22 @@ class _Splitter:
     def statement(self, stmt: ir.Stmt) -> None:
         if isinstance(stmt.expr, ir.Structural):
             expr = self.structural(stmt.expr, stmt)
+        elif _scatters(stmt.expr):  # printed as one array with slots filled in: keep it
+            scattered, rest = _scatters(stmt.expr)
+            terms = [self.structural(t, stmt) for t in scattered]
+            expr = sp.Add(*terms, self.operand(sp.Add(*rest), stmt))
         else:
             expr = self.split(stmt.expr, stmt)
         self.out.append(stmt if expr == stmt.expr else stmt.with_expr(expr))
+
+
+def _scatters(expr: sp.Expr) -> tuple[list, list] | None:
+    """The ``Scatter`` terms of a sum that has some, and its other terms."""
+    if not isinstance(expr, sp.Add):
+        return None
+    scattered = [t for t in expr.args if isinstance(t, Scatter)]
+    rest = [t for t in expr.args if not isinstance(t, Scatter)]
+    return (scattered, rest) if scattered else None
 
 
 def primitive(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
@@ -108,6 +124,8 @@ class TangentSweep:
 
     def _structural(self, stmt: ir.Stmt) -> sp.Expr | None:
         expr = stmt.expr
+        if not isinstance(expr, ir.Structural):  # a symbol or a number
+            return self.tangent.get(expr)
         arrays = expr.args[: expr.array_args]
         t = [self.tangent.get(a) if isinstance(a, sp.Symbol) else None for a in arrays]
         if all(x is None for x in t):
@@ -126,9 +144,17 @@ class TangentSweep:
                 t[k] = ir.broadcast_to(x, self.shape(a))
         return rule(t, stmt.target, *expr.args, shape=self.shape)
 
+    def _scattered(self, stmt: ir.Stmt) -> sp.Expr:
+        """A sum of ``Scatter`` terms and one symbol (or number): the sum of their
+        tangents, itself such a sum."""
+        terms = [self._structural(stmt.with_expr(t)) for t in stmt.expr.args]
+        return sp.Add(*[t for t in terms if t is not None])
+
     def statement(self, stmt: ir.Stmt) -> None:
         if isinstance(stmt.expr, ir.Structural):
             t = self._structural(stmt)
+        elif _scatters(stmt.expr):
+            t = self._scattered(stmt)
         else:
             t = self._elementwise(stmt)
         if t is None or t == 0:

@@ -13,6 +13,7 @@ Takes nothing from the other stages; gives them ``Graph``, ``Node``, ``Site``, `
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -89,7 +90,8 @@ class Structural(sp.Function):
         return True
 
 
-def _static(value) -> sp.Basic:
+def static(value) -> sp.Basic:
+    """A static argument of a structural op: an Integer, or a Tuple of them."""
     if isinstance(value, (tuple, list)):
         return sp.Tuple(*[sp.Integer(v) for v in value])
     return sp.Integer(int(value))
@@ -192,10 +194,44 @@ class ReduceMax(_Reduction):
     """``np.max(a, axis, keepdims)``."""
 
 
+class LogSumExp(_Reduction):
+    """log(sum(exp(a), axis, keepdims)), computed without overflow; the numerics stage makes
+    it from the naive form."""
+
+
+class LogSoftmax(Structural):
+    """a - logsumexp(a, axes, keepdims=True), computed so the largest entries keep their
+    relative accuracy; arguments (a, axes, ndim)."""
+
+    nargs = 3
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(int(a) for a in self.args[1])
+
+    def out_shape(self, shapes):
+        return shapes[0]
+
+
+class LogSoftmaxGrad(Structural):
+    """The VJP of LogSoftmax: g - softmax * sum(g, axes), from g and the forward value;
+    arguments (g, log_softmax, axes, ndim). A structural op, not an expression: for the
+    largest entry, where softmax is near 1, it is computed as -g expm1(log_softmax) - softmax
+    * (sum of the other g), which keeps its digits."""
+
+    nargs = 4
+    array_args = 2
+
+    @property
+    def axes(self) -> tuple:
+        return tuple(int(a) for a in self.args[2])
+
+    def out_shape(self, shapes):
+        return broadcast_shapes(*shapes)
+
+
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
-    return cls(
-        a, _static(sorted(int(x) for x in axes)), _static(keepdims), _static(ndim)
-    )
+    return cls(a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim))
 
 
 class TraceOp(Structural):
@@ -226,9 +262,7 @@ class ExpandDims(Structural):
 
 def expand_dims(a, axes, ndim: int) -> sp.Expr:
     return (
-        ExpandDims(a, _static(sorted(int(x) for x in axes)), _static(ndim))
-        if axes
-        else a
+        ExpandDims(a, static(sorted(int(x) for x in axes)), static(ndim)) if axes else a
     )
 
 
@@ -340,11 +374,18 @@ class Graph:
         self._counter += 1
         return sp.Symbol(f"_gg_{kind}{self._counter}", real=True)
 
-    def add(self, kind: str, expr, shape: Shape, site: Site | None, sym=None) -> Node:
-        node = Node(
-            sym or self.new_symbol("n"), kind, expr, tuple(shape), site, len(self.nodes)
-        )
-        self.nodes.append(node)
+    def add(
+        self, kind: str, expr, shape: Shape, site: Site | None, sym=None, at=None
+    ) -> Node:
+        """A new node, appended, or inserted at position ``at`` (before the node there)."""
+        node = Node(sym or self.new_symbol("n"), kind, expr, tuple(shape), site)
+        if at is None:
+            node.index = len(self.nodes)
+            self.nodes.append(node)
+        else:
+            self.nodes.insert(at, node)
+            for k, n in enumerate(self.nodes[at:], start=at):
+                n.index = k
         self.by_sym[node.sym] = node
         self.shapes[node.sym] = node.shape
         return node
@@ -362,6 +403,8 @@ class Stmt:
     """``target = expr``. ``role`` is forward, adjoint, grad or temp; ``node`` is the node
     whose value or adjoint this is; ``block`` the forward statement it differentiates (or,
     for a forward statement, the one it computes); ``section`` is forward or backward.
+    ``in_place``: the target already holds the array the expression writes into (an
+    ``Update`` or a sum of ``Scatter``s), so only the written slots are printed.
     """
 
     target: sp.Symbol
@@ -370,13 +413,14 @@ class Stmt:
     node: sp.Symbol | None = None
     block: Site | None = None
     section: str = ""
+    in_place: bool = False
 
     def __post_init__(self):
         if not self.section:
             self.section = "forward" if self.role == "forward" else "backward"
 
     def with_expr(self, expr: sp.Expr) -> "Stmt":
-        return Stmt(self.target, expr, self.role, self.node, self.block, self.section)
+        return dataclasses.replace(self, expr=expr)
 
 
 @dataclass
@@ -403,3 +447,4 @@ class Program:
     grads: list[sp.Symbol] = field(default_factory=list)
     cotangent: sp.Symbol | None = None
     value_name: str = "value"
+    rewrites: list[str] = field(default_factory=list)  # keys of numerics.REWRITES

@@ -22,7 +22,6 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from . import ir
 from .emit import Block
 from .optimize import _trivial, optimise
-from .printer import to_source
 
 
 @dataclass
@@ -118,27 +117,27 @@ def _index(kind: str, loop: Loop, index: str) -> str:
     return f"[{index}]" if kind == "row" else f"[(...,) + {index}]"
 
 
-def loop_blocks(
-    loop: Loop, mapping: dict, index: str, depth: int, blocks_of
-) -> list[Block]:
-    """One loop: its header and seed, its body (``blocks_of`` lays out statements), its
-    stores. ``depth`` is the indentation of the body."""
-    seed = to_source(mapping[loop.seed])
+def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, text):
+    """One loop: its header and seed, its body (``blocks_of(stmts, mapping, depth)`` lays
+    out statements), its stores; ``depth`` is the indentation of the body, ``text`` prints
+    expressions."""
+    seed = mapping[loop.seed].name
     if loop.over is None:
-        head = Block(loop.seed_comment, [(seed, "1.0")], depth - 1)
+        head = Block(loop.seed_comment, [(seed, "=", "1.0")], depth - 1)
         body_depth = depth - 1
     else:
         head = Block(
             loop.seed_comment,
-            [(seed, f"np.zeros({loop.over})"), (f"{seed}[{index}]", "1.0")],
+            [(seed, "=", f"np.zeros({loop.over})"), (f"{seed}[{index}]", "=", "1.0")],
             depth,
             f"for {index} in np.ndindex({loop.over}):",
         )
         body_depth = depth
+    printed = text.mapped(mapping)
     stores = Block(
         loop.store_comment,
         [
-            (f"{a}{_index(kind, loop, index)}", to_source(v.xreplace(mapping)))
+            (f"{a}{_index(kind, loop, index)}", "=", printed(v))
             for a, kind, v in loop.stores
         ],
         body_depth,

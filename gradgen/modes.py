@@ -26,7 +26,7 @@ from .forward import primitive, tangents
 from .naming import Namer
 from .optimize import optimise
 from .pipeline import _dims_lines, _doc, _shorten, _tuple
-from .printer import to_source
+from .printer import ModuleText, assignments
 
 MODES = ("jvp", "hvp", "hessian", "jacobian")
 HINT = (
@@ -75,8 +75,9 @@ def check_modes(programs: list[ir.Program], modes) -> None:
             )
 
 
-def mode_functions(program: ir.Program, modes) -> list[Function]:
-    """The functions of the requested modes that apply to this target."""
+def mode_functions(program: ir.Program, text: ModuleText, modes) -> list[Function]:
+    """The functions of the requested modes that apply to this target; ``text`` prints
+    the expressions."""
     from .second_order import hessian, jacobian  # needs this module's builder
 
     build = {
@@ -88,7 +89,7 @@ def mode_functions(program: ir.Program, modes) -> list[Function]:
     functions: dict = {}
     for mode in parse_modes(modes):
         if applies(mode, program):
-            for f in build[mode](Builder(program)):
+            for f in build[mode](Builder(program, text)):
                 functions.setdefault(f.name, f)
     return list(functions.values())
 
@@ -115,7 +116,9 @@ def _comment(stmt: ir.Stmt) -> tuple:
     return (stmt.section, stmt.block.stmt_key), text
 
 
-def blocks_of(stmts: list[ir.Stmt], mapping: dict, depth: int = 0) -> list[Block]:
+def blocks_of(
+    stmts: list[ir.Stmt], mapping: dict, text: ModuleText, shapes: dict, depth: int = 0
+) -> list[Block]:
     """Statements grouped under the comment of the statement they come from."""
     blocks: list[Block] = []
     last = None
@@ -124,8 +127,13 @@ def blocks_of(stmts: list[ir.Stmt], mapping: dict, depth: int = 0) -> list[Block
         if key != last:
             blocks.append(Block(comment, depth=depth))
             last = key
-        value = to_source(stmt.expr.xreplace(mapping))
-        blocks[-1].statements.append((mapping[stmt.target].name, value))
+        blocks[-1].statements += assignments(
+            mapping[stmt.target].name,
+            stmt.expr,
+            text.mapped(mapping),
+            lambda e, target=stmt.target: ir.shape_of(e, shapes) == shapes[target],
+            stmt.in_place,
+        )
     return blocks
 
 
@@ -138,14 +146,18 @@ class Builder:
     function names its values as if it were the only one), the differentiated parameters.
     """
 
-    def __init__(self, program: ir.Program):
+    def __init__(self, program: ir.Program, text: ModuleText):
         self.program = program
+        self.text = text
         self.graph = program.graph
         self.namer = Namer(program)
         self.wrt = [p for p in program.params if p.name in program.wrt]
         self.named = {n.sym for n in self.graph.nodes if n.names}
         self.args = ", ".join(p.name for p in program.params)
         self.wrt_text = ", ".join(program.wrt)
+
+    def blocks(self, stmts, mapping, depth=0) -> list[Block]:
+        return blocks_of(stmts, mapping, self.text, self.graph.shapes, depth)
 
     def claim(self, base: str) -> str:
         return self.namer._claim(base, self.namer.taken)
@@ -204,7 +216,7 @@ class Builder:
     ):
         stmts, results = optimise(stmts, results, keep, self.graph)
         mapping = self.namer.mapping(stmts)
-        printed = [to_source(r.xreplace(mapping)) for r in results]
+        printed = [self.text.mapped(mapping)(r) for r in results]
         used = dims_in([s.expr for s in stmts] + results)
         unpack = f"{_tuple([self.namer.names[s] for s in seeds])} = {extra}"
         return self.function(
@@ -212,7 +224,7 @@ class Builder:
             [extra],
             doc,
             summary,
-            blocks_of(stmts, mapping),
+            self.blocks(stmts, mapping),
             returns(printed),
             used,
             [unpack],

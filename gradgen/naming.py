@@ -19,8 +19,15 @@ import keyword
 import sympy as sp
 
 from . import ir
+from .printer import HELPERS, helper_name
 
-RESERVED = set(keyword.kwlist) | {"np"}
+# Python's keywords, the module's import and the helper functions it may define.
+RESERVED = (
+    set(keyword.kwlist)
+    | {"np"}
+    | set(HELPERS)
+    | {helper_name(h, set(HELPERS)) for h in HELPERS}
+)
 
 
 class Namer:
@@ -86,6 +93,8 @@ class Namer:
                 linear = node is not None and isinstance(node.expr, ir.MatMul)
                 if linear and len(readers) == 1 and readers[0] in self.names:
                     names[sym] = self._claim(f"z_{self.names[readers[0]]}", taken)
+                elif node is not None and isinstance(node.expr, ir.LogSumExp):
+                    names[sym] = self._claim("lse", taken)
                 else:
                     names[sym] = temp_name()
             return names[sym]

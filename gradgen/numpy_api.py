@@ -11,23 +11,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import ir
+from . import ir, numpy_arrays
+from .special import Sigmoid, Softplus, expm1, log1p
 from . import tracer as _tracer  # the module: Tracer is read at call time
-
-
-def _is_tracer(value) -> bool:
-    return isinstance(value, _tracer.Tracer)
-
-
-def _as_tracer(value, like):
-    if _is_tracer(value):
-        return value
-    expr, shape = like._operand(value)
-    return like._new(expr, shape)
-
-
-def _any_tracer(*values):
-    return next(v for v in values if _is_tracer(v))
+from .numpy_arrays import any_tracer as _any_tracer
+from .numpy_arrays import as_tracer as _as_tracer
+from .numpy_arrays import is_tracer as _is_tracer
 
 
 def matmul(a, b):
@@ -117,6 +106,26 @@ def trace(a):
     return s.structural(ir.TraceOp(s.materialise(a)), [a])
 
 
+def logsumexp(a, axis=None, keepdims=False):
+    return _reduce(ir.LogSumExp, a, axis, keepdims)
+
+
+def log_softmax(a, axis=-1):
+    s = a.session
+    axes = _axes(a, axis)
+    expr = ir.LogSoftmax(s.materialise(a), ir.static(axes), ir.static(len(a.shape_)))
+    return s.structural(expr, [a])
+
+
+# gradgen.functions, traced: the stable forms the numerics stage would make
+STABLE = {
+    "sigmoid": lambda a: a._elementwise(Sigmoid, a),
+    "softplus": lambda a: a._elementwise(Softplus, a),
+    "logsumexp": logsumexp,
+    "log_softmax": log_softmax,
+}
+
+
 def where(condition, x, y):
     if not (_is_tracer(condition) and condition.is_condition):
         t = _any_tracer(condition, x, y)
@@ -142,6 +151,9 @@ ELEMENTWISE = {
     np.square: lambda a: a**2,
     np.exp: sp.exp,
     np.log: sp.log,
+    np.log1p: log1p,
+    np.expm1: expm1,
+    np.logaddexp: lambda a, b: a + Softplus(b - a),
     np.sqrt: sp.sqrt,
     np.sin: sp.sin,
     np.cos: sp.cos,
@@ -175,37 +187,99 @@ FUNCTIONS = {
     np.transpose: transpose,
     np.trace: trace,
     np.where: where,
+    **numpy_arrays.FUNCTIONS,
 }
 
 
-def supported_operations() -> list[tuple[str, str]]:
-    """(call, note) for every NumPy call and array attribute the tracer accepts."""
-    rows = [
-        ("+ - * / ** (unary -)", "elementwise, with NumPy broadcasting"),
-        ("@", "matmul of 1-D and 2-D arrays"),
-        ("> >= < <= == != & | ~", "comparisons, as conditions of np.where"),
-    ]
-    rows += [("np.matmul", "as @")]
-    rows += [(_tracer.numpy_name(f), "elementwise") for f in ELEMENTWISE]
-    rows += [(_tracer.numpy_name(f), "comparison") for f in COMPARISONS]
-    notes = {
-        np.sum: "axis (int, tuple, negative), keepdims",
-        np.mean: "axis, keepdims",
-        np.max: "axis, keepdims; ties share the gradient",
-        np.dot: "1-D and 2-D",
-        np.transpose: "2-D",
-        np.trace: "2-D",
-        np.where: "np.where(cond, a, b)",
-    }
-    rows += [(_tracer.numpy_name(f), notes[f]) for f in notes]
+NOTES = {
+    np.sum: "axis (an int, negative, or a tuple), keepdims; also of a list of arrays",
+    np.mean: "axis, keepdims",
+    np.max: "axis, keepdims; ties share the gradient equally",
+    np.amax: "as np.max",
+    np.dot: "1-D and 2-D arrays",
+    np.transpose: "2-D arrays",
+    np.trace: "2-D arrays",
+    np.where: "np.where(condition, a, b); the branch not taken adds 0 to gradients",
+    np.concatenate: "a list or tuple of arrays, axis",
+    np.stack: "a list or tuple of arrays (or numbers), axis",
+    np.reshape: "one dimension may be -1",
+    np.squeeze: "axis, or every axis of size 1",
+    np.expand_dims: "axis (an int or a tuple)",
+    np.linalg.norm: "the 2-norm (Frobenius), axis, keepdims; gradient 0 at 0",
+    np.logaddexp: "as log(exp(a) + exp(b)), without overflow",
+    np.maximum: "ties send the gradient to both",
+    np.minimum: "ties send the gradient to both",
+}
+
+SYNTAX = [
+    ("+ - * / ** and unary -", "with NumPy broadcasting; also abs()"),
+    ("@", "matmul of 1-D and 2-D arrays"),
+    ("> >= < <= == != & | ~", "comparisons: conditions of np.where and of if"),
+    ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
+    ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),
+    ("y[key] = v", "writes into an array (not into a view of one)"),
+    ("if / elif / else on a traced comparison", "both branches run: np.where selects"),
+    ("a if cond else b, and, or, not, 0 < x < 1", "in conditions, as for if"),
+    ("for over range(...), a tuple, or an array of fixed length", "unrolled"),
+    ("len(x), x.shape[i]", "the fixed size, or the dimension's name"),
+    ("np.pi, Python numbers", "constants"),
+]
+
+
+def _name(f) -> str:
+    return _tracer.numpy_name(f)
+
+
+def supported_operations() -> list[tuple[str, str, str]]:
+    """(section, call, note) for every NumPy call, operator and array attribute the tracer
+    accepts, read from the dispatch tables themselves (so the list cannot drift from
+    them)."""
+    from . import functions
+
+    rows = [("Python syntax", call, note) for call, note in SYNTAX]
+    rows += [("Elementwise", _name(f), NOTES.get(f, "")) for f in ELEMENTWISE]
+    rows += [("Elementwise", "np.matmul", "as @")]
+    rows += [("Comparisons", _name(f), "a condition") for f in COMPARISONS]
+    for f in FUNCTIONS:
+        section = "Arrays" if f in numpy_arrays.FUNCTIONS else "Reductions and products"
+        rows.append((section, _name(f), NOTES.get(f, "")))
     rows += [
-        (".T .shape .ndim .size", "attributes"),
-        (".sum() .mean() .max() .dot() .transpose()", "methods"),
-        ("np.pi, Python numbers", "constants"),
+        ("Creating arrays", f"np.{n}", "shapes of integers and dimension names")
+        for n in sorted(numpy_arrays.CREATION)
+        if n not in ("sum",)
+    ]
+    internal = set(_tracer.Tracer.__slots__)
+    for n in dir(_tracer.Tracer):
+        if not n.startswith("_") and n not in internal:
+            rows.append(("Array attributes and methods", f"x.{n}", ""))
+    rows += [
+        (
+            "gradgen.functions",
+            f"gradgen.functions.{n}",
+            "stable; plain NumPy at run time",
+        )
+        for n in functions.__all__
     ]
     seen, out = set(), []
     for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
+        if row[1] not in seen:
+            seen.add(row[1])
             out.append(row)
     return out
+
+
+def operations_markdown() -> str:
+    """The supported operations as a Markdown page (docs/operations.md)."""
+    lines = [
+        "# Supported operations",
+        "",
+        "Generated by `gradgen ops --markdown` from gradgen's dispatch tables; any other",
+        "NumPy call is refused with an error naming it and the line of the model.",
+    ]
+    section = None
+    for where, call, note in supported_operations():
+        if where != section:
+            section = where
+            lines += ["", f"## {section}", "", "| operation | notes |", "|---|---|"]
+        lines.append(f"| `{call}` | {note} |")
+    return "\n".join(lines) + "\n"

@@ -10,11 +10,14 @@ of temporaries), and drops statements nothing reads.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import sympy as sp
 
 from . import ir
+from .indexing import Index, Scatter, Update, statement_level
+from .printer import fresh
 
 
 def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
@@ -32,10 +35,46 @@ def _trivial(expr: sp.Expr) -> bool:
     return isinstance(expr, ir.Transpose) and isinstance(expr.args[0], sp.Symbol)
 
 
+def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
+    return any(
+        isinstance(sub, Index) and sub.args[0] == symbol
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
+def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
+    """Whether a statement read ``uses`` times is folded into its users: once read, or
+    trivial; never a kept value (but a kept adjoint that is a mere alias or constant), a
+    statement-level one, or a trivial array read by several indexings ((2 * v)[1:] and
+    (2 * v)[0] would each compute all of 2 * v)."""
+    trivial = _trivial(stmt.expr)
+    if stmt.target in keep and not (stmt.role == "adjoint" and trivial):
+        return False
+    if statement_level(stmt.expr) or (uses > 1 and not trivial):
+        return False
+    if uses > 1 and not isinstance(stmt.expr, (sp.Symbol, sp.Number)):
+        return not any(_indexed(stmt.target, e) for e in user_exprs)
+    return True
+
+
+def _restore_dims(temps: list, reduced: list) -> tuple[list, list]:
+    """Put back what CSE took out of sizes (n*d): a shape is part of its operation."""
+    sizes = {}
+    for sym, definition in temps:
+        definition = definition.xreplace(sizes)
+        if all(ir.is_dim_symbol(s) for s in definition.free_symbols):
+            sizes[sym] = definition
+    if not sizes:
+        return temps, reduced
+    kept = [(sym, d.xreplace(sizes)) for sym, d in temps if sym not in sizes]
+    return kept, [r.xreplace(sizes) for r in reduced]
+
+
 def common_subexpressions(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """One CSE over all statements; temporaries go just before their first user."""
     symbols = sp.numbered_symbols("_gg_c", real=True, start=1)
     temps, reduced = sp.cse([s.expr for s in stmts], symbols=symbols, order="none")
+    temps, reduced = _restore_dims(temps, reduced)
     definitions = dict(temps)
     order = {sym: i for i, (sym, _) in enumerate(temps)}
     out: list[ir.Stmt] = []
@@ -131,10 +170,7 @@ def inline(
         ]
         uses = sum(_occurrences(target, stmts[j].expr) for j in users)
         uses += returned[target]
-        trivial = _trivial(stmt.expr)
-        if uses and (stmt.target in keep and not (stmt.role == "adjoint" and trivial)):
-            continue
-        if uses > 1 and not trivial:
+        if uses and not _folds(stmt, uses, keep, [stmts[j].expr for j in users]):
             continue
         mapping = {target: stmt.expr}
         for j in users:
@@ -153,14 +189,84 @@ def inline(
     return [s for s, a in zip(stmts, alive) if a], results
 
 
+def _written_base(expr: sp.Expr) -> sp.Symbol | None:
+    """The array a statement-level expression starts from, when it is a bare name."""
+    if isinstance(expr, Update):
+        return expr.args[0] if isinstance(expr.args[0], sp.Symbol) else None
+    if statement_level(expr):
+        rest = [t for t in expr.args if not isinstance(t, Scatter)]
+        return rest[0] if len(rest) == 1 and isinstance(rest[0], sp.Symbol) else None
+    return None
+
+
+def write_in_place(
+    stmts: list[ir.Stmt], results: list[sp.Expr]
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """``u = b with u[k] = v`` where ``b`` is a new array of this function that nothing
+    reads afterwards, directly or through a view: write into ``b`` itself (no copy), as the
+    model did. The two names become one: the user's (or the adjoint's) name wins over a
+    temporary's."""
+    stmts, results = list(stmts), list(results)
+    for i in range(len(stmts)):
+        stmt = stmts[i]
+        base = _written_base(stmt.expr)
+        owner = next((s for s in stmts[:i] if s.target == base), None)
+        if owner is None or not _writable(owner):
+            continue
+        shared = _views(stmts, base)
+        later = [s.expr for s in stmts[i + 1 :]] + results
+        if any(_value_reads(e) & shared for e in later):
+            continue
+        named = stmt if owner.role == "temp" else owner  # whose name the array takes
+        rename = {owner.target: named.target, stmt.target: named.target}
+        stmts = [
+            dataclasses.replace(
+                s,
+                target=rename.get(s.target, s.target),
+                expr=s.expr.xreplace(rename),
+                in_place=s.in_place or s is stmt,
+                **({"role": named.role, "node": named.node} if s is owner else {}),
+            )
+            for s in stmts
+        ]
+        results = [r.xreplace(rename) for r in results]
+    return stmts, results
+
+
+def _value_reads(expr: sp.Expr) -> set:
+    """The symbols whose values ``expr`` reads: a ``Scatter`` reads only the shape of its
+    ``like``, which writing into it leaves as it was."""
+    if isinstance(expr, Scatter):
+        value, _, key = expr.args
+        return _value_reads(value) | key.free_symbols
+    if not expr.args:
+        return expr.free_symbols
+    return set().union(*[_value_reads(a) for a in expr.args])
+
+
+def _views(stmts: list[ir.Stmt], base: sp.Symbol) -> set:
+    """``base`` and every value that may share its memory (a slice, transpose, ...)."""
+    shared = {base}
+    for s in stmts:
+        if not fresh(s.expr) and not statement_level(s.expr):
+            if s.expr.free_symbols & shared:
+                shared.add(s.target)
+    return shared
+
+
+def _writable(stmt: ir.Stmt) -> bool:
+    """Whether a statement makes an array of its own (not a view, not a parameter)."""
+    return statement_level(stmt.expr) or fresh(stmt.expr)
+
+
 def optimise(
     stmts: list[ir.Stmt], results: list[sp.Symbol], keep: set, graph: ir.Graph
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
-    """Inlining, CSE, renaming aliases, inlining again; returns the statements and the
-    (possibly inlined) results. The first inlining folds constants such as the seed
+    """Inlining, CSE, renaming aliases, inlining again, writing in place; returns the
+    statements and the (possibly inlined) results. The first inlining folds constants such as the seed
     adjoint 1 before CSE sees them, so no alias of a named delta survives."""
     stmts, results = inline(stmts, results, keep)
     stmts, results = collapse_aliases(
         common_subexpressions(stmts, graph), results, keep
     )
-    return inline(stmts, results, keep)
+    return write_in_place(*inline(stmts, results, keep))

@@ -15,15 +15,23 @@ import types
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir
+from . import ir, latex
 from .emit import Block, Function, render_module
 from .errors import GradgenError
 from .format import format_source
 from .naming import Namer
+from .numerics import REWRITES, stabilise
 from .optimize import optimise
-from .printer import to_source
+from .printer import ModuleText, assignments
 from .reverse import differentiate, forward_statements
-from .source import Target, find_targets, load_model, make_target, model_of_function
+from .source import (
+    Target,
+    find_targets,
+    load_model,
+    make_target,
+    model_of_function,
+    with_branches,
+)
 from .trace import trace
 
 
@@ -45,6 +53,7 @@ def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
     """Trace one target and differentiate it: the IR of everything it will generate."""
     wrt_names = _wrt_names(target, wrt)
     graph, output, session = trace(target)
+    rewrites = stabilise(graph)
     out_shape = graph.shapes[output]
     program = ir.Program(
         target.name,
@@ -56,6 +65,7 @@ def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
         output,
         target.returns_array or out_shape != (),
     )
+    program.rewrites = rewrites
     program.forward = forward_statements(graph, output)
     seed = sp.Integer(1)
     if program.array_output:
@@ -105,10 +115,15 @@ def _shorten(comment: str, width: int = 80) -> str:
 
 
 def _doc(*paragraphs: str) -> str:
-    return "\n\n".join(textwrap.fill(p, 84) for p in paragraphs)
+    """A docstring's text, wrapped to fit 88 columns when indented in a function (its
+    first line also follows the opening quotes)."""
+    first = textwrap.fill(paragraphs[0], 84, initial_indent="   ")[3:]
+    return "\n\n".join([first] + [textwrap.fill(p, 84) for p in paragraphs[1:]])
 
 
-def _blocks(stmts: list[ir.Stmt], mapping: dict, headers: bool) -> list[Block]:
+def _blocks(
+    stmts: list[ir.Stmt], mapping: dict, headers: bool, text: ModuleText, shapes: dict
+) -> list[Block]:
     blocks: list[Block] = []
     keys: list = []
     for stmt in stmts:
@@ -123,14 +138,49 @@ def _blocks(stmts: list[ir.Stmt], mapping: dict, headers: bool) -> list[Block]:
         if not keys or keys[-1] != key:
             keys.append(key)
             blocks.append(Block(comment))
-        value = to_source(stmt.expr.xreplace(mapping))
-        blocks[-1].statements.append((mapping[stmt.target].name, value))
+        blocks[-1].statements += assignments(
+            mapping[stmt.target].name,
+            stmt.expr,
+            text.mapped(mapping),
+            lambda e: ir.shape_of(e, shapes) == shapes[stmt.target],
+            stmt.in_place,
+        )
     return blocks
+
+
+def named_statements(program: ir.Program, namer: Namer, stmts, results, keep):
+    """Optimised statements, results and the final names: what one generated function
+    prints, and what the formulas (``latex``, ``explain``, ``graph``) show."""
+    stmts, results = optimise(stmts, results, keep, program.graph)
+    return stmts, results, namer.mapping(stmts)
+
+
+def _gradient_inputs(program: ir.Program):
+    """The statements, results and kept values of ``f_value_and_grad`` (or ``f_vjp``)."""
+    named = _named(program)
+    keep = named | {program.output} | set(program.grads)
+    keep |= {
+        s.target for s in program.backward if s.role == "adjoint" and s.node in named
+    }
+    results = list(program.grads)
+    if not program.array_output:
+        results.insert(0, program.output)
+    return program.forward + program.backward, results, keep
+
+
+def gradient_statements(program: ir.Program):
+    """The named, optimised statements of ``f_value_and_grad`` (``f_vjp`` for an array
+    output), exactly as the generated module computes them: (stmts, results, mapping).
+    """
+    with distribute(False):
+        namer = Namer(program)
+        return named_statements(program, namer, *_gradient_inputs(program))
 
 
 def _function(
     program: ir.Program,
     namer: Namer,
+    text: ModuleText,
     name: str,
     stmts,
     results,
@@ -139,13 +189,16 @@ def _function(
     doc: str,
     summary: str,
     extra_params=(),
+    formulas: bool = False,
 ) -> Function:
-    stmts, results = optimise(stmts, results, keep, program.graph)
-    mapping = namer.mapping(stmts)
+    stmts, results, mapping = named_statements(program, namer, stmts, results, keep)
+    if formulas:  # the derivation, in the docstring of the function that computes it
+        derivation = latex.derive(program, stmts, results, mapping)
+        doc += "\n\n" + latex.to_text(derivation)
     used = set()
     for expr in [s.expr for s in stmts] + results:
         used |= {s for s in expr.free_symbols if ir.is_dim_symbol(s)}
-    printed = [to_source(r.xreplace(mapping)) for r in results]
+    printed = [text.mapped(mapping)(r) for r in results]
     params = [p.name for p in program.params] + [mapping[s].name for s in extra_params]
     return Function(
         name,
@@ -158,6 +211,8 @@ def _function(
             mapping,
             headers=bool(program.backward)
             and any(s.section == "backward" for s in stmts),
+            text=text,
+            shapes=program.graph.shapes,
         ),
         returns(printed),
     )
@@ -171,8 +226,9 @@ def _shapes_doc(program: ir.Program) -> str:
     return "Shapes: " + ", ".join(parts) + "."
 
 
-def generated_functions(program: ir.Program) -> list[Function]:
-    """The value function and its gradient functions, as the model contract names them."""
+def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]:
+    """The value function and its gradient functions, as the model contract names them;
+    ``text`` prints the expressions."""
     namer = Namer(program)
     name, args = program.name, ", ".join(p.name for p in program.params)
     named = _named(program)
@@ -183,6 +239,7 @@ def generated_functions(program: ir.Program) -> list[Function]:
         _function(
             program,
             namer,
+            text,
             name,
             program.forward,
             [program.output],
@@ -192,20 +249,17 @@ def generated_functions(program: ir.Program) -> list[Function]:
             f"{name}({args}) -> value",
         )
     ]
-    keep = named | {program.output} | set(program.grads)
-    keep |= {
-        s.target for s in program.backward if s.role == "adjoint" and s.node in named
-    }
-    stmts = program.forward + program.backward
+    stmts, results, keep = _gradient_inputs(program)
     if program.array_output:
         cot = namer.names[program.cotangent]
         functions.append(
             _function(
                 program,
                 namer,
+                text,
                 f"{name}_vjp",
                 stmts,
-                list(program.grads),
+                results,
                 keep,
                 ", ".join,
                 _doc(
@@ -215,6 +269,7 @@ def generated_functions(program: ir.Program) -> list[Function]:
                 ),
                 f"{name}_vjp({args}, {cot}) -> {grads_text}",
                 extra_params=[program.cotangent],
+                formulas=True,
             )
         )
         return functions
@@ -236,9 +291,10 @@ def generated_functions(program: ir.Program) -> list[Function]:
         _function(
             program,
             namer,
+            text,
             f"{name}_value_and_grad",
             stmts,
-            [program.output] + program.grads,
+            results,
             keep,
             lambda r: f"{r[0]}, {_tuple(r[1:])}",
             _doc(
@@ -246,6 +302,7 @@ def generated_functions(program: ir.Program) -> list[Function]:
                 f"Returns ({value}, {grads_text}); each gradient has its parameter's shape.",
             ),
             f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
+            formulas=True,
         )
     )
     return functions
@@ -256,19 +313,24 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     forward-mode and second-order functions (``modes.py``)."""
     from .modes import mode_functions  # it builds on this module's helpers
 
+    text = ModuleText({p.name for p in programs})
     functions = [
         f
-        for program in programs
-        for f in generated_functions(program) + mode_functions(program, modes)
+        for p in programs
+        for f in generated_functions(p, text) + mode_functions(p, text, modes)
     ]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
-    return format_source(render_module(title, source, command, functions))
+    applied = {key for p in programs for key in p.rewrites}
+    rewrites = [text for key, text in REWRITES.items() if key in applied]
+    module = render_module(
+        title, source, command, functions, rewrites, text.definitions()
+    )
+    return format_source(module)
 
 
-def compile_targets(
-    targets: list[Target], wrt: list[str] | None, command: str, modes=None
-) -> str:
+def _compiled(targets: list[Target], wrt: list[str] | None, command: str, modes=None):
+    """The programs of the targets and the generated module's source."""
     from .modes import check_modes, parse_modes
 
     parse_modes(modes)  # an unknown mode fails before any tracing
@@ -276,7 +338,13 @@ def compile_targets(
         programs = [build_program(t, wrt) for t in targets]
         if modes:
             check_modes(programs, modes)
-        return generate(programs, targets[0].model.path, command, modes)
+        return programs, generate(programs, targets[0].model.path, command, modes)
+
+
+def compile_targets(
+    targets: list[Target], wrt: list[str] | None, command: str, modes=None
+) -> str:
+    return _compiled(targets, wrt, command, modes)[1]
 
 
 def compile_file(
@@ -295,11 +363,14 @@ def compile_file(
 class Compiled:
     """What ``gradgen.compile`` returns: ``.source`` (the generated module's text) and
     ``.module`` (that module, imported); its functions are also attributes of this object.
+    ``.latex()`` is the derivation as LaTeX, ``.graph()`` the computational graph (a
+    ``graphviz.Digraph``); in a notebook the object shows its derivation.
     """
 
-    def __init__(self, source: str, module: types.ModuleType):
+    def __init__(self, source: str, module: types.ModuleType, programs=()):
         self.source = source
         self.module = module
+        self.programs = list(programs)
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -309,6 +380,28 @@ class Compiled:
     def __repr__(self):
         names = [n for n in vars(self.module) if not n.startswith("_") and n != "np"]
         return f"<gradgen.Compiled: {', '.join(names)}>"
+
+    def _derivations(self) -> list:
+        return [latex.derive(p, *gradient_statements(p)) for p in self.programs]
+
+    def latex(self) -> str:
+        """The derivation: forward equations, deltas and gradients, as LaTeX."""
+        return latex.to_latex(self._derivations())
+
+    def graph(self):
+        """The computational graph, a ``graphviz.Digraph`` (drawn in notebooks when
+        Graphviz's ``dot`` is installed; ``.source`` is its DOT text)."""
+        from . import graph  # deferred: the graphviz package is imported only to draw
+
+        program = self.programs[0]
+        stmts, _, mapping = gradient_statements(program)
+        return graph.draw(program, stmts, mapping)
+
+    def _repr_latex_(self) -> str:
+        return latex.to_latex(self._derivations(), notebook=True)
+
+    def _repr_markdown_(self) -> str:
+        return latex.to_markdown(self._derivations())
 
 
 def compile(
@@ -320,10 +413,10 @@ def compile(
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",")]
     model = model_of_function(fn)
-    target = make_target(fn, model)
-    source = compile_targets(
+    target = make_target(with_branches(fn, model), model)
+    programs, source = _compiled(
         [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)", modes
     )
     module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
     exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)
-    return Compiled(source, module)
+    return Compiled(source, module, programs)

@@ -11,11 +11,14 @@ with their positive terms first (``yhat - y``, not ``-y + yhat``).
 
 from __future__ import annotations
 
+import copy
+
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import ir
+from .indexing import Index, Reshape, Scatter, Update, decode_key
 
 _NUMPY_NAMES = {
     "exp": "exp",
@@ -31,6 +34,8 @@ _NUMPY_NAMES = {
     "atan": "arctan",
     "Abs": "abs",
     "sign": "sign",
+    "log1p": "log1p",
+    "expm1": "expm1",
 }
 
 
@@ -40,9 +45,16 @@ class NumPyPrinter(PythonCodePrinter):
     printmethod = "_gradgen_numpy"
     _kf = {name: "np." + np_name for name, np_name in _NUMPY_NAMES.items()}
 
-    def __init__(self):
+    def __init__(self, helpers: dict | None = None):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.known_functions = dict(self._kf)
+        self.helpers = helpers if helpers is not None else {}
+        self.used_helpers: set[str] = set()
+
+    def _helper(self, name: str) -> str:
+        """The name of a helper function the generated module defines (``helpers.py``)."""
+        self.used_helpers.add(name)
+        return self.helpers.get(name, name)
 
     def _module_format(self, fqn, register=True):
         return fqn.replace("math.", "np.", 1) if fqn.startswith("math.") else fqn
@@ -71,7 +83,7 @@ class NumPyPrinter(PythonCodePrinter):
         out = []
         for term in positive + negative:
             if term.could_extract_minus_sign():
-                text = self.parenthesize(-term, PRECEDENCE["Add"], strict=True)
+                text = self.parenthesize(-term, PRECEDENCE["Add"])
                 out.append(f"- {text}" if out else f"-{text}")
             else:
                 text = self.parenthesize(term, PRECEDENCE["Add"], strict=False)
@@ -94,6 +106,11 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Heaviside(self, expr):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         return f"np.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at_zero))})"
+
+    def _print_ceiling(self, expr):
+        """A dimension such as ceiling(n/2), the length of x[::2]: integer arithmetic."""
+        num, den = expr.args[0].as_numer_denom()
+        return f"-(-{self.parenthesize(num, PRECEDENCE['Mul'])} // {self._print(den)})"
 
     def _print_sign(self, expr):
         return f"np.sign({self._print(expr.args[0])})"
@@ -160,22 +177,52 @@ class NumPyPrinter(PythonCodePrinter):
         return f"{self._postfix(expr.args[0])}.T"
 
     def _reduction(self, name, expr):
+        """``name`` as printed: ``np.sum``, or the name of a helper in the module."""
         parts = [self._print(expr.args[0])]
         if not expr.full:
             axes = expr.axes
             parts.append(f"axis={axes[0]}" if len(axes) == 1 else f"axis={axes}")
         if expr.keepdims:
             parts.append("keepdims=True")
-        return f"np.{name}({', '.join(parts)})"
+        return f"{name}({', '.join(parts)})"
 
     def _print_ReduceSum(self, expr):
-        return self._reduction("sum", expr)
+        return self._reduction("np.sum", expr)
 
     def _print_ReduceMean(self, expr):
-        return self._reduction("mean", expr)
+        return self._reduction("np.mean", expr)
 
     def _print_ReduceMax(self, expr):
-        return self._reduction("max", expr)
+        return self._reduction("np.max", expr)
+
+    def _print_LogSumExp(self, expr):
+        return self._reduction(self._helper("logsumexp"), expr)
+
+    def _print_LogSoftmax(self, expr):
+        axes = expr.axes
+        axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
+        return (
+            f"{self._helper('log_softmax')}({self._print(expr.args[0])}, axis={axis})"
+        )
+
+    def _print_LogSoftmaxGrad(self, expr):
+        axes = expr.axes
+        axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
+        g, log_p = (self._print(a) for a in expr.args[:2])
+        return f"{self._helper('log_softmax_grad')}({g}, {log_p}, axis={axis})"
+
+    # --- stable elementwise functions (special.py) -------------------------------------
+    def _print_Sigmoid(self, expr):
+        return f"{self._helper('sigmoid')}({self._print(expr.args[0])})"
+
+    def _print_Softplus(self, expr):
+        return f"np.logaddexp(0, {self._print(expr.args[0])})"
+
+    def _print_NormRoot(self, expr):
+        return f"np.sqrt({self._print(expr.args[0])})"
+
+    def _print_ReciprocalOrZero(self, expr):
+        return f"{self._helper('reciprocal_or_zero')}({self._print(expr.args[0])})"
 
     def _print_TraceOp(self, expr):
         return f"np.trace({self._print(expr.args[0])})"
@@ -215,9 +262,159 @@ class NumPyPrinter(PythonCodePrinter):
         args = self._print(n) if n == m else f"{self._print(n)}, {self._print(m)}"
         return f"np.eye({args})"
 
+    # --- indexing and shapes (indexing.py) --------------------------------------------
+    def _key(self, key) -> str:
+        parts = []
+        for k in decode_key(key):
+            if k is None:
+                parts.append("None")
+            elif isinstance(k, slice):
+                bounds = [
+                    "" if b is None else self._print(b) for b in (k.start, k.stop)
+                ]
+                text = ":".join(bounds)
+                parts.append(
+                    text if k.step is None else f"{text}:{self._print(k.step)}"
+                )
+            else:
+                parts.append(self._print(k))
+        return ", ".join(parts) if parts else "()"
+
+    def _print_Index(self, expr):
+        return f"{self._postfix(expr.args[0])}[{self._key(expr.args[1])}]"
+
+    def _joined(self, name, expr):
+        arrays = ", ".join(self._print(a) for a in expr.args[:-1])
+        axis = "" if expr.axis == 0 else f", axis={expr.axis}"
+        return f"np.{name}([{arrays}]{axis})"
+
+    def _print_Concat(self, expr):
+        return self._joined("concatenate", expr)
+
+    def _print_Stack(self, expr):
+        return self._joined("stack", expr)
+
+    def _print_Reshape(self, expr):
+        # np.reshape, not .reshape: the operand may be a Python float
+        return f"np.reshape({self._print(expr.args[0])}, {self._shape(expr.args[1])})"
+
+    def _print_Scatter(self, expr):  # pragma: no cover - the optimiser never nests one
+        raise TypeError("a Scatter is printed as statements (printer.assignments)")
+
+    _print_Update = _print_Scatter
+
     def _print_IsEqual(self, expr):
         return f"({self._print(expr.args[0])} == {self._print(expr.args[1])})"
 
 
-def to_source(expr: sp.Expr) -> str:
-    return NumPyPrinter().doprint(expr)
+# Values that may share memory with their operand: written into only after a copy.
+_VIEWS = (sp.Symbol, Index, Reshape, ir.Transpose, ir.ExpandDims, ir.BroadcastTo)
+
+
+def fresh(expr: sp.Expr) -> bool:
+    """Whether NumPy computes ``expr`` into a new array (np.zeros and np.ones are new)."""
+    if isinstance(expr, ir.BroadcastTo):
+        return expr.args[0] in (0, 1)
+    return not isinstance(expr, _VIEWS)
+
+
+def _slot_value(value: sp.Expr) -> sp.Expr:
+    """What to write into a slot: a constant array is written as its number (NumPy
+    broadcasts it)."""
+    return value.args[0] if isinstance(value, ir.BroadcastTo) else value
+
+
+def assignments(
+    target: str, expr: sp.Expr, text, full, in_place: bool = False
+) -> list[tuple[str, str, str]]:
+    """The statements ``(left, operator, right)`` that compute ``target = expr``. A sum of
+    ``Scatter``s becomes zeros with slots filled in (``t[1:] += v``; values for the same
+    slot are added first), an ``Update`` a copy with one slot written; ``full(e)`` says
+    whether ``e`` has the target's whole shape; ``text`` prints an expression. In place,
+    the target already holds the array written into."""
+    if isinstance(expr, Update):
+        base, value, key = expr.args
+        start = text(base) + ("" if fresh(base) else ".copy()")
+        slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
+        return [slot] if in_place else [(target, "=", start), slot]
+    terms = sp.Add.make_args(expr)
+    slots: dict = {}  # key -> the values scattered there, in order
+    for t in terms:
+        if isinstance(t, Scatter):
+            slots.setdefault(t.args[2], []).append(t.args[0])
+    if not slots:
+        return [(target, "=", text(expr))]
+    rest = sp.Add(*[t for t in terms if not isinstance(t, Scatter)])
+    like = text(next(t for t in terms if isinstance(t, Scatter)).args[1])
+    if rest == 0:
+        start = f"np.zeros_like({like})"
+    elif full(rest):
+        start = text(rest) + ("" if fresh(rest) else ".copy()")
+    else:
+        start = f"np.zeros_like({like}) + {text(rest)}"
+    lines = [] if in_place else [(target, "=", start)]
+    for k, (key, values) in enumerate(slots.items()):
+        op = "=" if k == 0 and rest == 0 else "+="
+        value = _slot_value(sp.Add(*values))
+        lines.append((f"{target}[{text.key(key)}]", op, text(value)))
+    return lines
+
+
+# The helper functions a generated module can define (macros in templates/helpers.py.j2),
+# in the order it defines them.
+HELPERS = (
+    "sigmoid",
+    "log1p_excess",
+    "logsumexp",
+    "log_softmax",
+    "log_softmax_grad",
+    "reciprocal_or_zero",
+)
+# Helpers that call other helpers.
+HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}
+
+
+def helper_name(helper: str, taken: set) -> str:
+    """The helper's name in a module whose functions are ``taken``."""
+    return helper if helper not in taken else f"{helper}_stable"
+
+
+class ModuleText:
+    """Prints the expressions of one generated module: helper names resolved against the
+    module's own functions, the helpers the code calls recorded, and symbols renamed by
+    ``mapping`` (see ``mapped``) first."""
+
+    def __init__(self, function_names: set):
+        self.helpers = {h: helper_name(h, function_names) for h in HELPERS}
+        self.used: set[str] = set()
+        self.mapping: dict = {}
+
+    def __call__(self, expr: sp.Expr) -> str:
+        return to_source(expr.xreplace(self.mapping), self.helpers, self.used)
+
+    def key(self, key: sp.Tuple) -> str:
+        """An index key as written inside ``[...]``."""
+        return NumPyPrinter(self.helpers)._key(key.xreplace(self.mapping))
+
+    def mapped(self, mapping: dict) -> "ModuleText":
+        """This printer, renaming symbols by ``mapping``; what it prints is recorded here."""
+        other = copy.copy(self)
+        other.mapping = mapping
+        return other
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """(helper, name) for every helper the printed code calls, and those they call."""
+        used = self.used | {HELPER_NEEDS[h] for h in self.used if h in HELPER_NEEDS}
+        return [(h, self.helpers[h]) for h in HELPERS if h in used]
+
+
+def to_source(
+    expr: sp.Expr, helpers: dict | None = None, used: set | None = None
+) -> str:
+    """``expr`` as NumPy source; ``helpers`` maps a helper to its name in the module, and
+    the helpers the text calls are added to ``used``."""
+    printer = NumPyPrinter(helpers)
+    text = printer.doprint(expr)
+    if used is not None:
+        used |= printer.used_helpers
+    return text

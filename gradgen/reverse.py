@@ -14,6 +14,7 @@ import sympy as sp
 
 from . import ir
 from .errors import GradgenError
+from .indexing import Update
 from .rules import ACCEPTS_SCALAR_ADJOINT, VJP, elementwise_partial
 
 
@@ -61,6 +62,37 @@ def unbroadcast(c: sp.Expr, target: tuple, shape) -> sp.Expr:
     return c
 
 
+def fold_selects(adjoint: sp.Expr) -> sp.Expr:
+    """A sum of selects on one condition as one select: np.where(c, 2 * h, 1), not
+    2 * h * np.where(c, 1, 0) + np.where(c, 0, 1). Selects on several conditions are left
+    as they are (folding them multiplies the cases)."""
+    selects = adjoint.atoms(sp.Piecewise)
+    if not selects or len({p.args[0].cond for p in selects}) > 1:
+        return adjoint
+    if any(len(p.args) != 2 for p in selects):
+        return adjoint
+    # Fold the elementwise part only: sum(np.where(c, a, 0)) is not np.where(c, sum(a), 0)
+    # when c is an array, so structural operations are kept out of sympy's reach.
+    opaque = {
+        e: sp.Dummy()
+        for e in sp.preorder_traversal(adjoint)
+        if isinstance(e, ir.Structural)
+    }
+    folded = sp.piecewise_fold(adjoint.xreplace(opaque))
+    return folded.xreplace({d: e for e, d in opaque.items()})
+
+
+def zero_outside(adjoint: sp.Expr):
+    """The condition outside which a select's adjoint is 0, such as x > 0 for
+    np.where(x > 0, g, 0); None when there is none."""
+    if not isinstance(adjoint, sp.Piecewise) or len(adjoint.args) != 2:
+        return None
+    (then, cond), (other, _) = adjoint.args
+    if other == 0:
+        return cond
+    return sp.Not(cond) if then == 0 else None
+
+
 class _Sweep:
     def __init__(self, graph: ir.Graph, output: sp.Symbol, wrt: list[sp.Symbol], seed):
         self.graph = graph
@@ -73,6 +105,9 @@ class _Sweep:
                         self.pending[s] += 1
         self.contributions = {output: [seed]}
         self.adjoint: dict = {}
+        self.masks: dict = (
+            {}
+        )  # node -> where its adjoint can be nonzero (None: anywhere)
         self.statements: list[ir.Stmt] = []
         self.grads: dict = {}
 
@@ -82,6 +117,7 @@ class _Sweep:
     def finish(self, sym, block) -> None:
         """All contributions to ``sym`` are in: emit its adjoint (or its gradient)."""
         total = sp.Add(*self.contributions.pop(sym, []))
+        total = self.hoist_updates(fold_selects(total), block)
         node = self.graph.by_sym[sym]
         if node.kind == "input":
             self.grads[sym] = self.gradient_statement(node, total, block)
@@ -92,6 +128,22 @@ class _Sweep:
         self.graph.shapes[a] = self.shape(total)
         self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
         self.adjoint[sym] = a
+        self.masks[sym] = zero_outside(total)
+
+    def hoist_updates(self, total, block):
+        """Each ``Update`` in a sum gets a statement of its own (it prints as two)."""
+        terms = sp.Add.make_args(total)
+        if len(terms) == 1:
+            return total
+        out = []
+        for term in terms:
+            if isinstance(term, Update):
+                t = self.graph.new_symbol("u")
+                self.graph.shapes[t] = self.shape(term)
+                self.statements.append(ir.Stmt(t, term, "temp", None, block))
+                term = t
+            out.append(term)
+        return sp.Add(*out)
 
     def gradient_statement(self, node, total, block) -> ir.Stmt:
         if node.shape and (total == 0 or self.shape(total) != node.shape):
@@ -109,9 +161,13 @@ class _Sweep:
     def contributions_of(self, node, g):
         """(operand, contribution) pairs: the node's VJP applied to its adjoint ``g``."""
         if node.kind == "elementwise":
+            mask = self.masks.get(node.sym)
             for s in self.graph.operands(node):
                 if s in self.relevant:
-                    yield s, g * elementwise_partial(node.expr, s, node.sym)
+                    c = g * elementwise_partial(node.expr, s, node.sym)
+                    # the branch not taken adds 0, not 0 * inf = nan (np.where(x > 0,
+                    # np.sqrt(x), 0) at x = 0)
+                    yield s, c if mask is None else sp.Piecewise((c, mask), (0, True))
             return
         rule = VJP.get(type(node.expr))
         if rule is None:  # pragma: no cover - every structural op has a rule

@@ -2,9 +2,9 @@
 
 ``VJP`` is the table of structural reverse-mode rules: ``rule(g, ans, *args, shape)``
 returns, for each array argument, its vector-Jacobian product with the incoming adjoint
-``g`` (``None`` where there is no gradient). ``ans`` is the node's own value so a rule can reuse it; ``shape(e)``
-gives an expression's shape. Broadcasting and accumulation are not done here: the reverse
-sweep un-broadcasts and sums contributions once.
+``g`` (``None`` where there is no gradient). ``ans`` is the node's own value so a rule can
+reuse it; ``shape(e)`` gives an expression's shape. Broadcasting and accumulation are not
+done here: the reverse sweep un-broadcasts and sums contributions once.
 
 ``JVP`` is its forward-mode twin: ``rule(t, ans, *args, shape)`` returns the tangent of a
 structural node, given ``t``, the tangents of its array arguments (``None`` for a zero
@@ -28,6 +28,8 @@ from sympy.core.function import AppliedUndef
 
 from . import ir
 from .errors import GradgenError
+from .numerics import tidy
+from .indexing import Concat, Index, Reshape, Scatter, Stack, Update, encode_key
 
 
 def _expand(g, axes, keepdims, shape):
@@ -58,6 +60,21 @@ def _max(g, ans, a, axes, keepdims, ndim, *, shape):
     return (_expand(g, axes, keepdims, shape) * mask / ties,)
 
 
+def _logsumexp(g, ans, a, axes, keepdims, ndim, *, shape):
+    # The softmax of a, from the forward value: exp(a - logsumexp(a)) never overflows.
+    expand = _expand(g, axes, keepdims, shape), _expand(ans, axes, keepdims, shape)
+    return (expand[0] * sp.exp(a - expand[1]),)
+
+
+def _log_softmax_grad(h, ans, g, log_p, axes, ndim, *, shape):
+    # the map g -> g - p sum(g) is linear in g; its transpose is h -> h - sum(h p)
+    def total(x):
+        return ir.reduce(ir.ReduceSum, x, axes, int(ndim), keepdims=True)
+
+    p = sp.exp(log_p)
+    return (h - total(h * p), -h * p * total(g))
+
+
 def _matmul(g, ans, a, b, *, shape):
     rank = (len(shape(a)), len(shape(b)))
     if rank == (2, 2):
@@ -67,6 +84,23 @@ def _matmul(g, ans, a, b, *, shape):
     if rank == (2, 1):
         return ir.Outer(g, b), ir.MatMul(ir.Transpose(a), g)
     return g * b, g * a
+
+
+def _concat(g, ans, *args, shape):
+    *arrays, axis = args
+    lead, offset, out = (slice(None),) * int(axis), sp.Integer(0), []
+    for k, a in enumerate(arrays):
+        end = offset + shape(a)[int(axis)]
+        part = slice(offset or None, end if k < len(arrays) - 1 else None)
+        out.append(Index(g, encode_key(lead + (part,))))
+        offset = end
+    return out
+
+
+def _stack(g, ans, *args, shape):
+    *arrays, axis = args
+    lead = (slice(None),) * int(axis)
+    return [Index(g, encode_key(lead + (i,))) for i in range(len(arrays))]
 
 
 def _trace(g, ans, a, *, shape):
@@ -81,7 +115,18 @@ VJP = {
     ir.ReduceSum: _sum,
     ir.ReduceMean: _mean,
     ir.ReduceMax: _max,
+    ir.LogSumExp: _logsumexp,
+    ir.LogSoftmax: lambda g, ans, a, axes, ndim, *, shape: (
+        ir.LogSoftmaxGrad(g, ans, axes, ndim),
+    ),
+    ir.LogSoftmaxGrad: _log_softmax_grad,
     ir.TraceOp: _trace,
+    Index: lambda g, ans, a, key, *, shape: (Scatter(g, a, key),),
+    Scatter: lambda g, ans, value, like, key, *, shape: (Index(g, key), None),
+    Update: lambda g, ans, a, value, key, *, shape: (Update(g, 0, key), Index(g, key)),
+    Concat: _concat,
+    Stack: _stack,
+    Reshape: lambda g, ans, a, dims, *, shape: (Reshape(g, sp.Tuple(*shape(a))),),
     ir.ExpandDims: lambda g, ans, a, axes, ndim, *, shape: (
         ir.reduce(ir.ReduceSum, g, axes, len(shape(g))),
     ),
@@ -92,7 +137,7 @@ VJP = {
 }
 
 # Reductions take a scalar adjoint as it is: it broadcasts to their input unchanged.
-ACCEPTS_SCALAR_ADJOINT = {ir.ReduceSum, ir.ReduceMean, ir.ReduceMax}
+ACCEPTS_SCALAR_ADJOINT = {ir.ReduceSum, ir.ReduceMean, ir.ReduceMax, ir.LogSumExp}
 
 
 # --- Forward mode (JVP) -------------------------------------------------------------------
@@ -104,12 +149,16 @@ def _linear(op):
     return lambda t, ans, a, *static, shape: None if t[0] is None else op(t[0], *static)
 
 
+def _zeros(shape) -> sp.Expr:
+    return ir.broadcast_to(sp.Integer(0), shape) if shape else sp.Integer(0)
+
+
 def _linear_all(op):
     """Linear in every array argument (a concatenation, a stack): the operation applied to
     the tangents, with zeros for the arguments that have none."""
 
     def rule(t, ans, *args, shape):
-        zero = [ir.broadcast_to(sp.Integer(0), shape(a)) for a in args[: len(t)]]
+        zero = [_zeros(shape(a)) for a in args[: len(t)]]
         tangents = [z if x is None else x for x, z in zip(t, zero)]
         return op(*tangents, *args[len(t) :])
 
@@ -129,6 +178,27 @@ def _bilinear(op):
     return rule
 
 
+def _logsumexp_jvp(t, ans, a, axes, keepdims, ndim, *, shape):
+    # The softmax-weighted sum of the argument's tangent.
+    softmax = sp.exp(a - _expand(ans, axes, keepdims, shape))
+    return ir.reduce(ir.ReduceSum, t[0] * softmax, axes, ndim, keepdims)
+
+
+def _log_softmax_jvp(t, ans, a, axes, ndim, *, shape):
+    # log_softmax(a) = a - logsumexp(a): its tangent is t - sum(t * softmax).
+    total = ir.reduce(ir.ReduceSum, t[0] * sp.exp(ans), axes, int(ndim), keepdims=True)
+    return t[0] - total
+
+
+def _log_softmax_grad_jvp(t, ans, g, log_p, axes, ndim, *, shape):
+    # g - p * sum(g) with p = exp(log_p): linear in g, and d/d log_p = -p * sum(g).
+    terms = [0 if t[0] is None else ir.LogSoftmaxGrad(t[0], log_p, axes, ndim)]
+    if t[1] is not None:
+        total = ir.reduce(ir.ReduceSum, g, axes, int(ndim), keepdims=True)
+        terms.append(-sp.exp(log_p) * t[1] * total)
+    return sp.Add(*terms)
+
+
 def _max_jvp(t, ans, a, axes, keepdims, ndim, *, shape):
     # The tangent of the maximum is the mean of the tangents of the tied maxima (as the VJP).
     mask = ir.IsEqual(a, _expand(ans, axes, keepdims, shape))
@@ -143,7 +213,16 @@ JVP = {
     ir.ReduceSum: _linear(ir.ReduceSum),
     ir.ReduceMean: _linear(ir.ReduceMean),
     ir.ReduceMax: _max_jvp,
+    ir.LogSumExp: _logsumexp_jvp,
+    ir.LogSoftmax: _log_softmax_jvp,
+    ir.LogSoftmaxGrad: _log_softmax_grad_jvp,
     ir.TraceOp: _linear(ir.TraceOp),
+    Index: _linear(Index),
+    Scatter: _linear(Scatter),
+    Update: _linear_all(Update),
+    Concat: _linear_all(Concat),
+    Stack: _linear_all(Stack),
+    Reshape: _linear(Reshape),
     ir.ExpandDims: _linear(ir.ExpandDims),
     ir.BroadcastTo: _linear(ir.BroadcastTo),
     ir.FullLike: _linear(ir.FullLike),
@@ -234,7 +313,7 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
     if key not in _CACHE:
         # A step (Heaviside, sign) is flat almost everywhere: its derivative is 0, as in
         # autograd and JAX, not DiracDelta. Only second derivatives meet this.
-        d = sp.diff(key, cw).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
+        d = tidy(sp.diff(key, cw).replace(sp.DiracDelta, lambda *args: sp.Integer(0)))
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:
             raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")

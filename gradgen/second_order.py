@@ -24,15 +24,19 @@ from . import ir
 from .emit import Block, Function
 from .forward import primitive, tangents
 from .loops import Loop, loop_blocks, plan
-from .modes import Builder, blocks_of, dims_in
+from .modes import Builder, dims_in
 from .pipeline import _doc, _tuple
-from .printer import to_source
 
 # Above this many tangent statements in all loops together (before optimisation; an MLP of
 # about 8 layers) loops specialised to each parameter array would make a module too long to
 # read or format quickly: the Hessian then calls f_hvp per column, the Jacobian uses its
 # (single) reverse-mode loop.
 BUDGET = 1200
+
+
+def _assign(pairs) -> list[tuple[str, str, str]]:
+    """Printed (target, value) pairs as the statements ``target = value``."""
+    return [(target, "=", value) for target, value in pairs]
 
 
 def _shape_text(param: ir.Param) -> str | None:
@@ -48,8 +52,8 @@ def _layout(b: Builder, prologue, loops, index, allocate, branches=None):
     """Blocks of the Jacobian: the prologue, the allocations, the loops (inside an if/else
     on ``branches`` = (condition, comment, comment) when given)."""
     mapping = b.namer.mapping(prologue)
-    blocks = blocks_of(prologue, mapping)
-    blocks.append(Block("The result, filled in by the loops below", allocate))
+    blocks = b.blocks(prologue, mapping)
+    blocks.append(Block("The result, filled in by the loops below", _assign(allocate)))
     for k, loop in enumerate(loops):
         depth = 1
         if branches is not None:
@@ -59,7 +63,7 @@ def _layout(b: Builder, prologue, loops, index, allocate, branches=None):
                 blocks.append(Block(branches[1 + loop.branch], [], 1, header))
             depth = 2
         scoped = b.namer.mapping(prologue + loop.body)
-        blocks += loop_blocks(loop, scoped, index, depth, blocks_of)
+        blocks += loop_blocks(loop, scoped, index, depth, b.blocks, b.text)
     return blocks
 
 
@@ -150,9 +154,13 @@ def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
     upper = [(i, j) for i in range(k) for j in range(i, k)]
     allocate = [(H[i, j], _zeros(shape[i], shape[j])) for i, j in upper]
     below = [(H[j, i], _transpose(H[i, j], wrt[i], wrt[j])) for i, j in upper if j > i]
-    blocks = [Block("The result, filled in by the loops below", allocate)] + blocks
+    blocks = [
+        Block("The result, filled in by the loops below", _assign(allocate))
+    ] + blocks
     if below:
-        blocks.append(Block("The blocks below the diagonal, by symmetry", below))
+        blocks.append(
+            Block("The blocks below the diagonal, by symmetry", _assign(below))
+        )
     rows = [f"({', '.join(H[i, j] for j in range(k))})" for i in range(k)]
     returns = H[0, 0] if k == 1 else ", ".join(rows)
     summary = f"{name}_hessian({b.args}) -> {returns if k == 1 else f'({returns})'}"
@@ -171,13 +179,13 @@ def hessian(b: Builder) -> list[Function]:
     H, index = _hessian_names(b)
     loops, keep = _hessian_loops(b, primal, H, index)
     if sum(len(loop.body) for loop in loops) > BUDGET:
-        return _hessian_by_hvp(Builder(program))
+        return _hessian_by_hvp(Builder(program, b.text))
     prologue, loops = _plan(b, primal, loops, keep)
     mapping = b.namer.mapping(prologue)
-    blocks = blocks_of(prologue, mapping)
+    blocks = b.blocks(prologue, mapping)
     for loop in loops:
         scoped = b.namer.mapping(prologue + loop.body)
-        blocks += loop_blocks(loop, scoped, index, 1, blocks_of)
+        blocks += loop_blocks(loop, scoped, index, 1, b.blocks, b.text)
     how = (
         "One Hessian-vector product per parameter entry, after one forward and backward "
         "pass"
@@ -189,14 +197,14 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
     """The Hessian column by column through ``f_hvp``: compact code for a model with many
     parameter arrays, for which a loop specialised to each would make a huge module."""
     name, wrt = b.program.name, b.wrt
-    hvp = Builder(b.program).hvp()
+    hvp = Builder(b.program, b.text).hvp()
     H, index = _hessian_names(b)
     dots = [b.claim(f"{p.name}_dot") for p in wrt]
     outs = [b.claim(f"d{p.name}_dot") for p in wrt]
     zeros = [
         (d, _zeros(_shape_text(p)) if p.shape else "0.0") for d, p in zip(dots, wrt)
     ]
-    blocks = [Block("The direction: zero but for one entry at a time", zeros)]
+    blocks = [Block("The direction: zero but for one entry at a time", _assign(zeros))]
     call = f"{name}_hvp({b.args}, {_tuple(dots)})"
     for i, p in enumerate(wrt):
         at = f"{dots[i]}[{index}]" if p.shape else dots[i]
@@ -209,7 +217,7 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
             if p.shape
             else f"The direction {p.name}"
         )
-        blocks.append(Block(what, stmts, 1 if p.shape else 0, header))
+        blocks.append(Block(what, _assign(stmts), 1 if p.shape else 0, header))
     how = (
         f"One call of {name}_hvp per parameter entry (this model has too many parameter "
         "arrays for a loop specialised to each: its code would grow with their square)"
@@ -230,7 +238,7 @@ def _choice(b: Builder) -> tuple[str, sp.Expr, sp.Expr]:
 
 
 def _out_text(shape) -> str:
-    items = [to_source(d) for d in shape]
+    items = [str(d) for d in shape]
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
@@ -294,7 +302,7 @@ def jacobian(b: Builder) -> Function:
     branches, sizes = None, list(out_shape)
     if len({loop.branch for loop in loops}) == 2:  # both modes, chosen at run time
         branches = (
-            f"{to_source(inputs)} < {to_source(outputs)}",
+            f"{b.text(inputs)} < {b.text(outputs)}",
             "Forward mode: the parameters have fewer entries than the result",
             "Reverse mode: the result has no more entries than the parameters",
         )

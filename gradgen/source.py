@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from . import branch_runtime, branches
 from .array import Array, ArrayType
 from .errors import GradgenError
 from .ir import Param, dim
@@ -117,7 +118,9 @@ def load_model(path: str) -> Model:
         raise GradgenError(f"cannot read the file: {exc}", path) from None
     real_path = os.path.abspath(path)
     try:
-        code = compile(text, real_path, "exec")
+        code = compile(
+            branches.transform(ast.parse(text, real_path)), real_path, "exec"
+        )
     except SyntaxError as exc:
         raise GradgenError(
             f"invalid Python: {exc.msg}",
@@ -128,6 +131,7 @@ def load_model(path: str) -> Model:
     stem = os.path.splitext(os.path.basename(path))[0]
     module = types.ModuleType(f"gradgen_model_{stem}")
     module.__file__ = real_path
+    setattr(module, branches.RUNTIME, branch_runtime)
     sys.modules[module.__name__] = module  # dataclasses and pickling look it up here
     folder = os.path.dirname(real_path)
     sys.path.insert(0, folder)  # as `python model.py` would: sibling modules import
@@ -206,6 +210,29 @@ def model_of_function(fn) -> Model:
     if shown.startswith(".."):
         shown = real_path
     return Model(shown, real_path, text, fn.__globals__)
+
+
+def with_branches(fn, model: Model):
+    """``fn`` with the ``if`` rewrite of ``branches`` (as a model file loaded by path
+    gets it): the top-level functions of its file, recompiled in a copy of its globals,
+    so the helpers it calls are rewritten too. A function that is not at the top level of
+    its file is returned as it is."""
+    try:
+        tree = branches.transform(ast.parse(model.text, model.real_path))
+    except SyntaxError:
+        return fn
+    namespace = dict(fn.__globals__)
+    namespace[branches.RUNTIME] = branch_runtime
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
+            code = compile(ast.Module([node], []), model.real_path, "exec")
+            exec(code, namespace)
+    new = namespace.get(fn.__name__)
+    if not isinstance(new, types.FunctionType) or new.__code__.co_firstlineno != (
+        fn.__code__.co_firstlineno
+    ):
+        return fn
+    return new
 
 
 def _annotation_shape(annotation, where: str, model: Model, line: int):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from .checking import Report, check_target, choose_dims, compile_in_memory, parse_dims
 from .modes import parse_modes
 from .numeric import RTOL
-from .source import make_target, model_of_function
+from .source import make_target, model_of_function, with_branches
 
 __all__ = ["check_grads", "Report"]
 
@@ -34,7 +34,8 @@ def check_grads(
     ``"hessian"``, ``"jacobian"`` or ``"all"``; ``rtol``: the largest relative error that
     passes.
     """
-    target = make_target(fn, model_of_function(fn))
+    model = model_of_function(fn)
+    target = make_target(with_branches(fn, model), model)
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",")]
     sizes = choose_dims([target], parse_dims(dims) if isinstance(dims, str) else dims)

@@ -14,7 +14,8 @@ import traceback
 
 import sympy as sp
 
-from . import ir
+from . import ir, numpy_arrays
+from .branch_runtime import Unset
 from .errors import GradgenError
 from .ir import ShapeError
 from .source import Target
@@ -97,6 +98,7 @@ class Session:
                 type(value) is not Tracer
                 or value.is_condition
                 or not name.isidentifier()
+                or name.startswith("_gg_")  # the branch rewrite's own variables
             ):
                 continue
             sym = self.materialise(value)
@@ -157,7 +159,8 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     previous = sys.gettrace()
     sys.settrace(session.global_trace)
     try:
-        result = target.fn(*args)
+        with numpy_arrays.patched(session):
+            result = target.fn(*args)
     except GradgenError as exc:
         raise exc.located(*_locate(exc, session)) from None
     except RecursionError:
@@ -185,6 +188,9 @@ def _output(result, target: Target, session: Session) -> sp.Symbol:
             *where,
             "a compile target returns one value",
         )
+    if isinstance(result, Unset):
+        message, hint = result.message()
+        raise GradgenError(message, *where, hint=hint)
     if not isinstance(result, Tracer):
         raise GradgenError(
             f"{target.name} returns a value that does not depend on its " "parameters",

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 
 import numpy as np
 import sympy as sp
 
-from . import ir, numpy_api
+from . import ir, numpy_api, numpy_arrays
 from .errors import GradgenError
 from .ir import ShapeError
 
-OPS_HINT = "run `gradgen ops` for the supported operations"
+OPS_HINT = "`gradgen ops` lists the supported operations"
 
 
 def constant(value) -> sp.Expr:
@@ -48,7 +49,9 @@ def numpy_name(func) -> str:
 class Tracer:
     """A traced value: a SymPy expression over node symbols, with its shape."""
 
-    __slots__ = ("expr", "shape_", "session", "site", "is_condition")
+    # base: for a view (a slice, transpose or reshape), what it views; written: set when
+    # an in-place operation on a view wrote through to its array.
+    __slots__ = ("expr", "shape_", "session", "site", "is_condition", "base", "written")
     __array_priority__ = 1000
 
     def __init__(self, expr, shape, session, site: ir.Site, is_condition=False):
@@ -57,6 +60,8 @@ class Tracer:
         self.session = session
         self.site = site
         self.is_condition = is_condition
+        self.base = None
+        self.written = None
 
     # --- operands ---------------------------------------------------------------
     def _operand(self, value):
@@ -157,6 +162,9 @@ class Tracer:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return self._elementwise(sp.Abs, self)
+
     def __matmul__(self, o):
         return numpy_api.matmul(self, o)
 
@@ -215,15 +223,13 @@ class Tracer:
         )
 
     def __getitem__(self, key):
-        raise self.session.error(
-            "indexing and slicing traced arrays is not supported yet", OPS_HINT
-        )
+        return numpy_arrays.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        numpy_arrays.setitem(self, key, value)
 
     def __iter__(self):
-        raise self.session.error(
-            "iterating over a traced array is not supported yet",
-            "loop over range(...) of a fixed size or a tuple of arrays",
-        )
+        return numpy_arrays.iterate(self)
 
     def __len__(self):
         if self.shape_ and self.shape_[0].is_Integer:
@@ -233,11 +239,20 @@ class Tracer:
             "use x.shape[0], which is the symbolic size",
         )
 
-    def __setitem__(self, key, value):
-        raise self.session.error(
-            "writing into a traced array is not supported yet",
-            "build a new array instead",
-        )
+    def __iadd__(self, o):
+        return numpy_arrays.inplace(self, operator.add, o)
+
+    def __isub__(self, o):
+        return numpy_arrays.inplace(self, operator.sub, o)
+
+    def __imul__(self, o):
+        return numpy_arrays.inplace(self, operator.mul, o)
+
+    def __itruediv__(self, o):
+        return numpy_arrays.inplace(self, operator.truediv, o)
+
+    def __ipow__(self, o):
+        return numpy_arrays.inplace(self, operator.pow, o)
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -267,6 +282,22 @@ class Tracer:
     def T(self):
         return numpy_api.transpose(self)
 
+    def reshape(self, *shape, order="C"):
+        return numpy_arrays.np_reshape(
+            self, shape[0] if len(shape) == 1 else shape, order
+        )
+
+    def ravel(self):
+        return numpy_arrays.reshape(self, (-1,))
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        return numpy_arrays.squeeze(self, axis)
+
+    def copy(self):
+        return numpy_arrays.copy(self)
+
     def transpose(self, *axes):
         return numpy_api.transpose(self, axes or None)
 
@@ -281,6 +312,10 @@ class Tracer:
 
     def dot(self, other):
         return numpy_api.dot(self, other)
+
+    def _stable(self, name: str, *args):
+        """A function of ``gradgen.functions`` applied to this traced value."""
+        return numpy_api.STABLE[name](self, *args)
 
     # --- NumPy protocols ----------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):

@@ -131,8 +131,37 @@ def test_ops_lists_the_supported_operations(capsys):
         "np.sum",
         "np.trace",
         "@",
+        "np.concatenate",
+        "np.zeros",
+        "x.reshape",
+        "gradgen.functions.log_softmax",
     ]:
         assert name in out
+
+
+def test_ops_lists_every_call_the_tracer_dispatches(capsys):
+    from gradgen import numpy_api, numpy_arrays
+    from gradgen.tracer import numpy_name
+
+    assert main(["ops"]) == 0
+    listed = {
+        line.split("  ")[1]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ")
+    }
+    tables = [numpy_api.ELEMENTWISE, numpy_api.COMPARISONS, numpy_api.FUNCTIONS]
+    for f in [f for table in tables for f in table]:
+        assert numpy_name(f) in listed
+    for name in numpy_arrays.CREATION:
+        assert name == "sum" or f"np.{name}" in listed
+
+
+def test_operations_page_is_what_gradgen_ops_markdown_prints(capsys):
+    from gradcheck import ROOT
+
+    assert main(["ops", "--markdown"]) == 0
+    page = (ROOT / "docs" / "operations.md").read_text()
+    assert capsys.readouterr().out == page, "regenerate: gradgen ops --markdown"
 
 
 def test_help_version_and_module_entry_point():

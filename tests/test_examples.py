@@ -91,47 +91,60 @@ def test_gate_gives_the_cs231n_numbers():
     assert (dx0, dx1) == pytest.approx((0.3932, -0.5898), abs=1e-4)
 
 
-@pytest.mark.parametrize(
-    "stem,sizes",
-    [
-        ("deep", {"n": 3, "d": 2, "k": 2, "m": 4}),
-        ("deep", {"n": 6, "d": 5, "k": 1, "m": 3}),
-        ("xor", {"n": 4}),
-        ("xor", {"n": 7}),
-    ],
-)
-def test_network_gradients_match_autograd_and_central_differences(stem, sizes):
+SIZES = [
+    {"n": 4, "d": 3, "k": 2, "m": 3, "c": 3, "h": 5},
+    {"n": 7, "d": 2, "k": 4, "m": 5, "c": 2, "h": 3},
+]
+DOMAINS = {"huber": {"delta": (0.5, 1.5)}}
+EVERY_TARGET = [
+    (path.stem, name)
+    for path in sorted(EXAMPLES.glob("*.py"))
+    for name in (targets(path) if path.stem not in ("descent", "train_xor") else {})
+]
+
+
+@pytest.mark.parametrize("sizes", SIZES, ids=["small", "larger"])
+@pytest.mark.parametrize("stem,name", EVERY_TARGET)
+def test_every_example_gradient_matches_autograd_and_central_differences(
+    stem, name, sizes
+):
     path = EXAMPLES / f"{stem}.py"
-    (target,) = targets(path).values()
-    args = random_inputs(target, sizes, np.random.default_rng(3))
+    target = targets(path)[name]
+    args = random_inputs(target, sizes, np.random.default_rng(3), DOMAINS.get(stem))
     module = generated(stem)
-    grads = getattr(module, f"{target.name}_grad")(*args)
-    reference = autograd.grad(
-        autograd_namespace(path)[target.name], tuple(range(len(args)))
-    )(*args)
+    reference = autograd_namespace(path)[name]
+    if target.returns_array:
+        cotangent = np.random.default_rng(4).normal(size=np.shape(target.fn(*args)))
+        grads = getattr(module, f"{name}_vjp")(*args, cotangent)
+
+        def model(*a):
+            return np.sum(target.fn(*a) * cotangent)
+
+        def expected(*a):
+            return autograd.numpy.sum(reference(*a) * cotangent)
+
+    else:
+        grads = getattr(module, f"{name}_grad")(*args)
+        model, expected = target.fn, reference
+    grads = grads if len(args) > 1 else (grads,)
+    wanted = autograd.grad(expected, tuple(range(len(args))))(*args)
     for i, p in enumerate(target.params):
-        assert_close(
-            grads[i], reference[i], f"{stem} d{p.name} vs autograd", 1e-10, 1e-13
-        )
-        assert_close(
-            grads[i],
-            central_difference(target.fn, args, i),
-            f"{stem} d{p.name}",
-            1e-5,
-            1e-7,
-        )
+        what = f"{stem}.{name} d{p.name}"
+        assert_close(grads[i], wanted[i], what + " vs autograd", 1e-10, 1e-13)
+        numeric = central_difference(model, args, i)
+        assert_close(grads[i], numeric, what, 1e-5, 1e-7)
 
 
 def test_deep_network_code_is_the_delta_recursion():
     source = (GENERATED / "deep.py").read_text()
     steps = [
-        "delta_z4 = delta_y * y * (1 - y)",
+        "delta_z4 = delta_y * y * sigmoid(-z4)",
         "delta_h3 = delta_z4 @ W4.T",
-        "delta_z3 = delta_h3 * h3 * (1 - h3)",
+        "delta_z3 = delta_h3 * h3 * sigmoid(-z3)",
         "delta_h2 = delta_z3 @ W3.T",
-        "delta_z2 = delta_h2 * h2 * (1 - h2)",
+        "delta_z2 = delta_h2 * h2 * sigmoid(-z2)",
         "delta_h1 = delta_z2 @ W2.T",
-        "delta_z1 = delta_h1 * h1 * (1 - h1)",
+        "delta_z1 = delta_h1 * h1 * sigmoid(-z1)",
         "dW1 = x.T @ delta_z1",
     ]
     positions = [source.index(step) for step in steps]

@@ -1,6 +1,9 @@
-"""Every supported operation, differentiated by gradgen, checked against central differences
+"""Every supported construct, differentiated by gradgen, checked against central differences
 (float64) and against HIPS autograd on the same model source, at two sets of sizes from one
-compile."""
+compile. The constructs are the targets of the model files in tests/models/; a model file
+may say where inputs are drawn from (``DOMAINS``), which targets autograd cannot run
+(``NO_AUTOGRAD``), and what to check a target against when plain Python cannot run it
+(``REFERENCE``: an if on an array condition)."""
 
 from __future__ import annotations
 
@@ -21,62 +24,62 @@ from gradcheck import (
 )
 from gradgen.pipeline import compile_file
 
-MODEL = Path(__file__).parent / "models" / "ops.py"
-TARGETS = targets(MODEL)
+MODELS = Path(__file__).parent / "models"
+FILES = ["ops.py", "arrays.py", "branches.py"]
 SIZES = [{"n": 3, "d": 2, "k": 4}, {"n": 5, "d": 4, "k": 3}]
-POSITIVE = (0.5, 2.0)
-DOMAINS = {
-    "div": {"y": POSITIVE},
-    "rdiv": {"x": POSITIVE},
-    "pow_const": {"x": POSITIVE},
-    "pow_traced": {"x": POSITIVE, "p": POSITIVE},
-    "scalars": {"b": POSITIVE},
-    "log_": {"x": POSITIVE},
-    "sqrt_": {"x": POSITIVE},
-    "inverse_trig": {"x": (-0.8, 0.8)},
-    "abs_": {"x": "nonzero"},
-}
-ARRAY_OUTPUTS = {"layer", "scaled", "identity", "zeroed"}
-NO_AUTOGRAD = {
-    "dot_method"
-}  # autograd cannot run these; central differences still check
+TARGETS = {f: targets(MODELS / f) for f in FILES}
+CASES = [(f, name) for f in FILES for name in TARGETS[f]]
+
+
+def _array_output(case) -> bool:
+    f, name = case
+    return TARGETS[f][name].returns_array
 
 
 @pytest.fixture(scope="module")
 def generated():
-    return import_source(compile_file(str(MODEL)), "generated_ops")
+    return {f: import_source(compile_file(str(MODELS / f)), f[:-3]) for f in FILES}
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return autograd_namespace(MODEL)
+    return {f: autograd_namespace(MODELS / f) for f in FILES}
 
 
-def _case(name, sizes, seed):
+def _case(f, name, sizes, seed):
     rng = np.random.default_rng(seed)
-    return random_inputs(TARGETS[name], sizes, rng, DOMAINS.get(name))
+    target = TARGETS[f][name]
+    domains = target.model.namespace.get("DOMAINS", {}).get(name)
+    return random_inputs(target, sizes, rng, domains)
+
+
+def _autograd_runs(f, name) -> bool:
+    return name not in TARGETS[f][name].model.namespace.get("NO_AUTOGRAD", set())
 
 
 @pytest.mark.parametrize("sizes", SIZES, ids=["small", "larger"])
-@pytest.mark.parametrize("name", sorted(set(TARGETS) - ARRAY_OUTPUTS))
-def test_value_and_gradient(generated, reference, name, sizes):
-    args = _case(name, sizes, seed=len(name))
-    model = TARGETS[name].fn
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if not _array_output(c)], ids="{0[0]}:{0[1]}".format
+)
+def test_value_and_gradient(generated, reference, case, sizes):
+    f, name = case
+    args = _case(f, name, sizes, seed=len(name))
+    namespace = TARGETS[f][name].model.namespace
+    model = namespace.get("REFERENCE", {}).get(name, TARGETS[f][name].fn)
+    module = generated[f]
     count = len(args)
-    value, grads = getattr(generated, f"{name}_value_and_grad")(*args)
+    value, grads = getattr(module, f"{name}_value_and_grad")(*args)
     assert_close(value, model(*args), f"{name} value")
-    assert_close(
-        getattr(generated, name)(*args), model(*args), f"{name} value function"
-    )
+    assert_close(getattr(module, name)(*args), model(*args), f"{name} value function")
     grads = as_tuple(grads, count)
-    separate = as_tuple(getattr(generated, f"{name}_grad")(*args), count)
-    if name not in NO_AUTOGRAD:
-        expected = autograd.grad(reference[name], tuple(range(count)))(*args)
-    for i, param in enumerate(TARGETS[name].params):
+    separate = as_tuple(getattr(module, f"{name}_grad")(*args), count)
+    if _autograd_runs(f, name):
+        expected = autograd.grad(reference[f][name], tuple(range(count)))(*args)
+    for i, param in enumerate(TARGETS[f][name].params):
         what = f"{name}: d/d{param.name}"
         assert_close(separate[i], grads[i], what + " (grad vs value_and_grad)", 0, 0)
         assert np.asarray(grads[i]).dtype.kind == "f", what + " is not a float"
-        if name not in NO_AUTOGRAD:
+        if _autograd_runs(f, name):
             assert_close(grads[i], expected[i], what + " vs autograd", 1e-9, 1e-12)
         numeric = central_difference(model, args, i)
         assert_close(
@@ -85,23 +88,27 @@ def test_value_and_gradient(generated, reference, name, sizes):
 
 
 @pytest.mark.parametrize("sizes", SIZES, ids=["small", "larger"])
-@pytest.mark.parametrize("name", sorted(ARRAY_OUTPUTS))
-def test_vector_jacobian_product(generated, reference, name, sizes):
-    args = _case(name, sizes, seed=1)
-    model = TARGETS[name].fn
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if _array_output(c)], ids="{0[0]}:{0[1]}".format
+)
+def test_vector_jacobian_product(generated, reference, case, sizes):
+    f, name = case
+    args = _case(f, name, sizes, seed=1)
+    model = TARGETS[f][name].fn
     out = model(*args)
     cotangent = np.random.default_rng(2).normal(size=np.shape(out))
-    assert_close(getattr(generated, name)(*args), out, f"{name} value")
-    grads = as_tuple(getattr(generated, f"{name}_vjp")(*args, cotangent), len(args))
+    module = generated[f]
+    assert_close(getattr(module, name)(*args), out, f"{name} value")
+    grads = as_tuple(getattr(module, f"{name}_vjp")(*args, cotangent), len(args))
 
     def projected(*a):
         return np.sum(model(*a) * cotangent)
 
     def projected_reference(*a):
-        return autograd.numpy.sum(reference[name](*a) * cotangent)
+        return autograd.numpy.sum(reference[f][name](*a) * cotangent)
 
     expected = autograd.grad(projected_reference, tuple(range(len(args))))(*args)
-    for i, param in enumerate(TARGETS[name].params):
+    for i, param in enumerate(TARGETS[f][name].params):
         what = f"{name}_vjp: d/d{param.name}"
         assert_close(
             grads[i], expected[i], what + " vs autograd", rtol=1e-9, atol=1e-12

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck import ROOT, import_source, random_inputs, targets, autograd_namespace
+from gradcheck import ROOT, autograd_namespace, import_source, random_inputs, targets
 from gradgen.pipeline import compile_file
 from modecheck import (
     Flat,
@@ -19,18 +19,16 @@ from modecheck import (
     numeric_jacobian,
     reference,
 )
-from test_gradients import DOMAINS, NO_AUTOGRAD, SIZES
+from test_examples import DOMAINS as EXAMPLE_DOMAINS
+from test_examples import EVERY_TARGET
+from test_examples import SIZES as EXAMPLE_SIZES
+from test_gradients import FILES, SIZES
 
-OPS = ROOT / "tests" / "models" / "ops.py"
-EXAMPLES = {
-    "xor": [{"n": 4}, {"n": 7}],
-    "deep": [{"n": 3, "d": 2, "k": 2, "m": 4}, {"n": 5, "d": 3, "k": 1, "m": 2}],
-    "sigmoid": [{"n": 3}, {"n": 6}],
-    "elementary": [{}],
-    "gate": [{}],
-    "neuron": [{}],
-    "bowl": [{}],
-}
+MODELS = ROOT / "tests" / "models"
+EXAMPLES = ROOT / "examples"
+# gradgen.functions are plain NumPy: autograd cannot trace through them.
+NUMERIC_ONLY = {"helpers_elementwise", "helpers_rows"}
+SAFE = (0.1, 0.9)  # numerics.py's targets take logs and roots; its own test goes wide
 RTOL, ATOL = 1e-8, 1e-10
 
 
@@ -55,18 +53,23 @@ def _direction(flat: Flat, count: int, rng):
     return u, (parts[0] if count == 1 else tuple(parts))
 
 
+def _references(path: Path, name: str, model, args):
+    """The Jacobian (and Hessian) to compare with, and their tolerances: autograd's, or
+    central differences where autograd cannot run the model."""
+    target = targets(path)[name]
+    if name in target.model.namespace.get("NO_AUTOGRAD", set()) | NUMERIC_ONLY:
+        grad = getattr(compiled(path), f"{name}_grad", None)
+        hess = None if grad is None else numeric_jacobian(grad, args)
+        return numeric_jacobian(model, args), hess, dict(rtol=1e-5, atol=1e-6)
+    jac, hess = reference(reference_model(path)[name], args)
+    return jac, hess, dict(rtol=RTOL, atol=ATOL)
+
+
 def check_modes(path: Path, name: str, args: list, rng) -> None:
     module, target = compiled(path), targets(path)[name]
-    model = target.fn
+    model = target.model.namespace.get("REFERENCE", {}).get(name, target.fn)
     flat, count = Flat(args), len(args)
-    if name in NO_AUTOGRAD and path == OPS:  # central differences instead
-        jac = numeric_jacobian(model, args)
-        grad = getattr(module, f"{name}_grad", None)
-        hess = None if grad is None else numeric_jacobian(grad, args)
-        tol = dict(rtol=1e-5, atol=1e-6)
-    else:
-        jac, hess = reference(reference_model(path)[name], args)
-        tol = dict(rtol=RTOL, atol=ATOL)
+    jac, hess, tol = _references(path, name, model, args)
     out = np.asarray(model(*args))
     u, tangents = _direction(flat, count, rng)
     value, value_dot = getattr(module, f"{name}_jvp")(*args, tangents)
@@ -96,23 +99,28 @@ def check_modes(path: Path, name: str, args: list, rng) -> None:
         assert np.shape(first) == out.shape + np.shape(args[0])
 
 
+MODEL_TARGETS = [
+    (f, name) for f in FILES + ["numerics.py"] for name in targets(MODELS / f)
+]
+
+
 @pytest.mark.parametrize("sizes", SIZES, ids=["small", "larger"])
-@pytest.mark.parametrize("name", sorted(targets(OPS)))
-def test_every_operation(name, sizes):
+@pytest.mark.parametrize("case", MODEL_TARGETS, ids="{0[0]}:{0[1]}".format)
+def test_every_model_target(case, sizes):
+    f, name = case
+    target = targets(MODELS / f)[name]
     rng = np.random.default_rng(len(name))
-    args = random_inputs(targets(OPS)[name], sizes, rng, DOMAINS.get(name))
-    check_modes(OPS, name, args, rng)
+    domains = target.model.namespace.get("DOMAINS", {}).get(name)
+    if f == "numerics.py":
+        domains = {p.name: SAFE for p in target.params}
+    args = random_inputs(target, sizes, rng, domains)
+    check_modes(MODELS / f, name, args, rng)
 
 
-@pytest.mark.parametrize(
-    "stem,sizes",
-    [(stem, sizes) for stem, sets in EXAMPLES.items() for sizes in sets],
-    ids=lambda v: (
-        v if isinstance(v, str) else ",".join(f"{k}={n}" for k, n in v.items())
-    ),
-)
-def test_every_example(stem, sizes):
-    path = ROOT / "examples" / f"{stem}.py"
-    for name, target in targets(path).items():
-        rng = np.random.default_rng(7)
-        check_modes(path, name, random_inputs(target, sizes, rng), rng)
+@pytest.mark.parametrize("sizes", EXAMPLE_SIZES, ids=["small", "larger"])
+@pytest.mark.parametrize("stem,name", EVERY_TARGET)
+def test_every_example_target(stem, name, sizes):
+    path = EXAMPLES / f"{stem}.py"
+    rng = np.random.default_rng(7)
+    args = random_inputs(targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem))
+    check_modes(path, name, args, rng)

@@ -72,6 +72,13 @@ def test_products_stay_factored_as_the_pipeline_builds_them():
         assert to_source(2 * (yhat - y) / n) == "2*(yhat - y)/n"
 
 
+def test_a_subtracted_sum_keeps_its_parentheses():
+    with distribute(False):  # x - (yhat - y) stays x + (-1)*(yhat - y)
+        text = to_source(x - (yhat - y))
+    assert text == "x - (yhat - y)"
+    assert eval(text, {"x": 1.0, "yhat": 5.0, "y": 2.0}) == -2.0
+
+
 def test_printed_code_computes_the_expression():
     rng = np.random.default_rng(0)
     env = {

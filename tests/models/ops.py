@@ -2,11 +2,28 @@
 
 Each target ends in a weighted sum with a random array ``c`` so its gradient is a general
 vector-Jacobian product, not one against ones.
+
+``DOMAINS``: where a target's inputs are drawn from when not standard normal;
+``NO_AUTOGRAD``: targets autograd cannot run (central differences still check them).
 """
 
 import numpy as np
 
 from gradgen import Array
+
+POSITIVE = (0.5, 2.0)
+DOMAINS = {
+    "div": {"y": POSITIVE},
+    "rdiv": {"x": POSITIVE},
+    "pow_const": {"x": POSITIVE},
+    "pow_traced": {"x": POSITIVE, "p": POSITIVE},
+    "scalars": {"b": POSITIVE},
+    "log_": {"x": POSITIVE},
+    "sqrt_": {"x": POSITIVE},
+    "inverse_trig": {"x": (-0.8, 0.8)},
+    "abs_": {"x": "nonzero"},
+}
+NO_AUTOGRAD = {"dot_method"}
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------

@@ -1,0 +1,158 @@
+"""gradgen graph: the computational graph, values forward in green and adjoints backward in
+red, with the generated code's names; DOT without Graphviz, pictures with its dot."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from gradcheck import ROOT
+from gradgen.cli import main
+from gradgen.graph import BACKWARD, FORWARD
+
+XOR = ROOT / "examples" / "xor.py"
+NEEDS_DOT = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="Graphviz's dot program is not installed (apt-get install graphviz)",
+)
+
+
+def _attributes(text: str) -> dict:
+    return {
+        k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|<.*>|[^\s\]]+)', text)
+    }
+
+
+def _parse(dot: str):
+    """(nodes: name -> attributes, edges: [(tail, head, attributes)]) of DOT text."""
+    nodes, edges = {}, []
+    for line in dot.splitlines():
+        edge = re.fullmatch(r"\s*(\S+) -> (\S+) \[(.*)\]", line)
+        node = re.fullmatch(r"\s*(\S+) \[(.*)\]", line)
+        if edge:
+            edges.append((edge[1], edge[2], _attributes(edge[3])))
+        elif node and node[1] not in ("node", "edge", "graph"):
+            nodes[node[1]] = _attributes(node[2])
+    return nodes, edges
+
+
+def _dot(capsys, *args) -> str:
+    assert main(["graph", *map(str, args)]) == 0
+    return capsys.readouterr().out
+
+
+def _code_names(module: str, function: str) -> set:
+    tree = ast.parse((ROOT / "generated" / module).read_text())
+    body = next(f for f in tree.body if getattr(f, "name", None) == function)
+    return {n.id for n in ast.walk(body) if isinstance(n, ast.Name)}
+
+
+def test_xor_graph_has_operations_values_and_adjoints(capsys):
+    nodes, edges = _parse(_dot(capsys, XOR))
+    assert set(nodes) == {"X", "y", "W0", "W1", "z", "h", "z_1", "yhat", "loss"}
+    assert nodes["h"]["label"] == "h = σ(z)" and nodes["h"]["shape"] == "box"
+    assert nodes["z_1"]["label"] == "z_1 = h·W1"
+    assert nodes["W0"]["shape"] == "ellipse"
+    forward = {(t, h, a["label"]) for t, h, a in edges if a["color"] == FORWARD}
+    backward = {(t, h, a["label"]) for t, h, a in edges if a["color"] == BACKWARD}
+    assert forward == {
+        ("X", "z", "X"),
+        ("W0", "z", "W0"),
+        ("z", "h", "z"),
+        ("h", "z_1", "h"),
+        ("W1", "z_1", "W1"),
+        ("z_1", "yhat", "z_1"),
+        ("yhat", "loss", "yhat"),
+        ("y", "loss", "y"),
+    }
+    assert backward == {
+        ("X", "z", "dX"),
+        ("W0", "z", "dW0"),
+        ("z", "h", "delta_z"),
+        ("h", "z_1", "delta_h"),
+        ("W1", "z_1", "dW1"),
+        ("z_1", "yhat", "delta_z_1"),
+        ("yhat", "loss", "delta_yhat"),
+        ("y", "loss", "dy"),
+    }
+    assert all(a.get("dir") == "back" for _, _, a in edges if a["color"] == BACKWARD)
+    names = _code_names("xor.py", "loss_value_and_grad")
+    assert {label for _, _, label in forward | backward} <= names
+
+
+def test_only_the_differentiated_paths_carry_adjoints(capsys):
+    _, edges = _parse(_dot(capsys, ROOT / "examples" / "neuron.py", "--wrt", "W1"))
+    backward = {(t, h, a["label"]) for t, h, a in edges if a["color"] == BACKWARD}
+    assert backward == {
+        ("W1", "z", "dW1"),
+        ("z", "h", "delta_z"),
+        ("h", "z_1", "delta_h"),
+        ("z_1", "y", "delta_z_1"),
+        ("y", "cost", "delta_y"),
+    }
+
+
+def test_a_value_used_twice_gets_a_part_of_its_adjoint_on_each_edge(capsys):
+    nodes, edges = _parse(_dot(capsys, ROOT / "examples" / "elementary.py"))
+    into_x = {
+        (h, a["label"]) for t, h, a in edges if t == "x" and a["color"] == BACKWARD
+    }
+    assert into_x == {("a", "y"), ("b", "cos(x)")}  # dx = y + cos(x), the two paths
+    assert ">dx</font>" in nodes["x"]["label"]
+
+
+def test_dot_needs_no_graphviz_program(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot to be found
+    out = tmp_path / "xor.dot"
+    assert main(["graph", str(XOR), "-o", str(out)]) == 0
+    assert _parse(out.read_text())[0]["yhat"]["label"] == "yhat = σ(z_1)"
+
+
+def test_pictures_without_graphviz_are_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "xor.svg"
+    assert main(["graph", str(XOR), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"{out}: error: drawing .svg needs Graphviz's dot program, which is not installed"
+    )
+    assert len(err.splitlines()) == 1 and not out.exists()
+
+
+@NEEDS_DOT
+def test_svg_is_drawn_with_the_code_names(tmp_path, capsys):
+    out = tmp_path / "xor.svg"
+    assert main(["graph", str(XOR), "-o", str(out)]) == 0
+    texts = {t.text for t in ET.parse(out).iter("{http://www.w3.org/2000/svg}text")}
+    assert {"h = σ(z)", "delta_h", "dW1", "loss = mean((yhat - y)²)"} <= texts
+
+
+@NEEDS_DOT
+def test_png_is_a_picture(tmp_path, capsys):
+    out = tmp_path / "xor.png"
+    assert main(["graph", str(XOR), "-o", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_several_functions_need_a_choice(capsys):
+    assert main(["graph", str(ROOT / "examples" / "sigmoid.py")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "2 functions to draw (sigmoid, sigmoid_array) (choose one with --function)"
+        in err
+    )
+
+
+def test_unwritable_output_is_one_line(tmp_path, capsys):
+    (tmp_path / "blocker").write_text("a file where a folder should be\n")
+    out = tmp_path / "blocker" / "xor.dot"
+    assert main(["graph", str(XOR), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"{out}: error: cannot write {out}")
+        and len(err.splitlines()) == 1
+    )
