@@ -17,7 +17,7 @@ import sys
 import tempfile
 import traceback
 
-from . import __version__, views
+from . import __version__, timing, views
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     comp.add_argument(
         "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
+    )
+    comp.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the time each pipeline stage took (on stderr)",
     )
     ops = commands.add_parser(
         "ops",
@@ -188,12 +194,24 @@ def run_compile(args) -> int:
         wrt = (
             [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
         )
-        source = compile_file(path, args.functions, wrt, _command(path, args, shown))
+        with timing.record() as times:
+            source = compile_file(
+                path, args.functions, wrt, _command(path, args, shown)
+            )
+        if args.verbose:
+            _report(path, times)
         outputs.append((out, source))
     for out, source in outputs:  # everything compiled: now write
         write_atomically(out, source)
         print(f"wrote {out}")
     return 0
+
+
+def _report(path: str, times: dict) -> None:
+    """Seconds per pipeline stage, in pipeline order, on stderr."""
+    total = sum(times.values())
+    parts = [f"{name} {seconds:.3f}" for name, seconds in times.items()]
+    print(f"{path}: {total:.3f} s: " + ", ".join(parts), file=sys.stderr)
 
 
 def run_ops(markdown: bool) -> int:
