@@ -17,7 +17,7 @@ import sys
 import tempfile
 import traceback
 
-from . import __version__, check_command, views
+from . import __version__, check_command, timing, views
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     comp.add_argument(
         "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
+    )
+    comp.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the time each pipeline stage took (on stderr)",
     )
     comp.add_argument(
         "--mode",
@@ -213,7 +219,10 @@ def run_compile(args) -> int:
         )
         command = _command(path, args, shown)
         modes = check_command.modes_of(args)
-        source = compile_file(path, args.functions, wrt, command, modes)
+        with timing.record() as times:
+            source = compile_file(path, args.functions, wrt, command, modes)
+        if args.verbose:
+            _report(path, times)
         outputs.append((out, source))
         if args.emit_test:
             outputs.append(_emitted_test(path, args, wrt, modes, out, source, command))
@@ -221,6 +230,13 @@ def run_compile(args) -> int:
         write_atomically(out, source)
         print(f"wrote {out}")
     return 0
+
+
+def _report(path: str, times: dict) -> None:
+    """Seconds per pipeline stage, in pipeline order, on stderr."""
+    total = sum(times.values())
+    parts = [f"{name} {seconds:.3f}" for name, seconds in times.items()]
+    print(f"{path}: {total:.3f} s: " + ", ".join(parts), file=sys.stderr)
 
 
 def _emitted_test(path, args, wrt, modes, out, source, command):

@@ -27,6 +27,7 @@ from .naming import Namer
 from .optimize import optimise
 from .pipeline import _dims_lines, _doc, _shorten, _tuple
 from .printer import ModuleText, assignments
+from .timing import stage
 
 MODES = ("jvp", "hvp", "hessian", "jacobian")
 HINT = (
@@ -87,10 +88,11 @@ def mode_functions(program: ir.Program, text: ModuleText, modes) -> list[Functio
         "jacobian": lambda b: [jacobian(b)],
     }
     functions: dict = {}
-    for mode in parse_modes(modes):
-        if applies(mode, program):
-            for f in build[mode](Builder(program, text)):
-                functions.setdefault(f.name, f)
+    with stage("modes"):  # gradgen compile --verbose
+        for mode in parse_modes(modes):
+            if applies(mode, program):
+                for f in build[mode](Builder(program, text)):
+                    functions.setdefault(f.name, f)
     return list(functions.values())
 
 

@@ -24,6 +24,7 @@ from .numerics import REWRITES, stabilise
 from .optimize import optimise
 from .printer import ModuleText, assignments
 from .reverse import differentiate, forward_statements
+from .timing import stage
 from .source import (
     Target,
     find_targets,
@@ -52,8 +53,10 @@ def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
 def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
     """Trace one target and differentiate it: the IR of everything it will generate."""
     wrt_names = _wrt_names(target, wrt)
-    graph, output, session = trace(target)
-    rewrites = stabilise(graph)
+    with stage("trace"):
+        graph, output, session = trace(target)
+    with stage("numerics"):
+        rewrites = stabilise(graph)
     out_shape = graph.shapes[output]
     program = ir.Program(
         target.name,
@@ -73,9 +76,10 @@ def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
         graph.shapes[seed] = out_shape
     wrt_syms = [p.sym for p in target.params if p.name in wrt_names]
     returned = session.site()  # the return statement: where the backward pass starts
-    program.backward, program.grads = differentiate(
-        graph, output, wrt_syms, seed, returned
-    )
+    with stage("reverse sweep"):
+        program.backward, program.grads = differentiate(
+            graph, output, wrt_syms, seed, returned
+        )
     return program
 
 
@@ -138,21 +142,24 @@ def _blocks(
         if not keys or keys[-1] != key:
             keys.append(key)
             blocks.append(Block(comment))
-        blocks[-1].statements += assignments(
-            mapping[stmt.target].name,
-            stmt.expr,
-            text.mapped(mapping),
-            lambda e: ir.shape_of(e, shapes) == shapes[stmt.target],
-            stmt.in_place,
-        )
+        with stage("printing"):
+            blocks[-1].statements += assignments(
+                mapping[stmt.target].name,
+                stmt.expr,
+                text.mapped(mapping),
+                lambda e: ir.shape_of(e, shapes) == shapes[stmt.target],
+                stmt.in_place,
+            )
     return blocks
 
 
 def named_statements(program: ir.Program, namer: Namer, stmts, results, keep):
     """Optimised statements, results and the final names: what one generated function
     prints, and what the formulas (``latex``, ``explain``, ``graph``) show."""
-    stmts, results = optimise(stmts, results, keep, program.graph)
-    return stmts, results, namer.mapping(stmts)
+    with stage("optimise"):
+        stmts, results = optimise(stmts, results, keep, program.graph)
+    with stage("naming"):
+        return stmts, results, namer.mapping(stmts)
 
 
 def _gradient_inputs(program: ir.Program):
@@ -193,7 +200,8 @@ def _function(
 ) -> Function:
     stmts, results, mapping = named_statements(program, namer, stmts, results, keep)
     if formulas:  # the derivation, in the docstring of the function that computes it
-        derivation = latex.derive(program, stmts, results, mapping)
+        with stage("formulas"):
+            derivation = latex.derive(program, stmts, results, mapping)
         doc += "\n\n" + latex.to_text(derivation)
     used = set()
     for expr in [s.expr for s in stmts] + results:
@@ -323,10 +331,12 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     title = f"Gradients of {names}, compiled from {source}."
     applied = {key for p in programs for key in p.rewrites}
     rewrites = [text for key, text in REWRITES.items() if key in applied]
-    module = render_module(
-        title, source, command, functions, rewrites, text.definitions()
-    )
-    return format_source(module)
+    with stage("template"):
+        module = render_module(
+            title, source, command, functions, rewrites, text.definitions()
+        )
+    with stage("black"):
+        return format_source(module)
 
 
 def _compiled(targets: list[Target], wrt: list[str] | None, command: str, modes=None):
@@ -355,7 +365,8 @@ def compile_file(
     modes=None,
 ) -> str:
     """The generated module's source for a model file."""
-    model = load_model(path)
+    with stage("load"):
+        model = load_model(path)
     targets = find_targets(model, functions)
     return compile_targets(targets, wrt, command or f"gradgen compile {path}", modes)
 

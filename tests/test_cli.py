@@ -202,3 +202,16 @@ def test_model_imports_a_sibling_module_like_python_would(tmp_path, monkeypatch)
     dx, dw = module.f_grad(x, 0.3)
     np.testing.assert_allclose(dx, 0.3 * (1 - np.tanh(0.3 * x) ** 2), rtol=1e-14)
     np.testing.assert_allclose(dw, np.sum(x * (1 - np.tanh(0.3 * x) ** 2)), rtol=1e-14)
+
+
+def test_verbose_reports_the_time_of_each_stage(tmp_path, capsys):
+    from gradcheck import ROOT
+
+    out = tmp_path / "xor.py"
+    assert main(["compile", str(ROOT / "examples" / "xor.py"), "-o", str(out), "-v"]) == 0
+    err = capsys.readouterr().err
+    stages = ["trace", "reverse sweep", "optimise", "printing", "black"]
+    assert all(f"{s} " in err for s in stages), err
+    positions = [err.index(f"{s} ") for s in stages]
+    assert positions == sorted(positions)  # in pipeline order
+    assert out.exists()
