@@ -12,15 +12,23 @@ __version__ = "0.1.0"
 __all__ = ["Array", "GradgenError", "compile", "__version__"]
 
 
-def compile(fn, wrt=None):  # noqa: A001 - the name the model contract gives
+def compile(fn, wrt=None, modes=None):  # noqa: A001 - the name the contract gives
     """Compile a model function in memory.
 
     Returns an object with ``.source`` (the generated module's text) and ``.module`` (the
     imported module with ``f``, ``f_grad``, ``f_value_and_grad`` or ``f_vjp``). ``wrt`` is a
     parameter name, a comma-separated string or a list of names (default: all parameters).
+
+    ``modes`` (a list, or a comma-separated string) adds functions named and returning
+    as JAX's: ``"jvp"``: ``f_jvp(*args, tangents)`` -> ``(value, value_dot)``;
+    ``"hvp"``: ``f_hvp(*args, v)`` -> H v, shaped like the gradient; ``"hessian"``:
+    ``f_hessian(*args)``, blocks H_A_B of shape A.shape + B.shape (scalar results);
+    ``"jacobian"``: ``f_jacobian(*args)``, J_A of shape f.shape + A.shape (array
+    results); ``"all"``: every mode that applies. ``tangents`` and ``v`` hold one array
+    per differentiated parameter.
     """
     from .pipeline import (
         compile as _compile,
     )  # deferred: `from gradgen import Array` stays light
 
-    return _compile(fn, wrt)
+    return _compile(fn, wrt, modes)

@@ -1,5 +1,5 @@
-"""The command line: ``gradgen compile``, ``gradgen ops``, and (from ``views``) ``gradgen
-latex``, ``explain`` and ``graph``.
+"""The command line: ``gradgen compile``, ``gradgen check``, ``gradgen ops``, and (from
+``views``) ``gradgen latex``, ``explain`` and ``graph``.
 
 Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
 ``file:line: error: message (hint)``, no traceback), 1 for an internal error. Output files
@@ -17,7 +17,7 @@ import sys
 import tempfile
 import traceback
 
-from . import __version__, timing, views
+from . import __version__, check_command, timing, views
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -31,12 +31,15 @@ For each compile target f (a public top-level function whose parameters are all
 annotated) the module defines f(*args); for a scalar result f_grad(*args) and
 f_value_and_grad(*args) -> (value, grads); for an array result
 f_vjp(*args, cotangent). One gradient when one parameter is differentiated, else a
-tuple in parameter order.
+tuple in parameter order. --mode adds, as JAX names them: jvp: f_jvp(*args,
+tangents) -> (value, value_dot); hvp: f_hvp(*args, v) -> H v; hessian:
+f_hessian(*args) (scalar results); jacobian: f_jacobian(*args) (array results).
 
 examples:
   gradgen compile examples/xor.py                 writes generated/xor.py
   gradgen compile examples/xor.py -o xor_grad.py --wrt W0,W1
   gradgen compile examples/                       every model file in the folder
+  gradgen compile examples/xor.py --mode hvp,hessian --emit-test
 """
 
 
@@ -84,6 +87,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the time each pipeline stage took (on stderr)",
     )
+    comp.add_argument(
+        "--mode",
+        action="append",
+        metavar="MODES",
+        help="also emit (comma-separated): jvp, hvp, hessian, jacobian, all",
+    )
+    comp.add_argument(
+        "--emit-test",
+        action="store_true",
+        help="also write test_<module>.py beside the module: a pytest file checking it "
+        "against central differences (needs NumPy and pytest only)",
+    )
+    check_command.add_sizes(comp, "the emitted test")
+    check_command.add_parser(commands)
     ops = commands.add_parser(
         "ops",
         help="list the supported NumPy operations",
@@ -140,6 +157,11 @@ def _command(path: str, args, output: str | None) -> str:
         parts += ["--function", name]
     if args.wrt:
         parts += ["--wrt", args.wrt]
+    for mode in args.mode or []:
+        parts += ["--mode", mode]
+    if args.emit_test:
+        parts += ["--emit-test"] + (["--dims", args.dims] if args.dims else [])
+        parts += ["--seed", str(args.seed)] if args.seed else []
     return shlex.join(parts)
 
 
@@ -182,6 +204,7 @@ def run_compile(args) -> int:
             "--function and --wrt apply to a single model file",
             hint="compile the files one at a time",
         )
+    check_command.check_test_options(args, single)
     outputs = []
     for path, _ in models:
         stem = os.path.splitext(os.path.basename(path))[0]
@@ -194,13 +217,15 @@ def run_compile(args) -> int:
         wrt = (
             [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
         )
+        command = _command(path, args, shown)
+        modes = check_command.modes_of(args)
         with timing.record() as times:
-            source = compile_file(
-                path, args.functions, wrt, _command(path, args, shown)
-            )
+            source = compile_file(path, args.functions, wrt, command, modes)
         if args.verbose:
             _report(path, times)
         outputs.append((out, source))
+        if args.emit_test:
+            outputs.append(_emitted_test(path, args, wrt, modes, out, source, command))
     for out, source in outputs:  # everything compiled: now write
         write_atomically(out, source)
         print(f"wrote {out}")
@@ -212,6 +237,20 @@ def _report(path: str, times: dict) -> None:
     total = sum(times.values())
     parts = [f"{name} {seconds:.3f}" for name, seconds in times.items()]
     print(f"{path}: {total:.3f} s: " + ", ".join(parts), file=sys.stderr)
+
+
+def _emitted_test(path, args, wrt, modes, out, source, command):
+    from .checking import choose_dims, parse_dims
+    from .emit_test import emitted_test
+    from .source import find_targets, load_model
+
+    targets = find_targets(load_model(path), args.functions)
+    sizes = choose_dims(targets, parse_dims(args.dims))
+    test = os.path.join(os.path.dirname(out), f"test_{os.path.basename(out)}")
+    text = emitted_test(
+        targets, source, out, test, sizes, args.seed, wrt, modes, command
+    )
+    return test, text
 
 
 def run_ops(markdown: bool) -> int:
@@ -243,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compile":
             return run_compile(args)
+        if args.command == "check":
+            return check_command.run(args)
         if args.command in views.RUNNERS:
             return views.RUNNERS[args.command](args, write_atomically)
         return run_ops(args.markdown)

@@ -18,8 +18,13 @@ _SEARCH = [str(_HERE / "templates"), str(_HERE.parent / "templates")]
 
 @dataclass
 class Block:
+    """Statements under one comment. ``depth`` indents them (a loop body is at depth 1);
+    ``header`` (such as ``for i in np.ndindex(W.shape):``) opens them, one level out."""
+
     comment: str | None
-    statements: list[tuple[str, str]] = field(default_factory=list)
+    statements: list[tuple[str, str, str]] = field(default_factory=list)
+    depth: int = 0
+    header: str | None = None
 
 
 @dataclass

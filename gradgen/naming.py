@@ -6,8 +6,9 @@ and dimensions as written; a value the user named keeps that name (a name in the
 function wins over one inside a helper; a name bound again, as in a loop, gets ``_1``,
 ``_2``); the adjoint of ``h`` is ``delta_h``; the gradient of parameter ``W`` is ``dW``; an
 unnamed matrix product read only by a named value ``h`` is ``z_h`` (its pre-activation), and
-a shared backward factor ``delta_h * dh/dz`` is ``delta_z_h``; other temporaries are ``t1``,
-``t2``. Counters, never random suffixes: output is deterministic.
+a shared backward factor ``delta_h * dh/dz`` is ``delta_z_h``; the tangent (forward-mode
+derivative) of a named value ``x`` is ``x_dot``; other temporaries are ``t1``, ``t2``.
+Counters, never random suffixes: output is deterministic.
 """
 
 from __future__ import annotations
@@ -75,12 +76,14 @@ class Namer:
         names = dict(self.names)
         taken = set(self.taken)
         temps = itertools.count(1)
+        temporary: set = set()
 
         def temp_name() -> str:
             while True:
                 candidate = f"t{next(temps)}"
                 if candidate not in taken:
                     taken.add(candidate)
+                    temporary.add(candidate)
                     return candidate
 
         def node_name(sym) -> str:
@@ -114,6 +117,14 @@ class Namer:
                 node_name(stmt.target)
             elif stmt.role == "adjoint":
                 names[stmt.target] = self._claim(f"delta_{node_name(stmt.node)}", taken)
+            elif stmt.role == "tangent":
+                # h_dot, delta_h_dot, dW_dot: derivatives along a direction
+                base = names.get(stmt.node)
+                names[stmt.target] = (
+                    temp_name()
+                    if base is None or base in temporary
+                    else self._claim(f"{base}_dot", taken)
+                )
             else:
                 names[stmt.target] = pre_activation_delta(stmt) or temp_name()
         final = {}

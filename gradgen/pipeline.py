@@ -316,10 +316,17 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
     return functions
 
 
-def generate(programs: list[ir.Program], source: str, command: str) -> str:
-    """The formatted module for one or more compiled targets."""
+def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
+    """The formatted module for one or more compiled targets; ``modes`` adds the
+    forward-mode and second-order functions (``modes.py``)."""
+    from .modes import mode_functions  # it builds on this module's helpers
+
     text = ModuleText({p.name for p in programs})
-    functions = [f for p in programs for f in generated_functions(p, text)]
+    functions = [
+        f
+        for p in programs
+        for f in generated_functions(p, text) + mode_functions(p, text, modes)
+    ]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
     applied = {key for p in programs for key in p.rewrites}
@@ -332,15 +339,22 @@ def generate(programs: list[ir.Program], source: str, command: str) -> str:
         return format_source(module)
 
 
-def _compiled(targets: list[Target], wrt: list[str] | None, command: str):
+def _compiled(targets: list[Target], wrt: list[str] | None, command: str, modes=None):
     """The programs of the targets and the generated module's source."""
+    from .modes import check_modes, parse_modes
+
+    parse_modes(modes)  # an unknown mode fails before any tracing
     with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
         programs = [build_program(t, wrt) for t in targets]
-        return programs, generate(programs, targets[0].model.path, command)
+        if modes:
+            check_modes(programs, modes)
+        return programs, generate(programs, targets[0].model.path, command, modes)
 
 
-def compile_targets(targets: list[Target], wrt: list[str] | None, command: str) -> str:
-    return _compiled(targets, wrt, command)[1]
+def compile_targets(
+    targets: list[Target], wrt: list[str] | None, command: str, modes=None
+) -> str:
+    return _compiled(targets, wrt, command, modes)[1]
 
 
 def compile_file(
@@ -348,12 +362,13 @@ def compile_file(
     functions: list[str] | None = None,
     wrt: list[str] | None = None,
     command: str | None = None,
+    modes=None,
 ) -> str:
     """The generated module's source for a model file."""
     with stage("load"):
         model = load_model(path)
     targets = find_targets(model, functions)
-    return compile_targets(targets, wrt, command or f"gradgen compile {path}")
+    return compile_targets(targets, wrt, command or f"gradgen compile {path}", modes)
 
 
 class Compiled:
@@ -401,15 +416,17 @@ class Compiled:
 
 
 def compile(
-    fn, wrt=None
+    fn, wrt=None, modes=None
 ) -> Compiled:  # noqa: A001 - the public name the contract gives
-    """Compile one model function in memory; ``wrt`` is a parameter name or a list of them."""
+    """Compile one model function in memory; ``wrt`` is a parameter name or a list of them,
+    ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``).
+    """
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",")]
     model = model_of_function(fn)
     target = make_target(with_branches(fn, model), model)
     programs, source = _compiled(
-        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)"
+        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)", modes
     )
     module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
     exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)

@@ -1,10 +1,18 @@
 """Derivative rules.
 
-``VJP`` is the one table of structural rules: ``rule(g, ans, *args, shape)`` returns, for each
-array argument, its vector-Jacobian product with the incoming adjoint ``g`` (``None`` where
-there is no gradient). ``ans`` is the node's own value so a rule can reuse it; ``shape(e)``
-gives an expression's shape. Broadcasting and accumulation are not done here: the reverse
-sweep un-broadcasts and sums contributions once.
+``VJP`` is the table of structural reverse-mode rules: ``rule(g, ans, *args, shape)``
+returns, for each array argument, its vector-Jacobian product with the incoming adjoint
+``g`` (``None`` where there is no gradient). ``ans`` is the node's own value so a rule can
+reuse it; ``shape(e)`` gives an expression's shape. Broadcasting and accumulation are not
+done here: the reverse sweep un-broadcasts and sums contributions once.
+
+``JVP`` is its forward-mode twin: ``rule(t, ans, *args, shape)`` returns the tangent of a
+structural node, given ``t``, the tangents of its array arguments (``None`` for a zero
+tangent; the forward sweep broadcasts each to its argument's shape). Every structural
+operation needs a line in both tables; a missing one is an error naming the operation. Most
+JVP lines are one of three: ``_linear(Op)`` (linear in its first argument: transposes,
+reductions, reshapes, indexing), ``_linear_all(Op)`` (linear in every array argument:
+concatenation) and ``_bilinear(Op)`` (products).
 
 ``elementwise_partial`` gives the partial derivative of an elementwise node's scalar
 expression: SymPy's ``diff``, rewritten through the node's own value where that is shorter
@@ -132,6 +140,97 @@ VJP = {
 ACCEPTS_SCALAR_ADJOINT = {ir.ReduceSum, ir.ReduceMean, ir.ReduceMax, ir.LogSumExp}
 
 
+# --- Forward mode (JVP) -------------------------------------------------------------------
+
+
+def _linear(op):
+    """A linear operation's tangent is the operation applied to its argument's tangent (the
+    first argument; the others are static, or, for FullLike, only a shape)."""
+    return lambda t, ans, a, *static, shape: None if t[0] is None else op(t[0], *static)
+
+
+def _zeros(shape) -> sp.Expr:
+    return ir.broadcast_to(sp.Integer(0), shape) if shape else sp.Integer(0)
+
+
+def _linear_all(op):
+    """Linear in every array argument (a concatenation, a stack): the operation applied to
+    the tangents, with zeros for the arguments that have none."""
+
+    def rule(t, ans, *args, shape):
+        zero = [_zeros(shape(a)) for a in args[: len(t)]]
+        tangents = [z if x is None else x for x, z in zip(t, zero)]
+        return op(*tangents, *args[len(t) :])
+
+    return rule
+
+
+def _bilinear(op):
+    """A product's tangent: d(a . b) = da . b + a . db."""
+
+    def rule(t, ans, a, b, *, shape):
+        terms = [
+            op(t[0], b) if t[0] is not None else 0,
+            op(a, t[1]) if t[1] is not None else 0,
+        ]
+        return sp.Add(*terms)
+
+    return rule
+
+
+def _logsumexp_jvp(t, ans, a, axes, keepdims, ndim, *, shape):
+    # The softmax-weighted sum of the argument's tangent.
+    softmax = sp.exp(a - _expand(ans, axes, keepdims, shape))
+    return ir.reduce(ir.ReduceSum, t[0] * softmax, axes, ndim, keepdims)
+
+
+def _log_softmax_jvp(t, ans, a, axes, ndim, *, shape):
+    # log_softmax(a) = a - logsumexp(a): its tangent is t - sum(t * softmax).
+    total = ir.reduce(ir.ReduceSum, t[0] * sp.exp(ans), axes, int(ndim), keepdims=True)
+    return t[0] - total
+
+
+def _log_softmax_grad_jvp(t, ans, g, log_p, axes, ndim, *, shape):
+    # g - p * sum(g) with p = exp(log_p): linear in g, and d/d log_p = -p * sum(g).
+    terms = [0 if t[0] is None else ir.LogSoftmaxGrad(t[0], log_p, axes, ndim)]
+    if t[1] is not None:
+        total = ir.reduce(ir.ReduceSum, g, axes, int(ndim), keepdims=True)
+        terms.append(-sp.exp(log_p) * t[1] * total)
+    return sp.Add(*terms)
+
+
+def _max_jvp(t, ans, a, axes, keepdims, ndim, *, shape):
+    # The tangent of the maximum is the mean of the tangents of the tied maxima (as the VJP).
+    mask = ir.IsEqual(a, _expand(ans, axes, keepdims, shape))
+    ties = ir.reduce(ir.ReduceSum, mask, axes, ndim, keepdims=True)
+    return ir.reduce(ir.ReduceSum, t[0] * mask / ties, axes, ndim, keepdims)
+
+
+JVP = {
+    ir.MatMul: _bilinear(ir.MatMul),
+    ir.Outer: _bilinear(ir.Outer),
+    ir.Transpose: _linear(ir.Transpose),
+    ir.ReduceSum: _linear(ir.ReduceSum),
+    ir.ReduceMean: _linear(ir.ReduceMean),
+    ir.ReduceMax: _max_jvp,
+    ir.LogSumExp: _logsumexp_jvp,
+    ir.LogSoftmax: _log_softmax_jvp,
+    ir.LogSoftmaxGrad: _log_softmax_grad_jvp,
+    ir.TraceOp: _linear(ir.TraceOp),
+    Index: _linear(Index),
+    Scatter: _linear(Scatter),
+    Update: _linear_all(Update),
+    Concat: _linear_all(Concat),
+    Stack: _linear_all(Stack),
+    Reshape: _linear(Reshape),
+    ir.ExpandDims: _linear(ir.ExpandDims),
+    ir.BroadcastTo: _linear(ir.BroadcastTo),
+    ir.FullLike: _linear(ir.FullLike),
+    ir.IsEqual: lambda t, ans, a, b, *, shape: None,
+    ir.Eye: lambda t, ans, n, m, *, shape: None,
+}
+
+
 # --- Elementwise partial derivatives ----------------------------------------------------
 
 _CACHE: dict = {}
@@ -212,7 +311,9 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
     canon[wrt] = cw
     key = expr.xreplace(canon)
     if key not in _CACHE:
-        d = tidy(sp.diff(key, cw))
+        # A step (Heaviside, sign) is flat almost everywhere: its derivative is 0, as in
+        # autograd and JAX, not DiracDelta. Only second derivatives meet this.
+        d = tidy(sp.diff(key, cw).replace(sp.DiracDelta, lambda *args: sp.Integer(0)))
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:
             raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")

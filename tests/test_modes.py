@@ -1,0 +1,126 @@
+"""Forward mode and second order: f_jvp, f_hvp, f_hessian and f_jacobian on every example
+and every operation target, against HIPS autograd running the same model source (central
+differences where autograd cannot run it), at two sets of sizes from one compile."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradcheck import ROOT, autograd_namespace, import_source, random_inputs, targets
+from gradgen.pipeline import compile_file
+from modecheck import (
+    Flat,
+    hessian_matrix,
+    jacobian_matrix,
+    numeric_jacobian,
+    reference,
+)
+from test_examples import DOMAINS as EXAMPLE_DOMAINS
+from test_examples import EVERY_TARGET
+from test_examples import SIZES as EXAMPLE_SIZES
+from test_gradients import FILES, SIZES
+
+MODELS = ROOT / "tests" / "models"
+EXAMPLES = ROOT / "examples"
+# gradgen.functions are plain NumPy: autograd cannot trace through them.
+NUMERIC_ONLY = {"helpers_elementwise", "helpers_rows"}
+SAFE = (0.1, 0.9)  # numerics.py's targets take logs and roots; its own test goes wide
+RTOL, ATOL = 1e-8, 1e-10
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(path: Path):
+    return import_source(compile_file(str(path), modes="all"), f"modes_{path.stem}")
+
+
+@functools.lru_cache(maxsize=None)
+def reference_model(path: Path) -> dict:
+    return autograd_namespace(path)
+
+
+def _close(actual, expected, what):
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=what)
+
+
+def _direction(flat: Flat, count: int, rng):
+    """A random direction: one array per differentiated argument (or the array itself)."""
+    u = rng.normal(size=flat.x.shape)
+    parts = flat.unpack(u)
+    return u, (parts[0] if count == 1 else tuple(parts))
+
+
+def _references(path: Path, name: str, model, args):
+    """The Jacobian (and Hessian) to compare with, and their tolerances: autograd's, or
+    central differences where autograd cannot run the model."""
+    target = targets(path)[name]
+    if name in target.model.namespace.get("NO_AUTOGRAD", set()) | NUMERIC_ONLY:
+        grad = getattr(compiled(path), f"{name}_grad", None)
+        hess = None if grad is None else numeric_jacobian(grad, args)
+        return numeric_jacobian(model, args), hess, dict(rtol=1e-5, atol=1e-6)
+    jac, hess = reference(reference_model(path)[name], args)
+    return jac, hess, dict(rtol=RTOL, atol=ATOL)
+
+
+def check_modes(path: Path, name: str, args: list, rng) -> None:
+    module, target = compiled(path), targets(path)[name]
+    model = target.model.namespace.get("REFERENCE", {}).get(name, target.fn)
+    flat, count = Flat(args), len(args)
+    jac, hess, tol = _references(path, name, model, args)
+    out = np.asarray(model(*args))
+    u, tangents = _direction(flat, count, rng)
+    value, value_dot = getattr(module, f"{name}_jvp")(*args, tangents)
+    _close(value, out, f"{name}_jvp value")
+    assert np.shape(value_dot) == out.shape, f"{name}_jvp: tangent shape"
+    np.testing.assert_allclose(
+        np.ravel(value_dot), jac @ u, **tol, err_msg=f"{name}_jvp vs J u"
+    )
+    if out.shape == ():
+        hvp = getattr(module, f"{name}_hvp")(*args, tangents)
+        for part, arg in zip((hvp,) if count == 1 else hvp, args):
+            assert np.shape(part) == np.shape(arg), f"{name}_hvp: shape"
+        np.testing.assert_allclose(
+            flat.pack(hvp, count), hess @ u, **tol, err_msg=f"{name}_hvp vs H u"
+        )
+        blocks = getattr(module, f"{name}_hessian")(*args)
+        matrix = hessian_matrix(blocks, flat.sizes)
+        np.testing.assert_allclose(matrix, hess, **tol, err_msg=f"{name}_hessian")
+        np.testing.assert_allclose(matrix, matrix.T, rtol=1e-12, atol=1e-14)
+        first = blocks if count == 1 else blocks[0][-1]
+        assert np.shape(first) == np.shape(args[0]) + np.shape(args[-1])
+    else:
+        blocks = getattr(module, f"{name}_jacobian")(*args)
+        matrix = jacobian_matrix(blocks, out.size, flat.sizes)
+        np.testing.assert_allclose(matrix, jac, **tol, err_msg=f"{name}_jacobian")
+        first = blocks if count == 1 else blocks[0]
+        assert np.shape(first) == out.shape + np.shape(args[0])
+
+
+MODEL_TARGETS = [
+    (f, name) for f in FILES + ["numerics.py"] for name in targets(MODELS / f)
+]
+
+
+@pytest.mark.parametrize("sizes", SIZES, ids=["small", "larger"])
+@pytest.mark.parametrize("case", MODEL_TARGETS, ids="{0[0]}:{0[1]}".format)
+def test_every_model_target(case, sizes):
+    f, name = case
+    target = targets(MODELS / f)[name]
+    rng = np.random.default_rng(len(name))
+    domains = target.model.namespace.get("DOMAINS", {}).get(name)
+    if f == "numerics.py":
+        domains = {p.name: SAFE for p in target.params}
+    args = random_inputs(target, sizes, rng, domains)
+    check_modes(MODELS / f, name, args, rng)
+
+
+@pytest.mark.parametrize("sizes", EXAMPLE_SIZES, ids=["small", "larger"])
+@pytest.mark.parametrize("stem,name", EVERY_TARGET)
+def test_every_example_target(stem, name, sizes):
+    path = EXAMPLES / f"{stem}.py"
+    rng = np.random.default_rng(7)
+    args = random_inputs(targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem))
+    check_modes(path, name, args, rng)
