@@ -1,6 +1,6 @@
 """Compile time of gradgen for tanh MLPs of growing depth.
 
-    python benchmarks/compile_time.py [--depths 5,10,20,40] [--repeats 3]
+    python benchmarks/compile_time.py [--depths 5,10,20,40,100] [--repeats 3]
 
 Writes each model (h = tanh(h @ W_i + b_i), mean squared error) to a temporary file,
 compiles it in a fresh process (so SymPy's caches start cold, as for a user), and prints the
@@ -46,40 +46,61 @@ def compile_seconds(path: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--depths", default="5,10,20,40")
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    depths = [int(d) for d in args.depths.split(",")]
+def measure(depths: list[int], repeats: int = 3) -> dict:
+    """Median compile seconds per depth (fresh processes), start-up subtracted, with the
+    generated module's size: {"startup": s, "rows": [{depth, total, compile, ...}]}."""
+    rows = []
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         baseline = folder / "empty.py"
-        baseline.write_text(mlp_source(0).replace("    h = X\n", "    h = X\n"))
+        baseline.write_text(mlp_source(0))
         startup = statistics.median(
-            compile_seconds(baseline, folder / "empty_out.py")
-            for _ in range(args.repeats)
-        )
-        print(
-            f"process start-up and a 0-layer model: {startup:.2f} s (subtracted below)"
-        )
-        print(
-            f"{'depth':>5}  {'total s':>8}  {'compile s':>9}  {'ms/layer':>8}  "
-            f"{'lines':>6}  {'bytes':>7}"
+            compile_seconds(baseline, folder / "empty_out.py") for _ in range(repeats)
         )
         for depth in depths:
             path = folder / f"mlp{depth}.py"
             out = folder / f"mlp{depth}_grad.py"
             path.write_text(mlp_source(depth))
             total = statistics.median(
-                compile_seconds(path, out) for _ in range(args.repeats)
+                compile_seconds(path, out) for _ in range(repeats)
             )
-            work = total - startup
             text = out.read_text()
-            print(
-                f"{depth:>5}  {total:>8.2f}  {work:>9.2f}  {1000 * work / depth:>8.1f}  "
-                f"{len(text.splitlines()):>6}  {len(text.encode()):>7}"
+            rows.append(
+                {
+                    "depth": depth,
+                    "total_s": total,
+                    "compile_s": total - startup,
+                    "ms_per_layer": 1000 * (total - startup) / depth,
+                    "lines": len(text.splitlines()),
+                    "bytes": len(text.encode()),
+                }
             )
+    return {"startup_s": startup, "rows": rows}
+
+
+def report(result: dict) -> str:
+    lines = [
+        f"process start-up and a 0-layer model: {result['startup_s']:.2f} s "
+        "(subtracted below)",
+        f"{'depth':>5}  {'total s':>8}  {'compile s':>9}  {'ms/layer':>8}  "
+        f"{'lines':>6}  {'bytes':>7}  {'bytes/layer':>11}",
+    ]
+    for row in result["rows"]:
+        lines.append(
+            f"{row['depth']:>5}  {row['total_s']:>8.2f}  {row['compile_s']:>9.2f}  "
+            f"{row['ms_per_layer']:>8.1f}  {row['lines']:>6}  {row['bytes']:>7}  "
+            f"{row['bytes'] / row['depth']:>11.0f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--depths", default="5,10,20,40,100")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    depths = [int(d) for d in args.depths.split(",")]
+    print(report(measure(depths, args.repeats)))
 
 
 if __name__ == "__main__":
