@@ -26,6 +26,7 @@ from workloads import Workload
 
 FORWARD, HAND, GENERATED = "numpy forward", "hand-written v+g", "gradgen v+g"
 GENERATED_FORWARD, ON_TORCH = "gradgen forward", "gradgen on torch"
+BASELINE = " (before)"  # suffix of the rows timing an earlier generated module
 PEERS = ["autograd", "pytorch eager", "jax jit"]
 
 
@@ -68,6 +69,7 @@ def numpy_forward(workload: Workload, args: list) -> Impl:
 
 
 def gradgen_impls(workload: Workload, args: list, params: list[str]) -> list[Impl]:
+    """gradgen's generated forward and value+grad, compiled now (compile time recorded)."""
     from gradgen.pipeline import compile_file
 
     start = time.perf_counter()
@@ -75,6 +77,15 @@ def gradgen_impls(workload: Workload, args: list, params: list[str]) -> list[Imp
         str(workload.model), functions=[workload.function], wrt=workload.wrt
     )
     seconds = time.perf_counter() - start
+    forward, impl = generated_impls(workload, args, params, source)
+    impl.setup = {"compile": seconds}
+    return [forward, impl]
+
+
+def generated_impls(
+    workload: Workload, args: list, params: list[str], source: str, label: str = ""
+) -> tuple[Impl, Impl]:
+    """The forward and value+grad (or VJP) functions of a generated module's source."""
     module = types.ModuleType(f"generated_{workload.name}")
     exec(compile(source, f"<generated {workload.name}>", "exec"), module.__dict__)
     name, count = workload.function, len(workload.wrt_indices(params))
@@ -87,12 +98,16 @@ def gradgen_impls(workload: Workload, args: list, params: list[str]) -> list[Imp
         value_and_grad = getattr(module, f"{name}_value_and_grad")
         run = lambda: value_and_grad(*args)  # noqa: E731
         convert = lambda out: (out[0], _as_tuple(out[1], count))  # noqa: E731
-    impl = Impl(GENERATED, run, convert, {"compile": seconds})
+    impl = Impl(GENERATED + label, run, convert)
     impl.source = source
-    return [
-        Impl(GENERATED_FORWARD, lambda: forward(*model_args), lambda out: (out, ())),
+    return (
+        Impl(
+            GENERATED_FORWARD + label,
+            lambda: forward(*model_args),
+            lambda out: (out, ()),
+        ),
         impl,
-    ]
+    )
 
 
 def generated_on_torch(
@@ -273,11 +288,19 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
     return Impl(PEERS[2], run, to_numpy, {"first call": first}, traced_memory=False)
 
 
-def implementations(workload: Workload, args: list, params: list[str]) -> list[Impl]:
+def implementations(
+    workload: Workload, args: list, params: list[str], baseline: str | None = None
+) -> list[Impl]:
+    """Every implementation, in table order; ``baseline`` is the source of an earlier
+    generated module to time against the current one."""
     generated = gradgen_impls(workload, args, params)
+    earlier = []
+    if baseline is not None:
+        earlier = generated_impls(workload, args, params, baseline, BASELINE)
     return [
         numpy_forward(workload, args),
         *generated,
+        *earlier,
         generated_on_torch(workload, args, params, generated[1].source),
         hand_written(workload, args),
         autograd_impl(workload, args, params),

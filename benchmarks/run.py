@@ -41,24 +41,16 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import numpy as np  # noqa: E402
-
 import compile_time  # noqa: E402
-from peers import (
-    FORWARD,
-    GENERATED,
-    GENERATED_FORWARD,
-    HAND,
-    ON_TORCH,
-    PEERS,
-)  # noqa: E402
-from peers import implementations, model_function  # noqa: E402
+import peers  # noqa: E402
+from peers import BASELINE, FORWARD, GENERATED, GENERATED_FORWARD, HAND  # noqa: E402
+from peers import ON_TORCH, PEERS, implementations  # noqa: E402
 from timing import disagreement, interleaved, paired_ratio, peak_bytes  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
 
 def _params(workload) -> list[str]:
-    fn = model_function(workload.model, workload.function)
+    fn = peers.model_function(workload.model, workload.function)
     return list(inspect.signature(fn).parameters)
 
 
@@ -71,15 +63,21 @@ def check(impl, reference) -> str | None:
     return disagreement(out, reference)
 
 
-def run_workload(workload, repeats: int, batch_seconds: float, scale: float) -> dict:
+def run_workload(workload, repeats, batch_seconds, scale, compare=None) -> dict:
+    """Check and time every implementation of one workload; ``compare`` is a folder of
+    generated modules from an earlier run, timed alongside as "(before)" rows."""
     args = workload.inputs(scale)
-    impls = implementations(workload, args, _params(workload))
+    before = compare / f"{workload.name}.py" if compare else None
+    baseline = before.read_text() if before and before.exists() else None
+    impls = implementations(workload, args, _params(workload), baseline)
     by_name = {impl.name: impl for impl in impls}
     reference = by_name[HAND].run()
     rows = {}
     for impl in impls:
         row = rows[impl.name] = {"setup_s": impl.setup, "missing": impl.missing}
-        if impl.missing is None and impl.name not in (FORWARD, GENERATED_FORWARD):
+        if impl.missing is None and not impl.name.startswith(
+            (FORWARD, GENERATED_FORWARD)
+        ):
             problem = check(impl, reference)
             row["missing" if impl.experimental else "wrong"] = problem
     timed = {
@@ -96,10 +94,16 @@ def run_workload(workload, repeats: int, batch_seconds: float, scale: float) -> 
             row["vs_hand"] = paired_ratio(times, samples[HAND])
         if by_name[name].traced_memory:
             row["peak_bytes"] = peak_bytes(by_name[name].run)
-    if GENERATED in samples and GENERATED_FORWARD in samples:
-        rows[GENERATED]["vs_own_forward"] = paired_ratio(
-            samples[GENERATED], samples[GENERATED_FORWARD]
+    for suffix in ("", BASELINE):
+        if GENERATED + suffix in samples and GENERATED_FORWARD + suffix in samples:
+            rows[GENERATED + suffix]["vs_own_forward"] = paired_ratio(
+                samples[GENERATED + suffix], samples[GENERATED_FORWARD + suffix]
+            )
+    if GENERATED + BASELINE in samples:
+        rows[GENERATED]["vs_before"] = paired_ratio(
+            samples[GENERATED], samples[GENERATED + BASELINE]
         )
+    if GENERATED in samples and GENERATED_FORWARD in samples:
         peers = [p for p in PEERS if p in samples]
         if peers:
             fastest = min(peers, key=lambda p: rows[p]["median_s"])
@@ -111,7 +115,7 @@ def run_workload(workload, repeats: int, batch_seconds: float, scale: float) -> 
     return {
         "name": workload.name,
         "title": workload.title,
-        "generated_lines": len(source.splitlines()),
+        "generated_source": source,
         "rows": rows,
     }
 
@@ -142,19 +146,21 @@ def _ratio(r) -> str:
 def workload_table(result: dict) -> str:
     lines = [
         f"{result['name']}: {result['title']}",
-        f"  {'implementation':<18} {'median':>9}  {'÷ hand [IQR]':<18} "
+        f"  {'implementation':<26} {'median':>9}  {'÷ hand [IQR]':<18} "
         f"{'peak mem':>9}  notes",
     ]
     for name, row in result["rows"].items():
         if row.get("missing") or row.get("wrong"):
             status = "unavailable: " if row.get("missing") else "WRONG GRADIENT: "
-            lines.append(f"  {name:<18} {status}{row.get('missing') or row['wrong']}")
+            lines.append(f"  {name:<26} {status}{row.get('missing') or row['wrong']}")
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
         if "vs_own_forward" in row:
             notes.append(f"÷ own forward {_ratio(row['vs_own_forward'])}")
+        if "vs_before" in row:
+            notes.append(f"÷ before {_ratio(row['vs_before'])}")
         lines.append(
-            f"  {name:<18} {_time(row['median_s']):>9}  {_ratio(row.get('vs_hand')):<18} "
+            f"  {name:<26} {_time(row['median_s']):>9}  {_ratio(row.get('vs_hand')):<18} "
             f"{_bytes(row.get('peak_bytes')):>9}  {'; '.join(notes)}"
         )
     return "\n".join(lines)
@@ -222,6 +228,11 @@ def main() -> None:
     parser.add_argument("--depths", default="5,10,20,40,100")
     parser.add_argument("--no-compile-time", action="store_true")
     parser.add_argument("--json", help="output file (default benchmarks/results/...)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="folder of generated modules from an earlier run: time them alongside",
+    )
     args = parser.parse_args()
     chosen = args.workloads.split(",") if args.workloads else None
     unknown = set(chosen or []) - {w.name for w in WORKLOADS}
@@ -233,7 +244,13 @@ def main() -> None:
     for workload in WORKLOADS:
         if chosen is None or workload.name in chosen:
             results.append(
-                run_workload(workload, args.repeats, args.batch_ms / 1000, args.scale)
+                run_workload(
+                    workload,
+                    args.repeats,
+                    args.batch_ms / 1000,
+                    args.scale,
+                    args.compare,
+                )
             )
             print("\n" + workload_table(results[-1]), flush=True)
     print(
@@ -256,6 +273,10 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.json) if args.json else HERE / "results" / f"run-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    modules = out.with_suffix("")  # the generated modules, for reading and --compare
+    modules.mkdir(exist_ok=True)
+    for result in results:
+        (modules / f"{result['name']}.py").write_text(result.pop("generated_source"))
     env["load_average_end"] = os.getloadavg()
     out.write_text(
         json.dumps(
@@ -264,7 +285,7 @@ def main() -> None:
             default=float,
         )
     )
-    print(f"\nwrote {out}")
+    print(f"\nwrote {out} and the generated modules in {modules}/")
     if failed:
         sys.exit(f"gradients disagree in: {', '.join(failed)}")
 
