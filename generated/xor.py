@@ -43,7 +43,7 @@ def loss_value_and_grad(X, y, W0, W1):
     t1 = yhat - y
     loss = np.mean(t1**2)
     # Grad of: return np.mean((yhat - y) ** 2)
-    delta_yhat = 2 * t1 / n
+    delta_yhat = (2 / n) * t1
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
     delta_z_1 = delta_yhat * yhat * (1 - yhat)

@@ -82,11 +82,40 @@ class NumPyPrinter(PythonCodePrinter):
         coeff, rest = expr.as_coeff_Mul()
         if coeff == -1 and isinstance(rest, sp.Add):  # -(h - 1) prints as 1 - h
             return self._print(sp.Add(*[-t for t in rest.args]))
+        grouped = self._scalar_first(expr)
+        if grouped is not None:
+            return grouped
         if coeff.is_Rational and coeff.q != 1 and rest != 1:  # x/2, not (1/2)*x
             numerator = sp.Mul(coeff.p, rest) if coeff.p != 1 else rest
             text = self.parenthesize(numerator, PRECEDENCE["Mul"], strict=False)
             return f"{text}/{coeff.q}"
         return super()._print_Mul(expr)
+
+    @staticmethod
+    def _known_scalar(expr) -> bool:
+        """A number, a dimension, or a full reduction: never an array."""
+        if all(ir.is_dim_symbol(s) for s in expr.free_symbols):
+            return True
+        return isinstance(expr, ir._Reduction) and expr.full and not expr.keepdims
+
+    def _scalar_first(self, expr) -> str | None:
+        """``(2 / n) * t``, not ``2 * t / n``: the numbers and dimensions of a product are
+        combined first, so the array is multiplied once rather than once per factor.
+        None when they would cost at most one pass anyway (``-t``, ``2 * t``, ``t / n``).
+        """
+        scalars, arrays = [], []
+        for factor in expr.args:
+            (scalars if self._known_scalar(factor) else arrays).append(factor)
+        if not arrays or not scalars:
+            return None
+        scalar = sp.Mul(*scalars)
+        numerator, denominator = sp.fraction(scalar)
+        if (numerator != 1) + (denominator != 1) < 2:
+            return None
+        array = self.parenthesize(sp.Mul(*arrays), PRECEDENCE["Mul"], strict=True)
+        if numerator.could_extract_minus_sign():
+            return f"-({self._print(-scalar)}) * {array}"
+        return f"({self._print(scalar)}) * {array}"
 
     def _print_Pow(self, expr, rational=False):
         return self._hprint_Pow(expr, rational=rational, sqrt="np.sqrt")

@@ -26,7 +26,12 @@ CASES = [
     (1 - yhat, "1 - yhat"),
     (-(yhat - 1), "1 - yhat"),
     (sp.Rational(1, 2) * x, "x/2"),
-    (sp.Mul(2, yhat - y, evaluate=False) / n, "2*(yhat - y)/n"),
+    (sp.Mul(2, yhat - y, evaluate=False) / n, "(2/n) * (yhat - y)"),
+    (-yhat / n, "-(1/n) * yhat"),
+    (2 * x * yhat * (1 - yhat) / n, "(2/n) * x*yhat*(1 - yhat)"),
+    (x / n, "x/n"),
+    (-ir.reduce(ir.ReduceSum, x * y, [0, 1], 2) / n, "-np.sum(x*y)/n"),
+    (-2 * x, "-2*x"),
     (sp.Float(0.1) * x, "0.1*x"),
     (sp.pi * x, "np.pi*x"),
     (sp.sqrt(x), "np.sqrt(x)"),
@@ -70,7 +75,7 @@ def test_exact_text(expr, text):
 
 def test_products_stay_factored_as_the_pipeline_builds_them():
     with distribute(False):  # as during compilation
-        assert to_source(2 * (yhat - y) / n) == "2*(yhat - y)/n"
+        assert to_source(2 * (yhat - y) / n) == "(2/n) * (yhat - y)"
 
 
 def test_printed_code_computes_the_expression():
