@@ -63,10 +63,12 @@ def check(impl, reference) -> str | None:
     return disagreement(out, reference)
 
 
-def run_workload(workload, repeats, batch_seconds, scale, compare=None) -> dict:
-    """Check and time every implementation of one workload; ``compare`` is a folder of
-    generated modules from an earlier run, timed alongside as "(before)" rows."""
-    args = workload.inputs(scale)
+def run_workload(workload, options) -> dict:
+    """Check and time every implementation of one workload. ``options`` are the command
+    line's: ``compare`` is a folder of generated modules from an earlier run, timed
+    alongside as "(before)" rows; ``only`` keeps the rows whose names start so."""
+    args = workload.inputs(options.scale)
+    compare = options.compare
     before = compare / f"{workload.name}.py" if compare else None
     baseline = before.read_text() if before and before.exists() else None
     impls = implementations(workload, args, _params(workload), baseline)
@@ -83,9 +85,11 @@ def run_workload(workload, repeats, batch_seconds, scale, compare=None) -> dict:
     timed = {
         impl.name: impl.run
         for impl in impls
-        if not rows[impl.name].get("missing") and not rows[impl.name].get("wrong")
+        if not rows[impl.name].get("missing")
+        and not rows[impl.name].get("wrong")
+        and (not options.only or impl.name.startswith(tuple(options.only.split(","))))
     }
-    samples, counts = interleaved(timed, repeats, batch_seconds)
+    samples, counts = interleaved(timed, options.repeats, options.batch_ms / 1000)
     for name, times in samples.items():
         row = rows[name]
         row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
@@ -153,6 +157,8 @@ def workload_table(result: dict) -> str:
         if row.get("missing") or row.get("wrong"):
             status = "unavailable: " if row.get("missing") else "WRONG GRADIENT: "
             lines.append(f"  {name:<26} {status}{row.get('missing') or row['wrong']}")
+            continue
+        if "median_s" not in row:  # not timed (--only)
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
         if "vs_own_forward" in row:
@@ -229,6 +235,11 @@ def main() -> None:
     parser.add_argument("--no-compile-time", action="store_true")
     parser.add_argument("--json", help="output file (default benchmarks/results/...)")
     parser.add_argument(
+        "--only",
+        help="time only the rows whose names start with these (comma-separated), "
+        "e.g. 'gradgen v+g,hand' for a quick before/after comparison",
+    )
+    parser.add_argument(
         "--compare",
         type=Path,
         help="folder of generated modules from an earlier run: time them alongside",
@@ -243,15 +254,7 @@ def main() -> None:
     results = []
     for workload in WORKLOADS:
         if chosen is None or workload.name in chosen:
-            results.append(
-                run_workload(
-                    workload,
-                    args.repeats,
-                    args.batch_ms / 1000,
-                    args.scale,
-                    args.compare,
-                )
-            )
+            results.append(run_workload(workload, args))
             print("\n" + workload_table(results[-1]), flush=True)
     print(
         "\nMedian paired ratios (time ÷ hand-written value+grad; gen÷fwd: gradgen ÷ its "

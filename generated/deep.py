@@ -51,7 +51,7 @@ def cost_value_and_grad(x, t, W1, W2, W3, W4):
     z4 = h3 @ W4
     y = 1 / (1 + np.exp(-z4))
     delta_y = y - t
-    cost = np.sum(delta_y**2) / 2
+    cost = np.vdot(delta_y, delta_y) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)

@@ -41,7 +41,7 @@ def loss_value_and_grad(X, y, W0, W1):
     z_1 = h @ W1
     yhat = 1 / (1 + np.exp(-z_1))
     t1 = yhat - y
-    loss = np.mean(t1**2)
+    loss = np.vdot(t1, t1) / n
     # Grad of: return np.mean((yhat - y) ** 2)
     delta_yhat = (2 / n) * t1
     dy = -delta_yhat

@@ -16,6 +16,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import ir
+from .optimize import Vdot
 
 _NUMPY_NAMES = {
     "exp": "exp",
@@ -93,8 +94,10 @@ class NumPyPrinter(PythonCodePrinter):
 
     @staticmethod
     def _known_scalar(expr) -> bool:
-        """A number, a dimension, or a full reduction: never an array."""
-        if all(ir.is_dim_symbol(s) for s in expr.free_symbols):
+        """A number, a dimension, a full reduction or a dot product: never an array."""
+        if all(ir.is_dim_symbol(s) for s in expr.free_symbols) or isinstance(
+            expr, Vdot
+        ):
             return True
         return isinstance(expr, ir._Reduction) and expr.full and not expr.keepdims
 
@@ -207,6 +210,9 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_ReduceMax(self, expr):
         return self._reduction("max", expr)
+
+    def _print_Vdot(self, expr):
+        return f"np.vdot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_TraceOp(self, expr):
         return f"np.trace({self._print(expr.args[0])})"
