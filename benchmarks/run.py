@@ -1,7 +1,7 @@
 """Benchmark gradgen's generated value+grad against hand-written NumPy and the peers.
 
     pip install -e ".[bench]"
-    python benchmarks/run.py [--repeats 41] [--batch-ms 10] [--workloads xor,mlp]
+    python benchmarks/run.py [--repeats 201] [--batch-ms 2] [--workloads xor,mlp]
                              [--depths 5,10,20,40,100] [--no-compile-time]
 
 In one run, single-threaded: for every workload in benchmarks/workloads.py it compiles the
@@ -227,8 +227,8 @@ def environment(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=41, help="interleaved rounds")
-    parser.add_argument("--batch-ms", type=float, default=10.0, help="time per batch")
+    parser.add_argument("--repeats", type=int, default=201, help="interleaved rounds")
+    parser.add_argument("--batch-ms", type=float, default=2.0, help="time per batch")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink the sizes")
     parser.add_argument("--depths", default="5,10,20,40,100")
