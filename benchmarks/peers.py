@@ -264,6 +264,10 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
         import jax.numpy as jnp
     except ImportError as error:
         return Impl(PEERS[2], None, missing=f"not installed ({error.name})")
+    try:  # run in the calling thread, as every other implementation does
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
+        pass
     f = model_function(workload.model, workload.function, jnp)
     wrt = workload.wrt_indices(params)
     arrays = [jnp.asarray(a, dtype=jnp.float64) for a in args]

@@ -89,7 +89,9 @@ def run_workload(workload, options) -> dict:
         and not rows[impl.name].get("wrong")
         and (not options.only or impl.name.startswith(tuple(options.only.split(","))))
     }
-    samples, counts = interleaved(timed, options.repeats, options.batch_ms / 1000)
+    samples, counts = interleaved(
+        timed, options.repeats, options.batch_ms / 1000, options.clock
+    )
     for name, times in samples.items():
         row = rows[name]
         row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
@@ -222,6 +224,7 @@ def environment(args) -> dict:
         "versions": versions,
         "repeats": args.repeats,
         "batch_ms": args.batch_ms,
+        "clock": args.clock,
     }
 
 
@@ -231,6 +234,12 @@ def main() -> None:
     parser.add_argument("--batch-ms", type=float, default=2.0, help="time per batch")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink the sizes")
+    parser.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="process CPU time (default: steady on a busy machine) or elapsed time",
+    )
     parser.add_argument("--depths", default="5,10,20,40,100")
     parser.add_argument("--no-compile-time", action="store_true")
     parser.add_argument("--json", help="output file (default benchmarks/results/...)")
@@ -250,7 +259,10 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown workload {sorted(unknown)[0]!r}")
     env = environment(args)
-    print(f"{env['command']}  (threads: 1; load average {env['load_average'][0]:.2f})")
+    print(
+        f"{env['command']}  (threads: 1; {args.clock} clock; "
+        f"load average {env['load_average'][0]:.2f})"
+    )
     results = []
     for workload in WORKLOADS:
         if chosen is None or workload.name in chosen:

@@ -1,6 +1,6 @@
 """Interleaved timing, paired ratios, peak traced memory, and the check that gradients agree.
 
-``interleaved(fns, repeats, batch_seconds)`` calibrates a batch size per function (so one
+``interleaved(fns, repeats, batch_seconds, clock)`` calibrates a batch size per function (so one
 batch lasts about ``batch_seconds``), then runs ``repeats`` rounds; in each round every
 function runs one batch, in an order rotated from round to round. It returns per-call
 seconds, one sample per round. ``paired_ratio(a, b)`` is the median over rounds of a[r] /
@@ -18,26 +18,33 @@ import tracemalloc
 
 import numpy as np
 
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 
-def _batch(fn, count: int) -> float:
-    start = time.perf_counter()
+
+def _batch(fn, count: int, clock=time.process_time) -> float:
+    start = clock()
     for _ in range(count):
         fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def calibrate(fn, batch_seconds: float) -> int:
     """Calls per batch so that a batch lasts about ``batch_seconds`` (at least one)."""
     count = 1
     while True:
-        elapsed = _batch(fn, count)
+        elapsed = _batch(fn, count, time.perf_counter)
         if elapsed >= batch_seconds / 5 or count >= 10**7:
             return max(1, math.ceil(count * batch_seconds / max(elapsed, 1e-9)))
         count *= 5 if elapsed < batch_seconds / 50 else 2
 
 
-def interleaved(fns: dict, repeats: int, batch_seconds: float) -> tuple[dict, dict]:
-    """{name: [per-call seconds per round]} and {name: calls per batch}."""
+def interleaved(
+    fns: dict, repeats: int, batch_seconds: float, clock: str = "cpu"
+) -> tuple[dict, dict]:
+    """{name: [per-call seconds per round]} and {name: calls per batch}. The ``cpu`` clock
+    is the process's CPU time (every thread), which leaves out the time other processes
+    hold the CPU; ``wall`` is elapsed time."""
+    timer = CLOCKS[clock]
     for fn in fns.values():
         fn()  # warm caches and lazy imports
     gc.collect()
@@ -53,7 +60,8 @@ def interleaved(fns: dict, repeats: int, batch_seconds: float) -> tuple[dict, di
             if r % 2:
                 order.reverse()  # no function always follows the same neighbour
             for name in order:
-                samples[name].append(_batch(fns[name], counts[name]) / counts[name])
+                elapsed = _batch(fns[name], counts[name], timer)
+                samples[name].append(elapsed / counts[name])
     finally:
         if enabled:
             gc.enable()
