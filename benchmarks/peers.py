@@ -212,6 +212,7 @@ def torch_numpy(torch) -> types.SimpleNamespace:
         },
         heaviside=heaviside,
         vdot=vdot,
+        dot=torch.matmul,  # the same for the 1-D and 2-D operands gradgen allows
         arcsin=torch.asin,
         arccos=torch.acos,
         arctan=torch.atan,

@@ -17,9 +17,9 @@ def loss(X, y, W0, W1):
 
     Shapes: X (n, 2), y (n, 1), W0 (2, 4), W1 (4, 1).
     """
-    z = X @ W0
+    z = np.dot(X, W0)
     h = 1 / (1 + np.exp(-z))
-    z_1 = h @ W1
+    z_1 = np.dot(h, W1)
     yhat = 1 / (1 + np.exp(-z_1))
     return np.mean((yhat - y) ** 2)
 
@@ -36,9 +36,9 @@ def loss_value_and_grad(X, y, W0, W1):
     """
     n = X.shape[0]
     # Forward pass
-    z = X @ W0
+    z = np.dot(X, W0)
     h = 1 / (1 + np.exp(-z))
-    z_1 = h @ W1
+    z_1 = np.dot(h, W1)
     yhat = 1 / (1 + np.exp(-z_1))
     t1 = yhat - y
     loss = np.vdot(t1, t1) / n
@@ -47,10 +47,10 @@ def loss_value_and_grad(X, y, W0, W1):
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
     delta_z_1 = delta_yhat * yhat * (1 - yhat)
-    dW1 = h.T @ delta_z_1
-    delta_h = delta_z_1 @ W1.T
+    dW1 = np.dot(h.T, delta_z_1)
+    delta_h = np.dot(delta_z_1, W1.T)
     # Grad of: h = sigmoid(X @ W0)
     delta_z = delta_h * h * (1 - h)
-    dX = delta_z @ W0.T
-    dW0 = X.T @ delta_z
+    dX = np.dot(delta_z, W0.T)
+    dW0 = np.dot(X.T, delta_z)
     return loss, (dX, dy, dW0, dW1)

@@ -169,12 +169,12 @@ class Vdot(ir.Structural):
 
 
 class _Contractions:
-    """Rewrites full sums and means of products: ``np.sum(x * y)`` becomes ``x @ y`` (1-D)
-    or ``np.vdot(x, y)``, one pass with no temporary array; ``np.mean(t**2)`` of a named
-    ``t`` becomes ``np.vdot(t, t) / n``; ``np.sum(x * y + np.sin(x))`` becomes
-    ``x @ y + np.sum(np.sin(x))``. Only operands of the summed shape (no broadcasting) are
-    contracted, and a square only of a name (so a forward pass keeps the model's text).
-    """
+    """Rewrites full sums and means of products: ``np.sum(x * y)`` becomes a matrix
+    product ``x @ y`` (1-D) or ``np.vdot(x, y)``, one pass with no temporary array;
+    ``np.mean(t**2)`` of a named ``t`` becomes ``np.vdot(t, t) / n``;
+    ``np.sum(x * y + np.sin(x))`` becomes ``x @ y + np.sum(np.sin(x))``. Only operands
+    of the summed shape (no broadcasting) are contracted, and a square only of a name (so
+    a forward pass keeps the model's text)."""
 
     def __init__(self, graph: ir.Graph):
         self.graph = graph

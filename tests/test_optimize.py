@@ -36,7 +36,7 @@ def reference(fn):
 @pytest.mark.parametrize(
     "fn,text",
     [
-        (sum_of_products, "f = x @ y + np.sum(np.sin(x))"),
+        (sum_of_products, "f = np.dot(x, y) + np.sum(np.sin(x))"),
         (mean_square, "np.vdot(r, r) / (k * n)"),
         (weighted, "np.sum(t1 * w)"),
     ],

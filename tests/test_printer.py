@@ -15,13 +15,15 @@ yhat = sp.Symbol("yhat", real=True)
 n = ir.dim("n")
 
 CASES = [
-    (ir.MatMul(a, b * c), "a @ (b*c)"),
-    (x * ir.MatMul(a, b), "x*(a @ b)"),
-    (ir.MatMul(ir.MatMul(a, b), c), "a @ b @ c"),
-    (ir.MatMul(a, ir.MatMul(b, c)), "a @ (b @ c)"),
-    (ir.MatMul(-a, b), "(-a) @ b"),
+    (ir.MatMul(a, b * c), "np.dot(a, b*c)"),
+    (x * ir.MatMul(a, b), "x*np.dot(a, b)"),
+    (ir.MatMul(ir.MatMul(a, b), c), "np.dot(np.dot(a, b), c)"),
+    (ir.MatMul(a, ir.MatMul(b, c)), "np.dot(a, np.dot(b, c))"),
+    (ir.MatMul(-a, b), "np.dot(-a, b)"),
+    (-ir.MatMul(a, b) ** 2, "-np.dot(a, b)**2"),
     (ir.Transpose(a + b), "(a + b).T"),
-    (ir.MatMul(ir.Transpose(a), g), "a.T @ g"),
+    (ir.Transpose(ir.MatMul(a, b)), "np.dot(a, b).T"),
+    (ir.MatMul(ir.Transpose(a), g), "np.dot(a.T, g)"),
     (yhat - y, "yhat - y"),
     (1 - yhat, "1 - yhat"),
     (-(yhat - 1), "1 - yhat"),
@@ -90,12 +92,13 @@ def test_printed_code_computes_the_expression():
     }
     A, B, C, X, G = (env[k] for k in "abcxg")
     expected = {
-        "a @ (b*c)": A @ (B * C),
-        "x*(a @ b)": X * (A @ B),
-        "(-a) @ b": (-A) @ B,
-        "a @ (b @ c)": A @ (B @ C),
+        "np.dot(a, b*c)": A @ (B * C),
+        "x*np.dot(a, b)": X * (A @ B),
+        "np.dot(-a, b)": (-A) @ B,
+        "-np.dot(a, b)**2": -((A @ B) ** 2),
+        "np.dot(a, np.dot(b, c))": A @ (B @ C),
         "(a + b).T": (A + B).T,
-        "a.T @ g": A.T @ G,
+        "np.dot(a.T, g)": A.T @ G,
         "g[:, None]": G.reshape(3, 1),
         "1/(1 + np.exp(-x))": 1 / (1 + np.exp(-X)),
     }
