@@ -89,13 +89,14 @@ def run_workload(workload, options) -> dict:
         and not rows[impl.name].get("wrong")
         and (not options.only or impl.name.startswith(tuple(options.only.split(","))))
     }
-    samples, counts = interleaved(
+    samples, walls, counts = interleaved(
         timed, options.repeats, options.batch_ms / 1000, options.clock
     )
     for name, times in samples.items():
         row = rows[name]
         row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
-        row["samples_s"] = times
+        row.update(samples_s=times, wall_samples_s=walls[name])
+        row["wall_median_s"] = statistics.median(walls[name])
         if HAND in samples:
             row["vs_hand"] = paired_ratio(times, samples[HAND])
         if by_name[name].traced_memory:
@@ -163,6 +164,13 @@ def workload_table(result: dict) -> str:
         if "median_s" not in row:  # not timed (--only)
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
+        share = row["median_s"] / row["wall_median_s"]
+        hand = result["rows"].get(HAND, {})
+        if (
+            "median_s" in hand
+            and share < 0.7 * hand["median_s"] / hand["wall_median_s"]
+        ):
+            notes.append(f"the timed clock saw only {share:.0%} of the elapsed time")
         if "vs_own_forward" in row:
             notes.append(f"÷ own forward {_ratio(row['vs_own_forward'])}")
         if "vs_before" in row:
@@ -236,9 +244,10 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="shrink the sizes")
     parser.add_argument(
         "--clock",
-        choices=["cpu", "wall"],
-        default="cpu",
-        help="process CPU time (default: steady on a busy machine) or elapsed time",
+        choices=["thread", "process", "wall"],
+        default="thread",
+        help="CPU time of the calling thread (default: steady on a busy machine), "
+        "of the whole process, or elapsed time",
     )
     parser.add_argument("--depths", default="5,10,20,40,100")
     parser.add_argument("--no-compile-time", action="store_true")
