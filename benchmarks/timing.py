@@ -44,13 +44,13 @@ def calibrate(fn, batch_seconds: float) -> int:
 
 
 def interleaved(
-    fns: dict, repeats: int, batch_seconds: float, clock: str = "thread"
+    fns: dict, repeats: int, batch_seconds: float, clock: str = "process"
 ) -> tuple[dict, dict, dict]:
     """({name: [per-call seconds per round]}, the same in elapsed time, {name: calls per
-    batch}). The ``thread`` clock, CPU time of the calling thread, leaves out the time
-    other processes hold the CPU, and the spinning of idle worker threads that PyTorch and
-    JAX keep; every implementation here is made to compute in the calling thread.
-    ``process`` counts every thread; ``wall`` is elapsed time."""
+    batch}). The ``process`` clock, CPU time of every thread of the process, leaves out
+    the time other processes hold the CPU and counts the helper threads PyTorch and JAX
+    may use: about what a call costs on one core of its own. ``thread`` counts the calling
+    thread only; ``wall`` is elapsed time."""
     timer = CLOCKS[clock]
     for fn in fns.values():
         fn()  # warm caches and lazy imports
