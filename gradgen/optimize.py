@@ -191,6 +191,12 @@ class _Contractions:
         )
 
     def reduction(self, e):
+        try:
+            return self.lowered(e)
+        except KeyError:  # a symbol with no recorded shape: leave the sum as it is
+            return e
+
+    def lowered(self, e):
         arg = e.args[0]
         shape = self.shape(arg)
         terms = sp.Add.make_args(arg)

@@ -67,3 +67,21 @@ def test_a_forward_pass_keeps_the_square_of_an_expression():
     source = gradgen.compile(loss).source
     forward = source.split("def loss(", 1)[1].split("def loss_grad(", 1)[0]
     assert "return np.mean((a - y) ** 2)" in forward
+
+
+def test_a_symbol_without_a_shape_leaves_the_sum_alone():
+    import sympy as sp
+
+    from gradgen import ir
+    from gradgen.optimize import contractions
+
+    graph = ir.Graph()
+    x, unknown = sp.symbols("x unknown", real=True)
+    graph.shapes[x] = (ir.dim("n"),)
+    total = ir.reduce(ir.ReduceSum, x * unknown, [0], 1)
+    stmt = ir.Stmt(sp.Symbol("s", real=True), total, "forward")
+    (out,), _ = contractions([stmt], [], graph)
+    assert out.expr == total
+    graph.shapes[unknown] = (ir.dim("n"),)
+    (out,), _ = contractions([stmt], [], graph)
+    assert out.expr == ir.MatMul(unknown, x) or out.expr == ir.MatMul(x, unknown)
