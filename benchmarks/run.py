@@ -30,6 +30,7 @@ THREADS = {
 os.environ.update(THREADS)
 
 import argparse  # noqa: E402
+import importlib.metadata  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -226,11 +227,11 @@ def summary_table(results: list[dict]) -> str:
 
 def environment(args) -> dict:
     versions = {}
-    for module in ("numpy", "sympy", "autograd", "torch", "jax", "jaxlib"):
+    for package in ("numpy", "sympy", "autograd", "torch", "jax", "jaxlib"):
         try:
-            versions[module] = __import__(module).__version__
-        except (ImportError, AttributeError):
-            versions[module] = None
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
     return {
         "command": " ".join([Path(sys.executable).name] + sys.argv),
         "python": platform.python_version(),
