@@ -50,12 +50,12 @@ def loss(X, Wq, Wk, Wv, target):
     Shapes: X (n, d), Wq (d, k), Wk (d, k), Wv (d, k), target (n, k).
     """
     k = Wq.shape[1]
-    Q = X @ Wq
-    K = X @ Wk
-    V = X @ Wv
-    scores = k ** (-0.5) * (Q @ K.T)
+    Q = np.dot(X, Wq)
+    K = np.dot(X, Wk)
+    V = np.dot(X, Wv)
+    scores = k ** (-0.5) * np.dot(Q, K.T)
     weights = np.exp(log_softmax(scores, axis=1))
-    out = weights @ V
+    out = np.dot(weights, V)
     return np.mean((out - target) ** 2)
 
 
@@ -83,7 +83,7 @@ def loss_value_and_grad(X, Wq, Wk, Wv, target):
         t1 = LogSoftmax(scores, (1,), 2)
         weights = e^t1
         out = weights·V
-        loss = mean((out - target)²)
+        loss = sum((out - target)²)/(k*n)
 
     Grad of: return np.mean((out - target) ** 2)
         delta_out = 2·(out - target)/(k*n)
@@ -114,32 +114,32 @@ def loss_value_and_grad(X, Wq, Wk, Wv, target):
     n = X.shape[0]
     k = Wq.shape[1]
     # Forward pass
-    Q = X @ Wq
-    K = X @ Wk
-    V = X @ Wv
-    scores = k ** (-0.5) * (Q @ K.T)
+    Q = np.dot(X, Wq)
+    K = np.dot(X, Wk)
+    V = np.dot(X, Wv)
+    scores = k ** (-0.5) * np.dot(Q, K.T)
     t1 = log_softmax(scores, axis=1)
     weights = np.exp(t1)
-    out = weights @ V
+    out = np.dot(weights, V)
     t2 = out - target
-    loss = np.mean(t2**2)
+    loss = np.vdot(t2, t2) / (k * n)
     # Grad of: return np.mean((out - target) ** 2)
-    delta_out = 2 * t2 / (k * n)
+    delta_out = (2 / (k * n)) * t2
     dtarget = -delta_out
     # Grad of: out = weights @ V
-    delta_V = weights.T @ delta_out
-    delta_weights = delta_out @ V.T
+    delta_V = np.dot(weights.T, delta_out)
+    delta_weights = np.dot(delta_out, V.T)
     # Grad of: weights = np.exp(scores) / np.sum(np.exp(scores), axis=1, keepdims= ...
     delta_scores = log_softmax_grad(delta_weights * weights, t1, axis=1)
     # Grad of: scores = Q @ K.T / K.shape[1] ** 0.5
     delta_z_scores = delta_scores * k ** (-0.5)
-    delta_Q = delta_z_scores @ K
-    delta_t3 = Q.T @ delta_z_scores
+    delta_Q = np.dot(delta_z_scores, K)
+    delta_t3 = np.dot(Q.T, delta_z_scores)
     # Grad of: V = X @ Wv
-    dWv = X.T @ delta_V
+    dWv = np.dot(X.T, delta_V)
     # Grad of: K = X @ Wk
-    dWk = X.T @ delta_t3.T
+    dWk = np.dot(X.T, delta_t3.T)
     # Grad of: Q = X @ Wq
-    dX = delta_Q @ Wq.T + delta_V @ Wv.T + delta_t3.T @ Wk.T
-    dWq = X.T @ delta_Q
+    dX = np.dot(delta_Q, Wq.T) + np.dot(delta_V, Wv.T) + np.dot(delta_t3.T, Wk.T)
+    dWq = np.dot(X.T, delta_Q)
     return loss, (dX, dWq, dWk, dWv, dtarget)

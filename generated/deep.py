@@ -26,13 +26,13 @@ def cost(x, t, W1, W2, W3, W4):
 
     Shapes: x (n, d), t (n, k), W1 (d, m), W2 (m, m), W3 (m, m), W4 (m, k).
     """
-    z1 = x @ W1
+    z1 = np.dot(x, W1)
     h1 = sigmoid(z1)
-    z2 = h1 @ W2
+    z2 = np.dot(h1, W2)
     h2 = sigmoid(z2)
-    z3 = h2 @ W3
+    z3 = np.dot(h2, W3)
     h3 = sigmoid(z3)
-    z4 = h3 @ W4
+    z4 = np.dot(h3, W4)
     y = sigmoid(z4)
     return np.sum((y - t) ** 2) / 2
 
@@ -97,36 +97,36 @@ def cost_value_and_grad(x, t, W1, W2, W3, W4):
         dW1 = xᵀ·delta_z1
     """
     # Forward pass
-    z1 = x @ W1
+    z1 = np.dot(x, W1)
     h1 = sigmoid(z1)
-    z2 = h1 @ W2
+    z2 = np.dot(h1, W2)
     h2 = sigmoid(z2)
-    z3 = h2 @ W3
+    z3 = np.dot(h2, W3)
     h3 = sigmoid(z3)
-    z4 = h3 @ W4
+    z4 = np.dot(h3, W4)
     y = sigmoid(z4)
     delta_y = y - t
-    cost = np.sum(delta_y**2) / 2
+    cost = np.vdot(delta_y, delta_y) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
     delta_z4 = delta_y * y * sigmoid(-z4)
     # Grad of: z4 = h3 @ W4
-    dW4 = h3.T @ delta_z4
-    delta_h3 = delta_z4 @ W4.T
+    dW4 = np.dot(h3.T, delta_z4)
+    delta_h3 = np.dot(delta_z4, W4.T)
     # Grad of: h3 = sigmoid(z3)
     delta_z3 = delta_h3 * h3 * sigmoid(-z3)
     # Grad of: z3 = h2 @ W3
-    dW3 = h2.T @ delta_z3
-    delta_h2 = delta_z3 @ W3.T
+    dW3 = np.dot(h2.T, delta_z3)
+    delta_h2 = np.dot(delta_z3, W3.T)
     # Grad of: h2 = sigmoid(z2)
     delta_z2 = delta_h2 * h2 * sigmoid(-z2)
     # Grad of: z2 = h1 @ W2
-    dW2 = h1.T @ delta_z2
-    delta_h1 = delta_z2 @ W2.T
+    dW2 = np.dot(h1.T, delta_z2)
+    delta_h1 = np.dot(delta_z2, W2.T)
     # Grad of: h1 = sigmoid(z1)
     delta_z1 = delta_h1 * h1 * sigmoid(-z1)
     # Grad of: z1 = x @ W1
-    dx = delta_z1 @ W1.T
-    dW1 = x.T @ delta_z1
+    dx = np.dot(delta_z1, W1.T)
+    dW1 = np.dot(x.T, delta_z1)
     return cost, (dx, dt, dW1, dW2, dW3, dW4)

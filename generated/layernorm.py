@@ -47,7 +47,7 @@ def loss_value_and_grad(x, gamma, beta, target):
         t3 = 1/√(var + 1e-05)
         xhat = t3 ⊙ (x - mu)
         y = beta + gamma ⊙ xhat
-        loss = mean((y - target)²)
+        loss = sum((y - target)²)/(d*n)
 
     Grad of: return np.mean((y - target) ** 2)
         delta_y = 2·(y - target)/(d*n)
@@ -79,19 +79,19 @@ def loss_value_and_grad(x, gamma, beta, target):
     xhat = t1 * t3
     y = beta + gamma * xhat
     t4 = y - target
-    loss = np.mean(t4**2)
+    loss = np.vdot(t4, t4) / (d * n)
     # Grad of: return np.mean((y - target) ** 2)
-    delta_y = 2 * t4 / (d * n)
+    delta_y = (2 / (d * n)) * t4
     dtarget = -delta_y
     # Grad of: y = gamma * xhat + beta
     dgamma = np.sum(delta_y * xhat, axis=0)
     dbeta = np.sum(delta_y, axis=0)
     delta_xhat = delta_y * gamma
     # Grad of: xhat = (x - mu) / np.sqrt(var + 1e-5)
-    delta_var = np.sum((-delta_xhat * xhat / t2) / 2, axis=1, keepdims=True)
+    delta_var = np.sum(-(1 / 2) * delta_xhat * xhat / t2, axis=1, keepdims=True)
     # Grad of: var = np.mean((x - mu) ** 2, axis=1, keepdims=True)
     delta_z_xhat = delta_xhat * t3
-    delta_z_var = 2 * delta_var * t1 / d
+    delta_z_var = (2 / d) * delta_var * t1
     delta_mu = np.sum(-delta_z_var, axis=1, keepdims=True) + np.sum(
         -delta_z_xhat, axis=1, keepdims=True
     )

@@ -49,8 +49,8 @@ def loss(X, Y, W1, b1, W2, b2):
 
     Shapes: X (n, d), Y (n, c), W1 (d, h), b1 (h,), W2 (h, c), b2 (c,).
     """
-    hidden = np.maximum(0, b1 + X @ W1)
-    logits = b2 + hidden @ W2
+    hidden = np.maximum(b1 + np.dot(X, W1), 0)
+    logits = b2 + np.dot(hidden, W2)
     log_probs = log_softmax(logits, axis=1)
     return -np.mean(np.sum(Y * log_probs, axis=1))
 
@@ -97,23 +97,23 @@ def loss_value_and_grad(X, Y, W1, b1, W2, b2):
     """
     n = X.shape[0]
     # Forward pass
-    t1 = b1 + X @ W1
-    hidden = np.maximum(0, t1)
-    logits = b2 + hidden @ W2
+    t1 = b1 + np.dot(X, W1)
+    hidden = np.maximum(t1, 0)
+    logits = b2 + np.dot(hidden, W2)
     log_probs = log_softmax(logits, axis=1)
     loss = -np.mean(np.sum(Y * log_probs, axis=1))
     # Grad of: return -np.mean(np.sum(Y * log_probs, axis=1))
-    dY = -log_probs / n
-    delta_log_probs = -Y / n
+    dY = -(1 / n) * log_probs
+    delta_log_probs = -(1 / n) * Y
     # Grad of: log_probs = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims ...
     delta_logits = log_softmax_grad(delta_log_probs, log_probs, axis=1)
     # Grad of: logits = hidden @ W2 + b2
     db2 = np.sum(delta_logits, axis=0)
-    dW2 = hidden.T @ delta_logits
-    delta_hidden = delta_logits @ W2.T
+    dW2 = np.dot(hidden.T, delta_logits)
+    delta_hidden = np.dot(delta_logits, W2.T)
     # Grad of: hidden = np.maximum(X @ W1 + b1, 0.0)
     delta_z_hidden = delta_hidden * np.heaviside(t1, 0.5)
     db1 = np.sum(delta_z_hidden, axis=0)
-    dX = delta_z_hidden @ W1.T
-    dW1 = X.T @ delta_z_hidden
+    dX = np.dot(delta_z_hidden, W1.T)
+    dW1 = np.dot(X.T, delta_z_hidden)
     return loss, (dX, dY, dW1, db1, dW2, db2)

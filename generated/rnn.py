@@ -18,12 +18,12 @@ def loss(xs, target, h0, Wx, Wh, b, w_out):
 
     Shapes: xs (5, d), target float, h0 (k,), Wx (d, k), Wh (k, k), b (k,), w_out (k,).
     """
-    h = np.tanh(b + h0 @ Wh + xs[0] @ Wx)
-    h_1 = np.tanh(b + h @ Wh + xs[1] @ Wx)
-    h_2 = np.tanh(b + h_1 @ Wh + xs[2] @ Wx)
-    h_3 = np.tanh(b + h_2 @ Wh + xs[3] @ Wx)
-    h_4 = np.tanh(b + h_3 @ Wh + xs[4] @ Wx)
-    prediction = h_4 @ w_out
+    h = np.tanh(b + np.dot(h0, Wh) + np.dot(xs[0], Wx))
+    h_1 = np.tanh(b + np.dot(h, Wh) + np.dot(xs[1], Wx))
+    h_2 = np.tanh(b + np.dot(h_1, Wh) + np.dot(xs[2], Wx))
+    h_3 = np.tanh(b + np.dot(h_2, Wh) + np.dot(xs[3], Wx))
+    h_4 = np.tanh(b + np.dot(h_3, Wh) + np.dot(xs[4], Wx))
+    prediction = np.dot(h_4, w_out)
     return (prediction - target) ** 2 / 2
 
 
@@ -96,16 +96,16 @@ def loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out):
     """
     # Forward pass
     t1 = xs[0]
-    h = np.tanh(b + h0 @ Wh + t1 @ Wx)
+    h = np.tanh(b + np.dot(h0, Wh) + np.dot(t1, Wx))
     t2 = xs[1]
-    h_1 = np.tanh(b + h @ Wh + t2 @ Wx)
+    h_1 = np.tanh(b + np.dot(h, Wh) + np.dot(t2, Wx))
     t3 = xs[2]
-    h_2 = np.tanh(b + h_1 @ Wh + t3 @ Wx)
+    h_2 = np.tanh(b + np.dot(h_1, Wh) + np.dot(t3, Wx))
     t4 = xs[3]
-    h_3 = np.tanh(b + h_2 @ Wh + t4 @ Wx)
+    h_3 = np.tanh(b + np.dot(h_2, Wh) + np.dot(t4, Wx))
     t5 = xs[4]
-    h_4 = np.tanh(b + h_3 @ Wh + t5 @ Wx)
-    prediction = h_4 @ w_out
+    h_4 = np.tanh(b + np.dot(h_3, Wh) + np.dot(t5, Wx))
+    prediction = np.dot(h_4, w_out)
     delta_prediction = prediction - target
     loss = delta_prediction**2 / 2
     # Grad of: return 0.5 * (prediction - target) ** 2
@@ -115,20 +115,20 @@ def loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out):
     delta_h_4 = delta_prediction * w_out
     # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
     delta_z_h_4 = delta_h_4 * (1 - h_4**2)
-    delta_h_3 = Wh @ delta_z_h_4
+    delta_h_3 = np.dot(Wh, delta_z_h_4)
     # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
     delta_z_h_3 = delta_h_3 * (1 - h_3**2)
-    delta_h_2 = Wh @ delta_z_h_3
+    delta_h_2 = np.dot(Wh, delta_z_h_3)
     # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
     delta_z_h_2 = delta_h_2 * (1 - h_2**2)
-    delta_h_1 = Wh @ delta_z_h_2
+    delta_h_1 = np.dot(Wh, delta_z_h_2)
     # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
     delta_z_h_1 = delta_h_1 * (1 - h_1**2)
-    delta_h = Wh @ delta_z_h_1
+    delta_h = np.dot(Wh, delta_z_h_1)
     # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
     delta_z_h = delta_h * (1 - h**2)
     db = delta_z_h + delta_z_h_1 + delta_z_h_2 + delta_z_h_3 + delta_z_h_4
-    dh0 = Wh @ delta_z_h
+    dh0 = np.dot(Wh, delta_z_h)
     dWh = (
         np.outer(h, delta_z_h_1)
         + np.outer(h0, delta_z_h)
@@ -144,9 +144,9 @@ def loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out):
         + np.outer(t5, delta_z_h_4)
     )
     dxs = np.zeros_like(xs)
-    dxs[4] = Wx @ delta_z_h_4
-    dxs[3] += Wx @ delta_z_h_3
-    dxs[2] += Wx @ delta_z_h_2
-    dxs[1] += Wx @ delta_z_h_1
-    dxs[0] += Wx @ delta_z_h
+    dxs[4] = np.dot(Wx, delta_z_h_4)
+    dxs[3] += np.dot(Wx, delta_z_h_3)
+    dxs[2] += np.dot(Wx, delta_z_h_2)
+    dxs[1] += np.dot(Wx, delta_z_h_1)
+    dxs[0] += np.dot(Wx, delta_z_h)
     return loss, (dxs, dtarget, dh0, dWx, dWh, db, dw_out)

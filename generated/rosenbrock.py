@@ -37,7 +37,7 @@ def rosenbrock_value_and_grad(x):
         t2 = 1 - Index(x, ((omitted, -1, omitted),))
         t3 = Index(x, ((1, omitted, omitted),)) - Index(x, ((omitted, -1,
             omitted),))²
-        rosenbrock = sum(t2² + 100·t3²)
+        rosenbrock = t2·t2 + 100·(t3·t3)
 
     Grad of: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
         dx = Scatter(-2·t2, x, ((omitted, -1, omitted),)) + Scatter(200·t3, x, ((1,
@@ -48,7 +48,7 @@ def rosenbrock_value_and_grad(x):
     t1 = x[:-1]
     t2 = 1 - t1
     t3 = x[1:] - t1**2
-    rosenbrock = np.sum(t2**2 + 100 * t3**2)
+    rosenbrock = np.dot(t2, t2) + 100 * np.dot(t3, t3)
     # Grad of: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
     dx = np.zeros_like(x)
     dx[:-1] = -400 * t1 * t3 - 2 * t2

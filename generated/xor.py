@@ -26,9 +26,9 @@ def loss(X, y, W0, W1):
 
     Shapes: X (n, 2), y (n, 1), W0 (2, 4), W1 (4, 1).
     """
-    z = X @ W0
+    z = np.dot(X, W0)
     h = sigmoid(z)
-    z_1 = h @ W1
+    z_1 = np.dot(h, W1)
     yhat = sigmoid(z_1)
     return np.mean((yhat - y) ** 2)
 
@@ -51,7 +51,7 @@ def loss_value_and_grad(X, y, W0, W1):
         h = σ(z)
         z_1 = h·W1
         yhat = σ(z_1)
-        loss = mean((yhat - y)²)
+        loss = sum((yhat - y)²)/n
 
     Grad of: return np.mean((yhat - y) ** 2)
         delta_yhat = 2·(yhat - y)/n
@@ -69,21 +69,21 @@ def loss_value_and_grad(X, y, W0, W1):
     """
     n = X.shape[0]
     # Forward pass
-    z = X @ W0
+    z = np.dot(X, W0)
     h = sigmoid(z)
-    z_1 = h @ W1
+    z_1 = np.dot(h, W1)
     yhat = sigmoid(z_1)
     t1 = yhat - y
-    loss = np.mean(t1**2)
+    loss = np.vdot(t1, t1) / n
     # Grad of: return np.mean((yhat - y) ** 2)
-    delta_yhat = 2 * t1 / n
+    delta_yhat = (2 / n) * t1
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
     delta_z_1 = delta_yhat * yhat * sigmoid(-z_1)
-    dW1 = h.T @ delta_z_1
-    delta_h = delta_z_1 @ W1.T
+    dW1 = np.dot(h.T, delta_z_1)
+    delta_h = np.dot(delta_z_1, W1.T)
     # Grad of: h = sigmoid(X @ W0)
     delta_z = delta_h * h * sigmoid(-z)
-    dX = delta_z @ W0.T
-    dW0 = X.T @ delta_z
+    dX = np.dot(delta_z, W0.T)
+    dW0 = np.dot(X.T, delta_z)
     return loss, (dX, dy, dW0, dW1)

@@ -234,6 +234,17 @@ def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
     return cls(a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim))
 
 
+class Vdot(Structural):
+    """``np.vdot(a, b)``: the sum of ``a * b`` over every element, ``a`` and ``b`` of one
+    shape. Only the optimiser's full contractions create it, after differentiation."""
+
+    nargs = 2
+    array_args = 2
+
+    def out_shape(self, shapes):
+        return ()
+
+
 class TraceOp(Structural):
     """``np.trace(a)`` of a 2-D array."""
 

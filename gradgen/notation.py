@@ -266,6 +266,11 @@ class Formula:
     def _print_ReduceSum(self, expr):
         return self._sum(*self._reduced(expr))
 
+    def _print_Vdot(self, expr):  # the optimiser's np.vdot(a, b): the sum of a ⊙ b
+        a, b = expr.args
+        ndim = len(self.shape(a))
+        return self._sum(a**2 if a == b else a * b, tuple(range(ndim)), ndim, True)
+
     def _print_ReduceMean(self, expr):
         operand, axes, ndim, full = self._reduced(expr)
         return self._mean(

@@ -259,14 +259,93 @@ def _writable(stmt: ir.Stmt) -> bool:
     return statement_level(stmt.expr) or fresh(stmt.expr)
 
 
+# --- Full contractions --------------------------------------------------------------
+
+
+class _Contractions:
+    """Rewrites full sums and means of products: ``np.sum(x * y)`` becomes a matrix
+    product ``x @ y`` (1-D) or ``np.vdot(x, y)``, one pass with no temporary array;
+    ``np.mean(t**2)`` of a named ``t`` becomes ``np.vdot(t, t) / n``;
+    ``np.sum(x * y + np.sin(x))`` becomes ``x @ y + np.sum(np.sin(x))``. Only operands
+    of the summed shape (no broadcasting) are contracted, and a square only of a name (so
+    a forward pass keeps the model's text)."""
+
+    def __init__(self, graph: ir.Graph):
+        self.graph = graph
+
+    def shape(self, expr):
+        return ir.shape_of(expr, self.graph.shapes)
+
+    def rewrite(self, expr: sp.Expr) -> sp.Expr:
+        return expr.replace(
+            lambda e: isinstance(e, (ir.ReduceSum, ir.ReduceMean))
+            and e.full
+            and not e.keepdims,
+            self.reduction,
+        )
+
+    def reduction(self, e):
+        try:
+            return self.lowered(e)
+        except KeyError:  # a symbol with no recorded shape: leave the sum as it is
+            return e
+
+    def lowered(self, e):
+        arg = e.args[0]
+        shape = self.shape(arg)
+        terms = sp.Add.make_args(arg)
+        if not shape or any(self.shape(t) != shape for t in terms):
+            return e
+        lowered = [self.contraction(t, shape) for t in terms]
+        if all(low is None for low in lowered):
+            return e
+        total = sp.Add(
+            *[
+                (
+                    ir.reduce(ir.ReduceSum, t, range(len(shape)), len(shape))
+                    if low is None
+                    else low
+                )
+                for t, low in zip(terms, lowered)
+            ]
+        )
+        return total / ir.size_of(shape) if isinstance(e, ir.ReduceMean) else total
+
+    def contraction(self, term, shape):
+        """``term`` summed over every element as a dot product, or None."""
+        scalars, arrays = [], []
+        for factor in sp.Mul.make_args(term):
+            (arrays if self.shape(factor) else scalars).append(factor)
+        if len(arrays) == 1 and arrays[0].is_Pow and arrays[0].exp == 2:
+            if isinstance(arrays[0].base, sp.Symbol):
+                arrays = [arrays[0].base] * 2
+        if len(arrays) < 2 or any(self.shape(a) != shape for a in arrays):
+            return None
+        a, b = sp.Mul(*arrays[:-1]), arrays[-1]
+        dot = ir.MatMul(a, b) if len(shape) == 1 else ir.Vdot(a, b)
+        return sp.Mul(*scalars) * dot
+
+
+def contractions(
+    stmts: list[ir.Stmt], results: list[sp.Expr], graph: ir.Graph
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Full sums and means of products as dot products (see ``_Contractions``)."""
+    lower = _Contractions(graph)
+    return [s.with_expr(lower.rewrite(s.expr)) for s in stmts], [
+        lower.rewrite(r) for r in results
+    ]
+
+
 def optimise(
     stmts: list[ir.Stmt], results: list[sp.Symbol], keep: set, graph: ir.Graph
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
-    """Inlining, CSE, renaming aliases, inlining again, writing in place; returns the
-    statements and the (possibly inlined) results. The first inlining folds constants such as the seed
-    adjoint 1 before CSE sees them, so no alias of a named delta survives."""
+    """Inlining, CSE, renaming aliases, inlining again, full contractions as dot products,
+    writing in place; returns the statements and the (possibly inlined) results. The first
+    inlining folds constants such as the seed adjoint 1 before CSE sees them, so no alias
+    of a named delta survives."""
     stmts, results = inline(stmts, results, keep)
     stmts, results = collapse_aliases(
         common_subexpressions(stmts, graph), results, keep
     )
-    return write_in_place(*inline(stmts, results, keep))
+    stmts, results = contractions(*inline(stmts, results, keep), graph)
+    return write_in_place(stmts, results)

@@ -184,8 +184,10 @@ def test_emit_test_writes_a_test_that_runs_without_gradgen(tmp_path, capsys):
 def test_the_emitted_test_fails_on_a_wrong_gradient(tmp_path):
     module, test = _emit(tmp_path)
     source = module.read_text()
-    assert "delta_h = delta_z_1 @ W1.T\n" in source
-    module.write_text(source.replace("delta_z_1 @ W1.T\n", "delta_z_1 @ W1.T * 1.01\n"))
+    assert "delta_h = np.dot(delta_z_1, W1.T)\n" in source
+    module.write_text(
+        source.replace("np.dot(delta_z_1, W1.T)\n", "np.dot(delta_z_1, W1.T) * 1.01\n")
+    )
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
         capture_output=True,

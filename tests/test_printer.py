@@ -15,25 +15,33 @@ yhat = sp.Symbol("yhat", real=True)
 n = ir.dim("n")
 
 CASES = [
-    (ir.MatMul(a, b * c), "a @ (b*c)"),
-    (x * ir.MatMul(a, b), "x*(a @ b)"),
-    (ir.MatMul(ir.MatMul(a, b), c), "a @ b @ c"),
-    (ir.MatMul(a, ir.MatMul(b, c)), "a @ (b @ c)"),
-    (ir.MatMul(-a, b), "(-a) @ b"),
+    (ir.MatMul(a, b * c), "np.dot(a, b*c)"),
+    (x * ir.MatMul(a, b), "x*np.dot(a, b)"),
+    (ir.MatMul(ir.MatMul(a, b), c), "np.dot(np.dot(a, b), c)"),
+    (ir.MatMul(a, ir.MatMul(b, c)), "np.dot(a, np.dot(b, c))"),
+    (ir.MatMul(-a, b), "np.dot(-a, b)"),
+    (-ir.MatMul(a, b) ** 2, "-np.dot(a, b)**2"),
     (ir.Transpose(a + b), "(a + b).T"),
-    (ir.MatMul(ir.Transpose(a), g), "a.T @ g"),
+    (ir.Transpose(ir.MatMul(a, b)), "np.dot(a, b).T"),
+    (ir.MatMul(ir.Transpose(a), g), "np.dot(a.T, g)"),
     (yhat - y, "yhat - y"),
     (1 - yhat, "1 - yhat"),
     (-(yhat - 1), "1 - yhat"),
     (sp.Rational(1, 2) * x, "x/2"),
-    (sp.Mul(2, yhat - y, evaluate=False) / n, "2*(yhat - y)/n"),
+    (sp.Mul(2, yhat - y, evaluate=False) / n, "(2/n) * (yhat - y)"),
+    (-yhat / n, "-(1/n) * yhat"),
+    (2 * x * yhat * (1 - yhat) / n, "(2/n) * x*yhat*(1 - yhat)"),
+    (x / n, "x/n"),
+    (-ir.reduce(ir.ReduceSum, x * y, [0, 1], 2) / n, "-np.sum(x*y)/n"),
+    (-2 * x, "-2*x"),
     (sp.Float(0.1) * x, "0.1*x"),
     (sp.pi * x, "np.pi*x"),
     (sp.sqrt(x), "np.sqrt(x)"),
     (1 / sp.sqrt(x), "1/np.sqrt(x)"),
     (1 / (1 + sp.exp(-x)), "1/(1 + np.exp(-x))"),
     (sp.asin(x) + sp.Abs(y), "np.abs(y) + np.arcsin(x)"),
-    (sp.Max(x, 0), "np.maximum(0, x)"),
+    (sp.Max(x, 0), "np.maximum(x, 0)"),
+    (sp.Min(sp.Float(0.5), x, y), "np.minimum(x, np.minimum(y, 0.5))"),
     (sp.Min(x, y), "np.minimum(x, y)"),
     (sp.Heaviside(x), "np.heaviside(x, 0.5)"),
     (sp.sign(x), "np.sign(x)"),
@@ -69,7 +77,7 @@ def test_exact_text(expr, text):
 
 def test_products_stay_factored_as_the_pipeline_builds_them():
     with distribute(False):  # as during compilation
-        assert to_source(2 * (yhat - y) / n) == "2*(yhat - y)/n"
+        assert to_source(2 * (yhat - y) / n) == "(2/n) * (yhat - y)"
 
 
 def test_a_subtracted_sum_keeps_its_parentheses():
@@ -91,12 +99,13 @@ def test_printed_code_computes_the_expression():
     }
     A, B, C, X, G = (env[k] for k in "abcxg")
     expected = {
-        "a @ (b*c)": A @ (B * C),
-        "x*(a @ b)": X * (A @ B),
-        "(-a) @ b": (-A) @ B,
-        "a @ (b @ c)": A @ (B @ C),
+        "np.dot(a, b*c)": A @ (B * C),
+        "x*np.dot(a, b)": X * (A @ B),
+        "np.dot(-a, b)": (-A) @ B,
+        "-np.dot(a, b)**2": -((A @ B) ** 2),
+        "np.dot(a, np.dot(b, c))": A @ (B @ C),
         "(a + b).T": (A + B).T,
-        "a.T @ g": A.T @ G,
+        "np.dot(a.T, g)": A.T @ G,
         "g[:, None]": G.reshape(3, 1),
         "1/(1 + np.exp(-x))": 1 / (1 + np.exp(-X)),
     }
