@@ -16,9 +16,9 @@ import numpy as np
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
+    than the smallest normal float, the exponent is held at 709."""
+    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
 
 
 def cost(x, t, W1, W2, W3, W4):
@@ -98,34 +98,38 @@ def cost_value_and_grad(x, t, W1, W2, W3, W4):
     """
     # Forward pass
     z1 = np.dot(x, W1)
-    h1 = sigmoid(z1)
+    exp_neg_z1 = np.exp(-np.maximum(z1, -709.0))
+    h1 = 1 / (exp_neg_z1 + 1)
     z2 = np.dot(h1, W2)
-    h2 = sigmoid(z2)
+    exp_neg_z2 = np.exp(-np.maximum(z2, -709.0))
+    h2 = 1 / (exp_neg_z2 + 1)
     z3 = np.dot(h2, W3)
-    h3 = sigmoid(z3)
+    exp_neg_z3 = np.exp(-np.maximum(z3, -709.0))
+    h3 = 1 / (exp_neg_z3 + 1)
     z4 = np.dot(h3, W4)
-    y = sigmoid(z4)
+    exp_neg_z4 = np.exp(-np.maximum(z4, -709.0))
+    y = 1 / (exp_neg_z4 + 1)
     delta_y = y - t
     cost = np.vdot(delta_y, delta_y) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
-    delta_z4 = delta_y * y * sigmoid(-z4)
+    delta_z4 = delta_y * y * (exp_neg_z4 / (1 + exp_neg_z4))
     # Grad of: z4 = h3 @ W4
     dW4 = np.dot(h3.T, delta_z4)
     delta_h3 = np.dot(delta_z4, W4.T)
     # Grad of: h3 = sigmoid(z3)
-    delta_z3 = delta_h3 * h3 * sigmoid(-z3)
+    delta_z3 = delta_h3 * h3 * (exp_neg_z3 / (1 + exp_neg_z3))
     # Grad of: z3 = h2 @ W3
     dW3 = np.dot(h2.T, delta_z3)
     delta_h2 = np.dot(delta_z3, W3.T)
     # Grad of: h2 = sigmoid(z2)
-    delta_z2 = delta_h2 * h2 * sigmoid(-z2)
+    delta_z2 = delta_h2 * h2 * (exp_neg_z2 / (1 + exp_neg_z2))
     # Grad of: z2 = h1 @ W2
     dW2 = np.dot(h1.T, delta_z2)
     delta_h1 = np.dot(delta_z2, W2.T)
     # Grad of: h1 = sigmoid(z1)
-    delta_z1 = delta_h1 * h1 * sigmoid(-z1)
+    delta_z1 = delta_h1 * h1 * (exp_neg_z1 / (1 + exp_neg_z1))
     # Grad of: z1 = x @ W1
     dx = np.dot(delta_z1, W1.T)
     dW1 = np.dot(x.T, delta_z1)

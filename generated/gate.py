@@ -16,9 +16,9 @@ import numpy as np
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
+    than the smallest normal float, the exponent is held at 709."""
+    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
 
 
 def gate(w0, x0, w1, x1, w2):
@@ -45,21 +45,21 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
     logistic sigmoid; powers and functions act elementwise):
 
     Forward pass
-        t1 = w0·x0 + w1·x1 + w2
-        gate = σ(t1)
+        t1 = ExpNeg(w0·x0 + w1·x1 + w2)
+        gate = 1/(t1 + 1)
 
     Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-        dw2 = gate·(1 - gate)
+        dw2 = gate·Complement(t1)
         dw0 = dw2·x0
         dx0 = dw2·w0
         dw1 = dw2·x1
         dx1 = dw2·w1
     """
     # Forward pass
-    t1 = w0 * x0 + w1 * x1 + w2
-    gate = sigmoid(t1)
+    t1 = np.exp(-np.maximum(w0 * x0 + w1 * x1 + w2, -709.0))
+    gate = 1 / (t1 + 1)
     # Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-    dw2 = gate * sigmoid(-t1)
+    dw2 = gate * (t1 / (1 + t1))
     dw0 = dw2 * x0
     dx0 = dw2 * w0
     dw1 = dw2 * x1

@@ -44,8 +44,8 @@ def loss_value_and_grad(x, gamma, beta, target):
     Forward pass
         mu = mean(x, axis 1)
         var = mean((x - mu)², axis 1)
-        t3 = 1/√(var + 1e-05)
-        xhat = t3 ⊙ (x - mu)
+        t2 = 1/√(var + 1e-05)
+        xhat = t2 ⊙ (x - mu)
         y = beta + gamma ⊙ xhat
         loss = sum((y - target)²)/(d*n)
 
@@ -62,7 +62,7 @@ def loss_value_and_grad(x, gamma, beta, target):
         delta_var = sum(-delta_xhat ⊙ xhat/(2·(var + 1e-05)), axis 1)
 
     Grad of: var = np.mean((x - mu) ** 2, axis=1, keepdims=True)
-        delta_z_xhat = delta_xhat ⊙ t3
+        delta_z_xhat = delta_xhat ⊙ t2
         delta_z_var = 2·delta_var ⊙ (x - mu)/d
         delta_mu = sum(-delta_z_var, axis 1) + sum(-delta_z_xhat, axis 1)
 
@@ -74,23 +74,24 @@ def loss_value_and_grad(x, gamma, beta, target):
     mu = np.mean(x, axis=1, keepdims=True)
     t1 = x - mu
     var = np.mean(t1**2, axis=1, keepdims=True)
-    t2 = var + 1e-05
-    t3 = 1 / np.sqrt(t2)
-    xhat = t1 * t3
+    t2 = 1 / np.sqrt(var + 1e-05)
+    xhat = t1 * t2
     y = beta + gamma * xhat
-    t4 = y - target
-    loss = np.vdot(t4, t4) / (d * n)
+    t3 = y - target
+    loss = np.vdot(t3, t3) / (d * n)
     # Grad of: return np.mean((y - target) ** 2)
-    delta_y = (2 / (d * n)) * t4
+    delta_y = (2 / (d * n)) * t3
     dtarget = -delta_y
     # Grad of: y = gamma * xhat + beta
     dgamma = np.sum(delta_y * xhat, axis=0)
     dbeta = np.sum(delta_y, axis=0)
     delta_xhat = delta_y * gamma
     # Grad of: xhat = (x - mu) / np.sqrt(var + 1e-5)
-    delta_var = np.sum(-(1 / 2) * delta_xhat * xhat / t2, axis=1, keepdims=True)
+    delta_var = np.sum(
+        -(1 / 2) * delta_xhat * xhat / (var + 1e-05), axis=1, keepdims=True
+    )
     # Grad of: var = np.mean((x - mu) ** 2, axis=1, keepdims=True)
-    delta_z_xhat = delta_xhat * t3
+    delta_z_xhat = delta_xhat * t2
     delta_z_var = (2 / d) * delta_var * t1
     delta_mu = np.sum(-delta_z_var, axis=1, keepdims=True) + np.sum(
         -delta_z_xhat, axis=1, keepdims=True

@@ -16,9 +16,9 @@ import numpy as np
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
+    than the smallest normal float, the exponent is held at 709."""
+    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
 
 
 def cost(x, t, W1, W2):
@@ -69,19 +69,21 @@ def cost_value_and_grad(x, t, W1, W2):
     """
     # Forward pass
     z = W1 * x
-    h = sigmoid(z)
+    exp_neg_z = np.exp(-np.maximum(z, -709.0))
+    h = 1 / (exp_neg_z + 1)
     z_1 = W2 * h
-    y = sigmoid(z_1)
+    exp_neg_z_1 = np.exp(-np.maximum(z_1, -709.0))
+    y = 1 / (exp_neg_z_1 + 1)
     delta_y = y - t
     cost = delta_y**2 / 2
     # Grad of: return 0.5 * (y - t) ** 2
     dt = -delta_y
     # Grad of: y = sigmoid(W2 * h)
-    delta_z_1 = delta_y * y * sigmoid(-z_1)
+    delta_z_1 = delta_y * y * (exp_neg_z_1 / (1 + exp_neg_z_1))
     dW2 = delta_z_1 * h
     delta_h = W2 * delta_z_1
     # Grad of: h = sigmoid(W1 * x)
-    delta_z = delta_h * h * sigmoid(-z)
+    delta_z = delta_h * h * (exp_neg_z / (1 + exp_neg_z))
     dx = W1 * delta_z
     dW1 = delta_z * x
     return cost, (dx, dt, dW1, dW2)

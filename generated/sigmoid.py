@@ -18,9 +18,9 @@ import numpy as np
 
 
 def sigmoid_stable(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
+    than the smallest normal float, the exponent is held at 709."""
+    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
 
 
 def sigmoid(z):
@@ -101,7 +101,8 @@ def sigmoid_array_vjp(z, cotangent):
         dz = cotangent ⊙ sigmoid_array ⊙ (1 - sigmoid_array)
     """
     # Forward pass
-    sigmoid_array = sigmoid_stable(z)
+    exp_neg_z = np.exp(-np.maximum(z, -709.0))
+    sigmoid_array = 1 / (exp_neg_z + 1)
     # Grad of: return 1 / (1 + np.exp(-z))
-    dz = cotangent * sigmoid_array * sigmoid_stable(-z)
+    dz = cotangent * sigmoid_array * (exp_neg_z / (1 + exp_neg_z))
     return dz

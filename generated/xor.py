@@ -16,9 +16,9 @@ import numpy as np
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
+    than the smallest normal float, the exponent is held at 709."""
+    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
 
 
 def loss(X, y, W0, W1):
@@ -70,20 +70,22 @@ def loss_value_and_grad(X, y, W0, W1):
     n = X.shape[0]
     # Forward pass
     z = np.dot(X, W0)
-    h = sigmoid(z)
+    exp_neg_z = np.exp(-np.maximum(z, -709.0))
+    h = 1 / (exp_neg_z + 1)
     z_1 = np.dot(h, W1)
-    yhat = sigmoid(z_1)
+    exp_neg_z_1 = np.exp(-np.maximum(z_1, -709.0))
+    yhat = 1 / (exp_neg_z_1 + 1)
     t1 = yhat - y
     loss = np.vdot(t1, t1) / n
     # Grad of: return np.mean((yhat - y) ** 2)
     delta_yhat = (2 / n) * t1
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
-    delta_z_1 = delta_yhat * yhat * sigmoid(-z_1)
+    delta_z_1 = delta_yhat * yhat * (exp_neg_z_1 / (1 + exp_neg_z_1))
     dW1 = np.dot(h.T, delta_z_1)
     delta_h = np.dot(delta_z_1, W1.T)
     # Grad of: h = sigmoid(X @ W0)
-    delta_z = delta_h * h * sigmoid(-z)
+    delta_z = delta_h * h * (exp_neg_z / (1 + exp_neg_z))
     dX = np.dot(delta_z, W0.T)
     dW0 = np.dot(X.T, delta_z)
     return loss, (dX, dy, dW0, dW1)

@@ -42,8 +42,7 @@ def sigmoid(x):
     """1 / (1 + exp(-x))."""
     if _traced(x):
         return x._stable("sigmoid")
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))  # exp held at 709: no overflow
 
 
 def softplus(x):

@@ -208,17 +208,15 @@ def derive(
     grads = [mapping[g] for g in program.grads]
     tables = _Tables(program, mapping, grads)
     written_out: dict = {}
-    if textbook:
-        written_out = {
-            type(s.expr)(-s.expr.args[0]).xreplace(mapping): 1 - mapping[s.target]
-            for s in stmts
-            if type(s.expr).__name__ == "Sigmoid" and s.target in mapping
-        }
     sections: list[Section] = []
     keys: list = []
     for stmt in stmts:
         target = mapping[stmt.target]
         expr = stmt.expr.xreplace(mapping).xreplace(written_out)
+        expr = notation.recognise(expr).xreplace(written_out)  # now with its σ(-u)
+        if type(expr).__name__ == "Sigmoid" and textbook:
+            for sigmoid in (type(expr), notation.Sigmoid):
+                written_out[sigmoid(-expr.args[0])] = 1 - target
         if _is_small_temporary(stmt, target.name, expr):
             written_out[target] = expr
             continue

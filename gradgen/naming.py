@@ -113,7 +113,10 @@ class Namer:
         for stmt in stmts:
             if stmt.target in names:
                 continue
-            if stmt.role == "forward":
+            base = stmt.expr.args[0] if type(stmt.expr).__name__ == "ExpNeg" else None
+            if base is not None and base in names:  # exp(-z) of a sigmoid's z
+                names[stmt.target] = self._claim(f"exp_neg_{names[base]}", taken)
+            elif stmt.role == "forward":
                 node_name(stmt.target)
             elif stmt.role == "adjoint":
                 names[stmt.target] = self._claim(f"delta_{node_name(stmt.node)}", taken)

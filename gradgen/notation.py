@@ -45,6 +45,8 @@ def _sigmoid_argument(expr) -> sp.Expr | None:
     if not (isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args):
         return None
     (other,) = [a for a in base.args if a != 1]
+    if type(other).__name__ == "ExpNeg":  # the generated code's shared exp(-u)
+        return other.args[0]
     if not isinstance(other, sp.exp):
         return None
     power = other.args[0]
@@ -67,7 +69,13 @@ def _logistic_product(expr) -> sp.Expr | None:
 
 
 def recognise(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with 1/(1 + e^{-u}) and e^{u}/(1 + e^{u}) written as Sigmoid(u)."""
+    """``expr`` with 1/(1 + e^{-u}) and e^{u}/(1 + e^{u}) written as Sigmoid(u) (and the
+    generated code's e/(1 + e) of e = exp(-u) as Sigmoid(-u))."""
+    expr = expr.replace(
+        lambda e: type(e).__name__ == "Complement"
+        and type(e.args[0]).__name__ == "ExpNeg",
+        lambda e: Sigmoid(-e.args[0].args[0]),
+    )
     expr = expr.replace(
         lambda e: _logistic_product(e) is not None, lambda e: _logistic_product(e)
     )

@@ -18,6 +18,7 @@ import sympy as sp
 from . import ir
 from .indexing import Index, Scatter, Update, statement_level
 from .printer import fresh
+from .special import Complement, ExpNeg, Sigmoid
 
 
 def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
@@ -25,12 +26,13 @@ def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
 
 
 def _trivial(expr: sp.Expr) -> bool:
-    """Cheap enough to repeat wherever it is used: a name, a constant such as 1/n, -x, x.T."""
+    """Cheap enough to repeat wherever it is used: a name, a constant such as 1/n, -x,
+    1 + x, x.T."""
     if isinstance(expr, (sp.Symbol, sp.Number, sp.NumberSymbol)):
         return True
     if all(ir.is_dim_symbol(s) for s in expr.free_symbols):
         return True
-    if isinstance(expr, sp.Mul) and len(expr.args) == 2:
+    if isinstance(expr, (sp.Mul, sp.Add)) and len(expr.args) == 2:
         return expr.args[0].is_Number and isinstance(expr.args[1], sp.Symbol)
     return isinstance(expr, ir.Transpose) and isinstance(expr.args[0], sp.Symbol)
 
@@ -336,6 +338,23 @@ def contractions(
     ]
 
 
+def share_sigmoids(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Where a function computes both sigmoid(u) and its complement sigmoid(-u) (a
+    sigmoid's value and derivative), write them as 1/(1 + e) and e/(1 + e) over one
+    e = exp(-u): one exponential for both, each accurate, as neither subtracts from 1.
+    A sigmoid alone stays a call of the module's sigmoid helper."""
+    found = {s for stmt in stmts for s in stmt.expr.atoms(Sigmoid)}
+    pairs = {s.args[0] for s in found if Sigmoid(-s.args[0]) in found}
+    bases = {u for u in pairs if not u.could_extract_minus_sign()}
+    if not bases:
+        return stmts
+    lowered = {}
+    for u in bases:
+        e = ExpNeg(u)
+        lowered[Sigmoid(u)], lowered[Sigmoid(-u)] = 1 / (1 + e), Complement(e)
+    return [s.with_expr(s.expr.xreplace(lowered)) for s in stmts]
+
+
 def optimise(
     stmts: list[ir.Stmt], results: list[sp.Symbol], keep: set, graph: ir.Graph
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
@@ -345,7 +364,7 @@ def optimise(
     of a named delta survives."""
     stmts, results = inline(stmts, results, keep)
     stmts, results = collapse_aliases(
-        common_subexpressions(stmts, graph), results, keep
+        common_subexpressions(share_sigmoids(stmts), graph), results, keep
     )
     stmts, results = contractions(*inline(stmts, results, keep), graph)
     return write_in_place(stmts, results)

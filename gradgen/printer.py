@@ -256,6 +256,13 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Softplus(self, expr):
         return f"np.logaddexp(0, {self._print(expr.args[0])})"
 
+    def _print_ExpNeg(self, expr):
+        return f"np.exp(-np.maximum({self._print(expr.args[0])}, -709.0))"
+
+    def _print_Complement(self, expr):
+        e = self._print(expr.args[0])
+        return f"({e} / (1 + {e}))"
+
     def _print_NormRoot(self, expr):
         return f"np.sqrt({self._print(expr.args[0])})"
 

@@ -14,7 +14,16 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["Sigmoid", "Softplus", "NormRoot", "ReciprocalOrZero", "log1p", "expm1"]
+__all__ = [
+    "Sigmoid",
+    "Softplus",
+    "NormRoot",
+    "ReciprocalOrZero",
+    "ExpNeg",
+    "Complement",
+    "log1p",
+    "expm1",
+]
 
 
 class Sigmoid(sp.Function):
@@ -92,3 +101,42 @@ class NormRoot(sp.Function):
 
     def _eval_evalf(self, prec):
         return sp.sqrt(self.args[0])._eval_evalf(prec)
+
+
+class ExpNeg(sp.Function):
+    """exp(-x), held at exp(709) below x = -709 so it never overflows: the shared factor of
+    a sigmoid and its complement, 1/(1 + exp(-x)) and exp(-x)/(1 + exp(-x)). Made only
+    after differentiation (``optimize.share_sigmoids``); below -709 both are below the
+    smallest normal float anyway."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return -ExpNeg(self.args[0])
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        return sp.exp(-self.args[0])._eval_evalf(prec)
+
+
+class Complement(sp.Function):
+    """e/(1 + e) for e = exp(-u): 1 - sigmoid(u), that is sigmoid(-u), computed without
+    subtracting from 1. Opaque to CSE, so it is not rewritten as e * sigmoid(u)**2 (whose
+    square underflows where sigmoid(u) is below 1e-154)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + self.args[0]) ** 2
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        e = self.args[0]
+        return (e / (1 + e))._eval_evalf(prec)

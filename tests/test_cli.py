@@ -208,7 +208,9 @@ def test_verbose_reports_the_time_of_each_stage(tmp_path, capsys):
     from gradcheck import ROOT
 
     out = tmp_path / "xor.py"
-    assert main(["compile", str(ROOT / "examples" / "xor.py"), "-o", str(out), "-v"]) == 0
+    assert (
+        main(["compile", str(ROOT / "examples" / "xor.py"), "-o", str(out), "-v"]) == 0
+    )
     err = capsys.readouterr().err
     stages = ["trace", "reverse sweep", "optimise", "printing", "black"]
     assert all(f"{s} " in err for s in stages), err
