@@ -114,22 +114,22 @@ def cost_value_and_grad(x, t, W1, W2, W3, W4):
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
-    delta_z4 = delta_y * y * (exp_neg_z4 / (1 + exp_neg_z4))
+    delta_z4 = delta_y * y * (exp_neg_z4 * y)
     # Grad of: z4 = h3 @ W4
     dW4 = np.dot(h3.T, delta_z4)
     delta_h3 = np.dot(delta_z4, W4.T)
     # Grad of: h3 = sigmoid(z3)
-    delta_z3 = delta_h3 * h3 * (exp_neg_z3 / (1 + exp_neg_z3))
+    delta_z3 = delta_h3 * h3 * (exp_neg_z3 * h3)
     # Grad of: z3 = h2 @ W3
     dW3 = np.dot(h2.T, delta_z3)
     delta_h2 = np.dot(delta_z3, W3.T)
     # Grad of: h2 = sigmoid(z2)
-    delta_z2 = delta_h2 * h2 * (exp_neg_z2 / (1 + exp_neg_z2))
+    delta_z2 = delta_h2 * h2 * (exp_neg_z2 * h2)
     # Grad of: z2 = h1 @ W2
     dW2 = np.dot(h1.T, delta_z2)
     delta_h1 = np.dot(delta_z2, W2.T)
     # Grad of: h1 = sigmoid(z1)
-    delta_z1 = delta_h1 * h1 * (exp_neg_z1 / (1 + exp_neg_z1))
+    delta_z1 = delta_h1 * h1 * (exp_neg_z1 * h1)
     # Grad of: z1 = x @ W1
     dx = np.dot(delta_z1, W1.T)
     dW1 = np.dot(x.T, delta_z1)

@@ -49,7 +49,7 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
         gate = 1/(t1 + 1)
 
     Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-        dw2 = gate·Complement(t1)
+        dw2 = gate·Complement(t1, gate)
         dw0 = dw2·x0
         dx0 = dw2·w0
         dw1 = dw2·x1
@@ -59,7 +59,7 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
     t1 = np.exp(-np.maximum(w0 * x0 + w1 * x1 + w2, -709.0))
     gate = 1 / (t1 + 1)
     # Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-    dw2 = gate * (t1 / (1 + t1))
+    dw2 = gate * (t1 * gate)
     dw0 = dw2 * x0
     dx0 = dw2 * w0
     dw1 = dw2 * x1

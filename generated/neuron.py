@@ -79,11 +79,11 @@ def cost_value_and_grad(x, t, W1, W2):
     # Grad of: return 0.5 * (y - t) ** 2
     dt = -delta_y
     # Grad of: y = sigmoid(W2 * h)
-    delta_z_1 = delta_y * y * (exp_neg_z_1 / (1 + exp_neg_z_1))
+    delta_z_1 = delta_y * y * (exp_neg_z_1 * y)
     dW2 = delta_z_1 * h
     delta_h = W2 * delta_z_1
     # Grad of: h = sigmoid(W1 * x)
-    delta_z = delta_h * h * (exp_neg_z / (1 + exp_neg_z))
+    delta_z = delta_h * h * (exp_neg_z * h)
     dx = W1 * delta_z
     dW1 = delta_z * x
     return cost, (dx, dt, dW1, dW2)

@@ -104,5 +104,5 @@ def sigmoid_array_vjp(z, cotangent):
     exp_neg_z = np.exp(-np.maximum(z, -709.0))
     sigmoid_array = 1 / (exp_neg_z + 1)
     # Grad of: return 1 / (1 + np.exp(-z))
-    dz = cotangent * sigmoid_array * (exp_neg_z / (1 + exp_neg_z))
+    dz = cotangent * sigmoid_array * (exp_neg_z * sigmoid_array)
     return dz

@@ -81,11 +81,11 @@ def loss_value_and_grad(X, y, W0, W1):
     delta_yhat = (2 / n) * t1
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
-    delta_z_1 = delta_yhat * yhat * (exp_neg_z_1 / (1 + exp_neg_z_1))
+    delta_z_1 = delta_yhat * yhat * (exp_neg_z_1 * yhat)
     dW1 = np.dot(h.T, delta_z_1)
     delta_h = np.dot(delta_z_1, W1.T)
     # Grad of: h = sigmoid(X @ W0)
-    delta_z = delta_h * h * (exp_neg_z / (1 + exp_neg_z))
+    delta_z = delta_h * h * (exp_neg_z * h)
     dX = np.dot(delta_z, W0.T)
     dW0 = np.dot(X.T, delta_z)
     return loss, (dX, dy, dW0, dW1)

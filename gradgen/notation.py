@@ -70,7 +70,7 @@ def _logistic_product(expr) -> sp.Expr | None:
 
 def recognise(expr: sp.Expr) -> sp.Expr:
     """``expr`` with 1/(1 + e^{-u}) and e^{u}/(1 + e^{u}) written as Sigmoid(u) (and the
-    generated code's e/(1 + e) of e = exp(-u) as Sigmoid(-u))."""
+    generated code's e * sigmoid(u) of e = exp(-u) as Sigmoid(-u))."""
     expr = expr.replace(
         lambda e: type(e).__name__ == "Complement"
         and type(e.args[0]).__name__ == "ExpNeg",

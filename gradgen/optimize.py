@@ -340,7 +340,7 @@ def contractions(
 
 def share_sigmoids(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     """Where a function computes both sigmoid(u) and its complement sigmoid(-u) (a
-    sigmoid's value and derivative), write them as 1/(1 + e) and e/(1 + e) over one
+    sigmoid's value and derivative), write them as s = 1/(1 + e) and e * s over one
     e = exp(-u): one exponential for both, each accurate, as neither subtracts from 1.
     A sigmoid alone stays a call of the module's sigmoid helper."""
     found = {s for stmt in stmts for s in stmt.expr.atoms(Sigmoid)}
@@ -351,7 +351,8 @@ def share_sigmoids(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     lowered = {}
     for u in bases:
         e = ExpNeg(u)
-        lowered[Sigmoid(u)], lowered[Sigmoid(-u)] = 1 / (1 + e), Complement(e)
+        lowered[Sigmoid(u)] = 1 / (1 + e)
+        lowered[Sigmoid(-u)] = Complement(e, 1 / (1 + e))
     return [s.with_expr(s.expr.xreplace(lowered)) for s in stmts]
 
 

@@ -260,8 +260,8 @@ class NumPyPrinter(PythonCodePrinter):
         return f"np.exp(-np.maximum({self._print(expr.args[0])}, -709.0))"
 
     def _print_Complement(self, expr):
-        e = self._print(expr.args[0])
-        return f"({e} / (1 + {e}))"
+        e, s = (self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+        return f"({e} * {s})"
 
     def _print_NormRoot(self, expr):
         return f"np.sqrt({self._print(expr.args[0])})"

@@ -125,18 +125,16 @@ class ExpNeg(sp.Function):
 
 
 class Complement(sp.Function):
-    """e/(1 + e) for e = exp(-u): 1 - sigmoid(u), that is sigmoid(-u), computed without
-    subtracting from 1. Opaque to CSE, so it is not rewritten as e * sigmoid(u)**2 (whose
-    square underflows where sigmoid(u) is below 1e-154)."""
+    """e * s for e = exp(-u) and s = 1/(1 + e) = sigmoid(u): 1 - sigmoid(u), that is
+    sigmoid(-u), computed without subtracting from 1 (and with no division: s is the
+    sigmoid's own value). Opaque to CSE, so the product is not regrouped as e * s**2,
+    whose square underflows where the sigmoid is below 1e-154."""
 
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return 1 / (1 + self.args[0]) ** 2
+    nargs = 2
 
     def _eval_is_real(self):
         return self.args[0].is_real
 
     def _eval_evalf(self, prec):
-        e = self.args[0]
-        return (e / (1 + e))._eval_evalf(prec)
+        e, s = self.args
+        return (e * s)._eval_evalf(prec)
