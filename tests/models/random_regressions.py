@@ -1,0 +1,23 @@
+"""Programs the random program generator (tests/programs.py) found gradgen getting wrong,
+reduced by hand to the smallest model that shows each bug. tests/test_random_regressions.py
+checks every target here against NumPy and autograd."""
+
+import numpy as np
+
+from gradgen import Array
+
+
+# --- a reduction's scalar adjoint reaching a broadcast operand -------------------------------
+# The adjoint of x + b is a scalar standing for an (n, d) array, so d/db is n, not 1.
+def sum_of_bias(x: Array["n", "d"], b: Array["d"]) -> float:
+    return np.sum(x + b)
+
+
+def mean_of_broadcasts(b: Array[1], X: Array["k", 1], W: Array["k", "k"]) -> float:
+    z = b - X - W
+    return np.mean(z) + np.max(b * X)
+
+
+def sum_of_column_and_scalar(u: Array[1], v: Array["n"], s: float) -> Array["n"]:
+    t = u + v + s
+    return np.sum(t) * v
