@@ -114,8 +114,12 @@ def _absorb_sign(expr: sp.Expr) -> sp.Expr:
 def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
     """Check a rewritten derivative against the original at random points."""
     rng = random.Random(0)
+    dims = sorted(
+        (s for s in expr.free_symbols if ir.is_dim_symbol(s)), key=sp.default_sort_key
+    )
     for _ in range(3):
         point = {s: sp.Float(rng.uniform(0.15, 0.85)) for s in symbols}
+        point.update({s: sp.Integer(rng.randint(2, 5)) for s in dims})  # from x.shape
         reference = d.evalf(subs=point)
         point[value] = expr.evalf(subs=point)
         got = candidate.evalf(subs=point)

@@ -21,3 +21,9 @@ def mean_of_broadcasts(b: Array[1], X: Array["k", 1], W: Array["k", "k"]) -> flo
 def sum_of_column_and_scalar(u: Array[1], v: Array["n"], s: float) -> Array["n"]:
     t = u + v + s
     return np.sum(t) * v
+
+
+# --- a size from x.shape in an elementwise derivative ------------------------------------------
+# Checking the derivative n * exp(x) rewritten through the node's value left n unevaluated.
+def dim_times_exp(x: Array["n", "d"]) -> float:
+    return np.sum(np.exp(x) * x.shape[0])
