@@ -50,6 +50,9 @@ class Tracer:
 
     __slots__ = ("expr", "shape_", "session", "site", "is_condition")
     __array_priority__ = 1000
+    # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the
+    # left of an operator then defers to the Tracer's reflected method (n - x).
+    _op_priority = 20.0
 
     def __init__(self, expr, shape, session, site: ir.Site, is_condition=False):
         self.expr = expr

@@ -27,3 +27,10 @@ def sum_of_column_and_scalar(u: Array[1], v: Array["n"], s: float) -> Array["n"]
 # Checking the derivative n * exp(x) rewritten through the node's value left n unevaluated.
 def dim_times_exp(x: Array["n", "d"]) -> float:
     return np.sum(np.exp(x) * x.shape[0])
+
+
+# --- a size from x.shape on the left of an operator ---------------------------------------------
+# n - x asked SymPy first (n is a SymPy symbol), and SymPy's probe of the tracer failed.
+def dim_on_the_left(x: Array["n", "d"], b: Array["d"]) -> float:
+    n = x.shape[0]
+    return np.sum(n - x) + np.sum(x.shape[1] * x) + np.sum(n / (b**2 + 1.0)) + np.sum(n**b)
