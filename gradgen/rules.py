@@ -145,7 +145,10 @@ def _through_value(
             reduced = expr.subs(kernel, u)
             if not kernel.has(wrt) or reduced.has(wrt):
                 continue
-            solutions = sp.solve(sp.Eq(reduced, value), u)
+            try:
+                solutions = sp.solve(sp.Eq(reduced, value), u)
+            except NotImplementedError:  # SymPy cannot invert Min, Max, Abs ...
+                continue
             if len(solutions) == 1:
                 solved = sp.factor(direct.subs(kernel, solutions[0]))
                 candidates.append(_absorb_sign(solved))

@@ -34,3 +34,9 @@ def dim_times_exp(x: Array["n", "d"]) -> float:
 def dim_on_the_left(x: Array["n", "d"], b: Array["d"]) -> float:
     n = x.shape[0]
     return np.sum(n - x) + np.sum(x.shape[1] * x) + np.sum(n / (b**2 + 1.0)) + np.sum(n**b)
+
+
+# --- an elementwise node through np.minimum -------------------------------------------------------
+# Rewriting the derivative through the node's value asked SymPy to invert Min, which it cannot.
+def minimum_of_exp(u: Array["k"], v: Array["k"]) -> float:
+    return np.sum(np.minimum(u - np.exp(v), 0.0) ** 2)
