@@ -22,6 +22,7 @@ of the entry itself. A wrong derivative is off by far more.
 from __future__ import annotations
 
 import tempfile
+import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,10 +71,46 @@ class Case:
     def what(self, text: str) -> str:
         return f"{self.program.name} at {self.sizes}: {text}"
 
+    def run(self, function: str, *extra):
+        """A generated function on the case's arguments. It must not overflow or divide by
+        zero where the references compute finite numbers (they are run without that check:
+        autograd's tanh' = 1/cosh(x)**2 overflows to the right answer, 0)."""
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            return getattr(self.generated, function)(*self.args, *extra)
+
+
+def _autograd_numpy() -> types.ModuleType:
+    """autograd.numpy, except that ``where`` broadcasts its branches to the result's shape
+    first: autograd's VJP of ``where`` does not un-broadcast them, so a scalar or row branch
+    of a larger ``where`` gets a gradient of the wrong shape (or fails to accumulate).
+    """
+    module = types.ModuleType("autograd_numpy_reference")
+    module.__dict__.update(vars(anp))
+
+    def where(condition, x, y):
+        zeros = np.zeros(
+            np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
+        )
+        return anp.where(
+            condition, x + zeros, y + zeros
+        )  # + un-broadcasts its gradient
+
+    module.where = where
+    return module
+
+
+def reference_function(path: Path, name: str):
+    """The model's target run by autograd (the model file with ``np`` rebound)."""
+    namespace = autograd_namespace(path)
+    namespace["np"] = _autograd_numpy()
+    return namespace[name]
+
 
 def assert_close(actual, expected, what: str) -> None:
     actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    assert (
+        actual.shape == expected.shape
+    ), f"{what}: shape {actual.shape} != {expected.shape}"
     assert np.all(np.isfinite(expected)), f"{what}: the reference is not finite"
     scale = np.max(np.abs(expected), initial=1.0)
     error = np.abs(actual - expected)
@@ -92,11 +129,11 @@ def check_value(case: Case) -> None:
     expected = case.model(*case.args)
     assert_close(case.reference(*case.args), expected, case.what("autograd vs NumPy"))
     name = case.program.name
-    assert_close(getattr(case.generated, name)(*case.args), expected, case.what(name))
+    assert_close(case.run(name), expected, case.what(name))
 
 
 def _grads(case: Case, function: str, *extra) -> tuple:
-    grads = getattr(case.generated, function)(*case.args, *extra)
+    grads = case.run(function, *extra)
     return (grads,) if len(case.wrt) == 1 else tuple(grads)
 
 
@@ -107,7 +144,7 @@ def check_grad(case: Case) -> None:
     if np.ndim(value) == 0 and hasattr(case.generated, f"{name}_grad"):
         expected = autograd.grad(case.reference, tuple(case.wrt))(*case.args)
         got = _grads(case, f"{name}_grad")
-        got_value, grads = getattr(case.generated, f"{name}_value_and_grad")(*case.args)
+        got_value, grads = case.run(f"{name}_value_and_grad")
         assert_close(got_value, value, case.what(f"{name}_value_and_grad value"))
         together = (grads,) if len(case.wrt) == 1 else tuple(grads)
         for a, b in zip(got, together):
@@ -151,7 +188,7 @@ def check_program(
         path.write_text(program.source)
         source = compile_file(str(path), [program.name], program.wrt)
         generated = import_source(source, "generated_random_model")
-        reference = autograd_namespace(path)[program.name]
+        reference = reference_function(path, program.name)
         target = targets(path)[program.name]
     names = [p.name for p in target.params]
     wrt = [names.index(w) for w in program.wrt] if program.wrt else range(len(names))
@@ -159,9 +196,18 @@ def check_program(
     for sizes in size_sets:
         args = _arguments(program, target.params, sizes, rng)
         case = Case(
-            program, generated, target.fn, reference, target.params, list(wrt), args, rng, sizes
+            program,
+            generated,
+            target.fn,
+            reference,
+            target.params,
+            list(wrt),
+            args,
+            rng,
+            sizes,
         )
-        with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
-            warnings.simplefilter("ignore", UserWarning)  # autograd: output independent of input
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # autograd warns when the output does not depend on an input
+            warnings.simplefilter("ignore", UserWarning)
             for mode in modes:
                 MODES[mode](case)
