@@ -40,3 +40,20 @@ def dim_on_the_left(x: Array["n", "d"], b: Array["d"]) -> float:
 # Rewriting the derivative through the node's value asked SymPy to invert Min, which it cannot.
 def minimum_of_exp(u: Array["k"], v: Array["k"]) -> float:
     return np.sum(np.minimum(u - np.exp(v), 0.0) ** 2)
+
+
+# --- a broadcast that SymPy folds away ---------------------------------------------------------------
+# x + 0 * B is x to SymPy but has B's shape; the value must keep that shape, and a folded
+# expression broadcast to it must still pass its gradient on.
+def zero_times_broadcast(x: Array["d"], B: Array["n", "d"], W: Array["d", "k"]) -> float:
+    h = x + 0.0 * B
+    return np.sum(np.tanh(h @ W))
+
+
+def where_folded_to_a_scalar(v: Array[1], u: Array["k"], s: float) -> float:
+    return np.dot(np.where((v <= v) | (u >= s), s, s), u.T)
+
+
+def minimum_with_zero_array(u: Array[1], v: Array[1], b: Array["k"]) -> float:
+    h = np.minimum(u - np.exp(v), b - b)
+    return np.sum(h * h)
