@@ -216,7 +216,9 @@ class NumPyPrinter(PythonCodePrinter):
         return f"np.eye({args})"
 
     def _print_IsEqual(self, expr):
-        return f"({self._print(expr.args[0])} == {self._print(expr.args[1])})"
+        # A float mask: NumPy refuses -mask and mask - mask on booleans.
+        a, b = (self._print(arg) for arg in expr.args)
+        return f"({a} == {b}).astype(float)"
 
 
 def to_source(expr: sp.Expr) -> str:

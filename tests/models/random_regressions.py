@@ -57,3 +57,9 @@ def where_folded_to_a_scalar(v: Array[1], u: Array["k"], s: float) -> float:
 def minimum_with_zero_array(u: Array[1], v: Array[1], b: Array["k"]) -> float:
     h = np.minimum(u - np.exp(v), b - b)
     return np.sum(h * h)
+
+
+# --- the gradient of np.max, negated ------------------------------------------------------------------
+# The mask of maxima was a boolean array, and NumPy refuses -mask.
+def negated_max(x: Array["n", "d"], y: Array["d"]) -> float:
+    return -np.max(x) - np.sum(np.max(x * y, axis=0) - np.max(x, axis=0))
