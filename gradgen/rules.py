@@ -145,6 +145,8 @@ def _through_value(
             reduced = expr.subs(kernel, u)
             if not kernel.has(wrt) or reduced.has(wrt):
                 continue
+            if not reduced.is_rational_function(u):  # solve could recurse without end
+                continue
             try:
                 solutions = sp.solve(sp.Eq(reduced, value), u)
             except NotImplementedError:  # SymPy cannot invert Min, Max, Abs ...

@@ -63,3 +63,14 @@ def minimum_with_zero_array(u: Array[1], v: Array[1], b: Array["k"]) -> float:
 # The mask of maxima was a boolean array, and NumPy refuses -mask.
 def negated_max(x: Array["n", "d"], y: Array["d"]) -> float:
     return -np.max(x) - np.sum(np.max(x * y, axis=0) - np.max(x, axis=0))
+
+
+# --- an exp deep inside other functions -------------------------------------------------------------
+# Rewriting the derivative through the node's value asked SymPy to solve
+# cosh(tanh(u / (2 + sin(m))))**s = value for u = exp(A1); its solver recursed until Python
+# stopped it (after 45 s).
+def exp_inside_cosh_power(
+    A1: Array["k", 1], A2: Array["k", 1], W3: Array[1, 1], u4: Array[1]
+) -> float:
+    z5 = np.cosh(np.tanh(np.exp(A1) / (2.0 + np.sin(np.minimum(A2, W3)))))
+    return np.sum(z5 ** np.sum(u4, axis=-1))
