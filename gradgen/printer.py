@@ -71,7 +71,7 @@ class NumPyPrinter(PythonCodePrinter):
         out = []
         for term in positive + negative:
             if term.could_extract_minus_sign():
-                text = self.parenthesize(-term, PRECEDENCE["Add"], strict=True)
+                text = self.parenthesize(-term, PRECEDENCE["Add"], strict=False)
                 out.append(f"- {text}" if out else f"-{text}")
             else:
                 text = self.parenthesize(term, PRECEDENCE["Add"], strict=False)

@@ -72,6 +72,12 @@ def test_products_stay_factored_as_the_pipeline_builds_them():
         assert to_source(2 * (yhat - y) / n) == "2*(yhat - y)/n"
 
 
+def test_a_subtracted_sum_keeps_its_parentheses():
+    with distribute(False):  # as during compilation: -(2*b - 3) stays a product
+        assert to_source(a * b - (2 * b - 3)) == "a*b - (2*b - 3)"
+        assert to_source(-(2 * b - 3) + a) == "a - (2*b - 3)"
+
+
 def test_printed_code_computes_the_expression():
     rng = np.random.default_rng(0)
     env = {

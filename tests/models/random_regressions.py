@@ -74,3 +74,9 @@ def exp_inside_cosh_power(
 ) -> float:
     z5 = np.cosh(np.tanh(np.exp(A1) / (2.0 + np.sin(np.minimum(A2, W3)))))
     return np.sum(z5 ** np.sum(u4, axis=-1))
+
+
+# --- subtracting a sum -------------------------------------------------------------------------------
+# a - (2*b - 3) was printed a - 2*b - 3: a wrong value, and gradients through it.
+def subtracted_sum(a: float, b: Array["n"]) -> float:
+    return np.sum(a * b - (b * 2.0 - 3.0)) - np.tanh(a - (-95.0 + 4.5 * np.tanh(a)))
