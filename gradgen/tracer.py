@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from . import ir, numpy_api
 from .errors import GradgenError
@@ -111,6 +112,12 @@ class Tracer:
     def _elementwise(self, fn, *values, is_condition=False) -> "Tracer":
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
+        if isinstance(fn, sp.FunctionClass):
+            # sin(-x - y) is -sin(x + y): SymPy negates the argument, and with distribution
+            # off (as while compiling) -(-x - y) stays -1*(-x - y), which it negates again,
+            # without end. Distribution only matters here for that negation.
+            with distribute(True):
+                return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
         return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
 
     def _logic(self, fn, *values) -> "Tracer":

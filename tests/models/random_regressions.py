@@ -80,3 +80,11 @@ def exp_inside_cosh_power(
 # a - (2*b - 3) was printed a - 2*b - 3: a wrong value, and gradients through it.
 def subtracted_sum(a: float, b: Array["n"]) -> float:
     return np.sum(a * b - (b * 2.0 - 3.0)) - np.tanh(a - (-95.0 + 4.5 * np.tanh(a)))
+
+
+# --- an odd or even function of a sum with more minus signs than plus signs -----------------------
+# SymPy pulls the sign out (sin(-x - y) = -sin(x + y)); with distribution off while compiling
+# that negation never ended, and the model was refused as "recursing too deeply".
+def function_of_negative_sum(a: float, b: float, c: Array["n"]) -> float:
+    t = np.tanh(a - b - c) + np.sin(-a - 1.0) + np.cos(-b - c) + np.abs(-a - c - 2.0)
+    return np.sum(t * np.arctan(-c - b))
