@@ -165,6 +165,15 @@ def _through_value(
     return best
 
 
+class _RealAbs(sp.Abs):
+    """|a| of a real a, as every traced value is: d|a| = sign(a) da. SymPy's Abs goes through
+    re(a) and im(a) when it cannot tell that a is real (asin(u), sqrt(x), x**p), which gives
+    atan2 terms and divisions by a."""
+
+    def _eval_derivative(self, x):
+        return sp.sign(self.args[0]) * sp.diff(self.args[0], x)
+
+
 def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.Expr:
     """d expr / d wrt for an elementwise node whose value symbol is ``value``."""
     names = sorted(
@@ -176,7 +185,7 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
     canon[wrt] = cw
     key = expr.xreplace(canon)
     if key not in _CACHE:
-        d = sp.diff(key, cw)
+        d = sp.diff(key.replace(sp.Abs, _RealAbs), cw).replace(_RealAbs, sp.Abs)
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:
             raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")

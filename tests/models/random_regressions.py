@@ -33,7 +33,9 @@ def dim_times_exp(x: Array["n", "d"]) -> float:
 # n - x asked SymPy first (n is a SymPy symbol), and SymPy's probe of the tracer failed.
 def dim_on_the_left(x: Array["n", "d"], b: Array["d"]) -> float:
     n = x.shape[0]
-    return np.sum(n - x) + np.sum(x.shape[1] * x) + np.sum(n / (b**2 + 1.0)) + np.sum(n**b)
+    return (
+        np.sum(n - x) + np.sum(x.shape[1] * x) + np.sum(n / (b**2 + 1.0)) + np.sum(n**b)
+    )
 
 
 # --- an elementwise node through np.minimum -------------------------------------------------------
@@ -45,7 +47,9 @@ def minimum_of_exp(u: Array["k"], v: Array["k"]) -> float:
 # --- a broadcast that SymPy folds away ---------------------------------------------------------------
 # x + 0 * B is x to SymPy but has B's shape; the value must keep that shape, and a folded
 # expression broadcast to it must still pass its gradient on.
-def zero_times_broadcast(x: Array["d"], B: Array["n", "d"], W: Array["d", "k"]) -> float:
+def zero_times_broadcast(
+    x: Array["d"], B: Array["n", "d"], W: Array["d", "k"]
+) -> float:
     h = x + 0.0 * B
     return np.sum(np.tanh(h @ W))
 
@@ -88,3 +92,16 @@ def subtracted_sum(a: float, b: Array["n"]) -> float:
 def function_of_negative_sum(a: float, b: float, c: Array["n"]) -> float:
     t = np.tanh(a - b - c) + np.sin(-a - 1.0) + np.cos(-b - c) + np.abs(-a - c - 2.0)
     return np.sum(t * np.arctan(-c - b))
+
+
+# --- np.abs of a value SymPy cannot tell is real -----------------------------------------------------
+# SymPy differentiated |asin(u)|, |sqrt(x) - 1|, |log(x)| through re() and im(): an atan2 it
+# could not print (an internal error), or sign(a)/a * a forms that divide by zero where a is 0.
+def abs_of_arcsin(s: float, x: Array["n"]) -> float:
+    return np.abs(np.arcsin(0.85 * np.tanh(s))) + np.sum(
+        np.abs(np.arccos(0.5 * x) - 1.0)
+    )
+
+
+def abs_of_log_sqrt_power(x: Array["n"], p: float) -> float:
+    return np.sum(np.abs(np.log(x)) + np.abs(np.sqrt(x) - 1.0) + np.abs(x**p - 1.0))
