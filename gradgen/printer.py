@@ -144,7 +144,10 @@ class NumPyPrinter(PythonCodePrinter):
     def _operand(self, expr):
         """An operand of ``@``: Python gives ``@`` and ``*`` the same precedence."""
         text = self._print(expr)
-        return f"({text})" if precedence(expr) <= PRECEDENCE["Mul"] else text
+        division = expr.is_Pow and expr.exp.is_negative  # x**-1 prints as 1/x
+        return (
+            f"({text})" if division or precedence(expr) <= PRECEDENCE["Mul"] else text
+        )
 
     def _postfix(self, expr):
         if isinstance(expr, sp.Symbol) or precedence(expr) >= PRECEDENCE["Func"]:

@@ -20,6 +20,8 @@ CASES = [
     (ir.MatMul(ir.MatMul(a, b), c), "a @ b @ c"),
     (ir.MatMul(a, ir.MatMul(b, c)), "a @ (b @ c)"),
     (ir.MatMul(-a, b), "(-a) @ b"),
+    (ir.MatMul(a, b ** sp.Rational(-1, 2)), "a @ (1/np.sqrt(b))"),
+    (ir.MatMul(1 / a, b), "(1/a) @ b"),
     (ir.Transpose(a + b), "(a + b).T"),
     (ir.MatMul(ir.Transpose(a), g), "a.T @ g"),
     (yhat - y, "yhat - y"),

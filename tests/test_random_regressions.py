@@ -16,7 +16,10 @@ from programcheck import Program, check_program
 MODELS = Path(__file__).parent / "models" / "random_regressions.py"
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
 # target -> Program options (parameter domains, wrt) where the defaults do not do
-OPTIONS: dict = {"abs_of_log_sqrt_power": {"domains": {"x": (0.5, 2.0)}}}
+OPTIONS: dict = {
+    "abs_of_log_sqrt_power": {"domains": {"x": (0.5, 2.0)}},
+    "matmul_with_a_reciprocal": {"domains": {"u": (0.5, 2.0)}},
+}
 NAMES = [
     line[4 : line.index("(")]
     for line in MODELS.read_text().splitlines()

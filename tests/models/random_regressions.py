@@ -105,3 +105,9 @@ def abs_of_arcsin(s: float, x: Array["n"]) -> float:
 
 def abs_of_log_sqrt_power(x: Array["n"], p: float) -> float:
     return np.sum(np.abs(np.log(x)) + np.abs(np.sqrt(x) - 1.0) + np.abs(x**p - 1.0))
+
+
+# --- a matmul operand printed as a division -----------------------------------------------------------
+# np.dot(u, u ** -0.5) was printed u @ 1 / np.sqrt(u), which Python reads as (u @ 1) / ...
+def matmul_with_a_reciprocal(u: Array["d"], W: Array["d", "d"]) -> float:
+    return np.dot(u, u ** (-0.5)) + np.sum((1.0 / u) @ W)
