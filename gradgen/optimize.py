@@ -159,8 +159,25 @@ def optimise(
     """Inlining, CSE, renaming aliases, inlining again; returns the statements and the
     (possibly inlined) results. The first inlining folds constants such as the seed
     adjoint 1 before CSE sees them, so no alias of a named delta survives."""
+    wanted = [ir.shape_of(r, graph.shapes) for r in results]
     stmts, results = inline(stmts, results, keep)
     stmts, results = collapse_aliases(
         common_subexpressions(stmts, graph), results, keep
     )
-    return inline(stmts, results, keep)
+    stmts, results = inline(stmts, results, keep)
+    return restore_shapes(stmts, results, wanted, graph)
+
+
+def restore_shapes(
+    stmts: list[ir.Stmt], results: list[sp.Expr], wanted: list, graph: ir.Graph
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Broadcast back what folding shrank: once values are substituted, SymPy may cancel
+    delta_t - delta_t to 0, a scalar, where an array (a delta, a gradient) was meant."""
+
+    def fit(expr, shape):
+        if ir.shape_of(expr, graph.shapes) == shape:
+            return expr
+        return ir.broadcast_to(expr, shape)
+
+    stmts = [s.with_expr(fit(s.expr, graph.shapes[s.target])) for s in stmts]
+    return stmts, [fit(r, shape) for r, shape in zip(results, wanted)]

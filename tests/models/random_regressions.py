@@ -111,3 +111,13 @@ def abs_of_log_sqrt_power(x: Array["n"], p: float) -> float:
 # np.dot(u, u ** -0.5) was printed u @ 1 / np.sqrt(u), which Python reads as (u @ 1) / ...
 def matmul_with_a_reciprocal(u: Array["d"], W: Array["d", "d"]) -> float:
     return np.dot(u, u ** (-0.5)) + np.sum((1.0 / u) @ W)
+
+
+# --- a gradient that cancels to 0 once values are substituted ------------------------------------------
+# g = s - h; sin(h + g) does not depend on h, but that only shows after inlining, where
+# delta - delta folded to the scalar 0: du came out with shape () and dv as the number 0.
+def gradient_that_cancels(u: Array[1], v: Array["n"], s: float) -> float:
+    h = v * (u + v)
+    g = s - h
+    g = np.sin(h + g)
+    return np.sum(g)
