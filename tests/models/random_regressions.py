@@ -121,3 +121,10 @@ def gradient_that_cancels(u: Array[1], v: Array["n"], s: float) -> float:
     g = s - h
     g = np.sin(h + g)
     return np.sum(g)
+
+
+# --- SymPy printing a structural operation with str() ---------------------------------------------------
+# Simplifying a power of a matmul made SymPy call str() on it (to order polynomial
+# generators), and its StrPrinter's _print_MatMul (meant for its own matrices) failed on ours.
+def power_of_a_matmul(b: Array["n"], s: float) -> float:
+    return np.cosh(np.tanh((1.25 + 0.67 * np.tanh(b @ b)) ** (s + s))) ** s
