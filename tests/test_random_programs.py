@@ -11,7 +11,7 @@ way is kept as a named model in ``models/random_regressions.py``.
 from __future__ import annotations
 
 import hypothesis.strategies as st
-from hypothesis import given
+from hypothesis import given, note
 
 from programcheck import DEFAULT_MODES, check_program
 from programs import programs, size_sets
@@ -19,4 +19,5 @@ from programs import programs, size_sets
 
 @given(program=programs(), sizes=size_sets(), seed=st.integers(0, 2**32 - 1))
 def test_random_program(program, sizes, seed):
+    note(repr(program))  # a failure shows the program as the model file it is
     check_program(program, sizes, DEFAULT_MODES, seed)
