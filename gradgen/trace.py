@@ -63,8 +63,10 @@ class Session:
             return t.expr
         expr = t.expr
         have = ir.shape_of(expr, self.graph.shapes)
-        if have != t.shape_:  # SymPy folded away a broadcast: x - x is 0, where(c, s, s) s
-            if not expr.is_Atom:  # BroadcastTo's argument must be a node: its VJP feeds it
+        if have != t.shape_:
+            # SymPy folded away a broadcast (x - x is 0, where(c, s, s) is s). BroadcastTo's
+            # argument must be a node: its VJP feeds that node.
+            if not expr.is_Atom:
                 expr = self.graph.add("elementwise", expr, have, t.site).sym
             expr = ir.broadcast_to(expr, t.shape_)
         kind = "structural" if isinstance(expr, ir.Structural) else "elementwise"
