@@ -174,7 +174,7 @@ def programs(draw) -> Program:
     scope = Scope("target")
     array_output = b.maybe(30)
     shape = (b.shape() or (b.pick(NAMED_DIMS),)) if array_output else ()
-    for _ in range(draw(st.integers(0, 5))):
+    for _ in range(draw(st.integers(0, 8))):
         b.statement(scope, draw(st.integers(1, 3)))
     result = b.result(scope, shape, draw(st.integers(1, 3)))
     scope.lines.append(f"return {result.text}")
