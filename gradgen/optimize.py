@@ -32,6 +32,20 @@ def _trivial(expr: sp.Expr) -> bool:
     return isinstance(expr, ir.Transpose) and isinstance(expr.args[0], sp.Symbol)
 
 
+def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
+    """Whether ``symbol`` is read inside a structural operation (an argument of @, a sum).
+
+    A select (np.where) is not folded into such an argument: SymPy's piecewise_fold, run
+    when a Piecewise's condition contains a Piecewise, would move the operation inside
+    the branches, where(c, A, B) @ v -> where(c, A @ v, B @ v), which is wrong for an
+    array condition (and changes shapes)."""
+    return any(
+        isinstance(sub, ir.Structural) and symbol in sub.free_symbols
+        for expr in exprs
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
 def common_subexpressions(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """One CSE over all statements; temporaries go just before their first user."""
     symbols = sp.numbered_symbols("_gg_c", real=True, start=1)
@@ -135,6 +149,10 @@ def inline(
         if uses and (stmt.target in keep and not (stmt.role == "adjoint" and trivial)):
             continue
         if uses > 1 and not trivial:
+            continue
+        if stmt.expr.has(sp.Piecewise) and _in_structural(
+            target, [stmts[j].expr for j in users] + results
+        ):
             continue
         mapping = {target: stmt.expr}
         for j in users:

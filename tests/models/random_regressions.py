@@ -128,3 +128,18 @@ def gradient_that_cancels(u: Array[1], v: Array["n"], s: float) -> float:
 # generators), and its StrPrinter's _print_MatMul (meant for its own matrices) failed on ours.
 def power_of_a_matmul(b: Array["n"], s: float) -> float:
     return np.cosh(np.tanh((1.25 + 0.67 * np.tanh(b @ b)) ** (s + s))) ** s
+
+
+# --- a select inside a matmul inside the condition of a select ----------------------------------------
+# Inlining np.where(c, A, B) into "... @ v > b", the condition of another np.where, let SymPy's
+# piecewise_fold rewrite it as np.where(c, A @ v, B @ v): a wrong value, with wrong shapes.
+def where_matmul_in_a_condition(b1: Array["n"], W2: Array[1, "n"], b4: Array[1]):
+    h5 = np.where(np.where(b1 > W2, b1, W2) @ b1 > b4, b4, b1)
+    return np.sum(h5)
+
+
+def where_matmul_in_a_condition_2(
+    A1: Array[1, "n"], A2: Array[1, 1], v4: Array["n"], u6: Array["d"], s8: float
+) -> float:
+    t1 = np.where(np.matmul(np.where(A1 <= A1.shape[0], A2, A1), v4) > u6, s8, -s8)
+    return np.max(t1) - np.tan(s8) + np.sum(np.where(A1 > 0, A1, A2) @ v4)
