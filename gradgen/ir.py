@@ -89,6 +89,13 @@ class Structural(sp.Function):
     def _eval_is_real(self):
         return True
 
+    def _sympystr(self, printer):
+        # str() as a plain function call: SymPy's StrPrinter has _print_MatMul and
+        # _print_Transpose for its own matrix classes, which fail on these (SymPy calls str()
+        # itself, e.g. to order the generators of a polynomial).
+        args = ", ".join(printer._print(a) for a in self.args)
+        return f"{type(self).__name__}({args})"
+
 
 def static(value) -> sp.Basic:
     """A static argument of a structural op: an Integer, or a Tuple of them."""

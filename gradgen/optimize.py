@@ -44,6 +44,21 @@ def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
     )
 
 
+def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
+    """Whether ``symbol`` is read inside a structural operation (an argument of @, a sum).
+
+    A select (np.where) is not folded into such an argument: SymPy's piecewise_fold, run
+    when a Piecewise's condition contains a Piecewise, would move the operation inside
+    the branches, where(c, A, B) @ v -> where(c, A @ v, B @ v), which is wrong for an
+    array condition (and changes shapes)."""
+    return any(
+        isinstance(sub, ir.Structural) and symbol in sub.free_symbols
+        for expr in exprs
+        if expr.has(sp.Piecewise)  # only a select in the reader brings piecewise_fold in
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
 def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
     """Whether a statement read ``uses`` times is folded into its users: once read, or
     trivial; never a kept value (but a kept adjoint that is a mere alias or constant), a
@@ -55,8 +70,10 @@ def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
     if statement_level(stmt.expr) or (uses > 1 and not trivial):
         return False
     if uses > 1 and not isinstance(stmt.expr, (sp.Symbol, sp.Number)):
-        return not any(_indexed(stmt.target, e) for e in user_exprs)
-    return True
+        if any(_indexed(stmt.target, e) for e in user_exprs):
+            return False
+    # a select is not folded into a structural operation's argument (see _in_structural)
+    return not (stmt.expr.has(sp.Piecewise) and _in_structural(stmt.target, user_exprs))
 
 
 def _restore_dims(temps: list, reduced: list) -> tuple[list, list]:
@@ -172,7 +189,12 @@ def inline(
         ]
         uses = sum(_occurrences(target, stmts[j].expr) for j in users)
         uses += returned[target]
-        if uses and not _folds(stmt, uses, keep, [stmts[j].expr for j in users]):
+        reading = [stmts[j].expr for j in users] + results
+        if uses and not _folds(stmt, uses, keep, reading):
+            continue
+        if stmt.expr.has(sp.Piecewise) and _in_structural(
+            target, [stmts[j].expr for j in users] + results
+        ):
             continue
         mapping = {target: stmt.expr}
         for j in users:
@@ -359,13 +381,30 @@ def share_sigmoids(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
 def optimise(
     stmts: list[ir.Stmt], results: list[sp.Symbol], keep: set, graph: ir.Graph
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
-    """Inlining, CSE, renaming aliases, inlining again, full contractions as dot products,
-    writing in place; returns the statements and the (possibly inlined) results. The first
-    inlining folds constants such as the seed adjoint 1 before CSE sees them, so no alias
-    of a named delta survives."""
+    """Inlining, CSE, renaming aliases, inlining again, restoring shapes that folding
+    shrank, full contractions as dot products, writing in place; returns the statements
+    and the (possibly inlined) results. The first inlining folds constants such as the
+    seed adjoint 1 before CSE sees them, so no alias of a named delta survives."""
+    wanted = [ir.shape_of(r, graph.shapes) for r in results]
     stmts, results = inline(stmts, results, keep)
     stmts, results = collapse_aliases(
         common_subexpressions(share_sigmoids(stmts), graph), results, keep
     )
-    stmts, results = contractions(*inline(stmts, results, keep), graph)
+    stmts, results = restore_shapes(*inline(stmts, results, keep), wanted, graph)
+    stmts, results = contractions(stmts, results, graph)
     return write_in_place(stmts, results)
+
+
+def restore_shapes(
+    stmts: list[ir.Stmt], results: list[sp.Expr], wanted: list, graph: ir.Graph
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Broadcast back what folding shrank: once values are substituted, SymPy may cancel
+    delta_t - delta_t to 0, a scalar, where an array (a delta, a gradient) was meant."""
+
+    def fit(expr, shape):
+        if ir.shape_of(expr, graph.shapes) == shape:
+            return expr
+        return ir.broadcast_to(expr, shape)
+
+    stmts = [s.with_expr(fit(s.expr, graph.shapes[s.target])) for s in stmts]
+    return stmts, [fit(r, shape) for r, shape in zip(results, wanted)]

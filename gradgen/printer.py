@@ -352,7 +352,9 @@ class NumPyPrinter(PythonCodePrinter):
     _print_Update = _print_Scatter
 
     def _print_IsEqual(self, expr):
-        return f"({self._print(expr.args[0])} == {self._print(expr.args[1])})"
+        # A float mask: NumPy refuses -mask and mask - mask on booleans.
+        a, b = (self._print(arg) for arg in expr.args)
+        return f"({a} == {b}).astype(float)"
 
 
 # Values that may share memory with their operand: written into only after a copy.

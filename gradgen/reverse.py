@@ -45,10 +45,31 @@ def forward_statements(graph: ir.Graph, output: sp.Symbol) -> list[ir.Stmt]:
     ]
 
 
-def unbroadcast(c: sp.Expr, target: tuple, shape) -> sp.Expr:
+def _implied_count(have: tuple, target: tuple, implied: tuple) -> sp.Expr:
+    """How many copies of ``c`` (shape ``have``) summing ``implied`` down to ``target``
+    adds up: the sizes of the summed axes that ``c`` does not have (it is constant along
+    them)."""
+    count = sp.Integer(1)
+    for i, size in enumerate(implied):
+        k = i - (len(implied) - len(target))  # the axis in target, if any
+        summed = k < 0 or (target[k] == 1 and size != 1)
+        j = i - (len(implied) - len(have))  # the axis in c, if any
+        if summed and (j < 0 or have[j] == 1):
+            count *= size
+    return count
+
+
+def unbroadcast(
+    c: sp.Expr, target: tuple, shape, implied: tuple | None = None
+) -> sp.Expr:
     """Sum ``c`` over the axes NumPy broadcast it along, so it fits ``target``.
+    ``implied`` is the shape ``c`` stands for when that is larger than its own (an
+    elementwise node's contribution: ``g * 1`` with a scalar ``g`` is a whole array of
+    ones); summing over an axis ``c`` lacks multiplies by its size.
     A ``c`` that is smaller than ``target`` is left to broadcast later."""
     have = shape(c)
+    if implied is not None and implied != have:
+        c = c * _implied_count(have, target, implied)
     if have == target:
         return c
     lead = len(have) - len(target)
@@ -194,8 +215,9 @@ class _Sweep:
             if g is not None:
                 for s, c in self.contributions_of(node, g):
                     target = self.graph.shapes[s]
+                    implied = node.shape if node.kind == "elementwise" else None
                     self.contributions.setdefault(s, []).append(
-                        unbroadcast(c, target, self.shape)
+                        unbroadcast(c, target, self.shape, implied)
                     )
             for s in self.graph.operands(node):
                 if s in self.relevant:

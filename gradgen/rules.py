@@ -258,8 +258,12 @@ def _absorb_sign(expr: sp.Expr) -> sp.Expr:
 def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
     """Check a rewritten derivative against the original at random points."""
     rng = random.Random(0)
+    dims = sorted(
+        (s for s in expr.free_symbols if ir.is_dim_symbol(s)), key=sp.default_sort_key
+    )
     for _ in range(3):
         point = {s: sp.Float(rng.uniform(0.15, 0.85)) for s in symbols}
+        point.update({s: sp.Integer(rng.randint(2, 5)) for s in dims})  # from x.shape
         reference = d.evalf(subs=point)
         point[value] = expr.evalf(subs=point)
         got = candidate.evalf(subs=point)
@@ -285,7 +289,12 @@ def _through_value(
             reduced = expr.subs(kernel, u)
             if not kernel.has(wrt) or reduced.has(wrt):
                 continue
-            solutions = sp.solve(sp.Eq(reduced, value), u)
+            if not reduced.is_rational_function(u):  # solve could recurse without end
+                continue
+            try:
+                solutions = sp.solve(sp.Eq(reduced, value), u)
+            except NotImplementedError:  # SymPy cannot invert Min, Max, Abs ...
+                continue
             if len(solutions) == 1:
                 solved = sp.factor(direct.subs(kernel, solutions[0]))
                 candidates.append(_absorb_sign(solved))
@@ -298,6 +307,15 @@ def _through_value(
         ):
             best = candidate
     return best
+
+
+class _RealAbs(sp.Abs):
+    """|a| of a real a, as every traced value is: d|a| = sign(a) da. SymPy's Abs goes through
+    re(a) and im(a) when it cannot tell that a is real (asin(u), sqrt(x), x**p), which gives
+    atan2 terms and divisions by a."""
+
+    def _eval_derivative(self, x):
+        return sp.sign(self.args[0]) * sp.diff(self.args[0], x)
 
 
 def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.Expr:
@@ -313,7 +331,8 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
     if key not in _CACHE:
         # A step (Heaviside, sign) is flat almost everywhere: its derivative is 0, as in
         # autograd and JAX, not DiracDelta. Only second derivatives meet this.
-        d = tidy(sp.diff(key, cw).replace(sp.DiracDelta, lambda *args: sp.Integer(0)))
+        d = sp.diff(key.replace(sp.Abs, _RealAbs), cw).replace(_RealAbs, sp.Abs)
+        d = tidy(d.replace(sp.DiracDelta, lambda *args: sp.Integer(0)))
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:
             raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")

@@ -60,10 +60,15 @@ class Session:
     # --- nodes ---------------------------------------------------------------------
     def materialise(self, t: Tracer) -> sp.Symbol:
         """Give a traced value its own node (and symbol) if it has none yet."""
-        if t.expr in self.graph.by_sym:
+        if t.expr in self.graph.by_sym and self.graph.shapes[t.expr] == t.shape_:
             return t.expr
         expr = t.expr
-        if ir.shape_of(expr, self.graph.shapes) != t.shape_:  # e.g. x - x folded to 0
+        have = ir.shape_of(expr, self.graph.shapes)
+        if have != t.shape_:
+            # SymPy folded away a broadcast (x - x is 0, where(c, s, s) is s). BroadcastTo's
+            # argument must be a node: its VJP feeds that node.
+            if not expr.is_Atom:
+                expr = self.graph.add("elementwise", expr, have, t.site).sym
             expr = ir.broadcast_to(expr, t.shape_)
         kind = "structural" if isinstance(expr, ir.Structural) else "elementwise"
         node = self.graph.add(kind, expr, t.shape_, t.site)

@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from . import ir, numpy_api, numpy_arrays
 from .errors import GradgenError
@@ -53,6 +54,9 @@ class Tracer:
     # an in-place operation on a view wrote through to its array.
     __slots__ = ("expr", "shape_", "session", "site", "is_condition", "base", "written")
     __array_priority__ = 1000
+    # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the
+    # left of an operator then defers to the Tracer's reflected method (n - x).
+    _op_priority = 20.0
 
     def __init__(self, expr, shape, session, site: ir.Site, is_condition=False):
         self.expr = expr
@@ -113,6 +117,12 @@ class Tracer:
     def _elementwise(self, fn, *values, is_condition=False) -> "Tracer":
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
+        if isinstance(fn, sp.FunctionClass):
+            # sin(-x - y) is -sin(x + y): SymPy negates the argument, and with distribution
+            # off (as while compiling) -(-x - y) stays -1*(-x - y), which it negates again,
+            # without end. Distribution only matters here for that negation.
+            with distribute(True):
+                return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
         return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
 
     def _logic(self, fn, *values) -> "Tracer":

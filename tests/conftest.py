@@ -1,4 +1,20 @@
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Hypothesis profiles for the random programs (tests/test_random_programs.py):
+# "gradgen-ci", the default: 500 programs, derandomized, so every run checks the same ones;
+# "long": 10,000 programs drawn afresh each run (pytest --hypothesis-profile=long).
+# Compile times vary, so no deadline; a program is many draws, so no size health checks.
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "gradgen-ci", max_examples=500, derandomize=True, database=None, **_COMMON
+)
+settings.register_profile("long", max_examples=10_000, **_COMMON)
+settings.load_profile("gradgen-ci")

@@ -21,6 +21,8 @@ CASES = [
     (ir.MatMul(a, ir.MatMul(b, c)), "np.dot(a, np.dot(b, c))"),
     (ir.MatMul(-a, b), "np.dot(-a, b)"),
     (-ir.MatMul(a, b) ** 2, "-np.dot(a, b)**2"),
+    (ir.MatMul(a, b ** sp.Rational(-1, 2)), "np.dot(a, 1/np.sqrt(b))"),
+    (ir.MatMul(1 / a, b), "np.dot(1/a, b)"),
     (ir.Transpose(a + b), "(a + b).T"),
     (ir.Transpose(ir.MatMul(a, b)), "np.dot(a, b).T"),
     (ir.MatMul(ir.Transpose(a), g), "np.dot(a.T, g)"),
@@ -66,7 +68,7 @@ CASES = [
     (ir.Eye(n, n), "np.eye(n)"),
     (ir.TraceOp(a), "np.trace(a)"),
     (ir.Outer(a, b), "np.outer(a, b)"),
-    (g * ir.IsEqual(a, b), "g*(a == b)"),
+    (g * ir.IsEqual(a, b), "g*(a == b).astype(float)"),
 ]
 
 
@@ -85,6 +87,12 @@ def test_a_subtracted_sum_keeps_its_parentheses():
         text = to_source(x - (yhat - y))
     assert text == "x - (yhat - y)"
     assert eval(text, {"x": 1.0, "yhat": 5.0, "y": 2.0}) == -2.0
+
+
+def test_a_subtracted_sum_keeps_its_parentheses():
+    with distribute(False):  # as during compilation: -(2*b - 3) stays a product
+        assert to_source(a * b - (2 * b - 3)) == "a*b - (2*b - 3)"
+        assert to_source(-(2 * b - 3) + a) == "a - (2*b - 3)"
 
 
 def test_printed_code_computes_the_expression():

@@ -1,0 +1,145 @@
+"""Programs the random program generator (tests/programs.py) found gradgen getting wrong,
+reduced by hand to the smallest model that shows each bug. tests/test_random_regressions.py
+checks every target here against NumPy and autograd."""
+
+import numpy as np
+
+from gradgen import Array
+
+
+# --- a reduction's scalar adjoint reaching a broadcast operand -------------------------------
+# The adjoint of x + b is a scalar standing for an (n, d) array, so d/db is n, not 1.
+def sum_of_bias(x: Array["n", "d"], b: Array["d"]) -> float:
+    return np.sum(x + b)
+
+
+def mean_of_broadcasts(b: Array[1], X: Array["k", 1], W: Array["k", "k"]) -> float:
+    z = b - X - W
+    return np.mean(z) + np.max(b * X)
+
+
+def sum_of_column_and_scalar(u: Array[1], v: Array["n"], s: float) -> Array["n"]:
+    t = u + v + s
+    return np.sum(t) * v
+
+
+# --- a size from x.shape in an elementwise derivative ------------------------------------------
+# Checking the derivative n * exp(x) rewritten through the node's value left n unevaluated.
+def dim_times_exp(x: Array["n", "d"]) -> float:
+    return np.sum(np.exp(x) * x.shape[0])
+
+
+# --- a size from x.shape on the left of an operator ---------------------------------------------
+# n - x asked SymPy first (n is a SymPy symbol), and SymPy's probe of the tracer failed.
+def dim_on_the_left(x: Array["n", "d"], b: Array["d"]) -> float:
+    n = x.shape[0]
+    return (
+        np.sum(n - x) + np.sum(x.shape[1] * x) + np.sum(n / (b**2 + 1.0)) + np.sum(n**b)
+    )
+
+
+# --- an elementwise node through np.minimum -------------------------------------------------------
+# Rewriting the derivative through the node's value asked SymPy to invert Min, which it cannot.
+def minimum_of_exp(u: Array["k"], v: Array["k"]) -> float:
+    return np.sum(np.minimum(u - np.exp(v), 0.0) ** 2)
+
+
+# --- a broadcast that SymPy folds away ---------------------------------------------------------------
+# x + 0 * B is x to SymPy but has B's shape; the value must keep that shape, and a folded
+# expression broadcast to it must still pass its gradient on.
+def zero_times_broadcast(
+    x: Array["d"], B: Array["n", "d"], W: Array["d", "k"]
+) -> float:
+    h = x + 0.0 * B
+    return np.sum(np.tanh(h @ W))
+
+
+def where_folded_to_a_scalar(v: Array[1], u: Array["k"], s: float) -> float:
+    return np.dot(np.where((v <= v) | (u >= s), s, s), u.T)
+
+
+def minimum_with_zero_array(u: Array[1], v: Array[1], b: Array["k"]) -> float:
+    h = np.minimum(u - np.exp(v), b - b)
+    return np.sum(h * h)
+
+
+# --- the gradient of np.max, negated ------------------------------------------------------------------
+# The mask of maxima was a boolean array, and NumPy refuses -mask.
+def negated_max(x: Array["n", "d"], y: Array["d"]) -> float:
+    return -np.max(x) - np.sum(np.max(x * y, axis=0) - np.max(x, axis=0))
+
+
+# --- an exp deep inside other functions -------------------------------------------------------------
+# Rewriting the derivative through the node's value asked SymPy to solve
+# cosh(tanh(u / (2 + sin(m))))**s = value for u = exp(A1); its solver recursed until Python
+# stopped it (after 45 s).
+def exp_inside_cosh_power(
+    A1: Array["k", 1], A2: Array["k", 1], W3: Array[1, 1], u4: Array[1]
+) -> float:
+    z5 = np.cosh(np.tanh(np.exp(A1) / (2.0 + np.sin(np.minimum(A2, W3)))))
+    return np.sum(z5 ** np.sum(u4, axis=-1))
+
+
+# --- subtracting a sum -------------------------------------------------------------------------------
+# a - (2*b - 3) was printed a - 2*b - 3: a wrong value, and gradients through it.
+def subtracted_sum(a: float, b: Array["n"]) -> float:
+    return np.sum(a * b - (b * 2.0 - 3.0)) - np.tanh(a - (-95.0 + 4.5 * np.tanh(a)))
+
+
+# --- an odd or even function of a sum with more minus signs than plus signs -----------------------
+# SymPy pulls the sign out (sin(-x - y) = -sin(x + y)); with distribution off while compiling
+# that negation never ended, and the model was refused as "recursing too deeply".
+def function_of_negative_sum(a: float, b: float, c: Array["n"]) -> float:
+    t = np.tanh(a - b - c) + np.sin(-a - 1.0) + np.cos(-b - c) + np.abs(-a - c - 2.0)
+    return np.sum(t * np.arctan(-c - b))
+
+
+# --- np.abs of a value SymPy cannot tell is real -----------------------------------------------------
+# SymPy differentiated |asin(u)|, |sqrt(x) - 1|, |log(x)| through re() and im(): an atan2 it
+# could not print (an internal error), or sign(a)/a * a forms that divide by zero where a is 0.
+def abs_of_arcsin(s: float, x: Array["n"]) -> float:
+    return np.abs(np.arcsin(0.85 * np.tanh(s))) + np.sum(
+        np.abs(np.arccos(0.5 * x) - 1.0)
+    )
+
+
+def abs_of_log_sqrt_power(x: Array["n"], p: float) -> float:
+    return np.sum(np.abs(np.log(x)) + np.abs(np.sqrt(x) - 1.0) + np.abs(x**p - 1.0))
+
+
+# --- a matmul operand printed as a division -----------------------------------------------------------
+# np.dot(u, u ** -0.5) was printed u @ 1 / np.sqrt(u), which Python reads as (u @ 1) / ...
+def matmul_with_a_reciprocal(u: Array["d"], W: Array["d", "d"]) -> float:
+    return np.dot(u, u ** (-0.5)) + np.sum((1.0 / u) @ W)
+
+
+# --- a gradient that cancels to 0 once values are substituted ------------------------------------------
+# g = s - h; sin(h + g) does not depend on h, but that only shows after inlining, where
+# delta - delta folded to the scalar 0: du came out with shape () and dv as the number 0.
+def gradient_that_cancels(u: Array[1], v: Array["n"], s: float) -> float:
+    h = v * (u + v)
+    g = s - h
+    g = np.sin(h + g)
+    return np.sum(g)
+
+
+# --- SymPy printing a structural operation with str() ---------------------------------------------------
+# Simplifying a power of a matmul made SymPy call str() on it (to order polynomial
+# generators), and its StrPrinter's _print_MatMul (meant for its own matrices) failed on ours.
+def power_of_a_matmul(b: Array["n"], s: float) -> float:
+    return np.cosh(np.tanh((1.25 + 0.67 * np.tanh(b @ b)) ** (s + s))) ** s
+
+
+# --- a select inside a matmul inside the condition of a select ----------------------------------------
+# Inlining np.where(c, A, B) into "... @ v > b", the condition of another np.where, let SymPy's
+# piecewise_fold rewrite it as np.where(c, A @ v, B @ v): a wrong value, with wrong shapes.
+def where_matmul_in_a_condition(b1: Array["n"], W2: Array[1, "n"], b4: Array[1]):
+    h5 = np.where(np.where(b1 > W2, b1, W2) @ b1 > b4, b4, b1)
+    return np.sum(h5)
+
+
+def where_matmul_in_a_condition_2(
+    A1: Array[1, "n"], A2: Array[1, 1], v4: Array["n"], u6: Array["d"], s8: float
+) -> float:
+    t1 = np.where(np.matmul(np.where(A1 <= A1.shape[0], A2, A1), v4) > u6, s8, -s8)
+    return np.max(t1) - np.tan(s8) + np.sum(np.where(A1 > 0, A1, A2) @ v4)
