@@ -376,20 +376,18 @@ class TextFormula(Formula, StrPrinter):
         where = "" if full else f", axis {','.join(map(str, axes))}"
         return f"sum({self._print(operand)}{where})"
 
+    def _reduction(self, name: str, expr) -> str:
+        """``name(operand, axis k)``, written as ``_sum`` writes a sum."""
+        return name + self._sum(*self._reduced(expr))[len("sum") :]
+
     def _print_ReduceMean(self, expr):
-        operand, axes, ndim, full = self._reduced(expr)
-        where = "" if full else f", axis {','.join(map(str, axes))}"
-        return f"mean({self._print(operand)}{where})"
+        return self._reduction("mean", expr)
 
     def _print_ReduceMax(self, expr):
-        operand, axes, ndim, full = self._reduced(expr)
-        where = "" if full else f", axis {','.join(map(str, axes))}"
-        return f"max({self._print(operand)}{where})"
+        return self._reduction("max", expr)
 
     def _print_LogSumExp(self, expr):
-        operand, axes, ndim, full = self._reduced(expr)
-        where = "" if full else f", axis {','.join(map(str, axes))}"
-        return f"logsumexp({self._print(operand)}{where})"
+        return self._reduction("logsumexp", expr)
 
     def _print_TraceOp(self, expr):
         return f"tr({self._print(expr.args[0])})"

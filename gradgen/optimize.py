@@ -54,7 +54,9 @@ def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
     return any(
         isinstance(sub, ir.Structural) and symbol in sub.free_symbols
         for expr in exprs
-        if expr.has(sp.Piecewise)  # only a select in the reader brings piecewise_fold in
+        if expr.has(
+            sp.Piecewise
+        )  # only a select in the reader brings piecewise_fold in
         for sub in sp.preorder_traversal(expr)
     )
 
