@@ -45,7 +45,7 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
     logistic sigmoid; powers and functions act elementwise):
 
     Forward pass
-        t1 = ExpNeg(w0·x0 + w1·x1 + w2)
+        t1 = ExpNegOfScalar(w0·x0 + w1·x1 + w2)
         gate = 1/(t1 + 1)
 
     Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
@@ -56,7 +56,7 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
         dx1 = dw2·w1
     """
     # Forward pass
-    t1 = np.exp(-np.maximum(w0 * x0 + w1 * x1 + w2, -709.0))
+    t1 = np.exp(-max(w0 * x0 + w1 * x1 + w2, -709.0))
     gate = 1 / (t1 + 1)
     # Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
     dw2 = gate * (t1 * gate)

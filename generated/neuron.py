@@ -69,10 +69,10 @@ def cost_value_and_grad(x, t, W1, W2):
     """
     # Forward pass
     z = W1 * x
-    exp_neg_z = np.exp(-np.maximum(z, -709.0))
+    exp_neg_z = np.exp(-max(z, -709.0))
     h = 1 / (exp_neg_z + 1)
     z_1 = W2 * h
-    exp_neg_z_1 = np.exp(-np.maximum(z_1, -709.0))
+    exp_neg_z_1 = np.exp(-max(z_1, -709.0))
     y = 1 / (exp_neg_z_1 + 1)
     delta_y = y - t
     cost = delta_y**2 / 2

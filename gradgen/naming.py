@@ -20,6 +20,7 @@ import sympy as sp
 
 from . import ir
 from .printer import HELPERS, helper_name
+from .special import ExpNeg
 
 # Python's keywords, the module's import and the helper functions it may define.
 RESERVED = (
@@ -113,7 +114,7 @@ class Namer:
         for stmt in stmts:
             if stmt.target in names:
                 continue
-            base = stmt.expr.args[0] if type(stmt.expr).__name__ == "ExpNeg" else None
+            base = stmt.expr.args[0] if isinstance(stmt.expr, ExpNeg) else None
             if base is not None and base in names:  # exp(-z) of a sigmoid's z
                 names[stmt.target] = self._claim(f"exp_neg_{names[base]}", taken)
             elif stmt.role == "forward":

@@ -23,6 +23,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from . import ir
+from .special import ExpNeg
 
 
 class Sigmoid(sp.Function):
@@ -45,7 +46,7 @@ def _sigmoid_argument(expr) -> sp.Expr | None:
     if not (isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args):
         return None
     (other,) = [a for a in base.args if a != 1]
-    if type(other).__name__ == "ExpNeg":  # the generated code's shared exp(-u)
+    if isinstance(other, ExpNeg):  # the generated code's shared exp(-u)
         return other.args[0]
     if not isinstance(other, sp.exp):
         return None
@@ -72,8 +73,7 @@ def recognise(expr: sp.Expr) -> sp.Expr:
     """``expr`` with 1/(1 + e^{-u}) and e^{u}/(1 + e^{u}) written as Sigmoid(u) (and the
     generated code's e * sigmoid(u) of e = exp(-u) as Sigmoid(-u))."""
     expr = expr.replace(
-        lambda e: type(e).__name__ == "Complement"
-        and type(e.args[0]).__name__ == "ExpNeg",
+        lambda e: type(e).__name__ == "Complement" and isinstance(e.args[0], ExpNeg),
         lambda e: Sigmoid(-e.args[0].args[0]),
     )
     expr = expr.replace(

@@ -18,7 +18,7 @@ import sympy as sp
 from . import ir
 from .indexing import Index, Scatter, Update, statement_level
 from .printer import fresh
-from .special import Complement, ExpNeg, Sigmoid
+from .special import Complement, ExpNeg, ExpNegOfScalar, Sigmoid
 
 
 def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
@@ -362,7 +362,7 @@ def contractions(
     ]
 
 
-def share_sigmoids(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+def share_sigmoids(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """Where a function computes both sigmoid(u) and its complement sigmoid(-u) (a
     sigmoid's value and derivative), write them as s = 1/(1 + e) and e * s over one
     e = exp(-u): one exponential for both, each accurate, as neither subtracts from 1.
@@ -374,7 +374,8 @@ def share_sigmoids(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
         return stmts
     lowered = {}
     for u in bases:
-        e = ExpNeg(u)
+        scalar = ir.shape_of(u, graph.shapes) == ()
+        e = ExpNegOfScalar(u) if scalar else ExpNeg(u)
         lowered[Sigmoid(u)] = 1 / (1 + e)
         lowered[Sigmoid(-u)] = Complement(e, 1 / (1 + e))
     return [s.with_expr(s.expr.xreplace(lowered)) for s in stmts]
@@ -390,7 +391,7 @@ def optimise(
     wanted = [ir.shape_of(r, graph.shapes) for r in results]
     stmts, results = inline(stmts, results, keep)
     stmts, results = collapse_aliases(
-        common_subexpressions(share_sigmoids(stmts), graph), results, keep
+        common_subexpressions(share_sigmoids(stmts, graph), graph), results, keep
     )
     stmts, results = restore_shapes(*inline(stmts, results, keep), wanted, graph)
     stmts, results = contractions(stmts, results, graph)

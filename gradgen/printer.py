@@ -259,6 +259,9 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_ExpNeg(self, expr):
         return f"np.exp(-np.maximum({self._print(expr.args[0])}, -709.0))"
 
+    def _print_ExpNegOfScalar(self, expr):
+        return f"np.exp(-max({self._print(expr.args[0])}, -709.0))"
+
     def _print_Complement(self, expr):
         e, s = (self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
         return f"({e} * {s})"

@@ -20,6 +20,7 @@ __all__ = [
     "NormRoot",
     "ReciprocalOrZero",
     "ExpNeg",
+    "ExpNegOfScalar",
     "Complement",
     "log1p",
     "expm1",
@@ -138,3 +139,8 @@ class Complement(sp.Function):
     def _eval_evalf(self, prec):
         e, s = self.args
         return (e * s)._eval_evalf(prec)
+
+
+class ExpNegOfScalar(ExpNeg):
+    """ExpNeg of a scalar: printed with Python's max, which is cheaper than np.maximum on
+    a float."""
