@@ -218,11 +218,11 @@ def stack(arrays, axis=0):
     return _joined(Stack, arrays, axis, 1)
 
 
-def _dims(t, shape) -> tuple:
+def _dims(session, shape) -> tuple:
     items = shape if isinstance(shape, (tuple, list)) else (shape,)
     for d in items:
         if not _static_int(d) or (isinstance(d, (int, np.integer)) and d < -1):
-            raise t.session.error(
+            raise session.error(
                 f"the shape {shape!r} is not a tuple of sizes and dimension names"
             )
     return tuple(sp.sympify(int(d) if isinstance(d, np.integer) else d) for d in items)
@@ -231,7 +231,7 @@ def _dims(t, shape) -> tuple:
 def reshape(a, *shape):
     shape = shape[0] if len(shape) == 1 else shape
     try:
-        new = reshape_shape(a.shape_, _dims(a, shape))
+        new = reshape_shape(a.shape_, _dims(a.session, shape))
         if new == a.shape_:
             return a
         s = a.session
@@ -280,25 +280,24 @@ def atleast_2d(a):
 # --- constant arrays -------------------------------------------------------------------
 
 
-def _constant(t_or_session, value, shape):
-    session = getattr(t_or_session, "session", t_or_session)
+def _constant(session, value, shape):
     expr = ir.broadcast_to(sp.sympify(value), shape)
     return session.structural(expr, [])
 
 
 def zeros_like(a, dtype=None):
-    return _constant(a, 0, a.shape_)
+    return _constant(a.session, 0, a.shape_)
 
 
 def ones_like(a, dtype=None):
-    return _constant(a, 1, a.shape_)
+    return _constant(a.session, 1, a.shape_)
 
 
 def full_like(a, fill_value, dtype=None):
     expr, shape = a._operand(fill_value)
     if shape:
         raise a.session.error("np.full_like needs a number as its fill value")
-    return _constant(a, expr, a.shape_)
+    return _constant(a.session, expr, a.shape_)
 
 
 def copy(a, order="K"):
@@ -350,9 +349,7 @@ def creation_functions(session) -> dict:
     originals = {name: getattr(np, name) for name in ("sum", "array", "asarray")}
 
     def shape_of(shape):
-        return _dims(session_tracer, shape)
-
-    session_tracer = _SessionErrors(session)
+        return _dims(session, shape)
 
     def zeros(shape, dtype=None):
         return _constant(session, 0, shape_of(shape))
@@ -403,13 +400,6 @@ def _holds_tracer(items) -> bool:
     return any(
         is_tracer(i) or isinstance(i, (list, tuple)) and _holds_tracer(i) for i in items
     )
-
-
-class _SessionErrors:
-    """Stands in for a tracer where only ``.session`` is read (errors, new nodes)."""
-
-    def __init__(self, session):
-        self.session = session
 
 
 @contextlib.contextmanager
