@@ -1,6 +1,6 @@
 """Every bug the random programs found, as a named model (tests/models/random_regressions.py)
-checked like a random program: value and gradient against NumPy and autograd, at two sets of
-sizes from one compile."""
+checked like a random program: value, gradient, JVP and HVP against NumPy and autograd, at two
+sets of sizes from one compile."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from gradcheck import import_source
 from gradgen.pipeline import compile_file
-from programcheck import Program, check_program
+from programcheck import ALL_MODES, Program, check_program
 
 MODELS = Path(__file__).parent / "models" / "random_regressions.py"
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
@@ -19,6 +19,7 @@ SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
 OPTIONS: dict = {
     "abs_of_log_sqrt_power": {"domains": {"x": (0.5, 2.0)}},
     "matmul_with_a_reciprocal": {"domains": {"u": (0.5, 2.0)}},
+    "second_derivative_through_abs": {"domains": {"x": (0.5, 2.0)}},
 }
 NAMES = [
     line[4 : line.index("(")]
@@ -29,7 +30,8 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_regression(name):
-    check_program(Program(MODELS.read_text(), name, **OPTIONS.get(name, {})), SIZES)
+    program = Program(MODELS.read_text(), name, **OPTIONS.get(name, {}))
+    check_program(program, SIZES, ALL_MODES)
 
 
 def test_abs_gradient_is_finite_where_its_argument_is_zero():

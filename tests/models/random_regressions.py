@@ -143,3 +143,10 @@ def where_matmul_in_a_condition_2(
 ) -> float:
     t1 = np.where(np.matmul(np.where(A1 <= A1.shape[0], A2, A1), v4) > u6, s8, -s8)
     return np.max(t1) - np.tan(s8) + np.sum(np.where(A1 > 0, A1, A2) @ v4)
+
+
+# --- the second derivative of np.abs of a value SymPy cannot tell is real -----------------------
+# d|a| = sign(a) da; differentiated again (f_hvp) SymPy left d sign(asin(u)) unevaluated, and
+# the compile failed with "no derivative rule". sign is flat almost everywhere: 0.
+def second_derivative_through_abs(s: float, x: Array["n"]) -> float:
+    return np.abs(np.arcsin(0.5 * np.tanh(s))) * s + np.sum(np.abs(x**s - 1.0) * x)
