@@ -89,7 +89,7 @@ class Case:
 
     program: Program
     generated: object  # the generated module
-    model: object  # the target, run by NumPy
+    model: object  # the target, run by NumPy as plain Python
     reference: object  # the target, run by autograd (None when autograd cannot run it)
     params: list  # gradgen.ir.Param, in order
     wrt: list  # indices of the differentiated parameters
@@ -176,6 +176,14 @@ REFERENCE_FUNCTIONS = {
     "softmax": lambda x, axis=-1: anp.exp(_log_softmax(x, axis)),
     "relu": lambda x: anp.maximum(x, 0.0),
 }
+
+
+def model_function(path: Path, name: str):
+    """The model's target as Python runs the file, with NumPy (not as gradgen loads it:
+    gradgen rewrites returns and ifs on traced values before running the file)."""
+    namespace: dict = {"__name__": f"model_{path.stem}"}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return namespace[name]
 
 
 def reference_function(path: Path, name: str):
@@ -365,11 +373,12 @@ def check_program(
         path = Path(folder) / "random_model.py"
         path.write_text(program.source)
         target = targets(path)[program.name]
+        model = model_function(path, program.name)
         first = _arguments(
             program, target.params, size_sets[0], np.random.default_rng(seed)
         )
         with np.errstate(all="ignore"):
-            scalar = np.ndim(target.fn(*first)) == 0
+            scalar = np.ndim(model(*first)) == 0
         source = compile_file(
             str(path), [program.name], program.wrt, modes=_compiled_modes(modes, scalar)
         )
@@ -383,7 +392,7 @@ def check_program(
         case = Case(
             program,
             generated,
-            target.fn,
+            model,
             reference,
             target.params,
             list(wrt),
