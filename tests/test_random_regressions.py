@@ -11,7 +11,7 @@ import pytest
 
 from gradcheck import import_source
 from gradgen.pipeline import compile_file
-from programcheck import ALL_MODES, Program, check_program
+from programcheck import ALL_MODES, Program, check_program, model_function
 
 MODELS = Path(__file__).parent / "models" / "random_regressions.py"
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
@@ -44,3 +44,14 @@ def test_abs_gradient_is_finite_where_its_argument_is_zero():
     dx, dp = module.abs_of_log_sqrt_power_grad(x, 1.5)
     assert np.all(np.isfinite(dx)) and np.isfinite(dp)
     assert dx[0] == 0.0
+
+
+@pytest.mark.parametrize("name", ["return_in_nested_if", "return_in_nested_traced_if"])
+def test_every_path_through_nested_returns(name):
+    """The value on each path (both conditions true, one true, the else branch)."""
+    module = import_source(compile_file(str(MODELS), [name]), name)
+    model = model_function(MODELS, name)
+    y = np.arange(4.0) + 0.5 if name == "return_in_nested_if" else None
+    for x, yy in [(1.0, 2.0), (1.0, -2.0), (-1.0, -2.0), (-1.0, 2.0), (0.1, 0.3)]:
+        args = (x, y if y is not None else yy)
+        assert getattr(module, name)(*args) == pytest.approx(model(*args), rel=1e-12)

@@ -150,3 +150,29 @@ def where_matmul_in_a_condition_2(
 # the compile failed with "no derivative rule". sign is flat almost everywhere: 0.
 def second_derivative_through_abs(s: float, x: Array["n"]) -> float:
     return np.abs(np.arcsin(0.5 * np.tanh(s))) * s + np.sum(np.abs(x**s - 1.0) * x)
+
+
+# --- a return inside a nested if ---------------------------------------------------------------
+# Lifting the returns, the statements after the outer if ran after the inner return too: its
+# result (z * 2) replaced the returned one, silently when the conditions are plain Python
+# values, and refused ("_gg_result takes values other than numbers") when they are traced.
+def return_in_nested_if(x: float, y: Array[4]) -> float:
+    z = x * 3.0
+    if x > 0.2:
+        if len(y) > 3:
+            return np.sum(y) * x
+        z = x + np.sum(y)
+    else:
+        z = x - np.sum(y)
+    return z * 2.0
+
+
+def return_in_nested_traced_if(x: float, y: float) -> float:
+    z = x * 3.0
+    if x > 0:
+        if y > 0:
+            return x * y
+        z = x + y
+    elif y < -0.5:
+        return x - y
+    return z * 2.0
