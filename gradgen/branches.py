@@ -86,7 +86,9 @@ def _lift(stmts: list) -> tuple[list, bool]:
             rest = stmts[i + 1 :]
             body, body_returns = _lift(stmt.body + copy.deepcopy(rest))
             orelse, else_returns = _lift(stmt.orelse + copy.deepcopy(rest))
-            out.append(_at(ast.If(stmt.test, body, orelse), stmt))
+            lifted = _at(ast.If(stmt.test, body, orelse), stmt)
+            lifted.gg_lifted = True  # nothing runs after it but the return of RESULT
+            out.append(lifted)
             return out, body_returns and else_returns
         out.append(stmt)
     return out, False
@@ -199,7 +201,10 @@ class _Rewriter(ast.NodeTransformer):
             restored = _call("restore", load(state))
             traced.append(ast.Assign([_names_tuple(names, ast.Store)], restored))
         traced += copy.deepcopy(orelse)
-        merged = _call("merge", load(state), locals_)
+        # after an if holding lifted returns only the result is read: the names the
+        # statements moved into its branches assign need no merging (nor the same shapes)
+        live = [RESULT] if getattr(node, "gg_lifted", False) else names
+        merged = _call("merge", load(state), locals_, ast.Constant(tuple(live)))
         if names:
             traced.append(ast.Assign([_names_tuple(names, ast.Store)], merged))
         else:

@@ -176,3 +176,14 @@ def return_in_nested_traced_if(x: float, y: float) -> float:
     elif y < -0.5:
         return x - y
     return z * 2.0
+
+
+# --- a name rebound with another shape after an early return ----------------------------------
+# Lifting the return moves the statements after the if into its else branch; merging the
+# names they assign with what the returning branch left refused b, of shapes (n,) and (d,),
+# though nothing reads b after the if.
+def rebound_after_early_return(s: float, b: Array["n"], W: Array["d", 1]) -> float:
+    if s > 0.2:
+        return np.sum(b) * s
+    b = W[:, 0] * s
+    return np.sum(b**2)
