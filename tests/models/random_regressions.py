@@ -187,3 +187,13 @@ def rebound_after_early_return(s: float, b: Array["n"], W: Array["d", 1]) -> flo
         return np.sum(b) * s
     b = W[:, 0] * s
     return np.sum(b**2)
+
+
+# --- a write whose value selects the array's old value ------------------------------------------
+# The gradient of x through y[:] = np.where(c, s, y) is an Update (y with the slot zeroed) plus
+# a select; folding the selects first put the Update inside np.where, which cannot be printed
+# (an internal error).
+def write_of_a_select(x: Array["n"], s: float) -> float:
+    y = x * 1.0
+    y[:] = np.where(s > 0.3, s, y)
+    return np.sum(y * x)
