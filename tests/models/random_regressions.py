@@ -197,3 +197,22 @@ def write_of_a_select(x: Array["n"], s: float) -> float:
     y = x * 1.0
     y[:] = np.where(s > 0.3, s, y)
     return np.sum(y * x)
+
+
+# --- part of a broadcast array ------------------------------------------------------------------
+# The gradient of a sum over axis 0 is a row broadcast down the columns; a part of it was
+# taken as the row itself, broadcast to the part's shape: right for a constant, but for a row
+# it ignored the columns the part selects: reversed in the wrong order (a silently wrong
+# gradient), or sliced to a shape NumPy cannot broadcast to (an error at run time).
+def write_reversed_columns(X: Array[2, 3], V: Array[2, 3], w: Array[3]) -> float:
+    Y = X * 1.0
+    Y[:, ::-1] = V
+    return np.sum(np.sum(Y, axis=0) * w)
+
+
+def concatenated_columns_summed(
+    A: Array["k", "n"], B: Array["k", "d"], w: Array["n"], u: Array["d"]
+) -> float:
+    return np.sum(
+        np.sum(np.concatenate([A, B], axis=1), axis=0) * np.concatenate([w, u])
+    )
