@@ -23,6 +23,7 @@ OPTIONS: dict = {
     "second_derivative_through_abs": {"domains": {"x": (0.5, 2.0)}},
     "write_of_a_select": {"autograd": False},  # autograd has no writes
     "write_reversed_columns": {"autograd": False},
+    "write_then_early_return": {"autograd": False},
 }
 NAMES = [
     line[4 : line.index("(")]
@@ -58,3 +59,11 @@ def test_every_path_through_nested_returns(name):
     for x, yy in [(1.0, 2.0), (1.0, -2.0), (-1.0, -2.0), (-1.0, 2.0), (0.1, 0.3)]:
         args = (x, y if y is not None else yy)
         assert getattr(module, name)(*args) == pytest.approx(model(*args), rel=1e-12)
+
+
+def test_gradients_through_a_select_of_integers_are_floats():
+    source = compile_file(str(MODELS), ["select_between_parameters"])
+    module = import_source(source, "select_between_parameters")
+    for x in (0.5, 0.1):
+        dx, dy = module.select_between_parameters_grad(x, 1.0)
+        assert np.asarray(dx).dtype == np.float64 and np.asarray(dy).dtype == np.float64

@@ -216,3 +216,21 @@ def concatenated_columns_summed(
     return np.sum(
         np.sum(np.concatenate([A, B], axis=1), axis=0) * np.concatenate([w, u])
     )
+
+
+# --- a select between two integers --------------------------------------------------------------
+# The gradient of a result chosen by a traced if is np.where(c, 1, 0): an integer array. Copied
+# to be written into (the gradient of Y[-1:, :] *= b), it could not hold the float gradients
+# added to it; and dx, dy came out as integer arrays.
+def write_then_early_return(X: Array["k", 2], b: Array[2], s: float) -> float:
+    Y = X * 1.0
+    Y[-1:, :] *= b
+    if s > 0.3:
+        return s
+    return np.sum(Y)
+
+
+def select_between_parameters(x: float, y: float) -> float:
+    if x > 0.3:
+        return y
+    return x
