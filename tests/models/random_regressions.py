@@ -234,3 +234,12 @@ def select_between_parameters(x: float, y: float) -> float:
     if x > 0.3:
         return y
     return x
+
+
+# --- a select on a comparison of a value with itself ----------------------------------------------
+# x[:, None] > x[:, None] is False everywhere: a constant condition broadcast to (n, 1). The
+# derivation in the docstring wrote it into np.where's condition, where SymPy takes only a
+# Boolean (an internal error).
+def select_on_a_constant_condition(q: Array["n"], w: Array["n"]) -> float:
+    t = np.where(q[:, None] > q[:, None], q, w)
+    return np.max(t)
