@@ -113,13 +113,19 @@ def restore(state: State) -> tuple:
     return tuple(state.before[n] for n in state.names)
 
 
-def merge(state: State, local_vars: dict) -> tuple:
+def merge(state: State, local_vars: dict, live: tuple) -> tuple:
+    """The value of each name after the if; a name not ``live`` (never read after it)
+    is left unset."""
     for t, before in state.arrays.values():
         then, other = state.then_arrays[id(t)], _snapshot(t)
         if then[0] != other[0]:
             _put_back(t, select(state.cond, _view(t, then), _view(t, other))[:3])
     return tuple(
-        _merge_value(state.cond, n, state.then[n], local_vars.get(n, Unset(n)))
+        (
+            _merge_value(state.cond, n, state.then[n], local_vars.get(n, Unset(n)))
+            if n in live
+            else Unset(n)
+        )
         for n in state.names
     )
 

@@ -74,8 +74,9 @@ def _assign(name: str, value, like) -> ast.Assign:
 
 def _lift(stmts: list) -> tuple[list, bool]:
     """``stmts`` with each ``return v`` in an ``if`` turned into ``RESULT = v`` and the
-    statements after such an ``if`` moved into its branches that fall through; and whether
-    every path through them now ends in a result."""
+    statements after such an ``if`` moved into both its branches (where, lifted in turn,
+    they run only on the paths that did not return); and whether every path through them
+    now ends in a result."""
     out = []
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, ast.Return):
@@ -83,18 +84,12 @@ def _lift(stmts: list) -> tuple[list, bool]:
             return out, True  # what follows a return never runs
         if isinstance(stmt, ast.If) and _has(stmt.body + stmt.orelse, ast.Return):
             rest = stmts[i + 1 :]
-            body, body_returns = _lift(stmt.body)
-            orelse, else_returns = _lift(stmt.orelse)
-            rest_lifted, rest_returns = _lift(copy.deepcopy(rest))
-            if not body_returns:
-                body += copy.deepcopy(rest_lifted)
-            if not else_returns:
-                orelse += copy.deepcopy(rest_lifted)
+            body, body_returns = _lift(stmt.body + copy.deepcopy(rest))
+            orelse, else_returns = _lift(stmt.orelse + copy.deepcopy(rest))
             lifted = _at(ast.If(stmt.test, body, orelse), stmt)
+            lifted.gg_lifted = True  # nothing runs after it but the return of RESULT
             out.append(lifted)
-            return out, (body_returns or rest_returns) and (
-                else_returns or rest_returns
-            )
+            return out, body_returns and else_returns
         out.append(stmt)
     return out, False
 
@@ -206,7 +201,10 @@ class _Rewriter(ast.NodeTransformer):
             restored = _call("restore", load(state))
             traced.append(ast.Assign([_names_tuple(names, ast.Store)], restored))
         traced += copy.deepcopy(orelse)
-        merged = _call("merge", load(state), locals_)
+        # after an if holding lifted returns only the result is read: the names the
+        # statements moved into its branches assign need no merging (nor the same shapes)
+        live = [RESULT] if getattr(node, "gg_lifted", False) else names
+        merged = _call("merge", load(state), locals_, ast.Constant(tuple(live)))
         if names:
             traced.append(ast.Assign([_names_tuple(names, ast.Store)], merged))
         else:

@@ -99,7 +99,9 @@ class Index(ir.Structural):
 
     @classmethod
     def eval(cls, a, key):
-        if isinstance(a, ir.BroadcastTo):  # part of a constant array: the constant
+        if isinstance(a, ir.BroadcastTo) and a.args[0].is_Number:
+            # part of a constant array: the constant (not of a broadcast array, whose
+            # own axes the key may select from)
             value, dims = a.args
             shape = index_shape(tuple(dims), decode_key(key))
             return ir.broadcast_to(value, shape) if shape else value

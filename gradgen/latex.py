@@ -165,10 +165,17 @@ def _section_of(stmt: ir.Stmt) -> tuple:
 
 
 def _is_small_temporary(stmt: ir.Stmt, name: str, expr: sp.Expr) -> bool:
+    """Written out where it is read, rather than as a formula of its own. Not a constant
+    condition broadcast to an array's shape (np.where(x > x, ...)): SymPy's Piecewise
+    takes only a Boolean as a condition."""
+    constant_condition = isinstance(expr, ir.BroadcastTo) and isinstance(
+        expr.args[0], sp.logic.boolalg.BooleanAtom
+    )
     return (
         stmt.role == "temp"
         and not name.startswith("delta_")
         and sp.count_ops(expr) <= SMALL
+        and not constant_condition
     )
 
 

@@ -173,9 +173,11 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_Piecewise(self, expr):
         pairs = list(expr.args)
-        text = self._print(pairs[-1].expr) if pairs[-1].cond == sp.true else "np.nan"
-        for pair in reversed(pairs[:-1] if pairs[-1].cond == sp.true else pairs):
-            text = f"np.where({self._condition(pair.cond)}, {self._print(pair.expr)}, {text})"
+        if all(p.expr.is_Integer for p in pairs):  # float, or np.where gives integers
+            pairs = [(sp.Float(p.expr), p.cond) for p in pairs]
+        text = self._print(pairs[-1][0]) if pairs[-1][1] == sp.true else "np.nan"
+        for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
+            text = f"np.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
 
     def _logic(self, op, args):

@@ -86,7 +86,9 @@ def unbroadcast(
 def fold_selects(adjoint: sp.Expr) -> sp.Expr:
     """A sum of selects on one condition as one select: np.where(c, 2 * h, 1), not
     2 * h * np.where(c, 1, 0) + np.where(c, 0, 1). Selects on several conditions are left
-    as they are (folding them multiplies the cases)."""
+    as they are (folding them multiplies the cases). An ``Update`` in the sum has a
+    statement of its own by now (``hoist_updates``): folded into a select, it could not be
+    printed."""
     selects = adjoint.atoms(sp.Piecewise)
     if not selects or len({p.args[0].cond for p in selects}) > 1:
         return adjoint
@@ -138,7 +140,7 @@ class _Sweep:
     def finish(self, sym, block) -> None:
         """All contributions to ``sym`` are in: emit its adjoint (or its gradient)."""
         total = sp.Add(*self.contributions.pop(sym, []))
-        total = self.hoist_updates(fold_selects(total), block)
+        total = fold_selects(self.hoist_updates(total, block))
         node = self.graph.by_sym[sym]
         if node.kind == "input":
             self.grads[sym] = self.gradient_statement(node, total, block)

@@ -318,6 +318,15 @@ class _RealAbs(sp.Abs):
         return sp.sign(self.args[0]) * sp.diff(self.args[0], x)
 
 
+class _RealSign(sp.sign):
+    """sign(a) of a real a (d|a| = sign(a) da, differentiated again): flat almost
+    everywhere, so its derivative is 0, also where SymPy cannot tell that a is real (it
+    leaves d sign(asin(u)) unevaluated)."""
+
+    def _eval_derivative(self, x):
+        return sp.Integer(0)
+
+
 def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.Expr:
     """d expr / d wrt for an elementwise node whose value symbol is ``value``."""
     names = sorted(
@@ -331,7 +340,8 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
     if key not in _CACHE:
         # A step (Heaviside, sign) is flat almost everywhere: its derivative is 0, as in
         # autograd and JAX, not DiracDelta. Only second derivatives meet this.
-        d = sp.diff(key.replace(sp.Abs, _RealAbs), cw).replace(_RealAbs, sp.Abs)
+        real = key.replace(sp.Abs, _RealAbs).replace(sp.sign, _RealSign)
+        d = sp.diff(real, cw).replace(_RealAbs, sp.Abs).replace(_RealSign, sp.sign)
         d = tidy(d.replace(sp.DiracDelta, lambda *args: sp.Integer(0)))
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:

@@ -5,9 +5,19 @@ compile.
 ``check_program(program, size_sets, modes, seed)`` runs each mode in ``modes`` on every size
 set. A mode is a function ``check_<mode>(case)`` registered in ``MODES``; it compares one kind
 of generated function with an independent reference and raises AssertionError on a
-difference. To check another kind of generated function (say ``f_jvp`` against
-``autograd.make_jvp``, or ``f_hvp`` against ``autograd.make_hvp``), write its mode function
-beside ``check_grad`` and add it to ``MODES``; ``Case`` carries what a mode needs.
+difference: ``value`` (``f`` against NumPy and autograd), ``grad`` (``f_grad`` and
+``f_value_and_grad``, or ``f_vjp`` with a random cotangent for an array output, against
+autograd's gradient), ``jvp`` (``f_jvp`` along random tangents against ``autograd.make_jvp``)
+and ``hvp`` (``f_hvp`` along a random direction against ``autograd.make_hvp``; scalar outputs
+only, skipped for array outputs). To check another kind of generated function, write its
+mode function beside these and add it to ``MODES``; ``Case`` carries what a mode needs.
+
+autograd cannot run a model that writes into an array (``y[1:] = v``, ``y += v``). For such a
+program (``Program.autograd`` false) the references are central differences of the model run
+by NumPy (``numericref.py``): its Jacobian for the gradient, VJP and JVP, and for the HVP the
+Jacobian of the generated gradient, itself checked against the model's central differences
+at the same point. Their tolerance is ``numericref.RTOL``; the point is drawn again where the
+model is not smooth enough for differences.
 
 Tolerance. The generated code and the references compute the same mathematical function in
 float64 with different operation orders and forms (CSE, reassociation, tanh' written as
@@ -16,7 +26,8 @@ operation, scaled by the size of the terms being combined, not by the size of th
 (1 - tanh(x)**2 is exactly 0 for large x, while 1/cosh(x)**2 is 1e-80). Inputs are O(1) and
 the generator keeps every value within [-100, 100] through a few dozen operations, so rounding
 stays below about 1e-12 of max(1, the largest entry); ``RTOL`` allows 1e-9 of that plus 1e-9
-of the entry itself. A wrong derivative is off by far more.
+of the entry itself. A wrong derivative is off by far more. Second derivatives (the HVP) are
+sums of products of the same terms and are held to the same tolerance.
 """
 
 from __future__ import annotations
@@ -31,26 +42,44 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
+import numericref
 from gradcheck import autograd_namespace, import_source, shape_for, targets
 from gradgen.pipeline import compile_file
 
 RTOL = 1e-9
 PLAIN = (-1.0, 1.0)  # the default domain of a parameter
+POINTS = 20  # points tried for central differences before giving up on smoothness
 
 
 @dataclass
 class Program:
     """A model file's text and how to call its target: each parameter's domain (default
-    ``PLAIN``), the parameters passed as 0-d arrays rather than floats, and ``wrt``."""
+    ``PLAIN``), the parameters passed as 0-d arrays rather than floats, and ``wrt``.
+
+    ``autograd``: whether autograd can run the model (not when it writes into arrays).
+    ``branch_nans``: whether a branch the model does not take may compute nan (``if s > t:
+    y = np.log(s - t)``): gradgen runs both branches of a converted ``if`` and selects, so
+    its code may meet invalid values there, and must still return finite, right numbers.
+    ``min_sizes``: the smallest size of a dimension the program needs (x[1:] of an
+    ``Array["n"]`` is empty at n = 1).
+    """
 
     source: str
     name: str = "f"
     domains: dict = field(default_factory=dict)
     zero_dim: tuple = ()
     wrt: list | None = None
+    autograd: bool = True
+    branch_nans: bool = False
+    min_sizes: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:  # hypothesis prints the failing program as a model file
         extras = f"domains={self.domains} wrt={self.wrt} zero_dim={self.zero_dim}"
+        if not self.autograd or self.branch_nans or self.min_sizes:
+            extras += (
+                f" autograd={self.autograd} branch_nans={self.branch_nans}"
+                f" min_sizes={self.min_sizes}"
+            )
         return f"Program({self.name!r}, {extras}):\n{self.source}"
 
 
@@ -60,53 +89,115 @@ class Case:
 
     program: Program
     generated: object  # the generated module
-    model: object  # the target, run by NumPy
-    reference: object  # the target, run by autograd
+    model: object  # the target, run by NumPy as plain Python
+    reference: object  # the target, run by autograd (None when autograd cannot run it)
     params: list  # gradgen.ir.Param, in order
     wrt: list  # indices of the differentiated parameters
     args: list
     rng: np.random.Generator
     sizes: dict
+    numeric: dict = field(default_factory=dict)  # central-difference Jacobians
 
     def what(self, text: str) -> str:
         return f"{self.program.name} at {self.sizes}: {text}"
 
+    @property
+    def against(self) -> str:
+        return "autograd" if self.reference is not None else "central differences"
+
+    @property
+    def tolerance(self) -> float:
+        """For derivatives: autograd's, or central differences' (``numericref``)."""
+        return RTOL if self.reference is not None else numericref.RTOL
+
     def run(self, function: str, *extra):
         """A generated function on the case's arguments. It must not overflow or divide by
         zero where the references compute finite numbers (they are run without that check:
-        autograd's tanh' = 1/cosh(x)**2 overflows to the right answer, 0)."""
-        with np.errstate(over="raise", divide="raise", invalid="raise"):
+        autograd's tanh' = 1/cosh(x)**2 overflows to the right answer, 0); nor meet invalid
+        values, unless a branch the model does not take may hold them."""
+        invalid = "ignore" if self.program.branch_nans else "raise"
+        with np.errstate(over="raise", divide="raise", invalid=invalid):
             return getattr(self.generated, function)(*self.args, *extra)
+
+    def parts(self, value) -> tuple:
+        """A generated function's derivatives, one per differentiated parameter."""
+        return (value,) if len(self.wrt) == 1 else tuple(value)
+
+    def packed(self, values: tuple):
+        """One value per differentiated parameter, as generated functions take them."""
+        return values[0] if len(self.wrt) == 1 else tuple(values)
+
+    def direction(self) -> tuple:
+        """A random direction: one value per differentiated parameter, shaped like it."""
+        out = []
+        for i in self.wrt:
+            u = self.rng.normal(size=np.shape(self.args[i]))
+            out.append(float(u) if isinstance(self.args[i], float) else u)
+        return tuple(out)
 
 
 def _autograd_numpy() -> types.ModuleType:
     """autograd.numpy, except that ``where`` broadcasts its branches to the result's shape
     first: autograd's VJP of ``where`` does not un-broadcast them, so a scalar or row branch
-    of a larger ``where`` gets a gradient of the wrong shape (or fails to accumulate).
+    of a larger ``where`` gets a gradient of the wrong shape (or fails to accumulate), and
+    its JVP fails on a float's tangent.
     """
     module = types.ModuleType("autograd_numpy_reference")
     module.__dict__.update(vars(anp))
 
     def where(condition, x, y):
-        zeros = np.zeros(
+        ones = np.ones(
             np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
         )
-        return anp.where(
-            condition, x + zeros, y + zeros
-        )  # + un-broadcasts its gradient
+        # * un-broadcasts its gradient; it also makes a float's tangent an array, which
+        # autograd's forward mode of where needs
+        return anp.where(condition, x * ones, y * ones)
 
     module.where = where
     return module
 
 
-def reference_function(path: Path, name: str):
-    """The model's target run by autograd (the model file with ``np`` rebound)."""
-    namespace = autograd_namespace(path)
-    namespace["np"] = _autograd_numpy()
+def _logsumexp(x, axis=None, keepdims=False):
+    return anp.log(anp.sum(anp.exp(x), axis=axis, keepdims=keepdims))
+
+
+def _log_softmax(x, axis=-1):
+    return x - _logsumexp(x, axis, True)
+
+
+# gradgen.functions run plain NumPy, which autograd cannot trace: in the reference they are
+# these naive forms, exact enough for the bounded arguments the generator gives them.
+REFERENCE_FUNCTIONS = {
+    "sigmoid": lambda x: 1 / (1 + anp.exp(-x)),
+    "softplus": lambda x: anp.log(1 + anp.exp(x)),
+    "log_sigmoid": lambda x: -anp.log(1 + anp.exp(-x)),
+    "logsumexp": _logsumexp,
+    "log_softmax": _log_softmax,
+    "softmax": lambda x, axis=-1: anp.exp(_log_softmax(x, axis)),
+    "relu": lambda x: anp.maximum(x, 0.0),
+}
+
+
+def model_function(path: Path, name: str):
+    """The model's target as Python runs the file, with NumPy (not as gradgen loads it:
+    gradgen rewrites returns and ifs on traced values before running the file)."""
+    namespace: dict = {"__name__": f"model_{path.stem}"}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
     return namespace[name]
 
 
-def assert_close(actual, expected, what: str) -> None:
+def reference_function(path: Path, name: str):
+    """The model's target run by autograd (the model file with ``np`` rebound, and the
+    functions imported from gradgen.functions replaced by autograd's)."""
+    namespace = autograd_namespace(path)
+    namespace["np"] = _autograd_numpy()
+    for key, value in list(namespace.items()):
+        if getattr(value, "__module__", None) == "gradgen.functions":
+            namespace[key] = REFERENCE_FUNCTIONS[value.__name__]
+    return namespace[name]
+
+
+def assert_close(actual, expected, what: str, rtol: float = RTOL) -> None:
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert (
         actual.shape == expected.shape
@@ -114,11 +205,55 @@ def assert_close(actual, expected, what: str) -> None:
     assert np.all(np.isfinite(expected)), f"{what}: the reference is not finite"
     scale = np.max(np.abs(expected), initial=1.0)
     error = np.abs(actual - expected)
-    limit = RTOL * (np.abs(expected) + scale)
+    limit = rtol * (np.abs(expected) + scale)
     assert np.all(error <= limit), (
         f"{what}: max error {np.max(error):.3g} (largest entry {scale:.3g})\n"
         f"got {actual}\nexpected {expected}"
     )
+
+
+def _assert_derivatives(case: Case, got: tuple, expected, what: str, rtol=RTOL):
+    assert len(got) == len(expected), case.what(f"{what}: number of parameters")
+    for i, a, b in zip(case.wrt, got, expected):
+        label = f"{what}d/d{case.params[i].name} vs {case.against}"
+        assert_close(a, b, case.what(label), rtol)
+
+
+# --- references: autograd, or central differences of the model ----------------------------
+
+
+def _numeric(case: Case, kind: str) -> np.ndarray:
+    """The model's Jacobian ("model") or the generated gradient's ("grad"), computed when
+    the case is set up (``_smooth_point``)."""
+    return case.numeric[kind]
+
+
+def _vjp_reference(case: Case, cotangent) -> tuple:
+    if case.reference is None:
+        row = np.ravel(cotangent) @ _numeric(case, "model")
+        return tuple(numericref.split(row, case.args, case.wrt))
+
+    def projected(*args):
+        return anp.sum(case.reference(*args) * cotangent)
+
+    return autograd.grad(projected, tuple(case.wrt))(*case.args)
+
+
+def _jvp_reference(case: Case, tangents: tuple):
+    value = case.model(*case.args)
+    if case.reference is None:
+        u = numericref.flat(tangents)
+        return value, np.reshape(_numeric(case, "model") @ u, np.shape(value))
+    jvp = autograd.make_jvp(case.reference, tuple(case.wrt))(*case.args)
+    return value, jvp(tangents)[1]
+
+
+def _hvp_reference(case: Case, v: tuple) -> tuple:
+    if case.reference is None:
+        hv = _numeric(case, "grad") @ numericref.flat(v)
+        return tuple(numericref.split(hv, case.args, case.wrt))
+    hvp, _ = autograd.make_hvp(case.reference, tuple(case.wrt))(*case.args)
+    return hvp(v)
 
 
 # --- modes ---------------------------------------------------------------------------------
@@ -127,14 +262,11 @@ def assert_close(actual, expected, what: str) -> None:
 def check_value(case: Case) -> None:
     """The value function against the model run by NumPy and by autograd."""
     expected = case.model(*case.args)
-    assert_close(case.reference(*case.args), expected, case.what("autograd vs NumPy"))
+    if case.reference is not None:
+        reference = case.reference(*case.args)
+        assert_close(reference, expected, case.what("autograd vs NumPy"))
     name = case.program.name
     assert_close(case.run(name), expected, case.what(name))
-
-
-def _grads(case: Case, function: str, *extra) -> tuple:
-    grads = case.run(function, *extra)
-    return (grads,) if len(case.wrt) == 1 else tuple(grads)
 
 
 def check_grad(case: Case) -> None:
@@ -142,28 +274,47 @@ def check_grad(case: Case) -> None:
     cotangent (array output) against autograd's gradient."""
     name, value = case.program.name, case.model(*case.args)
     if np.ndim(value) == 0 and hasattr(case.generated, f"{name}_grad"):
-        expected = autograd.grad(case.reference, tuple(case.wrt))(*case.args)
-        got = _grads(case, f"{name}_grad")
+        expected = _vjp_reference(case, 1.0)
+        got = case.parts(case.run(f"{name}_grad"))
         got_value, grads = case.run(f"{name}_value_and_grad")
         assert_close(got_value, value, case.what(f"{name}_value_and_grad value"))
-        together = (grads,) if len(case.wrt) == 1 else tuple(grads)
-        for a, b in zip(got, together):
+        for a, b in zip(got, case.parts(grads)):
             assert_close(a, b, case.what(f"{name}_grad vs {name}_value_and_grad"))
     else:
         cotangent = case.rng.normal(size=np.shape(value))
-
-        def projected(*args):
-            return anp.sum(case.reference(*args) * cotangent)
-
-        expected = autograd.grad(projected, tuple(case.wrt))(*case.args)
-        got = _grads(case, f"{name}_vjp", cotangent)
-    assert len(got) == len(expected), case.what("number of gradients")
-    for i, a, b in zip(case.wrt, got, expected):
-        assert_close(a, b, case.what(f"d/d{case.params[i].name} vs autograd"))
+        expected = _vjp_reference(case, cotangent)
+        got = case.parts(case.run(f"{name}_vjp", cotangent))
+    _assert_derivatives(case, got, expected, "", case.tolerance)
 
 
-MODES = {"value": check_value, "grad": check_grad}
+def check_jvp(case: Case) -> None:
+    """``f_jvp`` along random tangents: the value, and the derivative along them against
+    autograd's forward mode (``make_jvp``)."""
+    name, tangents = case.program.name, case.direction()
+    value, expected = _jvp_reference(case, tangents)
+    got_value, got = case.run(f"{name}_jvp", case.packed(tangents))
+    assert_close(got_value, value, case.what(f"{name}_jvp value"))
+    assert_close(
+        got, expected, case.what(f"{name}_jvp vs {case.against}"), case.tolerance
+    )
+
+
+def check_hvp(case: Case) -> None:
+    """``f_hvp`` along a random direction against autograd's Hessian-vector product, for a
+    scalar output."""
+    name = case.program.name
+    if not hasattr(case.generated, f"{name}_hvp"):
+        assert np.ndim(case.model(*case.args)) > 0, case.what(f"no {name}_hvp")
+        return
+    v = case.direction()
+    expected = _hvp_reference(case, v)
+    got = case.parts(case.run(f"{name}_hvp", case.packed(v)))
+    _assert_derivatives(case, got, expected, f"{name}_hvp ", case.tolerance)
+
+
+MODES = {"value": check_value, "grad": check_grad, "jvp": check_jvp, "hvp": check_hvp}
 DEFAULT_MODES = ("value", "grad")
+ALL_MODES = tuple(MODES)
 
 
 # --- one program ------------------------------------------------------------------------------
@@ -179,17 +330,60 @@ def _arguments(program: Program, params, sizes: dict, rng) -> list:
     return args
 
 
+def _central_differences(case: Case, modes) -> None:
+    """The central-difference Jacobians the modes need, at a point where the model (and,
+    for the HVP, the generated gradient) is smooth: the case's point, or another one."""
+    name = case.program.name
+    grad = getattr(case.generated, f"{name}_grad", None)
+    second = "hvp" in modes and grad is not None
+
+    def generated_grad(*args):
+        with np.errstate(invalid="ignore" if case.program.branch_nans else "raise"):
+            return grad(*args)
+
+    for _ in range(POINTS):
+        try:
+            case.numeric["model"] = numericref.jacobian(case.model, case.args, case.wrt)
+            if second:
+                case.numeric["grad"] = numericref.jacobian(
+                    generated_grad, case.args, case.wrt
+                )
+            return
+        except numericref.NotSmooth:
+            case.args = _arguments(case.program, case.params, case.sizes, case.rng)
+    raise AssertionError(
+        case.what(f"no smooth point in {POINTS} for central differences")
+    )
+
+
+def _compiled_modes(modes, scalar: bool) -> list:
+    """The modes to compile: f_hvp exists for a scalar output only."""
+    return [m for m in ("jvp", "hvp") if m in modes and (m == "jvp" or scalar)]
+
+
 def check_program(
     program: Program, size_sets: list, modes=DEFAULT_MODES, seed: int = 0
 ) -> None:
     """Compile ``program`` once; run every mode at every set of sizes."""
+    size_sets = [
+        {k: max(v, program.min_sizes.get(k, 1)) for k, v in sizes.items()}
+        for sizes in size_sets
+    ]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "random_model.py"
         path.write_text(program.source)
-        source = compile_file(str(path), [program.name], program.wrt)
-        generated = import_source(source, "generated_random_model")
-        reference = reference_function(path, program.name)
         target = targets(path)[program.name]
+        model = model_function(path, program.name)
+        first = _arguments(
+            program, target.params, size_sets[0], np.random.default_rng(seed)
+        )
+        with np.errstate(all="ignore"):
+            scalar = np.ndim(model(*first)) == 0
+        source = compile_file(
+            str(path), [program.name], program.wrt, modes=_compiled_modes(modes, scalar)
+        )
+        generated = import_source(source, "generated_random_model")
+        reference = reference_function(path, program.name) if program.autograd else None
     names = [p.name for p in target.params]
     wrt = [names.index(w) for w in program.wrt] if program.wrt else range(len(names))
     rng = np.random.default_rng(seed)
@@ -198,7 +392,7 @@ def check_program(
         case = Case(
             program,
             generated,
-            target.fn,
+            model,
             reference,
             target.params,
             list(wrt),
@@ -209,5 +403,7 @@ def check_program(
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # autograd warns when the output does not depend on an input
             warnings.simplefilter("ignore", UserWarning)
+            if reference is None and {"grad", "jvp", "hvp"} & set(modes):
+                _central_differences(case, modes)
             for mode in modes:
                 MODES[mode](case)

@@ -1,12 +1,17 @@
 """The program checker (``programcheck.py``) passes a correct compile and catches a wrong
-value, a wrong gradient and a wrong vector-Jacobian product."""
+value, a wrong gradient, a wrong vector-Jacobian product, a wrong JVP and a wrong
+Hessian-vector product, against autograd and, for a model autograd cannot run (it writes
+into arrays), against central differences."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import numericref
 from gradgen import ir, rules
-from programcheck import Program, check_program
+from gradgen.indexing import Index, Update
+from programcheck import ALL_MODES, Program, check_program
 
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
 MODEL = """import numpy as np
@@ -29,7 +34,8 @@ def _doubled_transpose(g, ans, a, *, shape):
 
 @pytest.mark.parametrize("name", ["f", "g"])
 def test_a_correct_compile_passes(name):
-    check_program(Program(MODEL, name, wrt=["x", "W"] if name == "f" else None), SIZES)
+    program = Program(MODEL, name, wrt=["x", "W"] if name == "f" else None)
+    check_program(program, SIZES, ALL_MODES)
 
 
 @pytest.mark.parametrize("name", ["f", "g"])
@@ -62,3 +68,75 @@ def test_parameters_are_drawn_from_their_domains():
     )
     with pytest.raises(AssertionError, match="not finite"):  # log of x in (-1, 1)
         check_program(Program(source, "f"), SIZES)
+
+
+def _first_term_only(t, ans, a, b, *, shape):
+    """The JVP of a matmul without the term of its second operand."""
+    return ir.MatMul(t[0], b) if t[0] is not None else 0
+
+
+@pytest.mark.parametrize("name", ["f", "g"])
+def test_a_wrong_jvp_rule_is_caught(monkeypatch, name):
+    monkeypatch.setitem(rules.JVP, ir.MatMul, _first_term_only)
+    with pytest.raises(AssertionError, match=f"{name}_jvp vs autograd"):
+        check_program(Program(MODEL, name), SIZES, ("jvp",))
+
+
+def test_a_wrong_second_derivative_is_caught(monkeypatch):
+    """f_hvp differentiates the backward pass in forward mode: a wrong JVP rule of an
+    operation there gives a wrong Hessian-vector product."""
+    monkeypatch.setitem(rules.JVP, ir.MatMul, _first_term_only)
+    with pytest.raises(AssertionError, match="f_hvp d/dx vs autograd"):
+        check_program(Program(MODEL, "f"), SIZES, ("hvp",))
+
+
+def test_hvp_is_skipped_for_an_array_output():
+    check_program(Program(MODEL, "g"), SIZES, ("hvp",))
+
+
+WRITES = """import numpy as np
+
+from gradgen import Array
+
+
+def f(x: Array["n"], W: Array[4, "n"], s: float) -> float:
+    y = np.zeros_like(x)
+    y[0] = s * x[-1]
+    y[1:] += x[:-1] ** 2
+    Z = W * 1.0
+    Z[1:3, :] = np.tanh(Z[1:3, :] * y)
+    Z += s
+    return np.sum(Z**2) + np.sum(y * x)
+
+
+def g(x: Array["n"], W: Array[4, "n"], s: float) -> Array[4]:
+    Z = W * 1.0
+    Z[:, 0] = np.abs(x[0] - s) + Z[:, -1]
+    return Z @ x
+"""
+
+
+@pytest.mark.parametrize("name", ["f", "g"])
+def test_writes_are_checked_against_central_differences(name):
+    check_program(Program(WRITES, name, autograd=False), SIZES, ALL_MODES)
+
+
+def _doubled_write(g, ans, a, value, key, *, shape):
+    """The VJP of y[key] = value with the value's gradient doubled."""
+    return Update(g, 0, key), 2 * Index(g, key)
+
+
+@pytest.mark.parametrize("name", ["f", "g"])
+def test_central_differences_catch_a_wrong_rule(monkeypatch, name):
+    monkeypatch.setitem(rules.VJP, Update, _doubled_write)
+    with pytest.raises(AssertionError, match="d/dx vs central differences"):
+        check_program(Program(WRITES, name, autograd=False), SIZES, ("grad",))
+
+
+def test_central_differences_refuse_a_point_near_a_kink():
+    x = np.array([0.3, 2e-5, -0.7])
+    with pytest.raises(numericref.NotSmooth):
+        numericref.jacobian(lambda v: np.sum(np.abs(v)), [x], [0])
+    jac = numericref.jacobian(lambda v, s: np.sin(v) * s, [x, 1.5], [0, 1])
+    expected = np.hstack([np.diag(np.cos(x) * 1.5), np.sin(x)[:, None]])
+    assert np.max(np.abs(jac - expected)) < 1e-9

@@ -1,6 +1,7 @@
 """Every bug the random programs found, as a named model (tests/models/random_regressions.py)
-checked like a random program: value and gradient against NumPy and autograd, at two sets of
-sizes from one compile."""
+checked like a random program: value, gradient, JVP and HVP against NumPy and autograd
+(central differences for a model that writes into arrays), at two sets of sizes from one
+compile."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from gradcheck import import_source
 from gradgen.pipeline import compile_file
-from programcheck import Program, check_program
+from programcheck import ALL_MODES, Program, check_program, model_function
 
 MODELS = Path(__file__).parent / "models" / "random_regressions.py"
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
@@ -19,6 +20,10 @@ SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
 OPTIONS: dict = {
     "abs_of_log_sqrt_power": {"domains": {"x": (0.5, 2.0)}},
     "matmul_with_a_reciprocal": {"domains": {"u": (0.5, 2.0)}},
+    "second_derivative_through_abs": {"domains": {"x": (0.5, 2.0)}},
+    "write_of_a_select": {"autograd": False},  # autograd has no writes
+    "write_reversed_columns": {"autograd": False},
+    "write_then_early_return": {"autograd": False},
 }
 NAMES = [
     line[4 : line.index("(")]
@@ -29,7 +34,8 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_regression(name):
-    check_program(Program(MODELS.read_text(), name, **OPTIONS.get(name, {})), SIZES)
+    program = Program(MODELS.read_text(), name, **OPTIONS.get(name, {}))
+    check_program(program, SIZES, ALL_MODES)
 
 
 def test_abs_gradient_is_finite_where_its_argument_is_zero():
@@ -42,3 +48,22 @@ def test_abs_gradient_is_finite_where_its_argument_is_zero():
     dx, dp = module.abs_of_log_sqrt_power_grad(x, 1.5)
     assert np.all(np.isfinite(dx)) and np.isfinite(dp)
     assert dx[0] == 0.0
+
+
+@pytest.mark.parametrize("name", ["return_in_nested_if", "return_in_nested_traced_if"])
+def test_every_path_through_nested_returns(name):
+    """The value on each path (both conditions true, one true, the else branch)."""
+    module = import_source(compile_file(str(MODELS), [name]), name)
+    model = model_function(MODELS, name)
+    y = np.arange(4.0) + 0.5 if name == "return_in_nested_if" else None
+    for x, yy in [(1.0, 2.0), (1.0, -2.0), (-1.0, -2.0), (-1.0, 2.0), (0.1, 0.3)]:
+        args = (x, y if y is not None else yy)
+        assert getattr(module, name)(*args) == pytest.approx(model(*args), rel=1e-12)
+
+
+def test_gradients_through_a_select_of_integers_are_floats():
+    source = compile_file(str(MODELS), ["select_between_parameters"])
+    module = import_source(source, "select_between_parameters")
+    for x in (0.5, 0.1):
+        dx, dy = module.select_between_parameters_grad(x, 1.0)
+        assert np.asarray(dx).dtype == np.float64 and np.asarray(dy).dtype == np.float64

@@ -143,3 +143,103 @@ def where_matmul_in_a_condition_2(
 ) -> float:
     t1 = np.where(np.matmul(np.where(A1 <= A1.shape[0], A2, A1), v4) > u6, s8, -s8)
     return np.max(t1) - np.tan(s8) + np.sum(np.where(A1 > 0, A1, A2) @ v4)
+
+
+# --- the second derivative of np.abs of a value SymPy cannot tell is real -----------------------
+# d|a| = sign(a) da; differentiated again (f_hvp) SymPy left d sign(asin(u)) unevaluated, and
+# the compile failed with "no derivative rule". sign is flat almost everywhere: 0.
+def second_derivative_through_abs(s: float, x: Array["n"]) -> float:
+    return np.abs(np.arcsin(0.5 * np.tanh(s))) * s + np.sum(np.abs(x**s - 1.0) * x)
+
+
+# --- a return inside a nested if ---------------------------------------------------------------
+# Lifting the returns, the statements after the outer if ran after the inner return too: its
+# result (z * 2) replaced the returned one, silently when the conditions are plain Python
+# values, and refused ("_gg_result takes values other than numbers") when they are traced.
+def return_in_nested_if(x: float, y: Array[4]) -> float:
+    z = x * 3.0
+    if x > 0.2:
+        if len(y) > 3:
+            return np.sum(y) * x
+        z = x + np.sum(y)
+    else:
+        z = x - np.sum(y)
+    return z * 2.0
+
+
+def return_in_nested_traced_if(x: float, y: float) -> float:
+    z = x * 3.0
+    if x > 0:
+        if y > 0:
+            return x * y
+        z = x + y
+    elif y < -0.5:
+        return x - y
+    return z * 2.0
+
+
+# --- a name rebound with another shape after an early return ----------------------------------
+# Lifting the return moves the statements after the if into its else branch; merging the
+# names they assign with what the returning branch left refused b, of shapes (n,) and (d,),
+# though nothing reads b after the if.
+def rebound_after_early_return(s: float, b: Array["n"], W: Array["d", 1]) -> float:
+    if s > 0.2:
+        return np.sum(b) * s
+    b = W[:, 0] * s
+    return np.sum(b**2)
+
+
+# --- a write whose value selects the array's old value ------------------------------------------
+# The gradient of x through y[:] = np.where(c, s, y) is an Update (y with the slot zeroed) plus
+# a select; folding the selects first put the Update inside np.where, which cannot be printed
+# (an internal error).
+def write_of_a_select(x: Array["n"], s: float) -> float:
+    y = x * 1.0
+    y[:] = np.where(s > 0.3, s, y)
+    return np.sum(y * x)
+
+
+# --- part of a broadcast array ------------------------------------------------------------------
+# The gradient of a sum over axis 0 is a row broadcast down the columns; a part of it was
+# taken as the row itself, broadcast to the part's shape: right for a constant, but for a row
+# it ignored the columns the part selects: reversed in the wrong order (a silently wrong
+# gradient), or sliced to a shape NumPy cannot broadcast to (an error at run time).
+def write_reversed_columns(X: Array[2, 3], V: Array[2, 3], w: Array[3]) -> float:
+    Y = X * 1.0
+    Y[:, ::-1] = V
+    return np.sum(np.sum(Y, axis=0) * w)
+
+
+def concatenated_columns_summed(
+    A: Array["k", "n"], B: Array["k", "d"], w: Array["n"], u: Array["d"]
+) -> float:
+    return np.sum(
+        np.sum(np.concatenate([A, B], axis=1), axis=0) * np.concatenate([w, u])
+    )
+
+
+# --- a select between two integers --------------------------------------------------------------
+# The gradient of a result chosen by a traced if is np.where(c, 1, 0): an integer array. Copied
+# to be written into (the gradient of Y[-1:, :] *= b), it could not hold the float gradients
+# added to it; and dx, dy came out as integer arrays.
+def write_then_early_return(X: Array["k", 2], b: Array[2], s: float) -> float:
+    Y = X * 1.0
+    Y[-1:, :] *= b
+    if s > 0.3:
+        return s
+    return np.sum(Y)
+
+
+def select_between_parameters(x: float, y: float) -> float:
+    if x > 0.3:
+        return y
+    return x
+
+
+# --- a select on a comparison of a value with itself ----------------------------------------------
+# x[:, None] > x[:, None] is False everywhere: a constant condition broadcast to (n, 1). The
+# derivation in the docstring wrote it into np.where's condition, where SymPy takes only a
+# Boolean (an internal error).
+def select_on_a_constant_condition(q: Array["n"], w: Array["n"]) -> float:
+    t = np.where(q[:, None] > q[:, None], q, w)
+    return np.max(t)
