@@ -13,11 +13,11 @@ from __future__ import annotations
 import hypothesis.strategies as st
 from hypothesis import given, note
 
-from programcheck import DEFAULT_MODES, check_program
+from programcheck import ALL_MODES, check_program
 from programs import programs, size_sets
 
 
 @given(program=programs(), sizes=size_sets(), seed=st.integers(0, 2**32 - 1))
 def test_random_program(program, sizes, seed):
     note(repr(program))  # a failure shows the program as the model file it is
-    check_program(program, sizes, DEFAULT_MODES, seed)
+    check_program(program, sizes, ALL_MODES, seed)
