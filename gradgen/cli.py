@@ -165,13 +165,21 @@ def _command(path: str, args, output: str | None) -> str:
     return shlex.join(parts)
 
 
+def _unwritable(path: str, exc: OSError) -> GradgenError:
+    return GradgenError(
+        f"cannot write {path}: {exc.strerror}",
+        path,
+        hint="choose a writable file with -o",
+    )
+
+
 def write_atomically(path: str, text: str | bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=".gradgen-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise GradgenError(f"cannot write {path}: {exc.strerror}", path) from None
+        raise _unwritable(path, exc) from None
     try:
         binary = isinstance(text, bytes)
         with os.fdopen(
@@ -184,7 +192,7 @@ def write_atomically(path: str, text: str | bytes) -> None:
         os.replace(temp, path)
     except OSError as exc:
         os.unlink(temp)
-        raise GradgenError(f"cannot write {path}: {exc.strerror}", path) from None
+        raise _unwritable(path, exc) from None
 
 
 def run_compile(args) -> int:
