@@ -90,6 +90,39 @@ def test_a_wrong_second_derivative_is_caught(monkeypatch):
         check_program(Program(MODEL, "f"), SIZES, ("hvp",))
 
 
+SATURATED = """import numpy as np
+
+from gradgen import Array
+
+
+def f(x: Array["n"], W: Array["n", "k"]) -> float:
+    return np.sum(np.tanh(x * x)) + np.sum(np.tanh(0.1 * x @ W))
+"""
+
+
+def test_an_hvp_autograd_cannot_compute_is_checked_by_central_differences(
+    monkeypatch, tmp_path
+):
+    """At x in (30, 40) autograd's tanh'' divides inf by inf: its HVP is nan, and the
+    checker compares with central differences of the generated gradient instead, which
+    still catch a wrong rule."""
+    import autograd
+
+    from programcheck import reference_function
+
+    path = tmp_path / "saturated.py"
+    path.write_text(SATURATED)
+    x, W = np.full(3, 35.0), np.ones((3, 2))
+    with np.errstate(all="ignore"):
+        hvp, _ = autograd.make_hvp(reference_function(path, "f"), (0, 1))(x, W)
+        assert not np.all(np.isfinite(hvp((x, W))[0]))
+    program = Program(SATURATED, "f", domains={"x": (30.0, 40.0)})
+    check_program(program, SIZES, ("hvp",))
+    monkeypatch.setitem(rules.JVP, ir.MatMul, _first_term_only)
+    with pytest.raises(AssertionError, match="autograd's is not finite"):
+        check_program(program, SIZES, ("hvp",))
+
+
 def test_hvp_is_skipped_for_an_array_output():
     check_program(Program(MODEL, "g"), SIZES, ("hvp",))
 
