@@ -243,3 +243,15 @@ def select_between_parameters(x: float, y: float) -> float:
 def select_on_a_constant_condition(q: Array["n"], w: Array["n"]) -> float:
     t = np.where(q[:, None] > q[:, None], q, w)
     return np.max(t)
+
+
+# --- the tangent of a traced if whose branch not taken is undefined -----------------------------
+# The JVP of the select a traced if becomes was u_dot * np.where(c, 1, 0) + u_1_dot *
+# np.where(c, 0, 1): where the branch not taken takes the log of a negative number, its
+# tangent is nan, and 0 * nan is nan. The tangent is now np.where(c, u_dot, u_1_dot).
+def tangent_of_an_undefined_branch(s: float, b: Array["k"]) -> float:
+    if s > 0.4:
+        u = np.log(s - 0.3) * b
+    else:
+        u = np.log(0.5 - s) + b
+    return np.sum(u)
