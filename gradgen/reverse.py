@@ -107,13 +107,23 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
 
 def zero_outside(adjoint: sp.Expr):
     """The condition outside which a select's adjoint is 0, such as x > 0 for
-    np.where(x > 0, g, 0); None when there is none."""
+    np.where(x > 0, g, 0); None when there is none. Selects nested in the branch kept, or
+    in a product, narrow it: np.where(c, g * np.where(e, 0, 1), 0) is 0 outside c & ~e
+    (an if after an if)."""
+    if isinstance(adjoint, sp.Mul):
+        conds = [c for c in map(zero_outside, adjoint.args) if c is not None]
+        return sp.And(*conds) if conds else None
     if not isinstance(adjoint, sp.Piecewise) or len(adjoint.args) != 2:
         return None
     (then, cond), (other, _) = adjoint.args
     if other == 0:
-        return cond
-    return sp.Not(cond) if then == 0 else None
+        kept, cond = then, cond
+    elif then == 0:
+        kept, cond = other, sp.Not(cond)
+    else:
+        return None
+    inner = zero_outside(kept)
+    return cond if inner is None else sp.And(cond, inner)
 
 
 class _Sweep:

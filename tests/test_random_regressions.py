@@ -29,6 +29,10 @@ OPTIONS: dict = {
         "domains": {"s": (-1.0, 0.25)},
         "branch_nans": True,
     },
+    "if_after_an_if": {
+        "domains": {"s": (-1.0, 0.25), "c": (0.0, 1.0)},
+        "branch_nans": True,
+    },
 }
 NAMES = [
     line[4 : line.index("(")]

@@ -255,3 +255,19 @@ def tangent_of_an_undefined_branch(s: float, b: Array["k"]) -> float:
     else:
         u = np.log(0.5 - s) + b
     return np.sum(u)
+
+
+# --- an if after an if, the first with a branch not taken that is undefined ---------------------
+# The adjoint of h in the first if's branch not taken was np.where(c > 0, g * np.where(s > 0.4,
+# 1, 0), 0): zero outside c > 0 & s > 0.4, but only c > 0 was known, so the sqrt's derivative
+# there, inf or nan, was multiplied by 0 rather than selected away: a nan gradient.
+def if_after_an_if(s: float, c: float, b: Array["k"]) -> float:
+    if s > 0.4:
+        h = np.sqrt(s - 0.3) * b
+    else:
+        h = np.sqrt(0.5 - s) + b
+    if c > 0.0:
+        y = np.exp(h)
+    else:
+        y = b
+    return np.sum(y)
