@@ -95,11 +95,13 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
     if any(len(p.args) != 2 for p in selects):
         return adjoint
     # Fold the elementwise part only: sum(np.where(c, a, 0)) is not np.where(c, sum(a), 0)
-    # when c is an array, so structural operations are kept out of sympy's reach.
+    # when c is an array, so structural operations are kept out of sympy's reach. So are
+    # conditions on selects (ITE, from np.where(c, a, b) < 1): piecewise_fold simplifies
+    # them, which can recurse without end (log(p - 0.85) < 1).
     opaque = {
         e: sp.Dummy()
         for e in sp.preorder_traversal(adjoint)
-        if isinstance(e, ir.Structural)
+        if isinstance(e, (ir.Structural, sp.ITE))
     }
     folded = sp.piecewise_fold(adjoint.xreplace(opaque))
     return folded.xreplace({d: e for e, d in opaque.items()})

@@ -33,6 +33,7 @@ OPTIONS: dict = {
         "domains": {"s": (-1.0, 0.25), "c": (0.0, 1.0)},
         "branch_nans": True,
     },
+    "select_compared_in_a_condition": {"branch_nans": True},
 }
 NAMES = [
     line[4 : line.index("(")]

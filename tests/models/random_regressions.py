@@ -271,3 +271,13 @@ def if_after_an_if(s: float, c: float, b: Array["k"]) -> float:
     else:
         y = b
     return np.sum(y)
+
+
+# --- a comparison of a select as a condition ------------------------------------------------------
+# np.where(c, a, b) < 1 is, to SymPy, the condition ITE(c, a < 1, b < 1). Folding the selects of an
+# adjoint, piecewise_fold simplified that condition, and SymPy recursed without end on
+# log(p - 0.85) < 1 (an internal error: maximum recursion depth exceeded).
+def select_compared_in_a_condition(p: float, q: float, a: float) -> float:
+    if np.where(p > 0.95, np.log(p - 0.85), q) < 1.0:
+        return a
+    return np.where(q > 0.0, np.log(q + 0.1), q)
