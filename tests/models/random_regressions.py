@@ -281,3 +281,12 @@ def select_compared_in_a_condition(p: float, q: float, a: float) -> float:
     if np.where(p > 0.95, np.log(p - 0.85), q) < 1.0:
         return a
     return np.where(q > 0.0, np.log(q + 0.1), q)
+
+
+# --- a local named max ------------------------------------------------------------------------------
+# The shared exp(-z) of a scalar z is printed with Python's max (np.exp(-max(z, -709.0))); a
+# value the model names max took that name in the generated code and shadowed the builtin
+# ('numpy.float64' object is not callable).
+def local_named_max(s: float, x: Array["n"]) -> float:
+    max = np.sin(s)
+    return np.log(1 + np.exp(max)) * np.sum(x)
