@@ -379,6 +379,19 @@ def _slot_value(value: sp.Expr) -> sp.Expr:
     return value.args[0] if isinstance(value, ir.BroadcastTo) else value
 
 
+def _scaled_scatter(term: sp.Expr) -> sp.Expr:
+    """number * Scatter(v, like, key) as Scatter(number * v, like, key); other terms as
+    they are."""
+    if not isinstance(term, sp.Mul):
+        return term
+    scattered = [a for a in term.args if isinstance(a, Scatter)]
+    numbers = [a for a in term.args if a.is_Number]
+    if len(scattered) != 1 or len(numbers) + 1 != len(term.args):
+        return term
+    value, like, key = scattered[0].args
+    return Scatter(sp.Mul(*numbers) * value, like, key)
+
+
 def assignments(
     target: str, expr: sp.Expr, text, full, in_place: bool = False
 ) -> list[tuple[str, str, str]]:
@@ -392,7 +405,9 @@ def assignments(
         start = text(base) + ("" if fresh(base) else ".copy()")
         slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
         return [slot] if in_place else [(target, "=", start), slot]
-    terms = sp.Add.make_args(expr)
+    # SymPy adds equal Scatters into one times a number (the gradient of a[:-1] * a[:-1]):
+    # the number scales the value scattered
+    terms = [_scaled_scatter(t) for t in sp.Add.make_args(expr)]
     slots: dict = {}  # key -> the values scattered there, in order
     for t in terms:
         if isinstance(t, Scatter):

@@ -34,6 +34,7 @@ OPTIONS: dict = {
         "branch_nans": True,
     },
     "select_compared_in_a_condition": {"branch_nans": True},
+    "slice_times_itself": {"min_sizes": {"n": 2}},
 }
 NAMES = [
     line[4 : line.index("(")]

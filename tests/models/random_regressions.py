@@ -290,3 +290,11 @@ def select_compared_in_a_condition(p: float, q: float, a: float) -> float:
 def local_named_max(s: float, x: Array["n"]) -> float:
     max = np.sin(s)
     return np.log(1 + np.exp(max)) * np.sum(x)
+
+
+# --- a product of a slice with itself -------------------------------------------------------------
+# The gradient of a[:-1] * a[:-1] is two equal Scatters (zeros with a[:-1]'s slots filled in);
+# SymPy added them into 2 * Scatter(...), which the printer could not write (an internal error:
+# "a Scatter is printed as statements").
+def slice_times_itself(a: Array["n"]) -> float:
+    return np.sum(np.sin(a[:-1] * a[:-1]))
