@@ -298,3 +298,13 @@ def local_named_max(s: float, x: Array["n"]) -> float:
 # "a Scatter is printed as statements").
 def slice_times_itself(a: Array["n"]) -> float:
     return np.sum(np.sin(a[:-1] * a[:-1]))
+
+
+# --- an operand that cancels once values are folded in --------------------------------------------
+# The two reshapes of B are two nodes; folded into their users they are equal, and SymPy cancels
+# r * c - r * c to 0: a scalar as the argument of @ (an internal error: "matmul needs 1-D or 2-D
+# operands") and of the sum that un-broadcasts c's gradient (np.sum(0, axis=1) at run time).
+def reshapes_that_cancel(
+    A: Array["d", "n"], B: Array["n", "d"], c: Array["n", 1]
+) -> float:
+    return np.sum(np.matmul(A, np.reshape(B, (1, -1)) * c - np.reshape(B, (1, -1)) * c))
