@@ -190,7 +190,8 @@ class NumPyPrinter(PythonCodePrinter):
         return self._logic("|", expr.args)
 
     def _print_Not(self, expr):
-        return f"~({self._condition(expr.args[0])})"
+        # not ~: a condition on floats is a Python bool, and ~True is -2 (true)
+        return f"np.logical_not({self._condition(expr.args[0])})"
 
     # --- structural operations -------------------------------------------------------
     def _postfix(self, expr):

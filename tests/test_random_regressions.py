@@ -35,6 +35,7 @@ OPTIONS: dict = {
     },
     "select_compared_in_a_condition": {"branch_nans": True},
     "slice_times_itself": {"min_sizes": {"n": 2}},
+    "not_on_floats": {"domains": {"a": (0.85, 1.35)}},
 }
 NAMES = [
     line[4 : line.index("(")]

@@ -308,3 +308,14 @@ def reshapes_that_cancel(
     A: Array["d", "n"], B: Array["n", "d"], c: Array["n", 1]
 ) -> float:
     return np.sum(np.matmul(A, np.reshape(B, (1, -1)) * c - np.reshape(B, (1, -1)) * c))
+
+
+# --- not on a condition on floats ---------------------------------------------------------------
+# A negated condition was printed with ~, but a comparison of floats is a Python bool, and
+# ~True is -2, which np.where takes as true: the value of the other branch, silently.
+def not_on_floats(a: float, x: float) -> float:
+    if not 0.8 < a < 1.4:
+        y = x * 2.0
+    else:
+        y = x + 1.0
+    return y
