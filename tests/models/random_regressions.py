@@ -319,3 +319,10 @@ def not_on_floats(a: float, x: float) -> float:
     else:
         y = x + 1.0
     return y
+
+
+# --- np.abs of a power whose exponent SymPy cannot tell is real ------------------------------------
+# SymPy wrote |cosh(x)**tanh(log(s + 2))| as cosh(x)**re(tanh(log(s + 2))), expanded into re,
+# im and arg, which the printer cannot write (an internal error); every traced value is real.
+def abs_of_a_power_with_a_log_exponent(x: Array["n"], s: float) -> float:
+    return np.sum(np.abs(np.cosh(x) ** np.tanh(np.log(s + 2.0))))
