@@ -380,17 +380,26 @@ def _slot_value(value: sp.Expr) -> sp.Expr:
     return value.args[0] if isinstance(value, ir.BroadcastTo) else value
 
 
-def _scaled_scatter(term: sp.Expr) -> sp.Expr:
-    """number * Scatter(v, like, key) as Scatter(number * v, like, key); other terms as
-    they are."""
-    if not isinstance(term, sp.Mul):
-        return term
-    scattered = [a for a in term.args if isinstance(a, Scatter)]
-    numbers = [a for a in term.args if a.is_Number]
-    if len(scattered) != 1 or len(numbers) + 1 != len(term.args):
-        return term
-    value, like, key = scattered[0].args
-    return Scatter(sp.Mul(*numbers) * value, like, key)
+def _scatter_terms(expr: sp.Expr) -> list:
+    """The terms of a sum, with numbers multiplying Scatters (or sums holding them) moved
+    into the values scattered: SymPy adds equal Scatters into 2 * Scatter(v, like, key)
+    (the gradient of a[:-1] * a[:-1]), and keeps -(g - Scatter(...)) undistributed."""
+    if isinstance(expr, sp.Add):
+        return [t for a in expr.args for t in _scatter_terms(a)]
+    if isinstance(expr, sp.Mul) and expr.has(Scatter):
+        numbers = [a for a in expr.args if a.is_Number]
+        rest = [a for a in expr.args if not a.is_Number]
+        if len(rest) == 1 and isinstance(rest[0], (sp.Add, Scatter)):
+            c = sp.Mul(*numbers)
+            return [_scaled(c, t) for t in _scatter_terms(rest[0])]
+    return [expr]
+
+
+def _scaled(c: sp.Expr, term: sp.Expr) -> sp.Expr:
+    if isinstance(term, Scatter):
+        value, like, key = term.args
+        return Scatter(c * value, like, key)
+    return c * term
 
 
 def assignments(
@@ -406,9 +415,7 @@ def assignments(
         start = text(base) + ("" if fresh(base) else ".copy()")
         slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
         return [slot] if in_place else [(target, "=", start), slot]
-    # SymPy adds equal Scatters into one times a number (the gradient of a[:-1] * a[:-1]):
-    # the number scales the value scattered
-    terms = [_scaled_scatter(t) for t in sp.Add.make_args(expr)]
+    terms = _scatter_terms(expr)
     slots: dict = {}  # key -> the values scattered there, in order
     for t in terms:
         if isinstance(t, Scatter):

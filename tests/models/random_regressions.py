@@ -326,3 +326,18 @@ def not_on_floats(a: float, x: float) -> float:
 # im and arg, which the printer cannot write (an internal error); every traced value is real.
 def abs_of_a_power_with_a_log_exponent(x: Array["n"], s: float) -> float:
     return np.sum(np.abs(np.cosh(x) ** np.tanh(np.log(s + 2.0))))
+
+
+# --- a negated sum holding a Scatter ---------------------------------------------------------------
+# The gradient of b through b[0] chosen by a traced if, minus sum(b), came out as
+# -(delta - Scatter(...) + 1): SymPy keeps the negation outside the sum, where the printer
+# found no Scatter to write slot by slot (an internal error: "a Scatter is printed as
+# statements"). Numbers multiplying such a sum are now moved into its terms.
+def negated_sum_with_a_scatter(s: float, b: Array["d"]) -> float:
+    if s > 0.0:
+        h3 = s + np.sum(-b)
+        h4 = b[0]
+    else:
+        h3 = s
+        h4 = s
+    return h3 + h4 - np.sum(b)
