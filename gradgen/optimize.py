@@ -245,18 +245,21 @@ def _written_base(expr: sp.Expr) -> sp.Symbol | None:
 
 
 def write_in_place(
-    stmts: list[ir.Stmt], results: list[sp.Expr]
+    stmts: list[ir.Stmt], results: list[sp.Expr], shapes: dict | None = None
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
     """``u = b with u[k] = v`` where ``b`` is a new array of this function that nothing
     reads afterwards, directly or through a view: write into ``b`` itself (no copy), as the
     model did. The two names become one: the user's (or the adjoint's) name wins over a
-    temporary's."""
+    temporary's. With ``shapes``, only a ``b`` of ``u``'s shape: a scalar broadcast into the
+    slots' array (g + Scatter(...)) is no array to write into."""
     stmts, results = list(stmts), list(results)
     for i in range(len(stmts)):
         stmt = stmts[i]
         base = _written_base(stmt.expr)
         owner = next((s for s in stmts[:i] if s.target == base), None)
         if owner is None or not _writable(owner):
+            continue
+        if shapes is not None and shapes.get(base) != shapes.get(stmt.target):
             continue
         shared = _views(stmts, base)
         later = [s.expr for s in stmts[i + 1 :]] + results
@@ -416,7 +419,7 @@ def optimise(
         *inline(stmts, results, keep, graph.shapes), wanted, graph
     )
     stmts, results = contractions(stmts, results, graph)
-    return write_in_place(stmts, results)
+    return write_in_place(stmts, results, graph.shapes)
 
 
 def restore_shapes(

@@ -341,3 +341,17 @@ def negated_sum_with_a_scatter(s: float, b: Array["d"]) -> float:
         h3 = s
         h4 = s
     return h3 + h4 - np.sum(b)
+
+
+# --- a gradient that is a scalar plus a Scatter ------------------------------------------------------
+# d/db of sum(b) + b[0], both chosen by a traced if, is delta + Scatter(delta, b, 0) with delta a
+# scalar (np.where(c, 1.0, 0.0)). Writing in place wrote the slot into delta itself
+# (delta[0] += delta, an IndexError at run time): delta is no array of b's shape.
+def scalar_plus_a_scatter(s: float, b: Array["d"]) -> float:
+    if s > 0.0:
+        h3 = np.sum(b)
+        h4 = b[0]
+    else:
+        h3 = s
+        h4 = s
+    return h3 + h4
