@@ -127,9 +127,9 @@ class NumericExpressions:
         if name == "log_softmax":
             lo = a.lo - a.hi - math.log(count)
             return Val(f"log_softmax({a.text}{axis_text})", shape, lo, 0.0)
-        # logsumexp keeping the axis, so the shape stays
-        text = f"logsumexp({a.text}{axis_text}, keepdims=True)"
-        return Val(text, shape, a.lo, a.hi + math.log(count))
+        # logsumexp keeping the axis (a size 1 there), broadcast back against its argument
+        text = f"{pv._wrap(a, pv.ADD)} - logsumexp({a.text}{axis_text}, keepdims=True)"
+        return Val(text, shape, a.lo - a.hi - math.log(count), 0.0, pv.ADD)
 
     def _guarded(self, scope, shape, depth):
         """``np.where(a > t, f(a - t + 0.1), b)``: f undefined where the select discards it."""
