@@ -14,8 +14,8 @@ gradgen.functions (``Expressions.imports``).
 
 Undefined branches (``_guarded``): ``np.where(a > t, np.log(a - t + 0.1), b)`` computes a log
 of negative numbers where ``a <= t - 0.1``, and discards them; the generated code must give
-finite values and gradients there (NaN-safe selects). Only the log and the reciprocal are
-used: autograd's gradients of them at the discarded entries are 0 (its gradient of sqrt
+finite values and gradients there (NaN-safe selects); ``1.0 / (a - t + 0.5)`` is infinite at
+a pole there. Only the log and the reciprocal are used: autograd's gradients of them at the discarded entries are 0 (its gradient of sqrt
 would be nan there). Such a program sets ``Expressions.branch_nans``.
 """
 
@@ -138,10 +138,14 @@ class NumericExpressions:
         if a.hi - a.lo < 0.2 or a.mag > 10:
             a = self.squash(a, -1.0, 1.0)
         t = round(a.lo + (a.hi - a.lo) * self.pick([0.5, 0.3, 0.7]), 2)
-        shifted = pv.binary("+", pv.binary("-", a, pv.constant(t)), pv.constant(0.1))
+        log = self.maybe(50)
+        # 1 / (a - t + 0.5), not + 0.1: its fourth derivative near a = t would be too large
+        # for central differences (a program that writes into arrays) to settle the HVP
+        shift = 0.1 if log else 0.5
+        shifted = pv.binary("+", pv.binary("-", a, pv.constant(t)), pv.constant(shift))
         lo, hi = POSITIVE[0], max(shifted.hi, POSITIVE[0])  # where a > t
         arg = Val(shifted.text, shifted.shape, lo, hi, shifted.prec)
-        if self.maybe(50):
+        if log:
             taken = pv.call("log", arg)
         else:
             taken = pv.binary("/", pv.constant(1.0), arg)
