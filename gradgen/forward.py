@@ -23,6 +23,7 @@ import sympy as sp
 from . import ir
 from .errors import GradgenError
 from .indexing import Scatter
+from .reverse import fold_selects
 from .rules import JVP, elementwise_partial
 
 
@@ -91,6 +92,15 @@ def _scatters(expr: sp.Expr) -> tuple[list, list] | None:
     return (scattered, rest) if scattered else None
 
 
+def _into_selects(partial: sp.Expr, tangent: sp.Expr) -> sp.Expr:
+    """partial * tangent, with the tangent moved into the branches of a select: where the
+    select takes 0, the branch not taken may have an invalid tangent (np.where(s > 0,
+    np.log(s), y) at s < 0), and 0 * nan is nan; np.where(s > 0, t / s, 0) is not."""
+    if isinstance(partial, sp.Piecewise):
+        return sp.Piecewise(*[(e * tangent, c) for e, c in partial.args])
+    return partial * tangent
+
+
 def primitive(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """The same computation with every structural operation in a statement of its own."""
     splitter = _Splitter(graph)
@@ -115,11 +125,16 @@ class TangentSweep:
             (s for s in stmt.expr.free_symbols if s in self.tangent),
             key=sp.default_sort_key,
         )
-        return sp.Add(
-            *[
-                elementwise_partial(stmt.expr, s, stmt.target) * self.tangent[s]
-                for s in active
-            ]
+        return fold_selects(
+            sp.Add(
+                *[
+                    _into_selects(
+                        elementwise_partial(stmt.expr, s, stmt.target),
+                        self.tangent[s],
+                    )
+                    for s in active
+                ]
+            )
         )
 
     def _structural(self, stmt: ir.Stmt) -> sp.Expr | None:

@@ -182,6 +182,10 @@ class _Reduction(Structural):
 
     def out_shape(self, shapes):
         shape = shapes[0]
+        if len(shape) != int(self.args[3]):  # SymPy folded the operand (a*r - a*r is 0)
+            raise ShapeError(
+                f"a reduction of a {self.args[3]}-D array got shape {shape_str(shape)}"
+            )
         if self.keepdims:
             return tuple(
                 sp.Integer(1) if i in self.axes else d for i, d in enumerate(shape)

@@ -22,10 +22,11 @@ from . import ir
 from .printer import HELPERS, helper_name
 from .special import ExpNeg
 
-# Python's keywords, the module's import and the helper functions it may define.
+# Python's keywords, the module's import, the builtin the generated code calls (max, in the
+# shared exp(-z) of a scalar) and the helper functions it may define.
 RESERVED = (
     set(keyword.kwlist)
-    | {"np"}
+    | {"np", "max"}
     | set(HELPERS)
     | {helper_name(h, set(HELPERS)) for h in HELPERS}
 )

@@ -161,12 +161,25 @@ def collapse_aliases(
     return out, [r.xreplace(mapping) for r in results]
 
 
+def _misshapen(expr: sp.Expr, shapes: dict) -> bool:
+    """Whether folding made an operation's operands not fit: SymPy cancels a * r - a * r
+    to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
+    try:
+        ir.shape_of(expr, shapes)
+    except ir.ShapeError:
+        return True
+    except KeyError:  # a symbol made after tracing: nothing to check it against
+        return False
+    return False
+
+
 def inline(
-    stmts: list[ir.Stmt], results: list[sp.Expr], keep: set
+    stmts: list[ir.Stmt], results: list[sp.Expr], keep: set, shapes: dict | None = None
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
     """Fold values into their users: single-use ones, and trivial ones (a name, -x, x.T)
     wherever used, except statements in ``keep`` (a kept adjoint that is a mere alias or a
-    constant is still folded). Drop statements nothing reads.
+    constant is still folded). Drop statements nothing reads. With ``shapes``, a value is
+    not folded where its users' operands would no longer fit (``_misshapen``).
 
     One pass from the last statement to the first reaches the fixed point: a statement only
     reads earlier ones, so folding or dropping it changes nothing already decided."""
@@ -199,12 +212,18 @@ def inline(
         ):
             continue
         mapping = {target: stmt.expr}
+        folded = {j: stmts[j].expr.xreplace(mapping) for j in users}
+        new_results = [r.xreplace(mapping) for r in results] if returned[target] else []
+        if shapes is not None and any(
+            _misshapen(e, shapes) for e in list(folded.values()) + new_results
+        ):
+            continue
         for j in users:
-            stmts[j] = stmts[j].with_expr(stmts[j].expr.xreplace(mapping))
+            stmts[j] = stmts[j].with_expr(folded[j])
             for sym in stmt.expr.free_symbols:
                 readers.setdefault(sym, set()).add(j)
         if returned[target]:
-            results = [r.xreplace(mapping) for r in results]
+            results = new_results
             returned = Counter(
                 sub
                 for r in results
@@ -226,18 +245,21 @@ def _written_base(expr: sp.Expr) -> sp.Symbol | None:
 
 
 def write_in_place(
-    stmts: list[ir.Stmt], results: list[sp.Expr]
+    stmts: list[ir.Stmt], results: list[sp.Expr], shapes: dict | None = None
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
     """``u = b with u[k] = v`` where ``b`` is a new array of this function that nothing
     reads afterwards, directly or through a view: write into ``b`` itself (no copy), as the
     model did. The two names become one: the user's (or the adjoint's) name wins over a
-    temporary's."""
+    temporary's. With ``shapes``, only a ``b`` of ``u``'s shape: a scalar broadcast into the
+    slots' array (g + Scatter(...)) is no array to write into."""
     stmts, results = list(stmts), list(results)
     for i in range(len(stmts)):
         stmt = stmts[i]
         base = _written_base(stmt.expr)
         owner = next((s for s in stmts[:i] if s.target == base), None)
         if owner is None or not _writable(owner):
+            continue
+        if shapes is not None and shapes.get(base) != shapes.get(stmt.target):
             continue
         shared = _views(stmts, base)
         later = [s.expr for s in stmts[i + 1 :]] + results
@@ -389,13 +411,15 @@ def optimise(
     and the (possibly inlined) results. The first inlining folds constants such as the
     seed adjoint 1 before CSE sees them, so no alias of a named delta survives."""
     wanted = [ir.shape_of(r, graph.shapes) for r in results]
-    stmts, results = inline(stmts, results, keep)
+    stmts, results = inline(stmts, results, keep, graph.shapes)
     stmts, results = collapse_aliases(
         common_subexpressions(share_sigmoids(stmts, graph), graph), results, keep
     )
-    stmts, results = restore_shapes(*inline(stmts, results, keep), wanted, graph)
+    stmts, results = restore_shapes(
+        *inline(stmts, results, keep, graph.shapes), wanted, graph
+    )
     stmts, results = contractions(stmts, results, graph)
-    return write_in_place(stmts, results)
+    return write_in_place(stmts, results, graph.shapes)
 
 
 def restore_shapes(

@@ -190,7 +190,8 @@ class NumPyPrinter(PythonCodePrinter):
         return self._logic("|", expr.args)
 
     def _print_Not(self, expr):
-        return f"~({self._condition(expr.args[0])})"
+        # not ~: a condition on floats is a Python bool, and ~True is -2 (true)
+        return f"np.logical_not({self._condition(expr.args[0])})"
 
     # --- structural operations -------------------------------------------------------
     def _postfix(self, expr):
@@ -379,6 +380,28 @@ def _slot_value(value: sp.Expr) -> sp.Expr:
     return value.args[0] if isinstance(value, ir.BroadcastTo) else value
 
 
+def _scatter_terms(expr: sp.Expr) -> list:
+    """The terms of a sum, with numbers multiplying Scatters (or sums holding them) moved
+    into the values scattered: SymPy adds equal Scatters into 2 * Scatter(v, like, key)
+    (the gradient of a[:-1] * a[:-1]), and keeps -(g - Scatter(...)) undistributed."""
+    if isinstance(expr, sp.Add):
+        return [t for a in expr.args for t in _scatter_terms(a)]
+    if isinstance(expr, sp.Mul) and expr.has(Scatter):
+        numbers = [a for a in expr.args if a.is_Number]
+        rest = [a for a in expr.args if not a.is_Number]
+        if len(rest) == 1 and isinstance(rest[0], (sp.Add, Scatter)):
+            c = sp.Mul(*numbers)
+            return [_scaled(c, t) for t in _scatter_terms(rest[0])]
+    return [expr]
+
+
+def _scaled(c: sp.Expr, term: sp.Expr) -> sp.Expr:
+    if isinstance(term, Scatter):
+        value, like, key = term.args
+        return Scatter(c * value, like, key)
+    return c * term
+
+
 def assignments(
     target: str, expr: sp.Expr, text, full, in_place: bool = False
 ) -> list[tuple[str, str, str]]:
@@ -392,7 +415,7 @@ def assignments(
         start = text(base) + ("" if fresh(base) else ".copy()")
         slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
         return [slot] if in_place else [(target, "=", start), slot]
-    terms = sp.Add.make_args(expr)
+    terms = _scatter_terms(expr)
     slots: dict = {}  # key -> the values scattered there, in order
     for t in terms:
         if isinstance(t, Scatter):

@@ -95,11 +95,13 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
     if any(len(p.args) != 2 for p in selects):
         return adjoint
     # Fold the elementwise part only: sum(np.where(c, a, 0)) is not np.where(c, sum(a), 0)
-    # when c is an array, so structural operations are kept out of sympy's reach.
+    # when c is an array, so structural operations are kept out of sympy's reach. So are
+    # conditions on selects (ITE, from np.where(c, a, b) < 1): piecewise_fold simplifies
+    # them, which can recurse without end (log(p - 0.85) < 1).
     opaque = {
         e: sp.Dummy()
         for e in sp.preorder_traversal(adjoint)
-        if isinstance(e, ir.Structural)
+        if isinstance(e, (ir.Structural, sp.ITE))
     }
     folded = sp.piecewise_fold(adjoint.xreplace(opaque))
     return folded.xreplace({d: e for e, d in opaque.items()})
@@ -107,13 +109,23 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
 
 def zero_outside(adjoint: sp.Expr):
     """The condition outside which a select's adjoint is 0, such as x > 0 for
-    np.where(x > 0, g, 0); None when there is none."""
+    np.where(x > 0, g, 0); None when there is none. Selects nested in the branch kept, or
+    in a product, narrow it: np.where(c, g * np.where(e, 0, 1), 0) is 0 outside c & ~e
+    (an if after an if)."""
+    if isinstance(adjoint, sp.Mul):
+        conds = [c for c in map(zero_outside, adjoint.args) if c is not None]
+        return sp.And(*conds) if conds else None
     if not isinstance(adjoint, sp.Piecewise) or len(adjoint.args) != 2:
         return None
     (then, cond), (other, _) = adjoint.args
     if other == 0:
-        return cond
-    return sp.Not(cond) if then == 0 else None
+        kept, cond = then, cond
+    elif then == 0:
+        kept, cond = other, sp.Not(cond)
+    else:
+        return None
+    inner = zero_outside(kept)
+    return cond if inner is None else sp.And(cond, inner)
 
 
 class _Sweep:

@@ -117,6 +117,11 @@ class Tracer:
     def _elementwise(self, fn, *values, is_condition=False) -> "Tracer":
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
+        if fn is sp.Abs and _nonnegative_power(parts[0][0]):
+            # |b**e| is b**e for b >= 0 and a real e; SymPy, unsure that tanh(log(s + 2))
+            # is real, writes |b|**re(e), expanded into re, im and arg, which NumPy code
+            # cannot print
+            return self._new(parts[0][0], shape, is_condition)
         if isinstance(fn, sp.FunctionClass):
             # sin(-x - y) is -sin(x + y): SymPy negates the argument, and with distribution
             # off (as while compiling) -(-x - y) stays -1*(-x - y), which it negates again,
@@ -360,3 +365,7 @@ class Tracer:
                 "only the arguments listed by " "`gradgen ops` are supported",
             ) from None
         return impl(*args, **kwargs)
+
+
+def _nonnegative_power(expr: sp.Expr) -> bool:
+    return isinstance(expr, sp.Pow) and bool(expr.base.is_extended_nonnegative)

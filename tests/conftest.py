@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -7,7 +8,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Hypothesis profiles for the random programs (tests/test_random_programs.py):
 # "gradgen-ci", the default: 500 programs, derandomized, so every run checks the same ones;
-# "long": 10,000 programs drawn afresh each run (pytest --hypothesis-profile=long).
+# "long": 10,000 programs drawn afresh each run (pytest --hypothesis-profile=long), or as
+# many as GRADGEN_LONG_PROGRAMS says (to split a long run over processes).
 # Compile times vary, so no deadline; a program is many draws, so no size health checks.
 _COMMON = dict(
     deadline=None,
@@ -16,5 +18,6 @@ _COMMON = dict(
 settings.register_profile(
     "gradgen-ci", max_examples=500, derandomize=True, database=None, **_COMMON
 )
-settings.register_profile("long", max_examples=10_000, **_COMMON)
+_LONG = int(os.environ.get("GRADGEN_LONG_PROGRAMS", "10000"))
+settings.register_profile("long", max_examples=_LONG, **_COMMON)
 settings.load_profile("gradgen-ci")

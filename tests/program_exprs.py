@@ -19,10 +19,13 @@ import math
 import hypothesis.strategies as st
 
 import program_values as pv
+from program_arrays import ArrayExpressions
+from program_numerics import NumericExpressions
 from program_values import CAP, EXP_ARG, POSITIVE, Val
 
 NAMED_DIMS = ("n", "d", "k")
 DIMS = NAMED_DIMS + (1, 2)
+DERIVED_DIMS = ("n-1", "n+k", "d+1", "n*d")  # sizes of slices, joins, flattened arrays
 PLAIN, POSITIVE_PARAM = (-1.0, 1.0), (0.5, 2.0)  # parameter domains
 CONSTANTS = (2.0, 0.5, 1.0, 3, 1.5, -1.0, 0.1, 2, math.pi, -0.5, 0.25, 10.0)
 FUNCTIONS = ("tanh", "exp", "sin", "cos", "log", "sqrt", "abs", "square")
@@ -53,13 +56,18 @@ class Scope:
         self.taken.add(name)
 
 
-class Expressions:
+class Expressions(ArrayExpressions, NumericExpressions):
     """Random expressions; every random choice goes through hypothesis's ``draw``. The
-    program builder (``programs.Builder``) adds helpers (``_helper``) and statements."""
+    program builder (``programs.Builder``) adds helpers (``_helper``) and statements.
+    Indexing and reshaping come from ``program_arrays``, stable forms and undefined
+    branches from ``program_numerics``."""
 
     def __init__(self, draw):
         self.draw = draw
         self.nesting = 0  # helpers being generated inside helpers
+        self.imports: set = set()  # names from gradgen.functions the model uses
+        self.branch_nans = False  # whether a branch not taken may compute nan
+        self.min_sizes: dict = {}  # dimension name -> smallest size the program needs
 
     # --- choices (each shrinks towards its first, simplest option) -------------------------
     def pick(self, options):
@@ -77,12 +85,12 @@ class Expressions:
             k -= w
         raise AssertionError("unreachable")
 
-    def shape(self) -> tuple:
+    def shape(self, derived: bool = True) -> tuple:
+        """A random shape; ``derived``: it may hold dimensions no parameter has."""
         rank = self.weighted([(1, 3), (2, 4), (0, 2)])
-        return tuple(
-            self.weighted([(d, 3 if d in NAMED_DIMS else 1) for d in DIMS])
-            for _ in range(rank)
-        )
+        table = [(d, 6) for d in NAMED_DIMS] + [(1, 2), (2, 2), (3, 1)]
+        table += [(d, 1 if derived else 0) for d in DERIVED_DIMS]
+        return tuple(self.weighted(table) for _ in range(rank))
 
     def split(self, shape: tuple, k: int) -> list[tuple]:
         """``k`` shapes that broadcast together to exactly ``shape``."""
@@ -145,6 +153,8 @@ class Expressions:
         if kind == "dim":
             v = self.pick(arrays)
             return pv.dim_read(v, self.draw(st.integers(0, len(v.shape) - 1)))
+        if any(pv.derived_parts(d) for d in shape):
+            return self.derive(scope, shape, 0)  # no parameter has this shape
         return self.new_param(scope, shape)
 
     # --- expressions -----------------------------------------------------------------------------
@@ -153,6 +163,10 @@ class Expressions:
     ) -> Val:
         """An expression of exactly ``shape``; ``const_ok`` allows a constant (it must depend
         on a parameter otherwise)."""
+        for d in shape:
+            parts = pv.derived_parts(d)
+            if parts and parts[1] == "-":
+                self.min_sizes[parts[0]] = 2  # x[1:] of an empty x has no meaning
         if depth <= 0:
             return self.leaf(scope, shape, const_ok)
         rank = len(shape)
@@ -169,6 +183,13 @@ class Expressions:
                 ("power", 1),
                 ("helper", 1 if self.nesting < 2 else 0),
                 ("trace", 1 if rank == 0 else 0),
+                ("index", 1 if rank < 2 else 0),
+                ("slice", 1 if rank else 0),
+                ("join", 1 if self.join_options(shape) else 0),
+                ("reshape", 1 if self.reshape_options(scope, shape) else 0),
+                ("stable", 1),
+                ("guarded", 1),
+                ("choice", 1),
             ]
         )
         if kind == "leaf":
@@ -272,6 +293,14 @@ class Expressions:
 
     def _reduce(self, scope, shape, depth):
         fn = self.pick(["sum", "mean", "max"])
+        in_shape, axes, keepdims = self.reduction(shape)
+        a = self.expr(scope, in_shape, depth)
+        return pv.reduce(
+            fn, a, self.axis_argument(axes, len(in_shape)), keepdims, self.maybe(25)
+        )
+
+    def reduction(self, shape: tuple) -> tuple:
+        """(operand shape, axes, keepdims) of a reduction that gives ``shape``."""
         ones = [i for i, d in enumerate(shape) if d == 1]
         keepdims = bool(ones) and (len(shape) == 2 or self.maybe(30))
         if keepdims:
@@ -286,10 +315,7 @@ class Expressions:
             in_shape = tuple(
                 self.pick(DIMS) if i in axes else next(kept) for i in range(rank)
             )
-        a = self.expr(scope, in_shape, depth)
-        return pv.reduce(
-            fn, a, self.axis_argument(axes, len(in_shape)), keepdims, self.maybe(25)
-        )
+        return in_shape, axes, keepdims
 
     def axis_argument(self, axes: list, ndim: int):
         """How ``axis=`` is written: None for all axes, an int (maybe negative), a tuple."""
@@ -330,3 +356,30 @@ class Expressions:
         )
         ufunc = COMPARISON_UFUNCS[op] if self.maybe(15) else None
         return pv.compare(op, a, b, ufunc)
+
+    # --- Python conditions: if statements and conditional expressions -----------------------
+    def python_condition(self, scope, depth) -> Val:
+        """A condition on scalars for a Python ``if``: comparisons, maybe joined with
+        ``and``/``or``, negated with ``not``, or chained (``0.1 < a < 0.5``)."""
+        kind = self.weighted([("compare", 6), ("and", 1), ("or", 1), ("not", 1)])
+        kind = self.weighted([(kind, 6), ("chain", 1)]) if kind == "compare" else kind
+        if kind in ("and", "or"):
+            a, b = (self.python_condition(scope, depth - 1) for _ in range(2))
+            return Val(f"{a.text} {kind} {b.text}", (), 0, 1, pv.CMP - 1)
+        if kind == "not":
+            a = self.python_condition(scope, depth - 1)
+            text = f"not ({a.text})" if a.prec < pv.CMP else f"not {a.text}"
+            return Val(text, (), 0, 1, pv.CMP - 1)
+        a = self.expr(scope, (), depth)
+        if kind == "chain":
+            lo, hi = sorted(round(a.lo + (a.hi - a.lo) * f, 2) for f in (0.2, 0.6))
+            return Val(f"{lo!r} < {pv._wrap(a, pv.ADD)} < {hi!r}", (), 0, 1, pv.CMP)
+        op = self.pick(["<", ">", "<=", ">=", "==", "!="][: self.pick([4, 4, 6])])
+        return pv.compare(op, a, self.expr(scope, (), depth, const_ok=True))
+
+    def _choice(self, scope, shape, depth):
+        """``a if cond else b`` on a scalar condition."""
+        cond = self.python_condition(scope, depth)
+        a, b = self.expr(scope, shape, depth), self.expr(scope, shape, depth)
+        text = f"({a.text} if {cond.text} else {b.text})"
+        return Val(text, shape, min(a.lo, b.lo), max(a.hi, b.hi))

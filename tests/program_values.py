@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 
 MAX_SIZE = 4  # the largest size a named dimension takes in the checks
+DERIVED = re.compile(r"([a-z]+|[0-9]+)([-+*])([a-z]+|[0-9]+)")
 CAP = 100.0  # every value stays in [-CAP, CAP]
 POSITIVE = (0.1, CAP)  # domain of log, sqrt, fractional powers and divisors
 EXP_ARG = (-3.0, 3.0)  # arguments of exp, sinh, cosh, 2**x
@@ -69,12 +71,40 @@ def broadcasts_to(small: tuple, shape: tuple) -> bool:
     return offset >= 0 and all(d in (1, shape[offset + i]) for i, d in enumerate(small))
 
 
+def dim_range(d) -> tuple[int, int]:
+    """The smallest and largest size of a dimension: an integer, a name (1..MAX_SIZE), or
+    a dimension derived from names by slicing, joining or flattening: "n-1" (the size of
+    x[1:]; n is then at least 2), "n+k", "d+1", "n*d"."""
+    if isinstance(d, int):
+        return d, d
+    match = DERIVED.fullmatch(d)
+    if match is None:
+        return 1, MAX_SIZE
+    a, op, b = match.groups()
+    (alo, ahi), (blo, bhi) = dim_range(_part(a)), dim_range(_part(b))
+    if op == "-":
+        return alo, ahi - blo  # a >= b + 1
+    if op == "+":
+        return alo + blo, ahi + bhi
+    return alo * blo, ahi * bhi
+
+
+def _part(text: str):
+    return int(text) if text.isdigit() else text
+
+
+def derived_parts(d):
+    """(a, op, b) of a derived dimension, or None."""
+    match = DERIVED.fullmatch(d) if isinstance(d, str) else None
+    return None if match is None else (_part(match[1]), match[2], _part(match[3]))
+
+
 def count_range(dims) -> tuple[int, int]:
     """The fewest and most elements over these dimensions, at sizes 1..MAX_SIZE."""
     low = high = 1
     for d in dims:
-        low *= d if isinstance(d, int) else 1
-        high *= d if isinstance(d, int) else MAX_SIZE
+        lo, hi = dim_range(d)
+        low, high = low * lo, high * hi
     return low, high
 
 
@@ -296,12 +326,17 @@ def reduce(fn: str, a: Val, axis, keepdims: bool, method: bool) -> Val:
     lo, hi = a.lo, a.hi
     if fn == "sum":
         lo, hi = summed(lo, hi, [a.shape[i] for i in axes])
-    options = ([] if axis is None else [f"axis={axis!r}"]) + (
-        ["keepdims=True"] if keepdims else []
-    )
+    options = reduce_options(axis, keepdims)
     if method:
         return Val(f"{_wrap(a, ATOM)}.{fn}({', '.join(options)})", shape, lo, hi)
     return Val(f"np.{fn}({', '.join([a.text] + options)})", shape, lo, hi)
+
+
+def reduce_options(axis, keepdims: bool) -> list[str]:
+    """The keyword arguments of a reduction, as written."""
+    return ([] if axis is None else [f"axis={axis!r}"]) + (
+        ["keepdims=True"] if keepdims else []
+    )
 
 
 def trace(a: Val) -> Val:

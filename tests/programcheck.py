@@ -254,8 +254,14 @@ def _hvp_reference(case: Case, v: tuple) -> tuple:
     if case.reference is None:
         hv = _numeric(case, "grad") @ numericref.flat(v)
         return tuple(numericref.split(hv, case.args, case.wrt))
-    hvp, _ = autograd.make_hvp(case.reference, tuple(case.wrt))(*case.args)
-    return hvp(v)
+    # Floats as 0-d arrays: autograd's second pass through np.stack([s]) of a float s
+    # indexes the float's cotangent (its VJP of untake), which fails
+    args = [np.asarray(a) if isinstance(a, float) else a for a in case.args]
+    hvp, _ = autograd.make_hvp(case.reference, tuple(case.wrt))(*args)
+    hv = hvp(tuple(np.asarray(u) if isinstance(u, float) else u for u in v))
+    return tuple(
+        float(h) if isinstance(case.args[i], float) else h for i, h in zip(case.wrt, hv)
+    )
 
 
 # --- modes ---------------------------------------------------------------------------------

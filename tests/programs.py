@@ -21,6 +21,7 @@ import hypothesis.strategies as st
 
 import program_values as pv
 from program_exprs import NAMED_DIMS, PLAIN, Expressions, Scope
+from program_statements import Statements
 from program_values import CAP, Val
 from programcheck import Program
 
@@ -47,13 +48,15 @@ class Helper:
         self.name, self.params, self.result, self.lines = name, params, result, lines
 
 
-class Builder(Expressions):
-    """Draws one program: expressions, plus helpers and statements."""
+class Builder(Expressions, Statements):
+    """Draws one program: expressions, plus helpers and statements (writes and branches
+    from ``program_statements``)."""
 
     def __init__(self, draw):
         super().__init__(draw)
         self.helpers: list[Helper] = []
         self.helper_count = itertools.count(1)
+        self.writes = False  # whether the program writes into arrays
 
     # --- helpers -------------------------------------------------------------------------------
     def _helper(self, scope, shape, depth):
@@ -77,13 +80,15 @@ class Builder(Expressions):
         self.nesting += 1
         for _ in range(self.draw(st.integers(0, 2))):
             self.statement(inner, max(depth, 1))
-        result = self.expr(inner, shape, max(depth, 1))
+        if self.maybe(20):
+            result = self.returning_tail(inner, shape, max(depth, 1))
+        else:
+            result = self.expr(inner, shape, max(depth, 1))
+            inner.lines.append(f"return {result.text}")
         self.nesting -= 1
         params = ", ".join(p for p, _, _ in inner.params)
         lines = [f"def {name}({params}):"] + [f"    {line}" for line in inner.lines]
-        helper = Helper(
-            name, inner.params, result, lines + [f"    return {result.text}"]
-        )
+        helper = Helper(name, inner.params, result, lines)
         self.helpers.append(helper)
         return helper
 
@@ -134,6 +139,11 @@ class Builder(Expressions):
         shape = self.pick(same_as) if same_as and self.maybe(60) else self.shape()
         if scope.kind == "target" and self.maybe(10):
             return self.loop(scope, shape, depth)
+        kind = self.weighted([("assign", 8), ("write", 1), ("branch", 1)])
+        if kind == "write":
+            return self.write_block(scope, shape, depth)
+        if kind == "branch":
+            return self.branch(scope, depth)
         value = self.expr(scope, shape, depth)
         name = self.local_name(scope)
         scope.lines.append(f"{name} = {value.text}")
@@ -173,9 +183,11 @@ def programs(draw) -> Program:
     b = Builder(draw)
     scope = Scope("target")
     array_output = b.maybe(30)
-    shape = (b.shape() or (b.pick(NAMED_DIMS),)) if array_output else ()
+    shape = (b.shape(derived=False) or (b.pick(NAMED_DIMS),)) if array_output else ()
     for _ in range(draw(st.integers(0, 8))):
         b.statement(scope, draw(st.integers(1, 3)))
+        if b.maybe(4):
+            b.early_return(scope, shape, draw(st.integers(1, 3)))
     result = b.result(scope, shape, draw(st.integers(1, 3)))
     scope.lines.append(f"return {result.text}")
     name = b.pick(["f", "loss", "model"])
@@ -190,12 +202,24 @@ def programs(draw) -> Program:
         )
     names = [p for p, _, _ in scope.params]
     wrt = [p for p in names if b.maybe(50)] if b.maybe(20) else None
-    parts = ["import numpy as np\n\nfrom gradgen import Array\n"]
+    imports = "import numpy as np\n\nfrom gradgen import Array\n"
+    if b.imports:
+        imports += f"from gradgen.functions import {', '.join(sorted(b.imports))}\n"
+    parts = [imports]
     parts += ["\n".join(h.lines) + "\n" for h in b.helpers]
     body = "\n".join(f"    {line}" for line in scope.lines)
     parts.append(f"def {name}({signature}){returns}:\n{body}\n")
     domains = {p: d for p, _, d in scope.params if d != PLAIN}
-    return Program("\n\n".join(parts), name, domains, zero_dim, wrt or None)
+    return Program(
+        "\n\n".join(parts),
+        name,
+        domains,
+        zero_dim,
+        wrt or None,
+        autograd=not b.writes,
+        branch_nans=b.branch_nans,
+        min_sizes=b.min_sizes,
+    )
 
 
 @st.composite

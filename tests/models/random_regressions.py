@@ -243,3 +243,115 @@ def select_between_parameters(x: float, y: float) -> float:
 def select_on_a_constant_condition(q: Array["n"], w: Array["n"]) -> float:
     t = np.where(q[:, None] > q[:, None], q, w)
     return np.max(t)
+
+
+# --- the tangent of a traced if whose branch not taken is undefined -----------------------------
+# The JVP of the select a traced if becomes was u_dot * np.where(c, 1, 0) + u_1_dot *
+# np.where(c, 0, 1): where the branch not taken takes the log of a negative number, its
+# tangent is nan, and 0 * nan is nan. The tangent is now np.where(c, u_dot, u_1_dot).
+def tangent_of_an_undefined_branch(s: float, b: Array["k"]) -> float:
+    if s > 0.4:
+        u = np.log(s - 0.3) * b
+    else:
+        u = np.log(0.5 - s) + b
+    return np.sum(u)
+
+
+# --- an if after an if, the first with a branch not taken that is undefined ---------------------
+# The adjoint of h in the first if's branch not taken was np.where(c > 0, g * np.where(s > 0.4,
+# 1, 0), 0): zero outside c > 0 & s > 0.4, but only c > 0 was known, so the sqrt's derivative
+# there, inf or nan, was multiplied by 0 rather than selected away: a nan gradient.
+def if_after_an_if(s: float, c: float, b: Array["k"]) -> float:
+    if s > 0.4:
+        h = np.sqrt(s - 0.3) * b
+    else:
+        h = np.sqrt(0.5 - s) + b
+    if c > 0.0:
+        y = np.exp(h)
+    else:
+        y = b
+    return np.sum(y)
+
+
+# --- a comparison of a select as a condition ------------------------------------------------------
+# np.where(c, a, b) < 1 is, to SymPy, the condition ITE(c, a < 1, b < 1). Folding the selects of an
+# adjoint, piecewise_fold simplified that condition, and SymPy recursed without end on
+# log(p - 0.85) < 1 (an internal error: maximum recursion depth exceeded).
+def select_compared_in_a_condition(p: float, q: float, a: float) -> float:
+    if np.where(p > 0.95, np.log(p - 0.85), q) < 1.0:
+        return a
+    return np.where(q > 0.0, np.log(q + 0.1), q)
+
+
+# --- a local named max ------------------------------------------------------------------------------
+# The shared exp(-z) of a scalar z is printed with Python's max (np.exp(-max(z, -709.0))); a
+# value the model names max took that name in the generated code and shadowed the builtin
+# ('numpy.float64' object is not callable).
+def local_named_max(s: float, x: Array["n"]) -> float:
+    max = np.sin(s)
+    return np.log(1 + np.exp(max)) * np.sum(x)
+
+
+# --- a product of a slice with itself -------------------------------------------------------------
+# The gradient of a[:-1] * a[:-1] is two equal Scatters (zeros with a[:-1]'s slots filled in);
+# SymPy added them into 2 * Scatter(...), which the printer could not write (an internal error:
+# "a Scatter is printed as statements").
+def slice_times_itself(a: Array["n"]) -> float:
+    return np.sum(np.sin(a[:-1] * a[:-1]))
+
+
+# --- an operand that cancels once values are folded in --------------------------------------------
+# The two reshapes of B are two nodes; folded into their users they are equal, and SymPy cancels
+# r * c - r * c to 0: a scalar as the argument of @ (an internal error: "matmul needs 1-D or 2-D
+# operands") and of the sum that un-broadcasts c's gradient (np.sum(0, axis=1) at run time).
+def reshapes_that_cancel(
+    A: Array["d", "n"], B: Array["n", "d"], c: Array["n", 1]
+) -> float:
+    return np.sum(np.matmul(A, np.reshape(B, (1, -1)) * c - np.reshape(B, (1, -1)) * c))
+
+
+# --- not on a condition on floats ---------------------------------------------------------------
+# A negated condition was printed with ~, but a comparison of floats is a Python bool, and
+# ~True is -2, which np.where takes as true: the value of the other branch, silently.
+def not_on_floats(a: float, x: float) -> float:
+    if not 0.8 < a < 1.4:
+        y = x * 2.0
+    else:
+        y = x + 1.0
+    return y
+
+
+# --- np.abs of a power whose exponent SymPy cannot tell is real ------------------------------------
+# SymPy wrote |cosh(x)**tanh(log(s + 2))| as cosh(x)**re(tanh(log(s + 2))), expanded into re,
+# im and arg, which the printer cannot write (an internal error); every traced value is real.
+def abs_of_a_power_with_a_log_exponent(x: Array["n"], s: float) -> float:
+    return np.sum(np.abs(np.cosh(x) ** np.tanh(np.log(s + 2.0))))
+
+
+# --- a negated sum holding a Scatter ---------------------------------------------------------------
+# The gradient of b through b[0] chosen by a traced if, minus sum(b), came out as
+# -(delta - Scatter(...) + 1): SymPy keeps the negation outside the sum, where the printer
+# found no Scatter to write slot by slot (an internal error: "a Scatter is printed as
+# statements"). Numbers multiplying such a sum are now moved into its terms.
+def negated_sum_with_a_scatter(s: float, b: Array["d"]) -> float:
+    if s > 0.0:
+        h3 = s + np.sum(-b)
+        h4 = b[0]
+    else:
+        h3 = s
+        h4 = s
+    return h3 + h4 - np.sum(b)
+
+
+# --- a gradient that is a scalar plus a Scatter ------------------------------------------------------
+# d/db of sum(b) + b[0], both chosen by a traced if, is delta + Scatter(delta, b, 0) with delta a
+# scalar (np.where(c, 1.0, 0.0)). Writing in place wrote the slot into delta itself
+# (delta[0] += delta, an IndexError at run time): delta is no array of b's shape.
+def scalar_plus_a_scatter(s: float, b: Array["d"]) -> float:
+    if s > 0.0:
+        h3 = np.sum(b)
+        h4 = b[0]
+    else:
+        h3 = s
+        h4 = s
+    return h3 + h4
