@@ -126,6 +126,39 @@ STABLE = {
 }
 
 
+def _outside_structural(expr: sp.Basic):
+    """The subexpressions of ``expr`` not inside a structural operation, outermost first."""
+    yield expr
+    if not isinstance(expr, ir.Structural):
+        for arg in expr.args:
+            yield from _outside_structural(arg)
+
+
+def untangled(cond: sp.Basic) -> sp.Basic:
+    """``cond`` without selects inside it: a comparison of a select, f(where(c, a, b)) < t,
+    as ITE(c, f(a) < t, f(b) < t). SymPy would fold and simplify it when it builds the
+    select on it, and its simplification can recurse without end (log(p - 0.69) < h);
+    written by hand because piecewise_fold always simplifies."""
+    if not cond.has(sp.Piecewise):
+        return cond
+    if isinstance(cond, sp.core.relational.Relational):
+        # Not a select inside @ or a sum: its condition may be an array (structural
+        # operations are nodes while tracing, so none is here)
+        select = next(
+            (e for e in _outside_structural(cond) if isinstance(e, sp.Piecewise)), None
+        )
+        if select is None:
+            return cond
+        (a, c), rest = select.args[0], select.args[1:]
+        other = rest[0][0] if len(rest) == 1 else sp.Piecewise(*rest)
+        return sp.ITE(
+            untangled(c),
+            untangled(cond.xreplace({select: a})),
+            untangled(cond.xreplace({select: other})),
+        )
+    return cond.func(*[untangled(arg) for arg in cond.args])
+
+
 def where(condition, x, y):
     if not (_is_tracer(condition) and condition.is_condition):
         t = _any_tracer(condition, x, y)
@@ -133,7 +166,7 @@ def where(condition, x, y):
             "np.where needs a comparison of traced values as its condition",
             "e.g. np.where(x > 0, x, 0.1 * x)",
         )
-    cond, cond_shape = condition.expr, condition.shape_
+    cond, cond_shape = untangled(condition.expr), condition.shape_
     a, sa = condition._operand(x)
     b, sb = condition._operand(y)
     shape = condition._broadcast(cond_shape, sa, sb)

@@ -44,6 +44,27 @@ def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
     )
 
 
+def _select_in_structural(expr: sp.Expr) -> bool:
+    """Whether a select sits in an argument of a structural operation of ``expr``."""
+    return any(
+        isinstance(sub, ir.Structural) and sub.has(sp.Piecewise)
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
+def _in_condition(symbol: sp.Symbol, exprs: list) -> bool:
+    """Whether ``symbol`` is read in a condition (a comparison, a select's condition).
+    Folding a value with a select inside @ or a sum there is wrong: SymPy's
+    piecewise_fold, run on a condition holding a Piecewise, moves the select out of the
+    operation, s <= where(c, a, b) @ v -> where(c, s <= a @ v, s <= b @ v), which is wrong
+    for an array condition c."""
+    return any(
+        isinstance(sub, sp.logic.boolalg.Boolean) and symbol in sub.free_symbols
+        for expr in exprs
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
 def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
     """Whether ``symbol`` is read inside a structural operation (an argument of @, a sum).
 
@@ -210,6 +231,8 @@ def inline(
         if stmt.expr.has(sp.Piecewise) and _in_structural(
             target, [stmts[j].expr for j in users] + results
         ):
+            continue
+        if _select_in_structural(stmt.expr) and _in_condition(target, reading):
             continue
         mapping = {target: stmt.expr}
         folded = {j: stmts[j].expr.xreplace(mapping) for j in users}

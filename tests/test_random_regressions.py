@@ -36,6 +36,7 @@ OPTIONS: dict = {
     "select_compared_in_a_condition": {"branch_nans": True},
     "slice_times_itself": {"min_sizes": {"n": 2}},
     "not_on_floats": {"domains": {"a": (0.85, 1.35)}},
+    "comparison_of_an_undefined_select": {"branch_nans": True},
 }
 NAMES = [
     line[4 : line.index("(")]

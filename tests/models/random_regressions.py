@@ -355,3 +355,50 @@ def scalar_plus_a_scatter(s: float, b: Array["d"]) -> float:
         h3 = s
         h4 = s
     return h3 + h4
+
+
+# --- a select inside a matrix product read by an if's condition ------------------------------
+# The if's condition became a statement; folding the product (with the select _choose returns
+# inside it) into that statement let SymPy's piecewise_fold move the select out of the
+# product: s <= where(c, a, b) @ w became where(c, s <= a @ w, s <= b @ w), with c an array
+# (a shape error at run time, or a wrong branch where the shapes agree).
+def _choose(a, p, r):
+    if a > 0.5:
+        return p / (2.0 + np.sin(p))
+    else:
+        return np.where(p < r, p, r)
+
+
+def select_in_a_product_in_a_condition(
+    s: float, u: Array["n"], W: Array["n", 5], v: Array["k"], M: Array["d", 2]
+) -> float:
+    r = u**2 + 1.0
+    if np.where(s <= np.dot(_choose(s, u, r), W[:, 1]), np.tanh(v)[-1], M[-1, 0]) <= s:
+        m = s * 2
+    else:
+        m = np.sum(v)
+    return m * s
+
+
+# --- a comparison of a select whose condition SymPy cannot simplify ---------------------------
+# Building np.where on c < h, c a select, made SymPy fold c into the condition and simplify
+# it; its simplification of log(h - 0.69 + 0.1) recursed without end ("the model recurses
+# too deeply"). The comparison is now split by hand: ITE(c's condition, a < h, b < h).
+def _log_of_trace(a, b):
+    if np.trace(a) > 1.6:
+        return np.log(np.trace(a) - 1.6 + 0.1) * (b - 2)
+    else:
+        return np.log(1.6 - np.trace(a) + 0.1) * np.where(b < 3, b, b)
+
+
+def comparison_of_an_undefined_select(
+    b1: Array["n"], W3: Array["n", "n"], b5: Array[1], s6: float
+) -> Array["n", "n"]:
+    h2 = np.log(np.sum(np.exp(b1), axis=0))
+    c = np.where(h2 > 0.69, np.log(h2 - 0.69 + 0.1), s6)
+    if (
+        h2**2 + np.squeeze(b5) + (c if _log_of_trace(W3, np.tanh(h2)) <= h2 else h2)
+        < h2
+    ):
+        return W3 - W3
+    return W3[0] + W3
