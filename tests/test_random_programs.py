@@ -11,13 +11,18 @@ way is kept as a named model in ``models/random_regressions.py``.
 from __future__ import annotations
 
 import hypothesis.strategies as st
-from hypothesis import given, note
+from hypothesis import event, given, note, reject
 
-from programcheck import ALL_MODES, check_program
+from programcheck import ALL_MODES, Unsettled, check_program
 from programs import programs, size_sets
 
 
 @given(program=programs(), sizes=size_sets(), seed=st.integers(0, 2**32 - 1))
 def test_random_program(program, sizes, seed):
     note(repr(program))  # a failure shows the program as the model file it is
-    check_program(program, sizes, ALL_MODES, seed)
+    try:
+        check_program(program, sizes, ALL_MODES, seed)
+    except Unsettled:
+        # no reference to compare with: counted in --hypothesis-show-statistics
+        event("not checked: central differences did not settle")
+        reject()
