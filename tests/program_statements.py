@@ -171,19 +171,23 @@ class Statements:
         self.branch_nans = True
         return pv.compare(">", a, c), terms
 
+    def conditions(self, scope, depth) -> tuple:
+        """The conditions of an if/elif chain, and the terms each branch adds when the
+        condition guards an undefined value (None otherwise)."""
+        if self.maybe(30):
+            cond, terms = self.guarded_condition(scope, depth)
+            return [cond], terms
+        conds = [self.python_condition(scope, depth)]
+        if self.maybe(30):
+            conds.append(self.python_condition(scope, depth))
+        return conds, None
+
     def branch(self, scope, depth) -> None:
         """if/elif/else assigning the same new names in every branch, or an if without else
         rebinding a name bound before it."""
         if scope.pool and self.maybe(25):
             return self.one_armed(scope, depth)
-        terms = None
-        if self.maybe(30):
-            cond, terms = self.guarded_condition(scope, depth)
-            conds = [cond]
-        else:
-            conds = [self.python_condition(scope, depth)]
-            if self.maybe(30):
-                conds.append(self.python_condition(scope, depth))
+        conds, terms = self.conditions(scope, depth)
         count = self.draw(st.integers(1, 2))
         shapes = [
             self.pick([v.shape for v in scope.pool] or [()]) for _ in range(count)
@@ -228,13 +232,7 @@ class Statements:
     def returning_tail(self, scope, shape, depth) -> Val:
         """A helper's end: ``if c: return a`` [``elif c2: return b``] ``[else:] return c``;
         returns the interval of all the results."""
-        terms = None
-        if self.maybe(30):
-            cond, terms = self.guarded_condition(scope, depth)
-            conds = [cond]
-        else:
-            conds = [self.python_condition(scope, depth)]
-            conds += [self.python_condition(scope, depth)] if self.maybe(30) else []
+        conds, terms = self.conditions(scope, depth)
         values = []
         final_else = self.maybe(50)
         for arm, cond in enumerate(conds + [None]):
