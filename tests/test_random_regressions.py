@@ -37,6 +37,10 @@ OPTIONS: dict = {
     "slice_times_itself": {"min_sizes": {"n": 2}},
     "not_on_floats": {"domains": {"a": (0.85, 1.35)}},
     "comparison_of_an_undefined_select": {"branch_nans": True},
+    "select_of_a_value_not_real": {
+        "domains": {"W8": (0.5, 2.0), "b10": (0.5, 2.0), "X13": (0.5, 2.0)},
+        "branch_nans": True,
+    },
 }
 NAMES = [
     line[4 : line.index("(")]

@@ -402,3 +402,69 @@ def comparison_of_an_undefined_select(
     ):
         return W3 - W3
     return W3[0] + W3
+
+
+# --- a select on a value that is not real where its branch is not taken ------------------------
+# u11 - u11 folds to 0, so _sqrt_branch's a is the constant 1.25 and a @ a = 3.125: the branch
+# not taken holds sqrt(2.75 - 3.125 + 0.1), imaginary to SymPy. Checking a rewritten derivative
+# at random points then compared that imaginary number in a condition, and SymPy raised
+# TypeError (an internal error); such a rewrite is now just not taken. (The program as the
+# random test drew it: smaller ones did not reach the rewrite.)
+def _columns(a):
+    return a[:, :]
+
+
+def _sqrt_branch(a, b):
+    out1 = np.matmul(a, a)
+    if out1 > 2.75:
+        return np.sqrt(out1 - 2.75 + 0.1) * np.tan(b)
+    else:
+        return np.sqrt(2.75 - out1 + 0.1) * np.transpose(b)
+
+
+def select_of_a_value_not_real(
+    W1: Array["d", 1],
+    s3: float,
+    s4: float,
+    W5: Array[2, "n"],
+    W6: Array[2, "k"],
+    W7: Array[2, "k"],
+    W8: Array["d", "d"],
+    v9: Array["d"],
+    b10: Array["d"],
+    u11: Array[2],
+    v12: Array[4],
+    X13: Array["n", 1],
+    X15: Array[1, "n"],
+    W17: Array["k", "k"],
+) -> float:
+    h2 = W1.sum(axis=0)
+    W5 = (
+        np.concatenate((W5, W6), axis=1)
+        if s3 < s4
+        else np.concatenate([W5, W7], axis=1)
+    )
+    value = np.mean(_columns(np.cos(W8)), axis=1, keepdims=True)
+    for _ in range(1):
+        value = np.cos(
+            np.stack([np.where((s3 > W8.shape[0]) & (s3 < v9), v9, b10)], axis=-1)
+        )
+    z14 = np.where(u11 > 0.4, 1.0 / (u11 - 0.4 + 0.5), u11) * v12[:-1:2] + np.mean(
+        np.square(X13), axis=-1, keepdims=True
+    )
+    out16 = X15.sum(axis=(0,))
+    y18 = np.sum(W17.transpose().transpose(), axis=(0,))
+    for _ in range(1):
+        y18 = np.tanh(
+            np.where(
+                _sqrt_branch(1.25 + 0.67 * np.tanh(u11 - u11), np.sin(y18 * y18)) > 0.0,
+                1.0
+                / (
+                    _sqrt_branch(1.25 + 0.67 * np.tanh(u11 - u11), np.sin(y18 * y18))
+                    - 0.0
+                    + 0.5
+                ),
+                np.sin(np.maximum(h2, h2)),
+            )
+        )
+    return np.max(z14) + np.mean(out16) - np.mean(y18)
