@@ -180,6 +180,12 @@ class NumPyPrinter(PythonCodePrinter):
             text = f"np.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
 
+    def _print_ITE(self, expr):
+        # Not through SymPy's rewrite to Piecewise: for an ITE whose condition is an ITE on
+        # a symbol, ITE(ITE(c, a, True), x, y), it drops the ~c (SymPy 1.14), a wrong branch
+        cond, then, other = (self._condition(arg) for arg in expr.args)
+        return f"np.where({cond}, {then}, {other})"
+
     def _logic(self, op, args):
         return f" {op} ".join(f"({self._condition(a)})" for a in args)
 

@@ -468,3 +468,24 @@ def select_of_a_value_not_real(
             )
         )
     return np.max(z14) + np.mean(out16) - np.mean(y18)
+
+
+# --- a condition that is a select of conditions on a named condition --------------------------
+# where(s5 > 2, s5, 2.0) > 0.5 inside another comparison became ITE(ITE(t, s5 > 1/2, True), ...)
+# with t = s5 > 2 named by CSE. SymPy's rewrite of that ITE to a Piecewise, which printed it,
+# dropped the ~t: the code tested s5 > 1/2, a wrong branch for s5 <= 1/2 (a wrong value, no
+# error). ITEs are now printed as np.where by gradgen's printer.
+def select_of_a_select_condition(
+    b1: Array["n"], b3: Array[1], b4: Array["d"], s5: float, W6: Array["n", "n"]
+):
+    h2 = b1
+    return np.sum(h2) + np.where(
+        np.where(b3 > b3, b4, b3)[0]
+        > np.where(
+            np.where(s5 > 2.0, s5, 2.0) > 0.5,
+            1.0 / (np.where(s5 > 2.0, s5, 2.0) - 0.5 + 0.5),
+            np.trace(W6),
+        ),
+        s5,
+        np.tanh(s5),
+    )
