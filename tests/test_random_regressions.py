@@ -37,6 +37,12 @@ OPTIONS: dict = {
     "slice_times_itself": {"min_sizes": {"n": 2}},
     "not_on_floats": {"domains": {"a": (0.85, 1.35)}},
     "comparison_of_an_undefined_select": {"branch_nans": True},
+    "write_of_an_integer_broadcast": {
+        "domains": {k: (0.5, 2.0) for k in ("u1", "b3", "W4", "alpha5", "A9")},
+        "zero_dim": ("s18",),
+        "autograd": False,
+        "branch_nans": True,
+    },
     # b3 in (0.5, 1) against 1/2 and trace(W6) >= 1: the two branches differ
     "select_of_a_select_condition": {
         "domains": {"W6": (0.5, 2.0), "b3": (0.5, 1.0), "s5": (-1.0, 0.4)}

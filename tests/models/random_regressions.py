@@ -5,6 +5,7 @@ checks every target here against NumPy and autograd."""
 import numpy as np
 
 from gradgen import Array
+from gradgen.functions import relu
 
 
 # --- a reduction's scalar adjoint reaching a broadcast operand -------------------------------
@@ -489,3 +490,119 @@ def select_of_a_select_condition(
         s5,
         np.tanh(s5),
     )
+
+
+# --- a write into a gradient broadcast from an integer ------------------------------------------
+# The adjoint of u20 after `u20[0] -= sum` was np.broadcast_to(-1, (n, 1)).copy(), an integer
+# array, and `delta[0] += -1.0 * ...` could not cast the float back (an error at run time).
+# np.broadcast_to now prints an integer as a float. (The program as the random test drew it.)
+def _same(a, b):
+    y1 = np.transpose(a)
+    return np.maximum(b, b)
+
+
+def _squared_plus_one(a, b):
+    return _same(a / 10.0, b**2 + 1.0)
+
+
+def _block(a, b, x, z, p):
+    delta_h = a.transpose()
+    if np.trace(b) < np.matmul(x, x):
+        return np.sum(z)
+    return p if p <= p and p < x.shape[0] else p
+
+
+def _layer(a, b, x, z, p):
+    if a * 10.0 >= np.squeeze(b):
+        hidden1 = x / np.exp(x)
+    elif _block(x, np.cosh(z), p, b, a) > a:
+        hidden1 = x
+    else:
+        hidden1 = x
+    return a
+
+
+def write_of_an_integer_broadcast(
+    u1: Array["n"],
+    s2: float,
+    b3: Array[3],
+    W4: Array[3, "k"],
+    alpha5: float,
+    W6: Array[2, 2],
+    W8: Array["n", 1],
+    A9: Array[1, "n"],
+    W10: Array[1, 1],
+    v11: Array[1],
+    s12: float,
+    W13: Array["d", "d"],
+    W14: Array["d", 1],
+    v15: Array[1],
+    A16: Array["n", "d"],
+    s18: Array[()],
+    b19: Array["d"],
+    W21: Array["n", "n"],
+):
+    if np.sum(-np.arccos(0.85 * np.tanh(u1)), axis=(0,)) >= np.where(
+        np.where(np.less(s2, u1.shape[0]), s2, -0.5) * (u1.shape[0] / np.exp(s2))
+        < np.log(np.cosh(s2)) * (s2 - 1.5),
+        np.log(1 / (1 + np.exp(-(s2**3)))),
+        np.minimum(u1, u1)[-1],
+    ):
+        y7 = np.trace(np.arcsin(0.85 * np.tanh(W8 / A9)))
+        delta_h = np.divide(
+            s2, np.divide(1.0 / (1.0 + np.exp(-alpha5)), alpha5 / np.cosh(-1.0))
+        )
+    elif (
+        np.where(
+            s2 > (1.25 + 0.67 * np.tanh(s2 + s2)) ** b3[0],
+            _squared_plus_one(W4[-1::-2], 0.9 * np.tanh(u1 @ u1)),
+            np.divide(
+                np.where(alpha5 > -1.0, alpha5, alpha5), np.log(np.sum(np.exp(W6)))
+            ),
+        )
+        < s2
+    ):
+        y7 = (
+            np.sum(u1, axis=(0,))
+            if np.matmul(u1, u1) < np.squeeze(W10)
+            else np.log(np.sum(np.exp(u1)))
+        ) + np.max(v11, axis=-1)
+        delta_h = np.cos(
+            np.multiply(
+                np.squeeze(W10),
+                np.where(alpha5 > 0.95, np.log(alpha5 - 0.95 + 0.1), b3.shape[0]),
+            )
+        )
+    else:
+        y7 = np.where(
+            np.mean((W10 if alpha5 <= alpha5 else W10), axis=(0, 1))
+            == np.maximum(np.dot(s12, -1.0), 0.1),
+            np.trace(relu(W13)),
+            np.dot(W14 @ v15, np.dot(u1, A16)),
+        )
+        delta_h = np.cosh(np.cos(s12 + alpha5)) ** 0.5
+    if np.cosh(delta_h) >= np.where(s2 > 0.4, np.log(s2 - 0.4 + 0.1), -0.5):
+        sum = np.tanh(s18)
+        out17 = W14 + W10
+    else:
+        sum = alpha5
+        out17 = np.expand_dims(b19, axis=-1)
+    u20 = W8 * 1.0
+    if (
+        np.where(
+            np.log(np.sum(np.exp(np.multiply(W10, W14))))
+            > _layer(
+                np.cosh(np.tanh(np.square(sum))), v11, W13, W21, np.tanh(b19 - b19)
+            ),
+            sum,
+            sum,
+        )
+        > y7
+    ):
+        u20[:] = W8
+    else:
+        u20[0] += np.cos(v11)
+    u20[:] *= sum
+    u20[0] -= sum
+    h22 = u1
+    return np.sum(out17) - np.sum(u20) + np.sum(h22)
