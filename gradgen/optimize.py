@@ -72,12 +72,11 @@ def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
     when a Piecewise's condition contains a Piecewise, would move the operation inside
     the branches, where(c, A, B) @ v -> where(c, A @ v, B @ v), which is wrong for an
     array condition (and changes shapes)."""
+    # only a select in the reader brings piecewise_fold in
     return any(
         isinstance(sub, ir.Structural) and symbol in sub.free_symbols
         for expr in exprs
-        if expr.has(
-            sp.Piecewise
-        )  # only a select in the reader brings piecewise_fold in
+        if expr.has(sp.Piecewise)
         for sub in sp.preorder_traversal(expr)
     )
 
@@ -228,9 +227,7 @@ def inline(
         reading = [stmts[j].expr for j in users] + results
         if uses and not _folds(stmt, uses, keep, reading):
             continue
-        if stmt.expr.has(sp.Piecewise) and _in_structural(
-            target, [stmts[j].expr for j in users] + results
-        ):
+        if stmt.expr.has(sp.Piecewise) and _in_structural(target, reading):
             continue
         if _select_in_structural(stmt.expr) and _in_condition(target, reading):
             continue
