@@ -149,11 +149,21 @@ class _Joined(ir.Structural):
         return int(self.args[-1])
 
 
+def _check_axis(name: str, axis: int, shapes: list, last: int) -> None:
+    """An axis the operands have: when folding cancels an operand to a scalar (x - x is
+    0), this ShapeError keeps the optimiser from folding it (optimize._misshapen)."""
+    if not 0 <= axis <= last:
+        raise ShapeError(
+            f"{name} along axis {axis} of arrays of shape {shape_str(shapes[0])}"
+        )
+
+
 class Concat(_Joined):
     """``np.concatenate([a, b, ...], axis)``."""
 
     def out_shape(self, shapes):
         first, axis = shapes[0], self.axis
+        _check_axis("np.concatenate", axis, shapes, len(first) - 1)
         for s in shapes[1:]:
             if len(s) != len(first) or any(
                 a != b for k, (a, b) in enumerate(zip(s, first)) if k != axis
@@ -170,6 +180,7 @@ class Stack(_Joined):
     """``np.stack([a, b, ...], axis)``."""
 
     def out_shape(self, shapes):
+        _check_axis("np.stack", self.axis, shapes, len(shapes[0]))
         for s in shapes[1:]:
             if s != shapes[0]:
                 raise ShapeError(

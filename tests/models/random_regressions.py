@@ -606,3 +606,11 @@ def write_of_an_integer_broadcast(
     u20[0] -= sum
     h22 = u1
     return np.sum(out17) - np.sum(u20) + np.sum(h22)
+
+
+def stack_of_a_cancelled_slice(u: Array["n"], b: Array[1]):
+    # u[1:] - u[1:] cancels to 0 once folded: the stacked operand became the scalar
+    # sqrt(1/2), and np.stack([sqrt(2) / 2], axis=1) raised an AxisError at run time
+    out = np.tan(b / 10.0)
+    act = np.stack([np.sqrt(np.abs(u[1:] - u[1:]) + 0.5)], axis=-1)
+    return np.sum(out) + np.sum(act)
