@@ -57,7 +57,9 @@ def _slices_of_length(size: int, length: int) -> list[str]:
 def slice_options(dim) -> list[tuple]:
     """(dimension sliced, slice text) pairs whose slice has ``dim`` entries."""
     if isinstance(dim, int):
-        options = [(d, t) for d in INTS if d >= dim for t in _slices_of_length(d, dim)]
+        # sizes past INTS occur too (a (2, 3) array flattened is (6,)): slice those whole
+        sizes = sorted(set(INTS) | {dim})
+        options = [(d, t) for d in sizes if d >= dim for t in _slices_of_length(d, dim)]
         if dim == 1:
             options += [(x, t) for x in NAMED for t in (":1", "-1:", "0:1")]
         return options

@@ -11,6 +11,7 @@ import pytest
 import numericref
 from gradgen import ir, rules
 from gradgen.indexing import Index, Update
+from program_arrays import slice_options
 from programcheck import ALL_MODES, Program, check_program
 
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
@@ -68,6 +69,18 @@ def test_parameters_are_drawn_from_their_domains():
     )
     with pytest.raises(AssertionError, match="not finite"):  # log of x in (-1, 1)
         check_program(Program(source, "f"), SIZES)
+
+
+@pytest.mark.parametrize("dim", range(1, 9))
+def test_every_integer_size_has_a_slice_giving_it(dim):
+    """The generator slices an axis of any integer size it meets, (6,) too (a flattened
+    (2, 3)): an empty list of options stopped a long run in hypothesis's sampled_from."""
+    options = slice_options(dim)
+    assert options
+    for size, text in options:  # a named size ("n") is any size, 1 or more
+        bounds = [int(b) if b else None for b in text.split(":")]
+        for n in [size] if isinstance(size, int) else [1, 4]:
+            assert len(np.arange(n)[slice(*bounds)]) == dim, (size, text)
 
 
 def _first_term_only(t, ans, a, b, *, shape):
