@@ -279,6 +279,13 @@ def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
     return True
 
 
+def _root_of(expr: sp.Expr, value: sp.Symbol) -> bool:
+    """Whether ``expr`` takes a fractional power of ``value``: SymPy's subs writes
+    Max(0, -u)**2 as value**(2/3) when value = Max(0, -u)**3. Equal, but its derivative
+    (a second-order term) is 0 * inf = nan where value is 0."""
+    return any(p.base == value and not p.exp.is_integer for p in expr.atoms(sp.Pow))
+
+
 def _through_value(
     d: sp.Expr, expr: sp.Expr, value: sp.Symbol, wrt: sp.Symbol, symbols
 ) -> sp.Expr:
@@ -306,6 +313,7 @@ def _through_value(
         if (
             candidate != best
             and _cost(candidate) < _cost(best)
+            and not _root_of(candidate, value)
             and _agrees(d, candidate, expr, value, wrt, symbols)
         ):
             best = candidate
