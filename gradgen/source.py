@@ -181,7 +181,7 @@ def find_targets(model: Model, names: list[str] | None = None) -> list[Target]:
         chosen = sorted(found.values(), key=lambda f: f.__code__.co_firstlineno)
     if not chosen:
         raise GradgenError(
-            "no compile target: no public top-level function has all its parameters annotated",
+            "no compile target: no public top-level function has parameters, all annotated",
             model.path,
             hint="annotate each parameter as float or Array['n', 'd']",
         )

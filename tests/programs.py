@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 
 import hypothesis.strategies as st
+from hypothesis import assume
 
 import program_values as pv
 from program_exprs import NAMED_DIMS, PLAIN, Expressions, Scope
@@ -190,6 +191,8 @@ def programs(draw) -> Program:
             b.early_return(scope, shape, draw(st.integers(1, 3)))
     result = b.result(scope, shape, draw(st.integers(1, 3)))
     scope.lines.append(f"return {result.text}")
+    # a target without parameters (every value built from constants) is not one: rejected
+    assume(scope.params)
     name = b.pick(["f", "loss", "model"])
     zero_dim = tuple(p for p, s, _ in scope.params if s == () and b.maybe(20))
     signature = ", ".join(

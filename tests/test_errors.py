@@ -15,6 +15,7 @@ HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
 CASES = [
     ("syntax", "def f(x: float) -> float\n    return x\n", 5, "invalid Python"),
     ("no_target", "def f(x):\n    return x\n", None, "no compile target"),
+    ("no_parameters", "def f():\n    return 1.0\n", None, "has parameters, all annotated"),
     (
         "unsupported_call",
         "def f(x: Array['n']) -> float:\n    return np.sum(np.cumsum(x))\n",
