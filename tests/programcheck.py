@@ -43,6 +43,7 @@ import autograd.numpy as anp
 import numpy as np
 
 import numericref
+import ties
 from gradcheck import autograd_namespace, import_source, shape_for, targets
 from gradgen.pipeline import compile_file
 
@@ -97,6 +98,7 @@ class Case:
     rng: np.random.Generator
     sizes: dict
     numeric: dict = field(default_factory=dict)  # central-difference Jacobians
+    probed: object = None  # the model, saying whether rounding decided a comparison (ties)
 
     def what(self, text: str) -> str:
         return f"{self.program.name} at {self.sizes}: {text}"
@@ -368,29 +370,44 @@ def _generated_grad(case: Case):
 
 
 class Unsettled(AssertionError):
-    """Central differences, the only reference for a model autograd cannot run, did not
-    settle at any of the points tried (a model that oscillates fast, cos(exp(x)**2) twice):
-    the program cannot be checked, which says nothing of its generated code."""
+    """No point of the ``POINTS`` tried could check the program, which says nothing of its
+    generated code: central differences, the only reference for a model autograd cannot
+    run, did not settle (a model that oscillates fast, cos(exp(x)**2) twice), or rounding
+    decided one of the model's conditions (``reason``)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 def _central_differences(case: Case, modes) -> None:
-    """The central-difference Jacobians the modes need, at a point where the model (and,
-    for the HVP, the generated gradient) is smooth: the case's point, or another one."""
+    """The central-difference Jacobians the modes need; raises ``numericref.NotSmooth``
+    where the model (or, for the HVP, the generated gradient) is not smooth enough."""
     name = case.program.name
-    grad = getattr(case.generated, f"{name}_grad", None)
-    second = "hvp" in modes and grad is not None
-    generated_grad = _generated_grad(case) if second else None
+    case.numeric["model"] = numericref.jacobian(case.model, case.args, case.wrt)
+    if "hvp" in modes and getattr(case.generated, f"{name}_grad", None) is not None:
+        case.numeric["grad"] = numericref.jacobian(
+            _generated_grad(case), case.args, case.wrt
+        )
+
+
+def _settle(case: Case, modes) -> None:
+    """Move the case to a point it can be checked at, the case's own or another one: where
+    rounding decides none of the model's conditions, and, when central differences are the
+    reference, where they settle (computing them there)."""
+    differences = case.reference is None and {"grad", "jvp", "hvp"} & set(modes)
+    reason = "rounding decides a condition of the model"
     for _ in range(POINTS):
-        try:
-            case.numeric["model"] = numericref.jacobian(case.model, case.args, case.wrt)
-            if second:
-                case.numeric["grad"] = numericref.jacobian(
-                    generated_grad, case.args, case.wrt
-                )
-            return
-        except numericref.NotSmooth:
-            case.args = _arguments(case.program, case.params, case.sizes, case.rng)
-    raise Unsettled(case.what(f"no smooth point in {POINTS} for central differences"))
+        if not case.probed(*case.args):
+            if not differences:
+                return
+            try:
+                _central_differences(case, modes)
+                return
+            except numericref.NotSmooth:
+                reason = "central differences did not settle"
+        case.args = _arguments(case.program, case.params, case.sizes, case.rng)
+    raise Unsettled(case.what(f"{reason}, at each of {POINTS} points"), reason)
 
 
 def _compiled_modes(modes, scalar: bool) -> list:
@@ -421,6 +438,7 @@ def check_program(
         )
         generated = import_source(source, "generated_random_model")
         reference = reference_function(path, program.name) if program.autograd else None
+        probed = ties.Probed(program.source, str(path), program.name)
     names = [p.name for p in target.params]
     wrt = [names.index(w) for w in program.wrt] if program.wrt else range(len(names))
     rng = np.random.default_rng(seed)
@@ -436,11 +454,11 @@ def check_program(
             args,
             rng,
             sizes,
+            probed=probed,
         )
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # autograd warns when the output does not depend on an input
             warnings.simplefilter("ignore", UserWarning)
-            if reference is None and {"grad", "jvp", "hvp"} & set(modes):
-                _central_differences(case, modes)
+            _settle(case, modes)
             for mode in modes:
                 MODES[mode](case)

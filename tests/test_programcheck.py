@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import numericref
+import ties
 from gradgen import ir, rules
 from gradgen.indexing import Index, Update
 from program_arrays import slice_options
-from programcheck import ALL_MODES, Program, check_program
+from programcheck import ALL_MODES, Program, Unsettled, check_program
 
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
 MODEL = """import numpy as np
@@ -186,3 +187,43 @@ def test_central_differences_refuse_a_point_near_a_kink():
     jac = numericref.jacobian(lambda v, s: np.sin(v) * s, [x, 1.5], [0, 1])
     expected = np.hstack([np.diag(np.cos(x) * 1.5), np.sin(x)[:, None]])
     assert np.max(np.abs(jac - expected)) < 1e-9
+
+
+ROUNDING = """import numpy as np
+
+from gradgen import Array
+
+
+def f(s: float, x: Array["n"]) -> float:
+    # log(exp(s)) is s in real numbers (and in gradgen's code); in floats, for half of all s
+    if s != np.log(np.exp(s)):
+        return np.sum(np.tanh(x))
+    return np.sum(x ** 2)
+
+
+def g(s: float, x: Array["n"]) -> float:
+    if s != np.log(np.exp(s)) + 0.5:
+        return np.sum(np.tanh(x))
+    return np.sum(x ** 2)
+"""
+
+
+def test_a_condition_rounding_decides_is_checked_where_it_does_not():
+    """gradgen's code takes the branch real algebra says (log(exp(s)) is s); NumPy the one
+    rounding says. The checker watches the model's comparisons and checks where none is
+    tied by rounding (failing on the first point drawn otherwise: max error 1.42)."""
+    f = ties.Probed(ROUNDING, "rounding.py", "f")
+    g = ties.Probed(ROUNDING, "rounding.py", "g")
+    x = np.ones(3)
+    assert 0.01 != np.log(np.exp(0.01)) and f(0.01, x) and not g(0.01, x)
+    assert 0.5 == np.log(np.exp(0.5)) and not f(0.5, x) and not g(0.5, x)
+    check_program(Program(ROUNDING, "f"), SIZES, ALL_MODES)
+    check_program(Program(ROUNDING, "g"), SIZES, ALL_MODES)
+
+
+def test_a_condition_rounding_decides_everywhere_is_not_checked():
+    """Not failed, not passed: Unsettled, which the random programs count."""
+    tied = Program(ROUNDING, "f", domains={"s": (1e-4, 1e-3)})
+    with pytest.raises(Unsettled) as raised:
+        check_program(tied, SIZES, ALL_MODES)
+    assert raised.value.reason == "rounding decides a condition of the model"
