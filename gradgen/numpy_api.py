@@ -153,10 +153,21 @@ def untangled(cond: sp.Basic) -> sp.Basic:
         other = rest[0][0] if len(rest) == 1 else sp.Piecewise(*rest)
         return sp.ITE(
             untangled(c),
-            untangled(cond.xreplace({select: a})),
-            untangled(cond.xreplace({select: other})),
+            untangled(_compared(cond, {select: a})),
+            untangled(_compared(cond, {select: other})),
         )
     return cond.func(*[untangled(arg) for arg in cond.args])
+
+
+def _compared(cond: sp.Basic, mapping: dict) -> sp.Basic:
+    """The comparison ``cond`` with ``mapping`` put in. A side that is then not real
+    (log(-1/2), where a select's branch meets a value its condition rules out) is nan in
+    NumPy, and compares as nan does: false, and true for ``!=``. SymPy refuses to build
+    a comparison of a non-real."""
+    lhs, rhs = cond.lhs.xreplace(mapping), cond.rhs.xreplace(mapping)
+    if any(side is sp.nan or side.is_extended_real is False for side in (lhs, rhs)):
+        return sp.true if isinstance(cond, sp.Ne) else sp.false
+    return cond.func(lhs, rhs)
 
 
 def where(condition, x, y):

@@ -47,6 +47,7 @@ OPTIONS: dict = {
     "select_of_a_select_condition": {
         "domains": {"W6": (0.5, 2.0), "b3": (0.5, 1.0), "s5": (-1.0, 0.4)}
     },
+    "comparison_of_a_log_of_a_select": {"branch_nans": True},
     "select_of_a_value_not_real": {
         "domains": {"W8": (0.5, 2.0), "b10": (0.5, 2.0), "X13": (0.5, 2.0)},
         "branch_nans": True,

@@ -621,3 +621,21 @@ def cube_of_a_maximum(u: Array["k"]):
     # equal, but the HVP differentiates it again: 0 / y**(1/3) = nan wherever u > 0
     y = np.maximum(0.0, -u) ** 3
     return np.sum(np.sin(y))
+
+
+def comparison_of_a_log_of_a_select(W1: Array[3, "n"], b4: Array[3]):
+    # untangling the outer comparison put the inner select's branch 3 into np.log(... - 5.23):
+    # log(-2.23) is not real, and SymPy raised a TypeError comparing it with -0.37; as nan
+    # in NumPy, it compares false (the select's own condition rules that branch out)
+    return np.sum(
+        np.where(
+            np.where(
+                np.where(b4 > 0.0, 1.0 / (b4 + 0.5), W1.shape[0]) > 5.33,
+                np.log(np.where(b4 > 0.0, 1.0 / (b4 + 0.5), W1.shape[0]) - 5.23),
+                b4,
+            )
+            > -0.37,
+            b4 * b4,
+            np.sin(b4),
+        )
+    )
