@@ -103,7 +103,13 @@ def fold_selects(adjoint: sp.Expr) -> sp.Expr:
         for e in sp.preorder_traversal(adjoint)
         if isinstance(e, (ir.Structural, sp.ITE))
     }
-    folded = sp.piecewise_fold(adjoint.xreplace(opaque))
+    try:
+        folded = sp.piecewise_fold(adjoint.xreplace(opaque))
+    except RecursionError:
+        # SymPy's Abs.eval can call itself without end on a factor while piecewise_fold
+        # multiplies out the cases (seen with sympy 1.14 on a tanh of a select on a
+        # log); folding only makes the code shorter, so keep the sum as it is
+        return adjoint
     return folded.xreplace({d: e for e, d in opaque.items()})
 
 

@@ -48,6 +48,10 @@ OPTIONS: dict = {
         "domains": {"W6": (0.5, 2.0), "b3": (0.5, 1.0), "s5": (-1.0, 0.4)}
     },
     "comparison_of_a_log_of_a_select": {"branch_nans": True},
+    "fold_of_a_tanh_of_a_select": {
+        "domains": {"b6": (0.5, 2.0), "W11": (0.5, 2.0)},
+        "branch_nans": True,
+    },
     "select_of_a_value_not_real": {
         "domains": {"W8": (0.5, 2.0), "b10": (0.5, 2.0), "X13": (0.5, 2.0)},
         "branch_nans": True,

@@ -639,3 +639,41 @@ def comparison_of_a_log_of_a_select(W1: Array[3, "n"], b4: Array[3]):
             np.sin(b4),
         )
     )
+
+
+def _unused_reshape(a, b, x):
+    u1 = a - b.reshape(-1)
+    return x
+
+
+def _guarded_log(a, b):
+    if a[-1] > -0.4:
+        return np.log(a[-1] - -0.4 + 0.1) * b.transpose()
+    else:
+        return np.sqrt(-0.4 - a[-1] + 0.1) + b.transpose()
+
+
+def fold_of_a_tanh_of_a_select(
+    W1: Array[3, "n"],
+    W2: Array[3, 1],
+    W3: Array[1, 1],
+    b4: Array[3],
+    b6: Array[1],
+    W7: Array["n d"],
+    v8: Array["k"],
+    X10: Array["d", "k"],
+    W11: Array["k", "d"],
+    X12: Array["d", "d"],
+    X13: Array["d", "n"],
+) -> Array["n"]:
+    # SymPy's piecewise_fold of an adjoint 0.9 * a * (1 - tanh(select)**2) * select
+    # recursed without end (Abs.eval calling itself on a factor): the adjoint is now kept
+    # as a sum of selects there
+    h5 = W1 + (W2 + W3) + np.stack([b4], axis=1)
+    g9 = _unused_reshape(0.9 * np.tanh(b6), W7, np.abs(v8) + 0.5)
+    dW1 = -X10[:, :]
+    for _ in range(2):
+        dW1 = 0.9 * np.tanh(
+            _guarded_log(np.cos(np.maximum(v8, g9)), np.sin(np.matmul(W11, X12)))
+        )
+    return np.tanh(np.mean(h5, axis=0) * np.sum(dW1) * np.sum(X13, axis=(0,)))
