@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from . import ir, numpy_arrays
 from .special import Sigmoid, Softplus, expm1, log1p
@@ -184,21 +185,30 @@ def where(condition, x, y):
     return condition._new(sp.Piecewise((a, cond), (b, True)), shape)
 
 
+def power(a, b):
+    """``a**b``. A power of exp(-x - 1) takes |-x - 1| (Pow._eval_power), and SymPy's Abs
+    negates its argument: with distribution off (as while compiling), -(-x - 1) stays
+    -1*(-x - 1), which Abs negates again, without end (as for functions,
+    Tracer._elementwise)."""
+    with distribute(True):
+        return a**b
+
+
 ELEMENTWISE = {
     np.add: lambda a, b: a + b,
     np.subtract: lambda a, b: a - b,
     np.multiply: lambda a, b: a * b,
     np.divide: lambda a, b: a / b,
-    np.power: lambda a, b: a**b,
+    np.power: power,
     np.negative: lambda a: -a,
     np.positive: lambda a: a,
-    np.square: lambda a: a**2,
+    np.square: lambda a: power(a, 2),
     np.exp: sp.exp,
     np.log: sp.log,
     np.log1p: log1p,
     np.expm1: expm1,
     np.logaddexp: lambda a, b: a + Softplus(b - a),
-    np.sqrt: sp.sqrt,
+    np.sqrt: lambda a: power(a, sp.Rational(1, 2)),
     np.sin: sp.sin,
     np.cos: sp.cos,
     np.tan: sp.tan,

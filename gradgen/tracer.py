@@ -166,10 +166,10 @@ class Tracer:
         return self._elementwise(lambda a, b: a / b, o, self)
 
     def __pow__(self, o):
-        return self._elementwise(lambda a, b: a**b, self, o)
+        return self._elementwise(numpy_api.power, self, o)
 
     def __rpow__(self, o):
-        return self._elementwise(lambda a, b: a**b, o, self)
+        return self._elementwise(numpy_api.power, o, self)
 
     def __neg__(self):
         return self._elementwise(lambda a: -a, self)

@@ -677,3 +677,9 @@ def fold_of_a_tanh_of_a_select(
             _guarded_log(np.cos(np.maximum(v8, g9)), np.sin(np.matmul(W11, X12)))
         )
     return np.tanh(np.mean(h5, axis=0) * np.sum(dW1) * np.sum(X13, axis=(0,)))
+
+
+def power_of_an_exp_of_a_negated_sum(x: Array["n"], s: float):
+    # a power of exp(-x - 1) takes |-x - 1|; with SymPy's distribution off while compiling,
+    # Abs negated -1*(-x - 1) without end: "the model recurses too deeply", a refusal
+    return np.sum(np.sqrt(np.exp(-x - 1.0)) + np.exp(np.subtract(-1.0, x)) ** s)
