@@ -24,14 +24,7 @@ import operator
 import numpy as np
 
 TIE = 1e-10  # relative difference below which two compared values count as tied
-COMPARISONS = {
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-}
+COMPARISONS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)  # those watched
 WATCHED = {
     "greater",
     "less",
@@ -111,7 +104,7 @@ class _Side:
 class _Watch(ast.NodeTransformer):
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
-        if not all(type(op) in COMPARISONS for op in node.ops):
+        if not all(isinstance(op, COMPARISONS) for op in node.ops):
             return node
         node.left = _call("_gg_side", [node.left])
         node.comparators = [_call("_gg_side", [c]) for c in node.comparators]
