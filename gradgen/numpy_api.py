@@ -232,6 +232,51 @@ COMPARISONS = {
     np.not_equal: sp.Ne,
 }
 
+
+def _is_size(value) -> bool:
+    return (
+        isinstance(value, sp.Expr)
+        and bool(value.free_symbols)
+        and all(ir.is_dim_symbol(s) for s in value.free_symbols)
+    )
+
+
+class _SizeUfunc:
+    """A NumPy ufunc, while a model is traced, that also takes dimension sizes.
+
+    NumPy dispatches a ufunc to a tracer (``__array_ufunc__``) but not to a size read from
+    ``x.shape`` (a SymPy expression over dimension symbols): ``np.sin(x.shape[0])`` would
+    reach NumPy's object loop and fail. Each size becomes a 0-d traced constant first, so
+    the call goes through ``Tracer.__array_ufunc__`` like any other; everything else
+    (``np.add.reduce``, ``np.sin.__name__``) is the ufunc's own."""
+
+    def __init__(self, ufunc, session):
+        self._ufunc, self._session = ufunc, session
+
+    def __call__(self, *inputs, **kwargs):
+        if any(_is_size(v) for v in inputs):
+            s = self._session
+            inputs = [
+                _tracer.Tracer(v, (), s, s.site()) if _is_size(v) else v for v in inputs
+            ]
+        return self._ufunc(*inputs, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._ufunc, name)
+
+
+def size_ufuncs(session) -> dict:
+    """Replacements, by NumPy name, for the ufuncs the tracer knows (see ``_SizeUfunc``)."""
+    return {name: _SizeUfunc(ufunc, session) for name, ufunc in _KNOWN_UFUNCS.items()}
+
+
+# every NumPy name of a ufunc in the tables (np.abs and np.absolute are one ufunc)
+_KNOWN_UFUNCS = {
+    name: obj
+    for name, obj in sorted(vars(np).items())
+    if isinstance(obj, np.ufunc) and obj in ELEMENTWISE.keys() | COMPARISONS.keys()
+}
+
 FUNCTIONS = {
     np.sum: sum_,
     np.mean: mean,

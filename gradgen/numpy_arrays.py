@@ -403,10 +403,12 @@ def _holds_tracer(items) -> bool:
 
 
 @contextlib.contextmanager
-def patched(session):
-    """NumPy's creation functions replaced by traced ones while a model runs."""
+def patched(session, more: dict):
+    """NumPy's creation functions, and the functions in ``more`` (by name), replaced by
+    traced ones while a model runs."""
     replacements = creation_functions(session)
     assert set(replacements) == set(CREATION)
+    replacements.update(more)
     saved = {name: getattr(np, name) for name in replacements}
     try:
         for name, fn in replacements.items():

@@ -14,7 +14,7 @@ import traceback
 
 import sympy as sp
 
-from . import ir, numpy_arrays
+from . import ir, numpy_api, numpy_arrays
 from .branch_runtime import Unset
 from .errors import GradgenError
 from .ir import ShapeError
@@ -164,7 +164,7 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     previous = sys.gettrace()
     sys.settrace(session.global_trace)
     try:
-        with numpy_arrays.patched(session):
+        with numpy_arrays.patched(session, numpy_api.size_ufuncs(session)):
             result = target.fn(*args)
     except GradgenError as exc:
         raise exc.located(*_locate(exc, session)) from None

@@ -683,3 +683,12 @@ def power_of_an_exp_of_a_negated_sum(x: Array["n"], s: float):
     # a power of exp(-x - 1) takes |-x - 1|; with SymPy's distribution off while compiling,
     # Abs negated -1*(-x - 1) without end: "the model recurses too deeply", a refusal
     return np.sum(np.sqrt(np.exp(-x - 1.0)) + np.exp(np.subtract(-1.0, x)) ** s)
+
+
+def ufuncs_of_a_dimension_size(x: Array["n"], A: Array["n", 2]):
+    # np.sin(x.shape[0]): NumPy cannot dispatch a ufunc on a size (a SymPy symbol) to the
+    # tracer, so this failed in NumPy's object loop; a size is now a traced constant there
+    n = x.shape[0]
+    scale = np.sin(n) + np.sqrt(np.maximum(n - 1.0, 0.5)) / np.exp(A.shape[1])
+    gate = np.where(np.greater(n, 2), x, -x)
+    return np.sum(gate * scale) + np.sum(np.tanh(A)) * np.log1p(np.square(n))
