@@ -147,6 +147,31 @@ def _locate(exc: BaseException, session: Session) -> tuple[str, int]:
     return session.model.path, line
 
 
+# SymPy's own TypeErrors when a named size (x.shape[i], a SymPy symbol) is made a Python
+# number or decides one; the ``if`` on a size is reported by branch_runtime.traced
+_SIZE_MISUSES = {
+    "Cannot convert expression to float": (
+        "a dimension size that is a name (x.shape[i]) is converted to a Python number",
+        "use the size as it is, as in X / n or np.sqrt(n): it is read from the "
+        "arrays at run time; or annotate that dimension with an integer size",
+    ),
+    "cannot determine truth value of Relational": (
+        "a comparison of a dimension size that is a name (x.shape[i]) picks a Python "
+        "value (max, min, np.clip, a chained comparison)",
+        "write code that works for every size, or annotate that dimension with an "
+        "integer size",
+    ),
+}
+
+
+def _size_misuse(exc: Exception) -> tuple[str, str] | None:
+    if isinstance(exc, TypeError):
+        for words, found in _SIZE_MISUSES.items():
+            if str(exc).startswith(words):
+                return found
+    return None
+
+
 def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     """Run ``target`` on tracers; return the graph, the output symbol and the session."""
     session = Session(target)
@@ -173,13 +198,11 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
             "the model recurses too deeply", *_locate(RecursionError(), session)
         ) from None
     except Exception as exc:  # the user's code failed on tracers: report where
-        path, line = _locate(exc, session)
-        raise GradgenError(
+        message, hint = _size_misuse(exc) or (
             f"{type(exc).__name__}: {exc}",
-            path,
-            line,
             "only float and Array values can be traced; " + OPS_HINT,
-        ) from None
+        )
+        raise GradgenError(message, *_locate(exc, session), hint) from None
     finally:
         sys.settrace(previous)
     return session.graph, _output(result, target, session), session

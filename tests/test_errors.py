@@ -15,7 +15,12 @@ HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
 CASES = [
     ("syntax", "def f(x: float) -> float\n    return x\n", 5, "invalid Python"),
     ("no_target", "def f(x):\n    return x\n", None, "no compile target"),
-    ("no_parameters", "def f():\n    return 1.0\n", None, "has parameters, all annotated"),
+    (
+        "no_parameters",
+        "def f():\n    return 1.0\n",
+        None,
+        "has parameters, all annotated",
+    ),
     (
         "unsupported_call",
         "def f(x: Array['n']) -> float:\n    return np.sum(np.cumsum(x))\n",
@@ -160,6 +165,18 @@ CASES = [
         "def f(x: Array['n']) -> float:\n    return np.exp(x)\n",
         6,
         "returns shape (n,) but is annotated float",
+    ),
+    (
+        "float_of_a_named_size",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x) / float(x.shape[0])\n",
+        6,
+        "a dimension size that is a name (x.shape[i]) is converted to a Python number",
+    ),
+    (
+        "max_of_a_named_size",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x) * max(x.shape[0], 2)\n",
+        6,
+        "a comparison of a dimension size that is a name",
     ),
     (
         "bad_axis",
