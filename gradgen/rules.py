@@ -268,7 +268,9 @@ def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
             reference = d.evalf(subs=point)
             point[value] = expr.evalf(subs=point)
             got = candidate.evalf(subs=point)
-        except TypeError:  # a select's condition on a value not real at this point
+        except (TypeError, ValueError):
+            # a select's condition on a value not real at this point: SymPy refuses to
+            # order it (TypeError) or to take its Max/Min (ValueError, "not comparable")
             return False
         if not (reference.is_real and got.is_real):
             return False

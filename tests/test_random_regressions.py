@@ -52,6 +52,8 @@ OPTIONS: dict = {
         "domains": {"b6": (0.5, 2.0), "W11": (0.5, 2.0)},
         "branch_nans": True,
     },
+    # s below 1.15: the branch not taken computes log(s - 1.15) = nan
+    "maximum_of_a_log_in_a_condition": {"branch_nans": True},
     "select_of_a_value_not_real": {
         "domains": {"W8": (0.5, 2.0), "b10": (0.5, 2.0), "X13": (0.5, 2.0)},
         "branch_nans": True,

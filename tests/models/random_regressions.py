@@ -692,3 +692,11 @@ def ufuncs_of_a_dimension_size(x: Array["n"], A: Array["n", 2]):
     scale = np.sin(n) + np.sqrt(np.maximum(n - 1.0, 0.5)) / np.exp(A.shape[1])
     gate = np.where(np.greater(n, 2), x, -x)
     return np.sum(gate * scale) + np.sum(np.tanh(A)) * np.log1p(np.square(n))
+
+
+def maximum_of_a_log_in_a_condition(s: float, t: float):
+    # checking a derivative rewritten through a node's value met Max(s, log(s - 1.15)) at a
+    # point where the log is not real; SymPy's Max raised ValueError, an internal error
+    if np.maximum(s, np.where(s > 1.25, np.log(s - 1.15), 1.0)) <= t:
+        return 0.0 * t
+    return np.exp(t)
