@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from functools import partialmethod
 
 import numpy as np
 
@@ -82,23 +83,12 @@ class _Side:
         self.probe.look(self.value, other)
         return op(self.value, other)
 
-    def __lt__(self, other):
-        return self._compare(other, operator.lt)
-
-    def __le__(self, other):
-        return self._compare(other, operator.le)
-
-    def __gt__(self, other):
-        return self._compare(other, operator.gt)
-
-    def __ge__(self, other):
-        return self._compare(other, operator.ge)
-
-    def __eq__(self, other):
-        return self._compare(other, operator.eq)
-
-    def __ne__(self, other):
-        return self._compare(other, operator.ne)
+    __lt__ = partialmethod(_compare, op=operator.lt)
+    __le__ = partialmethod(_compare, op=operator.le)
+    __gt__ = partialmethod(_compare, op=operator.gt)
+    __ge__ = partialmethod(_compare, op=operator.ge)
+    __eq__ = partialmethod(_compare, op=operator.eq)
+    __ne__ = partialmethod(_compare, op=operator.ne)
 
 
 class _Watch(ast.NodeTransformer):
