@@ -37,6 +37,14 @@ def is_dim_symbol(sym) -> bool:
     return isinstance(sym, sp.Symbol) and sym.is_integer is True
 
 
+def of_sizes(value) -> bool:
+    """Whether ``value`` is a SymPy expression of dimension sizes only (``x.shape[0]``,
+    ``n - 1``, a number): a constant of the model."""
+    return isinstance(value, sp.Expr) and all(
+        is_dim_symbol(s) for s in value.free_symbols
+    )
+
+
 def shape_str(shape: Shape) -> str:
     if len(shape) == 1:
         return f"({shape[0]},)"

@@ -234,11 +234,7 @@ COMPARISONS = {
 
 
 def _is_size(value) -> bool:
-    return (
-        isinstance(value, sp.Expr)
-        and bool(value.free_symbols)
-        and all(ir.is_dim_symbol(s) for s in value.free_symbols)
-    )
+    return ir.of_sizes(value) and bool(value.free_symbols)
 
 
 class _SizeUfunc:

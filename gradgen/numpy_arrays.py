@@ -77,7 +77,7 @@ def _static_int(b) -> bool:
         return False
     if isinstance(b, (int, np.integer)):
         return True
-    return isinstance(b, sp.Expr) and all(ir.is_dim_symbol(s) for s in b.free_symbols)
+    return ir.of_sizes(b)
 
 
 def _bad_key(t, what: str):

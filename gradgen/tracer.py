@@ -89,9 +89,7 @@ class Tracer:
                 raise exc.located(
                     self.session.model.path, self.session.user_line()
                 ) from None
-        if isinstance(value, sp.Expr) and all(
-            ir.is_dim_symbol(s) for s in value.free_symbols
-        ):
+        if ir.of_sizes(value):
             return value, ()
         if isinstance(value, np.ndarray):
             raise self.session.error(
