@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jinja2
 
+from . import safe_text
+
 # In a wheel the templates ship inside the package; in a source checkout they sit beside it.
 _HERE = Path(__file__).resolve().parent
 _SEARCH = [str(_HERE / "templates"), str(_HERE.parent / "templates")]
@@ -39,7 +41,10 @@ class Function:
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    """The templates' environment. Its filters ``docstring`` and ``comment`` escape text
+    that came from a model (``safe_text``): every such piece goes through one of them.
+    """
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_SEARCH),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -47,6 +52,9 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
+    env.filters["docstring"] = safe_text.docstring
+    env.filters["comment"] = safe_text.comment
+    return env
 
 
 def render_module(
@@ -56,9 +64,11 @@ def render_module(
     functions: list[Function],
     rewrites: list[str] = (),
     helpers: list[tuple[str, str]] = (),
+    np: str = "np",
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
-    the module) for the helper functions the code calls (macros in helpers.py.j2)."""
+    the module) for the helper functions the code calls (macros in helpers.py.j2); ``np``
+    is the name the module imports NumPy as."""
     template = environment().get_template("module.py.j2")
     return template.render(
         title=title,
@@ -68,4 +78,5 @@ def render_module(
         rewrites=rewrites,
         helpers=helpers,
         helper_names=dict(helpers),
+        np=np,
     )

@@ -478,3 +478,6 @@ class Program:
     cotangent: sp.Symbol | None = None
     value_name: str = "value"
     rewrites: list[str] = field(default_factory=list)  # keys of numerics.REWRITES
+    # naming.ModuleNames: the generated module's own names (NumPy's, the helpers'), set
+    # when the module's programs are known (pipeline.name_module); None: the defaults
+    module_names: object = None

@@ -128,9 +128,12 @@ def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, te
     else:
         head = Block(
             loop.seed_comment,
-            [(seed, "=", f"np.zeros({loop.over})"), (f"{seed}[{index}]", "=", "1.0")],
+            [
+                (seed, "=", f"{text.np}.zeros({loop.over})"),
+                (f"{seed}[{index}]", "=", "1.0"),
+            ],
             depth,
-            f"for {index} in np.ndindex({loop.over}):",
+            f"for {index} in {text.np}.ndindex({loop.over}):",
         )
         body_depth = depth
     printed = text.mapped(mapping)

@@ -15,21 +15,101 @@ from __future__ import annotations
 
 import itertools
 import keyword
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from . import ir
-from .printer import HELPERS, helper_name
+from .errors import GradgenError
+from .printer import HELPERS
 from .special import ExpNeg
 
-# Python's keywords, the module's import, the builtin the generated code calls (max, in the
-# shared exp(-z) of a scalar) and the helper functions it may define.
-RESERVED = (
-    set(keyword.kwlist)
-    | {"np", "max"}
-    | set(HELPERS)
-    | {helper_name(h, set(HELPERS)) for h in HELPERS}
-)
+
+@dataclass(frozen=True)
+class ModuleNames:
+    """The names a generated module gives what is its own, chosen so that no name of the
+    user's (targets, parameters, dimensions, all public and kept exactly) can hide them:
+    ``numpy``, the name NumPy is imported as (``np``); ``helpers``, each helper function's
+    name (``sigmoid``, or ``sigmoid_stable`` beside a parameter named ``sigmoid``);
+    ``reserved``, every name a local variable must not take (keywords, those names and
+    the generated functions that other generated functions call)."""
+
+    numpy: str = "np"
+    helpers: dict = field(default_factory=lambda: {h: h for h in HELPERS})
+    reserved: frozenset = frozenset(keyword.kwlist) | {"np", *HELPERS}
+
+
+def _free(base: str, taken: set, suffix: str = "") -> str:
+    """``base``, else ``base + suffix``, else ``base + suffix`` with a counter."""
+    if base not in taken:
+        return base
+    first = 0 if suffix else 1
+    candidates = (
+        f"{base}{suffix}_{k}" if k else f"{base}{suffix}"
+        for k in itertools.count(first)
+    )
+    return next(c for c in candidates if c not in taken)
+
+
+def _user_names(program: ir.Program) -> list[tuple[str, str]]:
+    """(what, name) for the parameters and dimension names of a target."""
+    found = [(f"parameter {p.name!r}", p.name) for p in program.params]
+    for p in program.params:
+        for d in p.shape:
+            if ir.is_dim_symbol(d):
+                found.append((f"dimension {d.name!r}", d.name))
+    return found
+
+
+def module_names(programs: list, functions: dict, called: set) -> ModuleNames:
+    """The module's own names for these programs; ``functions`` maps each program's name
+    to the names of the functions generated for it, the first being the target's own;
+    ``called`` holds those that generated code calls (``f_grad`` calls
+    ``f_value_and_grad``). A generated function that would take the name of another
+    function, or a parameter or dimension that would hide one the code calls, is an
+    error."""
+    owner = {}
+    for program in programs:
+        for k, name in enumerate(functions[program.name]):
+            if name in owner:
+                _clash(program, name, owner[name], own=k == 0)
+            owner[name] = program.name
+    taken = set(owner)
+    for program in programs:
+        for what, name in _user_names(program):
+            if name in called:
+                raise GradgenError(
+                    f"{what} of {program.name} has the name of the generated function "
+                    f"{name}, which the generated code calls",
+                    program.path,
+                    program.line,
+                    hint="rename it",
+                )
+            taken.add(name)
+    numpy = "numpy" if "np" in taken and "numpy" not in taken else _free("np", taken)
+    taken.add(numpy)
+    helpers = {}
+    for helper in HELPERS:
+        helpers[helper] = _free(helper, taken, "_stable")
+        taken.add(helpers[helper])
+    reserved = frozenset(keyword.kwlist) | {numpy, *helpers.values()} | called
+    return ModuleNames(numpy, helpers, reserved)
+
+
+def _clash(program: ir.Program, name: str, other: str, own: bool) -> None:
+    if own:
+        message = f"the compile target {name} has the name gradgen gives a function of {other}"
+    else:
+        message = (
+            f"the generated function {name} of {program.name} has the name of "
+            f"{'the compile target' if name == other else 'a function of'} {other}"
+        )
+    raise GradgenError(
+        message,
+        program.path,
+        program.line,
+        hint="rename one of them, or compile them one at a time with --function",
+    )
 
 
 class Namer:
@@ -38,10 +118,11 @@ class Namer:
     def __init__(self, program: ir.Program):
         self.program = program
         graph = program.graph
-        self.taken = set(RESERVED)
+        self.taken = set((program.module_names or ModuleNames()).reserved)
         self.names: dict[sp.Symbol, str] = {}
-        for p in program.params:
-            self.names[p.sym] = self._claim(p.name, self.taken)
+        for p in program.params:  # public: exactly as the user wrote them
+            self.names[p.sym] = p.name
+            self.taken.add(p.name)
             for d in p.shape:
                 if ir.is_dim_symbol(d):
                     self.names[d] = d.name

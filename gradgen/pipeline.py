@@ -19,7 +19,7 @@ from . import ir, latex
 from .emit import Block, Function, render_module
 from .errors import GradgenError
 from .format import format_source
-from .naming import Namer
+from .naming import ModuleNames, Namer, module_names
 from .numerics import REWRITES, stabilise
 from .optimize import optimise
 from .printer import ModuleText, assignments
@@ -316,12 +316,35 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
     return functions
 
 
+def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
+    """Choose the module's own names (NumPy's, the helpers') around every name of the
+    user's, and give them to each program; a clash between public names is an error."""
+    from .modes import applies, parse_modes  # it builds on this module's helpers
+
+    functions, called = {}, set()
+    for p in programs:
+        if p.array_output:
+            names = [p.name, f"{p.name}_vjp"]
+        else:
+            names = [p.name, f"{p.name}_grad", f"{p.name}_value_and_grad"]
+            called.add(names[2])  # f_grad returns f_value_and_grad(...)[1]
+        names += [f"{p.name}_{m}" for m in parse_modes(modes) if applies(m, p)]
+        if "hessian" in parse_modes(modes) and not p.array_output:
+            called.add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
+        functions[p.name] = names
+    names = module_names(programs, functions, called)
+    for p in programs:
+        p.module_names = names
+    return names
+
+
 def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
     """The formatted module for one or more compiled targets; ``modes`` adds the
     forward-mode and second-order functions (``modes.py``)."""
     from .modes import mode_functions  # it builds on this module's helpers
 
-    text = ModuleText({p.name for p in programs})
+    own = programs[0].module_names or name_module(programs, modes)
+    text = ModuleText(own.helpers, own.numpy)
     functions = [
         f
         for p in programs
@@ -333,7 +356,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     rewrites = [text for key, text in REWRITES.items() if key in applied]
     with stage("template"):
         module = render_module(
-            title, source, command, functions, rewrites, text.definitions()
+            title, source, command, functions, rewrites, text.definitions(), own.numpy
         )
     with stage("black"):
         return format_source(module)
@@ -348,6 +371,7 @@ def _compiled(targets: list[Target], wrt: list[str] | None, command: str, modes=
         programs = [build_program(t, wrt) for t in targets]
         if modes:
             check_modes(programs, modes)
+        name_module(programs, modes)
         return programs, generate(programs, targets[0].model.path, command, modes)
 
 
@@ -389,7 +413,8 @@ class Compiled:
         return getattr(self.module, name)
 
     def __repr__(self):
-        names = [n for n in vars(self.module) if not n.startswith("_") and n != "np"]
+        numpy = self.programs[0].module_names.numpy if self.programs else "np"
+        names = [n for n in vars(self.module) if not n.startswith("_") and n != numpy]
         return f"<gradgen.Compiled: {', '.join(names)}>"
 
     def _derivations(self) -> list:

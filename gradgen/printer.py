@@ -43,11 +43,11 @@ class NumPyPrinter(PythonCodePrinter):
     """Prints IR expressions as NumPy code over the names the naming stage chose."""
 
     printmethod = "_gradgen_numpy"
-    _kf = {name: "np." + np_name for name, np_name in _NUMPY_NAMES.items()}
 
-    def __init__(self, helpers: dict | None = None):
+    def __init__(self, helpers: dict | None = None, np: str = "np"):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
-        self.known_functions = dict(self._kf)
+        self.np = np  # the name the module imports NumPy as
+        self.known_functions = {k: f"{np}.{v}" for k, v in _NUMPY_NAMES.items()}
         self.helpers = helpers if helpers is not None else {}
         self.used_helpers: set[str] = set()
 
@@ -57,17 +57,19 @@ class NumPyPrinter(PythonCodePrinter):
         return self.helpers.get(name, name)
 
     def _module_format(self, fqn, register=True):
-        return fqn.replace("math.", "np.", 1) if fqn.startswith("math.") else fqn
+        return (
+            fqn.replace("math.", f"{self.np}.", 1) if fqn.startswith("math.") else fqn
+        )
 
     # --- numbers ----------------------------------------------------------------
     def _print_Float(self, expr):
         return repr(float(expr))
 
     def _print_Pi(self, expr):
-        return "np.pi"
+        return f"{self.np}.pi"
 
     def _print_Exp1(self, expr):
-        return "np.e"
+        return f"{self.np}.e"
 
     def _print_BooleanTrue(self, expr):
         return "True"
@@ -132,11 +134,11 @@ class NumPyPrinter(PythonCodePrinter):
         return f"({self._print(scalar)}) * {array}"
 
     def _print_Pow(self, expr, rational=False):
-        return self._hprint_Pow(expr, rational=rational, sqrt="np.sqrt")
+        return self._hprint_Pow(expr, rational=rational, sqrt=f"{self.np}.sqrt")
 
     def _print_Heaviside(self, expr):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
-        return f"np.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at_zero))})"
+        return f"{self.np}.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at_zero))})"
 
     def _print_ceiling(self, expr):
         """A dimension such as ceiling(n/2), the length of x[::2]: integer arithmetic."""
@@ -144,7 +146,7 @@ class NumPyPrinter(PythonCodePrinter):
         return f"-(-{self.parenthesize(num, PRECEDENCE['Mul'])} // {self._print(den)})"
 
     def _print_sign(self, expr):
-        return f"np.sign({self._print(expr.args[0])})"
+        return f"{self.np}.sign({self._print(expr.args[0])})"
 
     def _binary_fold(self, name, args):
         text = self._print(args[-1])
@@ -159,10 +161,10 @@ class NumPyPrinter(PythonCodePrinter):
         return sorted(args, key=lambda a: (a.is_Number, sp.default_sort_key(a)))
 
     def _print_Max(self, expr):
-        return self._binary_fold("np.maximum", self._numbers_last(expr.args))
+        return self._binary_fold(f"{self.np}.maximum", self._numbers_last(expr.args))
 
     def _print_Min(self, expr):
-        return self._binary_fold("np.minimum", self._numbers_last(expr.args))
+        return self._binary_fold(f"{self.np}.minimum", self._numbers_last(expr.args))
 
     # --- selects and conditions ----------------------------------------------------
     def _condition(self, cond):
@@ -175,16 +177,18 @@ class NumPyPrinter(PythonCodePrinter):
         pairs = list(expr.args)
         if all(p.expr.is_Integer for p in pairs):  # float, or np.where gives integers
             pairs = [(sp.Float(p.expr), p.cond) for p in pairs]
-        text = self._print(pairs[-1][0]) if pairs[-1][1] == sp.true else "np.nan"
+        text = (
+            self._print(pairs[-1][0]) if pairs[-1][1] == sp.true else f"{self.np}.nan"
+        )
         for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
-            text = f"np.where({self._condition(cond)}, {self._print(value)}, {text})"
+            text = f"{self.np}.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
 
     def _print_ITE(self, expr):
         # Not through SymPy's rewrite to Piecewise: for an ITE whose condition is an ITE on
         # a symbol, ITE(ITE(c, a, True), x, y), it drops the ~c (SymPy 1.14), a wrong branch
         cond, then, other = (self._condition(arg) for arg in expr.args)
-        return f"np.where({cond}, {then}, {other})"
+        return f"{self.np}.where({cond}, {then}, {other})"
 
     def _logic(self, op, args):
         return f" {op} ".join(f"({self._condition(a)})" for a in args)
@@ -197,7 +201,7 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_Not(self, expr):
         # not ~: a condition on floats is a Python bool, and ~True is -2 (true)
-        return f"np.logical_not({self._condition(expr.args[0])})"
+        return f"{self.np}.logical_not({self._condition(expr.args[0])})"
 
     # --- structural operations -------------------------------------------------------
     def _postfix(self, expr):
@@ -213,7 +217,7 @@ class NumPyPrinter(PythonCodePrinter):
         allows, and a third of a microsecond cheaper per call: 13% of a small network's
         value and gradient."""
         a, b = expr.args
-        return f"np.dot({self._print(a)}, {self._print(b)})"
+        return f"{self.np}.dot({self._print(a)}, {self._print(b)})"
 
     def parenthesize(self, item, level, strict=False):
         if isinstance(item, ir.MatMul):  # printed as a call: an atom, whatever ir says
@@ -234,13 +238,13 @@ class NumPyPrinter(PythonCodePrinter):
         return f"{name}({', '.join(parts)})"
 
     def _print_ReduceSum(self, expr):
-        return self._reduction("np.sum", expr)
+        return self._reduction(f"{self.np}.sum", expr)
 
     def _print_ReduceMean(self, expr):
-        return self._reduction("np.mean", expr)
+        return self._reduction(f"{self.np}.mean", expr)
 
     def _print_ReduceMax(self, expr):
-        return self._reduction("np.max", expr)
+        return self._reduction(f"{self.np}.max", expr)
 
     def _print_LogSumExp(self, expr):
         return self._reduction(self._helper("logsumexp"), expr)
@@ -263,32 +267,36 @@ class NumPyPrinter(PythonCodePrinter):
         return f"{self._helper('sigmoid')}({self._print(expr.args[0])})"
 
     def _print_Softplus(self, expr):
-        return f"np.logaddexp(0, {self._print(expr.args[0])})"
+        return f"{self.np}.logaddexp(0, {self._print(expr.args[0])})"
 
     def _print_ExpNeg(self, expr):
-        return f"np.exp(-np.maximum({self._print(expr.args[0])}, -709.0))"
+        return f"{self.np}.exp(-{self.np}.maximum({self._print(expr.args[0])}, -709.0))"
 
     def _print_ExpNegOfScalar(self, expr):
-        return f"np.exp(-max({self._print(expr.args[0])}, -709.0))"
+        return f"{self.np}.exp(-max({self._print(expr.args[0])}, -709.0))"
 
     def _print_Complement(self, expr):
         e, s = (self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
         return f"({e} * {s})"
 
     def _print_NormRoot(self, expr):
-        return f"np.sqrt({self._print(expr.args[0])})"
+        return f"{self.np}.sqrt({self._print(expr.args[0])})"
 
     def _print_ReciprocalOrZero(self, expr):
         return f"{self._helper('reciprocal_or_zero')}({self._print(expr.args[0])})"
 
     def _print_Vdot(self, expr):
-        return f"np.vdot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        return (
+            f"{self.np}.vdot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        )
 
     def _print_TraceOp(self, expr):
-        return f"np.trace({self._print(expr.args[0])})"
+        return f"{self.np}.trace({self._print(expr.args[0])})"
 
     def _print_Outer(self, expr):
-        return f"np.outer({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        return (
+            f"{self.np}.outer({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        )
 
     def _print_ExpandDims(self, expr):
         axes = expr.axes
@@ -306,23 +314,25 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_BroadcastTo(self, expr):
         value, dims = expr.args
         if value == 1:
-            return f"np.ones({self._shape(dims)})"
+            return f"{self.np}.ones({self._shape(dims)})"
         if value == 0:
-            return f"np.zeros({self._shape(dims)})"
-        if value.is_Integer:  # a float array, as np.ones and np.zeros: it may be written
+            return f"{self.np}.zeros({self._shape(dims)})"
+        if (
+            value.is_Integer
+        ):  # a float array, as np.ones and np.zeros: it may be written
             value = sp.Float(value)
-        return f"np.broadcast_to({self._print(value)}, {self._shape(dims)})"
+        return f"{self.np}.broadcast_to({self._print(value)}, {self._shape(dims)})"
 
     def _print_FullLike(self, expr):
         value, like = expr.args
         if value == 0:
-            return f"np.zeros_like({self._print(like)})"
-        return f"np.full_like({self._print(like)}, {self._print(value)})"
+            return f"{self.np}.zeros_like({self._print(like)})"
+        return f"{self.np}.full_like({self._print(like)}, {self._print(value)})"
 
     def _print_Eye(self, expr):
         n, m = expr.args
         args = self._print(n) if n == m else f"{self._print(n)}, {self._print(m)}"
-        return f"np.eye({args})"
+        return f"{self.np}.eye({args})"
 
     # --- indexing and shapes (indexing.py) --------------------------------------------
     def _key(self, key) -> str:
@@ -348,7 +358,7 @@ class NumPyPrinter(PythonCodePrinter):
     def _joined(self, name, expr):
         arrays = ", ".join(self._print(a) for a in expr.args[:-1])
         axis = "" if expr.axis == 0 else f", axis={expr.axis}"
-        return f"np.{name}([{arrays}]{axis})"
+        return f"{self.np}.{name}([{arrays}]{axis})"
 
     def _print_Concat(self, expr):
         return self._joined("concatenate", expr)
@@ -358,7 +368,7 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_Reshape(self, expr):
         # np.reshape, not .reshape: the operand may be a Python float
-        return f"np.reshape({self._print(expr.args[0])}, {self._shape(expr.args[1])})"
+        return f"{self.np}.reshape({self._print(expr.args[0])}, {self._shape(expr.args[1])})"
 
     def _print_Scatter(self, expr):  # pragma: no cover - the optimiser never nests one
         raise TypeError("a Scatter is printed as statements (printer.assignments)")
@@ -433,11 +443,11 @@ def assignments(
     rest = sp.Add(*[t for t in terms if not isinstance(t, Scatter)])
     like = text(next(t for t in terms if isinstance(t, Scatter)).args[1])
     if rest == 0:
-        start = f"np.zeros_like({like})"
+        start = f"{text.np}.zeros_like({like})"
     elif full(rest):
         start = text(rest) + ("" if fresh(rest) else ".copy()")
     else:
-        start = f"np.zeros_like({like}) + {text(rest)}"
+        start = f"{text.np}.zeros_like({like}) + {text(rest)}"
     lines = [] if in_place else [(target, "=", start)]
     for k, (key, values) in enumerate(slots.items()):
         op = "=" if k == 0 and rest == 0 else "+="
@@ -460,27 +470,23 @@ HELPERS = (
 HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}
 
 
-def helper_name(helper: str, taken: set) -> str:
-    """The helper's name in a module whose functions are ``taken``."""
-    return helper if helper not in taken else f"{helper}_stable"
-
-
 class ModuleText:
-    """Prints the expressions of one generated module: helper names resolved against the
-    module's own functions, the helpers the code calls recorded, and symbols renamed by
-    ``mapping`` (see ``mapped``) first."""
+    """Prints the expressions of one generated module: with the module's names for its
+    helpers (``helpers``: helper -> name) and for NumPy (``np``), recording the helpers the
+    code calls, and renaming symbols by ``mapping`` (see ``mapped``) first."""
 
-    def __init__(self, function_names: set):
-        self.helpers = {h: helper_name(h, function_names) for h in HELPERS}
+    def __init__(self, helpers: dict | None = None, np: str = "np"):
+        self.helpers = dict(helpers) if helpers else {h: h for h in HELPERS}
+        self.np = np
         self.used: set[str] = set()
         self.mapping: dict = {}
 
     def __call__(self, expr: sp.Expr) -> str:
-        return to_source(expr.xreplace(self.mapping), self.helpers, self.used)
+        return to_source(expr.xreplace(self.mapping), self.helpers, self.used, self.np)
 
     def key(self, key: sp.Tuple) -> str:
         """An index key as written inside ``[...]``."""
-        return NumPyPrinter(self.helpers)._key(key.xreplace(self.mapping))
+        return NumPyPrinter(self.helpers, self.np)._key(key.xreplace(self.mapping))
 
     def mapped(self, mapping: dict) -> "ModuleText":
         """This printer, renaming symbols by ``mapping``; what it prints is recorded here."""
@@ -495,11 +501,11 @@ class ModuleText:
 
 
 def to_source(
-    expr: sp.Expr, helpers: dict | None = None, used: set | None = None
+    expr: sp.Expr, helpers: dict | None = None, used: set | None = None, np: str = "np"
 ) -> str:
     """``expr`` as NumPy source; ``helpers`` maps a helper to its name in the module, and
-    the helpers the text calls are added to ``used``."""
-    printer = NumPyPrinter(helpers)
+    the helpers the text calls are added to ``used``; ``np`` is NumPy's name there."""
+    printer = NumPyPrinter(helpers, np)
     text = printer.doprint(expr)
     if used is not None:
         used |= printer.used_helpers

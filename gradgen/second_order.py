@@ -43,9 +43,9 @@ def _shape_text(param: ir.Param) -> str | None:
     return f"{param.name}.shape" if param.shape else None
 
 
-def _zeros(*shapes: str | None) -> str:
+def _zeros(np: str, *shapes: str | None) -> str:
     parts = [s for s in shapes if s is not None]
-    return f"np.zeros({' + '.join(parts) if parts else '()'})"
+    return f"{np}.zeros({' + '.join(parts) if parts else '()'})"
 
 
 def _layout(b: Builder, prologue, loops, index, allocate, branches=None):
@@ -152,7 +152,7 @@ def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
     name, wrt, k = b.program.name, b.wrt, len(b.wrt)
     shape = [_shape_text(p) for p in wrt]
     upper = [(i, j) for i in range(k) for j in range(i, k)]
-    allocate = [(H[i, j], _zeros(shape[i], shape[j])) for i, j in upper]
+    allocate = [(H[i, j], _zeros(b.text.np, shape[i], shape[j])) for i, j in upper]
     below = [(H[j, i], _transpose(H[i, j], wrt[i], wrt[j])) for i, j in upper if j > i]
     blocks = [
         Block("The result, filled in by the loops below", _assign(allocate))
@@ -202,7 +202,8 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
     dots = [b.claim(f"{p.name}_dot") for p in wrt]
     outs = [b.claim(f"d{p.name}_dot") for p in wrt]
     zeros = [
-        (d, _zeros(_shape_text(p)) if p.shape else "0.0") for d, p in zip(dots, wrt)
+        (d, _zeros(b.text.np, _shape_text(p)) if p.shape else "0.0")
+        for d, p in zip(dots, wrt)
     ]
     blocks = [Block("The direction: zero but for one entry at a time", _assign(zeros))]
     call = f"{name}_hvp({b.args}, {_tuple(dots)})"
@@ -211,7 +212,9 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
         row = f"[{index}]" if p.shape else "[()]"
         stmts = [(at, "1.0"), (", ".join(outs), call), (at, "0.0")]
         stmts += [(f"{H[i, j]}{row}", outs[j]) for j in range(i, len(wrt))]
-        header = f"for {index} in np.ndindex({p.name}.shape):" if p.shape else None
+        header = (
+            f"for {index} in {b.text.np}.ndindex({p.name}.shape):" if p.shape else None
+        )
         what = (
             f"Basis vector {index} of {p.name}"
             if p.shape
@@ -308,7 +311,9 @@ def jacobian(b: Builder) -> Function:
         )
         sizes += [inputs, outputs]
     out_text = _out_text(out_shape)
-    allocate = [(J[j], _zeros(out_text, _shape_text(p))) for j, p in enumerate(b.wrt)]
+    allocate = [
+        (J[j], _zeros(b.text.np, out_text, _shape_text(p))) for j, p in enumerate(b.wrt)
+    ]
     blocks = _layout(b, prologue, loops, index, allocate, branches=branches)
     returns = ", ".join(J)
     doc = _doc(

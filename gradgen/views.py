@@ -110,12 +110,14 @@ def programs(path: str, functions=None, wrt=None) -> list:
     """The compiled programs (``ir.Program``) of a model file's targets."""
     from sympy.core.parameters import distribute
 
-    from .pipeline import build_program
+    from .pipeline import build_program, name_module
     from .source import find_targets, load_model
 
     targets = find_targets(load_model(path), functions)
     with distribute(False):  # as when compiling: the same statements, the same names
-        return [build_program(t, wrt) for t in targets]
+        found = [build_program(t, wrt) for t in targets]
+    name_module(found)
+    return found
 
 
 def derivation(program):
