@@ -16,6 +16,85 @@ import numpy as np
 #   exp(x) / sum(exp(x)) -> exp(log_softmax(x))
 
 
+def check_inputs(signature, *args, _read={}):
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
+    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
+    w a float. Integers and booleans become the float type of the other arguments
+    (float64 if no other is a float array), lists become arrays. A ValueError names the
+    argument that does not fit."""
+    if signature not in _read:  # read once: then the common case is one pass
+        if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
+            _read.clear()
+        function, params = signature[:-1].split("(", 1)
+        shapes = [p.partition("[") for p in params.split(", ")]
+        _read[signature] = function, [
+            (
+                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
+                if dims
+                else (name, None)
+            )
+            for name, _, dims in shapes
+        ]
+    function, params = _read[signature]
+    sizes = {}
+    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+        if dims is None:
+            if type(a) is not float and not isinstance(a, np.floating):
+                break
+        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+            break
+        elif a.shape != dims:
+            for d, got in zip(dims, a.shape):
+                if d != got and (type(d) is not str or sizes.setdefault(d, got) != got):
+                    break
+            else:
+                if 0 not in a.shape:
+                    continue
+            break
+    else:
+        return args
+    arrays = [np.asarray(a) for a in args]
+    floats = [
+        a.dtype
+        for a, g in zip(arrays, args)
+        if a.dtype.kind == "f" and type(g) is not float
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    sizes, out = {}, []
+    for (name, dims), a, given in zip(params, arrays, args):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        dims = dims or ()
+        known = [
+            f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
+        ]
+        if a.ndim != len(dims) or any(
+            got != (sizes.setdefault(d, (got, name))[0] if type(d) is str else d)
+            or not got
+            for d, got in zip(dims, a.shape)
+        ):
+            want = (
+                f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
+                if dims
+                else "a float"
+            )
+            why = (
+                "; sizes are at least 1"
+                if 0 in a.shape
+                else "".join(f", {k}" for k in known)
+            )
+            raise ValueError(
+                f"{function}: {name} has shape {a.shape}; expected {want}{why}"
+            )
+        if type(given) is float:
+            out.append(given)
+        elif a.dtype.kind == "f":
+            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        else:
+            out.append(a.astype(dtype) if dims else dtype.type(a))
+    return out
+
+
 def log1p_excess(x, axis):
     """The largest entries m of x along axis, and log(sum(exp(x - m))) computed as
     log1p of the sum without the largest term, which keeps its digits when it is small.
@@ -23,7 +102,9 @@ def log1p_excess(x, axis):
     m = np.max(x, axis=axis, keepdims=True)
     top = x == m
     rest = np.sum(np.where(top, 0, np.exp(x - m)), axis=axis, keepdims=True)
-    return m, np.log1p(rest + (np.sum(top, axis=axis, keepdims=True) - 1))
+    return m, np.log1p(
+        rest + (np.sum(top, axis=axis, keepdims=True, dtype=x.dtype) - 1)
+    )
 
 
 def log_softmax(x, axis):
@@ -49,11 +130,14 @@ def loss(X, Wq, Wk, Wv, target):
 
     Shapes: X (n, d), Wq (d, k), Wk (d, k), Wv (d, k), target (n, k).
     """
+    X, Wq, Wk, Wv, target = check_inputs(
+        "loss(X[n d], Wq[d k], Wk[d k], Wv[d k], target[n k])", X, Wq, Wk, Wv, target
+    )
     k = Wq.shape[1]
     Q = np.dot(X, Wq)
     K = np.dot(X, Wk)
     V = np.dot(X, Wv)
-    scores = k ** (-0.5) * np.dot(Q, K.T)
+    scores = k**-0.5 * np.dot(Q, K.T)
     weights = np.exp(log_softmax(scores, axis=1))
     out = np.dot(weights, V)
     return np.mean((out - target) ** 2)
@@ -111,13 +195,21 @@ def loss_value_and_grad(X, Wq, Wk, Wv, target):
         dX = delta_Q·Wqᵀ + delta_V·Wvᵀ + delta_t3ᵀ·Wkᵀ
         dWq = Xᵀ·delta_Q
     """
+    X, Wq, Wk, Wv, target = check_inputs(
+        "loss_value_and_grad(X[n d], Wq[d k], Wk[d k], Wv[d k], target[n k])",
+        X,
+        Wq,
+        Wk,
+        Wv,
+        target,
+    )
     n = X.shape[0]
     k = Wq.shape[1]
     # Forward pass
     Q = np.dot(X, Wq)
     K = np.dot(X, Wk)
     V = np.dot(X, Wv)
-    scores = k ** (-0.5) * np.dot(Q, K.T)
+    scores = k**-0.5 * np.dot(Q, K.T)
     t1 = log_softmax(scores, axis=1)
     weights = np.exp(t1)
     out = np.dot(weights, V)
@@ -132,7 +224,7 @@ def loss_value_and_grad(X, Wq, Wk, Wv, target):
     # Grad of: weights = np.exp(scores) / np.sum(np.exp(scores), axis=1, keepdims= ...
     delta_scores = log_softmax_grad(delta_weights * weights, t1, axis=1)
     # Grad of: scores = Q @ K.T / K.shape[1] ** 0.5
-    delta_z_scores = delta_scores * k ** (-0.5)
+    delta_z_scores = delta_scores * k**-0.5
     delta_Q = np.dot(delta_z_scores, K)
     delta_t3 = np.dot(Q.T, delta_z_scores)
     # Grad of: V = X @ Wv

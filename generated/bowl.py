@@ -12,11 +12,91 @@ f_value_and_grad(w1, w2) -> (f, (dw1, dw2))
 import numpy as np
 
 
+def check_inputs(signature, *args, _read={}):
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
+    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
+    w a float. Integers and booleans become the float type of the other arguments
+    (float64 if no other is a float array), lists become arrays. A ValueError names the
+    argument that does not fit."""
+    if signature not in _read:  # read once: then the common case is one pass
+        if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
+            _read.clear()
+        function, params = signature[:-1].split("(", 1)
+        shapes = [p.partition("[") for p in params.split(", ")]
+        _read[signature] = function, [
+            (
+                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
+                if dims
+                else (name, None)
+            )
+            for name, _, dims in shapes
+        ]
+    function, params = _read[signature]
+    sizes = {}
+    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+        if dims is None:
+            if type(a) is not float and not isinstance(a, np.floating):
+                break
+        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+            break
+        elif a.shape != dims:
+            for d, got in zip(dims, a.shape):
+                if d != got and (type(d) is not str or sizes.setdefault(d, got) != got):
+                    break
+            else:
+                if 0 not in a.shape:
+                    continue
+            break
+    else:
+        return args
+    arrays = [np.asarray(a) for a in args]
+    floats = [
+        a.dtype
+        for a, g in zip(arrays, args)
+        if a.dtype.kind == "f" and type(g) is not float
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    sizes, out = {}, []
+    for (name, dims), a, given in zip(params, arrays, args):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        dims = dims or ()
+        known = [
+            f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
+        ]
+        if a.ndim != len(dims) or any(
+            got != (sizes.setdefault(d, (got, name))[0] if type(d) is str else d)
+            or not got
+            for d, got in zip(dims, a.shape)
+        ):
+            want = (
+                f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
+                if dims
+                else "a float"
+            )
+            why = (
+                "; sizes are at least 1"
+                if 0 in a.shape
+                else "".join(f", {k}" for k in known)
+            )
+            raise ValueError(
+                f"{function}: {name} has shape {a.shape}; expected {want}{why}"
+            )
+        if type(given) is float:
+            out.append(given)
+        elif a.dtype.kind == "f":
+            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        else:
+            out.append(a.astype(dtype) if dims else dtype.type(a))
+    return out
+
+
 def f(w1, w2):
     """Value of ``f`` as defined at examples/bowl.py:7.
 
     Shapes: w1 float, w2 float.
     """
+    w1, w2 = check_inputs("f(w1, w2)", w1, w2)
     return w1**2 + w2**2 / 2
 
 
@@ -40,6 +120,7 @@ def f_value_and_grad(w1, w2):
         dw1 = 2·w1
         dw2 = w2
     """
+    w1, w2 = check_inputs("f_value_and_grad(w1, w2)", w1, w2)
     # Forward pass
     f = w1**2 + w2**2 / 2
     # Grad of: return w1**2 + 0.5 * w2**2

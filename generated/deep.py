@@ -15,10 +15,90 @@ import numpy as np
 #   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
 
 
+def check_inputs(signature, *args, _read={}):
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
+    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
+    w a float. Integers and booleans become the float type of the other arguments
+    (float64 if no other is a float array), lists become arrays. A ValueError names the
+    argument that does not fit."""
+    if signature not in _read:  # read once: then the common case is one pass
+        if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
+            _read.clear()
+        function, params = signature[:-1].split("(", 1)
+        shapes = [p.partition("[") for p in params.split(", ")]
+        _read[signature] = function, [
+            (
+                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
+                if dims
+                else (name, None)
+            )
+            for name, _, dims in shapes
+        ]
+    function, params = _read[signature]
+    sizes = {}
+    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+        if dims is None:
+            if type(a) is not float and not isinstance(a, np.floating):
+                break
+        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+            break
+        elif a.shape != dims:
+            for d, got in zip(dims, a.shape):
+                if d != got and (type(d) is not str or sizes.setdefault(d, got) != got):
+                    break
+            else:
+                if 0 not in a.shape:
+                    continue
+            break
+    else:
+        return args
+    arrays = [np.asarray(a) for a in args]
+    floats = [
+        a.dtype
+        for a, g in zip(arrays, args)
+        if a.dtype.kind == "f" and type(g) is not float
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    sizes, out = {}, []
+    for (name, dims), a, given in zip(params, arrays, args):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        dims = dims or ()
+        known = [
+            f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
+        ]
+        if a.ndim != len(dims) or any(
+            got != (sizes.setdefault(d, (got, name))[0] if type(d) is str else d)
+            or not got
+            for d, got in zip(dims, a.shape)
+        ):
+            want = (
+                f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
+                if dims
+                else "a float"
+            )
+            why = (
+                "; sizes are at least 1"
+                if 0 in a.shape
+                else "".join(f", {k}" for k in known)
+            )
+            raise ValueError(
+                f"{function}: {name} has shape {a.shape}; expected {want}{why}"
+            )
+        if type(given) is float:
+            out.append(given)
+        elif a.dtype.kind == "f":
+            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        else:
+            out.append(a.astype(dtype) if dims else dtype.type(a))
+    return out
+
+
 def sigmoid(x):
-    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
-    than the smallest normal float, the exponent is held at 709."""
-    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
+    """1 / (1 + exp(-x)) as 1 / (1 + e) or e / (1 + e) with e = exp(-|x|) <= 1, which
+    never overflows: exact to a rounding in every float type, and 0 at -inf."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (e + 1)
 
 
 def cost(x, t, W1, W2, W3, W4):
@@ -26,6 +106,9 @@ def cost(x, t, W1, W2, W3, W4):
 
     Shapes: x (n, d), t (n, k), W1 (d, m), W2 (m, m), W3 (m, m), W4 (m, k).
     """
+    x, t, W1, W2, W3, W4 = check_inputs(
+        "cost(x[n d], t[n k], W1[d m], W2[m m], W3[m m], W4[m k])", x, t, W1, W2, W3, W4
+    )
     z1 = np.dot(x, W1)
     h1 = sigmoid(z1)
     z2 = np.dot(h1, W2)
@@ -96,40 +179,49 @@ def cost_value_and_grad(x, t, W1, W2, W3, W4):
         dx = delta_z1·W1ᵀ
         dW1 = xᵀ·delta_z1
     """
+    x, t, W1, W2, W3, W4 = check_inputs(
+        "cost_value_and_grad(x[n d], t[n k], W1[d m], W2[m m], W3[m m], W4[m k])",
+        x,
+        t,
+        W1,
+        W2,
+        W3,
+        W4,
+    )
     # Forward pass
     z1 = np.dot(x, W1)
-    exp_neg_z1 = np.exp(-np.maximum(z1, -709.0))
-    h1 = 1 / (exp_neg_z1 + 1)
+    exp_neg_abs_z1 = np.exp(-np.abs(z1))
+    h1 = np.where(z1 >= 0, 1, exp_neg_abs_z1) / (exp_neg_abs_z1 + 1)
     z2 = np.dot(h1, W2)
-    exp_neg_z2 = np.exp(-np.maximum(z2, -709.0))
-    h2 = 1 / (exp_neg_z2 + 1)
+    exp_neg_abs_z2 = np.exp(-np.abs(z2))
+    h2 = np.where(z2 >= 0, 1, exp_neg_abs_z2) / (exp_neg_abs_z2 + 1)
     z3 = np.dot(h2, W3)
-    exp_neg_z3 = np.exp(-np.maximum(z3, -709.0))
-    h3 = 1 / (exp_neg_z3 + 1)
+    exp_neg_abs_z3 = np.exp(-np.abs(z3))
+    h3 = np.where(z3 >= 0, 1, exp_neg_abs_z3) / (exp_neg_abs_z3 + 1)
     z4 = np.dot(h3, W4)
-    exp_neg_z4 = np.exp(-np.maximum(z4, -709.0))
-    y = 1 / (exp_neg_z4 + 1)
+    exp_neg_abs_z4 = np.exp(-np.abs(z4))
+    y = np.where(z4 >= 0, 1, exp_neg_abs_z4) / (exp_neg_abs_z4 + 1)
     delta_y = y - t
     cost = np.vdot(delta_y, delta_y) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
-    delta_z4 = delta_y * y * (exp_neg_z4 * y)
+    delta_z4 = delta_y * y * np.where(z4 >= 0, exp_neg_abs_z4 * y, 1 - y)
     # Grad of: z4 = h3 @ W4
     dW4 = np.dot(h3.T, delta_z4)
     delta_h3 = np.dot(delta_z4, W4.T)
     # Grad of: h3 = sigmoid(z3)
-    delta_z3 = delta_h3 * h3 * (exp_neg_z3 * h3)
+    delta_z3 = delta_h3 * h3 * np.where(z3 >= 0, exp_neg_abs_z3 * h3, 1 - h3)
     # Grad of: z3 = h2 @ W3
     dW3 = np.dot(h2.T, delta_z3)
     delta_h2 = np.dot(delta_z3, W3.T)
     # Grad of: h2 = sigmoid(z2)
-    delta_z2 = delta_h2 * h2 * (exp_neg_z2 * h2)
+    delta_z2 = delta_h2 * h2 * np.where(z2 >= 0, exp_neg_abs_z2 * h2, 1 - h2)
     # Grad of: z2 = h1 @ W2
     dW2 = np.dot(h1.T, delta_z2)
     delta_h1 = np.dot(delta_z2, W2.T)
     # Grad of: h1 = sigmoid(z1)
-    delta_z1 = delta_h1 * h1 * (exp_neg_z1 * h1)
+    delta_z1 = delta_h1 * h1 * np.where(z1 >= 0, exp_neg_abs_z1 * h1, 1 - h1)
     # Grad of: z1 = x @ W1
     dx = np.dot(delta_z1, W1.T)
     dW1 = np.dot(x.T, delta_z1)

@@ -15,10 +15,90 @@ import numpy as np
 #   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
 
 
+def check_inputs(signature, *args, _read={}):
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
+    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
+    w a float. Integers and booleans become the float type of the other arguments
+    (float64 if no other is a float array), lists become arrays. A ValueError names the
+    argument that does not fit."""
+    if signature not in _read:  # read once: then the common case is one pass
+        if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
+            _read.clear()
+        function, params = signature[:-1].split("(", 1)
+        shapes = [p.partition("[") for p in params.split(", ")]
+        _read[signature] = function, [
+            (
+                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
+                if dims
+                else (name, None)
+            )
+            for name, _, dims in shapes
+        ]
+    function, params = _read[signature]
+    sizes = {}
+    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+        if dims is None:
+            if type(a) is not float and not isinstance(a, np.floating):
+                break
+        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+            break
+        elif a.shape != dims:
+            for d, got in zip(dims, a.shape):
+                if d != got and (type(d) is not str or sizes.setdefault(d, got) != got):
+                    break
+            else:
+                if 0 not in a.shape:
+                    continue
+            break
+    else:
+        return args
+    arrays = [np.asarray(a) for a in args]
+    floats = [
+        a.dtype
+        for a, g in zip(arrays, args)
+        if a.dtype.kind == "f" and type(g) is not float
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    sizes, out = {}, []
+    for (name, dims), a, given in zip(params, arrays, args):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        dims = dims or ()
+        known = [
+            f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
+        ]
+        if a.ndim != len(dims) or any(
+            got != (sizes.setdefault(d, (got, name))[0] if type(d) is str else d)
+            or not got
+            for d, got in zip(dims, a.shape)
+        ):
+            want = (
+                f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
+                if dims
+                else "a float"
+            )
+            why = (
+                "; sizes are at least 1"
+                if 0 in a.shape
+                else "".join(f", {k}" for k in known)
+            )
+            raise ValueError(
+                f"{function}: {name} has shape {a.shape}; expected {want}{why}"
+            )
+        if type(given) is float:
+            out.append(given)
+        elif a.dtype.kind == "f":
+            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        else:
+            out.append(a.astype(dtype) if dims else dtype.type(a))
+    return out
+
+
 def sigmoid(x):
-    """1 / (1 + exp(-x)), without overflow: below x = -709, where the result is smaller
-    than the smallest normal float, the exponent is held at 709."""
-    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))
+    """1 / (1 + exp(-x)) as 1 / (1 + e) or e / (1 + e) with e = exp(-|x|) <= 1, which
+    never overflows: exact to a rounding in every float type, and 0 at -inf."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (e + 1)
 
 
 def gate(w0, x0, w1, x1, w2):
@@ -26,6 +106,7 @@ def gate(w0, x0, w1, x1, w2):
 
     Shapes: w0 float, x0 float, w1 float, x1 float, w2 float.
     """
+    w0, x0, w1, x1, w2 = check_inputs("gate(w0, x0, w1, x1, w2)", w0, x0, w1, x1, w2)
     return sigmoid(w0 * x0 + w1 * x1 + w2)
 
 
@@ -45,21 +126,25 @@ def gate_value_and_grad(w0, x0, w1, x1, w2):
     logistic sigmoid; powers and functions act elementwise):
 
     Forward pass
-        t1 = ExpNegOfScalar(w0·x0 + w1·x1 + w2)
-        gate = 1/(t1 + 1)
+        t1 = w0·x0 + w1·x1 + w2
+        gate = σ(t1)
 
     Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-        dw2 = gate·Complement(t1, gate)
+        dw2 = gate·(1 - gate)
         dw0 = dw2·x0
         dx0 = dw2·w0
         dw1 = dw2·x1
         dx1 = dw2·w1
     """
+    w0, x0, w1, x1, w2 = check_inputs(
+        "gate_value_and_grad(w0, x0, w1, x1, w2)", w0, x0, w1, x1, w2
+    )
     # Forward pass
-    t1 = np.exp(-max(w0 * x0 + w1 * x1 + w2, -709.0))
-    gate = 1 / (t1 + 1)
+    t1 = w0 * x0 + w1 * x1 + w2
+    exp_neg_abs_t1 = np.exp(-np.abs(t1))
+    gate = (1 if t1 >= 0 else exp_neg_abs_t1) / (exp_neg_abs_t1 + 1)
     # Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-    dw2 = gate * (t1 * gate)
+    dw2 = gate * (exp_neg_abs_t1 * gate if t1 >= 0 else 1 - gate)
     dw0 = dw2 * x0
     dx0 = dw2 * w0
     dw1 = dw2 * x1

@@ -16,11 +16,91 @@ huber_loss_value_and_grad(prediction, target, delta) -> (huber_loss, (dpredictio
 import numpy as np
 
 
+def check_inputs(signature, *args, _read={}):
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
+    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
+    w a float. Integers and booleans become the float type of the other arguments
+    (float64 if no other is a float array), lists become arrays. A ValueError names the
+    argument that does not fit."""
+    if signature not in _read:  # read once: then the common case is one pass
+        if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
+            _read.clear()
+        function, params = signature[:-1].split("(", 1)
+        shapes = [p.partition("[") for p in params.split(", ")]
+        _read[signature] = function, [
+            (
+                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
+                if dims
+                else (name, None)
+            )
+            for name, _, dims in shapes
+        ]
+    function, params = _read[signature]
+    sizes = {}
+    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+        if dims is None:
+            if type(a) is not float and not isinstance(a, np.floating):
+                break
+        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+            break
+        elif a.shape != dims:
+            for d, got in zip(dims, a.shape):
+                if d != got and (type(d) is not str or sizes.setdefault(d, got) != got):
+                    break
+            else:
+                if 0 not in a.shape:
+                    continue
+            break
+    else:
+        return args
+    arrays = [np.asarray(a) for a in args]
+    floats = [
+        a.dtype
+        for a, g in zip(arrays, args)
+        if a.dtype.kind == "f" and type(g) is not float
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    sizes, out = {}, []
+    for (name, dims), a, given in zip(params, arrays, args):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        dims = dims or ()
+        known = [
+            f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
+        ]
+        if a.ndim != len(dims) or any(
+            got != (sizes.setdefault(d, (got, name))[0] if type(d) is str else d)
+            or not got
+            for d, got in zip(dims, a.shape)
+        ):
+            want = (
+                f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
+                if dims
+                else "a float"
+            )
+            why = (
+                "; sizes are at least 1"
+                if 0 in a.shape
+                else "".join(f", {k}" for k in known)
+            )
+            raise ValueError(
+                f"{function}: {name} has shape {a.shape}; expected {want}{why}"
+            )
+        if type(given) is float:
+            out.append(given)
+        elif a.dtype.kind == "f":
+            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        else:
+            out.append(a.astype(dtype) if dims else dtype.type(a))
+    return out
+
+
 def huber(r, delta):
     """Value of ``huber`` as defined at examples/huber.py:13.
 
     Shapes: r float, delta float.
     """
+    r, delta = check_inputs("huber(r, delta)", r, delta)
     return np.where(delta >= np.abs(r), r**2 / 2, delta * (np.abs(r) - delta / 2))
 
 
@@ -44,6 +124,7 @@ def huber_value_and_grad(r, delta):
         dr = where(delta >= |r|, r, delta·sign(r))
         ddelta = where(delta >= |r|, 0, |r| - delta)
     """
+    r, delta = check_inputs("huber_value_and_grad(r, delta)", r, delta)
     # Forward pass
     t1 = np.abs(r)
     t2 = delta >= t1
@@ -59,6 +140,9 @@ def huber_loss(prediction, target, delta):
 
     Shapes: prediction (n,), target (n,), delta float.
     """
+    prediction, target, delta = check_inputs(
+        "huber_loss(prediction[n], target[n], delta)", prediction, target, delta
+    )
     r = prediction - target
     quadratic = r**2 / 2
     linear = delta * (np.abs(r) - delta / 2)
@@ -103,7 +187,14 @@ def huber_loss_value_and_grad(prediction, target, delta):
         dprediction = delta_r
         dtarget = -delta_r
     """
+    prediction, target, delta = check_inputs(
+        "huber_loss_value_and_grad(prediction[n], target[n], delta)",
+        prediction,
+        target,
+        delta,
+    )
     n = prediction.shape[0]
+    dtype = np.result_type(prediction, target, delta, 1.0)
     # Forward pass
     r = prediction - target
     quadratic = r**2 / 2
@@ -112,8 +203,8 @@ def huber_loss_value_and_grad(prediction, target, delta):
     t2 = delta >= t1
     huber_loss = np.mean(np.where(t2, quadratic, linear))
     # Grad of: return np.mean(np.where(np.abs(r) <= delta, quadratic, linear))
-    delta_quadratic = np.where(t2, 1 / n, 0)
-    delta_linear = np.where(t2, 0, 1 / n)
+    delta_quadratic = np.where(t2, 1 / n, dtype.type(0))
+    delta_linear = np.where(t2, 0, dtype.type(1 / n))
     # Grad of: linear = delta * (np.abs(r) - 0.5 * delta)
     t3 = delta < t1
     ddelta = np.sum(np.where(t3, delta_linear * (t1 - delta), 0))
@@ -124,4 +215,4 @@ def huber_loss_value_and_grad(prediction, target, delta):
     # Grad of: r = prediction - target
     dprediction = delta_r
     dtarget = -delta_r
-    return huber_loss, (dprediction, dtarget, ddelta)
+    return huber_loss, (dprediction.copy(), dtarget, ddelta)

@@ -13,11 +13,100 @@ loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out) -> (loss, (dxs, dtarget, d
 import numpy as np
 
 
+def check_inputs(signature, *args, _read={}):
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
+    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
+    w a float. Integers and booleans become the float type of the other arguments
+    (float64 if no other is a float array), lists become arrays. A ValueError names the
+    argument that does not fit."""
+    if signature not in _read:  # read once: then the common case is one pass
+        if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
+            _read.clear()
+        function, params = signature[:-1].split("(", 1)
+        shapes = [p.partition("[") for p in params.split(", ")]
+        _read[signature] = function, [
+            (
+                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
+                if dims
+                else (name, None)
+            )
+            for name, _, dims in shapes
+        ]
+    function, params = _read[signature]
+    sizes = {}
+    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+        if dims is None:
+            if type(a) is not float and not isinstance(a, np.floating):
+                break
+        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+            break
+        elif a.shape != dims:
+            for d, got in zip(dims, a.shape):
+                if d != got and (type(d) is not str or sizes.setdefault(d, got) != got):
+                    break
+            else:
+                if 0 not in a.shape:
+                    continue
+            break
+    else:
+        return args
+    arrays = [np.asarray(a) for a in args]
+    floats = [
+        a.dtype
+        for a, g in zip(arrays, args)
+        if a.dtype.kind == "f" and type(g) is not float
+    ]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    sizes, out = {}, []
+    for (name, dims), a, given in zip(params, arrays, args):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        dims = dims or ()
+        known = [
+            f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
+        ]
+        if a.ndim != len(dims) or any(
+            got != (sizes.setdefault(d, (got, name))[0] if type(d) is str else d)
+            or not got
+            for d, got in zip(dims, a.shape)
+        ):
+            want = (
+                f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
+                if dims
+                else "a float"
+            )
+            why = (
+                "; sizes are at least 1"
+                if 0 in a.shape
+                else "".join(f", {k}" for k in known)
+            )
+            raise ValueError(
+                f"{function}: {name} has shape {a.shape}; expected {want}{why}"
+            )
+        if type(given) is float:
+            out.append(given)
+        elif a.dtype.kind == "f":
+            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        else:
+            out.append(a.astype(dtype) if dims else dtype.type(a))
+    return out
+
+
 def loss(xs, target, h0, Wx, Wh, b, w_out):
     """Value of ``loss`` as defined at examples/rnn.py:13.
 
     Shapes: xs (5, d), target float, h0 (k,), Wx (d, k), Wh (k, k), b (k,), w_out (k,).
     """
+    xs, target, h0, Wx, Wh, b, w_out = check_inputs(
+        "loss(xs[5 d], target, h0[k], Wx[d k], Wh[k k], b[k], w_out[k])",
+        xs,
+        target,
+        h0,
+        Wx,
+        Wh,
+        b,
+        w_out,
+    )
     h = np.tanh(b + np.dot(h0, Wh) + np.dot(xs[0], Wx))
     h_1 = np.tanh(b + np.dot(h, Wh) + np.dot(xs[1], Wx))
     h_2 = np.tanh(b + np.dot(h_1, Wh) + np.dot(xs[2], Wx))
@@ -94,6 +183,16 @@ def loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out):
             Scatter(Wx·delta_z_h_2, xs, (2,)) + Scatter(Wx·delta_z_h_3, xs, (3,)) +
             Scatter(Wx·delta_z_h_4, xs, (4,))
     """
+    xs, target, h0, Wx, Wh, b, w_out = check_inputs(
+        "loss_value_and_grad(xs[5 d], target, h0[k], Wx[d k], Wh[k k], b[k], w_out[k])",
+        xs,
+        target,
+        h0,
+        Wx,
+        Wh,
+        b,
+        w_out,
+    )
     # Forward pass
     t1 = xs[0]
     h = np.tanh(b + np.dot(h0, Wh) + np.dot(t1, Wx))

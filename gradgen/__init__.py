@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 __all__ = ["Array", "GradgenError", "compile", "__version__"]
 
 
-def compile(fn, wrt=None, modes=None):  # noqa: A001 - the name the contract gives
+def compile(fn, wrt=None, modes=None, checks=True):  # noqa: A001 - the contract's name
     """Compile a model function in memory.
 
     Returns an object with ``.source`` (the generated module's text) and ``.module`` (the
@@ -26,9 +26,12 @@ def compile(fn, wrt=None, modes=None):  # noqa: A001 - the name the contract giv
     ``"jacobian"``: ``f_jacobian(*args)``, J_A of shape f.shape + A.shape (array
     results); ``"all"``: every mode that applies. ``tangents`` and ``v`` hold one array
     per differentiated parameter.
+
+    Each generated function checks its arguments first (shapes against the annotations,
+    integers made floats); ``checks=False`` leaves the checks out.
     """
     from .pipeline import (
         compile as _compile,
     )  # deferred: `from gradgen import Array` stays light
 
-    return _compile(fn, wrt, modes)
+    return _compile(fn, wrt, modes, checks)

@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         help="also emit (comma-separated): jvp, hvp, hessian, jacobian, all",
     )
     comp.add_argument(
+        "--no-checks",
+        action="store_true",
+        help="leave out the checks of the arguments (shapes against the annotations, "
+        "integers made floats) at the start of each generated function",
+    )
+    comp.add_argument(
         "--emit-test",
         action="store_true",
         help="also write test_<module>.py beside the module: a pytest file checking it "
@@ -159,6 +165,8 @@ def _command(path: str, args, output: str | None) -> str:
         parts += ["--wrt", args.wrt]
     for mode in args.mode or []:
         parts += ["--mode", mode]
+    if args.no_checks:
+        parts += ["--no-checks"]
     if args.emit_test:
         parts += ["--emit-test"] + (["--dims", args.dims] if args.dims else [])
         parts += ["--seed", str(args.seed)] if args.seed else []
@@ -228,7 +236,9 @@ def run_compile(args) -> int:
         command = _command(path, args, shown)
         modes = check_command.modes_of(args)
         with timing.record() as times:
-            source = compile_file(path, args.functions, wrt, command, modes)
+            source = compile_file(
+                path, args.functions, wrt, command, modes, not args.no_checks
+            )
         if args.verbose:
             _report(path, times)
         outputs.append((out, source))

@@ -31,6 +31,9 @@ class Block:
 
 @dataclass
 class Function:
+    """One generated function: ``entry`` lines (the checks of its arguments) come first,
+    then ``dims`` (the sizes it reads, ``n = X.shape[0]``), then its blocks."""
+
     name: str
     params: list[str]
     doc: str
@@ -38,6 +41,7 @@ class Function:
     dims: list[str]
     blocks: list[Block]
     returns: str
+    entry: list[str] = field(default_factory=list)
 
 
 def environment() -> jinja2.Environment:

@@ -481,3 +481,4 @@ class Program:
     # naming.ModuleNames: the generated module's own names (NumPy's, the helpers'), set
     # when the module's programs are known (pipeline.name_module); None: the defaults
     module_names: object = None
+    checks: bool = True  # generated functions check their arguments (entry.py)

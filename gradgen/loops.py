@@ -129,7 +129,7 @@ def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, te
         head = Block(
             loop.seed_comment,
             [
-                (seed, "=", f"{text.np}.zeros({loop.over})"),
+                (seed, "=", f"{text.np}.zeros({loop.over}, {text.dtype})"),
                 (f"{seed}[{index}]", "=", "1.0"),
             ],
             depth,

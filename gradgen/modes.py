@@ -21,12 +21,13 @@ import sympy as sp
 
 from . import ir
 from .emit import Block, Function
+from .entry import dtype_lines, entry_lines
 from .errors import GradgenError
 from .forward import primitive, tangents
 from .naming import Namer
 from .optimize import optimise
 from .pipeline import _dims_lines, _doc, _shorten, _tuple
-from .printer import ModuleText, assignments
+from .printer import ModuleText, assignments, returned
 from .timing import stage
 
 MODES = ("jvp", "hvp", "hessian", "jacobian")
@@ -206,10 +207,18 @@ class Builder:
             return ir.FullLike(t if t is not None else sp.Integer(0), param.sym)
         return t
 
-    def function(self, name, extra, doc, summary, blocks, returns, used, pre=()):
+    def function(
+        self, name, extra, doc, summary, blocks, returns, used, pre=(), checked=()
+    ):
+        """``extra``: parameters after the model's; ``pre``: lines that unpack them into
+        ``checked``, (name, shape) pairs that the entry check also checks."""
         params = [p.name for p in self.program.params] + list(extra)
-        dims = _dims_lines(self.program, used)
-        return Function(name, params, doc, summary, dims + list(pre), blocks, returns)
+        entry, after, sizes = entry_lines(self.program, self.text, name, checked)
+        dims = _dims_lines(self.program, used | sizes) + after
+        args = [p.name for p in self.program.params] + [n for n, _ in checked]
+        dims += dtype_lines(self.text, args, blocks, returns)
+        entry = list(pre) + entry
+        return Function(name, params, doc, summary, dims, blocks, returns, entry)
 
     # --- f_jvp and f_hvp: straight-line code -------------------------------------------
 
@@ -218,9 +227,15 @@ class Builder:
     ):
         stmts, results = optimise(stmts, results, keep, self.graph)
         mapping = self.namer.mapping(stmts)
-        printed = [self.text.mapped(mapping)(r) for r in results]
+        inputs = {p.sym for p in self.program.params} | set(seeds)
+        printed = returned(
+            self.text.mapped(mapping), results, stmts, inputs, self.graph.shapes
+        )
         used = dims_in([s.expr for s in stmts] + results)
         unpack = f"{_tuple([self.namer.names[s] for s in seeds])} = {extra}"
+        checked = [
+            (self.namer.names[s], p.shape or None) for s, p in zip(seeds, self.wrt)
+        ]
         return self.function(
             name,
             [extra],
@@ -230,6 +245,7 @@ class Builder:
             returns(printed),
             used,
             [unpack],
+            checked,
         )
 
     def jvp(self) -> Function:

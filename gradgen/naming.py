@@ -22,7 +22,7 @@ import sympy as sp
 from . import ir
 from .errors import GradgenError
 from .printer import HELPERS
-from .special import ExpNeg
+from .special import ExpNegAbs
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,14 @@ class ModuleNames:
     user's (targets, parameters, dimensions, all public and kept exactly) can hide them:
     ``numpy``, the name NumPy is imported as (``np``); ``helpers``, each helper function's
     name (``sigmoid``, or ``sigmoid_stable`` beside a parameter named ``sigmoid``);
-    ``reserved``, every name a local variable must not take (keywords, those names and
-    the generated functions that other generated functions call)."""
+    ``dtype``, the local holding the float type of a function's arguments; ``reserved``,
+    every name a local variable must not take (keywords, those names and the generated
+    functions that other generated functions call)."""
 
     numpy: str = "np"
     helpers: dict = field(default_factory=lambda: {h: h for h in HELPERS})
-    reserved: frozenset = frozenset(keyword.kwlist) | {"np", *HELPERS}
+    reserved: frozenset = frozenset(keyword.kwlist) | {"np", "dtype", *HELPERS}
+    dtype: str = "dtype"  # a local: the float type of a function's arguments
 
 
 def _free(base: str, taken: set, suffix: str = "") -> str:
@@ -88,12 +90,16 @@ def module_names(programs: list, functions: dict, called: set) -> ModuleNames:
             taken.add(name)
     numpy = "numpy" if "np" in taken and "numpy" not in taken else _free("np", taken)
     taken.add(numpy)
+    dtype = _free("dtype", taken)
+    taken.add(dtype)
     helpers = {}
-    for helper in HELPERS:
-        helpers[helper] = _free(helper, taken, "_stable")
+    for helper in HELPERS:  # the stable forms' helpers, beside a sigmoid of the user's
+        helpers[helper] = _free(
+            helper, taken, "" if helper == "check_inputs" else "_stable"
+        )
         taken.add(helpers[helper])
-    reserved = frozenset(keyword.kwlist) | {numpy, *helpers.values()} | called
-    return ModuleNames(numpy, helpers, reserved)
+    reserved = frozenset(keyword.kwlist) | {numpy, dtype, *helpers.values()} | called
+    return ModuleNames(numpy, helpers, reserved, dtype)
 
 
 def _clash(program: ir.Program, name: str, other: str, own: bool) -> None:
@@ -196,9 +202,9 @@ class Namer:
         for stmt in stmts:
             if stmt.target in names:
                 continue
-            base = stmt.expr.args[0] if isinstance(stmt.expr, ExpNeg) else None
-            if base is not None and base in names:  # exp(-z) of a sigmoid's z
-                names[stmt.target] = self._claim(f"exp_neg_{names[base]}", taken)
+            base = stmt.expr.args[0] if isinstance(stmt.expr, ExpNegAbs) else None
+            if base is not None and base in names:  # exp(-|z|) of a sigmoid's z
+                names[stmt.target] = self._claim(f"exp_neg_abs_{names[base]}", taken)
             elif stmt.role == "forward":
                 node_name(stmt.target)
             elif stmt.role == "adjoint":

@@ -23,7 +23,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from . import ir
-from .special import ExpNeg
+from .special import ComplementOf, SigmoidOf
 
 
 class Sigmoid(sp.Function):
@@ -46,8 +46,6 @@ def _sigmoid_argument(expr) -> sp.Expr | None:
     if not (isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args):
         return None
     (other,) = [a for a in base.args if a != 1]
-    if isinstance(other, ExpNeg):  # the generated code's shared exp(-u)
-        return other.args[0]
     if not isinstance(other, sp.exp):
         return None
     power = other.args[0]
@@ -71,10 +69,11 @@ def _logistic_product(expr) -> sp.Expr | None:
 
 def recognise(expr: sp.Expr) -> sp.Expr:
     """``expr`` with 1/(1 + e^{-u}) and e^{u}/(1 + e^{u}) written as Sigmoid(u) (and the
-    generated code's e * sigmoid(u) of e = exp(-u) as Sigmoid(-u))."""
+    generated code's sigmoid and complement over e = exp(-|u|) as Sigmoid(u) and
+    Sigmoid(-u))."""
     expr = expr.replace(
-        lambda e: type(e).__name__ == "Complement" and isinstance(e.args[0], ExpNeg),
-        lambda e: Sigmoid(-e.args[0].args[0]),
+        lambda e: isinstance(e, (SigmoidOf, ComplementOf)),
+        lambda e: Sigmoid(-e.args[0] if isinstance(e, ComplementOf) else e.args[0]),
     )
     expr = expr.replace(
         lambda e: _logistic_product(e) is not None, lambda e: _logistic_product(e)

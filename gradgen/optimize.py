@@ -18,7 +18,14 @@ import sympy as sp
 from . import ir
 from .indexing import Index, Scatter, Update, statement_level
 from .printer import fresh
-from .special import Complement, ExpNeg, ExpNegOfScalar, Sigmoid
+from .special import (
+    ComplementOf,
+    ComplementOfScalar,
+    ExpNegAbs,
+    Sigmoid,
+    SigmoidOf,
+    SigmoidOfScalar,
+)
 
 
 def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
@@ -406,8 +413,8 @@ def contractions(
 
 def share_sigmoids(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """Where a function computes both sigmoid(u) and its complement sigmoid(-u) (a
-    sigmoid's value and derivative), write them as s = 1/(1 + e) and e * s over one
-    e = exp(-u): one exponential for both, each accurate, as neither subtracts from 1.
+    sigmoid's value and derivative), write both over one e = exp(-|u|): one exponential
+    for both, each accurate, as neither subtracts from 1, and neither overflows.
     A sigmoid alone stays a call of the module's sigmoid helper."""
     found = {s for stmt in stmts for s in stmt.expr.atoms(Sigmoid)}
     pairs = {s.args[0] for s in found if Sigmoid(-s.args[0]) in found}
@@ -417,9 +424,9 @@ def share_sigmoids(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     lowered = {}
     for u in bases:
         scalar = ir.shape_of(u, graph.shapes) == ()
-        e = ExpNegOfScalar(u) if scalar else ExpNeg(u)
-        lowered[Sigmoid(u)] = 1 / (1 + e)
-        lowered[Sigmoid(-u)] = Complement(e, 1 / (1 + e))
+        e = ExpNegAbs(u)
+        lowered[Sigmoid(u)] = s = (SigmoidOfScalar if scalar else SigmoidOf)(u, e)
+        lowered[Sigmoid(-u)] = (ComplementOfScalar if scalar else ComplementOf)(u, e, s)
     return [s.with_expr(s.expr.xreplace(lowered)) for s in stmts]
 
 

@@ -17,12 +17,13 @@ from sympy.core.parameters import distribute
 
 from . import ir, latex
 from .emit import Block, Function, render_module
+from .entry import dtype_lines, entry_lines
 from .errors import GradgenError
 from .format import format_source
 from .naming import ModuleNames, Namer, module_names
 from .numerics import REWRITES, stabilise
 from .optimize import optimise
-from .printer import ModuleText, assignments
+from .printer import ModuleText, assignments, returned
 from .reverse import differentiate, forward_statements
 from .timing import stage
 from .source import (
@@ -206,24 +207,23 @@ def _function(
     used = set()
     for expr in [s.expr for s in stmts] + results:
         used |= {s for s in expr.free_symbols if ir.is_dim_symbol(s)}
-    printed = [text.mapped(mapping)(r) for r in results]
-    params = [p.name for p in program.params] + [mapping[s].name for s in extra_params]
-    return Function(
-        name,
-        params,
-        doc,
-        summary,
-        _dims_lines(program, used),
-        _blocks(
-            stmts,
-            mapping,
-            headers=bool(program.backward)
-            and any(s.section == "backward" for s in stmts),
-            text=text,
-            shapes=program.graph.shapes,
-        ),
-        returns(printed),
+    inputs = {p.sym for p in program.params} | set(extra_params)
+    shapes = program.graph.shapes
+    printed = returned(text.mapped(mapping), results, stmts, inputs, shapes)
+    extra = [(mapping[s].name, program.graph.shapes[s] or None) for s in extra_params]
+    entry, after, sizes = entry_lines(program, text, name, extra)
+    params = [p.name for p in program.params] + [n for n, _ in extra]
+    blocks = _blocks(
+        stmts,
+        mapping,
+        headers=bool(program.backward) and any(s.section == "backward" for s in stmts),
+        text=text,
+        shapes=program.graph.shapes,
     )
+    returns_text = returns(printed)
+    dims = _dims_lines(program, used | sizes) + after
+    dims += dtype_lines(text, params, blocks, returns_text)
+    return Function(name, params, doc, summary, dims, blocks, returns_text, entry)
 
 
 def _shapes_doc(program: ir.Program) -> str:
@@ -344,7 +344,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     from .modes import mode_functions  # it builds on this module's helpers
 
     own = programs[0].module_names or name_module(programs, modes)
-    text = ModuleText(own.helpers, own.numpy)
+    text = ModuleText(own.helpers, own.numpy, own.dtype)
     functions = [
         f
         for p in programs
@@ -362,8 +362,15 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
         return format_source(module)
 
 
-def _compiled(targets: list[Target], wrt: list[str] | None, command: str, modes=None):
-    """The programs of the targets and the generated module's source."""
+def _compiled(
+    targets: list[Target],
+    wrt: list[str] | None,
+    command: str,
+    modes=None,
+    checks: bool = True,
+):
+    """The programs of the targets and the generated module's source; ``checks``: the
+    generated functions check their arguments (``entry.py``)."""
     from .modes import check_modes, parse_modes
 
     parse_modes(modes)  # an unknown mode fails before any tracing
@@ -372,13 +379,19 @@ def _compiled(targets: list[Target], wrt: list[str] | None, command: str, modes=
         if modes:
             check_modes(programs, modes)
         name_module(programs, modes)
+        for p in programs:
+            p.checks = checks
         return programs, generate(programs, targets[0].model.path, command, modes)
 
 
 def compile_targets(
-    targets: list[Target], wrt: list[str] | None, command: str, modes=None
+    targets: list[Target],
+    wrt: list[str] | None,
+    command: str,
+    modes=None,
+    checks: bool = True,
 ) -> str:
-    return _compiled(targets, wrt, command, modes)[1]
+    return _compiled(targets, wrt, command, modes, checks)[1]
 
 
 def compile_file(
@@ -387,12 +400,14 @@ def compile_file(
     wrt: list[str] | None = None,
     command: str | None = None,
     modes=None,
+    checks: bool = True,
 ) -> str:
     """The generated module's source for a model file."""
     with stage("load"):
         model = load_model(path)
     targets = find_targets(model, functions)
-    return compile_targets(targets, wrt, command or f"gradgen compile {path}", modes)
+    command = command or f"gradgen compile {path}"
+    return compile_targets(targets, wrt, command, modes, checks)
 
 
 class Compiled:
@@ -441,17 +456,18 @@ class Compiled:
 
 
 def compile(
-    fn, wrt=None, modes=None
+    fn, wrt=None, modes=None, checks=True
 ) -> Compiled:  # noqa: A001 - the public name the contract gives
     """Compile one model function in memory; ``wrt`` is a parameter name or a list of them,
-    ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``).
+    ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``);
+    ``checks=False`` leaves out the checks of the arguments at entry.
     """
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",")]
     model = model_of_function(fn)
     target = make_target(with_branches(fn, model), model)
     programs, source = _compiled(
-        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)", modes
+        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)", modes, checks
     )
     module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
     exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)

@@ -19,6 +19,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from . import ir
 from .indexing import Index, Reshape, Scatter, Update, decode_key
+from .special import ComplementOfScalar, SigmoidOf, SigmoidOfScalar
 
 _NUMPY_NAMES = {
     "exp": "exp",
@@ -44,12 +45,34 @@ class NumPyPrinter(PythonCodePrinter):
 
     printmethod = "_gradgen_numpy"
 
-    def __init__(self, helpers: dict | None = None, np: str = "np"):
+    def __init__(
+        self, helpers: dict | None = None, np: str = "np", dtype: str = "dtype"
+    ):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.np = np  # the name the module imports NumPy as
+        self.dtype = dtype  # the function's float type: arrays it makes have it
         self.known_functions = {k: f"{np}.{v}" for k, v in _NUMPY_NAMES.items()}
         self.helpers = helpers if helpers is not None else {}
         self.used_helpers: set[str] = set()
+
+    def _typed(self) -> str:
+        """The float type of the function's arguments, for an array made from numbers
+        only: ``np.zeros(shape, dtype)``, so float32 arguments give float32 results (the
+        function defines it when its code reads it: ``entry.dtype_line``)."""
+        return self.dtype
+
+    def _print(self, expr, **kwargs):
+        text = super()._print(expr, **kwargs)
+        if (
+            ir.of_sizes(expr)
+            and not isinstance(expr, sp.Atom)
+            and not expr.atoms(ir.Structural)
+            and text.startswith(f"{self.np}.")
+            and text.endswith(")")
+        ):  # np.log(2), np.sin(n) of a size n: made a Python float, which (unlike a NumPy
+            # float64) keeps float32 arrays float32
+            return f"{text}.item()"
+        return text
 
     def _helper(self, name: str) -> str:
         """The name of a helper function the generated module defines (``helpers.py``)."""
@@ -134,6 +157,9 @@ class NumPyPrinter(PythonCodePrinter):
         return f"({self._print(scalar)}) * {array}"
 
     def _print_Pow(self, expr, rational=False):
+        if ir.of_sizes(expr) and not expr.exp.is_Integer:  # k**0.5, a Python float
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True)
+            return f"{base}**{float(expr.exp)!r}"
         return self._hprint_Pow(expr, rational=rational, sqrt=f"{self.np}.sqrt")
 
     def _print_Heaviside(self, expr):
@@ -180,6 +206,10 @@ class NumPyPrinter(PythonCodePrinter):
         text = (
             self._print(pairs[-1][0]) if pairs[-1][1] == sp.true else f"{self.np}.nan"
         )
+        if all(
+            ir.of_sizes(p[0]) for p in pairs
+        ):  # numbers only: of the arguments' type
+            text = f"{self._typed()}.type({text})"
         for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
             text = f"{self.np}.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
@@ -222,6 +252,8 @@ class NumPyPrinter(PythonCodePrinter):
     def parenthesize(self, item, level, strict=False):
         if isinstance(item, ir.MatMul):  # printed as a call: an atom, whatever ir says
             return self._print(item)
+        if isinstance(item, SigmoidOf) and level >= PRECEDENCE["Mul"]:  # a quotient
+            return f"({self._print(item)})"
         return super().parenthesize(item, level, strict)
 
     def _print_Transpose(self, expr):
@@ -269,15 +301,31 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Softplus(self, expr):
         return f"{self.np}.logaddexp(0, {self._print(expr.args[0])})"
 
-    def _print_ExpNeg(self, expr):
-        return f"{self.np}.exp(-{self.np}.maximum({self._print(expr.args[0])}, -709.0))"
+    def _print_ExpNegAbs(self, expr):
+        return f"{self.np}.exp(-{self.np}.abs({self._print(expr.args[0])}))"
 
-    def _print_ExpNegOfScalar(self, expr):
-        return f"{self.np}.exp(-max({self._print(expr.args[0])}, -709.0))"
+    def _sign_select(self, u, upper: str, lower: str, scalar: bool) -> str:
+        """``upper`` where u >= 0, else ``lower``."""
+        if scalar:
+            return f"({upper} if {self._print(u)} >= 0 else {lower})"
+        return f"{self.np}.where({self._print(u)} >= 0, {upper}, {lower})"
 
-    def _print_Complement(self, expr):
-        e, s = (self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
-        return f"({e} * {s})"
+    def _print_SigmoidOf(self, expr):
+        u, e = expr.args
+        chosen = self._sign_select(
+            u, "1", self._print(e), isinstance(expr, SigmoidOfScalar)
+        )
+        return f"{chosen} / ({self._print(e)} + 1)"
+
+    def _print_ComplementOf(self, expr):
+        u, e, s = expr.args
+        upper = self._print(e * s)
+        lower = self._print(1 - s)
+        return self._sign_select(u, upper, lower, isinstance(expr, ComplementOfScalar))
+
+    # SymPy looks up a printing method by a Function's own class name only
+    _print_SigmoidOfScalar = _print_SigmoidOf
+    _print_ComplementOfScalar = _print_ComplementOf
 
     def _print_NormRoot(self, expr):
         return f"{self.np}.sqrt({self._print(expr.args[0])})"
@@ -313,15 +361,16 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_BroadcastTo(self, expr):
         value, dims = expr.args
+        shape, dtype = self._shape(dims), self._typed()
         if value == 1:
-            return f"{self.np}.ones({self._shape(dims)})"
+            return f"{self.np}.ones({shape}, {dtype})"
         if value == 0:
-            return f"{self.np}.zeros({self._shape(dims)})"
-        if (
-            value.is_Integer
-        ):  # a float array, as np.ones and np.zeros: it may be written
-            value = sp.Float(value)
-        return f"{self.np}.broadcast_to({self._print(value)}, {self._shape(dims)})"
+            return f"{self.np}.zeros({shape}, {dtype})"
+        if ir.of_sizes(
+            value
+        ):  # a new array, as np.ones and np.zeros: it may be written
+            return f"{self.np}.full({shape}, {self._print(value)}, {dtype})"
+        return f"{self.np}.broadcast_to({self._print(value)}, {shape})"
 
     def _print_FullLike(self, expr):
         value, like = expr.args
@@ -332,7 +381,7 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Eye(self, expr):
         n, m = expr.args
         args = self._print(n) if n == m else f"{self._print(n)}, {self._print(m)}"
-        return f"{self.np}.eye({args})"
+        return f"{self.np}.eye({args}, dtype={self._typed()})"
 
     # --- indexing and shapes (indexing.py) --------------------------------------------
     def _key(self, key) -> str:
@@ -378,7 +427,7 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_IsEqual(self, expr):
         # A float mask: NumPy refuses -mask and mask - mask on booleans.
         a, b = (self._print(arg) for arg in expr.args)
-        return f"({a} == {b}).astype(float)"
+        return f"({a} == {b}).astype({self._typed()})"
 
 
 # Values that may share memory with their operand: written into only after a copy.
@@ -386,10 +435,28 @@ _VIEWS = (sp.Symbol, Index, Reshape, ir.Transpose, ir.ExpandDims, ir.BroadcastTo
 
 
 def fresh(expr: sp.Expr) -> bool:
-    """Whether NumPy computes ``expr`` into a new array (np.zeros and np.ones are new)."""
+    """Whether NumPy computes ``expr`` into a new array (np.zeros and np.full are new)."""
     if isinstance(expr, ir.BroadcastTo):
-        return expr.args[0] in (0, 1)
+        return ir.of_sizes(expr.args[0])
     return not isinstance(expr, _VIEWS)
+
+
+def returned(text, results: list, stmts: list, inputs: set, shapes: dict) -> list[str]:
+    """The results as a function returns them: each array a new one, never an argument,
+    a view of one, or another result, so that ``W -= lr * dW`` changes nothing else
+    (a copy where it could be: ``dy = x`` returns ``x.copy()``). ``text`` prints."""
+    defined = {s.target: s.expr for s in stmts}
+    out, seen = [], set()
+    for r in results:
+        printed = text.value(r)
+        array = ir.shape_of(r, shapes) != ()
+        expr = defined.get(r, r) if isinstance(r, sp.Symbol) else r
+        shared = r in inputs or r in seen or not fresh(expr)
+        if array and shared and not r.is_Number:
+            printed = f"{printed}.copy()"
+        seen.add(r)
+        out.append(printed)
+    return out
 
 
 def _slot_value(value: sp.Expr) -> sp.Expr:
@@ -439,7 +506,7 @@ def assignments(
         if isinstance(t, Scatter):
             slots.setdefault(t.args[2], []).append(t.args[0])
     if not slots:
-        return [(target, "=", text(expr))]
+        return [(target, "=", text.value(expr))]
     rest = sp.Add(*[t for t in terms if not isinstance(t, Scatter)])
     like = text(next(t for t in terms if isinstance(t, Scatter)).args[1])
     if rest == 0:
@@ -459,6 +526,7 @@ def assignments(
 # The helper functions a generated module can define (macros in templates/helpers.py.j2),
 # in the order it defines them.
 HELPERS = (
+    "check_inputs",
     "sigmoid",
     "log1p_excess",
     "logsumexp",
@@ -475,18 +543,33 @@ class ModuleText:
     helpers (``helpers``: helper -> name) and for NumPy (``np``), recording the helpers the
     code calls, and renaming symbols by ``mapping`` (see ``mapped``) first."""
 
-    def __init__(self, helpers: dict | None = None, np: str = "np"):
+    def __init__(
+        self, helpers: dict | None = None, np: str = "np", dtype: str = "dtype"
+    ):
         self.helpers = dict(helpers) if helpers else {h: h for h in HELPERS}
         self.np = np
+        self.dtype = dtype
         self.used: set[str] = set()
         self.mapping: dict = {}
 
     def __call__(self, expr: sp.Expr) -> str:
-        return to_source(expr.xreplace(self.mapping), self.helpers, self.used, self.np)
+        printer = NumPyPrinter(self.helpers, self.np, self.dtype)
+        text = printer.doprint(expr.xreplace(self.mapping))
+        self.used |= printer.used_helpers
+        return text
+
+    def value(self, expr: sp.Expr) -> str:
+        """``expr`` as a value a function stores or returns: a number of the arguments'
+        float type (``dtype.type(1.0)``), so float32 arguments give float32 results."""
+        if expr.is_Number:
+            return f"{self.dtype}.type({self(sp.Float(expr))})"
+        return self(expr)
 
     def key(self, key: sp.Tuple) -> str:
         """An index key as written inside ``[...]``."""
-        return NumPyPrinter(self.helpers, self.np)._key(key.xreplace(self.mapping))
+        return NumPyPrinter(self.helpers, self.np, self.dtype)._key(
+            key.xreplace(self.mapping)
+        )
 
     def mapped(self, mapping: dict) -> "ModuleText":
         """This printer, renaming symbols by ``mapping``; what it prints is recorded here."""

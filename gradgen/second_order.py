@@ -43,9 +43,10 @@ def _shape_text(param: ir.Param) -> str | None:
     return f"{param.name}.shape" if param.shape else None
 
 
-def _zeros(np: str, *shapes: str | None) -> str:
+def _zeros(text, *shapes: str | None) -> str:
+    """Zeros of the shapes joined, of the arguments' float type (``entry.dtype_lines``)."""
     parts = [s for s in shapes if s is not None]
-    return f"{np}.zeros({' + '.join(parts) if parts else '()'})"
+    return f"{text.np}.zeros({' + '.join(parts) if parts else '()'}, {text.dtype})"
 
 
 def _layout(b: Builder, prologue, loops, index, allocate, branches=None):
@@ -152,7 +153,7 @@ def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
     name, wrt, k = b.program.name, b.wrt, len(b.wrt)
     shape = [_shape_text(p) for p in wrt]
     upper = [(i, j) for i in range(k) for j in range(i, k)]
-    allocate = [(H[i, j], _zeros(b.text.np, shape[i], shape[j])) for i, j in upper]
+    allocate = [(H[i, j], _zeros(b.text, shape[i], shape[j])) for i, j in upper]
     below = [(H[j, i], _transpose(H[i, j], wrt[i], wrt[j])) for i, j in upper if j > i]
     blocks = [
         Block("The result, filled in by the loops below", _assign(allocate))
@@ -202,7 +203,7 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
     dots = [b.claim(f"{p.name}_dot") for p in wrt]
     outs = [b.claim(f"d{p.name}_dot") for p in wrt]
     zeros = [
-        (d, _zeros(b.text.np, _shape_text(p)) if p.shape else "0.0")
+        (d, _zeros(b.text, _shape_text(p)) if p.shape else "0.0")
         for d, p in zip(dots, wrt)
     ]
     blocks = [Block("The direction: zero but for one entry at a time", _assign(zeros))]
@@ -312,7 +313,7 @@ def jacobian(b: Builder) -> Function:
         sizes += [inputs, outputs]
     out_text = _out_text(out_shape)
     allocate = [
-        (J[j], _zeros(b.text.np, out_text, _shape_text(p))) for j, p in enumerate(b.wrt)
+        (J[j], _zeros(b.text, out_text, _shape_text(p))) for j, p in enumerate(b.wrt)
     ]
     blocks = _layout(b, prologue, loops, index, allocate, branches=branches)
     returns = ", ".join(J)

@@ -19,9 +19,11 @@ __all__ = [
     "Softplus",
     "NormRoot",
     "ReciprocalOrZero",
-    "ExpNeg",
-    "ExpNegOfScalar",
-    "Complement",
+    "ExpNegAbs",
+    "SigmoidOf",
+    "ComplementOf",
+    "SigmoidOfScalar",
+    "ComplementOfScalar",
     "log1p",
     "expm1",
 ]
@@ -104,16 +106,12 @@ class NormRoot(sp.Function):
         return sp.sqrt(self.args[0])._eval_evalf(prec)
 
 
-class ExpNeg(sp.Function):
-    """exp(-x), held at exp(709) below x = -709 so it never overflows: the shared factor of
-    a sigmoid and its complement, 1/(1 + exp(-x)) and exp(-x)/(1 + exp(-x)). Made only
-    after differentiation (``optimize.share_sigmoids``); below -709 both are below the
-    smallest normal float anyway."""
+class ExpNegAbs(sp.Function):
+    """exp(-|x|), at most 1 so it never overflows in any float type: the shared factor of
+    a sigmoid and its complement (``SigmoidOf``, ``ComplementOf``). Made only after
+    differentiation (``optimize.share_sigmoids``)."""
 
     nargs = 1
-
-    def fdiff(self, argindex=1):
-        return -ExpNeg(self.args[0])
 
     def _eval_is_real(self):
         return self.args[0].is_real
@@ -122,14 +120,14 @@ class ExpNeg(sp.Function):
         return self.args[0].is_real
 
     def _eval_evalf(self, prec):
-        return sp.exp(-self.args[0])._eval_evalf(prec)
+        return sp.exp(-sp.Abs(self.args[0]))._eval_evalf(prec)
 
 
-class Complement(sp.Function):
-    """e * s for e = exp(-u) and s = 1/(1 + e) = sigmoid(u): 1 - sigmoid(u), that is
-    sigmoid(-u), computed without subtracting from 1 (and with no division: s is the
-    sigmoid's own value). Opaque to CSE, so the product is not regrouped as e * s**2,
-    whose square underflows where the sigmoid is below 1e-154."""
+class SigmoidOf(sp.Function):
+    """sigmoid(u) from e = exp(-|u|): 1/(1 + e) where u >= 0, e/(1 + e) below. Both are
+    exact to a rounding in every float type, at u = -inf (0) and +inf (1) too, where
+    1/(1 + exp(-u)) would overflow. Printed as ``np.where(u >= 0, 1, e) / (e + 1)``
+    (``a if c else b`` for a scalar: ``SigmoidOfScalar``)."""
 
     nargs = 2
 
@@ -137,10 +135,27 @@ class Complement(sp.Function):
         return self.args[0].is_real
 
     def _eval_evalf(self, prec):
-        e, s = self.args
-        return (e * s)._eval_evalf(prec)
+        return Sigmoid(self.args[0])._eval_evalf(prec)
 
 
-class ExpNegOfScalar(ExpNeg):
-    """ExpNeg of a scalar: printed with Python's max, which is cheaper than np.maximum on
-    a float."""
+class ComplementOf(sp.Function):
+    """sigmoid(-u) = 1 - sigmoid(u) from e = exp(-|u|) and s = sigmoid(u): e * s where
+    u >= 0 (where s rounds to 1 and 1 - s to 0), 1 - s below (where s < 1/2 and the
+    difference keeps its digits). Printed as ``np.where(u >= 0, e * s, 1 - s)``."""
+
+    nargs = 3
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        return Sigmoid(-self.args[0])._eval_evalf(prec)
+
+
+class SigmoidOfScalar(SigmoidOf):
+    """``SigmoidOf`` of a scalar, printed with Python's conditional expression, which is
+    cheaper than np.where on a float."""
+
+
+class ComplementOfScalar(ComplementOf):
+    """``ComplementOf`` of a scalar (see ``SigmoidOfScalar``)."""

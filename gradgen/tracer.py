@@ -102,6 +102,12 @@ class Tracer:
         )
 
     def _new(self, expr, shape, is_condition=False) -> "Tracer":
+        if expr.has(sp.zoo, sp.nan):  # SymPy folded x/0 or log(0): no number is right
+            raise self.session.error(
+                "this value is infinite or undefined for every input (a division by "
+                "zero, or the log of zero)",
+                "divide by, or take the log of, a value that is not always zero",
+            )
         return Tracer(expr, shape, self.session, self.session.site(), is_condition)
 
     def _broadcast(self, *shapes):

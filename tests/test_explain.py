@@ -60,7 +60,10 @@ def _value(expr, chain, args: dict):
     expr = expr.replace(  # the generated module's sigmoid helper, written out
         lambda e: type(e).__name__ == "Sigmoid", lambda e: 1 / (1 + sp.exp(-e.args[0]))
     )
-    return eval(to_source(expr.xreplace(names)), {"np": np, **args})
+    # the printed code makes arrays of numbers in the arguments' float type, dtype
+    return eval(
+        to_source(expr.xreplace(names)), {"np": np, "dtype": np.dtype(float), **args}
+    )
 
 
 CASES = [

@@ -25,9 +25,9 @@ PAYLOAD_1 = PAYLOAD.replace('"', "'")  # for a literal in double quotes
 # Literals as they appear in the model's source; each evaluates to a string whose length
 # scales the model (so the value and gradient check that it was compiled as written).
 LITERALS = [
-    f"'\"\"\";{PAYLOAD};\"\"\"'",  # closes a """ docstring
-    f'"\'\'\';{PAYLOAD_1};\'\'\'"',  # closes a ''' docstring
-    f"'\"\"\"\\n{PAYLOAD}\\n\"\"\"'",  # closes it, with escaped newlines
+    f'\'""";{PAYLOAD};"""\'',  # closes a """ docstring
+    f"\"''';{PAYLOAD_1};'''\"",  # closes a ''' docstring
+    f'\'"""\\n{PAYLOAD}\\n"""\'',  # closes it, with escaped newlines
     r'r"\N"',  # \N is a syntax error in a plain string
     r'r"\N{BULLET}\u2028\x00\\"',  # escapes that mean something in a docstring
     r'"trailing quote\""',

@@ -61,14 +61,14 @@ CASES = [
     (ir.reduce(ir.ReduceMax, x, [0, 2], 3), "np.max(x, axis=(0, 2))"),
     (ir.expand_dims(g, [1], 1), "g[:, None]"),
     (ir.expand_dims(g + a, [0], 1), "(a + g)[None]"),
-    (ir.broadcast_to(sp.Integer(1), (n, 3)), "np.ones((n, 3))"),
+    (ir.broadcast_to(sp.Integer(1), (n, 3)), "np.ones((n, 3), dtype)"),
     (ir.broadcast_to(g, (n,)), "np.broadcast_to(g, (n,))"),
     (ir.FullLike(sp.Integer(0), a), "np.zeros_like(a)"),
     (ir.FullLike(g, a), "np.full_like(a, g)"),
-    (ir.Eye(n, n), "np.eye(n)"),
+    (ir.Eye(n, n), "np.eye(n, dtype=dtype)"),
     (ir.TraceOp(a), "np.trace(a)"),
     (ir.Outer(a, b), "np.outer(a, b)"),
-    (g * ir.IsEqual(a, b), "g*(a == b).astype(float)"),
+    (g * ir.IsEqual(a, b), "g*(a == b).astype(dtype)"),
 ]
 
 
