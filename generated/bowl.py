@@ -13,7 +13,7 @@ import numpy as np
 
 
 def f(w1, w2):
-    """Value of ``f`` as defined at examples/bowl.py:7.
+    """Value of ``f`` as defined at examples/bowl.py:9.
 
     Shapes: w1 float, w2 float.
     """

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def z(x, y):
-    """Value of ``z`` as defined at examples/elementary.py:11.
+    """Value of ``z`` as defined at examples/elementary.py:12.
 
     Shapes: x float, y float.
     """
