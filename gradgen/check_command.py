@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import numeric
+from . import numeric, options
 from .checking import check_file, parse_dims
 from .errors import GradgenError
 
@@ -38,17 +38,8 @@ def add_parser(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("model", metavar="MODEL", help="model file")
-    check.add_argument(
-        "--function",
-        action="append",
-        metavar="NAME",
-        dest="functions",
-        help="check only this target (repeatable); default: all targets",
-    )
+    options.add_targets(check, "check", "differentiate only these parameters")
     add_sizes(check, "the random inputs")
-    check.add_argument(
-        "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
-    )
     check.add_argument(
         "--mode",
         action="append",
@@ -61,6 +52,7 @@ def add_parser(commands) -> None:
         default=numeric.RTOL,
         help=f"largest relative error that passes (default {numeric.RTOL:g})",
     )
+    options.add_timeout(check)
 
 
 def add_sizes(parser, what: str) -> None:
@@ -70,7 +62,7 @@ def add_sizes(parser, what: str) -> None:
         help=f"sizes of the dimension names for {what}; default: small, all different",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help=f"seed of {what} (default 0)"
+        "--seed", type=options.seed, default=0, help=f"seed of {what} (default 0)"
     )
 
 
@@ -94,7 +86,7 @@ def modes_of(args) -> str | None:
 
 
 def run(args) -> int:
-    wrt = [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
+    wrt = options.parse_wrt(args.wrt)
     reports = check_file(
         args.model,
         args.functions,

@@ -22,6 +22,7 @@ from .format import format_source
 from .naming import Namer
 from .numerics import REWRITES, stabilise
 from .optimize import optimise
+from .options import parse_wrt
 from .printer import ModuleText, assignments
 from .reverse import differentiate, forward_statements
 from .timing import stage
@@ -421,8 +422,7 @@ def compile(
     """Compile one model function in memory; ``wrt`` is a parameter name or a list of them,
     ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``).
     """
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",")]
+    wrt = parse_wrt(wrt, "wrt")
     model = model_of_function(fn)
     target = make_target(with_branches(fn, model), model)
     programs, source = _compiled(

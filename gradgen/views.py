@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import options
 from .errors import GradgenError
 
 # The stages (and SymPy) are imported when a command runs, so `gradgen --help` is quick.
@@ -94,16 +95,8 @@ def _common(parser, output_help: str | None) -> None:
     parser.add_argument("model", metavar="MODEL", help="model file")
     if output_help:
         parser.add_argument("-o", "--output", metavar="OUT", help=output_help)
-    parser.add_argument(
-        "--function",
-        action="append",
-        metavar="NAME",
-        dest="functions",
-        help="only this compile target (repeatable); default: all targets",
-    )
-    parser.add_argument(
-        "--wrt", metavar="A,B", help="only these parameters; default: all"
-    )
+    options.add_targets(parser, "show", "only these parameters")
+    options.add_timeout(parser)
 
 
 def programs(path: str, functions=None, wrt=None) -> list:
@@ -135,7 +128,7 @@ def explanation(program, wrt: str):
 
 
 def _wrt(args) -> list[str] | None:
-    return [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
+    return options.parse_wrt(args.wrt)
 
 
 def _format(out: str, formats, hint: str) -> str:
