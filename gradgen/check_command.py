@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 
 from . import numeric, options
-from .checking import check_file, parse_dims
 from .errors import GradgenError
+
+# checking (and with it SymPy) is imported when a command runs, so `gradgen --help` is quick
 
 EPILOG = f"""\
 Compiles the model in memory, draws standard normal inputs (seeded) of small sizes, all
@@ -78,6 +79,8 @@ def check_test_options(args, single: bool) -> None:
             "--dims applies to a single model file",
             hint="compile the files one at a time",
         )
+    from .checking import parse_dims
+
     parse_dims(args.dims)  # bad sizes fail before any compiling
 
 
@@ -86,6 +89,8 @@ def modes_of(args) -> str | None:
 
 
 def run(args) -> int:
+    from .checking import check_file, parse_dims
+
     wrt = options.parse_wrt(args.wrt)
     reports = check_file(
         args.model,
