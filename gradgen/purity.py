@@ -102,9 +102,8 @@ class _RandomState:
 def _datetime_module():
     module = types.ModuleType("datetime")
     module.__dict__.update(vars(datetime))
-    module.datetime, module.date = _no_clock(datetime.datetime), _no_clock(
-        datetime.date
-    )
+    module.datetime = _no_clock(datetime.datetime)
+    module.date = _no_clock(datetime.date)
     return module
 
 
@@ -127,22 +126,23 @@ def deterministic(namespace: dict, target: str, model, line: int):
     are ``namespace``."""
     patches = _patches()
     replaced = {id(old): new for _, _, old, new in patches}
-    swapped = {}
-    for name, value in list(namespace.items()):
-        new = None if name.startswith("__") else _stand_in(name, value, replaced)
-        if new is not None:
-            swapped[name] = value
+    stand_ins = {
+        name: _stand_in(name, value, replaced)
+        for name, value in list(namespace.items())
+        if not name.startswith("__")
+    }
+    stand_ins = {name: new for name, new in stand_ins.items() if new is not None}
+    saved = {name: namespace[name] for name in stand_ins}
     before = snapshot(namespace)
     try:
         for owner, name, _, new in patches:
             setattr(owner, name, new)
-        for name, value in swapped.items():
-            namespace[name] = _stand_in(name, value, replaced)
+        namespace.update(stand_ins)
         yield
     finally:
         for owner, name, old, _ in patches:
             setattr(owner, name, old)
-        namespace.update(swapped)
+        namespace.update(saved)
     changed = compare(before, snapshot(namespace))
     if changed:
         name, how = changed

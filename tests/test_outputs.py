@@ -200,13 +200,21 @@ def _held_write(work, env_extra=None):
     return proc, temp
 
 
-def test_sigterm_while_writing_removes_the_temporary_file(work):
+@pytest.mark.parametrize(
+    "signum,status,said",
+    [
+        (signal.SIGTERM, 128 + signal.SIGTERM, "gradgen: terminated"),
+        (signal.SIGINT, 130, "gradgen: interrupted"),  # a real Ctrl-C stays one
+    ],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_while_writing_removes_the_temporary_file(work, signum, status, said):
     (work / "out.py").write_text("previous\n")
     proc, temp = _held_write(work)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 128 + signal.SIGTERM
-    assert err.strip() == "gradgen: terminated"
+    assert proc.returncode == status
+    assert err.strip() == said
     assert not os.path.exists(temp)
     assert (work / "out.py").read_text() == "previous\n"
 
