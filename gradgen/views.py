@@ -30,7 +30,8 @@ LATEX_EPILOG = """\
 The forward equations, each adjoint (delta_h is written δ_h) and each gradient (dW1 is
 ∂loss/∂W1), in matrix notation: W₁ᵀ for transposes, ⊙ for elementwise products of arrays,
 σ for the logistic sigmoid; powers and functions of arrays act elementwise. The names are
-the generated module's. Without -o the LaTeX goes to standard output.
+the generated module's. Without -o the LaTeX goes to standard output; -o refuses,
+as compile does, the model file, a link, a device, a folder or a read-only file.
 
 examples:
   gradgen latex examples/xor.py                   an aligned block, to standard output
@@ -54,6 +55,8 @@ Operations are boxes labelled with their formulas, parameters are ellipses; gree
 carry values forward, red edges carry adjoints backward, with the generated code's names.
 .dot needs nothing else; .svg, .png and .pdf need Graphviz's dot program (Debian/Ubuntu:
 apt-get install graphviz; macOS: brew install graphviz; conda install graphviz).
+-o refuses, as compile does, the model file, a link, a device, a folder or a
+read-only file.
 
 examples:
   gradgen graph examples/xor.py -o xor.svg
