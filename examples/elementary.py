@@ -5,6 +5,7 @@ derivatives in one backward pass: dz/dx = y + cos(x) (x reaches z along two path
 two contributions add up) and dz/dy = x.
 """
 
+import gradgen  # noqa: F401 - a model file: `gradgen compile examples/` compiles it
 import numpy as np
 
 

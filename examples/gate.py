@@ -5,6 +5,7 @@ pass needs just one multiplication before fanning out to the inputs. With w = (2
 x = (-1, -2): f = 0.73, and the gradients are dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59).
 """
 
+import gradgen  # noqa: F401 - a model file: `gradgen compile examples/` compiles it
 import numpy as np
 
 

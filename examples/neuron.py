@@ -6,6 +6,7 @@ With cost C = (y - t)^2 / 2 the chain rule gives
 and the shared factor delta_y = (y - t) y (1 - y) is computed once in the generated code.
 """
 
+import gradgen  # noqa: F401 - a model file: `gradgen compile examples/` compiles it
 import numpy as np
 
 

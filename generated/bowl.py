@@ -92,7 +92,7 @@ def check_inputs(signature, *args, _read={}):
 
 
 def f(w1, w2):
-    """Value of ``f`` as defined at examples/bowl.py:7.
+    """Value of ``f`` as defined at examples/bowl.py:9.
 
     Shapes: w1 float, w2 float.
     """

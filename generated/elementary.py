@@ -92,7 +92,7 @@ def check_inputs(signature, *args, _read={}):
 
 
 def z(x, y):
-    """Value of ``z`` as defined at examples/elementary.py:11.
+    """Value of ``z`` as defined at examples/elementary.py:12.
 
     Shapes: x float, y float.
     """

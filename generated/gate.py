@@ -102,7 +102,7 @@ def sigmoid(x):
 
 
 def gate(w0, x0, w1, x1, w2):
-    """Value of ``gate`` as defined at examples/gate.py:11.
+    """Value of ``gate`` as defined at examples/gate.py:12.
 
     Shapes: w0 float, x0 float, w1 float, x1 float, w2 float.
     """

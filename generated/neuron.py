@@ -102,7 +102,7 @@ def sigmoid(x):
 
 
 def cost(x, t, W1, W2):
-    """Value of ``cost`` as defined at examples/neuron.py:16.
+    """Value of ``cost`` as defined at examples/neuron.py:17.
 
     Shapes: x float, t float, W1 float, W2 float.
     """

@@ -28,6 +28,19 @@ class ArrayType:
         return hash(self.dims)
 
 
+class AnnotationError(TypeError):
+    """A malformed ``Array[...]``; ``hint`` says what to write instead. A TypeError, as
+    Python raises for a bad subscript, so plain NumPy use of the model fails the same way.
+    """
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(f"{message} ({hint})")
+        self.message, self.hint = message, hint
+
+
+SIZE_HINT = "write a positive size such as Array[3], or a name such as Array['n']"
+
+
 def _parse_dims(item) -> tuple:
     items = item if isinstance(item, tuple) else (item,)
     dims: list = []
@@ -35,20 +48,29 @@ def _parse_dims(item) -> tuple:
         if isinstance(entry, str):
             words = entry.split()
             if not words and entry.strip() == "" and len(items) > 1:
-                raise TypeError("Array[...]: empty dimension name")
+                raise AnnotationError(
+                    "Array[...] has an empty dimension name", SIZE_HINT
+                )
             for word in words:
                 if not word.isidentifier() or keyword.iskeyword(word):
-                    raise TypeError(
-                        f"Array[...]: dimension {word!r} is neither a name nor a size"
+                    raise AnnotationError(
+                        f"Array[...]: dimension {word!r} is neither a name nor a size",
+                        "a dimension name is a Python identifier such as 'n' or "
+                        "'batch'; sizes are integers",
                     )
                 dims.append(word)
         elif isinstance(entry, int) and not isinstance(entry, bool):
             if entry < 1:
-                raise TypeError(f"Array[...]: dimension size {entry} must be positive")
+                raise AnnotationError(
+                    f"Array[{entry}]: a dimension size must be positive",
+                    SIZE_HINT + ("; Array[()] is a 0-d array" if entry == 0 else ""),
+                )
             dims.append(entry)
         else:
-            raise TypeError(
-                f"Array[...]: dimension {entry!r} is neither a name (str) nor a size (int)"
+            raise AnnotationError(
+                f"Array[{entry!r}]: a dimension is a name (str) or a size (int), "
+                f"not {type(entry).__name__}",
+                SIZE_HINT,
             )
     return tuple(dims)
 

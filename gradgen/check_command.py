@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 
-from . import numeric
-from .checking import check_file, parse_dims
+from . import numeric, options
 from .errors import GradgenError
+
+# checking (and with it SymPy) is imported when a command runs, so `gradgen --help` is quick
 
 EPILOG = f"""\
 Compiles the model in memory, draws standard normal inputs (seeded) of small sizes, all
@@ -38,17 +39,8 @@ def add_parser(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("model", metavar="MODEL", help="model file")
-    check.add_argument(
-        "--function",
-        action="append",
-        metavar="NAME",
-        dest="functions",
-        help="check only this target (repeatable); default: all targets",
-    )
+    options.add_targets(check, "check", "differentiate only these parameters")
     add_sizes(check, "the random inputs")
-    check.add_argument(
-        "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
-    )
     check.add_argument(
         "--mode",
         action="append",
@@ -61,6 +53,7 @@ def add_parser(commands) -> None:
         default=numeric.RTOL,
         help=f"largest relative error that passes (default {numeric.RTOL:g})",
     )
+    options.add_timeout(check)
 
 
 def add_sizes(parser, what: str) -> None:
@@ -70,7 +63,7 @@ def add_sizes(parser, what: str) -> None:
         help=f"sizes of the dimension names for {what}; default: small, all different",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help=f"seed of {what} (default 0)"
+        "--seed", type=options.seed, default=0, help=f"seed of {what} (default 0)"
     )
 
 
@@ -86,6 +79,8 @@ def check_test_options(args, single: bool) -> None:
             "--dims applies to a single model file",
             hint="compile the files one at a time",
         )
+    from .checking import parse_dims
+
     parse_dims(args.dims)  # bad sizes fail before any compiling
 
 
@@ -94,7 +89,9 @@ def modes_of(args) -> str | None:
 
 
 def run(args) -> int:
-    wrt = [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
+    from .checking import check_file, parse_dims
+
+    wrt = options.parse_wrt(args.wrt)
     reports = check_file(
         args.model,
         args.functions,

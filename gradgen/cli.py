@@ -1,23 +1,24 @@
-"""The command line: ``gradgen compile``, ``gradgen check``, ``gradgen ops``, and (from
-``views``) ``gradgen latex``, ``explain`` and ``graph``.
+"""The command line: ``gradgen compile`` (``batch``), ``gradgen check``, ``gradgen ops``,
+and (from ``views``) ``gradgen latex``, ``explain`` and ``graph``.
 
 Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
-``file:line: error: message (hint)``, no traceback), 1 for an internal error. Output files
-are written to a temporary file and renamed, so a failed run never leaves a half-written or
-truncated module behind.
+``file:line: error: message (hint)``, no traceback; with several models, one line per
+model that failed), 1 for an internal error, 130 on Ctrl-C, 143 on SIGTERM. Outputs go
+through ``writing``: inputs, links, devices and read-only files are refused, and a
+failed or interrupted run never leaves a half-written file. ``--timeout`` and the
+progress line come from ``process`` and ``timing``.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import os
-import shlex
+import signal
 import sys
-import tempfile
 import traceback
 
-from . import __version__, check_command, timing, views
+from . import __version__, batch, check_command, options, process, timing, views
+from . import writing
 from .errors import GradgenError
 
 DESCRIPTION = """\
@@ -35,6 +36,19 @@ tuple in parameter order. --mode adds, as JAX names them: jvp: f_jvp(*args,
 tangents) -> (value, value_dot); hvp: f_hvp(*args, v) -> H v; hessian:
 f_hessian(*args) (scalar results); jacobian: f_jacobian(*args) (array results).
 
+Compiling runs the model file's top-level code, as importing it does. In a folder,
+the models are the .py files that import gradgen (import gradgen, from gradgen
+import ...); other files are not run. Each model compiles or fails on its own:
+what compiled is written, each failure is one line, and the exit status is 2 if
+any failed.
+
+Outputs are never lost: gradgen refuses (exit status 2, nothing written) an
+output that is an input of the run (the model, a module it imports), that exists
+and is not a regular file (a folder, device, FIFO, socket, or a symbolic link:
+give the file it points to as -o), that is read-only, or that two models would
+both write. A replaced file keeps its permissions; the new file is written
+beside it and renamed, so an interrupted run leaves the old one whole.
+
 examples:
   gradgen compile examples/xor.py                 writes generated/xor.py
   gradgen compile examples/xor.py -o xor_grad.py --wrt W0,W1
@@ -51,6 +65,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gradgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_compile(commands)
+    check_command.add_parser(commands)
+    ops = commands.add_parser(
+        "ops",
+        help="list the supported NumPy operations",
+        description="List every NumPy call, operator and array attribute "
+        "gradgen can trace.",
+    )
+    ops.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the list as the Markdown page docs/operations.md",
+    )
+    views.add_commands(commands)
+    return parser
+
+
+def _add_compile(commands) -> None:
     comp = commands.add_parser(
         "compile",
         help="write the gradient module of a model file",
@@ -62,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         "models",
         nargs="+",
         metavar="MODEL",
-        help="model file, or a folder: every model file in it",
+        help="model file, or a folder: every .py file in it that imports gradgen",
     )
     comp.add_argument(
         "-o",
@@ -71,16 +103,8 @@ def _parser() -> argparse.ArgumentParser:
         help="output file (one model) or folder (several); "
         "default generated/<model name>.py under the current folder",
     )
-    comp.add_argument(
-        "--function",
-        action="append",
-        metavar="NAME",
-        dest="functions",
-        help="compile only this target (repeatable); default: all targets",
-    )
-    comp.add_argument(
-        "--wrt", metavar="A,B", help="differentiate only these parameters; default: all"
-    )
+    options.add_targets(comp, "compile", "differentiate only these parameters")
+    options.add_timeout(comp)
     comp.add_argument(
         "-v",
         "--verbose",
@@ -106,169 +130,30 @@ def _parser() -> argparse.ArgumentParser:
         "against central differences (needs NumPy and pytest only)",
     )
     check_command.add_sizes(comp, "the emitted test")
-    check_command.add_parser(commands)
-    ops = commands.add_parser(
-        "ops",
-        help="list the supported NumPy operations",
-        description="List every NumPy call, operator and array attribute "
-        "gradgen can trace.",
-    )
-    ops.add_argument(
-        "--markdown",
-        action="store_true",
-        help="print the list as the Markdown page docs/operations.md",
-    )
-    views.add_commands(commands)
-    return parser
-
-
-def _is_model_file(path: str) -> bool:
-    """Whether a file defines a compile target, read without running it."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            tree = ast.parse(handle.read())
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return True  # let the compile report the problem
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
-            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
-            if args and all(a.annotation is not None for a in args):
-                return True
-    return False
-
-
-def _expand(models: list[str]) -> list[tuple[str, bool]]:
-    """(path, explicitly named) for each model; a folder gives its model files."""
-    out = []
-    for model in models:
-        if os.path.isdir(model):
-            for name in sorted(os.listdir(model)):
-                path = os.path.join(model, name)
-                if (
-                    name.endswith(".py")
-                    and not name.startswith("_")
-                    and _is_model_file(path)
-                ):
-                    out.append((path, False))
-        else:
-            out.append((model, True))
-    return out
-
-
-def _command(path: str, args, output: str | None) -> str:
-    parts = ["gradgen", "compile", path]
-    if output:
-        parts += ["-o", output]
-    for name in args.functions or []:
-        parts += ["--function", name]
-    if args.wrt:
-        parts += ["--wrt", args.wrt]
-    for mode in args.mode or []:
-        parts += ["--mode", mode]
-    if args.no_checks:
-        parts += ["--no-checks"]
-    if args.emit_test:
-        parts += ["--emit-test"] + (["--dims", args.dims] if args.dims else [])
-        parts += ["--seed", str(args.seed)] if args.seed else []
-    return shlex.join(parts)
-
-
-def _unwritable(path: str, exc: OSError) -> GradgenError:
-    return GradgenError(
-        f"cannot write {path}: {exc.strerror}",
-        path,
-        hint="choose a writable file with -o",
-    )
-
-
-def write_atomically(path: str, text: str | bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".gradgen-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise _unwritable(path, exc) from None
-    try:
-        binary = isinstance(text, bytes)
-        with os.fdopen(
-            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
-        ) as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # as open() would make it, not mkstemp's 0600
-        os.replace(temp, path)
-    except OSError as exc:
-        os.unlink(temp)
-        raise _unwritable(path, exc) from None
 
 
 def run_compile(args) -> int:
-    from .pipeline import compile_file
-
-    models = _expand(args.models)
-    if not models:
-        raise GradgenError(
-            "no model files found",
-            args.models[0],
-            hint="a model file defines a function whose parameters are "
-            "all annotated",
-        )
-    single = len(models) == 1 and models[0][1]
-    if not single and (args.functions or args.wrt):
-        raise GradgenError(
-            "--function and --wrt apply to a single model file",
-            hint="compile the files one at a time",
-        )
-    check_command.check_test_options(args, single)
-    outputs = []
-    for path, _ in models:
-        stem = os.path.splitext(os.path.basename(path))[0]
-        if single:
-            out = args.output or os.path.join("generated", f"{stem}.py")
-            shown = args.output
-        else:
-            out = os.path.join(args.output or "generated", f"{stem}.py")
-            shown = None
-        wrt = (
-            [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
-        )
-        command = _command(path, args, shown)
-        modes = check_command.modes_of(args)
-        with timing.record() as times:
-            source = compile_file(
-                path, args.functions, wrt, command, modes, not args.no_checks
-            )
-        if args.verbose:
-            _report(path, times)
-        outputs.append((out, source))
-        if args.emit_test:
-            outputs.append(_emitted_test(path, args, wrt, modes, out, source, command))
-    for out, source in outputs:  # everything compiled: now write
-        write_atomically(out, source)
-        print(f"wrote {out}")
-    return 0
+    return batch.run(batch.plan(args), args)
 
 
-def _report(path: str, times: dict) -> None:
-    """Seconds per pipeline stage, in pipeline order, on stderr."""
-    total = sum(times.values())
-    parts = [f"{name} {seconds:.3f}" for name, seconds in times.items()]
-    print(f"{path}: {total:.3f} s: " + ", ".join(parts), file=sys.stderr)
+def run_model_command(args) -> int:
+    """``check``, ``latex``, ``explain``, ``graph``: one model, at most one output."""
+    output = getattr(args, "output", None)
+    if output is not None:
+        writing.check_outputs([(output, "output", args.model)], [args.model])
 
+    def write(path, data):
+        writing.write(path, data, [args.model])
+        timing.clear()
 
-def _emitted_test(path, args, wrt, modes, out, source, command):
-    from .checking import choose_dims, parse_dims
-    from .emit_test import emitted_test
-    from .source import find_targets, load_model
-
-    targets = find_targets(load_model(path), args.functions)
-    sizes = choose_dims(targets, parse_dims(args.dims))
-    test = os.path.join(os.path.dirname(out), f"test_{os.path.basename(out)}")
-    text = emitted_test(
-        targets, source, out, test, sizes, args.seed, wrt, modes, command
-    )
-    return test, text
+    real = os.path.abspath(args.model)
+    try:
+        with timing.working_on(args.model), process.deadline(args.timeout):
+            if args.command == "check":
+                return check_command.run(args)
+            return views.RUNNERS[args.command](args, write)
+    except process.TimedOut as exc:
+        raise process.timeout_error(exc, args.model, real) from None
 
 
 def run_ops(markdown: bool) -> int:
@@ -297,31 +182,42 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "ops":
+        return _run(args)
+    with process.handling_signals(), timing.progress(sys.stderr):
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         if args.command == "compile":
             return run_compile(args)
-        if args.command == "check":
-            return check_command.run(args)
-        if args.command in views.RUNNERS:
-            return views.RUNNERS[args.command](args, write_atomically)
-        return run_ops(args.markdown)
+        if args.command == "ops":
+            return run_ops(args.markdown)
+        return run_model_command(args)
     except GradgenError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _stop(str(exc), 2)
     except KeyboardInterrupt:
-        return 130
+        return _stop("gradgen: interrupted", 130)
+    except process.Terminated:
+        return _stop("gradgen: terminated", 128 + signal.SIGTERM)
     except BrokenPipeError:  # the reader of our output went away (| head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # a bug in gradgen, not in the user's model
         if os.environ.get("GRADGEN_DEBUG"):
             traceback.print_exc()
-        print(
+        return _stop(
             f"gradgen: internal error: {type(exc).__name__}: {exc} "
             "(set GRADGEN_DEBUG=1 for the traceback and please report it)",
-            file=sys.stderr,
+            1,
         )
-        return 1
+
+
+def _stop(message: str, status: int) -> int:
+    timing.clear()
+    print(message, file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

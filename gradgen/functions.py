@@ -35,14 +35,16 @@ def _largest_and_excess(x, axis):
     m = np.max(x, axis=axis, keepdims=True)
     top = x == m
     rest = np.sum(np.where(top, 0, np.exp(x - m)), axis=axis, keepdims=True)
-    return m, np.log1p(rest + (np.sum(top, axis=axis, keepdims=True) - 1))
+    ties = np.sum(top, axis=axis, keepdims=True, dtype=rest.dtype)
+    return m, np.log1p(rest + (ties - 1))
 
 
 def sigmoid(x):
     """1 / (1 + exp(-x))."""
     if _traced(x):
         return x._stable("sigmoid")
-    return 1 / (1 + np.exp(-np.maximum(x, -709.0)))  # exp held at 709: no overflow
+    e = np.exp(-np.abs(x))  # at most 1: no overflow in any float type
+    return np.where(x >= 0, 1, e) / (e + 1)
 
 
 def softplus(x):

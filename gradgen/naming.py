@@ -63,10 +63,10 @@ def _user_names(program: ir.Program) -> list[tuple[str, str]]:
     return found
 
 
-def module_names(programs: list, functions: dict, called: set) -> ModuleNames:
+def module_names(programs: list, functions: dict, called: dict) -> ModuleNames:
     """The module's own names for these programs; ``functions`` maps each program's name
     to the names of the functions generated for it, the first being the target's own;
-    ``called`` holds those that generated code calls (``f_grad`` calls
+    ``called`` maps it to those its generated code calls (``f_grad`` calls
     ``f_value_and_grad``). A generated function that would take the name of another
     function, or a parameter or dimension that would hide one the code calls, is an
     error."""
@@ -79,7 +79,7 @@ def module_names(programs: list, functions: dict, called: set) -> ModuleNames:
     taken = set(owner)
     for program in programs:
         for what, name in _user_names(program):
-            if name in called:
+            if name in called[program.name]:
                 raise GradgenError(
                     f"{what} of {program.name} has the name of the generated function "
                     f"{name}, which the generated code calls",
@@ -98,7 +98,8 @@ def module_names(programs: list, functions: dict, called: set) -> ModuleNames:
             helper, taken, "" if helper == "check_inputs" else "_stable"
         )
         taken.add(helpers[helper])
-    reserved = frozenset(keyword.kwlist) | {numpy, dtype, *helpers.values()} | called
+    calls = {name for names in called.values() for name in names}
+    reserved = frozenset(keyword.kwlist) | {numpy, dtype, *helpers.values()} | calls
     return ModuleNames(numpy, helpers, reserved, dtype)
 
 

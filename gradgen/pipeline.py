@@ -23,6 +23,7 @@ from .format import format_source
 from .naming import ModuleNames, Namer, module_names
 from .numerics import REWRITES, stabilise
 from .optimize import optimise
+from .options import parse_wrt
 from .printer import ModuleText, assignments, returned
 from .reverse import differentiate, forward_statements
 from .timing import stage
@@ -321,16 +322,17 @@ def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
     user's, and give them to each program; a clash between public names is an error."""
     from .modes import applies, parse_modes  # it builds on this module's helpers
 
-    functions, called = {}, set()
+    functions, called = {}, {}
     for p in programs:
+        called[p.name] = set()
         if p.array_output:
             names = [p.name, f"{p.name}_vjp"]
         else:
             names = [p.name, f"{p.name}_grad", f"{p.name}_value_and_grad"]
-            called.add(names[2])  # f_grad returns f_value_and_grad(...)[1]
+            called[p.name].add(names[2])  # f_grad returns f_value_and_grad(...)[1]
         names += [f"{p.name}_{m}" for m in parse_modes(modes) if applies(m, p)]
         if "hessian" in parse_modes(modes) and not p.array_output:
-            called.add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
+            called[p.name].add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
         functions[p.name] = names
     names = module_names(programs, functions, called)
     for p in programs:
@@ -462,8 +464,7 @@ def compile(
     ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``);
     ``checks=False`` leaves out the checks of the arguments at entry.
     """
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",")]
+    wrt = parse_wrt(wrt, "wrt")
     model = model_of_function(fn)
     target = make_target(with_branches(fn, model), model)
     programs, source = _compiled(

@@ -11,16 +11,17 @@ import ast
 import inspect
 import os
 import sys
-import traceback
 import types
 from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import branch_runtime, branches
-from .array import Array, ArrayType
+from . import branch_runtime, branches, usercode
+from .array import AnnotationError, Array, ArrayType
 from .errors import GradgenError
 from .ir import Param, dim
+from .reading import read_source
+from .timing import stage
 
 # Statements with a body: their header line stands for them.
 COMPOUND = (
@@ -44,6 +45,7 @@ class Model:
     real_path: str
     text: str
     namespace: dict
+    imported: list = field(default_factory=list)  # sibling modules it imported
     _spans: list = field(default_factory=list)
     _statements: dict = field(default_factory=dict)
 
@@ -95,12 +97,52 @@ class Target:
     )
 
 
-def _frame_line(tb, real_path: str) -> int | None:
-    line = None
-    for frame in traceback.extract_tb(tb):
-        if frame.filename == real_path:
-            line = frame.lineno
-    return line
+def _import_hint(exc: BaseException, path: str) -> str:
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return (
+            f"install {exc.name.split('.')[0]}, or check the import: gradgen runs the "
+            "model file as Python imports it"
+        )
+    if isinstance(exc, AnnotationError):
+        return exc.hint
+    return f"the model file must run as plain Python: python {path} shows the traceback"
+
+
+def _run_model(code, module: types.ModuleType, path: str, real_path: str) -> list:
+    """Execute the model's code in ``module``; return the files of the modules it
+    imported from its own folder."""
+    before = set(sys.modules)
+    folder = os.path.dirname(real_path)
+    sys.path.insert(0, folder)  # as `python model.py` would: sibling modules import
+    try:
+        with stage("load"), usercode.running(path, real_path, "at import"):
+            exec(code, module.__dict__)
+    except GradgenError:
+        raise
+    except RecursionError as exc:
+        raise GradgenError(
+            "the model file recurses without end at import",
+            path,
+            usercode.model_line(exc.__traceback__, real_path),
+            "give the recursion a base case it reaches",
+        ) from None
+    except Exception as exc:  # the user's module failed at import time
+        line = usercode.model_line(exc.__traceback__, real_path)
+        message = (
+            exc.message
+            if isinstance(exc, AnnotationError)
+            else f"running the model file failed: {type(exc).__name__}: {exc}"
+        )
+        raise GradgenError(message, path, line, _import_hint(exc, path)) from None
+    finally:
+        if sys.path and sys.path[0] == folder:
+            del sys.path[0]
+    files = [getattr(sys.modules.get(n), "__file__", None) for n in sys.modules]
+    return [
+        f
+        for n, f in zip(sys.modules, files)
+        if n not in before and f and os.path.dirname(os.path.abspath(f)) == folder
+    ]
 
 
 def load_model(path: str) -> Model:
@@ -111,11 +153,7 @@ def load_model(path: str) -> Model:
         )
     if os.path.isdir(path):
         raise GradgenError("is a folder, not a model file", path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GradgenError(f"cannot read the file: {exc}", path) from None
+    text = read_source(path)
     real_path = os.path.abspath(path)
     try:
         code = compile(
@@ -133,20 +171,11 @@ def load_model(path: str) -> Model:
     module.__file__ = real_path
     setattr(module, branches.RUNTIME, branch_runtime)
     sys.modules[module.__name__] = module  # dataclasses and pickling look it up here
-    folder = os.path.dirname(real_path)
-    sys.path.insert(0, folder)  # as `python model.py` would: sibling modules import
     try:
-        exec(code, module.__dict__)
-    except Exception as exc:  # the user's module failed at import time
-        line = _frame_line(exc.__traceback__, real_path)
-        raise GradgenError(
-            f"running the model file failed: {type(exc).__name__}: {exc}", path, line
-        ) from None
+        imported = _run_model(code, module, path, real_path)
     finally:
         sys.modules.pop(module.__name__, None)
-        if sys.path and sys.path[0] == folder:
-            del sys.path[0]
-    return Model(path, real_path, text, module.__dict__)
+    return Model(path, real_path, text, module.__dict__, imported)
 
 
 def _is_target(fn, real_path: str) -> bool:
@@ -238,6 +267,14 @@ def with_branches(fn, model: Model):
 def _annotation_shape(annotation, where: str, model: Model, line: int):
     if annotation is float:
         return ()
+    if annotation is inspect.Parameter.empty:
+        raise GradgenError(
+            f"{where} is not annotated",
+            model.path,
+            line,
+            hint="annotate each parameter of a compile target as float or "
+            "Array['n', 'd']",
+        )
     if isinstance(annotation, ArrayType):
         return annotation.dims
     if annotation is Array:
@@ -256,14 +293,42 @@ def _annotation_shape(annotation, where: str, model: Model, line: int):
     )
 
 
-def make_target(fn, model: Model) -> Target:
-    line = fn.__code__.co_firstlineno
+def _plain_function(fn, model: Model, line: int) -> None:
+    """Refuse a generator or ``async`` target: calling it runs none of its body."""
+    kinds = [
+        (inspect.isasyncgenfunction, "an async generator"),
+        (inspect.iscoroutinefunction, "an async function"),
+        (inspect.isgeneratorfunction, "a generator function (it yields)"),
+    ]
+    for test, kind in kinds:
+        if test(fn):
+            raise GradgenError(
+                f"{fn.__name__} is {kind}",
+                model.path,
+                line,
+                hint="a compile target is a plain def that returns its value",
+            )
+
+
+def _signature(fn, model: Model, line: int) -> inspect.Signature:
     try:
-        signature = inspect.signature(fn, eval_str=True)
+        return inspect.signature(fn, eval_str=True)
+    except AnnotationError as exc:
+        raise GradgenError(exc.message, model.path, line, exc.hint) from None
     except Exception as exc:  # an annotation string that does not evaluate
         raise GradgenError(
-            f"the annotations of {fn.__name__} do not evaluate: {exc}", model.path, line
+            f"the annotations of {fn.__name__} do not evaluate: "
+            f"{type(exc).__name__}: {exc}",
+            model.path,
+            line,
+            "an annotation is float or Array[...] with names and sizes",
         ) from None
+
+
+def make_target(fn, model: Model) -> Target:
+    line = fn.__code__.co_firstlineno
+    _plain_function(fn, model, line)
+    signature = _signature(fn, model, line)
     params, dims_seen = [], {}
     names = list(signature.parameters)
     for name, p in signature.parameters.items():
@@ -276,7 +341,7 @@ def make_target(fn, model: Model) -> Target:
             )
         raw = _annotation_shape(p.annotation, f"parameter {name!r}", model, line)
         for d in raw:
-            if isinstance(d, str) and (d in names or d == "np"):
+            if isinstance(d, str) and d in names:
                 raise GradgenError(
                     f"dimension name {d!r} of parameter {name!r} is also a parameter name",
                     model.path,

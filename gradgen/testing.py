@@ -17,6 +17,7 @@ from __future__ import annotations
 from .checking import Report, check_target, choose_dims, compile_in_memory, parse_dims
 from .modes import parse_modes
 from .numeric import RTOL
+from .options import parse_wrt
 from .source import make_target, model_of_function, with_branches
 
 __all__ = ["check_grads", "Report"]
@@ -36,8 +37,7 @@ def check_grads(
     """
     model = model_of_function(fn)
     target = make_target(with_branches(fn, model), model)
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",")]
+    wrt = parse_wrt(wrt, "wrt")
     sizes = choose_dims([target], parse_dims(dims) if isinstance(dims, str) else dims)
     module = compile_in_memory([target], wrt, modes, f"check_grads({fn.__name__})")
     report = check_target(

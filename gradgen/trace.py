@@ -14,7 +14,7 @@ import traceback
 
 import sympy as sp
 
-from . import ir, numpy_api, numpy_arrays
+from . import ir, numpy_api, numpy_arrays, purity, timing, usercode
 from .branch_runtime import Unset
 from .errors import GradgenError
 from .ir import ShapeError
@@ -186,16 +186,16 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     for p in target.params:
         session.graph.add("input", None, p.shape, def_site, sym=p.sym)
         args.append(Tracer(p.sym, p.shape, session, def_site))
-    previous = sys.gettrace()
-    sys.settrace(session.global_trace)
+    timing.counting(target.name, lambda: len(session.graph.nodes))
     try:
-        with numpy_arrays.patched(session, numpy_api.size_ufuncs(session)):
-            result = target.fn(*args)
+        result = _call(target, args, session)
     except GradgenError as exc:
         raise exc.located(*_locate(exc, session)) from None
-    except RecursionError:
+    except RecursionError as exc:
         raise GradgenError(
-            "the model recurses too deeply", *_locate(RecursionError(), session)
+            "the model recurses without end while it is traced",
+            *_locate(exc, session),
+            RECURSION_HINT,
         ) from None
     except Exception as exc:  # the user's code failed on tracers: report where
         message, hint = _size_misuse(exc) or (
@@ -203,9 +203,33 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
             "only float and Array values can be traced; " + OPS_HINT,
         )
         raise GradgenError(message, *_locate(exc, session), hint) from None
+    return session.graph, _output(result, target, session), session
+
+
+RECURSION_HINT = (
+    "a recursive helper needs a base case it reaches: gradgen runs the model's "
+    "Python as it is, unrolling what it calls"
+)
+
+
+def _call(target: Target, args: list, session: Session):
+    """``target.fn(*args)`` under the line tracer, NumPy's traced creation functions
+    and the guards of ``usercode`` and ``purity``."""
+    model = target.model
+    when = f"while {target.name} is traced"
+    previous = sys.gettrace()
+    sys.settrace(session.global_trace)
+    try:
+        with (
+            usercode.running(model.path, model.real_path, when),
+            purity.deterministic(
+                target.fn.__globals__, target.name, model, target.line
+            ),
+            numpy_arrays.patched(session, numpy_api.size_ufuncs(session)),
+        ):
+            return target.fn(*args)
     finally:
         sys.settrace(previous)
-    return session.graph, _output(result, target, session), session
 
 
 def _output(result, target: Target, session: Session) -> sp.Symbol:

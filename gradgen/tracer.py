@@ -28,7 +28,11 @@ def constant(value) -> sp.Expr:
         return sp.Integer(int(value))
     v = float(value)
     if not math.isfinite(v):
-        raise GradgenError(f"the constant {v} is not finite")
+        raise GradgenError(
+            f"the constant {v} is not finite",
+            hint="a model's constants are finite numbers; for a starting value or a "
+            "mask, use a large finite one such as -1e300, or np.where",
+        )
     if v == math.pi:
         return sp.pi
     if v.is_integer() and abs(v) < 2**53:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import options
 from .errors import GradgenError
 
 # The stages (and SymPy) are imported when a command runs, so `gradgen --help` is quick.
@@ -29,7 +30,8 @@ LATEX_EPILOG = """\
 The forward equations, each adjoint (delta_h is written δ_h) and each gradient (dW1 is
 ∂loss/∂W1), in matrix notation: W₁ᵀ for transposes, ⊙ for elementwise products of arrays,
 σ for the logistic sigmoid; powers and functions of arrays act elementwise. The names are
-the generated module's. Without -o the LaTeX goes to standard output.
+the generated module's. Without -o the LaTeX goes to standard output; -o refuses,
+as compile does, the model file, a link, a device, a folder or a read-only file.
 
 examples:
   gradgen latex examples/xor.py                   an aligned block, to standard output
@@ -53,6 +55,8 @@ Operations are boxes labelled with their formulas, parameters are ellipses; gree
 carry values forward, red edges carry adjoints backward, with the generated code's names.
 .dot needs nothing else; .svg, .png and .pdf need Graphviz's dot program (Debian/Ubuntu:
 apt-get install graphviz; macOS: brew install graphviz; conda install graphviz).
+-o refuses, as compile does, the model file, a link, a device, a folder or a
+read-only file.
 
 examples:
   gradgen graph examples/xor.py -o xor.svg
@@ -94,16 +98,8 @@ def _common(parser, output_help: str | None) -> None:
     parser.add_argument("model", metavar="MODEL", help="model file")
     if output_help:
         parser.add_argument("-o", "--output", metavar="OUT", help=output_help)
-    parser.add_argument(
-        "--function",
-        action="append",
-        metavar="NAME",
-        dest="functions",
-        help="only this compile target (repeatable); default: all targets",
-    )
-    parser.add_argument(
-        "--wrt", metavar="A,B", help="only these parameters; default: all"
-    )
+    options.add_targets(parser, "show", "only these parameters")
+    options.add_timeout(parser)
 
 
 def programs(path: str, functions=None, wrt=None) -> list:
@@ -137,7 +133,7 @@ def explanation(program, wrt: str):
 
 
 def _wrt(args) -> list[str] | None:
-    return [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt else None
+    return options.parse_wrt(args.wrt)
 
 
 def _format(out: str, formats, hint: str) -> str:

@@ -217,3 +217,129 @@ def test_verbose_reports_the_time_of_each_stage(tmp_path, capsys):
     positions = [err.index(f"{s} ") for s in stages]
     assert positions == sorted(positions)  # in pipeline order
     assert out.exists()
+
+
+# --- arguments ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["compile", "check", "latex", "explain", "graph"])
+@pytest.mark.parametrize("wrt", [",", "", " , "])
+def test_a_wrt_that_names_nothing_is_an_error(workdir, capsys, command, wrt):
+    assert main([command, "xor.py", "--wrt", wrt]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --wrt names no parameter: nothing to differentiate")
+    assert "--wrt W0,W1" in err and not (workdir / "generated").exists()
+
+
+def test_the_api_wrt_is_checked_like_the_option():
+    from gradgen import GradgenError, compile
+    from gradgen.testing import check_grads
+
+    def f(x: float, y: float) -> float:
+        return x * y
+
+    for bad, words in [([], "wrt names no parameter"), (3, "not int"), ([1], "list")]:
+        for call in (compile, check_grads):
+            with pytest.raises(GradgenError, match=words):
+                call(f, wrt=bad)
+    assert compile(f, wrt=" y, ").f_grad(2.0, 3.0) == 2.0
+    assert compile(f, wrt=["y", "x", "y"]).f_grad(2.0, 3.0) == (3.0, 2.0)
+
+
+def test_a_negative_seed_is_an_error_not_an_internal_one(workdir, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["check", "xor.py", "--seed", "-1"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed: -1 is negative" in err and "internal" not in err
+
+
+def test_odd_file_names_pass_through_the_command_line(workdir, capsys):
+    odd = workdir / "my model 'v2' \"q\".py"
+    shutil.copy(XOR, odd)
+    assert main(["explain", odd.name, "--wrt", "W1"]) == 0
+    assert "∂loss/∂W1" in capsys.readouterr().out
+    spaced = workdir / "my model.py"
+    shutil.copy(XOR, spaced)
+    assert main(["compile", spaced.name]) == 0
+    text = (workdir / "generated" / "my model.py").read_text()
+    assert "gradgen compile 'my model.py'" in text
+
+
+# --- folders and several models --------------------------------------------------------
+
+
+def _folder(workdir):
+    """good.py and bad.py import gradgen; train.py has annotated functions but does not,
+    and would write a file if it ran."""
+    folder = workdir / "models"
+    folder.mkdir()
+    shutil.copy(XOR, folder / "good.py")
+    (folder / "bad.py").write_text(
+        "import numpy as np\nimport gradgen\n\n\ndef f(x: gradgen.Array['n']) -> float:"
+        "\n    return np.sum(np.cumsum(x))\n"
+    )
+    (folder / "train.py").write_text(
+        "from pathlib import Path\n\nPath(__file__).with_name('ran').write_text('!')\n\n\n"
+        "def train(steps: int, lr: float) -> float:\n    return lr\n"
+    )
+    return folder
+
+
+def test_a_folder_compiles_the_files_that_import_gradgen_each_on_its_own(
+    workdir, capsys
+):
+    folder = _folder(workdir)
+    assert main(["compile", "models", "-o", "out"]) == 2
+    out, err = capsys.readouterr()
+    assert out.strip() == f"wrote {os.path.join('out', 'good.py')}"
+    assert err.strip() == (
+        "models/bad.py:6: error: np.cumsum is not supported "
+        "(`gradgen ops` lists the supported operations)"
+    )
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["good.py"]
+    assert not (folder / "ran").exists()  # train.py was not run
+
+
+def test_several_model_files_each_compile_or_fail_on_their_own(workdir, capsys):
+    folder = _folder(workdir)
+    (folder / "syntax.py").write_text("from gradgen import Array\ndef f(x: float)\n")
+    assert main(["compile", "models/bad.py", "models/good.py", "models/syntax.py"]) == 2
+    out, err = capsys.readouterr()
+    assert out.strip() == f"wrote {os.path.join('generated', 'good.py')}"
+    lines = err.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "models/bad.py",
+        "models/syntax.py",
+    ]
+    assert (
+        main(["compile", "models"]) == 2
+    )  # the unparsable file is listed, not skipped
+    assert "models/syntax.py:2: error: invalid Python" in capsys.readouterr().err
+
+
+def test_a_folder_without_models_says_what_a_model_file_is(workdir, capsys):
+    folder = workdir / "scripts"
+    folder.mkdir()
+    (folder / "train.py").write_text("def train(lr: float) -> float:\n    return lr\n")
+    assert main(["compile", "scripts"]) == 2
+    assert "a .py file that imports gradgen" in capsys.readouterr().err
+
+
+def test_imports_gradgen_is_read_from_the_ast(tmp_path):
+    from gradgen.batch import imports_gradgen
+
+    cases = {
+        "import gradgen\n": True,
+        "import numpy as np, gradgen.testing\n": True,
+        "from gradgen import Array\n": True,
+        "from gradgen.functions import sigmoid\n": True,
+        "from . import gradgen\n": False,
+        "import gradgenx\n": False,
+        "# import gradgen\nx = 'from gradgen import Array'\n": False,
+        "def f(:\nfrom gradgen import Array\n": True,  # does not parse: by its text
+    }
+    for k, (text, expected) in enumerate(cases.items()):
+        path = tmp_path / f"m{k}.py"
+        path.write_text(text)
+        assert imports_gradgen(str(path)) is expected, text

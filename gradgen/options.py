@@ -1,0 +1,91 @@
+"""Options shared by every command and by the Python API: which parameters to
+differentiate (``--wrt``, ``wrt=``), ``--function``, ``--timeout`` and ``--seed``.
+
+``parse_wrt`` takes what the user gave (``None``, ``"W0,W1"``, ``["W0", "W1"]``) and
+returns ``None`` (every parameter) or a non-empty list of names, or raises a one-line
+``GradgenError``; ``add_targets`` and ``add_timeout`` put the options on an argparse
+parser, with the same help on every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .errors import GradgenError
+
+DEFAULT_TIMEOUT = 300.0
+
+WRT_HINT = (
+    "name parameters separated by commas, e.g. {option} W0,W1; "
+    "leave {option} out to differentiate all of them"
+)
+
+
+def parse_wrt(value, option: str = "--wrt") -> list[str] | None:
+    """The parameter names to differentiate, in the order given, each once; ``None``
+    (all of them) when ``value`` is ``None``."""
+    if value is None:
+        return None
+    hint = WRT_HINT.format(option=option)
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        items = [part for v in value for part in v.split(",")]
+    else:
+        raise GradgenError(
+            f"{option} must be a parameter name, a comma-separated string or a list "
+            f"of names, not {type(value).__name__}",
+            hint=hint,
+        )
+    names = list(dict.fromkeys(item.strip() for item in items if item.strip()))
+    if not names:
+        raise GradgenError(
+            f"{option} names no parameter: nothing to differentiate", hint=hint
+        )
+    return names
+
+
+def add_targets(parser, verb: str, wrt_help: str) -> None:
+    """``--function NAME`` (repeatable) and ``--wrt A,B``."""
+    parser.add_argument(
+        "--function",
+        action="append",
+        metavar="NAME",
+        dest="functions",
+        help=f"{verb} only this target (repeatable); default: all targets",
+    )
+    parser.add_argument("--wrt", metavar="A,B", help=f"{wrt_help}; default: all")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds"
+        ) from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not 0 or a positive number")
+    return value
+
+
+def add_timeout(parser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop a model that runs longer than this, naming the stage it was in "
+        f"(default {DEFAULT_TIMEOUT:g}; 0: no limit)",
+    )
+
+
+def seed(text: str) -> int:
+    """``--seed``: an integer, 0 or more (the seeds NumPy accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; give 0 or more")
+    return value

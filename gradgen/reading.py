@@ -1,0 +1,49 @@
+"""Reading a Python file as Python reads it.
+
+``read_source(path)`` takes a path and returns the file's text: decoded as a UTF-8 BOM or
+a PEP 263 coding line says (UTF-8 otherwise), line ends made ``\\n``. A binary file, an
+unknown encoding or bytes that do not decode are a one-line ``GradgenError`` with a hint.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+
+from .errors import GradgenError
+
+ENCODING_HINT = (
+    "save the file as UTF-8, or declare its encoding on its first or second line, "
+    "as in # -*- coding: latin-1 -*-"
+)
+
+
+def read_source(path: str) -> str:
+    """The text of a Python file as Python reads it: a UTF-8 BOM or a PEP 263 coding
+    line gives the encoding (UTF-8 otherwise), line ends become ``\\n``."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise GradgenError(f"cannot read the file: {exc.strerror}", path) from None
+    if b"\0" in raw:
+        raise GradgenError(
+            "is a binary file, not Python source", path, hint="give a model's .py file"
+        )
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as exc:
+        raise GradgenError(
+            f"cannot read the file: {exc.msg}", path, exc.lineno, ENCODING_HINT
+        ) from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise GradgenError(
+            f"byte 0x{raw[exc.start]:02x} is not valid {encoding} text",
+            path,
+            line,
+            ENCODING_HINT,
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")

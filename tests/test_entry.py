@@ -1,0 +1,145 @@
+"""What the generated functions do with their arguments and results.
+
+- They check the arguments first: a wrong number of dimensions, a fixed size that differs, a
+  named size that differs between arguments or is 0 raise ValueError naming the argument,
+  the shape it has and the one expected; complex or object arrays raise TypeError; integer
+  and boolean arrays, Python ints and lists are taken as floats. ``--no-checks`` leaves the
+  check out.
+- Every array they return is a new one: never an argument, a view of one, or another
+  result (``W -= lr * dW`` changes nothing else), across the examples and the op models.
+- Division by a constant zero is refused where it is written, not folded into nan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradcheck import ROOT, import_source, random_inputs, targets
+from gradgen import GradgenError
+from gradgen.cli import main
+from gradgen.pipeline import compile_file
+
+XOR = ROOT / "examples" / "xor.py"
+
+
+@pytest.fixture(scope="module")
+def xor():
+    return import_source(compile_file(str(XOR), modes="jvp,hvp"), "entry_xor")
+
+
+def _args(rng=None):
+    rng = rng or np.random.default_rng(0)
+    return [rng.normal(size=s) for s in [(4, 2), (4, 1), (2, 4), (4, 1)]]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: [np.ones((4, 3))] + a[1:], "X has shape (4, 3); expected (n, 2)"),
+        (lambda a: [np.ones(4)] + a[1:], "X has shape (4,); expected (n, 2)"),
+        (
+            lambda a: a[:1] + [np.ones((5, 1))] + a[2:],
+            "y has shape (5, 1); expected (n, 1), n = 4 (from X)",
+        ),
+        (lambda a: a[:2] + [np.ones((3, 4))] + a[3:], "W0 has shape (3, 4); expected (2, 4)"),
+        (
+            lambda a: [np.ones((0, 2)), np.ones((0, 1))] + a[2:],
+            "X has shape (0, 2); expected (n, 2); sizes are at least 1",
+        ),
+        (lambda a: a[:3] + [5.0], "W1 has shape (); expected (4, 1)"),
+    ],
+)
+def test_a_wrong_shape_is_a_value_error_naming_the_argument(xor, change, message):
+    for call in (xor.loss, xor.loss_grad, xor.loss_value_and_grad):
+        with pytest.raises(ValueError) as error:
+            call(*change(_args()))
+        assert message in str(error.value)
+    with pytest.raises(ValueError, match="X_dot has shape"):
+        xor.loss_jvp(*_args(), [np.ones((5, 2))] + _args()[1:])
+
+
+@pytest.mark.parametrize("dtype", [complex, object])
+def test_an_argument_that_is_not_real_numbers_is_a_type_error(xor, dtype):
+    args = _args()
+    with pytest.raises(TypeError, match="loss_value_and_grad: X is"):
+        xor.loss_value_and_grad(args[0].astype(dtype), *args[1:])
+
+
+def test_integers_booleans_and_lists_are_taken_as_floats(xor):
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    y = [[False], [True], [True], [False]]
+    W0, W1 = _args()[2:]
+    value, grads = xor.loss_value_and_grad(X, y, W0, W1)
+    expected = xor.loss_value_and_grad(X.astype(float), np.array(y, float), W0, W1)
+    assert value == expected[0]
+    for got, want in zip(grads, expected[1]):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+    W0, W1 = (w.astype(np.float32) for w in (W0, W1))  # integers take the floats' type
+    assert all(g.dtype == np.float32 for g in xor.loss_grad(X, y, W0, W1))
+
+
+def test_python_numbers_for_float_parameters(tmp_path):
+    gate = import_source(compile_file(str(ROOT / "examples" / "gate.py")), "entry_gate")
+    at_ints = gate.gate_value_and_grad(2, -1, -3, -2, -3)
+    at_floats = gate.gate_value_and_grad(2.0, -1.0, -3.0, -2.0, -3.0)
+    assert at_ints[0] == pytest.approx(0.7310585786300049)
+    assert at_ints == at_floats
+    with pytest.raises(ValueError, match="gate: w0 has shape \\(2,\\); expected a float"):
+        gate.gate(np.ones(2), 1.0, 1.0, 1.0, 1.0)
+
+
+def test_no_checks_leaves_the_check_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compile", str(XOR), "-o", "bare.py", "--no-checks"]) == 0
+    text = (tmp_path / "bare.py").read_text()
+    assert "check_inputs" not in text and "--no-checks" in text
+    bare = import_source(text, "entry_bare")
+    np.testing.assert_allclose(bare.loss(*_args()), import_source(
+        compile_file(str(XOR)), "entry_checked").loss(*_args()), rtol=0)
+
+
+MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
+MODELS += sorted(
+    p for p in (ROOT / "examples").glob("*.py") if p.stem not in ("train_xor", "descent")
+)
+
+
+def _arrays(value) -> list:
+    found = value if isinstance(value, tuple) else (value,)
+    return [a for a in found if isinstance(a, np.ndarray)]
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_every_array_returned_is_a_new_one(path):
+    module = import_source(compile_file(str(path)), f"entry_new_{path.stem}")
+    for name, target in targets(path).items():
+        domains = target.model.namespace.get("DOMAINS", {}).get(name)
+        sizes = {d.name: 3 for p in target.params for d in p.shape if d.is_Symbol}
+        args = random_inputs(target, sizes, np.random.default_rng(2), domains)
+        if hasattr(module, f"{name}_vjp"):
+            cotangent = np.ones_like(getattr(module, name)(*args))
+            args = args + [cotangent]
+            value, grads = None, getattr(module, f"{name}_vjp")(*args)
+        else:
+            value, grads = getattr(module, f"{name}_value_and_grad")(*args)
+        returned = _arrays(value) + _arrays(grads)
+        inputs = [a for a in args if isinstance(a, np.ndarray)]
+        for k, out in enumerate(returned):
+            assert out.flags.writeable, f"{name}: result {k} is read-only"
+            for other in inputs + returned[:k]:
+                assert not np.shares_memory(out, other), f"{name}: result {k} is shared"
+
+
+def test_a_constant_division_by_zero_is_refused_where_it_is_written(tmp_path):
+    path = tmp_path / "zero.py"
+    path.write_text(
+        "import numpy as np\nfrom gradgen import Array\n\n\n"
+        "def f(x: Array['n']) -> float:\n"
+        "    y = x * 2\n"
+        "    return np.sum(y / 0)\n"
+    )
+    with pytest.raises(GradgenError) as error:
+        compile_file(str(path))
+    assert str(error.value).startswith(f"{path}:7: error: this value is infinite")
