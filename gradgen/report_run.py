@@ -12,7 +12,6 @@ from a second evaluation that could disagree with it.
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -288,8 +287,3 @@ def _values(out: Run, recorded: dict, program: ir.Program, args: list, stmts) ->
 def _plain(value):
     """A 0-d array as a Python float; arrays as they are."""
     return float(value) if np.ndim(value) == 0 else value
-
-
-def default_output(model: str) -> str:
-    """``<model name>.html`` in the current folder."""
-    return os.path.splitext(os.path.basename(model))[0] + ".html"

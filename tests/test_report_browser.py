@@ -26,35 +26,46 @@ PAGES = sorted(set(NAMED) | {m.stem for m in models()} | {"sigmoid_array"})
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def tab():
+    """One browser tab for every test: (page, problems, expected), where problems collects
+    console errors, uncaught exceptions and every request but the page's own (expected).
+    """
     with sync_api.sync_playwright() as p:
-        instance = browser.launch(p)
-        yield instance
-        instance.close()
+        chromium = browser.launch(p)
+        page = chromium.new_page()
+        problems: list = []
+        expected = []  # the page being opened: its own request is no problem
+        page.on(
+            "console",
+            lambda m: (
+                problems.append(("console", m.text)) if m.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda e: problems.append(("exception", str(e))))
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url in expected else problems.append(("request", r.url))
+            ),
+        )
+        yield page, problems, expected
+        chromium.close()
 
 
 @pytest.fixture
-def opened(chromium, report_pages):
-    """Open a report: (page, data, problems) where problems collects console errors,
-    uncaught exceptions and every request the page makes."""
-    context = chromium.new_context()
-    page = context.new_page()
-    problems: list = []
-    page.on(
-        "console",
-        lambda m: problems.append(("console", m.text)) if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda e: problems.append(("exception", str(e))))
+def opened(tab, report_pages):
+    """Open a report: (page, data, problems)."""
+    page, problems, expected = tab
 
     def open_page(name):
-        url = report_pages[name].as_uri()
-        page.on("request", lambda r: None if r.url == url else problems.append(r.url))
-        page.goto(url)
+        problems.clear()
+        expected[:] = [report_pages[name].as_uri()]
+        page.emulate_media(media="screen")
+        page.goto(expected[0])
         data = json.loads(page.locator("#gradgen-data").text_content())
         return page, data, problems
 
-    yield open_page
-    context.close()
+    return open_page
 
 
 MATH_LAID_OUT = """() => Array.from(document.querySelectorAll("math")).filter(m => {
@@ -110,6 +121,11 @@ def test_hovering_a_delta_marks_its_code_line_and_graph_node(opened, name):
     assert problems == []
 
 
+CURRENT = """fn => [Array.from(document.querySelectorAll(
+    `figure.graph[data-fn="${fn}"] svg g.node[aria-current="step"] > title`))
+    .map(t => t.textContent), document.getElementById(fn + "-say").textContent]"""
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_step_through_visits_nodes_in_reverse_topological_order(opened, name):
     page, data, problems = opened(name)
@@ -121,10 +137,10 @@ def test_step_through_visits_nodes_in_reverse_topological_order(opened, name):
         visited, said = [], set()
         for _ in nodes:
             page.keyboard.press("ArrowRight")
-            current = figure.locator('svg g.node[aria-current="step"] > title')
-            assert current.count() == 1
-            visited.append(current.text_content())
-            said.add(page.locator(f"#{fn}-say").text_content())
+            current, text = page.evaluate(CURRENT, fn)
+            assert len(current) == 1
+            visited.append(current[0])
+            said.add(text)
         assert sorted(visited) == sorted(nodes)
         order = {n: k for k, n in enumerate(visited)}
         for (
