@@ -102,11 +102,13 @@ def build(fid: str, program, named, source: str, run: Run | None) -> FunctionVie
         fid, program.name, f"{program.path}:{program.line}", code.function
     )
     chain = Chain(program, stmts, mapping)
-    shown = report_values.numbers(run, program, named)
+    shown = report_values.numbers(run, program)
     _graph(view, program, named, shown)
     _nodes(view, chain, stmts, mapping, shown)
     _derivation(view, program, named, shown)
-    view.explanations = report_values.explanations(fid, program, named, run)
+    view.explanations = report_values.explanations(
+        fid, program, named, run, shown.names
+    )
     _code(view, code, source, shown)
     _links(view, chain, stmts, mapping)
     return view
@@ -221,19 +223,14 @@ def _derivation(view: FunctionView, program, named, shown) -> None:
 def _code(view: FunctionView, run: Run, source: str, shown) -> None:
     """The generated function's lines, its docstring left out (the formulas above)."""
     lines = source.splitlines()
+    covering = {n: c for c in run.code for n in range(c.line, c.end + 1)}
     first, last = run.lines
-    covering: dict = {}
-    for k, c in enumerate(run.code):
-        for n in range(c.line, c.end + 1):
-            covering[n] = (k, c)
-    doc = _docstring_lines(lines, first, last)
     for n in range(first, last + 1):
-        if n in doc:
+        if run.doc[0] <= n <= run.doc[1]:
             continue
-        text = lines[n - 1]
-        line = CodeLine(n, text)
-        if n in covering:
-            k, c = covering[n]
+        line = CodeLine(n, lines[n - 1])
+        c = covering.get(n)
+        if c is not None:
             line.key = f"{view.id}:{c.name}"
             line.kind = "value" if c.stmts[-1].section == "forward" else "gradient"
             block = c.stmts[-1].block
@@ -242,18 +239,6 @@ def _code(view: FunctionView, run: Run, source: str, shown) -> None:
                 line.value = shown.after.get(c.indices[-1])
         view.code.append(line)
     _comment_lines(view.code)
-
-
-def _docstring_lines(lines: list, first: int, last: int) -> set:
-    """The line numbers of the function's docstring."""
-    text = "\n".join(lines[first - 1 : last])
-    match = re.search(r'^\s*"""[\s\S]*?"""\s*$', text, re.MULTILINE)
-    if not match:
-        return set()
-    start = first + text[: match.start()].count("\n")
-    if text[match.start()] == "\n":
-        start += 1
-    return set(range(start, first + text[: match.end()].count("\n") + 1))
 
 
 def _comment_lines(code: list) -> None:

@@ -121,6 +121,7 @@ class Run:
     function: str  # its name in the generated module
     code: list[CodeStatement]
     lines: tuple[int, int]  # its first and last line in the module
+    doc: tuple[int, int] = (0, -1)  # the first and last line of its docstring
     after: dict = field(default_factory=dict)  # statement index -> value after it
     values: dict = field(default_factory=dict)  # forward node or parameter -> value
     adjoints: dict = field(default_factory=dict)  # node -> the value of its adjoint
@@ -172,7 +173,10 @@ def code_statements(program: ir.Program, named, source: str) -> Run:
         for c in code_run:
             c.indices, c.stmts = ir_run, [stmts[i] for i in ir_run]
         code_run[-1].last = True
-    return Run(function, code, (fn.lineno, fn.end_lineno))
+    out = Run(function, code, (fn.lineno, fn.end_lineno))
+    if ast.get_docstring(fn) is not None:
+        out.doc = (fn.body[0].lineno, fn.body[0].end_lineno)
+    return out
 
 
 def _runs(items: list, key) -> list[list]:

@@ -34,14 +34,11 @@ def number(x: float) -> str:
 class Shown:
     graph: str  # on the graph
     text: str  # in a table
-    full: str | None = None  # an array, whole
-
-    @property
-    def full_text(self) -> str:
-        return self.text
+    full: str | None = None  # an array, whole (NumPy elides past 400 entries)
 
 
 def show(value) -> Shown:
+    """A number or an array, as the page writes it."""
     if np.ndim(value) == 0:
         x = float(value)
         return Shown(number(x), f"{x:.6g}")
@@ -72,7 +69,8 @@ class Numbers:
     seed: Shown | None = None  # the output's adjoint: 1, or the cotangent
 
 
-def numbers(run, program, named) -> Numbers:
+def numbers(run, program) -> Numbers:
+    """The values of ``run`` (a ``report_run.Run``, or None) for the page."""
     if run is None:
         return Numbers()
     out = Numbers(
@@ -138,9 +136,10 @@ class Explained:
     numbers: list = field(default_factory=list)  # blocks, at the point of --at
 
 
-def explanations(fid: str, program, named, run) -> list[Explained]:
+def explanations(fid: str, program, named, run, values: dict) -> list[Explained]:
+    """The chain rule for each differentiated parameter; ``values`` (code name ->
+    Shown) and ``run`` give the numbers, if any."""
     stmts, results, mapping = named
-    values = numbers(run, program, named).names
     out = []
     for name in program.wrt:
         x = explain.explain(program, stmts, results, mapping, name)

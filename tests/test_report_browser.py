@@ -118,6 +118,10 @@ def test_hovering_a_delta_marks_its_code_line_and_graph_node(opened, name):
     )
     page.mouse.move(0, 0)
     assert page.locator(".hl").count() == 0
+    fn = key.split(":")[0]  # and back: the node marks the delta's row and line
+    page.locator(f"#{fn}-n-{node}").hover()
+    assert page.locator(f'.eqs tr[data-key="{key}"].hl').count() >= 1
+    assert page.locator(f'.code-pane .line[data-key="{key}"].hl').count() >= 1
     assert problems == []
 
 
