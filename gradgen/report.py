@@ -54,14 +54,15 @@ def add_command(commands, common) -> None:
     )
 
 
-def run(args, write, wrt) -> int:
-    """Build the page and write it with ``write(path, text)``."""
+def run(args, write, wrt, programs) -> int:
+    """Build the page and write it with ``write(path, text)``; ``programs(model,
+    functions, wrt)`` compiles the model's targets (``views.programs``)."""
     out = args.output or _default_output(args.model)
     if os.path.splitext(out)[1].lower() not in (".html", ".htm"):
         raise GradgenError(
             f"cannot tell what to write from the name {out}", out, hint="name it .html"
         )
-    functions, source, model_text = _views(args, wrt)
+    functions, source, model_text = _views(args, wrt, programs)
     for view in functions:
         if view.graph_note:
             print(f"{args.model}: note: {view.graph_note}", file=sys.stderr)
@@ -75,15 +76,15 @@ def _default_output(model: str) -> str:
     return os.path.splitext(os.path.basename(model))[0] + ".html"
 
 
-def _views(args, wrt) -> tuple:
+def _views(args, wrt, compile_targets) -> tuple:
     from sympy.core.parameters import distribute
 
-    from . import report_page, report_run, views
+    from . import report_page, report_run
     from .pipeline import generate, gradient_statements
 
     inputs = report_run.parse_at(args.at) if args.at else None
+    programs = compile_targets(args.model, args.functions, wrt)
     with distribute(False):  # as gradgen compile: the same module, the same names
-        programs = views.programs(args.model, args.functions, wrt)
         source = generate(programs, args.model, f"gradgen compile {args.model}")
     if inputs is not None:
         _known(inputs, programs)

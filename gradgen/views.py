@@ -212,7 +212,7 @@ def _emit(args, data, write) -> int:
 
 
 def run_report(args, write) -> int:
-    return report.run(args, write, _wrt(args))
+    return report.run(args, write, _wrt(args), programs)
 
 
 RUNNERS = {

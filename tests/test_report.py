@@ -272,3 +272,11 @@ def test_readme_shows_the_command_and_the_screenshots():
         assert (ROOT / png).exists()
     assert len(set(re.findall(r"docs/report_\w+\.png", readme))) >= 2
     assert os.path.getsize(ROOT / "examples" / "xor_trained.npz") < 4096
+
+
+def test_the_page_shows_the_module_gradgen_compile_writes(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the module names the model as the command line does
+    out = tmp_path / "gate.html"
+    assert main(["report", "examples/gate.py", "--at", GATE_POINT, "-o", str(out)]) == 0
+    module = "".join(_ids(_tree(out))["module"].find(".//pre").itertext())
+    assert module == (ROOT / "generated" / "gate.py").read_text()
