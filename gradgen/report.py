@@ -63,10 +63,10 @@ def run(args, write, wrt, programs) -> int:
             f"cannot tell what to write from the name {out}", out, hint="name it .html"
         )
     functions, source, model_text = _views(args, wrt, programs)
-    for view in functions:
-        if view.graph_note:
-            print(f"{args.model}: note: {view.graph_note}", file=sys.stderr)
-            break
+    notes = [v.graph_note for v in functions if v.graph_note][:1]  # one of a kind
+    notes += [x.note for v in functions for x in v.explanations if x.note]
+    for note in notes:
+        print(f"{args.model}: note: {note}", file=sys.stderr)
     write(out, _page(args, functions, source, model_text))
     print(f"wrote {out}")
     return 0

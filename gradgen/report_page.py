@@ -166,12 +166,12 @@ def _nodes(view, chain: Chain, stmts, mapping, shown) -> None:
     for sym in reversed(chain.params + [t.sym for t in chain.steps]):
         name = chain.names[sym]
         step = chain.by_sym.get(sym)
-        if sym == chain.output:
-            label = mapping[seed].name if seed != 1 else "1 (the seed)"
-            code_name, gradient = None, shown.seed
-        elif sym in names:
+        if sym in names:
             label = code_name = names[sym]
             gradient = shown.adjoints.get(sym)
+        elif sym == chain.output:
+            label = mapping[seed].name if seed != 1 else "1 (the seed)"
+            code_name, gradient = None, shown.seed
         elif formulas.get(sym, 0) != 0:
             label, code_name, gradient = _formula(chain, formulas[sym], gradients)
         else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from . import explain
+from . import explain, ir
 from .graph import Labels
 from .mathml import to_mathml
 
@@ -134,6 +134,7 @@ class Explained:
     blocks: list  # ("p", prose) or ("rows", [(lhs, relation, rhs)]) in MathML
     code: list = field(default_factory=list)  # report_page.Equation
     numbers: list = field(default_factory=list)  # blocks, at the point of --at
+    note: str = ""  # why it could not be written out
 
 
 def explanations(fid: str, program, named, run, values: dict) -> list[Explained]:
@@ -142,9 +143,16 @@ def explanations(fid: str, program, named, run, values: dict) -> list[Explained]
     stmts, results, mapping = named
     out = []
     for name in program.wrt:
-        x = explain.explain(program, stmts, results, mapping, name)
-        blocks = [_mathml(b) for b in explain.latex_blocks(x, code=False)]
         grad = _grad_name(program, mapping, name)
+        try:
+            x = explain.explain(program, stmts, results, mapping, name)
+            blocks = [_mathml(b) for b in explain.latex_blocks(x, code=False)]
+        except ir.ShapeError as exc:  # a bug of explain's: the rest of the page stands
+            note = f"the chain rule for {name} cannot be written out: {exc}"
+            fail = Explained(f"{fid}-explain-{name}", f"{fid}:{grad}", grad, [])
+            fail.note = note + " (an error in gradgen; please report it)"
+            out.append(fail)
+            continue
         code = [equation(fid, e, values, kinds(named)) for e in x.code]
         entry = Explained(
             f"{fid}-explain-{name}", f"{fid}:{grad}", explain.title(x), blocks, code
@@ -165,7 +173,7 @@ def _mathml(block: tuple) -> tuple:
     if kind == "p":
         return block
     rows = [
-        (to_mathml(lhs) if lhs else "", relation, to_mathml(rhs))
+        (to_mathml(lhs) if lhs else "", relation, to_mathml(rhs) if rhs else "")
         for lhs, relation, rhs in payload
     ]
     return kind, rows

@@ -280,3 +280,31 @@ def test_the_page_shows_the_module_gradgen_compile_writes(tmp_path, monkeypatch)
     assert main(["report", "examples/gate.py", "--at", GATE_POINT, "-o", str(out)]) == 0
     module = "".join(_ids(_tree(out))["module"].find(".//pre").itertext())
     assert module == (ROOT / "generated" / "gate.py").read_text()
+
+
+def test_a_chain_rule_explain_cannot_write_leaves_a_note_not_a_failure(
+    capsys, tmp_path, monkeypatch
+):
+    from gradgen import explain, ir
+
+    def fails(*args):
+        raise ir.ShapeError("shapes (n, 2) and (2, n) do not broadcast")
+
+    monkeypatch.setattr(explain, "explain", fails)
+    out = tmp_path / "xor.html"
+    assert main(["report", str(EXAMPLES / "xor.py"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("note: the chain rule for") == 4  # X, y, W0, W1
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    assert "the chain rule for W0 cannot be written out: shapes (n, 2)" in page
+    assert "please report it" in page and "<svg" in page
+
+
+def test_a_function_returning_its_parameter(tmp_path):
+    out = tmp_path / "ops.html"
+    model = ROOT / "tests" / "models" / "ops.py"
+    args = ["--function", "first_of_two", "--at", "a=2,b=3", "-o", str(out)]
+    assert main(["report", str(model), *args]) == 0
+    tree = _tree(out)
+    assert _row(tree, "f0:a")[2:] == ["2", "da", "1"]
+    assert _row(tree, "f0:b")[2:] == ["3", "db", "0"]
