@@ -309,9 +309,7 @@ class NumPyPrinter(PythonCodePrinter):
             return f"np.ones({self._shape(dims)})"
         if value == 0:
             return f"np.zeros({self._shape(dims)})"
-        if (
-            value.is_Integer
-        ):  # a float array, as np.ones and np.zeros: it may be written
+        if value.is_Integer:  # a float array, as np.ones and np.zeros: it may be written
             value = sp.Float(value)
         return f"np.broadcast_to({self._print(value)}, {self._shape(dims)})"
 

@@ -98,9 +98,7 @@ class Case:
     rng: np.random.Generator
     sizes: dict
     numeric: dict = field(default_factory=dict)  # central-difference Jacobians
-    probed: object = (
-        None  # the model, saying whether rounding decided a comparison (ties)
-    )
+    probed: object = None  # the model, saying whether rounding decided a comparison (ties)
 
     def what(self, text: str) -> str:
         return f"{self.program.name} at {self.sizes}: {text}"

@@ -75,8 +75,7 @@ def test_parameters_are_drawn_from_their_domains():
 @pytest.mark.parametrize("dim", range(1, 9))
 def test_every_integer_size_has_a_slice_giving_it(dim):
     """The generator slices an axis of any integer size it meets, (6,) too (a flattened
-    (2, 3)): an empty list of options stopped a long run in hypothesis's sampled_from.
-    """
+    (2, 3)): an empty list of options stopped a long run in hypothesis's sampled_from."""
     options = slice_options(dim)
     assert options
     for size, text in options:  # a named size ("n") is any size, 1 or more
