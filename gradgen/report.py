@@ -88,13 +88,12 @@ def _views(args, wrt, compile_targets) -> tuple:
         source = generate(programs, args.model, f"gradgen compile {args.model}")
     if inputs is not None:
         _known(inputs, programs)
-    names = {p.name for p in programs}
     functions = []
     for k, program in enumerate(programs):
         named = gradient_statements(program)
         numbers = None
         if inputs is not None:
-            numbers = report_run.run(program, named, source, inputs, names)
+            numbers = report_run.run(program, named, source, inputs)
         functions.append(report_page.build(f"f{k}", program, named, source, numbers))
     with open(args.model, encoding="utf-8") as handle:
         return functions, source, handle.read()

@@ -18,7 +18,6 @@ import numpy as np
 
 from . import ir
 from .errors import GradgenError
-from .printer import ModuleText
 
 RECORD = "__gradgen_record__"  # the call added after each assignment
 AT_HINT = (
@@ -126,8 +125,6 @@ class Run:
     values: dict = field(default_factory=dict)  # forward node or parameter -> value
     adjoints: dict = field(default_factory=dict)  # node -> the value of its adjoint
     result: object = None  # what the function returned
-    namespace: dict = field(default_factory=dict)  # the generated module's
-    text: object = None  # printer.ModuleText: writes an expression as that module would
 
 
 def _target_name(node: ast.stmt) -> str | None:
@@ -217,11 +214,9 @@ class _Recorder(ast.NodeTransformer):
         return [node, ast.copy_location(call, node)]
 
 
-def run(program: ir.Program, named, source: str, inputs: dict, names: set) -> Run:
-    """Run the generated function of ``program`` at ``inputs``, recording every value;
-    ``names`` are the targets compiled into the module with it."""
+def run(program: ir.Program, named, source: str, inputs: dict) -> Run:
+    """Run the generated function of ``program`` at ``inputs``, recording every value."""
     out = code_statements(program, named, source)
-    out.text = ModuleText(names)
     tree = ast.parse(source)
     fn = next(n for n in tree.body if getattr(n, "name", None) == out.function)
     _Recorder(_assignments(fn.body, {c.name for c in out.code})).visit(fn)
@@ -232,7 +227,6 @@ def run(program: ir.Program, named, source: str, inputs: dict, names: set) -> Ru
         RECORD: lambda k, value: recorded.__setitem__(k, np.copy(value)),
     }
     exec(compile(tree, f"<generated {program.name}>", "exec"), namespace)
-    out.namespace = namespace
     args = arguments(program, inputs)
     with np.errstate(all="ignore"):
         try:

@@ -185,7 +185,7 @@ def _numbers(x, run, grad: str, generated: Shown | None) -> list:
     if not x.terms or any(t.factors is None for t in x.terms):
         return []
     try:
-        factors = [[_evaluate(x.chain, run, f) for f in t.factors] for t in x.terms]
+        factors = [[_evaluate(run, f) for f in t.factors] for t in x.terms]
     except (ArithmeticError, LookupError, NameError, TypeError, ValueError):
         return []  # a local derivative the code printer cannot write on its own
     products = [math.prod(fs) for fs in factors]
@@ -213,10 +213,9 @@ def _factor(value: float, bare: bool = False) -> str:
     return rf"\left({text}\right)" if text.startswith("-") and not bare else text
 
 
-def _evaluate(chain, run, expr) -> float:
-    """A local derivative at the run's values, written by the code printer and run in
-    the generated module's namespace."""
-    rename = {s: sp.Symbol(n, real=True) for s, n in chain.names.items()}
-    code = run.text.mapped(rename)(expr)
-    values = {chain.names[s]: v for s, v in run.values.items() if s in chain.names}
-    return float(eval(code, dict(run.namespace), values))  # noqa: S307 - our own code
+def _evaluate(run, expr) -> float:
+    """A local derivative at the run's values of the nodes it reads (SymPy's lambdify:
+    the code does not compute it on its own)."""
+    symbols = sorted(expr.free_symbols, key=sp.default_sort_key)
+    function = sp.lambdify(symbols, expr, modules="numpy")
+    return float(function(*(run.values[s] for s in symbols)))

@@ -248,7 +248,7 @@ def test_values_of_nodes_written_over_in_place(tmp_path):
         source = generate([program], path, "gradgen compile")
     named = gradient_statements(program)
     x, c = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
-    run = report_run.run(program, named, source, {"x": x, "c": c}, {program.name})
+    run = report_run.run(program, named, source, {"x": x, "c": c})
     held: dict = {}
     for sym, value in run.values.items():
         if sym in named[2]:
