@@ -8,6 +8,10 @@ its target.
 
     gradgen compile examples/xor.py      # writes generated/xor.py
     python examples/train_xor.py
+    python examples/train_xor.py --save examples/xor_trained.npz   # keep the trained point
+
+The saved point (X, y and the trained W0, W1) is what ``gradgen report examples/xor.py
+--at examples/xor_trained.npz`` shows.
 """
 
 import sys
@@ -16,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 
-def main(epochs=10_000, rate=1.0):
+def main(epochs=10_000, rate=1.0, save=None):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from generated.xor import loss, loss_value_and_grad
 
@@ -34,10 +38,13 @@ def main(epochs=10_000, rate=1.0):
     h = 1 / (1 + np.exp(-X @ W0))
     predictions = 1 / (1 + np.exp(-h @ W1))
     print(f"final loss {loss(X, y, W0, W1):.6f}")
+    if save:
+        np.savez(save, X=X, y=y, W0=W0, W1=W1)
+        print(f"wrote {save}")
     for row, p, target in zip(X, predictions[:, 0], y[:, 0]):
         print(f"  {row.astype(int)} -> {p:.3f}  (target {target:g})")
     return predictions[:, 0]
 
 
 if __name__ == "__main__":
-    main()
+    main(save=sys.argv[2] if sys.argv[1:2] == ["--save"] else None)

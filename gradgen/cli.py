@@ -137,7 +137,8 @@ def run_compile(args) -> int:
 
 
 def run_model_command(args) -> int:
-    """``check``, ``latex``, ``explain``, ``graph``: one model, at most one output."""
+    """``check``, ``latex``, ``explain``, ``graph``, ``report``: one model, at most one
+    output."""
     output = getattr(args, "output", None)
     if output is not None:
         writing.check_outputs([(output, "output", args.model)], [args.model])

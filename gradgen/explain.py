@@ -199,7 +199,7 @@ class _Writer:
 def _scalar_rows(w: _Writer) -> list:
     x, rows = w.x, []
     for term in x.terms:
-        partials = w.product([w.d(a, b) for a, b in zip(term.path, term.path[1:])])
+        partials = _partials(w, term)
         factors = w.product([w.factor(f) for f in term.factors])
         if len(x.terms) == 1 and len(term.path) > 2:
             rows += [(w.result(), "=", partials), ("", "=", factors)]
@@ -213,6 +213,10 @@ def _scalar_rows(w: _Writer) -> list:
     if len(x.terms) > 1 or simpler:
         rows.append((w.result() if len(x.terms) > 1 else "", "=", total))
     return rows
+
+
+def _partials(w: _Writer, term: Term) -> str:
+    return w.product([w.d(a, b) for a, b in zip(term.path, term.path[1:])])
 
 
 def _array_blocks(w: _Writer) -> list:
@@ -258,8 +262,9 @@ def _code_block(w: _Writer) -> list:
     return [("p", f"The lines of the generated {fn} that compute it:"), ("rows", rows)]
 
 
-def _blocks(w: _Writer) -> list:
-    """("p", prose) and ("rows", [(lhs, relation, rhs)]) in order."""
+def _blocks(w: _Writer, code: bool = True) -> list:
+    """("p", prose) and ("rows", [(lhs, relation, rhs)]) in order; with ``code``, the
+    lines of the generated code last."""
     x, plain = w.x, _Writer(w.x, as_latex=False)
     if not x.terms:
         out, wrt = plain.name(x.chain.output), plain.name(x.wrt)
@@ -278,7 +283,24 @@ def _blocks(w: _Writer) -> list:
     if x.inputs:
         blocks.append(("p", "In terms of the inputs:"))
         blocks.append(("rows", [("", "=", w.formula(f)) for f in x.inputs]))
-    return blocks + (_code_block(w) if x.code else [])
+    return blocks + (_code_block(w) if x.code and code else [])
+
+
+def latex_blocks(x: Explanation, code: bool = True) -> list:
+    """What ``to_latex`` writes, for a page to lay out: ("p", prose) and ("rows",
+    [(lhs, relation, rhs)]) with LaTeX formulas; ``code=False`` leaves out the lines of
+    the generated code (``x.code``)."""
+    return _blocks(_Writer(x, as_latex=True), code)
+
+
+def result_latex(x: Explanation) -> str:
+    """∂out/∂wrt (∂⟨out, cotangent⟩/∂wrt for an array output) as LaTeX."""
+    return _Writer(x, as_latex=True).result()
+
+
+def partials_latex(x: Explanation, term: Term) -> str:
+    """The product of the partial derivatives along a term's path, as LaTeX."""
+    return _partials(_Writer(x, as_latex=True), term)
 
 
 def title(x: Explanation) -> str:

@@ -1,4 +1,5 @@
-"""The commands that show the math: ``gradgen latex``, ``explain`` and ``graph``.
+"""The commands that show the math: ``gradgen latex``, ``explain``, ``graph`` and
+``report`` (``report.py``).
 
 Takes a model file (and the options ``compile`` takes: ``--function``, ``--wrt``) and
 returns text or a file: the derivation as LaTeX, Markdown or a picture (``latex``), the
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import options
+from . import options, report
 from .errors import GradgenError
 
 # The stages (and SymPy) are imported when a command runs, so `gradgen --help` is quick.
@@ -92,6 +93,7 @@ def add_commands(commands) -> None:
         formatter_class=raw,
     )
     _common(draw, "output: .dot, .svg, .png or .pdf")
+    report.add_command(commands, _common)
 
 
 def _common(parser, output_help: str | None) -> None:
@@ -206,4 +208,13 @@ def _emit(args, data, write) -> int:
     return 0
 
 
-RUNNERS = {"latex": run_latex, "explain": run_explain, "graph": run_graph}
+def run_report(args, write) -> int:
+    return report.run(args, write, _wrt(args), programs)
+
+
+RUNNERS = {
+    "latex": run_latex,
+    "explain": run_explain,
+    "graph": run_graph,
+    "report": run_report,
+}

@@ -2,6 +2,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -21,3 +22,11 @@ settings.register_profile(
 _LONG = int(os.environ.get("GRADGEN_LONG_PROGRAMS", "10000"))
 settings.register_profile("long", max_examples=_LONG, **_COMMON)
 settings.load_profile("gradgen-ci")
+
+
+@pytest.fixture(scope="session")
+def report_pages(tmp_path_factory):
+    """The report of every example (tests/report_pages.py), built once per session."""
+    from report_pages import build
+
+    return build(tmp_path_factory.mktemp("reports"))

@@ -156,3 +156,39 @@ def test_unwritable_output_is_one_line(tmp_path, capsys):
         err.startswith(f"{out}: error: cannot write {out}")
         and len(err.splitlines()) == 1
     )
+
+
+def test_an_adjoint_the_code_folds_is_labelled_with_the_name_it_equals(capsys):
+    """h = 1 + g: g's adjoint is delta_h, which the code does not copy into delta_g."""
+    nodes, edges = _parse(
+        _dot(capsys, ROOT / "examples" / "sigmoid.py", "--function", "sigmoid")
+    )
+    backward = {(t, h): a["label"] for t, h, a in edges if a["color"] == BACKWARD}
+    assert backward[("g", "h")] == "delta_h" and backward[("h", "i")] == "delta_h"
+    assert backward[("f", "g")] == "delta_f" and backward[("z", "f")] == "dz"
+
+
+def test_a_look_gives_ids_colours_and_numbers_without_changing_the_default(capsys):
+    from gradgen import graph, views
+    from gradgen.pipeline import gradient_statements
+
+    class Numbered(graph.Look):
+        def number(self, name):
+            return {"z": "1.00", "dz": "0.20"}.get(name)
+
+    (program,) = views.programs(str(ROOT / "examples" / "sigmoid.py"), ["sigmoid"])
+    stmts, _, mapping = gradient_statements(program)
+    look = Numbered(
+        forward="#0072b2", backward_style="dashed", ids="f0-", caption=False
+    )
+    source = graph.draw(program, stmts, mapping, look).source
+    nodes, edges = _parse(source)
+    assert nodes["z"]["id"] == "f0-n-z" and "values forward" not in source
+    by_id = {a["id"]: a for _, _, a in edges}
+    assert by_id["f0-f-z-f"]["label"] == "z = 1.00"
+    assert by_id["f0-f-z-f"]["color"] == "#0072b2"
+    assert by_id["f0-b-z-f"]["label"] == "dz = 0.20"
+    assert by_id["f0-b-z-f"]["style"] == "dashed"
+    assert by_id["f0-f-f-g"]["label"] == "f"  # no number: the name alone
+    default = _parse(graph.draw(program, stmts, mapping).source)[1]
+    assert all("id" not in a and "style" not in a for _, _, a in default)
