@@ -12,9 +12,13 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir, numpy_arrays
-from .special import Sigmoid, Softplus, expm1, log1p
-from . import tracer as _tracer  # the module: Tracer is read at call time
+from . import (
+    ir,
+    numpy_arrays,
+    ops,
+    tracer as _tracer,
+)  # the module: Tracer is read at call time
+from .ops import Sigmoid, Softplus, expm1, log1p
 from .numpy_arrays import any_tracer as _any_tracer
 from .numpy_arrays import as_tracer as _as_tracer
 from .numpy_arrays import is_tracer as _is_tracer
@@ -30,7 +34,7 @@ def matmul(a, b):
             "matmul of arrays with more than 2 dimensions is not supported"
         )
     s = t.session
-    return s.structural(ir.MatMul(s.materialise(a), s.materialise(b)), [a, b])
+    return s.structural(ops.MatMul(s.materialise(a), s.materialise(b)), [a, b])
 
 
 def dot(a, b):
@@ -51,7 +55,7 @@ def transpose(a, axes=None):
     if a.ndim < 2 or (axes is not None and tuple(axes) == (0, 1)):
         return a
     s = a.session
-    return s.structural(ir.Transpose(s.materialise(a)), [a])
+    return s.structural(ops.Transpose(s.materialise(a)), [a])
 
 
 def _axes(a, axis) -> list[int]:
@@ -82,20 +86,20 @@ def _reduce(cls, a, axis, keepdims):
     if not axes:
         return a
     s = a.session
-    expr = ir.reduce(cls, s.materialise(a), axes, len(a.shape_), bool(keepdims))
+    expr = ops.reduce(cls, s.materialise(a), axes, len(a.shape_), bool(keepdims))
     return s.structural(expr, [a])
 
 
 def sum_(a, axis=None, keepdims=False):
-    return _reduce(ir.ReduceSum, a, axis, keepdims)
+    return _reduce(ops.ReduceSum, a, axis, keepdims)
 
 
 def mean(a, axis=None, keepdims=False):
-    return _reduce(ir.ReduceMean, a, axis, keepdims)
+    return _reduce(ops.ReduceMean, a, axis, keepdims)
 
 
 def max_(a, axis=None, keepdims=False):
-    return _reduce(ir.ReduceMax, a, axis, keepdims)
+    return _reduce(ops.ReduceMax, a, axis, keepdims)
 
 
 def trace(a):
@@ -104,17 +108,17 @@ def trace(a):
             f"np.trace needs a 2-D array, got shape {ir.shape_str(a.shape_)}"
         )
     s = a.session
-    return s.structural(ir.TraceOp(s.materialise(a)), [a])
+    return s.structural(ops.TraceOp(s.materialise(a)), [a])
 
 
 def logsumexp(a, axis=None, keepdims=False):
-    return _reduce(ir.LogSumExp, a, axis, keepdims)
+    return _reduce(ops.LogSumExp, a, axis, keepdims)
 
 
 def log_softmax(a, axis=-1):
     s = a.session
     axes = _axes(a, axis)
-    expr = ir.LogSoftmax(s.materialise(a), ir.static(axes), ir.static(len(a.shape_)))
+    expr = ops.LogSoftmax(s.materialise(a), ir.static(axes), ir.static(len(a.shape_)))
     return s.structural(expr, [a])
 
 

@@ -1,7 +1,7 @@
 """The NumPy calls that index, join, reshape and create arrays, on tracers.
 
 Takes tracers (and constant keys, axes, shapes) and returns tracers over the ops of
-``indexing.py``; ``FUNCTIONS`` is their dispatch table for ``__array_function__``, and
+``ops.py``; ``FUNCTIONS`` is their dispatch table for ``__array_function__``, and
 ``CREATION`` lists the NumPy functions that take no array (``np.zeros((n, d))``), which the
 trace swaps in for its duration (``patched``) because NumPy cannot dispatch them to a
 tracer. Knows no calculus.
@@ -15,8 +15,8 @@ import operator
 import numpy as np
 import sympy as sp
 
-from . import ir
-from .indexing import (
+from . import ir, ops
+from .ops import (
     Concat,
     Index,
     Reshape,
@@ -264,7 +264,7 @@ def expand_dims(a, axis):
     ndim = len(a.shape_) + len(items)
     axes = sorted(_axis(a, k, ndim) for k in items)
     s = a.session
-    return s.structural(ir.expand_dims(s.materialise(a), axes, len(a.shape_)), [a])
+    return s.structural(ops.expand_dims(s.materialise(a), axes, len(a.shape_)), [a])
 
 
 def atleast_1d(a):
@@ -281,7 +281,7 @@ def atleast_2d(a):
 
 
 def _constant(session, value, shape):
-    expr = ir.broadcast_to(sp.sympify(value), shape)
+    expr = ops.broadcast_to(sp.sympify(value), shape)
     return session.structural(expr, [])
 
 
@@ -364,7 +364,7 @@ def creation_functions(session) -> dict:
 
     def eye(n, m=None, dtype=None):
         n, m = shape_of(n)[0], shape_of(n if m is None else m)[0]
-        return session.structural(ir.Eye(n, m), [])
+        return session.structural(ops.Eye(n, m), [])
 
     def array(obj, *args, **kwargs):
         if is_tracer(obj):

@@ -1,12 +1,9 @@
-"""Indexing and shape operations of the IR: the structural ops that read or write part of an
-array, join arrays, or give an array another shape.
+"""Reading and writing part of an array: ``Index`` (``a[key]``), ``Scatter`` (zeros shaped
+like ``like`` holding ``value`` at ``key``: the VJP of indexing) and ``Update`` (``a`` with
+``a[key] = value``: an in-place write, made pure), with ``encode_key``/``decode_key`` for
+constant index keys. Each operation in one place: shape, VJP and JVP, code, text and LaTeX.
 
-Takes nothing from the other stages but ``ir``; gives them ``Index`` (``a[key]``), ``Scatter``
-(zeros shaped like ``like`` holding ``value`` at ``key``: the VJP of indexing), ``Update``
-(``a`` with ``a[key] = value``: an in-place write, made pure), ``Concat``, ``Stack`` and
-``Reshape``, plus ``encode_key``/``decode_key`` for constant index keys.
-
-A key is a tuple of entries, each an integer, a slice with constant (or, from ``Concat``'s
+A key is a tuple of entries, each an integer, a slice with constant (or, from a join's
 rule, symbolic) bounds, or ``None`` (a new axis); it is stored as a SymPy ``Tuple`` so it
 survives ``xreplace`` and ``cse``: an integer as itself, a slice as ``(start, stop, step)``
 with ``OMITTED`` for an omitted bound, a new axis as ``()``.
@@ -17,8 +14,10 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.symbol import Str
 
-from . import ir
-from .ir import ShapeError, shape_str
+from .. import ir
+from ..ir import ShapeError, shape_str
+from .arrays import BroadcastTo, LinearInAll, broadcast_to
+from .rules import Linear
 
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
 
@@ -46,6 +45,28 @@ def decode_key(key: sp.Tuple) -> tuple:
         else:
             out.append(k)
     return tuple(out)
+
+
+def key_text(key: sp.Tuple, write) -> str:
+    """A key as written inside ``[...]`` in NumPy (``1:``, ``:, 0``, ``..., None``);
+    ``write`` prints a bound."""
+    parts = []
+    for k in decode_key(key):
+        if k is None:
+            parts.append("None")
+        elif isinstance(k, slice):
+            bounds = ["" if b is None else write(b) for b in (k.start, k.stop)]
+            text = ":".join(bounds)
+            parts.append(text if k.step is None else f"{text}:{write(k.step)}")
+        else:
+            parts.append(write(k))
+    return ", ".join(parts) if parts else "()"
+
+
+def _latex_key(p, key: sp.Tuple) -> str:
+    """A key in LaTeX: ``x_{0}`` for integers, ``x[1{:}]`` for slices (a colon made an
+    ordinary symbol, not a relation)."""
+    return key_text(key, p._print).replace(":", "{:}")
 
 
 def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
@@ -91,7 +112,7 @@ def index_shape(shape: ir.Shape, key: tuple) -> ir.Shape:
     return tuple(out) + tuple(shape[axis:])
 
 
-class Index(ir.Structural):
+class Index(Linear, ir.Structural):
     """``a[key]``."""
 
     nargs = 2
@@ -99,20 +120,38 @@ class Index(ir.Structural):
 
     @classmethod
     def eval(cls, a, key):
-        if isinstance(a, ir.BroadcastTo) and a.args[0].is_Number:
+        if isinstance(a, BroadcastTo) and a.args[0].is_Number:
             # part of a constant array: the constant (not of a broadcast array, whose
             # own axes the key may select from)
             value, dims = a.args
             shape = index_shape(tuple(dims), decode_key(key))
-            return ir.broadcast_to(value, shape) if shape else value
+            return broadcast_to(value, shape) if shape else value
         return None
 
     def out_shape(self, shapes):
         return index_shape(shapes[0], decode_key(self.args[1]))
 
+    @staticmethod
+    def vjp(g, ans, a, key, *, shape):
+        return (Scatter(g, a, key),)
 
-class Scatter(ir.Structural):
-    """Zeros shaped like ``like``, holding ``value`` at ``key``: the VJP of ``like[key]``."""
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
+
+    def _gradgen_text(self, p, **kwargs):
+        return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
+
+    def _gradgen_latex(self, p, **kwargs):
+        a, key = self.args
+        if all(k.is_Integer for k in key):  # x_{0}, W_{1,2}
+            return f"{p.postfix(a)}_{{{','.join(p._print(k) for k in key)}}}"
+        return rf"{p.postfix(a)}\left[{_latex_key(p, key)}\right]"
+
+
+class Scatter(Linear, ir.Structural):
+    """Zeros shaped like ``like``, holding ``value`` at ``key``: the VJP of ``like[key]``.
+    Printed as statements (``assignments``: zeros, then ``t[1:] = v``); in formulas as
+    ``{[1:] ← v}``, the array that is v at [1:] and 0 elsewhere."""
 
     nargs = 3
     array_args = 2
@@ -120,9 +159,27 @@ class Scatter(ir.Structural):
     def out_shape(self, shapes):
         return shapes[1]
 
+    @staticmethod
+    def vjp(g, ans, value, like, key, *, shape):
+        return (Index(g, key), None)
 
-class Update(ir.Structural):
-    """``a`` with ``a[key] = value``: an in-place write, as a new value."""
+    def _gradgen_numpy(
+        self, p, **kwargs
+    ):  # pragma: no cover - the optimiser never nests one
+        raise TypeError("a Scatter is printed as statements (printer.assignments)")
+
+    def _gradgen_text(self, p, **kwargs):
+        value, _, key = self.args
+        return f"{{[{key_text(key, p._print)}] ← {p._print(value)}}}"
+
+    def _gradgen_latex(self, p, **kwargs):
+        value, _, key = self.args
+        return rf"\left\{{[{_latex_key(p, key)}] \leftarrow {p._print(value)}\right\}}"
+
+
+class Update(LinearInAll, ir.Structural):
+    """``a`` with ``a[key] = value``: an in-place write, as a new value; in formulas
+    ``{a with [k] ← v}``."""
 
     nargs = 3
     array_args = 2
@@ -136,86 +193,22 @@ class Update(ir.Structural):
             )
         return shapes[0]
 
+    @staticmethod
+    def vjp(g, ans, a, value, key, *, shape):
+        return (Update(g, 0, key), Index(g, key))
 
-class _Joined(ir.Structural):
-    """An operation on all its arguments but the last, which is the axis (an Integer)."""
+    _gradgen_numpy = Scatter._gradgen_numpy
 
-    @property
-    def array_args(self) -> int:
-        return len(self.args) - 1
+    def _gradgen_text(self, p, **kwargs):
+        a, value, key = self.args
+        return f"{{{p._print(a)} with [{key_text(key, p._print)}] ← {p._print(value)}}}"
 
-    @property
-    def axis(self) -> int:
-        return int(self.args[-1])
-
-
-def _check_axis(name: str, axis: int, shapes: list, last: int) -> None:
-    """An axis the operands have: when folding cancels an operand to a scalar (x - x is
-    0), this ShapeError keeps the optimiser from folding it (optimize._misshapen)."""
-    if not 0 <= axis <= last:
-        raise ShapeError(
-            f"{name} along axis {axis} of arrays of shape {shape_str(shapes[0])}"
-        )
-
-
-class Concat(_Joined):
-    """``np.concatenate([a, b, ...], axis)``."""
-
-    def out_shape(self, shapes):
-        first, axis = shapes[0], self.axis
-        _check_axis("np.concatenate", axis, shapes, len(first) - 1)
-        for s in shapes[1:]:
-            if len(s) != len(first) or any(
-                a != b for k, (a, b) in enumerate(zip(s, first)) if k != axis
-            ):
-                raise ShapeError(
-                    f"np.concatenate of shapes {shape_str(first)} and {shape_str(s)}: "
-                    f"only axis {axis} may differ"
-                )
-        total = sp.expand(sp.Add(*[s[axis] for s in shapes]))
-        return first[:axis] + (total,) + first[axis + 1 :]
-
-
-class Stack(_Joined):
-    """``np.stack([a, b, ...], axis)``."""
-
-    def out_shape(self, shapes):
-        _check_axis("np.stack", self.axis, shapes, len(shapes[0]))
-        for s in shapes[1:]:
-            if s != shapes[0]:
-                raise ShapeError(
-                    f"np.stack of shapes {shape_str(shapes[0])} and {shape_str(s)}: "
-                    "all must be equal"
-                )
+    def _gradgen_latex(self, p, **kwargs):
+        a, value, key = self.args
         return (
-            shapes[0][: self.axis] + (sp.Integer(len(shapes)),) + shapes[0][self.axis :]
+            rf"\left\{{{p._print(a)}\ \text{{with}}\ [{_latex_key(p, key)}] "
+            rf"\leftarrow {p._print(value)}\right\}}"
         )
-
-
-class Reshape(ir.Structural):
-    """``a.reshape(shape)``; the shape is a Tuple of dims."""
-
-    nargs = 2
-
-    def out_shape(self, shapes):
-        if sp.simplify(ir.size_of(shapes[0]) - ir.size_of(tuple(self.args[1]))) != 0:
-            raise ShapeError(
-                f"cannot reshape an array of shape {shape_str(shapes[0])} into "
-                f"{shape_str(tuple(self.args[1]))}"
-            )
-        return tuple(self.args[1])
-
-
-def reshape_shape(shape: ir.Shape, new: tuple) -> ir.Shape:
-    """``new`` with a -1 entry worked out from the size of ``shape``."""
-    new = [sp.sympify(d) for d in new]
-    unknown = [k for k, d in enumerate(new) if d == -1]
-    if len(unknown) > 1:
-        raise ShapeError("only one dimension of a new shape can be -1")
-    if unknown:
-        known = sp.Mul(*[d for d in new if d != -1])
-        new[unknown[0]] = sp.simplify(ir.size_of(shape) / known)
-    return tuple(new)
 
 
 def statement_level(expr: sp.Expr) -> bool:
