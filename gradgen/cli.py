@@ -166,7 +166,7 @@ def run_model_command(args) -> int:
 
 
 def run_ops(markdown: bool) -> int:
-    from .numpy_api import operations_markdown, supported_operations
+    from .ops.catalog import operations_markdown, supported_operations
 
     if markdown:
         print(operations_markdown(), end="")

@@ -20,24 +20,6 @@ from sympy.printing.pycode import PythonCodePrinter
 from . import ir, ops
 from .ops import Index, Reshape, Scatter, SigmoidOf, Update
 
-_NUMPY_NAMES = {
-    "exp": "exp",
-    "log": "log",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "tanh": "tanh",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "asin": "arcsin",
-    "acos": "arccos",
-    "atan": "arctan",
-    "Abs": "abs",
-    "sign": "sign",
-    "log1p": "log1p",
-    "expm1": "expm1",
-}
-
 
 class NumPyPrinter(PythonCodePrinter):
     """Prints IR expressions as NumPy code over the names the naming stage chose."""
@@ -53,7 +35,8 @@ class NumPyPrinter(PythonCodePrinter):
         # it (np.zeros(shape, dtype)), so float32 arguments give float32 results; the
         # function defines it where its code reads it (entry.dtype_lines)
         self.dtype = dtype
-        self.known_functions = {k: f"{np}.{v}" for k, v in _NUMPY_NAMES.items()}
+        names = ops.elementwise.code_names()  # asin -> np.arcsin
+        self.known_functions = {k: f"{np}.{v}" for k, v in names.items()}
         self.helpers = helpers if helpers is not None else {}
         self.used_helpers: set[str] = set()
 

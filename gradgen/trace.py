@@ -14,7 +14,7 @@ import traceback
 
 import sympy as sp
 
-from . import ir, numpy_api, numpy_arrays, ops, purity, timing, usercode
+from . import ir, ops, purity, timing, tracing, usercode
 from .branch_runtime import Unset
 from .errors import GradgenError
 from .ir import ShapeError
@@ -225,7 +225,7 @@ def _call(target: Target, args: list, session: Session):
             purity.deterministic(
                 target.fn.__globals__, target.name, model, target.line
             ),
-            numpy_arrays.patched(session, numpy_api.size_ufuncs(session)),
+            tracing.patched(session),
         ):
             return target.fn(*args)
     finally:

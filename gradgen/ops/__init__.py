@@ -15,14 +15,18 @@ An elementwise function (a ``sympy.Function``: its derivative comes from ``fdiff
 ``sympy.diff``) holds the same three print methods. ``STRUCTURAL`` and ``ELEMENTWISE``
 list them all; tests/test_registry.py checks that none lacks a part.
 
-The families: ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part
-of an array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products),
-``stable`` (the numerically stable forms).
+Each family module also registers, in ``gradgen.dispatch``, the NumPy calls that trace to
+its operations, with their ``gradgen ops`` notes; importing this package is what makes
+them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
+``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
+array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
+(the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
 from __future__ import annotations
 
 from ..errors import GradgenError
+from . import elementwise
 from .arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
 from .indexing import (
     OMITTED,
@@ -142,6 +146,7 @@ __all__ = [c.__name__ for c in STRUCTURAL + ELEMENTWISE] + [
     "Reduction",
     "broadcast_to",
     "decode_key",
+    "elementwise",
     "encode_key",
     "expand_dims",
     "expm1",

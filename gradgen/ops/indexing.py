@@ -1,7 +1,8 @@
 """Reading and writing part of an array: ``Index`` (``a[key]``), ``Scatter`` (zeros shaped
 like ``like`` holding ``value`` at ``key``: the VJP of indexing) and ``Update`` (``a`` with
 ``a[key] = value``: an in-place write, made pure), with ``encode_key``/``decode_key`` for
-constant index keys. Each operation in one place: shape, VJP and JVP, code, text and LaTeX.
+constant index keys. Each operation in one place: shape, VJP and JVP, code, text and LaTeX,
+and how it traces (``x[k]``, ``x[k] = v``, ``x += v``, ``for row in x``).
 
 A key is a tuple of entries, each an integer, a slice with constant (or, from a join's
 rule, symbolic) bounds, or ``None`` (a new axis); it is stored as a SymPy ``Tuple`` so it
@@ -11,11 +12,15 @@ with ``OMITTED`` for an omitted bound, a new axis as ``()``.
 
 from __future__ import annotations
 
+import operator
+
+import numpy as np
 import sympy as sp
 from sympy.core.symbol import Str
 
-from .. import ir
+from .. import dispatch, ir
 from ..ir import ShapeError, shape_str
+from ..tracing import as_tracer, is_tracer, shape_error, static_int
 from .arrays import BroadcastTo, LinearInAll, broadcast_to
 from .rules import Linear
 
@@ -218,3 +223,127 @@ def statement_level(expr: sp.Expr) -> bool:
     if isinstance(expr, (Scatter, Update)):
         return True
     return isinstance(expr, sp.Add) and any(isinstance(t, Scatter) for t in expr.args)
+
+
+# --- tracing: indexing, writing and iterating ------------------------------------------
+
+
+def _bad_key(t, what: str):
+    raise t.session.error(
+        f"{what} is not supported in indexing",
+        "index with integers, slices of constant bounds and None",
+    )
+
+
+def _key_entry(t, k):
+    if k is None or isinstance(k, slice) and k.step is not None and k.step == 0:
+        return k if k is None else _bad_key(t, "a slice step of 0")
+    if isinstance(k, slice):
+        for b in (k.start, k.stop, k.step):
+            if not (b is None or static_int(b)):
+                return _bad_key(t, f"the slice bound {b!r}")
+        return k
+    if static_int(k):
+        return sp.sympify(int(k) if isinstance(k, (int, np.integer)) else k)
+    what = "a traced value" if is_tracer(k) else f"a {type(k).__name__}"
+    return _bad_key(t, f"{what} as an index")
+
+
+def normalise_key(t, key) -> tuple:
+    """A key as a tuple of integers, slices and None, with ``...`` expanded."""
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        used = sum(1 for k in key if k is not None and k is not Ellipsis)
+        fill = (slice(None),) * (len(t.shape_) - used)
+        key = key[:at] + fill + key[at + 1 :]
+    return tuple(_key_entry(t, k) for k in key)
+
+
+@dispatch.method("__getitem__")
+def getitem(t, key):
+    key = normalise_key(t, key)
+    try:
+        index_shape(t.shape_, key)
+    except ShapeError as exc:
+        raise shape_error(t, exc) from None
+    s = t.session
+    result = s.structural(Index(s.materialise(t), encode_key(key)), [t])
+    if result.shape_:  # a view of t, as in NumPy
+        result.base = (t, key)
+    return result
+
+
+def _view_error(t):
+    return t.session.error(
+        "writing into a view (a slice, transpose or reshape) of a traced array",
+        "write into the array itself, e.g. x[1:3] = v instead of y = x[1:]; y[:2] = v",
+    )
+
+
+@dispatch.method("__setitem__")
+def setitem(t, key, value) -> None:
+    """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array."""
+    if t.base is not None:
+        raise _view_error(t)
+    key = normalise_key(t, key)
+    if getattr(value, "written", None) == (id(t), key):
+        return  # x[k] += v: the view already wrote through (see inplace)
+    expr, shape = t._operand(value)
+    s = t.session
+    if isinstance(expr, sp.Expr) and not expr.is_Number:
+        expr = s.materialise(as_tracer(value, t))
+    update = Update(s.materialise(t), expr, encode_key(key))
+    try:
+        update.out_shape([t.shape_, shape])
+    except ShapeError as exc:
+        raise shape_error(t, exc) from None
+    result = s.structural(update, [t, as_tracer(value, t)])
+    t.expr, t.site = result.expr, result.site
+
+
+def inplace(t, op, other):
+    """``t += other`` and the like: the array itself changes, as in NumPy (a Python float
+    is rebound instead). A view writes through to its array."""
+    if not t.shape_:
+        return NotImplemented
+    new = op(t, other)
+    if new.shape_ != t.shape_:
+        raise t.session.error(
+            f"an in-place operation gives shape {ir.shape_str(new.shape_)} "
+            f"for an array of shape {ir.shape_str(t.shape_)}",
+            "write y = y + v when the result has another shape",
+        )
+    if t.base is not None:
+        if not isinstance(t.base, tuple) or t.base[0].base is not None:
+            raise _view_error(t)
+        array, key = t.base
+        setitem(array, key, new)
+        t.written = (id(array), key)
+    t.expr, t.site = new.expr, new.site
+    return t
+
+
+def _inplace(op):
+    return lambda t, other: inplace(t, op, other)
+
+
+dispatch.METHODS.update(
+    __iadd__=_inplace(operator.add),
+    __isub__=_inplace(operator.sub),
+    __imul__=_inplace(operator.mul),
+    __itruediv__=_inplace(operator.truediv),
+    __ipow__=_inplace(operator.pow),
+)
+
+
+@dispatch.method("__iter__")
+def iterate(t):
+    if not t.shape_:
+        raise t.session.error("iterating over a 0-d array")
+    if not t.shape_[0].is_Integer:
+        raise t.session.error(
+            f"iterating over an array whose first dimension {t.shape_[0]} is symbolic",
+            "annotate that dimension with an integer, or loop over range(...)",
+        )
+    return iter([getitem(t, i) for i in range(int(t.shape_[0]))])

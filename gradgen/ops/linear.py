@@ -1,11 +1,16 @@
 """Products and their kin: ``MatMul`` (``@``), ``Outer``, ``Transpose``, ``TraceOp``,
-``Vdot``. Each operation in one place: shape, VJP and JVP, code, text and LaTeX.
+``Vdot``. Each operation in one place: shape, VJP and JVP, code, text and LaTeX, and the
+NumPy calls that trace to it (``np.matmul``, ``np.dot``, ``np.transpose``, ``np.trace``,
+``@``, ``x.T``, ``x.dot``), registered in ``dispatch`` with their ``gradgen ops`` notes.
 """
 
 from __future__ import annotations
 
-from .. import ir
+import numpy as np
+
+from .. import dispatch, ir
 from ..ir import PRECEDENCE, ShapeError, shape_str
+from ..tracing import any_tracer, as_tracer
 from .arrays import Eye
 from .rules import Bilinear, Linear
 
@@ -170,3 +175,56 @@ class Vdot(Bilinear, ir.Structural):
         return p.sum(a**2 if a == b else a * b, tuple(range(ndim)), ndim, True)
 
     _gradgen_latex = _gradgen_text
+
+
+# --- tracing: the NumPy calls that make these ------------------------------------------
+
+
+@dispatch.method("__matmul__")
+@dispatch.numpy(np.matmul, note="as @", section="Reductions and products")
+def matmul(a, b):
+    t = any_tracer(a, b)
+    a, b = as_tracer(a, t), as_tracer(b, t)
+    if not a.shape_ or not b.shape_:
+        raise t.session.error("matmul (@) of a scalar", "use * to multiply by a scalar")
+    if len(a.shape_) > 2 or len(b.shape_) > 2:
+        raise t.session.error(
+            "matmul of arrays with more than 2 dimensions is not supported"
+        )
+    s = t.session
+    return s.structural(MatMul(s.materialise(a), s.materialise(b)), [a, b])
+
+
+@dispatch.method("dot")
+@dispatch.numpy(np.dot, note="1-D and 2-D arrays", section="Reductions and products")
+def dot(a, b):
+    t = any_tracer(a, b)
+    a, b = as_tracer(a, t), as_tracer(b, t)
+    if not a.shape_ or not b.shape_:
+        return a * b
+    return matmul(a, b)
+
+
+@dispatch.method("transpose")
+@dispatch.numpy(np.transpose, note="2-D arrays", section="Reductions and products")
+def transpose(a, axes=None):
+    if a.ndim > 2:
+        raise a.session.error(
+            "transpose of arrays with more than 2 dimensions is not supported"
+        )
+    if axes is not None and tuple(axes) not in ((1, 0), (0, 1), (0,), ()):
+        raise a.session.error(f"np.transpose with axes={tuple(axes)} is not supported")
+    if a.ndim < 2 or (axes is not None and tuple(axes) == (0, 1)):
+        return a
+    s = a.session
+    return s.structural(Transpose(s.materialise(a)), [a])
+
+
+@dispatch.numpy(np.trace, note="2-D arrays", section="Reductions and products")
+def trace(a):
+    if len(a.shape_) != 2:
+        raise a.session.error(
+            f"np.trace needs a 2-D array, got shape {ir.shape_str(a.shape_)}"
+        )
+    s = a.session
+    return s.structural(TraceOp(s.materialise(a)), [a])

@@ -6,10 +6,13 @@ JVP, code, text and LaTeX.
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
-from .. import ir
+from .. import dispatch, ir
 from ..ir import ShapeError, shape_str, static
+from ..tracing import axes as axes_of
+from ..tracing import axis as axis_of
 from .rules import Linear
 
 
@@ -235,3 +238,64 @@ class IsEqual(ir.Structural):
     def _gradgen_latex(self, p, **kwargs):
         a, b = (p._print(x) for x in self.args)
         return rf"\left[{a} = {b}\right]"
+
+
+# --- tracing: the NumPy calls that make these ------------------------------------------
+
+
+def _reduce(cls, a, axis, keepdims):
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise a.session.error("keepdims must be True or False")
+    over = axes_of(a, axis)
+    if not over:
+        return a
+    s = a.session
+    expr = reduce(cls, s.materialise(a), over, len(a.shape_), bool(keepdims))
+    return s.structural(expr, [a])
+
+
+@dispatch.method("sum")
+@dispatch.numpy(
+    np.sum,
+    note="axis (an int, negative, or a tuple), keepdims; also of a list of arrays",
+    section="Reductions and products",
+)
+def sum_(a, axis=None, keepdims=False):
+    return _reduce(ReduceSum, a, axis, keepdims)
+
+
+@dispatch.method("mean")
+@dispatch.numpy(np.mean, note="axis, keepdims", section="Reductions and products")
+def mean(a, axis=None, keepdims=False):
+    return _reduce(ReduceMean, a, axis, keepdims)
+
+
+@dispatch.method("max")
+@dispatch.numpy(np.amax, note="as np.max", section="Reductions and products")
+@dispatch.numpy(
+    np.max,
+    note="axis, keepdims; ties share the gradient equally",
+    section="Reductions and products",
+)
+def max_(a, axis=None, keepdims=False):
+    return _reduce(ReduceMax, a, axis, keepdims)
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    """``gradgen.functions.logsumexp``, traced: the stable form itself."""
+    return _reduce(LogSumExp, a, axis, keepdims)
+
+
+dispatch.STABLE["logsumexp"] = logsumexp
+
+
+@dispatch.numpy(
+    np.expand_dims,
+    note="axis (an int or a tuple)",
+)
+def expand_dims_(a, axis):
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    ndim = len(a.shape_) + len(items)
+    over = sorted(axis_of(a, k, ndim) for k in items)
+    s = a.session
+    return s.structural(expand_dims(s.materialise(a), over, len(a.shape_)), [a])

@@ -1,14 +1,18 @@
 """Other shapes for the same entries: ``Reshape``, and joins, ``Concat``
 (``np.concatenate``) and ``Stack`` (``np.stack``). Each operation in one place: shape, VJP
-and JVP, code, text and LaTeX.
+and JVP, code, text and LaTeX, and the NumPy calls that trace to it (also ``np.squeeze``,
+``np.ravel``, ``np.atleast_2d``, ``x.reshape``, which are reshapes).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
-from .. import ir
+from .. import dispatch, ir
 from ..ir import ShapeError, shape_str
+from ..tracing import any_tracer, as_tracer, dims, is_tracer, shape_error
+from ..tracing import axis as axis_of
 from .arrays import LinearInAll
 from .indexing import Index, encode_key
 from .rules import Linear
@@ -153,3 +157,86 @@ class Stack(_Joined):
         *arrays, axis = args
         lead = (slice(None),) * int(axis)
         return [Index(g, encode_key(lead + (i,))) for i in range(len(arrays))]
+
+
+# --- tracing: the NumPy calls that make these ------------------------------------------
+
+
+def _join(cls, arrays, axis, extra: int):
+    if not isinstance(arrays, (list, tuple)) or not arrays:
+        t = arrays if is_tracer(arrays) else None
+        if t is None:
+            raise TypeError("expects a list of arrays")
+        raise t.session.error("join a list or tuple of arrays, not one array")
+    t = any_tracer(*arrays)
+    items = [as_tracer(a, t) for a in arrays]
+    k = axis_of(t, axis, len(items[0].shape_) + extra)
+    s = t.session
+    args = [s.materialise(a) for a in items]
+    expr = cls(*args, sp.Integer(k))
+    try:
+        return s.structural(expr, items)
+    except ShapeError as exc:  # pragma: no cover - structural() reports it
+        raise shape_error(t, exc) from None
+
+
+@dispatch.numpy(np.concatenate, note="a list or tuple of arrays, axis")
+def concatenate(arrays, axis=0):
+    return _join(Concat, arrays, axis, 0)
+
+
+@dispatch.numpy(np.stack, note="a list or tuple of arrays (or numbers), axis")
+def stack(arrays, axis=0):
+    return _join(Stack, arrays, axis, 1)
+
+
+def reshape(a, *shape):
+    shape = shape[0] if len(shape) == 1 else shape
+    try:
+        new = reshape_shape(a.shape_, dims(a.session, shape))
+        if new == a.shape_:
+            return a
+        s = a.session
+        result = s.structural(Reshape(s.materialise(a), sp.Tuple(*new)), [a])
+    except ShapeError as exc:
+        raise shape_error(a, exc) from None
+    result.base = "reshape"
+    return result
+
+
+@dispatch.method("reshape")
+@dispatch.numpy(np.reshape, note="one dimension may be -1")
+def np_reshape(a, newshape=None, order="C", *, shape=None):
+    if order != "C":
+        raise a.session.error("np.reshape with order other than 'C'")
+    return reshape(a, newshape if shape is None else shape)
+
+
+@dispatch.numpy(np.ravel)
+def ravel(a, order="C"):
+    return np_reshape(a, (-1,), order)
+
+
+@dispatch.method("squeeze")
+@dispatch.numpy(np.squeeze, note="axis, or every axis of size 1")
+def squeeze(a, axis=None):
+    if axis is None:
+        axes = [k for k, d in enumerate(a.shape_) if d == 1]
+    else:
+        items = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = [axis_of(a, k, len(a.shape_)) for k in items]
+        if any(a.shape_[k] != 1 for k in axes):
+            raise a.session.error("np.squeeze of an axis whose size is not 1")
+    return reshape(a, tuple(d for k, d in enumerate(a.shape_) if k not in axes))
+
+
+@dispatch.numpy(np.atleast_1d)
+def atleast_1d(a):
+    return a if a.shape_ else reshape(a, (1,))
+
+
+@dispatch.numpy(np.atleast_2d)
+def atleast_2d(a):
+    if len(a.shape_) >= 2:
+        return a
+    return reshape(a, (1,) + tuple(a.shape_) if a.shape_ else (1, 1))
