@@ -87,7 +87,10 @@ def deadline(seconds: float | None):
         raise TimedOut(seconds, timing.current(), frames)
 
     saved = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Then again every 0.1 s until the block ends: an alarm that lands in a __del__ or a
+    # garbage-collector callback is printed and ignored by Python, and a runaway loop
+    # would then run on without end (seen in a long test run).
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ methods it understands are in the ``dispatch`` tables, which the operations of
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 
@@ -280,6 +281,10 @@ class Tracer:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if (
+            name in dispatch.METHODS
+        ):  # an array method an operation registered (x.cumsum)
+            return functools.partial(dispatch.METHODS[name], self)
         raise self.session.error(
             f"the array attribute or method .{name} is not supported", OPS_HINT
         )

@@ -277,7 +277,7 @@ def _folder(workdir):
     shutil.copy(XOR, folder / "good.py")
     (folder / "bad.py").write_text(
         "import numpy as np\nimport gradgen\n\n\ndef f(x: gradgen.Array['n']) -> float:"
-        "\n    return np.sum(np.cumsum(x))\n"
+        "\n    return np.sum(np.median(x))\n"
     )
     (folder / "train.py").write_text(
         "from pathlib import Path\n\nPath(__file__).with_name('ran').write_text('!')\n\n\n"
@@ -294,7 +294,7 @@ def test_a_folder_compiles_the_files_that_import_gradgen_each_on_its_own(
     out, err = capsys.readouterr()
     assert out.strip() == f"wrote {os.path.join('out', 'good.py')}"
     assert err.strip() == (
-        "models/bad.py:6: error: np.cumsum is not supported "
+        "models/bad.py:6: error: np.median is not supported "
         "(`gradgen ops` lists the supported operations)"
     )
     assert sorted(p.name for p in (workdir / "out").iterdir()) == ["good.py"]

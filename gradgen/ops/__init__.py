@@ -25,6 +25,8 @@ array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``st
 
 from __future__ import annotations
 
+import numpy
+
 from ..errors import GradgenError
 from . import elementwise
 from .arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
@@ -41,6 +43,7 @@ from .indexing import (
 )
 from .linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from .reductions import (
+    CumSum,
     ExpandDims,
     Reduction,
     IsEqual,
@@ -79,6 +82,7 @@ STRUCTURAL = (
     ReduceMean,
     ReduceMax,
     LogSumExp,
+    CumSum,
     ExpandDims,
     IsEqual,
     Reshape,
@@ -104,6 +108,43 @@ ELEMENTWISE = (
     SigmoidOfScalar,
     ComplementOfScalar,
 )
+
+
+STRUCTURAL_PARTS = (
+    "out_shape",
+    "vjp",
+    "jvp",
+    "_gradgen_numpy",
+    "_gradgen_text",
+    "_gradgen_latex",
+)
+ELEMENTWISE_PARTS = ("_eval_evalf", "_gradgen_numpy", "_gradgen_text", "_gradgen_latex")
+# made after differentiation (optimize.share_sigmoids), so never differentiated
+LOWERED = (ExpNegAbs, SigmoidOf, ComplementOf)
+
+
+def missing_parts() -> list[str]:
+    """``Class.part`` for every part an operation lacks: each structural one needs all of
+    ``STRUCTURAL_PARTS``; each elementwise one ``ELEMENTWISE_PARTS`` and a derivative
+    (``fdiff``) unless it is made only after differentiation; each ufunc entry a SymPy
+    builder and, for a SymPy function, a NumPy function of its code name."""
+    out = [
+        f"{cls.__name__}.{part}"
+        for cls in STRUCTURAL
+        for part in STRUCTURAL_PARTS
+        if getattr(cls, part, None) is None
+    ]
+    for cls in ELEMENTWISE:
+        parts = ELEMENTWISE_PARTS + (() if issubclass(cls, LOWERED) else ("fdiff",))
+        own = [p for p in parts if p != "fdiff" or "fdiff" in vars(cls)]
+        out += [f"{cls.__name__}.{p}" for p in parts if p not in own]
+        out += [f"{cls.__name__}.{p}" for p in own if getattr(cls, p, None) is None]
+    for entry in elementwise.UFUNCS:
+        if not callable(entry.build):
+            out.append(f"{entry.ufunc.__name__}.build")
+        if entry.code and not hasattr(numpy, entry.code):
+            out.append(f"{entry.ufunc.__name__}.code")
+    return out
 
 
 def _rule(expr, kind: str):
@@ -154,6 +195,7 @@ __all__ = [c.__name__ for c in STRUCTURAL + ELEMENTWISE] + [
     "jvp",
     "key_text",
     "log1p",
+    "missing_parts",
     "reduce",
     "reshape_shape",
     "statement_level",

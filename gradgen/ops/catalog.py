@@ -56,7 +56,7 @@ def supported_operations() -> list[tuple[str, str, str]]:
         if n not in ("sum",)
     ]
     internal = set(Tracer.__slots__)
-    for n in dir(Tracer):
+    for n in sorted(set(dir(Tracer)) | set(dispatch.METHODS)):
         if not n.startswith("_") and n not in internal:
             rows.append(("Array attributes and methods", f"x.{n}", ""))
     rows += [

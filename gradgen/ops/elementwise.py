@@ -76,6 +76,7 @@ UFUNCS = [
     Ufunc(np.arcsin, sp.asin, "arcsin", domain=(-1, 1)),
     Ufunc(np.arccos, sp.acos, "arccos", domain=(-1, 1)),
     Ufunc(np.arctan, sp.atan, "arctan"),
+    Ufunc(np.arctan2, sp.atan2, "arctan2", note="the angle of (x2, x1); y first"),
     Ufunc(np.absolute, sp.Abs, "abs"),
     Ufunc(np.maximum, sp.Max, note="ties send the gradient to both"),
     Ufunc(np.minimum, sp.Min, note="ties send the gradient to both"),

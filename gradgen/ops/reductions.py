@@ -167,6 +167,46 @@ class LogSumExp(Reduction):
         return rf"\log\sum{where} {inner}"
 
 
+class CumSum(Linear, ir.Structural):
+    """``np.cumsum(a, axis)`` of an ``ndim``-dimensional array; with ``reverse`` the sums
+    run from the end (its VJP: the adjoint of a running sum is the running sum of the
+    adjoints taken backwards). Arguments (a, axis, reverse)."""
+
+    nargs = 3
+
+    @property
+    def axis(self) -> int:
+        return int(self.args[1])
+
+    @property
+    def reverse(self) -> bool:
+        return bool(self.args[2])
+
+    def out_shape(self, shapes):
+        return shapes[0]
+
+    @staticmethod
+    def vjp(g, ans, a, axis, reverse, *, shape):
+        return (CumSum(g, axis, static(not reverse)),)
+
+    def _gradgen_numpy(self, p, **kwargs):
+        a, axis = p._print(self.args[0]), self.axis
+        if not self.reverse:
+            return f"{p.np}.cumsum({a}, axis={axis})"
+        flipped = f"{p.np}.flip({a}, axis={axis})"
+        return f"{p.np}.flip({p.np}.cumsum({flipped}, axis={axis}), axis={axis})"
+
+    def _gradgen_text(self, p, **kwargs):
+        name = "reversed cumsum" if self.reverse else "cumsum"
+        return f"{name}({p._print(self.args[0])}{axis_words((self.axis,), False)})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        name = r"\operatorname{cumsum}"
+        name = rf"\overleftarrow{{{name}}}" if self.reverse else name
+        where = axis_words((self.axis,), True)
+        return rf"{name}{where}\left({p._print(self.args[0])}\right)"
+
+
 class ExpandDims(Linear, ir.Structural):
     """``np.expand_dims(a, axes)`` of an ``ndim``-dimensional ``a``; axes are positions in
     the result."""
@@ -299,3 +339,18 @@ def expand_dims_(a, axis):
     over = sorted(axis_of(a, k, ndim) for k in items)
     s = a.session
     return s.structural(expand_dims(s.materialise(a), over, len(a.shape_)), [a])
+
+
+@dispatch.method("cumsum")
+@dispatch.numpy(
+    np.cumsum,
+    note="axis (None: of the flattened array); the gradient is the reversed cumsum",
+    section="Reductions and products",
+)
+def cumsum(a, axis=None):
+    if axis is None:
+        a = dispatch.METHODS["reshape"](a, (-1,))  # a reshape: shapes.py traces it
+        axis = 0
+    k = axis_of(a, axis, len(a.shape_))
+    s = a.session
+    return s.structural(CumSum(s.materialise(a), static(k), static(False)), [a])

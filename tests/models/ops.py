@@ -22,6 +22,7 @@ DOMAINS = {
     "sqrt_": {"x": POSITIVE},
     "inverse_trig": {"x": (-0.8, 0.8)},
     "abs_": {"x": "nonzero"},
+    "arctan2_": {"x": "nonzero"},
 }
 NO_AUTOGRAD = {"dot_method"}
 
@@ -249,3 +250,15 @@ def first_of_two(a: float, b: float) -> float:
 
 def zero_dim_array(x: Array[()], y: Array["n"]) -> float:
     return np.sum(x * y) * y.shape[0]
+
+
+# --- added through the operation registry (gradgen/ops) --------------------------------
+def arctan2_(y: Array["n", "d"], x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.arctan2(y, x) * c)
+
+
+def cumsum_axes(x: Array["n", "d"], c: Array["n", "d"], v: Array["d"]) -> float:
+    rows = np.cumsum(x, axis=0) * c
+    return (
+        np.sum(rows) + np.sum(np.cumsum(x) ** 2) * 0.1 + np.sum(x.cumsum(axis=-1) @ v)
+    )
