@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from . import check_command, process, timing, writing
 from .errors import GradgenError
-from .options import parse_wrt
-from .reading import read_source
+from .options import parse_modes, parse_wrt
+from .reading import check_model_path, read_source
 
 _IMPORT = re.compile(rb"^[ \t]*(from|import)[ \t]+gradgen\b", re.MULTILINE)
 
@@ -120,6 +120,7 @@ def plan(args) -> list[Job]:
     """The jobs of ``gradgen compile``; every problem with the options or the outputs is
     refused here, before any model runs."""
     parse_wrt(args.wrt)
+    parse_modes(check_command.modes_of(args))
     if args.output == "":
         raise GradgenError(
             "-o names no file",
@@ -163,6 +164,7 @@ def plan(args) -> list[Job]:
 
 def _compile(job: Job, args) -> tuple[list, list]:
     """The files of one job, (shown, text), and the inputs they must not overwrite."""
+    check_model_path(job.model)  # before SymPy loads
     from .pipeline import compile_targets
     from .source import find_targets, load_model
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from . import numeric, options
+from . import options
+from .tolerances import EPS, RTOL
 from .errors import GradgenError
 
 # checking (and with it SymPy) is imported when a command runs, so `gradgen --help` is quick
@@ -18,7 +19,7 @@ from .errors import GradgenError
 EPILOG = f"""\
 Compiles the model in memory, draws standard normal inputs (seeded) of small sizes, all
 different from one another (or those of --dims), and compares each generated derivative
-with central differences (step {numeric.EPS:g}) along random directions: the gradient's (or
+with central differences (step {EPS:g}) along random directions: the gradient's (or
 VJP's) inner product with a random direction, the JVP and the Jacobian applied to one, the
 HVP and the Hessian applied to one against the difference quotient of the gradient. A
 check passes when its relative error is at most --rtol. Exit status 0 when all pass, 1
@@ -50,8 +51,8 @@ def add_parser(commands) -> None:
     check.add_argument(
         "--rtol",
         type=float,
-        default=numeric.RTOL,
-        help=f"largest relative error that passes (default {numeric.RTOL:g})",
+        default=RTOL,
+        help=f"largest relative error that passes (default {RTOL:g})",
     )
     options.add_timeout(check)
 
@@ -79,9 +80,7 @@ def check_test_options(args, single: bool) -> None:
             "--dims applies to a single model file",
             hint="compile the files one at a time",
         )
-    from .checking import parse_dims
-
-    parse_dims(args.dims)  # bad sizes fail before any compiling
+    options.parse_dims(args.dims)  # bad sizes fail before any compiling
 
 
 def modes_of(args) -> str | None:
@@ -89,21 +88,17 @@ def modes_of(args) -> str | None:
 
 
 def run(args) -> int:
-    from .checking import check_file, parse_dims
-
     wrt = options.parse_wrt(args.wrt)
+    dims = options.parse_dims(args.dims)
+    options.parse_modes(modes_of(args))  # bad options fail before SymPy loads
+    from .checking import check_file
+
     reports = check_file(
-        args.model,
-        args.functions,
-        parse_dims(args.dims),
-        args.seed,
-        modes_of(args),
-        wrt,
-        args.rtol,
+        args.model, args.functions, dims, args.seed, modes_of(args), wrt, args.rtol
     )
     print(
         f"{args.model}: generated derivatives against central differences "
-        f"(step {numeric.EPS:g}); pass at relative error <= {args.rtol:g}"
+        f"(step {EPS:g}); pass at relative error <= {args.rtol:g}"
     )
     for report in reports:
         print()

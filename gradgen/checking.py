@@ -18,11 +18,9 @@ import numpy as np
 
 from . import numeric
 from .errors import GradgenError
-from .modes import parse_modes
+from .options import parse_dims, parse_modes
 from .pipeline import compile_targets
 from .source import Target, find_targets, load_model
-
-DIMS_HINT = "write sizes as name=size separated by commas, e.g. --dims n=7,d=3"
 
 
 def default_dims(targets: list[Target], given: dict | None = None) -> dict[str, int]:
@@ -43,26 +41,6 @@ def default_dims(targets: list[Target], given: dict | None = None) -> dict[str, 
             size += 1
         sizes[name] = size
         size += 1
-    return sizes
-
-
-def parse_dims(text: str | None) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        name, _, value = item.partition("=")
-        try:
-            size = int(value)
-        except ValueError:
-            raise GradgenError(
-                f"--dims: {item.strip()!r} is not name=size", hint=DIMS_HINT
-            )
-        if not name.strip().isidentifier() or size < 1:
-            raise GradgenError(
-                f"--dims: {item.strip()!r} is not name=size", hint=DIMS_HINT
-            )
-        sizes[name.strip()] = size
     return sizes
 
 

@@ -28,31 +28,9 @@ from .naming import Namer
 from .optimize import optimise
 from .pipeline import _dims_lines, _doc, _shorten, _tuple
 from .printer import ModuleText, assignments, returned
+from .options import MODES_HINT as HINT
+from .options import parse_modes
 from .timing import stage
-
-MODES = ("jvp", "hvp", "hessian", "jacobian")
-HINT = (
-    "modes: grad (always), jvp, hvp, hessian (scalar results), jacobian (array results), "
-    "all"
-)
-
-
-def parse_modes(modes) -> tuple[str, ...]:
-    """The modes asked for, in canonical order: a comma-separated string or a list;
-    ``grad`` is always built, ``all`` is every mode."""
-    if modes is None:
-        return ()
-    if isinstance(modes, str):
-        modes = modes.split(",")
-    wanted = set()
-    for mode in (m.strip() for m in modes):
-        if mode == "all":
-            wanted.update(MODES)
-        elif mode in MODES:
-            wanted.add(mode)
-        elif mode not in ("grad", ""):
-            raise GradgenError(f"unknown mode {mode!r}", hint=HINT)
-    return tuple(m for m in MODES if m in wanted)
 
 
 def applies(mode: str, program: ir.Program) -> bool:

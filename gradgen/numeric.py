@@ -10,18 +10,17 @@ difference quotient of the result, ``hvp`` and ``hessian`` with the difference q
 the generated gradient (itself checked in the first column).
 
 Uses NumPy only: ``gradgen compile --emit-test`` copies everything below the marker line
-into the test file it writes, so that test runs without gradgen.
+(after the tolerances of ``tolerances.py``) into the test file it writes, so that test
+runs without gradgen.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# --- copied into emitted tests ---
+from .tolerances import EPS, FLOOR, RTOL
 
-EPS = 1e-5  # the central-difference step
-RTOL = 1e-5  # a check passes when its relative error is at most this
-FLOOR = 1e-4  # errors are relative to at least FLOOR * max(1, |value|)
+# --- copied into emitted tests ---
 
 
 def random_args(shapes, seed=0):

@@ -1,5 +1,6 @@
 """Reading a Python file as Python reads it.
 
+``check_model_path(path)`` refuses a path that is no file (before anything is loaded);
 ``read_source(path)`` takes a path and returns the file's text: decoded as a UTF-8 BOM or
 a PEP 263 coding line says (UTF-8 otherwise), line ends made ``\\n``. A binary file, an
 unknown encoding or bytes that do not decode are a one-line ``GradgenError`` with a hint.
@@ -8,6 +9,7 @@ unknown encoding or bytes that do not decode are a one-line ``GradgenError`` wit
 from __future__ import annotations
 
 import io
+import os
 import tokenize
 
 from .errors import GradgenError
@@ -16,6 +18,16 @@ ENCODING_HINT = (
     "save the file as UTF-8, or declare its encoding on its first or second line, "
     "as in # -*- coding: latin-1 -*-"
 )
+
+
+def check_model_path(path: str) -> None:
+    """A one-line error for a model path that does not exist or is a folder."""
+    if not os.path.exists(path):
+        raise GradgenError(
+            "no such file", path, hint="check the path of the model file"
+        )
+    if os.path.isdir(path):
+        raise GradgenError("is a folder, not a model file", path)
 
 
 def read_source(path: str) -> str:

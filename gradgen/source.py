@@ -20,7 +20,7 @@ from . import branch_runtime, branches, usercode
 from .array import AnnotationError, Array, ArrayType
 from .errors import GradgenError
 from .ir import Param, dim
-from .reading import read_source
+from .reading import check_model_path, read_source
 from .timing import stage
 
 # Statements with a body: their header line stands for them.
@@ -147,12 +147,7 @@ def _run_model(code, module: types.ModuleType, path: str, real_path: str) -> lis
 
 def load_model(path: str) -> Model:
     """Read, compile and execute a model file."""
-    if not os.path.exists(path):
-        raise GradgenError(
-            "no such file", path, hint="check the path of the model file"
-        )
-    if os.path.isdir(path):
-        raise GradgenError("is a folder, not a model file", path)
+    check_model_path(path)
     text = read_source(path)
     real_path = os.path.abspath(path)
     try:
