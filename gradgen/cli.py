@@ -1,5 +1,5 @@
 """The command line: ``gradgen compile`` (``batch``), ``gradgen check``, ``gradgen ops``,
-and (from ``views``) ``gradgen latex``, ``explain`` and ``graph``.
+``gradgen cache`` (``cache``), and (from ``views``) ``gradgen latex``, ``explain`` and ``graph``.
 
 Takes argv, returns an exit status: 0 on success, 2 for bad input (one line on stderr,
 ``file:line: error: message (hint)``, no traceback; with several models, one line per
@@ -80,7 +80,51 @@ def _parser() -> argparse.ArgumentParser:
         help="print the list as the Markdown page docs/operations.md",
     )
     views.add_commands(commands)
+    _add_cache(commands)
     return parser
+
+
+CACHE_EPILOG = """\
+gradgen compile keeps what it writes in a cache: compiling an unchanged model again
+with the same options reads the files back in milliseconds, without running the
+model. An entry is used only while everything the output depends on is the same: the
+model's bytes, the bytes of every module it imported from its folder, the options,
+gradgen (its version and its code) and the versions of Python, SymPy, black, Jinja and
+NumPy. The folder is $GRADGEN_CACHE_DIR if set, else the user cache folder
+(~/.cache/gradgen on Linux, ~/Library/Caches/gradgen on macOS,
+%LOCALAPPDATA%\\gradgen\\Cache on Windows). gradgen compile --no-cache bypasses it.
+"""
+
+
+def _add_cache(commands) -> None:
+    cache_parser = commands.add_parser(
+        "cache",
+        help="show or clear the compile cache",
+        description="Show or clear the compile cache.",
+        epilog=CACHE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cache_parser.add_argument(
+        "action",
+        choices=["info", "clear"],
+        help="info: the folder, its entries and their size; clear: remove every entry",
+    )
+
+
+def run_cache(action: str) -> int:
+    from . import cache
+
+    if action == "clear":
+        removed = cache.clear()
+        print(
+            f"removed {removed} entr{'y' if removed == 1 else 'ies'} from {cache.folder()}"
+        )
+        return 0
+    found = cache.info()
+    print(f"folder: {found['folder']}")
+    print(f"entries: {found['entries']}")
+    print(f"size: {found['bytes'] / 1e6:.1f} MB ({found['bytes']} bytes)")
+    return 0
 
 
 def _add_compile(commands) -> None:
@@ -131,6 +175,12 @@ def _add_compile(commands) -> None:
         "against central differences (needs NumPy and pytest only)",
     )
     check_command.add_sizes(comp, "the emitted test")
+    comp.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compile afresh, neither reading nor writing the compile cache "
+        "(see gradgen cache --help)",
+    )
 
 
 def run_compile(args) -> int:
@@ -201,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "ops":
+    if args.command in ("ops", "cache"):
         return _run(args)
     with process.handling_signals(), timing.progress(sys.stderr):
         return _run(args)
@@ -213,6 +263,8 @@ def _run(args) -> int:
             return run_compile(args)
         if args.command == "ops":
             return run_ops(args.markdown)
+        if args.command == "cache":
+            return run_cache(args.action)
         return run_model_command(args)
     except GradgenError as exc:
         return _stop(str(exc), 2)

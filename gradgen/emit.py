@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
 from . import safe_text
 
 # In a wheel the templates ship inside the package; in a source checkout they sit beside it.
 _HERE = Path(__file__).resolve().parent
-_SEARCH = [str(_HERE / "templates"), str(_HERE.parent / "templates")]
+TEMPLATE_FOLDERS = [str(_HERE / "templates"), str(_HERE.parent / "templates")]
 
 
 @dataclass
@@ -48,8 +46,10 @@ def environment() -> jinja2.Environment:
     """The templates' environment. Its filters ``docstring`` and ``comment`` escape text
     that came from a model (``safe_text``): every such piece goes through one of them.
     """
+    import jinja2  # here: the cache reads TEMPLATE_FOLDERS without loading Jinja
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_SEARCH),
+        loader=jinja2.FileSystemLoader(TEMPLATE_FOLDERS),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
