@@ -9,11 +9,14 @@ import shutil
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
-from gradcheck import ROOT
 
 from gradgen import cache
 from gradgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MODEL = """\
 import numpy as np

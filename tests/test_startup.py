@@ -5,9 +5,11 @@ options load none of SymPy, black, Jinja or NumPy (checked in a fresh process, b
 import subprocess
 import sys
 
-import pytest
-from gradcheck import ROOT
+from pathlib import Path
 
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sympy", "black", "jinja2", "numpy")
 
 PROBE = f"""
@@ -61,6 +63,8 @@ def test_operations_list_is_what_the_dispatch_tables_give():
     from gradgen.numpy_api import operations_source, supported_operations
 
     assert operations.ROWS == supported_operations()
-    assert (ROOT / "gradgen" / "operations.py").read_text() == operations_source(), (
+    assert (
+        ROOT / "gradgen" / "operations.py"
+    ).read_text() == operations_source(), (
         "regenerate: python -m gradgen.numpy_api > gradgen/operations.py"
     )
