@@ -230,8 +230,9 @@ def _compile(job: Job, args) -> tuple[list, list]:
 
 
 def _emitted_test(targets, args, wrt, modes, job: Job, source: str) -> str:
-    from .checking import choose_dims, parse_dims
+    from .checking import choose_dims
     from .emit_test import emitted_test
+    from .options import parse_dims
 
     sizes = choose_dims(targets, parse_dims(args.dims))
     return emitted_test(

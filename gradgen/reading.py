@@ -24,14 +24,13 @@ ENCODING_HINT = (
 )
 
 
-def check_model_path(path: str) -> None:
-    """A one-line error for a model path that does not exist or is a folder."""
+def check_model_path(path: str, what: str = "model file") -> None:
+    """A one-line error for a model (or other input) path that does not exist or is a
+    folder."""
     if not os.path.exists(path):
-        raise GradgenError(
-            "no such file", path, hint="check the path of the model file"
-        )
+        raise GradgenError("no such file", path, hint=f"check the path of the {what}")
     if os.path.isdir(path):
-        raise GradgenError("is a folder, not a model file", path)
+        raise GradgenError(f"is a folder, not a {what}", path)
 
 
 def read_source(path: str) -> str:
