@@ -50,6 +50,10 @@ give the file it points to as -o), that is read-only, or that two models would
 both write. A replaced file keeps its permissions; the new file is written
 beside it and renamed, so an interrupted run leaves the old one whole.
 
+An unchanged model compiled again with the same options is read back from the
+compile cache without running it (see gradgen cache --help); --no-cache compiles
+afresh.
+
 examples:
   gradgen compile examples/xor.py                 writes generated/xor.py
   gradgen compile examples/xor.py -o xor_grad.py --wrt W0,W1

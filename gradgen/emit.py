@@ -30,7 +30,8 @@ class Block:
 @dataclass
 class Function:
     """One generated function: ``entry`` lines (the checks of its arguments) come first,
-    then ``dims`` (the sizes it reads, ``n = X.shape[0]``), then its blocks."""
+    then ``dims`` (the sizes it reads, ``n = X.shape[0]``), then its blocks. ``hints``
+    are its parameters' type hints, ``result`` its result's (``hints.py``)."""
 
     name: str
     params: list[str]
@@ -40,6 +41,13 @@ class Function:
     blocks: list[Block]
     returns: str
     entry: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    result: str = ""
+
+    def signature(self) -> str:
+        """``name(x: FloatArray, w: float) -> float``, without ``def``."""
+        params = [f"{p}: {h}" for p, h in zip(self.params, self.hints)]
+        return f"{self.name}({', '.join(params)}) -> {self.result}"
 
 
 def environment() -> jinja2.Environment:
@@ -69,10 +77,12 @@ def render_module(
     rewrites: list[str] = (),
     helpers: list[tuple[str, str]] = (),
     np: str = "np",
+    types: tuple[str, str] = ("FloatArray", "Any"),
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
     the module) for the helper functions the code calls (macros in helpers.py.j2); ``np``
-    is the name the module imports NumPy as."""
+    is the name the module imports NumPy as; ``types`` the names of the type hints for a
+    float array and for ``typing.Any``."""
     template = environment().get_template("module.py.j2")
     return template.render(
         title=title,
@@ -83,4 +93,6 @@ def render_module(
         helpers=helpers,
         helper_names=dict(helpers),
         np=np,
+        array_type=types[0],
+        any_type=types[1],
     )

@@ -1,0 +1,67 @@
+"""The generated modules pass the tools Python teams run: ``ruff check`` (default rules)
+and ``mypy --strict``, over every committed module in generated/ and over modules compiled
+with ``--mode all`` and their ``--emit-test`` tests. One run of each tool over all files,
+in a subprocess, with mypy's cache in a temporary folder; a failure shows their output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "generated"
+# every helper the templates define, mode functions of scalar and array results
+MODELS = ["xor.py", "attention.py", "huber.py", "sigmoid.py"]
+
+
+@pytest.fixture(scope="module")
+def modules(tmp_path_factory) -> list[Path]:
+    """generated/, and the models above compiled with --mode all --emit-test, as
+    all_<model>.py (module names must not repeat in one mypy run)."""
+    folder = tmp_path_factory.mktemp("lint")
+    for name in MODELS:
+        out = str(folder / f"all_{name}")
+        argv = ["compile", str(ROOT / "examples" / name), "-o", out, "--mode", "all"]
+        assert main(argv + ["--emit-test", "--no-cache"]) == 0
+    return [GENERATED, folder]
+
+
+def _tool(name: str) -> list[str]:
+    """The tool, run by this Python (its install in this environment)."""
+    if shutil.which(name) is None and not _module_available(name):
+        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+    return [sys.executable, "-m", name]
+
+
+def _module_available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+
+
+def test_ruff_accepts_the_generated_modules(modules, tmp_path):
+    run = _run(
+        _tool("ruff") + ["check", "--no-cache", "--isolated", *map(str, modules)],
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_mypy_strict_accepts_the_generated_modules(modules, tmp_path):
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")  # mypy's defaults, whatever the project configures
+    command = _tool("mypy") + ["--strict", "--config-file", str(config)]
+    command += ["--cache-dir", str(tmp_path / "mypy-cache"), *map(str, modules)]
+    run = _run(command, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
