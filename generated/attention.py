@@ -181,7 +181,7 @@ def loss_value_and_grad(
         K = X·Wk
         V = X·Wv
         scores = (Q·Kᵀ)/k**0.5
-        t1 = LogSoftmax(scores, (1,), 2)
+        t1 = scores - logsumexp(scores, axis 1)
         weights = e^t1
         out = weights·V
         loss = sum((out - target)²)/(k*n)
@@ -195,7 +195,8 @@ def loss_value_and_grad(
         delta_weights = delta_out·Vᵀ
 
     Grad of: weights = np.exp(scores) / np.sum(np.exp(scores), axis=1, ...
-        delta_scores = LogSoftmaxGrad(delta_weights ⊙ weights, t1, (1,), 2)
+        delta_scores = delta_weights ⊙ weights - sum(delta_weights ⊙ weights, axis
+            1) ⊙ e^t1
 
     Grad of: scores = Q @ K.T / K.shape[1] ** 0.5
         delta_z_scores = delta_scores/k**0.5

@@ -192,7 +192,7 @@ def loss_value_and_grad(
     Forward pass
         hidden = max(0, b1 + X·W1)
         logits = b2 + hidden·W2
-        log_probs = LogSoftmax(logits, (1,), 2)
+        log_probs = logits - logsumexp(logits, axis 1)
         loss = -mean(sum(Y ⊙ log_probs, axis 1))
 
     Grad of: return -np.mean(np.sum(Y * log_probs, axis=1))
@@ -200,7 +200,7 @@ def loss_value_and_grad(
         delta_log_probs = -Y/n
 
     Grad of: log_probs = logits - np.log(np.sum(np.exp(logits), axis=1, ...
-        delta_logits = LogSoftmaxGrad(delta_log_probs, log_probs, (1,), 2)
+        delta_logits = delta_log_probs - sum(delta_log_probs, axis 1) ⊙ e^log_probs
 
     Grad of: logits = hidden @ W2 + b2
         db2 = sum(delta_logits, axis 0)

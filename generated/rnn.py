@@ -172,15 +172,15 @@ def loss_value_and_grad(
     logistic sigmoid; powers and functions act elementwise):
 
     Forward pass
-        t1 = Index(xs, (0,))
+        t1 = xs[0]
         h = tanh(b + h0·Wh + t1·Wx)
-        t2 = Index(xs, (1,))
+        t2 = xs[1]
         h_1 = tanh(b + h·Wh + t2·Wx)
-        t3 = Index(xs, (2,))
+        t3 = xs[2]
         h_2 = tanh(b + h_1·Wh + t3·Wx)
-        t4 = Index(xs, (3,))
+        t4 = xs[3]
         h_3 = tanh(b + h_2·Wh + t4·Wx)
-        t5 = Index(xs, (4,))
+        t5 = xs[4]
         h_4 = tanh(b + h_3·Wh + t5·Wx)
         prediction = h_4·w_out
         delta_prediction = prediction - target
@@ -217,9 +217,8 @@ def loss_value_and_grad(
             h_3·delta_z_h_4ᵀ
         dWx = t1·delta_z_hᵀ + t2·delta_z_h_1ᵀ + t3·delta_z_h_2ᵀ + t4·delta_z_h_3ᵀ +
             t5·delta_z_h_4ᵀ
-        dxs = Scatter(Wx·delta_z_h, xs, (0,)) + Scatter(Wx·delta_z_h_1, xs, (1,)) +
-            Scatter(Wx·delta_z_h_2, xs, (2,)) + Scatter(Wx·delta_z_h_3, xs, (3,)) +
-            Scatter(Wx·delta_z_h_4, xs, (4,))
+        dxs = {[0] ← Wx·delta_z_h} + {[1] ← Wx·delta_z_h_1} + {[2] ← Wx·delta_z_h_2}
+            + {[3] ← Wx·delta_z_h_3} + {[4] ← Wx·delta_z_h_4}
     """
     xs, target, h0, Wx, Wh, b, w_out = check_inputs(
         "loss_value_and_grad(xs[5 d], target, h0[k], Wx[d k], Wh[k k], b[k], w_out[k])",

@@ -125,15 +125,12 @@ def rosenbrock_value_and_grad(x: FloatArray) -> tuple[Any, FloatArray]:
     logistic sigmoid; powers and functions act elementwise):
 
     Forward pass
-        t2 = 1 - Index(x, ((omitted, -1, omitted),))
-        t3 = Index(x, ((1, omitted, omitted),)) - Index(x, ((omitted, -1,
-            omitted),))²
+        t2 = 1 - x[:-1]
+        t3 = x[1:] - x[:-1]²
         rosenbrock = t2·t2 + 100·(t3·t3)
 
     Grad of: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-        dx = Scatter(-2·t2, x, ((omitted, -1, omitted),)) + Scatter(200·t3, x, ((1,
-            omitted, omitted),)) + Scatter(-400·Index(x, ((omitted, -1, omitted),))
-            ⊙ t3, x, ((omitted, -1, omitted),))
+        dx = {[:-1] ← -2·t2} + {[1:] ← 200·t3} + {[:-1] ← -400·x[:-1] ⊙ t3}
     """
     (x,) = check_inputs("rosenbrock_value_and_grad(x[n])", x)
     # Forward pass

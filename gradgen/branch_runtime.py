@@ -168,7 +168,7 @@ def select(cond, then, other) -> tuple:
     """np.where(cond, then, other) for the branches' values: (expr, site, shape, tracer).
     They must have one shape, as the code after the if sees one value or the other; only
     an element-wise condition may mix a scalar with arrays of its own shape."""
-    from . import numpy_api
+    from .dispatch import FUNCTIONS
     from .ir import shape_str
 
     a, b = _shape(then), _shape(other)
@@ -179,7 +179,7 @@ def select(cond, then, other) -> tuple:
             f"and {shape_str(b)}",
             "make both branches give the same shape",
         )
-    result = numpy_api.where(cond, then, other)
+    result = FUNCTIONS[np.where](cond, then, other)
     return result.expr, result.site, result.shape_, result
 
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from . import ir, notation
+from . import ir, notation, ops
 from .reverse import unbroadcast
-from .rules import ACCEPTS_SCALAR_ADJOINT, VJP
 
 
 @dataclass
@@ -132,7 +131,7 @@ class Chain:
     def partial(self, sym, wrt) -> sp.Expr:
         """∂sym/∂wrt for a scalar step, written as the textbooks write it."""
         expr = notation.recognise(self.by_sym[sym].expr)
-        if type(expr).__name__ == "Sigmoid":  # ours, or a Sigmoid function of the IR
+        if isinstance(expr, ops.Sigmoid):
             return sym * (1 - sym) * sp.diff(expr.args[0], wrt)
         if isinstance(expr, sp.tanh):
             return (1 - sym**2) * sp.diff(expr.args[0], wrt)
@@ -148,13 +147,9 @@ class Chain:
         if not expr.has(wrt):
             return sp.Integer(0)
         if isinstance(expr, ir.Structural):
-            if self.shape(g) != self.shape(expr) and not (
-                self.shape(g) == () and type(expr) in ACCEPTS_SCALAR_ADJOINT
-            ):
-                g = ir.broadcast_to(g, self.shape(expr))
-            rule = VJP[type(expr)]
             total = sp.Integer(0)
-            for arg, c in zip(expr.args, rule(g, expr, *expr.args, shape=self.shape)):
+            found = ops.vjp(expr, g, expr, self.shape(expr), self.shape)
+            for arg, c in zip(expr.args, found):
                 if c is not None and arg.has(wrt):
                     c = unbroadcast(c, self.shape(arg), self.shape)
                     total += self._vjp(arg, wrt, c)

@@ -17,8 +17,16 @@ import signal
 import sys
 import traceback
 
-from . import __version__, batch, check_command, options, process, timing, views
-from . import writing
+from . import (
+    __version__,
+    batch,
+    check_command,
+    options,
+    process,
+    timing,
+    views,
+    writing,
+)
 from .errors import GradgenError
 from .reading import check_model_path
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir, latex, notation
+from . import ir, latex, notation, ops
 from .chain import Chain
 
 LARGEST = 40  # operations in a formula in terms of the inputs that is still shown
@@ -113,7 +113,7 @@ def _through_sigmoid(expr: sp.Expr) -> sp.Expr | None:
                     flipped = sp.Add(*[-t for t in factor.args])
                     candidate = (-candidate / factor) * flipped
                     break
-        candidate = candidate.xreplace({s: notation.Sigmoid(-kernel.args[0])})
+        candidate = candidate.xreplace({s: ops.Sigmoid(-kernel.args[0])})
         if sp.count_ops(candidate) < sp.count_ops(best if best is not None else expr):
             best = candidate
     return best

@@ -7,7 +7,7 @@ the block of the statement it differentiates, and the map from each symbol to it
 
 ``primitive`` first gives every structural operation nested in a statement its own
 statement, so that each statement is either one structural operation over symbols (its
-tangent comes from the ``JVP`` table) or elementwise SymPy math over symbols (its tangent is
+tangent comes from its operation's JVP rule, ``gradgen.ops``) or elementwise SymPy math over symbols (its tangent is
 the sum of partial derivative times tangent over its operands, the partials coming from
 ``elementwise_partial`` one node at a time, never from differentiating a whole expression),
 or a sum of ``Scatter``s and one symbol, which is printed as one array filled in slot by
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import ir
+from . import ir, ops
 from .errors import GradgenError
-from .indexing import Scatter
+from .ops import Scatter
 from .reverse import fold_selects
-from .rules import JVP, elementwise_partial
+from .rules import elementwise_partial
 
 
 class _Splitter:
@@ -145,19 +145,13 @@ class TangentSweep:
         t = [self.tangent.get(a) if isinstance(a, sp.Symbol) else None for a in arrays]
         if all(x is None for x in t):
             return None
-        rule = JVP.get(type(expr))
-        if rule is None:
+        try:
+            return ops.jvp(expr, t, stmt.target, self.shape)
+        except GradgenError as exc:  # pragma: no cover - every operation has its rules
             site = stmt.block
-            raise GradgenError(
-                f"no forward-mode (JVP) rule for {type(expr).__name__}",
-                site.path if site else None,
-                site.line if site else None,
-                hint="add one to JVP in gradgen/rules.py",
-            )
-        for k, (a, x) in enumerate(zip(arrays, t)):
-            if x is not None and self.shape(x) != self.shape(a):
-                t[k] = ir.broadcast_to(x, self.shape(a))
-        return rule(t, stmt.target, *expr.args, shape=self.shape)
+            raise exc.located(
+                site.path if site else None, site.line if site else None
+            ) from None
 
     def _scattered(self, stmt: ir.Stmt) -> sp.Expr:
         """A sum of ``Scatter`` terms and one symbol (or number): the sum of their

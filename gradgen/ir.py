@@ -4,11 +4,11 @@ Every traced array value is a plain SymPy ``Symbol``; its shape lives in ``Graph
 Elementwise math is ordinary SymPy scalar math over those symbols, read with NumPy
 broadcasting, so ``sympy.diff`` gives each elementwise derivative. Structural operations
 (matmul, transpose, reductions, broadcasting) are opaque ``Structural`` functions whose
-derivatives are hand-written VJP rules (``rules.py``); each one's result gets its own node,
-so ``diff`` never reaches inside it.
+derivatives are hand-written VJP and JVP rules, kept with each operation in
+``gradgen.ops``; each one's result gets its own node, so ``diff`` never reaches inside it.
 
 Takes nothing from the other stages; gives them ``Graph``, ``Node``, ``Site``, ``Stmt``,
-``Program``, the structural operations and ``shape_of``.
+``Program``, the ``Structural`` base of the operations and ``shape_of``.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def size_of(shape: Shape) -> sp.Expr:
 
 
 class Structural(sp.Function):
-    """An opaque array operation; its VJP is a rule in ``rules.py``."""
+    """An opaque array operation; each one's rules and printing sit with it in its family
+    module of ``gradgen.ops`` (``ops/__init__.py`` lists what each holds)."""
 
     array_args = 1
 
@@ -110,234 +111,6 @@ def static(value) -> sp.Basic:
     if isinstance(value, (tuple, list)):
         return sp.Tuple(*[sp.Integer(v) for v in value])
     return sp.Integer(int(value))
-
-
-class MatMul(Structural):
-    """``a @ b`` with NumPy semantics for 1-D and 2-D operands."""
-
-    nargs = 2
-    array_args = 2
-    precedence = PRECEDENCE["Mul"] - 1
-
-    @classmethod
-    def eval(cls, a, b):
-        if isinstance(a, Eye) and a.args[0] == a.args[1]:
-            return b
-        if isinstance(b, Eye) and b.args[0] == b.args[1]:
-            return a
-        return None
-
-    def out_shape(self, shapes):
-        a, b = shapes
-        if not a or not b or len(a) > 2 or len(b) > 2:
-            raise ShapeError(
-                f"matmul needs 1-D or 2-D operands, got shapes {shape_str(a)} and {shape_str(b)}"
-            )
-        inner_a, inner_b = a[-1], b[0]
-        if inner_a != inner_b:
-            raise ShapeError(
-                f"matmul of shapes {shape_str(a)} and {shape_str(b)}: "
-                f"inner dimensions {inner_a} and {inner_b} differ"
-            )
-        return tuple(a[:-1]) + tuple(b[1:])
-
-
-class Outer(Structural):
-    """``np.outer(a, b)`` of two 1-D arrays."""
-
-    nargs = 2
-    array_args = 2
-
-    def out_shape(self, shapes):
-        return (shapes[0][0], shapes[1][0])
-
-
-class Transpose(Structural):
-    """``a.T`` of a 2-D array."""
-
-    nargs = 1
-    precedence = PRECEDENCE["Atom"]
-
-    @classmethod
-    def eval(cls, a):
-        if isinstance(a, Transpose):
-            return a.args[0]
-        if a.is_Number:
-            return a
-        return None
-
-    def out_shape(self, shapes):
-        return tuple(reversed(shapes[0]))
-
-
-class _Reduction(Structural):
-    """Reduction of an ``ndim``-dimensional array over ``axes`` (a Tuple)."""
-
-    nargs = 4
-
-    @property
-    def axes(self) -> tuple:
-        return tuple(int(a) for a in self.args[1])
-
-    @property
-    def keepdims(self) -> bool:
-        return bool(self.args[2])
-
-    @property
-    def full(self) -> bool:
-        """Over every axis (printed without ``axis=``)."""
-        return len(self.axes) == int(self.args[3])
-
-    def out_shape(self, shapes):
-        shape = shapes[0]
-        if len(shape) != int(self.args[3]):  # SymPy folded the operand (a*r - a*r is 0)
-            raise ShapeError(
-                f"a reduction of a {self.args[3]}-D array got shape {shape_str(shape)}"
-            )
-        if self.keepdims:
-            return tuple(
-                sp.Integer(1) if i in self.axes else d for i, d in enumerate(shape)
-            )
-        return tuple(d for i, d in enumerate(shape) if i not in self.axes)
-
-
-class ReduceSum(_Reduction):
-    """``np.sum(a, axis, keepdims)``."""
-
-
-class ReduceMean(_Reduction):
-    """``np.mean(a, axis, keepdims)``."""
-
-
-class ReduceMax(_Reduction):
-    """``np.max(a, axis, keepdims)``."""
-
-
-class LogSumExp(_Reduction):
-    """log(sum(exp(a), axis, keepdims)), computed without overflow; the numerics stage makes
-    it from the naive form."""
-
-
-class LogSoftmax(Structural):
-    """a - logsumexp(a, axes, keepdims=True), computed so the largest entries keep their
-    relative accuracy; arguments (a, axes, ndim)."""
-
-    nargs = 3
-
-    @property
-    def axes(self) -> tuple:
-        return tuple(int(a) for a in self.args[1])
-
-    def out_shape(self, shapes):
-        return shapes[0]
-
-
-class LogSoftmaxGrad(Structural):
-    """The VJP of LogSoftmax: g - softmax * sum(g, axes), from g and the forward value;
-    arguments (g, log_softmax, axes, ndim). A structural op, not an expression: for the
-    largest entry, where softmax is near 1, it is computed as -g expm1(log_softmax) - softmax
-    * (sum of the other g), which keeps its digits."""
-
-    nargs = 4
-    array_args = 2
-
-    @property
-    def axes(self) -> tuple:
-        return tuple(int(a) for a in self.args[2])
-
-    def out_shape(self, shapes):
-        return broadcast_shapes(*shapes)
-
-
-def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
-    return cls(a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim))
-
-
-class Vdot(Structural):
-    """``np.vdot(a, b)``: the sum of ``a * b`` over every element, ``a`` and ``b`` of one
-    shape. Only the optimiser's full contractions create it, after differentiation."""
-
-    nargs = 2
-    array_args = 2
-
-    def out_shape(self, shapes):
-        return ()
-
-
-class TraceOp(Structural):
-    """``np.trace(a)`` of a 2-D array."""
-
-    nargs = 1
-
-    def out_shape(self, shapes):
-        return ()
-
-
-class ExpandDims(Structural):
-    """``np.expand_dims(a, axes)`` of an ``ndim``-dimensional ``a``; axes are positions in
-    the result."""
-
-    nargs = 3
-
-    @property
-    def axes(self) -> tuple:
-        return tuple(int(a) for a in self.args[1])
-
-    def out_shape(self, shapes):
-        out = list(shapes[0])
-        for axis in self.axes:
-            out.insert(axis, sp.Integer(1))
-        return tuple(out)
-
-
-def expand_dims(a, axes, ndim: int) -> sp.Expr:
-    return (
-        ExpandDims(a, static(sorted(int(x) for x in axes)), static(ndim)) if axes else a
-    )
-
-
-class BroadcastTo(Structural):
-    """``np.broadcast_to(a, shape)``; the second argument is a Tuple of dims."""
-
-    nargs = 2
-
-    def out_shape(self, shapes):
-        return tuple(self.args[1])
-
-
-def broadcast_to(a, shape: Shape) -> sp.Expr:
-    return BroadcastTo(a, sp.Tuple(*shape))
-
-
-class FullLike(Structural):
-    """An array shaped like the parameter ``like`` holding ``a`` (a broadcastable value)."""
-
-    nargs = 2
-    array_args = 2
-
-    def out_shape(self, shapes):
-        return shapes[1]
-
-
-class Eye(Structural):
-    """``np.eye(n, m)``; both arguments are dims."""
-
-    nargs = 2
-    array_args = 0
-
-    def out_shape(self, shapes):
-        return tuple(self.args)
-
-
-class IsEqual(Structural):
-    """Elementwise ``a == b`` as 0/1; only the max rule creates it, and it has no gradient."""
-
-    nargs = 2
-    array_args = 2
-    precedence = PRECEDENCE["Atom"]
-
-    def out_shape(self, shapes):
-        return broadcast_shapes(*shapes)
 
 
 def shape_of(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> Shape:

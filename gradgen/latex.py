@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from . import ir, notation
+from . import ir, notation, ops
 from .notation import Formula
 
 SMALL = 2  # operations in a temporary that is written out where it is used
@@ -44,7 +44,7 @@ class LatexFormula(Formula, LatexPrinter):
     def _name(self, name: str) -> str:
         return notation.latex_name(name)
 
-    def _wrap(self, text: str) -> str:
+    def wrap(self, text: str) -> str:
         return rf"\left({text}\right)"
 
     def _print_Float(self, expr):
@@ -52,7 +52,7 @@ class LatexFormula(Formula, LatexPrinter):
 
     def _print_Mul(self, expr):
         if expr.could_extract_minus_sign():
-            return "-" + self._paren(-expr, PRECEDENCE["Mul"], strict=True)
+            return "-" + self.paren(-expr, PRECEDENCE["Mul"], strict=True)
         top, bottom, numerator, denominator = self._split_product(expr)
         if not numerator and not denominator:
             return super()._print_Mul(expr)
@@ -67,18 +67,13 @@ class LatexFormula(Formula, LatexPrinter):
 
     def _print_Pow(self, expr):
         if isinstance(expr.base, ir.Structural):  # mean(x)^2, not mean^2(x)
-            return rf"{self._wrap(self._print(expr.base))}^{{{self._print(expr.exp)}}}"
+            return rf"{self.wrap(self._print(expr.base))}^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
-    def _function(self, name: str, expr, exp=None) -> str:
+    def function(self, name: str, argument, exp=None) -> str:
+        """``name(argument)``, with a power ``exp`` on the name (σ²(z)) if given."""
         head = name if exp is None else f"{name}^{{{exp}}}"
-        return rf"{head}\left({self._print(expr.args[0])}\right)"
-
-    def _print_Sigmoid(self, expr, exp=None):
-        return self._function(r"\sigma", expr, exp)
-
-    def _print_Softplus(self, expr, exp=None):
-        return self._function(r"\operatorname{softplus}", expr, exp)
+        return rf"{head}\left({self._print(argument)}\right)"
 
     def _print_Piecewise(self, expr):
         pairs = list(expr.args)
@@ -88,8 +83,8 @@ class LatexFormula(Formula, LatexPrinter):
             text = rf"\operatorname{{where}}\left({inner}\right)"
         return text
 
-    def _sum(self, operand, axes, ndim, full) -> str:
-        text = self._paren(operand)
+    def sum(self, operand, axes, ndim, full) -> str:
+        text = self.paren(operand)
         if ndim == 2 and axes == (0,):
             return rf"\mathbf{{1}}^{{\top}} {text}"
         if ndim == 2 and axes == (1,):
@@ -97,30 +92,6 @@ class LatexFormula(Formula, LatexPrinter):
         if full:
             return rf"\sum {text}"
         return rf"\sum_{{\mathrm{{axis}}\,{','.join(map(str, axes))}}} {text}"
-
-    def _mean(self, count, total: str) -> str:
-        return rf"\frac{{1}}{{{self._print(count)}}} {total}"
-
-    def _print_ReduceMax(self, expr):
-        operand, axes, ndim, full = self._reduced(expr)
-        where = "" if full else rf"_{{\mathrm{{axis}}\,{','.join(map(str, axes))}}}"
-        return rf"\max{where} {self._paren(operand)}"
-
-    def _print_LogSumExp(self, expr):
-        operand, axes, ndim, full = self._reduced(expr)
-        inner = rf"\exp\left({self._print(operand)}\right)"
-        where = "" if full else rf"_{{\mathrm{{axis}}\,{','.join(map(str, axes))}}}"
-        return rf"\log\sum{where} {inner}"
-
-    def _print_TraceOp(self, expr):
-        return rf"\operatorname{{tr}}\left({self._print(expr.args[0])}\right)"
-
-    def _print_Eye(self, expr):
-        return rf"I_{{{self._print(expr.args[0])}}}"
-
-    def _print_IsEqual(self, expr):
-        a, b = (self._print(x) for x in expr.args)
-        return rf"\left[{a} = {b}\right]"
 
 
 def formula(expr: sp.Expr, shapes: dict, names: dict | None = None) -> str:
@@ -168,7 +139,7 @@ def _is_small_temporary(stmt: ir.Stmt, name: str, expr: sp.Expr) -> bool:
     """Written out where it is read, rather than as a formula of its own. Not a constant
     condition broadcast to an array's shape (np.where(x > x, ...)): SymPy's Piecewise
     takes only a Boolean as a condition."""
-    constant_condition = isinstance(expr, ir.BroadcastTo) and isinstance(
+    constant_condition = isinstance(expr, ops.BroadcastTo) and isinstance(
         expr.args[0], sp.logic.boolalg.BooleanAtom
     )
     return (
@@ -221,9 +192,8 @@ def derive(
         target = mapping[stmt.target]
         expr = stmt.expr.xreplace(mapping).xreplace(written_out)
         expr = notation.recognise(expr).xreplace(written_out)  # now with its σ(-u)
-        if type(expr).__name__ == "Sigmoid" and textbook:
-            for sigmoid in (type(expr), notation.Sigmoid):
-                written_out[sigmoid(-expr.args[0])] = 1 - target
+        if isinstance(expr, ops.Sigmoid) and textbook:
+            written_out[ops.Sigmoid(-expr.args[0])] = 1 - target
         if _is_small_temporary(stmt, target.name, expr):
             written_out[target] = expr
             continue

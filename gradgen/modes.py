@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import hints, ir
+from . import hints, ir, ops
 from .emit import Block, Function
 from .entry import dtype_lines, entry_lines
 from .errors import GradgenError
@@ -168,9 +168,9 @@ class Builder:
         shape = self.graph.shapes[self.program.output]
         if t is None or t.is_Number:
             value = sp.Integer(0) if t is None else t
-            return ir.broadcast_to(value, shape) if shape else sp.Float(value)
+            return ops.broadcast_to(value, shape) if shape else sp.Float(value)
         return (
-            ir.broadcast_to(t, shape)
+            ops.broadcast_to(t, shape)
             if ir.shape_of(t, self.graph.shapes) != shape
             else t
         )
@@ -182,7 +182,7 @@ class Builder:
                 sp.Float(t if t is not None else 0) if t is None or t.is_Number else t
             )
         if t is None or ir.shape_of(t, self.graph.shapes) != param.shape:
-            return ir.FullLike(t if t is not None else sp.Integer(0), param.sym)
+            return ops.FullLike(t if t is not None else sp.Integer(0), param.sym)
         return t
 
     def function(

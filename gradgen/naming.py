@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import ir
+from . import ir, ops
 from .errors import GradgenError
 from .printer import HELPERS
-from .special import ExpNegAbs
+from .ops import ExpNegAbs
 
 
 @dataclass(frozen=True)
@@ -189,10 +189,10 @@ class Namer:
             if sym not in names:
                 readers = self.consumers.get(sym, [])
                 node = self.program.graph.by_sym.get(sym)
-                linear = node is not None and isinstance(node.expr, ir.MatMul)
+                linear = node is not None and isinstance(node.expr, ops.MatMul)
                 if linear and len(readers) == 1 and readers[0] in self.names:
                     names[sym] = self._claim(f"z_{self.names[readers[0]]}", taken)
-                elif node is not None and isinstance(node.expr, ir.LogSumExp):
+                elif node is not None and isinstance(node.expr, ops.LogSumExp):
                     names[sym] = self._claim("lse", taken)
                 else:
                     names[sym] = temp_name()

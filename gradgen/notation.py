@@ -22,20 +22,8 @@ from sympy.printing.latex import greek_letters_set, translate
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
-from . import ir
-from .special import ComplementOf, SigmoidOf
-
-
-class Sigmoid(sp.Function):
-    """σ(x) = 1/(1 + e^{-x}) in a formula. Any class named ``Sigmoid`` prints as σ."""
-
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
+from . import ir, ops
+from .ops import ComplementOf, Sigmoid, SigmoidOf
 
 
 def _sigmoid_argument(expr) -> sp.Expr | None:
@@ -81,6 +69,15 @@ def recognise(expr: sp.Expr) -> sp.Expr:
     return expr.replace(
         lambda e: _sigmoid_argument(e) is not None,
         lambda e: Sigmoid(_sigmoid_argument(e)),
+    )
+
+
+def textbook(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with σ(-u) written 1 - σ(u), as derivations write it (the generated code
+    computes it as σ(-u), which keeps its digits where σ(u) rounds to 1)."""
+    return expr.replace(
+        lambda e: isinstance(e, Sigmoid) and e.args[0].could_extract_minus_sign(),
+        lambda e: 1 - Sigmoid(-e.args[0]),
     )
 
 
@@ -170,7 +167,9 @@ class Formula:
         except KeyError:  # a symbol without a recorded shape: a scalar
             return ()
 
-    def _paren(self, expr, level=PRECEDENCE["Mul"], strict=False) -> str:
+    # --- what the operations' print methods use (gradgen.ops), with SymPy's _print ------
+    def paren(self, expr, level=PRECEDENCE["Mul"], strict=False) -> str:
+        """``expr`` parenthesised if it binds looser than a product (or ``level``)."""
         return self.parenthesize(expr, level, strict=strict)
 
     def _print_Symbol(self, expr, style="plain"):
@@ -184,10 +183,10 @@ class Formula:
         out = ""
         for term in positive + negative:
             if term.could_extract_minus_sign():
-                text = self._paren(-term, PRECEDENCE["Add"])
+                text = self.paren(-term, PRECEDENCE["Add"])
                 out += f" - {text}" if out else f"-{text}"
             else:
-                text = self._paren(term, PRECEDENCE["Add"])
+                text = self.paren(term, PRECEDENCE["Add"])
                 out += f" + {text}" if out else text
         return out
 
@@ -196,7 +195,7 @@ class Formula:
         if not isinstance(value, sp.Mul):
             return self._print(value)
         text = super()._print_Mul(value)
-        return self._wrap(text) if parenthesize else text
+        return self.wrap(text) if parenthesize else text
 
     def _split_product(self, expr):
         """(constant numerator, constant denominator, numerator factors, denominator
@@ -223,66 +222,16 @@ class Formula:
         scalars = [f for f in factors if self.shape(f) == ()]
         arrays = [f for f in factors if self.shape(f) != ()]
         mark = self.HADAMARD if len(arrays) > 1 else self.SCALE
-        parts = [self._paren(f) for f in scalars]
+        parts = [self.paren(f) for f in scalars]
         if arrays:
-            parts.append(mark.join(self._paren(f) for f in arrays))
+            parts.append(mark.join(self.paren(f) for f in arrays))
         return self.SCALE.join(parts)
 
-    def _print_MatMul(self, expr):
-        a, b = expr.args
-        if len(self.shape(a)) == 1 and len(self.shape(b)) == 1:
-            return self.DOT.join(self._operand(x) for x in (a, b))
-        return self.MATMUL.join(self._operand(x) for x in (a, b))
-
-    def _operand(self, expr) -> str:
-        if isinstance(expr, ir.MatMul):
-            return self._print(expr)
-        return self._paren(expr)
-
-    def _postfix(self, expr) -> str:
+    def postfix(self, expr) -> str:
+        """``expr`` ready for a postfix (ᵀ, ``[k]``): wrapped unless atomic."""
         if isinstance(expr, sp.Symbol) or precedence(expr) >= PRECEDENCE["Func"]:
             return self._print(expr)
-        return self._wrap(self._print(expr))
-
-    def _print_Transpose(self, expr):
-        return self.TOP.format(self._postfix(expr.args[0]))
-
-    def _print_Outer(self, expr):
-        a, b = expr.args
-        return self.MATMUL.join([self._postfix(a), self.TOP.format(self._postfix(b))])
-
-    def _print_ExpandDims(self, expr):  # broadcasting is implicit in the formulas
-        return self._print(expr.args[0])
-
-    def _print_BroadcastTo(self, expr):
-        return self.ONES if expr.args[0] == 1 else self._print(expr.args[0])
-
-    def _print_FullLike(self, expr):
-        return self._print(expr.args[0])
-
-    def _reduced(self, expr) -> tuple:
-        """(operand, axes, ndim, full) of a reduction (or LogSumExp)."""
-        axes = tuple(int(a) for a in expr.args[1])
-        ndim = int(expr.args[3])
-        return expr.args[0], axes, ndim, len(axes) == ndim
-
-    def _count(self, operand, axes) -> sp.Expr:
-        dims = self.shape(operand)
-        return sp.Mul(*[dims[i] for i in axes]) if dims else sp.Integer(1)
-
-    def _print_ReduceSum(self, expr):
-        return self._sum(*self._reduced(expr))
-
-    def _print_Vdot(self, expr):  # the optimiser's np.vdot(a, b): the sum of a ⊙ b
-        a, b = expr.args
-        ndim = len(self.shape(a))
-        return self._sum(a**2 if a == b else a * b, tuple(range(ndim)), ndim, True)
-
-    def _print_ReduceMean(self, expr):
-        operand, axes, ndim, full = self._reduced(expr)
-        return self._mean(
-            self._count(operand, axes), self._sum(operand, axes, ndim, full)
-        )
+        return self.wrap(self._print(expr))
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -299,7 +248,7 @@ class TextFormula(Formula, StrPrinter):
     def _name(self, name: str) -> str:
         return name
 
-    def _wrap(self, text: str) -> str:
+    def wrap(self, text: str) -> str:
         return f"({text})"
 
     def _print_Float(self, expr):
@@ -307,7 +256,7 @@ class TextFormula(Formula, StrPrinter):
 
     def _print_Mul(self, expr):
         if expr.could_extract_minus_sign():
-            return "-" + self._paren(-expr, PRECEDENCE["Mul"], strict=True)
+            return "-" + self.paren(-expr, PRECEDENCE["Mul"], strict=True)
         top, bottom, numerator, denominator = self._split_product(expr)
         if not numerator and not denominator:
             return super()._print_Mul(expr)
@@ -328,13 +277,13 @@ class TextFormula(Formula, StrPrinter):
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
         if exp.is_Number and exp.is_negative:
-            return "1/" + self._paren(base ** (-exp), PRECEDENCE["Mul"])
+            return "1/" + self.paren(base ** (-exp), PRECEDENCE["Mul"])
         if exp.is_Integer and 2 <= exp <= 9:
-            return self._paren(base, PRECEDENCE["Pow"]) + str(exp).translate(
+            return self.paren(base, PRECEDENCE["Pow"]) + str(exp).translate(
                 _SUPERSCRIPTS
             )
         if exp == sp.S.Half:
-            return "√" + self._paren(base, PRECEDENCE["Pow"])
+            return "√" + self.paren(base, PRECEDENCE["Pow"])
         return super()._print_Pow(expr, rational)
 
     def _print_Pi(self, expr):
@@ -345,12 +294,6 @@ class TextFormula(Formula, StrPrinter):
         if isinstance(power, sp.Symbol) or (-power).is_Symbol:
             return f"e^{self._print(power)}"
         return f"exp({self._print(power)})"
-
-    def _print_Sigmoid(self, expr):
-        return f"σ({self._print(expr.args[0])})"
-
-    def _print_Softplus(self, expr):
-        return f"softplus({self._print(expr.args[0])})"
 
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
@@ -371,31 +314,10 @@ class TextFormula(Formula, StrPrinter):
             text = f"where({self._print(pair.cond)}, {self._print(pair.expr)}, {text})"
         return text
 
-    def _sum(self, operand, axes, ndim, full) -> str:
+    def sum(self, operand, axes, ndim, full) -> str:
+        """The sum over ``axes`` of an ``ndim``-dimensional operand (``full``: all)."""
         where = "" if full else f", axis {','.join(map(str, axes))}"
         return f"sum({self._print(operand)}{where})"
-
-    def _reduction(self, name: str, expr) -> str:
-        """``name(operand, axis k)``, written as ``_sum`` writes a sum."""
-        return name + self._sum(*self._reduced(expr))[len("sum") :]
-
-    def _print_ReduceMean(self, expr):
-        return self._reduction("mean", expr)
-
-    def _print_ReduceMax(self, expr):
-        return self._reduction("max", expr)
-
-    def _print_LogSumExp(self, expr):
-        return self._reduction("logsumexp", expr)
-
-    def _print_TraceOp(self, expr):
-        return f"tr({self._print(expr.args[0])})"
-
-    def _print_Eye(self, expr):
-        return "I"
-
-    def _print_IsEqual(self, expr):
-        return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
 
 
 def text(expr: sp.Expr, shapes: dict, names: dict | None = None) -> str:

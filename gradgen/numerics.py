@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import ir
-from .special import NormRoot, Sigmoid, Softplus, expm1, log1p
+from . import ir, ops
+from .ops import NormRoot, Sigmoid, Softplus, expm1, log1p
 
 REWRITES = {
     "sigmoid": "1/(1 + exp(-x)) -> sigmoid(x), computed without overflow",
@@ -68,7 +68,7 @@ class _Rewriter:
     def squares(self, expr: sp.Expr) -> bool:
         """Whether ``expr`` is a sum of squares (so never negative)."""
         node = self.graph.by_sym.get(expr)
-        if node is not None and isinstance(node.expr, ir.ReduceSum):
+        if node is not None and isinstance(node.expr, ops.ReduceSum):
             return self.squares(node.expr.args[0])
         expr = self.definition(expr)
         terms = sp.Add.make_args(expr)
@@ -165,7 +165,7 @@ class _Reductions:
     def exp_sum(self, sym) -> tuple[ir.Node, sp.Expr] | None:
         """(the sum node, u) when ``sym`` is sum(exp(u))."""
         node = self.graph.by_sym.get(sym)
-        if node is None or not isinstance(node.expr, ir.ReduceSum):
+        if node is None or not isinstance(node.expr, ops.ReduceSum):
             return None
         inner = self.rewriter.definition(node.expr.args[0])
         u = _exp_argument(inner)
@@ -182,7 +182,7 @@ class _Reductions:
             if not isinstance(u, sp.Symbol):
                 u = self.add_after(total, u, total)
             after = max(total, self.graph.by_sym[u], key=lambda n: n.index)
-            lse = self.add_after(after, ir.LogSumExp(u, *total.expr.args[1:]), total)
+            lse = self.add_after(after, ops.LogSumExp(u, *total.expr.args[1:]), total)
             self.lse[total.sym] = lse
             self.of_lse[lse] = (total, u)
         return self.lse[total.sym]
@@ -194,7 +194,7 @@ class _Reductions:
             return None
         if lse not in self.log_softmax:
             _, axes, _, ndim = total.expr.args
-            expr = ir.LogSoftmax(u, axes, ndim)
+            expr = ops.LogSoftmax(u, axes, ndim)
             self.log_softmax[lse] = self.add_after(self.graph.by_sym[lse], expr, total)
             self.rewriter.applied.add("log_softmax")
         return self.log_softmax[lse]

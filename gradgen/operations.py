@@ -2,7 +2,7 @@
 
 Generated from gradgen's dispatch tables; do not edit. Regenerate with:
 
-    python -m gradgen.numpy_api > gradgen/operations.py
+    python -m gradgen.ops.catalog > gradgen/operations.py
 """
 
 ROWS = [
@@ -63,7 +63,6 @@ ROWS = [
     ("Elementwise", "np.absolute", ""),
     ("Elementwise", "np.maximum", "ties send the gradient to both"),
     ("Elementwise", "np.minimum", "ties send the gradient to both"),
-    ("Elementwise", "np.matmul", "as @"),
     ("Comparisons", "np.greater", "a condition"),
     ("Comparisons", "np.greater_equal", "a condition"),
     ("Comparisons", "np.less", "a condition"),
@@ -82,31 +81,32 @@ ROWS = [
         "axis, keepdims; ties share the gradient equally",
     ),
     ("Reductions and products", "np.amax", "as np.max"),
-    ("Reductions and products", "np.dot", "1-D and 2-D arrays"),
-    ("Reductions and products", "np.transpose", "2-D arrays"),
-    ("Reductions and products", "np.trace", "2-D arrays"),
+    (
+        "Reductions and products",
+        "np.linalg.norm",
+        "the 2-norm (Frobenius), axis, keepdims; gradient 0 at 0",
+    ),
     (
         "Reductions and products",
         "np.where",
         "np.where(condition, a, b); the branch not taken adds 0 to gradients",
     ),
-    ("Arrays", "np.concatenate", "a list or tuple of arrays, axis"),
-    ("Arrays", "np.stack", "a list or tuple of arrays (or numbers), axis"),
-    ("Arrays", "np.reshape", "one dimension may be -1"),
-    ("Arrays", "np.squeeze", "axis, or every axis of size 1"),
-    ("Arrays", "np.ravel", ""),
+    ("Reductions and products", "np.matmul", "as @"),
+    ("Reductions and products", "np.dot", "1-D and 2-D arrays"),
+    ("Reductions and products", "np.transpose", "2-D arrays"),
+    ("Reductions and products", "np.trace", "2-D arrays"),
     ("Arrays", "np.expand_dims", "axis (an int or a tuple)"),
-    ("Arrays", "np.atleast_1d", ""),
-    ("Arrays", "np.atleast_2d", ""),
     ("Arrays", "np.zeros_like", ""),
     ("Arrays", "np.ones_like", ""),
     ("Arrays", "np.full_like", ""),
     ("Arrays", "np.copy", ""),
-    (
-        "Arrays",
-        "np.linalg.norm",
-        "the 2-norm (Frobenius), axis, keepdims; gradient 0 at 0",
-    ),
+    ("Arrays", "np.concatenate", "a list or tuple of arrays, axis"),
+    ("Arrays", "np.stack", "a list or tuple of arrays (or numbers), axis"),
+    ("Arrays", "np.reshape", "one dimension may be -1"),
+    ("Arrays", "np.ravel", ""),
+    ("Arrays", "np.squeeze", "axis, or every axis of size 1"),
+    ("Arrays", "np.atleast_1d", ""),
+    ("Arrays", "np.atleast_2d", ""),
     ("Creating arrays", "np.array", "shapes of integers and dimension names"),
     ("Creating arrays", "np.asarray", "shapes of integers and dimension names"),
     ("Creating arrays", "np.empty", "shapes of integers and dimension names"),

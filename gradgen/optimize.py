@@ -15,10 +15,10 @@ from collections import Counter
 
 import sympy as sp
 
-from . import ir
-from .indexing import Index, Scatter, Update, statement_level
+from . import ir, ops
+from .ops import Index, Scatter, Update, statement_level
 from .printer import fresh
-from .special import (
+from .ops import (
     ComplementOf,
     ComplementOfScalar,
     ExpNegAbs,
@@ -41,7 +41,7 @@ def _trivial(expr: sp.Expr) -> bool:
         return True
     if isinstance(expr, (sp.Mul, sp.Add)) and len(expr.args) == 2:
         return expr.args[0].is_Number and isinstance(expr.args[1], sp.Symbol)
-    return isinstance(expr, ir.Transpose) and isinstance(expr.args[0], sp.Symbol)
+    return isinstance(expr, ops.Transpose) and isinstance(expr.args[0], sp.Symbol)
 
 
 def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
@@ -353,7 +353,7 @@ class _Contractions:
 
     def rewrite(self, expr: sp.Expr) -> sp.Expr:
         return expr.replace(
-            lambda e: isinstance(e, (ir.ReduceSum, ir.ReduceMean))
+            lambda e: isinstance(e, (ops.ReduceSum, ops.ReduceMean))
             and e.full
             and not e.keepdims,
             self.reduction,
@@ -377,14 +377,14 @@ class _Contractions:
         total = sp.Add(
             *[
                 (
-                    ir.reduce(ir.ReduceSum, t, range(len(shape)), len(shape))
+                    ops.reduce(ops.ReduceSum, t, range(len(shape)), len(shape))
                     if low is None
                     else low
                 )
                 for t, low in zip(terms, lowered)
             ]
         )
-        return total / ir.size_of(shape) if isinstance(e, ir.ReduceMean) else total
+        return total / ir.size_of(shape) if isinstance(e, ops.ReduceMean) else total
 
     def contraction(self, term, shape):
         """``term`` summed over every element as a dot product, or None."""
@@ -397,7 +397,7 @@ class _Contractions:
         if len(arrays) < 2 or any(self.shape(a) != shape for a in arrays):
             return None
         a, b = sp.Mul(*arrays[:-1]), arrays[-1]
-        dot = ir.MatMul(a, b) if len(shape) == 1 else ir.Vdot(a, b)
+        dot = ops.MatMul(a, b) if len(shape) == 1 else ops.Vdot(a, b)
         return sp.Mul(*scalars) * dot
 
 
@@ -458,7 +458,7 @@ def restore_shapes(
     def fit(expr, shape):
         if ir.shape_of(expr, graph.shapes) == shape:
             return expr
-        return ir.broadcast_to(expr, shape)
+        return ops.broadcast_to(expr, shape)
 
     stmts = [s.with_expr(fit(s.expr, graph.shapes[s.target])) for s in stmts]
     return stmts, [fit(r, shape) for r, shape in zip(results, wanted)]

@@ -17,27 +17,8 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
-from . import ir
-from .indexing import Index, Reshape, Scatter, Update, decode_key
-from .special import ComplementOfScalar, SigmoidOf, SigmoidOfScalar
-
-_NUMPY_NAMES = {
-    "exp": "exp",
-    "log": "log",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "tanh": "tanh",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "asin": "arcsin",
-    "acos": "arccos",
-    "atan": "arctan",
-    "Abs": "abs",
-    "sign": "sign",
-    "log1p": "log1p",
-    "expm1": "expm1",
-}
+from . import ir, ops
+from .ops import Index, Reshape, Scatter, SigmoidOf, Update
 
 
 class NumPyPrinter(PythonCodePrinter):
@@ -50,16 +31,14 @@ class NumPyPrinter(PythonCodePrinter):
     ):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.np = np  # the name the module imports NumPy as
-        self.dtype = dtype  # the function's float type: arrays it makes have it
-        self.known_functions = {k: f"{np}.{v}" for k, v in _NUMPY_NAMES.items()}
+        # the local holding the arguments' float type: an array made from numbers only has
+        # it (np.zeros(shape, dtype)), so float32 arguments give float32 results; the
+        # function defines it where its code reads it (entry.dtype_lines)
+        self.dtype = dtype
+        names = ops.elementwise.code_names()  # asin -> np.arcsin
+        self.known_functions = {k: f"{np}.{v}" for k, v in names.items()}
         self.helpers = helpers if helpers is not None else {}
         self.used_helpers: set[str] = set()
-
-    def _typed(self) -> str:
-        """The float type of the function's arguments, for an array made from numbers
-        only: ``np.zeros(shape, dtype)``, so float32 arguments give float32 results (the
-        function defines it when its code reads it: ``entry.dtype_line``)."""
-        return self.dtype
 
     def _print(self, expr, **kwargs):
         text = super()._print(expr, **kwargs)
@@ -74,7 +53,7 @@ class NumPyPrinter(PythonCodePrinter):
             return f"{text}.item()"
         return text
 
-    def _helper(self, name: str) -> str:
+    def helper(self, name: str) -> str:
         """The name of a helper function the generated module defines (``helpers.py``)."""
         self.used_helpers.add(name)
         return self.helpers.get(name, name)
@@ -132,10 +111,10 @@ class NumPyPrinter(PythonCodePrinter):
     def _known_scalar(expr) -> bool:
         """A number, a dimension, a full reduction or a dot product: never an array."""
         if all(ir.is_dim_symbol(s) for s in expr.free_symbols) or isinstance(
-            expr, ir.Vdot
+            expr, ops.Vdot
         ):
             return True
-        return isinstance(expr, ir._Reduction) and expr.full and not expr.keepdims
+        return isinstance(expr, ops.Reduction) and expr.full and not expr.keepdims
 
     def _scalar_first(self, expr) -> str | None:
         """``(2 / n) * t``, not ``2 * t / n``: the numbers and dimensions of a product are
@@ -209,7 +188,7 @@ class NumPyPrinter(PythonCodePrinter):
         if all(
             ir.of_sizes(p[0]) for p in pairs
         ):  # numbers only: of the arguments' type
-            text = f"{self._typed()}.type({text})"
+            text = f"{self.dtype}.type({text})"
         for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
             text = f"{self.np}.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
@@ -233,210 +212,40 @@ class NumPyPrinter(PythonCodePrinter):
         # not ~: a condition on floats is a Python bool, and ~True is -2 (true)
         return f"{self.np}.logical_not({self._condition(expr.args[0])})"
 
-    # --- structural operations -------------------------------------------------------
-    def _postfix(self, expr):
+    # --- what the operations' print methods use (gradgen.ops) ---------------------------
+    def postfix(self, expr):
+        """``expr`` ready for a postfix (``.T``, ``[k]``): parenthesised unless atomic."""
         if (
-            isinstance(expr, (sp.Symbol, ir.MatMul))
+            isinstance(expr, (sp.Symbol, ops.MatMul))
             or precedence(expr) >= PRECEDENCE["Func"]
         ):
             return self._print(expr)
         return f"({self._print(expr)})"
 
-    def _print_MatMul(self, expr):
-        """``np.dot(a, b)``, the same as ``a @ b`` for the 1-D and 2-D operands gradgen
-        allows, and a third of a microsecond cheaper per call: 13% of a small network's
-        value and gradient."""
-        a, b = expr.args
-        return f"{self.np}.dot({self._print(a)}, {self._print(b)})"
-
     def parenthesize(self, item, level, strict=False):
-        if isinstance(item, ir.MatMul):  # printed as a call: an atom, whatever ir says
+        if isinstance(item, ops.MatMul):  # printed as a call: an atom, whatever ir says
             return self._print(item)
         if isinstance(item, SigmoidOf) and level >= PRECEDENCE["Mul"]:  # a quotient
             return f"({self._print(item)})"
         return super().parenthesize(item, level, strict)
 
-    def _print_Transpose(self, expr):
-        return f"{self._postfix(expr.args[0])}.T"
-
-    def _reduction(self, name, expr):
-        """``name`` as printed: ``np.sum``, or the name of a helper in the module."""
-        parts = [self._print(expr.args[0])]
-        if not expr.full:
-            axes = expr.axes
-            parts.append(f"axis={axes[0]}" if len(axes) == 1 else f"axis={axes}")
-        if expr.keepdims:
-            parts.append("keepdims=True")
-        return f"{name}({', '.join(parts)})"
-
-    def _print_ReduceSum(self, expr):
-        return self._reduction(f"{self.np}.sum", expr)
-
-    def _print_ReduceMean(self, expr):
-        return self._reduction(f"{self.np}.mean", expr)
-
-    def _print_ReduceMax(self, expr):
-        return self._reduction(f"{self.np}.max", expr)
-
-    def _print_LogSumExp(self, expr):
-        return self._reduction(self._helper("logsumexp"), expr)
-
-    def _print_LogSoftmax(self, expr):
-        axes = expr.axes
-        axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
-        return (
-            f"{self._helper('log_softmax')}({self._print(expr.args[0])}, axis={axis})"
-        )
-
-    def _print_LogSoftmaxGrad(self, expr):
-        axes = expr.axes
-        axis = f"{axes[0]}" if len(axes) == 1 else f"{axes}"
-        g, log_p = (self._print(a) for a in expr.args[:2])
-        return f"{self._helper('log_softmax_grad')}({g}, {log_p}, axis={axis})"
-
-    # --- stable elementwise functions (special.py) -------------------------------------
-    def _print_Sigmoid(self, expr):
-        return f"{self._helper('sigmoid')}({self._print(expr.args[0])})"
-
-    def _print_Softplus(self, expr):
-        return f"{self.np}.logaddexp(0, {self._print(expr.args[0])})"
-
-    def _print_ExpNegAbs(self, expr):
-        return f"{self.np}.exp(-{self.np}.abs({self._print(expr.args[0])}))"
-
-    def _sign_select(self, u, upper: str, lower: str, scalar: bool) -> str:
-        """``upper`` where u >= 0, else ``lower``."""
-        if scalar:
-            return f"({upper} if {self._print(u)} >= 0 else {lower})"
-        return f"{self.np}.where({self._print(u)} >= 0, {upper}, {lower})"
-
-    def _print_SigmoidOf(self, expr):
-        u, e = expr.args
-        chosen = self._sign_select(
-            u, "1", self._print(e), isinstance(expr, SigmoidOfScalar)
-        )
-        return f"{chosen} / ({self._print(e)} + 1)"
-
-    def _print_ComplementOf(self, expr):
-        u, e, s = expr.args
-        upper = self._print(e * s)
-        lower = self._print(1 - s)
-        return self._sign_select(u, upper, lower, isinstance(expr, ComplementOfScalar))
-
-    # SymPy looks up a printing method by a Function's own class name only
-    _print_SigmoidOfScalar = _print_SigmoidOf
-    _print_ComplementOfScalar = _print_ComplementOf
-
-    def _print_NormRoot(self, expr):
-        return f"{self.np}.sqrt({self._print(expr.args[0])})"
-
-    def _print_ReciprocalOrZero(self, expr):
-        return f"{self._helper('reciprocal_or_zero')}({self._print(expr.args[0])})"
-
-    def _print_Vdot(self, expr):
-        return (
-            f"{self.np}.vdot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-        )
-
-    def _print_TraceOp(self, expr):
-        return f"{self.np}.trace({self._print(expr.args[0])})"
-
-    def _print_Outer(self, expr):
-        return (
-            f"{self.np}.outer({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-        )
-
-    def _print_ExpandDims(self, expr):
-        axes = expr.axes
-        index = [
-            "None" if i in axes else ":" for i in range(int(expr.args[2]) + len(axes))
-        ]
-        while index and index[-1] == ":":
-            index.pop()
-        return f"{self._postfix(expr.args[0])}[{', '.join(index)}]"
-
-    def _shape(self, dims):
+    def shape_text(self, dims) -> str:
+        """A shape as a tuple: ``(n,)``, ``(n, 3)``."""
         items = [self._print(d) for d in dims]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
-    def _print_BroadcastTo(self, expr):
-        value, dims = expr.args
-        shape, dtype = self._shape(dims), self._typed()
-        if value == 1:
-            return f"{self.np}.ones({shape}, {dtype})"
-        if value == 0:
-            return f"{self.np}.zeros({shape}, {dtype})"
-        if ir.of_sizes(
-            value
-        ):  # a new array, as np.ones and np.zeros: it may be written
-            return f"{self.np}.full({shape}, {self._print(value)}, {dtype})"
-        return f"{self.np}.broadcast_to({self._print(value)}, {shape})"
-
-    def _print_FullLike(self, expr):
-        value, like = expr.args
-        if value == 0:
-            return f"{self.np}.zeros_like({self._print(like)})"
-        return f"{self.np}.full_like({self._print(like)}, {self._print(value)})"
-
-    def _print_Eye(self, expr):
-        n, m = expr.args
-        args = self._print(n) if n == m else f"{self._print(n)}, {self._print(m)}"
-        return f"{self.np}.eye({args}, dtype={self._typed()})"
-
-    # --- indexing and shapes (indexing.py) --------------------------------------------
-    def _key(self, key) -> str:
-        parts = []
-        for k in decode_key(key):
-            if k is None:
-                parts.append("None")
-            elif isinstance(k, slice):
-                bounds = [
-                    "" if b is None else self._print(b) for b in (k.start, k.stop)
-                ]
-                text = ":".join(bounds)
-                parts.append(
-                    text if k.step is None else f"{text}:{self._print(k.step)}"
-                )
-            else:
-                parts.append(self._print(k))
-        return ", ".join(parts) if parts else "()"
-
-    def _print_Index(self, expr):
-        return f"{self._postfix(expr.args[0])}[{self._key(expr.args[1])}]"
-
-    def _joined(self, name, expr):
-        arrays = ", ".join(self._print(a) for a in expr.args[:-1])
-        axis = "" if expr.axis == 0 else f", axis={expr.axis}"
-        return f"{self.np}.{name}([{arrays}]{axis})"
-
-    def _print_Concat(self, expr):
-        return self._joined("concatenate", expr)
-
-    def _print_Stack(self, expr):
-        return self._joined("stack", expr)
-
-    def _print_Reshape(self, expr):
-        # np.reshape, not .reshape: the operand may be a Python float
-        return f"{self.np}.reshape({self._print(expr.args[0])}, {self._shape(expr.args[1])})"
-
-    def _print_Scatter(self, expr):  # pragma: no cover - the optimiser never nests one
-        raise TypeError("a Scatter is printed as statements (printer.assignments)")
-
-    _print_Update = _print_Scatter
-
-    def _print_IsEqual(self, expr):
-        # A float mask: NumPy refuses -mask and mask - mask on booleans.
-        a, b = (self._print(arg) for arg in expr.args)
-        return f"({a} == {b}).astype({self._typed()})"
+    def key(self, key) -> str:
+        """An index key as written inside ``[...]``."""
+        return ops.key_text(key, self._print)
 
 
 # Values that may share memory with their operand: written into only after a copy.
-_VIEWS = (sp.Symbol, Index, Reshape, ir.Transpose, ir.ExpandDims, ir.BroadcastTo)
+_VIEWS = (sp.Symbol, Index, Reshape, ops.Transpose, ops.ExpandDims, ops.BroadcastTo)
 
 
 def fresh(expr: sp.Expr) -> bool:
     """Whether NumPy computes ``expr`` into a new array (np.zeros and np.full are new)."""
-    if isinstance(expr, ir.BroadcastTo):
+    if isinstance(expr, ops.BroadcastTo):
         return ir.of_sizes(expr.args[0])
     return not isinstance(expr, _VIEWS)
 
@@ -462,7 +271,7 @@ def returned(text, results: list, stmts: list, inputs: set, shapes: dict) -> lis
 def _slot_value(value: sp.Expr) -> sp.Expr:
     """What to write into a slot: a constant array is written as its number (NumPy
     broadcasts it)."""
-    return value.args[0] if isinstance(value, ir.BroadcastTo) else value
+    return value.args[0] if isinstance(value, ops.BroadcastTo) else value
 
 
 def _scatter_terms(expr: sp.Expr) -> list:
@@ -567,7 +376,7 @@ class ModuleText:
 
     def key(self, key: sp.Tuple) -> str:
         """An index key as written inside ``[...]``."""
-        return NumPyPrinter(self.helpers, self.np, self.dtype)._key(
+        return NumPyPrinter(self.helpers, self.np, self.dtype).key(
             key.xreplace(self.mapping)
         )
 

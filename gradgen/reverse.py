@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import ir
+from . import ir, ops
 from .errors import GradgenError
-from .indexing import Update
-from .rules import ACCEPTS_SCALAR_ADJOINT, VJP, elementwise_partial
+from .ops import Update
+from .rules import elementwise_partial
 
 
 def needed_nodes(graph: ir.Graph, output: sp.Symbol) -> set:
@@ -74,12 +74,12 @@ def unbroadcast(
         return c
     lead = len(have) - len(target)
     if lead > 0:
-        c = ir.reduce(ir.ReduceSum, c, range(lead), len(have))
+        c = ops.reduce(ops.ReduceSum, c, range(lead), len(have))
         have = have[lead:]
     offset = len(target) - len(have)
     keep = [i for i, d in enumerate(have) if target[i + offset] == 1 and d != 1]
     if keep:
-        c = ir.reduce(ir.ReduceSum, c, keep, len(have), keepdims=True)
+        c = ops.reduce(ops.ReduceSum, c, keep, len(have), keepdims=True)
     return c
 
 
@@ -188,7 +188,7 @@ class _Sweep:
 
     def gradient_statement(self, node, total, block) -> ir.Stmt:
         if node.shape and (total == 0 or self.shape(total) != node.shape):
-            total = ir.FullLike(total, node.sym)
+            total = ops.FullLike(total, node.sym)
         elif not node.shape and total.is_Number:
             total = sp.Float(
                 total
@@ -210,19 +210,11 @@ class _Sweep:
                     # np.sqrt(x), 0) at x = 0)
                     yield s, c if mask is None else sp.Piecewise((c, mask), (0, True))
             return
-        rule = VJP.get(type(node.expr))
-        if rule is None:  # pragma: no cover - every structural op has a rule
-            raise GradgenError(
-                f"no derivative rule for {type(node.expr).__name__}",
-                node.site.path,
-                node.site.line,
-            )
-        if self.shape(g) != node.shape and not (
-            self.shape(g) == () and type(node.expr) in ACCEPTS_SCALAR_ADJOINT
-        ):
-            g = ir.broadcast_to(g, node.shape)
-        args = node.expr.args
-        for arg, c in zip(args, rule(g, node.sym, *args, shape=self.shape)):
+        try:
+            found = ops.vjp(node.expr, g, node.sym, node.shape, self.shape)
+        except GradgenError as exc:  # pragma: no cover - every operation has its rules
+            raise exc.located(node.site.path, node.site.line) from None
+        for arg, c in zip(node.expr.args, found):
             if c is not None and arg in self.relevant:
                 yield arg, c
 

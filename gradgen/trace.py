@@ -14,7 +14,7 @@ import traceback
 
 import sympy as sp
 
-from . import ir, numpy_api, numpy_arrays, purity, timing, usercode
+from . import ir, ops, purity, timing, tracing, usercode
 from .branch_runtime import Unset
 from .errors import GradgenError
 from .ir import ShapeError
@@ -69,7 +69,7 @@ class Session:
             # argument must be a node: its VJP feeds that node.
             if not expr.is_Atom:
                 expr = self.graph.add("elementwise", expr, have, t.site).sym
-            expr = ir.broadcast_to(expr, t.shape_)
+            expr = ops.broadcast_to(expr, t.shape_)
         kind = "structural" if isinstance(expr, ir.Structural) else "elementwise"
         node = self.graph.add(kind, expr, t.shape_, t.site)
         t.expr = node.sym
@@ -225,7 +225,7 @@ def _call(target: Target, args: list, session: Session):
             purity.deterministic(
                 target.fn.__globals__, target.name, model, target.line
             ),
-            numpy_arrays.patched(session, numpy_api.size_ufuncs(session)),
+            tracing.patched(session),
         ):
             return target.fn(*args)
     finally:

@@ -1,21 +1,21 @@
 """The traced value: a SymPy expression over IR symbols, with its shape.
 
 Python operators, NumPy ufuncs (``__array_ufunc__``) and NumPy functions
-(``__array_function__``) on a ``Tracer`` build new tracers; the NumPy calls it understands are
-in ``numpy_api``. Anything else is refused with the user's file:line. Knows no calculus.
+(``__array_function__``) on a ``Tracer`` build new tracers; the NumPy calls, ufuncs and array
+methods it understands are in the ``dispatch`` tables, which the operations of
+``gradgen.ops`` fill. Anything else is refused with the user's file:line. Knows no calculus.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import operator
 
 import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir, numpy_api, numpy_arrays
+from . import dispatch, ir
 from .errors import GradgenError
 from .ir import ShapeError
 
@@ -174,10 +174,10 @@ class Tracer:
         return self._elementwise(lambda a, b: a / b, o, self)
 
     def __pow__(self, o):
-        return self._elementwise(numpy_api.power, self, o)
+        return self._elementwise(dispatch.METHODS["__pow__"], self, o)
 
     def __rpow__(self, o):
-        return self._elementwise(numpy_api.power, o, self)
+        return self._elementwise(dispatch.METHODS["__pow__"], o, self)
 
     def __neg__(self):
         return self._elementwise(lambda a: -a, self)
@@ -189,10 +189,10 @@ class Tracer:
         return self._elementwise(sp.Abs, self)
 
     def __matmul__(self, o):
-        return numpy_api.matmul(self, o)
+        return dispatch.METHODS["__matmul__"](self, o)
 
     def __rmatmul__(self, o):
-        return numpy_api.matmul(o, self)
+        return dispatch.METHODS["__matmul__"](o, self)
 
     def __gt__(self, o):
         return self._elementwise(sp.Gt, self, o, is_condition=True)
@@ -246,13 +246,13 @@ class Tracer:
         )
 
     def __getitem__(self, key):
-        return numpy_arrays.getitem(self, key)
+        return dispatch.METHODS["__getitem__"](self, key)
 
     def __setitem__(self, key, value):
-        numpy_arrays.setitem(self, key, value)
+        dispatch.METHODS["__setitem__"](self, key, value)
 
     def __iter__(self):
-        return numpy_arrays.iterate(self)
+        return dispatch.METHODS["__iter__"](self)
 
     def __len__(self):
         if self.shape_ and self.shape_[0].is_Integer:
@@ -263,19 +263,19 @@ class Tracer:
         )
 
     def __iadd__(self, o):
-        return numpy_arrays.inplace(self, operator.add, o)
+        return dispatch.METHODS["__iadd__"](self, o)
 
     def __isub__(self, o):
-        return numpy_arrays.inplace(self, operator.sub, o)
+        return dispatch.METHODS["__isub__"](self, o)
 
     def __imul__(self, o):
-        return numpy_arrays.inplace(self, operator.mul, o)
+        return dispatch.METHODS["__imul__"](self, o)
 
     def __itruediv__(self, o):
-        return numpy_arrays.inplace(self, operator.truediv, o)
+        return dispatch.METHODS["__itruediv__"](self, o)
 
     def __ipow__(self, o):
-        return numpy_arrays.inplace(self, operator.pow, o)
+        return dispatch.METHODS["__ipow__"](self, o)
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -303,42 +303,42 @@ class Tracer:
 
     @property
     def T(self):
-        return numpy_api.transpose(self)
+        return dispatch.METHODS["transpose"](self)
 
     def reshape(self, *shape, order="C"):
-        return numpy_arrays.np_reshape(
+        return dispatch.METHODS["reshape"](
             self, shape[0] if len(shape) == 1 else shape, order
         )
 
     def ravel(self):
-        return numpy_arrays.reshape(self, (-1,))
+        return dispatch.METHODS["reshape"](self, (-1,))
 
     flatten = ravel
 
     def squeeze(self, axis=None):
-        return numpy_arrays.squeeze(self, axis)
+        return dispatch.METHODS["squeeze"](self, axis)
 
     def copy(self):
-        return numpy_arrays.copy(self)
+        return dispatch.METHODS["copy"](self)
 
     def transpose(self, *axes):
-        return numpy_api.transpose(self, axes or None)
+        return dispatch.METHODS["transpose"](self, axes or None)
 
     def sum(self, axis=None, keepdims=False):
-        return numpy_api.sum_(self, axis, keepdims)
+        return dispatch.METHODS["sum"](self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return numpy_api.mean(self, axis, keepdims)
+        return dispatch.METHODS["mean"](self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        return numpy_api.max_(self, axis, keepdims)
+        return dispatch.METHODS["max"](self, axis, keepdims)
 
     def dot(self, other):
-        return numpy_api.dot(self, other)
+        return dispatch.METHODS["dot"](self, other)
 
     def _stable(self, name: str, *args):
         """A function of ``gradgen.functions`` applied to this traced value."""
-        return numpy_api.STABLE[name](self, *args)
+        return dispatch.STABLE[name](self, *args)
 
     # --- NumPy protocols ----------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -351,18 +351,18 @@ class Tracer:
                 "call it with positional arrays only",
             )
         if ufunc is np.matmul:
-            return numpy_api.matmul(*inputs)
-        if ufunc in numpy_api.ELEMENTWISE:
-            return self._elementwise(numpy_api.ELEMENTWISE[ufunc], *inputs)
-        if ufunc in numpy_api.COMPARISONS:
+            return dispatch.METHODS["__matmul__"](*inputs)
+        if ufunc in dispatch.ELEMENTWISE:
+            return self._elementwise(dispatch.ELEMENTWISE[ufunc], *inputs)
+        if ufunc in dispatch.COMPARISONS:
             return self._elementwise(
-                numpy_api.COMPARISONS[ufunc], *inputs, is_condition=True
+                dispatch.COMPARISONS[ufunc], *inputs, is_condition=True
             )
         raise self.session.error(f"{name} is not supported", OPS_HINT)
 
     def __array_function__(self, func, types, args, kwargs):
         name = numpy_name(func)
-        impl = numpy_api.FUNCTIONS.get(func)
+        impl = dispatch.FUNCTIONS.get(func)
         if impl is None:
             raise self.session.error(f"{name} is not supported", OPS_HINT)
         try:

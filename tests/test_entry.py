@@ -42,7 +42,10 @@ def _args(rng=None):
             lambda a: a[:1] + [np.ones((5, 1))] + a[2:],
             "y has shape (5, 1); expected (n, 1), n = 4 (from X)",
         ),
-        (lambda a: a[:2] + [np.ones((3, 4))] + a[3:], "W0 has shape (3, 4); expected (2, 4)"),
+        (
+            lambda a: a[:2] + [np.ones((3, 4))] + a[3:],
+            "W0 has shape (3, 4); expected (2, 4)",
+        ),
         (
             lambda a: [np.ones((0, 2)), np.ones((0, 1))] + a[2:],
             "X has shape (0, 2); expected (n, 2); sizes are at least 1",
@@ -86,7 +89,9 @@ def test_python_numbers_for_float_parameters(tmp_path):
     at_floats = gate.gate_value_and_grad(2.0, -1.0, -3.0, -2.0, -3.0)
     assert at_ints[0] == pytest.approx(0.7310585786300049)
     assert at_ints == at_floats
-    with pytest.raises(ValueError, match="gate: w0 has shape \\(2,\\); expected a float"):
+    with pytest.raises(
+        ValueError, match="gate: w0 has shape \\(2,\\); expected a float"
+    ):
         gate.gate(np.ones(2), 1.0, 1.0, 1.0, 1.0)
 
 
@@ -96,13 +101,18 @@ def test_no_checks_leaves_the_check_out(tmp_path, monkeypatch):
     text = (tmp_path / "bare.py").read_text()
     assert "check_inputs" not in text and "--no-checks" in text
     bare = import_source(text, "entry_bare")
-    np.testing.assert_allclose(bare.loss(*_args()), import_source(
-        compile_file(str(XOR)), "entry_checked").loss(*_args()), rtol=0)
+    np.testing.assert_allclose(
+        bare.loss(*_args()),
+        import_source(compile_file(str(XOR)), "entry_checked").loss(*_args()),
+        rtol=0,
+    )
 
 
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
 MODELS += sorted(
-    p for p in (ROOT / "examples").glob("*.py") if p.stem not in ("train_xor", "descent")
+    p
+    for p in (ROOT / "examples").glob("*.py")
+    if p.stem not in ("train_xor", "descent")
 )
 
 

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import ir
+from gradgen import ir, ops
 from gradgen.printer import to_source
 
 a, b, c, x, y, g = sp.symbols("a b c x y g", real=True)
@@ -15,17 +15,17 @@ yhat = sp.Symbol("yhat", real=True)
 n = ir.dim("n")
 
 CASES = [
-    (ir.MatMul(a, b * c), "np.dot(a, b*c)"),
-    (x * ir.MatMul(a, b), "x*np.dot(a, b)"),
-    (ir.MatMul(ir.MatMul(a, b), c), "np.dot(np.dot(a, b), c)"),
-    (ir.MatMul(a, ir.MatMul(b, c)), "np.dot(a, np.dot(b, c))"),
-    (ir.MatMul(-a, b), "np.dot(-a, b)"),
-    (-ir.MatMul(a, b) ** 2, "-np.dot(a, b)**2"),
-    (ir.MatMul(a, b ** sp.Rational(-1, 2)), "np.dot(a, 1/np.sqrt(b))"),
-    (ir.MatMul(1 / a, b), "np.dot(1/a, b)"),
-    (ir.Transpose(a + b), "(a + b).T"),
-    (ir.Transpose(ir.MatMul(a, b)), "np.dot(a, b).T"),
-    (ir.MatMul(ir.Transpose(a), g), "np.dot(a.T, g)"),
+    (ops.MatMul(a, b * c), "np.dot(a, b*c)"),
+    (x * ops.MatMul(a, b), "x*np.dot(a, b)"),
+    (ops.MatMul(ops.MatMul(a, b), c), "np.dot(np.dot(a, b), c)"),
+    (ops.MatMul(a, ops.MatMul(b, c)), "np.dot(a, np.dot(b, c))"),
+    (ops.MatMul(-a, b), "np.dot(-a, b)"),
+    (-ops.MatMul(a, b) ** 2, "-np.dot(a, b)**2"),
+    (ops.MatMul(a, b ** sp.Rational(-1, 2)), "np.dot(a, 1/np.sqrt(b))"),
+    (ops.MatMul(1 / a, b), "np.dot(1/a, b)"),
+    (ops.Transpose(a + b), "(a + b).T"),
+    (ops.Transpose(ops.MatMul(a, b)), "np.dot(a, b).T"),
+    (ops.MatMul(ops.Transpose(a), g), "np.dot(a.T, g)"),
     (yhat - y, "yhat - y"),
     (1 - yhat, "1 - yhat"),
     (-(yhat - 1), "1 - yhat"),
@@ -34,7 +34,7 @@ CASES = [
     (-yhat / n, "-(1/n) * yhat"),
     (2 * x * yhat * (1 - yhat) / n, "(2/n) * x*yhat*(1 - yhat)"),
     (x / n, "x/n"),
-    (-ir.reduce(ir.ReduceSum, x * y, [0, 1], 2) / n, "-np.sum(x*y)/n"),
+    (-ops.reduce(ops.ReduceSum, x * y, [0, 1], 2) / n, "-np.sum(x*y)/n"),
     (-2 * x, "-2*x"),
     (sp.Float(0.1) * x, "0.1*x"),
     (sp.pi * x, "np.pi*x"),
@@ -53,22 +53,22 @@ CASES = [
         "np.where((x > 0) & (x < y), x, 0)",
     ),
     (
-        ir.reduce(ir.ReduceSum, x, [1], 2, keepdims=True),
+        ops.reduce(ops.ReduceSum, x, [1], 2, keepdims=True),
         "np.sum(x, axis=1, keepdims=True)",
     ),
-    (ir.reduce(ir.ReduceSum, x, [0, 1], 2), "np.sum(x)"),
-    (ir.reduce(ir.ReduceMean, x, [0], 2), "np.mean(x, axis=0)"),
-    (ir.reduce(ir.ReduceMax, x, [0, 2], 3), "np.max(x, axis=(0, 2))"),
-    (ir.expand_dims(g, [1], 1), "g[:, None]"),
-    (ir.expand_dims(g + a, [0], 1), "(a + g)[None]"),
-    (ir.broadcast_to(sp.Integer(1), (n, 3)), "np.ones((n, 3), dtype)"),
-    (ir.broadcast_to(g, (n,)), "np.broadcast_to(g, (n,))"),
-    (ir.FullLike(sp.Integer(0), a), "np.zeros_like(a)"),
-    (ir.FullLike(g, a), "np.full_like(a, g)"),
-    (ir.Eye(n, n), "np.eye(n, dtype=dtype)"),
-    (ir.TraceOp(a), "np.trace(a)"),
-    (ir.Outer(a, b), "np.outer(a, b)"),
-    (g * ir.IsEqual(a, b), "g*(a == b).astype(dtype)"),
+    (ops.reduce(ops.ReduceSum, x, [0, 1], 2), "np.sum(x)"),
+    (ops.reduce(ops.ReduceMean, x, [0], 2), "np.mean(x, axis=0)"),
+    (ops.reduce(ops.ReduceMax, x, [0, 2], 3), "np.max(x, axis=(0, 2))"),
+    (ops.expand_dims(g, [1], 1), "g[:, None]"),
+    (ops.expand_dims(g + a, [0], 1), "(a + g)[None]"),
+    (ops.broadcast_to(sp.Integer(1), (n, 3)), "np.ones((n, 3), dtype)"),
+    (ops.broadcast_to(g, (n,)), "np.broadcast_to(g, (n,))"),
+    (ops.FullLike(sp.Integer(0), a), "np.zeros_like(a)"),
+    (ops.FullLike(g, a), "np.full_like(a, g)"),
+    (ops.Eye(n, n), "np.eye(n, dtype=dtype)"),
+    (ops.TraceOp(a), "np.trace(a)"),
+    (ops.Outer(a, b), "np.outer(a, b)"),
+    (g * ops.IsEqual(a, b), "g*(a == b).astype(dtype)"),
 ]
 
 

@@ -10,8 +10,8 @@ import pytest
 
 import numericref
 import ties
-from gradgen import ir, rules
-from gradgen.indexing import Index, Update
+from gradgen import ops
+from gradgen.ops import Index, Update
 from program_arrays import slice_options
 from programcheck import ALL_MODES, Program, Unsettled, check_program
 
@@ -31,7 +31,7 @@ def g(x: Array["n", "d"], W: Array["n", "k"]) -> Array["d", "k"]:
 
 
 def _doubled_transpose(g, ans, a, *, shape):
-    return (2 * ir.Transpose(g),)
+    return (2 * ops.Transpose(g),)
 
 
 @pytest.mark.parametrize("name", ["f", "g"])
@@ -42,7 +42,7 @@ def test_a_correct_compile_passes(name):
 
 @pytest.mark.parametrize("name", ["f", "g"])
 def test_a_wrong_derivative_rule_is_caught(monkeypatch, name):
-    monkeypatch.setitem(rules.VJP, ir.Transpose, _doubled_transpose)
+    monkeypatch.setattr(ops.Transpose, "vjp", staticmethod(_doubled_transpose))
     with pytest.raises(AssertionError, match="d/dx vs autograd"):
         check_program(Program(MODEL, name), SIZES)
 
@@ -87,12 +87,12 @@ def test_every_integer_size_has_a_slice_giving_it(dim):
 
 def _first_term_only(t, ans, a, b, *, shape):
     """The JVP of a matmul without the term of its second operand."""
-    return ir.MatMul(t[0], b) if t[0] is not None else 0
+    return ops.MatMul(t[0], b) if t[0] is not None else 0
 
 
 @pytest.mark.parametrize("name", ["f", "g"])
 def test_a_wrong_jvp_rule_is_caught(monkeypatch, name):
-    monkeypatch.setitem(rules.JVP, ir.MatMul, _first_term_only)
+    monkeypatch.setattr(ops.MatMul, "jvp", staticmethod(_first_term_only))
     with pytest.raises(AssertionError, match=f"{name}_jvp vs autograd"):
         check_program(Program(MODEL, name), SIZES, ("jvp",))
 
@@ -100,7 +100,7 @@ def test_a_wrong_jvp_rule_is_caught(monkeypatch, name):
 def test_a_wrong_second_derivative_is_caught(monkeypatch):
     """f_hvp differentiates the backward pass in forward mode: a wrong JVP rule of an
     operation there gives a wrong Hessian-vector product."""
-    monkeypatch.setitem(rules.JVP, ir.MatMul, _first_term_only)
+    monkeypatch.setattr(ops.MatMul, "jvp", staticmethod(_first_term_only))
     with pytest.raises(AssertionError, match="f_hvp d/dx vs autograd"):
         check_program(Program(MODEL, "f"), SIZES, ("hvp",))
 
@@ -133,7 +133,7 @@ def test_an_hvp_autograd_cannot_compute_is_checked_by_central_differences(
         assert not np.all(np.isfinite(hvp((x, W))[0]))
     program = Program(SATURATED, "f", domains={"x": (30.0, 40.0)})
     check_program(program, SIZES, ("hvp",))
-    monkeypatch.setitem(rules.JVP, ir.MatMul, _first_term_only)
+    monkeypatch.setattr(ops.MatMul, "jvp", staticmethod(_first_term_only))
     with pytest.raises(AssertionError, match="autograd's is not finite"):
         check_program(program, SIZES, ("hvp",))
 
@@ -176,7 +176,7 @@ def _doubled_write(g, ans, a, value, key, *, shape):
 
 @pytest.mark.parametrize("name", ["f", "g"])
 def test_central_differences_catch_a_wrong_rule(monkeypatch, name):
-    monkeypatch.setitem(rules.VJP, Update, _doubled_write)
+    monkeypatch.setattr(Update, "vjp", staticmethod(_doubled_write))
     with pytest.raises(AssertionError, match="d/dx vs central differences"):
         check_program(Program(WRITES, name, autograd=False), SIZES, ("grad",))
 

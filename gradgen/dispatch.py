@@ -1,0 +1,59 @@
+"""What the tracer dispatches to: the NumPy functions, ufuncs and array methods gradgen
+traces, each bound to its implementation on tracers by the operation modules
+(``gradgen.ops``) as they are imported, with the line ``gradgen ops`` shows for it.
+
+Takes nothing from gradgen, so the tracer reads these tables without importing the
+operations and their calculus; ``gradgen.ops`` fills them (importing it is what makes an
+operation traceable).
+"""
+
+from __future__ import annotations
+
+FUNCTIONS: dict = {}  # a NumPy function -> its implementation on tracers
+NOTES: dict = {}  # a NumPy function (or ufunc) -> its note in `gradgen ops`
+SECTIONS: dict = {}  # a NumPy function -> its section in `gradgen ops`
+ELEMENTWISE: dict = (
+    {}
+)  # a ufunc -> the SymPy expression of its value, from its operands
+COMPARISONS: dict = {}  # a ufunc -> the SymPy relation
+METHODS: dict = (
+    {}
+)  # an array method or protocol ("sum", "__getitem__") -> implementation
+CREATION: dict = {}  # a NumPy name (np.zeros) -> factory(session) of its traced version
+STABLE: dict = {}  # a gradgen.functions name -> its implementation on tracers
+
+
+def numpy(*functions, note: str = "", section: str = "Arrays"):
+    """Decorator: ``impl`` implements these NumPy functions on tracers."""
+
+    def register(impl):
+        for f in functions:
+            FUNCTIONS[f] = impl
+            NOTES[f] = note
+            SECTIONS[f] = section
+        return impl
+
+    return register
+
+
+def method(*names: str):
+    """Decorator: ``impl(tracer, ...)`` implements these array methods (``x.sum()``) or
+    protocols (``x[k]``, ``x @ y``)."""
+
+    def register(impl):
+        for name in names:
+            METHODS[name] = impl
+        return impl
+
+    return register
+
+
+def creation(name: str):
+    """Decorator: ``factory(session)`` gives the traced ``np.<name>``, a function NumPy
+    cannot dispatch to a tracer (it takes no array); the trace swaps it in."""
+
+    def register(factory):
+        CREATION[name] = factory
+        return factory
+
+    return register

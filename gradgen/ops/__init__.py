@@ -1,0 +1,162 @@
+"""The operations gradgen compiles, one module per family, each operation in one place.
+
+A structural operation (an ``ir.Structural`` class: an opaque array operation whose result
+gets its own node) holds, together:
+
+- ``out_shape(shapes)``: its result's shape, or a ``ShapeError``;
+- ``vjp(g, ans, *args, shape)`` and ``jvp(t, ans, *args, shape)``: its reverse- and
+  forward-mode rules (``rules.py`` says how they are called; ``Linear``, ``Bilinear`` and
+  ``arrays.LinearInAll`` give the common JVPs);
+- ``_gradgen_numpy(printer)``, ``_gradgen_text(printer)``, ``_gradgen_latex(printer)``: how
+  it prints as NumPy code, as plain text and as LaTeX (SymPy's printers call these by
+  their ``printmethod``).
+
+An elementwise function (a ``sympy.Function``: its derivative comes from ``fdiff`` through
+``sympy.diff``) holds the same three print methods. ``STRUCTURAL`` and ``ELEMENTWISE``
+list them all; tests/test_registry.py checks that none lacks a part.
+
+Each family module also registers, in ``gradgen.dispatch``, the NumPy calls that trace to
+its operations, with their ``gradgen ops`` notes; importing this package is what makes
+them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
+``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
+array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
+(the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
+"""
+
+from __future__ import annotations
+
+from ..errors import GradgenError
+from . import elementwise
+from .arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from .indexing import (
+    OMITTED,
+    Index,
+    Scatter,
+    Update,
+    decode_key,
+    encode_key,
+    index_shape,
+    key_text,
+    statement_level,
+)
+from .linear import MatMul, Outer, TraceOp, Transpose, Vdot
+from .reductions import (
+    ExpandDims,
+    Reduction,
+    IsEqual,
+    LogSumExp,
+    ReduceMax,
+    ReduceMean,
+    ReduceSum,
+    expand_dims,
+    reduce,
+)
+from .shapes import Concat, Reshape, Stack, reshape_shape
+from .stable import (
+    ComplementOf,
+    ComplementOfScalar,
+    ExpNegAbs,
+    LogSoftmax,
+    LogSoftmaxGrad,
+    NormRoot,
+    ReciprocalOrZero,
+    Sigmoid,
+    SigmoidOf,
+    SigmoidOfScalar,
+    Softplus,
+    expm1,
+    log1p,
+)
+
+STRUCTURAL = (
+    BroadcastTo,
+    FullLike,
+    Eye,
+    Index,
+    Scatter,
+    Update,
+    ReduceSum,
+    ReduceMean,
+    ReduceMax,
+    LogSumExp,
+    ExpandDims,
+    IsEqual,
+    Reshape,
+    Concat,
+    Stack,
+    MatMul,
+    Outer,
+    Transpose,
+    TraceOp,
+    Vdot,
+    LogSoftmax,
+    LogSoftmaxGrad,
+)
+
+ELEMENTWISE = (
+    Sigmoid,
+    Softplus,
+    NormRoot,
+    ReciprocalOrZero,
+    ExpNegAbs,
+    SigmoidOf,
+    ComplementOf,
+    SigmoidOfScalar,
+    ComplementOfScalar,
+)
+
+
+def _rule(expr, kind: str):
+    rule = getattr(type(expr), kind, None)
+    if rule is None:
+        what = "derivative (VJP)" if kind == "vjp" else "forward-mode (JVP)"
+        raise GradgenError(
+            f"no {what} rule for {type(expr).__name__}",
+            hint=f"give the operation a {kind} beside it in gradgen/ops",
+        )
+    return rule
+
+
+def vjp(expr, g, ans, out_shape: tuple, shape) -> list:
+    """The VJP of a structural node ``expr`` (value ``ans``, of shape ``out_shape``) with
+    adjoint ``g``: one contribution per argument, None where there is none. ``g`` is
+    broadcast to the node's shape first, unless it is a scalar that the operation takes
+    as it is (a reduction's). ``shape(e)`` gives an expression's shape."""
+    rule = _rule(expr, "vjp")
+    scalar = shape(g) == () and getattr(type(expr), "accepts_scalar_adjoint", False)
+    if shape(g) != out_shape and not scalar:
+        g = broadcast_to(g, out_shape)
+    return list(rule(g, ans, *expr.args, shape=shape))
+
+
+def jvp(expr, tangents: list, ans, shape):
+    """The tangent of a structural node ``expr`` (value ``ans``) from the tangents of its
+    array arguments (None for zero), each broadcast to its argument's shape first."""
+    rule = _rule(expr, "jvp")
+    arrays = expr.args[: expr.array_args]
+    fitted = [
+        t if t is None or shape(t) == shape(a) else broadcast_to(t, shape(a))
+        for t, a in zip(tangents, arrays)
+    ]
+    return rule(fitted, ans, *expr.args, shape=shape)
+
+
+__all__ = [c.__name__ for c in STRUCTURAL + ELEMENTWISE] + [
+    "OMITTED",
+    "Reduction",
+    "broadcast_to",
+    "decode_key",
+    "elementwise",
+    "encode_key",
+    "expand_dims",
+    "expm1",
+    "index_shape",
+    "jvp",
+    "key_text",
+    "log1p",
+    "reduce",
+    "reshape_shape",
+    "statement_level",
+    "vjp",
+    "zeros",
+]

@@ -1,0 +1,224 @@
+"""Arrays made from numbers or by broadcasting: ``BroadcastTo``, ``FullLike``, ``Eye``;
+and ``zeros`` and the ``LinearInAll`` form of JVP, which build on them; and how they
+trace (``np.zeros``, ``np.ones_like``, ``np.eye``, ``np.array`` of traced values, copies).
+
+Each operation in one place: its result shape, its VJP and JVP rules, and how it prints
+as NumPy code, as plain text and as LaTeX (the ``_gradgen_*`` print methods SymPy's
+printers call). A made array's float type is the function's (``dtype``), so float32
+arguments give float32 results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .. import dispatch, ir
+from ..tracer import constant
+from ..tracing import dims, holds_tracer, is_tracer
+from .rules import Linear
+
+
+class BroadcastTo(Linear, ir.Structural):
+    """``np.broadcast_to(a, shape)``; the second argument is a Tuple of dims."""
+
+    nargs = 2
+
+    def out_shape(self, shapes):
+        return tuple(self.args[1])
+
+    @staticmethod
+    def vjp(g, ans, a, dims, *, shape):
+        return (g,)  # the reverse sweep sums g back to a's shape
+
+    def _gradgen_numpy(self, p, **kwargs):
+        value, dims = self.args
+        shape = p.shape_text(dims)
+        if value == 1:
+            return f"{p.np}.ones({shape}, {p.dtype})"
+        if value == 0:
+            return f"{p.np}.zeros({shape}, {p.dtype})"
+        if ir.of_sizes(
+            value
+        ):  # a new array, as np.ones and np.zeros: it may be written
+            return f"{p.np}.full({shape}, {p._print(value)}, {p.dtype})"
+        return f"{p.np}.broadcast_to({p._print(value)}, {shape})"
+
+    def _gradgen_text(self, p, **kwargs):  # broadcasting is implicit in the formulas
+        return p.ONES if self.args[0] == 1 else p._print(self.args[0])
+
+    _gradgen_latex = _gradgen_text
+
+
+def broadcast_to(a, shape: ir.Shape) -> sp.Expr:
+    return BroadcastTo(a, sp.Tuple(*shape))
+
+
+def zeros(shape) -> sp.Expr:
+    """Zeros of a shape: the number 0 for a scalar."""
+    return broadcast_to(sp.Integer(0), shape) if shape else sp.Integer(0)
+
+
+class LinearInAll:
+    """Linear in every array argument (a join, a write): the operation applied to their
+    tangents, zeros for the arguments that have none (a ``rules`` form of JVP)."""
+
+    @classmethod
+    def jvp(cls, t, ans, *args, shape):
+        tangents = [zeros(shape(a)) if x is None else x for x, a in zip(t, args)]
+        return cls(*tangents, *args[len(t) :])
+
+
+class FullLike(Linear, ir.Structural):
+    """An array shaped like the parameter ``like`` holding ``a`` (a broadcastable value)."""
+
+    nargs = 2
+    array_args = 2
+
+    def out_shape(self, shapes):
+        return shapes[1]
+
+    @staticmethod
+    def vjp(g, ans, a, like, *, shape):
+        return (g, None)
+
+    def _gradgen_numpy(self, p, **kwargs):
+        value, like = self.args
+        if value == 0:
+            return f"{p.np}.zeros_like({p._print(like)})"
+        return f"{p.np}.full_like({p._print(like)}, {p._print(value)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        return p._print(self.args[0])
+
+    _gradgen_latex = _gradgen_text
+
+
+class Eye(ir.Structural):
+    """``np.eye(n, m)``; both arguments are dims."""
+
+    nargs = 2
+    array_args = 0
+
+    def out_shape(self, shapes):
+        return tuple(self.args)
+
+    @staticmethod
+    def vjp(g, ans, n, m, *, shape):
+        return ()
+
+    @staticmethod
+    def jvp(t, ans, n, m, *, shape):
+        return None
+
+    def _gradgen_numpy(self, p, **kwargs):
+        n, m = self.args
+        args = p._print(n) if n == m else f"{p._print(n)}, {p._print(m)}"
+        return f"{p.np}.eye({args}, dtype={p.dtype})"
+
+    def _gradgen_text(self, p, **kwargs):
+        return "I"
+
+    def _gradgen_latex(self, p, **kwargs):
+        return rf"I_{{{p._print(self.args[0])}}}"
+
+
+# --- tracing: arrays made from numbers, and copies --------------------------------------
+
+
+def _constant(session, value, shape):
+    return session.structural(broadcast_to(sp.sympify(value), shape), [])
+
+
+@dispatch.numpy(np.zeros_like)
+def zeros_like(a, dtype=None):
+    return _constant(a.session, 0, a.shape_)
+
+
+@dispatch.numpy(np.ones_like)
+def ones_like(a, dtype=None):
+    return _constant(a.session, 1, a.shape_)
+
+
+@dispatch.numpy(np.full_like)
+def full_like(a, fill_value, dtype=None):
+    expr, shape = a._operand(fill_value)
+    if shape:
+        raise a.session.error("np.full_like needs a number as its fill value")
+    return _constant(a.session, expr, a.shape_)
+
+
+@dispatch.method("copy")
+@dispatch.numpy(np.copy)
+def copy(a, order="K"):
+    return a._new(a.expr, a.shape_)
+
+
+# NumPy cannot dispatch a function that takes no array to a tracer: these are swapped in
+# while a model is traced (tracing.patched), each made for the trace's session.
+
+
+@dispatch.creation("zeros")
+@dispatch.creation("empty")
+def _zeros(session):
+    return lambda shape, dtype=None: _constant(session, 0, dims(session, shape))
+
+
+@dispatch.creation("ones")
+def _ones(session):
+    return lambda shape, dtype=None: _constant(session, 1, dims(session, shape))
+
+
+@dispatch.creation("full")
+def _full(session):
+    def full(shape, fill_value, dtype=None):
+        if not isinstance(fill_value, (int, float, np.integer, np.floating)):
+            raise session.error("np.full needs a number as its fill value")
+        return _constant(session, constant(fill_value), dims(session, shape))
+
+    return full
+
+
+@dispatch.creation("eye")
+@dispatch.creation("identity")
+def _eye(session):
+    def eye(n, m=None, dtype=None):
+        n, m = dims(session, n)[0], dims(session, n if m is None else m)[0]
+        return session.structural(Eye(n, m), [])
+
+    return eye
+
+
+@dispatch.creation("array")
+def _array(session):
+    original = np.array
+
+    def array(obj, *args, **kwargs):
+        if is_tracer(obj):
+            return copy(obj)
+        if isinstance(obj, (list, tuple)) and holds_tracer(obj):
+            return dispatch.FUNCTIONS[np.stack]([array(item) for item in obj])
+        return original(obj, *args, **kwargs)
+
+    return array
+
+
+@dispatch.creation("asarray")
+def _asarray(session):
+    array = _array(session)
+    return lambda obj, *args, **kwargs: (
+        obj if is_tracer(obj) else array(obj, *args, **kwargs)
+    )
+
+
+@dispatch.creation("sum")
+def _sum(session):
+    """np.sum of a list of traced values: their stack's sum."""
+    original, array = np.sum, _array(session)
+
+    def sum_(a, *args, **kwargs):
+        if isinstance(a, (list, tuple)) and holds_tracer(a):
+            a = dispatch.FUNCTIONS[np.stack]([array(item) for item in a])
+        return original(a, *args, **kwargs)
+
+    return sum_

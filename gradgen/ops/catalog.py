@@ -1,0 +1,95 @@
+"""The catalogue of what gradgen traces, for ``gradgen ops`` and docs/operations.md:
+read from the dispatch tables the operations fill (``gradgen.ops``), so it cannot drift
+from them, and the Python syntax the tracer understands. ``gradgen ops`` prints the copy
+``operations_source()`` writes to gradgen/operations.py (so that it loads nothing heavy);
+a test checks that copy against the tables."""
+
+from __future__ import annotations
+
+from .. import dispatch
+from ..tracer import Tracer, numpy_name
+
+SYNTAX = [
+    ("+ - * / ** and unary -", "with NumPy broadcasting; also abs()"),
+    ("@", "matmul of 1-D and 2-D arrays"),
+    ("> >= < <= == != & | ~", "comparisons: conditions of np.where and of if"),
+    ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
+    ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),
+    ("y[key] = v", "writes into an array (not into a view of one)"),
+    ("if / elif / else on a traced comparison", "both branches run: np.where selects"),
+    ("a if cond else b, and, or, not, 0 < x < 1", "in conditions, as for if"),
+    ("for over range(...), a tuple, or an array of fixed length", "unrolled"),
+    ("len(x), x.shape[i]", "the fixed size, or the dimension's name"),
+    ("np.pi, Python numbers", "constants"),
+]
+
+
+ORDER = [
+    "Python syntax",
+    "Elementwise",
+    "Comparisons",
+    "Reductions and products",
+    "Arrays",
+    "Creating arrays",
+    "Array attributes and methods",
+    "gradgen.functions",
+]
+
+
+def _name(f) -> str:
+    return numpy_name(f)
+
+
+def supported_operations() -> list[tuple[str, str, str]]:
+    """(section, call, note) for every NumPy call, operator and array attribute the tracer
+    accepts, read from the dispatch tables themselves (so the list cannot drift from
+    them)."""
+    from .. import functions
+
+    rows = [("Python syntax", call, note) for call, note in SYNTAX]
+    notes = dispatch.NOTES
+    rows += [("Elementwise", _name(f), notes.get(f, "")) for f in dispatch.ELEMENTWISE]
+    rows += [("Comparisons", _name(f), notes[f]) for f in dispatch.COMPARISONS]
+    for f in dispatch.FUNCTIONS:
+        rows.append((dispatch.SECTIONS[f], _name(f), notes.get(f, "")))
+    rows += [
+        ("Creating arrays", f"np.{n}", "shapes of integers and dimension names")
+        for n in sorted(dispatch.CREATION)
+        if n not in ("sum",)
+    ]
+    internal = set(Tracer.__slots__)
+    for n in dir(Tracer):
+        if not n.startswith("_") and n not in internal:
+            rows.append(("Array attributes and methods", f"x.{n}", ""))
+    rows += [
+        (
+            "gradgen.functions",
+            f"gradgen.functions.{n}",
+            "stable; plain NumPy at run time",
+        )
+        for n in functions.__all__
+    ]
+    seen, out = set(), []
+    for row in sorted(rows, key=lambda row: ORDER.index(row[0])):  # stable
+        if row[1] not in seen:
+            seen.add(row[1])
+            out.append(row)
+    return out
+
+
+def operations_source() -> str:
+    """The text of ``gradgen/operations.py``: ``supported_operations()`` as a literal, so
+    that ``gradgen ops`` prints it without importing NumPy, SymPy or the tracer (a test
+    checks the committed file against the tables)."""
+    from ..format import format_source
+
+    doc = (
+        "The supported operations, (section, call, note), as ``gradgen ops`` prints "
+        "them.\n\nGenerated from gradgen's dispatch tables; do not edit. Regenerate "
+        "with:\n\n    python -m gradgen.ops.catalog > gradgen/operations.py\n"
+    )
+    return format_source(f'"""{doc}"""\n\nROWS = {supported_operations()!r}\n')
+
+
+if __name__ == "__main__":
+    print(operations_source(), end="")

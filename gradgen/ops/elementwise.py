@@ -1,0 +1,169 @@
+"""Elementwise operations: NumPy's ufuncs as SymPy scalar math, one entry each.
+
+An entry holds what an elementwise operation needs beyond SymPy: the ufunc, how its value
+is built from its operands' SymPy expressions (a SymPy function, or a small composition:
+``np.square`` is a power), the NumPy name the generated code calls for that SymPy function
+(``asin`` prints as ``np.arcsin``), its ``gradgen ops`` note, and the interval of arguments
+on which it is defined (``domain``, for the random programs of tests/program_exprs.py). Its
+derivative is ``sympy.diff``'s (rewritten through the node's value by ``rules.py``); its
+text and LaTeX are SymPy's. Adding one is one line in ``UFUNCS``.
+
+Also ``np.where`` (a select on a comparison) and the comparisons themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.core.parameters import distribute
+
+from .. import dispatch, ir
+from ..tracing import any_tracer, is_tracer
+from .stable import Softplus, expm1, log1p
+
+ANY = (-math.inf, math.inf)
+
+
+@dispatch.method("__pow__")
+def power(a, b):
+    """``a**b``. A power of exp(-x - 1) takes |-x - 1| (Pow._eval_power), and SymPy's Abs
+    negates its argument: with distribution off (as while compiling), -(-x - 1) stays
+    -1*(-x - 1), which Abs negates again, without end (as for functions,
+    Tracer._elementwise)."""
+    with distribute(True):
+        return a**b
+
+
+@dataclass(frozen=True)
+class Ufunc:
+    """One elementwise operation (see the module's docstring)."""
+
+    ufunc: np.ufunc
+    build: object  # the SymPy function, or a function of the operands' expressions
+    code: str = ""  # np.<code> prints ``build`` when it is a SymPy function
+    note: str = ""
+    domain: tuple = ANY  # where the function is defined, for random programs
+
+
+UFUNCS = [
+    Ufunc(np.add, lambda a, b: a + b),
+    Ufunc(np.subtract, lambda a, b: a - b),
+    Ufunc(np.multiply, lambda a, b: a * b),
+    Ufunc(np.divide, lambda a, b: a / b),
+    Ufunc(np.power, power),
+    Ufunc(np.negative, lambda a: -a),
+    Ufunc(np.positive, lambda a: a),
+    Ufunc(np.square, lambda a: power(a, 2)),
+    Ufunc(np.exp, sp.exp, "exp", domain=(-50, 50)),
+    Ufunc(np.log, sp.log, "log", domain=(0, math.inf)),
+    Ufunc(np.log1p, log1p, "log1p", domain=(-1, math.inf)),
+    Ufunc(np.expm1, expm1, "expm1", domain=(-50, 50)),
+    Ufunc(
+        np.logaddexp,
+        lambda a, b: a + Softplus(b - a),
+        note="as log(exp(a) + exp(b)), without overflow",
+    ),
+    Ufunc(np.sqrt, lambda a: power(a, sp.Rational(1, 2)), domain=(0, math.inf)),
+    Ufunc(np.sin, sp.sin, "sin"),
+    Ufunc(np.cos, sp.cos, "cos"),
+    Ufunc(np.tan, sp.tan, "tan", domain=(-1.5, 1.5)),
+    Ufunc(np.tanh, sp.tanh, "tanh"),
+    Ufunc(np.sinh, sp.sinh, "sinh", domain=(-50, 50)),
+    Ufunc(np.cosh, sp.cosh, "cosh", domain=(-50, 50)),
+    Ufunc(np.arcsin, sp.asin, "arcsin", domain=(-1, 1)),
+    Ufunc(np.arccos, sp.acos, "arccos", domain=(-1, 1)),
+    Ufunc(np.arctan, sp.atan, "arctan"),
+    Ufunc(np.absolute, sp.Abs, "abs"),
+    Ufunc(np.maximum, sp.Max, note="ties send the gradient to both"),
+    Ufunc(np.minimum, sp.Min, note="ties send the gradient to both"),
+]
+
+COMPARISONS = {
+    np.greater: sp.Gt,
+    np.greater_equal: sp.Ge,
+    np.less: sp.Lt,
+    np.less_equal: sp.Le,
+    np.equal: sp.Eq,
+    np.not_equal: sp.Ne,
+}
+
+
+def code_names() -> dict:
+    """SymPy function name -> the NumPy function the generated code calls."""
+    names = {u.build.__name__: u.code for u in UFUNCS if u.code}
+    return names | {"sign": "sign"}  # the derivative of |x|
+
+
+dispatch.ELEMENTWISE.update({u.ufunc: u.build for u in UFUNCS})
+dispatch.COMPARISONS.update(COMPARISONS)
+dispatch.NOTES.update({u.ufunc: u.note for u in UFUNCS})
+dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))
+
+
+# --- np.where --------------------------------------------------------------------------
+
+
+def _outside_structural(expr: sp.Basic):
+    """The subexpressions of ``expr`` not inside a structural operation, outermost first."""
+    yield expr
+    if not isinstance(expr, ir.Structural):
+        for arg in expr.args:
+            yield from _outside_structural(arg)
+
+
+def untangled(cond: sp.Basic) -> sp.Basic:
+    """``cond`` without selects inside it: a comparison of a select, f(where(c, a, b)) < t,
+    as ITE(c, f(a) < t, f(b) < t). SymPy would fold and simplify it when it builds the
+    select on it, and its simplification can recurse without end (log(p - 0.69) < h);
+    written by hand because piecewise_fold always simplifies."""
+    if not cond.has(sp.Piecewise):
+        return cond
+    if isinstance(cond, sp.core.relational.Relational):
+        # Not a select inside @ or a sum: its condition may be an array (structural
+        # operations are nodes while tracing, so none is here)
+        select = next(
+            (e for e in _outside_structural(cond) if isinstance(e, sp.Piecewise)), None
+        )
+        if select is None:
+            return cond
+        (a, c), rest = select.args[0], select.args[1:]
+        other = rest[0][0] if len(rest) == 1 else sp.Piecewise(*rest)
+        return sp.ITE(
+            untangled(c),
+            untangled(_compared(cond, {select: a})),
+            untangled(_compared(cond, {select: other})),
+        )
+    return cond.func(*[untangled(arg) for arg in cond.args])
+
+
+def _compared(cond: sp.Basic, mapping: dict) -> sp.Basic:
+    """The comparison ``cond`` with ``mapping`` put in. A side that is then not real
+    (log(-1/2), where a select's branch meets a value its condition rules out) is nan in
+    NumPy, and compares as nan does: false, and true for ``!=``. SymPy refuses to build
+    a comparison of a non-real."""
+    lhs, rhs = cond.lhs.xreplace(mapping), cond.rhs.xreplace(mapping)
+    if any(side is sp.nan or side.is_extended_real is False for side in (lhs, rhs)):
+        return sp.true if isinstance(cond, sp.Ne) else sp.false
+    return cond.func(lhs, rhs)
+
+
+@dispatch.numpy(
+    np.where,
+    note="np.where(condition, a, b); the branch not taken adds 0 to gradients",
+    section="Reductions and products",
+)
+def where(condition, x, y):
+    if not (is_tracer(condition) and condition.is_condition):
+        t = any_tracer(condition, x, y)
+        raise t.session.error(
+            "np.where needs a comparison of traced values as its condition",
+            "e.g. np.where(x > 0, x, 0.1 * x)",
+        )
+    cond, cond_shape = untangled(condition.expr), condition.shape_
+    a, sa = condition._operand(x)
+    b, sb = condition._operand(y)
+    shape = condition._broadcast(cond_shape, sa, sb)
+    return condition._new(sp.Piecewise((a, cond), (b, True)), shape)

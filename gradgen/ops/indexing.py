@@ -1,0 +1,349 @@
+"""Reading and writing part of an array: ``Index`` (``a[key]``), ``Scatter`` (zeros shaped
+like ``like`` holding ``value`` at ``key``: the VJP of indexing) and ``Update`` (``a`` with
+``a[key] = value``: an in-place write, made pure), with ``encode_key``/``decode_key`` for
+constant index keys. Each operation in one place: shape, VJP and JVP, code, text and LaTeX,
+and how it traces (``x[k]``, ``x[k] = v``, ``x += v``, ``for row in x``).
+
+A key is a tuple of entries, each an integer, a slice with constant (or, from a join's
+rule, symbolic) bounds, or ``None`` (a new axis); it is stored as a SymPy ``Tuple`` so it
+survives ``xreplace`` and ``cse``: an integer as itself, a slice as ``(start, stop, step)``
+with ``OMITTED`` for an omitted bound, a new axis as ``()``.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import sympy as sp
+from sympy.core.symbol import Str
+
+from .. import dispatch, ir
+from ..ir import ShapeError, shape_str
+from ..tracing import as_tracer, is_tracer, shape_error, static_int
+from .arrays import BroadcastTo, LinearInAll, broadcast_to
+from .rules import Linear
+
+OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
+
+
+def encode_key(key: tuple) -> sp.Tuple:
+    entries = []
+    for k in key:
+        if k is None:
+            entries.append(sp.Tuple())
+        elif isinstance(k, slice):
+            bounds = (k.start, k.stop, k.step)
+            entries.append(sp.Tuple(*[OMITTED if b is None else b for b in bounds]))
+        else:
+            entries.append(sp.sympify(k))
+    return sp.Tuple(*entries)
+
+
+def decode_key(key: sp.Tuple) -> tuple:
+    out = []
+    for k in key:
+        if isinstance(k, sp.Tuple) and len(k) == 0:
+            out.append(None)
+        elif isinstance(k, sp.Tuple):
+            out.append(slice(*[None if b == OMITTED else b for b in k]))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+def key_text(key: sp.Tuple, write) -> str:
+    """A key as written inside ``[...]`` in NumPy (``1:``, ``:, 0``, ``..., None``);
+    ``write`` prints a bound."""
+    parts = []
+    for k in decode_key(key):
+        if k is None:
+            parts.append("None")
+        elif isinstance(k, slice):
+            bounds = ["" if b is None else write(b) for b in (k.start, k.stop)]
+            text = ":".join(bounds)
+            parts.append(text if k.step is None else f"{text}:{write(k.step)}")
+        else:
+            parts.append(write(k))
+    return ", ".join(parts) if parts else "()"
+
+
+def _latex_key(p, key: sp.Tuple) -> str:
+    """A key in LaTeX: ``x_{0}`` for integers, ``x[1{:}]`` for slices (a colon made an
+    ordinary symbol, not a relation)."""
+    return key_text(key, p._print).replace(":", "{:}")
+
+
+def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
+    """Elements of an axis of ``size`` a slice selects. With a symbolic size, bounds are
+    taken to lie inside the axis (the generated code slices at run time, as NumPy does).
+    """
+    step = 1 if s.step is None else s.step
+    if size.is_Integer and all(
+        b is None or sp.sympify(b).is_Integer for b in (s.start, s.stop)
+    ):
+        plain = slice(*[None if b is None else int(b) for b in (s.start, s.stop)], step)
+        return sp.Integer(len(range(*plain.indices(int(size)))))
+    if int(step) < 0:
+        raise ShapeError("a negative slice step needs an axis of fixed size")
+
+    def bound(b, default):
+        if b is None:
+            return default
+        b = sp.sympify(b)
+        return size + b if b.is_Integer and b < 0 else b
+
+    # expand: the compile runs with distribution off (pipeline), and n + m - (m) must be n
+    length = sp.expand(bound(s.stop, size) - bound(s.start, sp.Integer(0)))
+    return length if step == 1 else sp.ceiling(length / step)
+
+
+def index_shape(shape: ir.Shape, key: tuple) -> ir.Shape:
+    """The shape of ``a[key]`` (basic indexing: integers, slices, new axes)."""
+    used = sum(1 for k in key if k is not None)
+    if used > len(shape):
+        raise ShapeError(f"{used} indices for an array of shape {shape_str(shape)}")
+    out, axis = [], 0
+    for k in key:
+        if k is None:
+            out.append(sp.Integer(1))
+            continue
+        size = shape[axis]
+        if isinstance(k, slice):
+            out.append(_slice_length(size, k))
+        elif size.is_Integer and not -int(size) <= int(k) < int(size):
+            raise ShapeError(f"index {k} is out of range for an axis of size {size}")
+        axis += 1
+    return tuple(out) + tuple(shape[axis:])
+
+
+class Index(Linear, ir.Structural):
+    """``a[key]``."""
+
+    nargs = 2
+    precedence = ir.PRECEDENCE["Atom"]
+
+    @classmethod
+    def eval(cls, a, key):
+        if isinstance(a, BroadcastTo) and a.args[0].is_Number:
+            # part of a constant array: the constant (not of a broadcast array, whose
+            # own axes the key may select from)
+            value, dims = a.args
+            shape = index_shape(tuple(dims), decode_key(key))
+            return broadcast_to(value, shape) if shape else value
+        return None
+
+    def out_shape(self, shapes):
+        return index_shape(shapes[0], decode_key(self.args[1]))
+
+    @staticmethod
+    def vjp(g, ans, a, key, *, shape):
+        return (Scatter(g, a, key),)
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
+
+    def _gradgen_text(self, p, **kwargs):
+        return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
+
+    def _gradgen_latex(self, p, **kwargs):
+        a, key = self.args
+        if all(k.is_Integer for k in key):  # x_{0}, W_{1,2}
+            return f"{p.postfix(a)}_{{{','.join(p._print(k) for k in key)}}}"
+        return rf"{p.postfix(a)}\left[{_latex_key(p, key)}\right]"
+
+
+class Scatter(Linear, ir.Structural):
+    """Zeros shaped like ``like``, holding ``value`` at ``key``: the VJP of ``like[key]``.
+    Printed as statements (``assignments``: zeros, then ``t[1:] = v``); in formulas as
+    ``{[1:] ← v}``, the array that is v at [1:] and 0 elsewhere."""
+
+    nargs = 3
+    array_args = 2
+
+    def out_shape(self, shapes):
+        return shapes[1]
+
+    @staticmethod
+    def vjp(g, ans, value, like, key, *, shape):
+        return (Index(g, key), None)
+
+    def _gradgen_numpy(
+        self, p, **kwargs
+    ):  # pragma: no cover - the optimiser never nests one
+        raise TypeError("a Scatter is printed as statements (printer.assignments)")
+
+    def _gradgen_text(self, p, **kwargs):
+        value, _, key = self.args
+        return f"{{[{key_text(key, p._print)}] ← {p._print(value)}}}"
+
+    def _gradgen_latex(self, p, **kwargs):
+        value, _, key = self.args
+        return rf"\left\{{[{_latex_key(p, key)}] \leftarrow {p._print(value)}\right\}}"
+
+
+class Update(LinearInAll, ir.Structural):
+    """``a`` with ``a[key] = value``: an in-place write, as a new value; in formulas
+    ``{a with [k] ← v}``."""
+
+    nargs = 3
+    array_args = 2
+
+    def out_shape(self, shapes):
+        slot = index_shape(shapes[0], decode_key(self.args[2]))
+        if ir.broadcast_shapes(slot, shapes[1]) != slot:
+            raise ShapeError(
+                f"a value of shape {shape_str(shapes[1])} does not fit a slot of "
+                f"shape {shape_str(slot)}"
+            )
+        return shapes[0]
+
+    @staticmethod
+    def vjp(g, ans, a, value, key, *, shape):
+        return (Update(g, 0, key), Index(g, key))
+
+    _gradgen_numpy = Scatter._gradgen_numpy
+
+    def _gradgen_text(self, p, **kwargs):
+        a, value, key = self.args
+        return f"{{{p._print(a)} with [{key_text(key, p._print)}] ← {p._print(value)}}}"
+
+    def _gradgen_latex(self, p, **kwargs):
+        a, value, key = self.args
+        return (
+            rf"\left\{{{p._print(a)}\ \text{{with}}\ [{_latex_key(p, key)}] "
+            rf"\leftarrow {p._print(value)}\right\}}"
+        )
+
+
+def statement_level(expr: sp.Expr) -> bool:
+    """Printed as several statements (``t = np.zeros_like(x)``, ``t[1:] = v``), so never
+    folded into another expression: a ``Scatter`` or a sum with one, or an ``Update``.
+    """
+    if isinstance(expr, (Scatter, Update)):
+        return True
+    return isinstance(expr, sp.Add) and any(isinstance(t, Scatter) for t in expr.args)
+
+
+# --- tracing: indexing, writing and iterating ------------------------------------------
+
+
+def _bad_key(t, what: str):
+    raise t.session.error(
+        f"{what} is not supported in indexing",
+        "index with integers, slices of constant bounds and None",
+    )
+
+
+def _key_entry(t, k):
+    if k is None or isinstance(k, slice) and k.step is not None and k.step == 0:
+        return k if k is None else _bad_key(t, "a slice step of 0")
+    if isinstance(k, slice):
+        for b in (k.start, k.stop, k.step):
+            if not (b is None or static_int(b)):
+                return _bad_key(t, f"the slice bound {b!r}")
+        return k
+    if static_int(k):
+        return sp.sympify(int(k) if isinstance(k, (int, np.integer)) else k)
+    what = "a traced value" if is_tracer(k) else f"a {type(k).__name__}"
+    return _bad_key(t, f"{what} as an index")
+
+
+def normalise_key(t, key) -> tuple:
+    """A key as a tuple of integers, slices and None, with ``...`` expanded."""
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        used = sum(1 for k in key if k is not None and k is not Ellipsis)
+        fill = (slice(None),) * (len(t.shape_) - used)
+        key = key[:at] + fill + key[at + 1 :]
+    return tuple(_key_entry(t, k) for k in key)
+
+
+@dispatch.method("__getitem__")
+def getitem(t, key):
+    key = normalise_key(t, key)
+    try:
+        index_shape(t.shape_, key)
+    except ShapeError as exc:
+        raise shape_error(t, exc) from None
+    s = t.session
+    result = s.structural(Index(s.materialise(t), encode_key(key)), [t])
+    if result.shape_:  # a view of t, as in NumPy
+        result.base = (t, key)
+    return result
+
+
+def _view_error(t):
+    return t.session.error(
+        "writing into a view (a slice, transpose or reshape) of a traced array",
+        "write into the array itself, e.g. x[1:3] = v instead of y = x[1:]; y[:2] = v",
+    )
+
+
+@dispatch.method("__setitem__")
+def setitem(t, key, value) -> None:
+    """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array."""
+    if t.base is not None:
+        raise _view_error(t)
+    key = normalise_key(t, key)
+    if getattr(value, "written", None) == (id(t), key):
+        return  # x[k] += v: the view already wrote through (see inplace)
+    expr, shape = t._operand(value)
+    s = t.session
+    if isinstance(expr, sp.Expr) and not expr.is_Number:
+        expr = s.materialise(as_tracer(value, t))
+    update = Update(s.materialise(t), expr, encode_key(key))
+    try:
+        update.out_shape([t.shape_, shape])
+    except ShapeError as exc:
+        raise shape_error(t, exc) from None
+    result = s.structural(update, [t, as_tracer(value, t)])
+    t.expr, t.site = result.expr, result.site
+
+
+def inplace(t, op, other):
+    """``t += other`` and the like: the array itself changes, as in NumPy (a Python float
+    is rebound instead). A view writes through to its array."""
+    if not t.shape_:
+        return NotImplemented
+    new = op(t, other)
+    if new.shape_ != t.shape_:
+        raise t.session.error(
+            f"an in-place operation gives shape {ir.shape_str(new.shape_)} "
+            f"for an array of shape {ir.shape_str(t.shape_)}",
+            "write y = y + v when the result has another shape",
+        )
+    if t.base is not None:
+        if not isinstance(t.base, tuple) or t.base[0].base is not None:
+            raise _view_error(t)
+        array, key = t.base
+        setitem(array, key, new)
+        t.written = (id(array), key)
+    t.expr, t.site = new.expr, new.site
+    return t
+
+
+def _inplace(op):
+    return lambda t, other: inplace(t, op, other)
+
+
+dispatch.METHODS.update(
+    __iadd__=_inplace(operator.add),
+    __isub__=_inplace(operator.sub),
+    __imul__=_inplace(operator.mul),
+    __itruediv__=_inplace(operator.truediv),
+    __ipow__=_inplace(operator.pow),
+)
+
+
+@dispatch.method("__iter__")
+def iterate(t):
+    if not t.shape_:
+        raise t.session.error("iterating over a 0-d array")
+    if not t.shape_[0].is_Integer:
+        raise t.session.error(
+            f"iterating over an array whose first dimension {t.shape_[0]} is symbolic",
+            "annotate that dimension with an integer, or loop over range(...)",
+        )
+    return iter([getitem(t, i) for i in range(int(t.shape_[0]))])
