@@ -70,12 +70,12 @@ def _code_digest() -> str:
     from .emit import TEMPLATE_FOLDERS  # no Jinja: the folders only
 
     here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py"))
+    files = sorted(here.rglob("*.py"))  # sub-packages too (gradgen/ops)
     for where in TEMPLATE_FOLDERS:
         files += sorted(Path(where).glob("*.j2"))
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0")
+        digest.update(path.relative_to(here.parent).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
