@@ -9,15 +9,25 @@ f_grad(w1, w2) -> (dw1, dw2)
 f_value_and_grad(w1, w2) -> (f, (dw1, dw2))
 """
 
+from typing import Any
+
 import numpy as np
 
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
-def check_inputs(signature, *args, _read={}):
+
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -32,7 +42,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -56,7 +66,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -91,7 +102,7 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def f(w1, w2):
+def f(w1: float, w2: float) -> Any:
     """Value of ``f`` as defined at examples/bowl.py:9.
 
     Shapes: w1 float, w2 float.
@@ -100,12 +111,12 @@ def f(w1, w2):
     return w1**2 + w2**2 / 2
 
 
-def f_grad(w1, w2):
+def f_grad(w1: float, w2: float) -> tuple[Any, Any]:
     """Gradient of ``f`` with respect to w1, w2: returns (dw1, dw2)."""
     return f_value_and_grad(w1, w2)[1]
 
 
-def f_value_and_grad(w1, w2):
+def f_value_and_grad(w1: float, w2: float) -> tuple[Any, tuple[Any, Any]]:
     """Value of ``f`` and its gradient with respect to w1, w2.
 
     Returns (f, (dw1, dw2)); each gradient has its parameter's shape.

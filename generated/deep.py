@@ -9,18 +9,28 @@ cost_grad(x, t, W1, W2, W3, W4) -> (dx, dt, dW1, dW2, dW3, dW4)
 cost_value_and_grad(x, t, W1, W2, W3, W4) -> (cost, (dx, dt, dW1, dW2, dW3, dW4))
 """
 
+from typing import Any
+
 import numpy as np
+
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
 # Numerically stable forms gradgen put in place of the naive ones:
 #   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
 
 
-def check_inputs(signature, *args, _read={}):
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -35,7 +45,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -59,7 +69,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -94,14 +105,21 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def sigmoid(x):
+def sigmoid(x: FloatArray | float) -> Any:
     """1 / (1 + exp(-x)) as 1 / (1 + e) or e / (1 + e) with e = exp(-|x|) <= 1, which
     never overflows: exact to a rounding in every float type, and 0 at -inf."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (e + 1)
 
 
-def cost(x, t, W1, W2, W3, W4):
+def cost(
+    x: FloatArray,
+    t: FloatArray,
+    W1: FloatArray,
+    W2: FloatArray,
+    W3: FloatArray,
+    W4: FloatArray,
+) -> Any:
     """Value of ``cost`` as defined at examples/deep.py:19.
 
     Shapes: x (n, d), t (n, k), W1 (d, m), W2 (m, m), W3 (m, m), W4 (m, k).
@@ -120,14 +138,30 @@ def cost(x, t, W1, W2, W3, W4):
     return np.sum((y - t) ** 2) / 2
 
 
-def cost_grad(x, t, W1, W2, W3, W4):
+def cost_grad(
+    x: FloatArray,
+    t: FloatArray,
+    W1: FloatArray,
+    W2: FloatArray,
+    W3: FloatArray,
+    W4: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Gradient of ``cost`` with respect to x, t, W1, W2, W3, W4: returns (dx, dt, dW1,
     dW2, dW3, dW4).
     """
     return cost_value_and_grad(x, t, W1, W2, W3, W4)[1]
 
 
-def cost_value_and_grad(x, t, W1, W2, W3, W4):
+def cost_value_and_grad(
+    x: FloatArray,
+    t: FloatArray,
+    W1: FloatArray,
+    W2: FloatArray,
+    W3: FloatArray,
+    W4: FloatArray,
+) -> tuple[
+    Any, tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+]:
     """Value of ``cost`` and its gradient with respect to x, t, W1, W2, W3, W4.
 
     Returns (cost, (dx, dt, dW1, dW2, dW3, dW4)); each gradient has its parameter's

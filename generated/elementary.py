@@ -9,15 +9,25 @@ z_grad(x, y) -> (dx, dy)
 z_value_and_grad(x, y) -> (z, (dx, dy))
 """
 
+from typing import Any
+
 import numpy as np
 
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
-def check_inputs(signature, *args, _read={}):
+
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -32,7 +42,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -56,7 +66,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -91,7 +102,7 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def z(x, y):
+def z(x: float, y: float) -> Any:
     """Value of ``z`` as defined at examples/elementary.py:12.
 
     Shapes: x float, y float.
@@ -102,12 +113,12 @@ def z(x, y):
     return a + b
 
 
-def z_grad(x, y):
+def z_grad(x: float, y: float) -> tuple[Any, Any]:
     """Gradient of ``z`` with respect to x, y: returns (dx, dy)."""
     return z_value_and_grad(x, y)[1]
 
 
-def z_value_and_grad(x, y):
+def z_value_and_grad(x: float, y: float) -> tuple[Any, tuple[Any, Any]]:
     """Value of ``z`` and its gradient with respect to x, y.
 
     Returns (z, (dx, dy)); each gradient has its parameter's shape.

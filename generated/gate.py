@@ -9,18 +9,28 @@ gate_grad(w0, x0, w1, x1, w2) -> (dw0, dx0, dw1, dx1, dw2)
 gate_value_and_grad(w0, x0, w1, x1, w2) -> (gate, (dw0, dx0, dw1, dx1, dw2))
 """
 
+from typing import Any
+
 import numpy as np
+
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
 # Numerically stable forms gradgen put in place of the naive ones:
 #   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
 
 
-def check_inputs(signature, *args, _read={}):
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -35,7 +45,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -59,7 +69,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -94,14 +105,14 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def sigmoid(x):
+def sigmoid(x: FloatArray | float) -> Any:
     """1 / (1 + exp(-x)) as 1 / (1 + e) or e / (1 + e) with e = exp(-|x|) <= 1, which
     never overflows: exact to a rounding in every float type, and 0 at -inf."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (e + 1)
 
 
-def gate(w0, x0, w1, x1, w2):
+def gate(w0: float, x0: float, w1: float, x1: float, w2: float) -> Any:
     """Value of ``gate`` as defined at examples/gate.py:12.
 
     Shapes: w0 float, x0 float, w1 float, x1 float, w2 float.
@@ -110,14 +121,18 @@ def gate(w0, x0, w1, x1, w2):
     return sigmoid(w0 * x0 + w1 * x1 + w2)
 
 
-def gate_grad(w0, x0, w1, x1, w2):
+def gate_grad(
+    w0: float, x0: float, w1: float, x1: float, w2: float
+) -> tuple[Any, Any, Any, Any, Any]:
     """Gradient of ``gate`` with respect to w0, x0, w1, x1, w2: returns (dw0, dx0, dw1,
     dx1, dw2).
     """
     return gate_value_and_grad(w0, x0, w1, x1, w2)[1]
 
 
-def gate_value_and_grad(w0, x0, w1, x1, w2):
+def gate_value_and_grad(
+    w0: float, x0: float, w1: float, x1: float, w2: float
+) -> tuple[Any, tuple[Any, Any, Any, Any, Any]]:
     """Value of ``gate`` and its gradient with respect to w0, x0, w1, x1, w2.
 
     Returns (gate, (dw0, dx0, dw1, dx1, dw2)); each gradient has its parameter's shape.

@@ -13,15 +13,25 @@ huber_loss_value_and_grad(prediction, target, delta) -> (huber_loss, (dpredictio
     dtarget, ddelta))
 """
 
+from typing import Any
+
 import numpy as np
 
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
-def check_inputs(signature, *args, _read={}):
+
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -36,7 +46,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -60,7 +70,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -95,7 +106,7 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def huber(r, delta):
+def huber(r: float, delta: float) -> Any:
     """Value of ``huber`` as defined at examples/huber.py:13.
 
     Shapes: r float, delta float.
@@ -104,12 +115,12 @@ def huber(r, delta):
     return np.where(delta >= np.abs(r), r**2 / 2, delta * (np.abs(r) - delta / 2))
 
 
-def huber_grad(r, delta):
+def huber_grad(r: float, delta: float) -> tuple[Any, Any]:
     """Gradient of ``huber`` with respect to r, delta: returns (dr, ddelta)."""
     return huber_value_and_grad(r, delta)[1]
 
 
-def huber_value_and_grad(r, delta):
+def huber_value_and_grad(r: float, delta: float) -> tuple[Any, tuple[Any, Any]]:
     """Value of ``huber`` and its gradient with respect to r, delta.
 
     Returns (huber, (dr, ddelta)); each gradient has its parameter's shape.
@@ -135,7 +146,7 @@ def huber_value_and_grad(r, delta):
     return huber, (dr, ddelta)
 
 
-def huber_loss(prediction, target, delta):
+def huber_loss(prediction: FloatArray, target: FloatArray, delta: float) -> Any:
     """Value of ``huber_loss`` as defined at examples/huber.py:19.
 
     Shapes: prediction (n,), target (n,), delta float.
@@ -149,14 +160,18 @@ def huber_loss(prediction, target, delta):
     return np.mean(np.where(delta >= np.abs(r), quadratic, linear))
 
 
-def huber_loss_grad(prediction, target, delta):
+def huber_loss_grad(
+    prediction: FloatArray, target: FloatArray, delta: float
+) -> tuple[FloatArray, FloatArray, Any]:
     """Gradient of ``huber_loss`` with respect to prediction, target, delta: returns
     (dprediction, dtarget, ddelta).
     """
     return huber_loss_value_and_grad(prediction, target, delta)[1]
 
 
-def huber_loss_value_and_grad(prediction, target, delta):
+def huber_loss_value_and_grad(
+    prediction: FloatArray, target: FloatArray, delta: float
+) -> tuple[Any, tuple[FloatArray, FloatArray, Any]]:
     """Value of ``huber_loss`` and its gradient with respect to prediction, target,
     delta.
 

@@ -9,15 +9,25 @@ loss_grad(x, gamma, beta, target) -> (dx, dgamma, dbeta, dtarget)
 loss_value_and_grad(x, gamma, beta, target) -> (loss, (dx, dgamma, dbeta, dtarget))
 """
 
+from typing import Any
+
 import numpy as np
 
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
-def check_inputs(signature, *args, _read={}):
+
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -32,7 +42,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -56,7 +66,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -91,7 +102,7 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def loss(x, gamma, beta, target):
+def loss(x: FloatArray, gamma: FloatArray, beta: FloatArray, target: FloatArray) -> Any:
     """Value of ``loss`` as defined at examples/layernorm.py:13.
 
     Shapes: x (n, d), gamma (d,), beta (d,), target (n, d).
@@ -107,14 +118,18 @@ def loss(x, gamma, beta, target):
     return np.mean((y - target) ** 2)
 
 
-def loss_grad(x, gamma, beta, target):
+def loss_grad(
+    x: FloatArray, gamma: FloatArray, beta: FloatArray, target: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Gradient of ``loss`` with respect to x, gamma, beta, target: returns (dx, dgamma,
     dbeta, dtarget).
     """
     return loss_value_and_grad(x, gamma, beta, target)[1]
 
 
-def loss_value_and_grad(x, gamma, beta, target):
+def loss_value_and_grad(
+    x: FloatArray, gamma: FloatArray, beta: FloatArray, target: FloatArray
+) -> tuple[Any, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
     """Value of ``loss`` and its gradient with respect to x, gamma, beta, target.
 
     Returns (loss, (dx, dgamma, dbeta, dtarget)); each gradient has its parameter's

@@ -9,19 +9,29 @@ loss_grad(X, Y, W1, b1, W2, b2) -> (dX, dY, dW1, db1, dW2, db2)
 loss_value_and_grad(X, Y, W1, b1, W2, b2) -> (loss, (dX, dY, dW1, db1, dW2, db2))
 """
 
+from typing import Any
+
 import numpy as np
+
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
 # Numerically stable forms gradgen put in place of the naive ones:
 #   log(sum(exp(x))) -> logsumexp(x), with the maximum factored out
 #   x - logsumexp(x) -> log_softmax(x), accurate for the largest x too
 
 
-def check_inputs(signature, *args, _read={}):
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -36,7 +46,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -60,7 +70,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -95,7 +106,7 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def log1p_excess(x, axis):
+def log1p_excess(x: FloatArray, axis: int | tuple[int, ...] | None) -> tuple[Any, Any]:
     """The largest entries m of x along axis, and log(sum(exp(x - m))) computed as
     log1p of the sum without the largest term, which keeps its digits when it is small.
     """
@@ -107,13 +118,13 @@ def log1p_excess(x, axis):
     )
 
 
-def log_softmax(x, axis):
+def log_softmax(x: FloatArray, axis: int) -> Any:
     """x - logsumexp(x, axis, keepdims=True), accurate for the largest entries too."""
     m, excess = log1p_excess(x, axis)
     return (x - m) - excess
 
 
-def log_softmax_grad(g, log_p, axis):
+def log_softmax_grad(g: FloatArray, log_p: FloatArray, axis: int) -> Any:
     """g - softmax * sum(g, axis), the gradient through log_softmax. Where one entry's
     softmax p is near 1 it is -g expm1(log p) - p * (sum of the other g), which keeps
     the digits the plain form cancels away."""
@@ -125,7 +136,14 @@ def log_softmax_grad(g, log_p, axis):
     return np.where(top, -g * np.expm1(log_p) - p * others, plain)
 
 
-def loss(X, Y, W1, b1, W2, b2):
+def loss(
+    X: FloatArray,
+    Y: FloatArray,
+    W1: FloatArray,
+    b1: FloatArray,
+    W2: FloatArray,
+    b2: FloatArray,
+) -> Any:
     """Value of ``loss`` as defined at examples/mlp.py:13.
 
     Shapes: X (n, d), Y (n, c), W1 (d, h), b1 (h,), W2 (h, c), b2 (c,).
@@ -139,14 +157,30 @@ def loss(X, Y, W1, b1, W2, b2):
     return -np.mean(np.sum(Y * log_probs, axis=1))
 
 
-def loss_grad(X, Y, W1, b1, W2, b2):
+def loss_grad(
+    X: FloatArray,
+    Y: FloatArray,
+    W1: FloatArray,
+    b1: FloatArray,
+    W2: FloatArray,
+    b2: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Gradient of ``loss`` with respect to X, Y, W1, b1, W2, b2: returns (dX, dY, dW1,
     db1, dW2, db2).
     """
     return loss_value_and_grad(X, Y, W1, b1, W2, b2)[1]
 
 
-def loss_value_and_grad(X, Y, W1, b1, W2, b2):
+def loss_value_and_grad(
+    X: FloatArray,
+    Y: FloatArray,
+    W1: FloatArray,
+    b1: FloatArray,
+    W2: FloatArray,
+    b2: FloatArray,
+) -> tuple[
+    Any, tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+]:
     """Value of ``loss`` and its gradient with respect to X, Y, W1, b1, W2, b2.
 
     Returns (loss, (dX, dY, dW1, db1, dW2, db2)); each gradient has its parameter's

@@ -10,15 +10,25 @@ loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out) -> (loss, (dxs, dtarget, d
     dWh, db, dw_out))
 """
 
+from typing import Any
+
 import numpy as np
 
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
-def check_inputs(signature, *args, _read={}):
+
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -33,7 +43,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -57,7 +67,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -92,7 +103,15 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def loss(xs, target, h0, Wx, Wh, b, w_out):
+def loss(
+    xs: FloatArray,
+    target: float,
+    h0: FloatArray,
+    Wx: FloatArray,
+    Wh: FloatArray,
+    b: FloatArray,
+    w_out: FloatArray,
+) -> Any:
     """Value of ``loss`` as defined at examples/rnn.py:13.
 
     Shapes: xs (5, d), target float, h0 (k,), Wx (d, k), Wh (k, k), b (k,), w_out (k,).
@@ -116,14 +135,33 @@ def loss(xs, target, h0, Wx, Wh, b, w_out):
     return (prediction - target) ** 2 / 2
 
 
-def loss_grad(xs, target, h0, Wx, Wh, b, w_out):
+def loss_grad(
+    xs: FloatArray,
+    target: float,
+    h0: FloatArray,
+    Wx: FloatArray,
+    Wh: FloatArray,
+    b: FloatArray,
+    w_out: FloatArray,
+) -> tuple[FloatArray, Any, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Gradient of ``loss`` with respect to xs, target, h0, Wx, Wh, b, w_out: returns
     (dxs, dtarget, dh0, dWx, dWh, db, dw_out).
     """
     return loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out)[1]
 
 
-def loss_value_and_grad(xs, target, h0, Wx, Wh, b, w_out):
+def loss_value_and_grad(
+    xs: FloatArray,
+    target: float,
+    h0: FloatArray,
+    Wx: FloatArray,
+    Wh: FloatArray,
+    b: FloatArray,
+    w_out: FloatArray,
+) -> tuple[
+    Any,
+    tuple[FloatArray, Any, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+]:
     """Value of ``loss`` and its gradient with respect to xs, target, h0, Wx, Wh, b,
     w_out.
 

@@ -9,15 +9,25 @@ rosenbrock_grad(x) -> dx
 rosenbrock_value_and_grad(x) -> (rosenbrock, dx)
 """
 
+from typing import Any
+
 import numpy as np
 
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
-def check_inputs(signature, *args, _read={}):
+
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -32,7 +42,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -56,7 +66,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -91,7 +102,7 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def rosenbrock(x):
+def rosenbrock(x: FloatArray) -> Any:
     """Value of ``rosenbrock`` as defined at examples/rosenbrock.py:12.
 
     Shapes: x (n,).
@@ -100,12 +111,12 @@ def rosenbrock(x):
     return np.sum((1 - x[:-1]) ** 2 + 100 * (x[1:] - x[:-1] ** 2) ** 2)
 
 
-def rosenbrock_grad(x):
+def rosenbrock_grad(x: FloatArray) -> FloatArray:
     """Gradient of ``rosenbrock`` with respect to x: returns dx."""
     return rosenbrock_value_and_grad(x)[1]
 
 
-def rosenbrock_value_and_grad(x):
+def rosenbrock_value_and_grad(x: FloatArray) -> tuple[Any, FloatArray]:
     """Value of ``rosenbrock`` and its gradient with respect to x.
 
     Returns (rosenbrock, dx); each gradient has its parameter's shape.

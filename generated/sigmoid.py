@@ -11,18 +11,28 @@ sigmoid_array(z) -> value
 sigmoid_array_vjp(z, cotangent) -> dz
 """
 
+from typing import Any
+
 import numpy as np
+
+# Type hints: NumPy's make most array expressions Any, which these functions may return.
+# mypy: disable-error-code="no-any-return"
+FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 
 # Numerically stable forms gradgen put in place of the naive ones:
 #   1/(1 + exp(-x)) -> sigmoid(x), computed without overflow
 
 
-def check_inputs(signature, *args, _read={}):
+_check_inputs_read: dict[str, Any] = {}
+
+
+def check_inputs(signature: str, *args: Any) -> Any:
     """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
     an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
     w a float. Integers and booleans become the float type of the other arguments
     (float64 if no other is a float array), lists become arrays. A ValueError names the
     argument that does not fit."""
+    _read = _check_inputs_read
     if signature not in _read:  # read once: then the common case is one pass
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
@@ -37,7 +47,7 @@ def check_inputs(signature, *args, _read={}):
             for name, _, dims in shapes
         ]
     function, params = _read[signature]
-    sizes = {}
+    sizes: dict[str, Any] = {}
     for (_, dims), a in zip(params, args):  # floats that fit go through as they are
         if dims is None:
             if type(a) is not float and not isinstance(a, np.floating):
@@ -61,7 +71,8 @@ def check_inputs(signature, *args, _read={}):
         if a.dtype.kind == "f" and type(g) is not float
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
-    sizes, out = {}, []
+    sizes = {}
+    out: list[Any] = []
     for (name, dims), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
@@ -96,14 +107,14 @@ def check_inputs(signature, *args, _read={}):
     return out
 
 
-def sigmoid_stable(x):
+def sigmoid_stable(x: FloatArray | float) -> Any:
     """1 / (1 + exp(-x)) as 1 / (1 + e) or e / (1 + e) with e = exp(-|x|) <= 1, which
     never overflows: exact to a rounding in every float type, and 0 at -inf."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (e + 1)
 
 
-def sigmoid(z):
+def sigmoid(z: float) -> Any:
     """Value of ``sigmoid`` as defined at examples/sigmoid.py:14.
 
     Shapes: z float.
@@ -116,12 +127,12 @@ def sigmoid(z):
     return i
 
 
-def sigmoid_grad(z):
+def sigmoid_grad(z: float) -> Any:
     """Gradient of ``sigmoid`` with respect to z: returns dz."""
     return sigmoid_value_and_grad(z)[1]
 
 
-def sigmoid_value_and_grad(z):
+def sigmoid_value_and_grad(z: float) -> tuple[Any, Any]:
     """Value of ``sigmoid`` and its gradient with respect to z.
 
     Returns (i, dz); each gradient has its parameter's shape.
@@ -159,7 +170,7 @@ def sigmoid_value_and_grad(z):
     return i, dz
 
 
-def sigmoid_array(z):
+def sigmoid_array(z: FloatArray) -> FloatArray:
     """Value of ``sigmoid_array`` as defined at examples/sigmoid.py:22.
 
     Shapes: z (n,).
@@ -168,7 +179,7 @@ def sigmoid_array(z):
     return sigmoid_stable(z)
 
 
-def sigmoid_array_vjp(z, cotangent):
+def sigmoid_array_vjp(z: FloatArray, cotangent: FloatArray) -> FloatArray:
     """Vector-Jacobian product of ``sigmoid_array`` with respect to z.
 
     ``cotangent`` has the shape of the result; returns dz, the gradient of

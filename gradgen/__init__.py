@@ -1,7 +1,10 @@
 """gradgen: a source-to-source symbolic gradient compiler for NumPy models.
 
-``Array`` annotates model parameters; ``compile(fn)`` compiles a model function in memory.
-The command line (``gradgen compile model.py``) writes the generated module to a file.
+``Array`` annotates model parameters; ``compile(fn)`` compiles a model function in memory;
+``grad(f)``, ``value_and_grad(f)``, ``vjp``, ``jvp``, ``hvp``, ``hessian`` and
+``jacobian`` (``transforms.py``) wrap it as JAX's transforms do, compiled on the first call
+through the compile cache. The command line (``gradgen compile model.py``) writes the
+generated module to a file.
 """
 
 from .array import Array
@@ -9,7 +12,18 @@ from .errors import GradgenError
 
 __version__ = "0.1.0"
 
-__all__ = ["Array", "GradgenError", "compile", "__version__"]
+TRANSFORMS = ("grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian")
+
+__all__ = ["Array", "GradgenError", "compile", "__version__", *TRANSFORMS]
+
+
+def __getattr__(name: str):
+    """The transforms, imported on first use: ``from gradgen import Array`` stays light."""
+    if name in TRANSFORMS:
+        from . import transforms
+
+        return getattr(transforms, name)
+    raise AttributeError(f"module 'gradgen' has no attribute {name!r}")
 
 
 def compile(fn, wrt=None, modes=None, checks=True):  # noqa: A001 - the contract's name

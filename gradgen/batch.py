@@ -3,8 +3,9 @@ where each output goes, and compiling each model on its own.
 
 ``plan(args)`` takes the parsed arguments and returns one ``Job`` per model, with its
 outputs named and checked (``writing.check_outputs``) before any model runs. ``run(jobs,
-args)`` compiles each model, writes what compiled, prints one line per model that failed,
-and returns the exit status: 0, or 2 if any failed.
+args)`` compiles each model (or takes its files from the compile cache, ``cache.py``,
+unless ``--no-cache``), writes what compiled, prints one line per model that failed, and
+returns the exit status: 0, or 2 if any failed.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from . import check_command, process, timing, writing
+from . import cache, check_command, process, timing, writing
 from .errors import GradgenError
-from .options import parse_wrt
-from .reading import read_source
+from .options import parse_modes, parse_wrt
+from .reading import check_model_path, read_source
 
 _IMPORT = re.compile(rb"^[ \t]*(from|import)[ \t]+gradgen\b", re.MULTILINE)
 
@@ -120,6 +121,7 @@ def plan(args) -> list[Job]:
     """The jobs of ``gradgen compile``; every problem with the options or the outputs is
     refused here, before any model runs."""
     parse_wrt(args.wrt)
+    parse_modes(check_command.modes_of(args))
     if args.output == "":
         raise GradgenError(
             "-o names no file",
@@ -161,6 +163,54 @@ def plan(args) -> list[Job]:
     return jobs
 
 
+def _cache_key(job: Job, args) -> str | None:
+    """The cache key of a job: the model's bytes, where it and the outputs are, and
+    every option the files depend on (None when the model cannot be read)."""
+    digest = cache.file_digest(job.model)
+    if digest is None:
+        return None
+    files = job.files()
+    return cache.key(
+        {
+            "kind": "compile",
+            "model": digest,
+            "path": job.model,
+            "real": os.path.realpath(job.model),
+            "files": files,
+            "where": [os.path.abspath(f) for f in files],
+            "command": job.command,
+            "functions": args.functions,
+            "wrt": parse_wrt(args.wrt),
+            "modes": check_command.modes_of(args),
+            "checks": not args.no_checks,
+            "dims": args.dims,
+            "seed": args.seed,
+        }
+    )
+
+
+def _compile_cached(job: Job, args) -> tuple[list, list]:
+    """``_compile`` through the cache: a hit runs nothing of the model's; it gives the
+    same files, and the modules the model imported, still protected as inputs."""
+    check_model_path(job.model)  # before SymPy loads
+    start = timing.perf_counter()
+    key = None if args.no_cache else _cache_key(job, args)
+    if key is None:
+        return _compile(job, args)
+    base = os.path.dirname(os.path.realpath(job.model))
+    entry = cache.lookup(key, base)
+    if entry is not None:
+        if args.verbose:
+            seconds = timing.perf_counter() - start
+            print(f"{job.model}: cache hit, {seconds * 1e3:.1f} ms", file=sys.stderr)
+        imported = [os.path.join(base, name) for name in entry["depends"]]
+        return [tuple(f) for f in entry["files"]], imported
+    files, imported = _compile(job, args)
+    if _cache_key(job, args) == key:  # the model did not change while it compiled
+        cache.store(key, {"files": files, "depends": cache.depends(imported, base)})
+    return files, imported
+
+
 def _compile(job: Job, args) -> tuple[list, list]:
     """The files of one job, (shown, text), and the inputs they must not overwrite."""
     from .pipeline import compile_targets
@@ -180,8 +230,9 @@ def _compile(job: Job, args) -> tuple[list, list]:
 
 
 def _emitted_test(targets, args, wrt, modes, job: Job, source: str) -> str:
-    from .checking import choose_dims, parse_dims
+    from .checking import choose_dims
     from .emit_test import emitted_test
+    from .options import parse_dims
 
     sizes = choose_dims(targets, parse_dims(args.dims))
     return emitted_test(
@@ -206,7 +257,7 @@ def run(jobs: list[Job], args) -> int:
     for job in jobs:
         try:
             with timing.working_on(job.model), process.deadline(args.timeout):
-                files, imported = _compile(job, args)
+                files, imported = _compile_cached(job, args)
         except process.TimedOut as exc:
             real = os.path.abspath(job.model)
             failed += _failed(process.timeout_error(exc, job.model, real))

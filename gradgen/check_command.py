@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import argparse
 
-from . import numeric, options
+from . import options
+from .domains import load_npz, parse_domains
+from .reading import check_model_path
+from .tolerances import EPS, RTOL
 from .errors import GradgenError
 
 # checking (and with it SymPy) is imported when a command runs, so `gradgen --help` is quick
 
 EPILOG = f"""\
 Compiles the model in memory, draws standard normal inputs (seeded) of small sizes, all
-different from one another (or those of --dims), and compares each generated derivative
-with central differences (step {numeric.EPS:g}) along random directions: the gradient's (or
+different from one another (or those of --dims), or from each parameter's --domain
+(positive, negative and nonzero: magnitudes about 0.4 to 2.7; LOW..HIGH: uniform in
+its middle 90%), or takes them from --inputs FILE.npz, and compares each generated derivative
+with central differences (step {EPS:g}) along random directions: the gradient's (or
 VJP's) inner product with a random direction, the JVP and the Jacobian applied to one, the
 HVP and the Hessian applied to one against the difference quotient of the gradient. A
 check passes when its relative error is at most --rtol. Exit status 0 when all pass, 1
@@ -27,6 +32,8 @@ when one fails, 2 for bad input.
 examples:
   gradgen check examples/xor.py
   gradgen check examples/deep.py --dims n=7,d=3,k=2,m=5 --seed 1 --mode all
+  gradgen check model.py --domain x=positive --domain p=0..1
+  gradgen check examples/xor.py --inputs examples/xor_trained.npz
 """
 
 
@@ -48,10 +55,23 @@ def add_parser(commands) -> None:
         help="also check these (comma-separated): jvp, hvp, hessian, jacobian, all",
     )
     check.add_argument(
+        "--domain",
+        action="append",
+        metavar="NAME=DOMAIN",
+        help="draw a parameter from a domain (repeatable, or comma-separated): "
+        "positive, negative, nonzero, LOW..HIGH (e.g. p=0..1), int:LOW..HIGH",
+    )
+    check.add_argument(
+        "--inputs",
+        metavar="FILE.npz",
+        help="take these parameters' values from an .npz file (numpy.savez, one array "
+        "per parameter name); the sizes of the dimension names follow from them",
+    )
+    check.add_argument(
         "--rtol",
         type=float,
-        default=numeric.RTOL,
-        help=f"largest relative error that passes (default {numeric.RTOL:g})",
+        default=RTOL,
+        help=f"largest relative error that passes (default {RTOL:g})",
     )
     options.add_timeout(check)
 
@@ -79,9 +99,7 @@ def check_test_options(args, single: bool) -> None:
             "--dims applies to a single model file",
             hint="compile the files one at a time",
         )
-    from .checking import parse_dims
-
-    parse_dims(args.dims)  # bad sizes fail before any compiling
+    options.parse_dims(args.dims)  # bad sizes fail before any compiling
 
 
 def modes_of(args) -> str | None:
@@ -89,21 +107,29 @@ def modes_of(args) -> str | None:
 
 
 def run(args) -> int:
-    from .checking import check_file, parse_dims
-
     wrt = options.parse_wrt(args.wrt)
+    dims = options.parse_dims(args.dims)
+    options.parse_modes(modes_of(args))  # bad options fail before SymPy loads
+    domains = parse_domains(args.domain)
+    if args.inputs is not None:
+        check_model_path(args.inputs, ".npz file of inputs")
+    from .checking import check_file
+
+    inputs = load_npz(args.inputs) if args.inputs is not None else None
     reports = check_file(
         args.model,
         args.functions,
-        parse_dims(args.dims),
+        dims,
         args.seed,
         modes_of(args),
         wrt,
-        args.rtol,
+        rtol=args.rtol,
+        domains=domains,
+        inputs=inputs,
     )
     print(
         f"{args.model}: generated derivatives against central differences "
-        f"(step {numeric.EPS:g}); pass at relative error <= {args.rtol:g}"
+        f"(step {EPS:g}); pass at relative error <= {args.rtol:g}"
     )
     for report in reports:
         print()

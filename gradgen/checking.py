@@ -1,9 +1,11 @@
 """Checking compiled targets against central differences: ``gradgen check`` and
 ``gradgen.testing.check_grads``.
 
-Takes targets (from a model file or a function object), dimension sizes, a seed and the
-modes to check; compiles them in memory, draws random inputs of those sizes and returns one
-``Report`` per target (``numeric.py`` does the arithmetic). Default sizes are small and all
+Takes targets (from a model file or a function object), dimension sizes, a seed, the
+modes to check, and optionally per-parameter domains and given arrays (``domains.py``);
+compiles them in memory, draws random inputs of those sizes (standard normal, or from a
+parameter's domain) and returns one ``Report`` per target (``numeric.py`` does the
+arithmetic). Default sizes are small and all
 different from one another and from the model's integer dimensions, so that a transposed or
 mixed-up axis cannot pass by coincidence.
 """
@@ -18,11 +20,10 @@ import numpy as np
 
 from . import numeric
 from .errors import GradgenError
-from .modes import parse_modes
+from .domains import parse_domains, settle
+from .options import parse_modes
 from .pipeline import compile_targets
 from .source import Target, find_targets, load_model
-
-DIMS_HINT = "write sizes as name=size separated by commas, e.g. --dims n=7,d=3"
 
 
 def default_dims(targets: list[Target], given: dict | None = None) -> dict[str, int]:
@@ -43,26 +44,6 @@ def default_dims(targets: list[Target], given: dict | None = None) -> dict[str, 
             size += 1
         sizes[name] = size
         size += 1
-    return sizes
-
-
-def parse_dims(text: str | None) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        name, _, value = item.partition("=")
-        try:
-            size = int(value)
-        except ValueError:
-            raise GradgenError(
-                f"--dims: {item.strip()!r} is not name=size", hint=DIMS_HINT
-            )
-        if not name.strip().isidentifier() or size < 1:
-            raise GradgenError(
-                f"--dims: {item.strip()!r} is not name=size", hint=DIMS_HINT
-            )
-        sizes[name.strip()] = size
     return sizes
 
 
@@ -144,12 +125,49 @@ def _wrt_indices(target: Target, wrt: list[str] | None) -> list[int]:
     return [k for k, p in enumerate(target.params) if wrt is None or p.name in wrt]
 
 
-def check_target(target, module, sizes, seed, modes, wrt, args=None, rtol=numeric.RTOL):
+def _arguments(target, sizes, seed, domains, inputs) -> tuple[list, list, str]:
+    """(arguments, shapes, where they were drawn) of one target: the given arrays, else
+    values of the parameter's domain, else standard normal ones, from one seeded stream.
+    """
+    shapes = shapes_of(target, sizes)
+    rng = np.random.default_rng(seed)
+    args = []
+    for p, shape in zip(target.params, shapes):
+        if p.name in inputs:
+            value = np.asarray(inputs[p.name], dtype=float)
+        elif p.name in domains:
+            value = np.asarray(domains[p.name].draw(shape or (), rng), dtype=float)
+        else:  # as numeric.random_args draws them
+            value = np.asarray(rng.normal(size=shape) if shape else rng.normal())
+        args.append(float(value) if shape is None else value)
+    used = {d.name for p in target.params for d in p.shape if not d.is_Integer}
+    names = {p.name for p in target.params}
+    at = [f"{n}={s}" for n, s in sizes.items() if n in used]
+    at += [
+        f"{n} {'in ' * (d.kind == 'range')}{d}"
+        for n, d in domains.items()
+        if n in names and n not in inputs
+    ]
+    given = [n for n in inputs if n in names]
+    if given:
+        at.append(f"{', '.join(given)} given")
+    return args, shapes, ", ".join(at)
+
+
+def check_target(
+    target,
+    module,
+    sizes,
+    seed,
+    modes,
+    wrt,
+    args=None,
+    rtol=numeric.RTOL,
+    domains=None,
+    inputs=None,
+):
     if args is None:
-        shapes = shapes_of(target, sizes)
-        args = numeric.random_args(shapes, seed)
-        used = {d.name for p in target.params for d in p.shape if not d.is_Integer}
-        at = ", ".join(f"{n}={s}" for n, s in sizes.items() if n in used)
+        args, shapes, at = _arguments(target, sizes, seed, domains or {}, inputs or {})
     else:
         shapes = [None if isinstance(a, float) else np.shape(a) for a in args]
         at = "the given arguments"
@@ -161,8 +179,8 @@ def check_target(target, module, sizes, seed, modes, wrt, args=None, rtol=numeri
                 f"{target.name} is not finite at the random inputs (seed {seed})",
                 target.model.path,
                 target.line,
-                hint="the model needs inputs in its domain: pass args to check_grads, "
-                "or try another --seed",
+                hint="draw the inputs from the model's domain: --domain x=positive or "
+                "p=0..1 (domains= in check_grads), or give them with --inputs FILE.npz",
             )
         wrt_k = _wrt_indices(target, wrt)
         rows, value_error = numeric.check(
@@ -178,18 +196,44 @@ def compile_in_memory(targets, wrt, modes, command) -> types.ModuleType:
     return module
 
 
-def check_targets(targets, dims=None, seed=0, modes=None, wrt=None, rtol=numeric.RTOL):
+def settle_inputs(targets, dims, domains, inputs) -> tuple[dict, dict, dict]:
+    """(sizes of every dimension name, domains, inputs), checked against the targets:
+    the sizes of --dims, those the given arrays fix, and small distinct defaults."""
+    domains = parse_domains(domains)
+    inputs = dict(inputs or {})
+    fixed = settle(targets, domains, inputs)
+    for name, size in (dims or {}).items():
+        if fixed.get(name, size) != size:
+            raise GradgenError(
+                f"--dims gives {name}={size}, but the arrays of --inputs have "
+                f"{name} = {fixed[name]}",
+                targets[0].model.path,
+                hint="leave the size out of --dims: the arrays give it",
+            )
+    return choose_dims(targets, {**fixed, **(dims or {})}), domains, inputs
+
+
+def check_targets(
+    targets,
+    dims=None,
+    seed=0,
+    modes=None,
+    wrt=None,
+    rtol=numeric.RTOL,
+    domains=None,
+    inputs=None,
+):
     """One report per target, from one in-memory compile."""
-    sizes = choose_dims(targets, dims)
+    sizes, domains, inputs = settle_inputs(targets, dims, domains, inputs)
     module = compile_in_memory(targets, wrt, modes, "gradgen check (in memory)")
     modes = parse_modes(modes)
     return [
-        check_target(t, module, sizes, seed, modes, wrt, rtol=rtol) for t in targets
+        check_target(t, module, sizes, seed, modes, wrt, None, rtol, domains, inputs)
+        for t in targets
     ]
 
 
-def check_file(
-    path, functions=None, dims=None, seed=0, modes=None, wrt=None, rtol=numeric.RTOL
-):
+def check_file(path, functions=None, dims=None, seed=0, modes=None, wrt=None, **kw):
+    """``check_targets`` of a model file's targets; ``kw``: rtol, domains, inputs."""
     targets = find_targets(load_model(path), functions)
-    return check_targets(targets, dims, seed, modes, wrt, rtol)
+    return check_targets(targets, dims, seed, modes, wrt, **kw)

@@ -14,7 +14,7 @@ import os
 import pprint
 import types
 
-from . import numeric
+from . import numeric, tolerances
 from .checking import shapes_of
 from .emit import environment
 from .format import format_source
@@ -25,8 +25,11 @@ MARKER = "# --- copied into emitted tests ---\n"
 
 
 def checker_source() -> str:
-    """gradgen/numeric.py below its marker line."""
-    return inspect.getsource(numeric).split(MARKER, 1)[1].strip()
+    """gradgen/tolerances.py and gradgen/numeric.py below their marker lines."""
+    parts = [
+        inspect.getsource(m).split(MARKER, 1)[1].strip() for m in (tolerances, numeric)
+    ]
+    return "\n\n\n".join(parts)
 
 
 def _targets(targets: list[Target], module, sizes, wrt, modes) -> list[tuple]:

@@ -24,7 +24,6 @@ from .errors import GradgenError
 
 FORWARD = "#2e7d32"  # green, as in the classic drawings
 BACKWARD = "#c62828"  # red
-FORMATS = ("dot", "gv", "svg", "png", "pdf")
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import ir, ops
+from . import hints, ir, ops
 from .emit import Block, Function
 from .entry import dtype_lines, entry_lines
 from .errors import GradgenError
@@ -28,31 +28,9 @@ from .naming import Namer
 from .optimize import optimise
 from .pipeline import _dims_lines, _doc, _shorten, _tuple
 from .printer import ModuleText, assignments, returned
+from .options import MODES_HINT as HINT
+from .options import parse_modes
 from .timing import stage
-
-MODES = ("jvp", "hvp", "hessian", "jacobian")
-HINT = (
-    "modes: grad (always), jvp, hvp, hessian (scalar results), jacobian (array results), "
-    "all"
-)
-
-
-def parse_modes(modes) -> tuple[str, ...]:
-    """The modes asked for, in canonical order: a comma-separated string or a list;
-    ``grad`` is always built, ``all`` is every mode."""
-    if modes is None:
-        return ()
-    if isinstance(modes, str):
-        modes = modes.split(",")
-    wanted = set()
-    for mode in (m.strip() for m in modes):
-        if mode == "all":
-            wanted.update(MODES)
-        elif mode in MODES:
-            wanted.add(mode)
-        elif mode not in ("grad", ""):
-            raise GradgenError(f"unknown mode {mode!r}", hint=HINT)
-    return tuple(m for m in MODES if m in wanted)
 
 
 def applies(mode: str, program: ir.Program) -> bool:
@@ -208,22 +186,39 @@ class Builder:
         return t
 
     def function(
-        self, name, extra, doc, summary, blocks, returns, used, pre=(), checked=()
+        self,
+        name,
+        extra,
+        doc,
+        summary,
+        blocks,
+        returns,
+        used,
+        pre=(),
+        checked=(),
+        result="",
     ):
-        """``extra``: parameters after the model's; ``pre``: lines that unpack them into
-        ``checked``, (name, shape) pairs that the entry check also checks."""
+        """``extra``: parameters after the model's, all of them one tangent per
+        differentiated parameter; ``pre``: lines that unpack them into ``checked``,
+        (name, shape) pairs that the entry check also checks; ``result``: the type hint
+        of what it returns."""
         params = [p.name for p in self.program.params] + list(extra)
         entry, after, sizes = entry_lines(self.program, self.text, name, checked)
         dims = _dims_lines(self.program, used | sizes) + after
         args = [p.name for p in self.program.params] + [n for n, _ in checked]
         dims += dtype_lines(self.text, args, blocks, returns)
         entry = list(pre) + entry
-        return Function(name, params, doc, summary, dims, blocks, returns, entry)
+        types = hints.params(self.program) + [
+            hints.wrt(self.program, results=False) for _ in extra
+        ]
+        return Function(
+            name, params, doc, summary, dims, blocks, returns, entry, types, result
+        )
 
     # --- f_jvp and f_hvp: straight-line code -------------------------------------------
 
     def _straight(
-        self, name, stmts, results, keep, extra, seeds, doc, summary, returns
+        self, name, stmts, results, keep, extra, seeds, doc, summary, returns, result
     ):
         stmts, results = optimise(stmts, results, keep, self.graph)
         mapping = self.namer.mapping(stmts)
@@ -246,6 +241,7 @@ class Builder:
             used,
             [unpack],
             checked,
+            result,
         )
 
     def jvp(self) -> Function:
@@ -279,6 +275,7 @@ class Builder:
             doc,
             summary,
             lambda r: f"{r[0]}, {r[1]}",
+            f"tuple[{hints.value(program)}, {hints.value(program)}]",
         )
 
     def hvp(self) -> Function:
@@ -313,4 +310,5 @@ class Builder:
             doc,
             summary,
             ", ".join,
+            hints.wrt(program),
         )

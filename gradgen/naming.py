@@ -33,12 +33,17 @@ class ModuleNames:
     name (``sigmoid``, or ``sigmoid_stable`` beside a parameter named ``sigmoid``);
     ``dtype``, the local holding the float type of a function's arguments; ``reserved``,
     every name a local variable must not take (keywords, those names and the generated
-    functions that other generated functions call)."""
+    functions that other generated functions call); ``array_type`` and ``any_type``, the
+    type hints' names for a float array and for ``typing.Any``."""
 
     numpy: str = "np"
     helpers: dict = field(default_factory=lambda: {h: h for h in HELPERS})
     reserved: frozenset = frozenset(keyword.kwlist) | {"np", "dtype", *HELPERS}
     dtype: str = "dtype"  # a local: the float type of a function's arguments
+    array_type: str = (
+        "FloatArray"  # np.ndarray[Any, np.dtype[np.floating[Any]]], in type hints
+    )
+    any_type: str = "Any"  # typing.Any
 
 
 def _free(base: str, taken: set, suffix: str = "") -> str:
@@ -98,9 +103,13 @@ def module_names(programs: list, functions: dict, called: dict) -> ModuleNames:
             helper, taken, "" if helper == "check_inputs" else "_stable"
         )
         taken.add(helpers[helper])
+    array_type = _free("FloatArray", taken)
+    any_type = _free("Any", taken | {array_type})
+    taken |= {array_type, any_type}
     calls = {name for names in called.values() for name in names}
-    reserved = frozenset(keyword.kwlist) | {numpy, dtype, *helpers.values()} | calls
-    return ModuleNames(numpy, helpers, reserved, dtype)
+    own = {numpy, dtype, array_type, any_type, *helpers.values()}
+    reserved = frozenset(keyword.kwlist) | own | calls
+    return ModuleNames(numpy, helpers, reserved, dtype, array_type, any_type)
 
 
 def _clash(program: ir.Program, name: str, other: str, own: bool) -> None:

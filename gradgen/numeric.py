@@ -10,46 +10,47 @@ difference quotient of the result, ``hvp`` and ``hessian`` with the difference q
 the generated gradient (itself checked in the first column).
 
 Uses NumPy only: ``gradgen compile --emit-test`` copies everything below the marker line
-into the test file it writes, so that test runs without gradgen.
+(after the tolerances of ``tolerances.py``) into the test file it writes, so that test
+runs without gradgen.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from .tolerances import EPS, FLOOR, RTOL
 
 # --- copied into emitted tests ---
 
-EPS = 1e-5  # the central-difference step
-RTOL = 1e-5  # a check passes when its relative error is at most this
-FLOOR = 1e-4  # errors are relative to at least FLOOR * max(1, |value|)
 
-
-def random_args(shapes, seed=0):
+def random_args(shapes: Any, seed: int = 0) -> list[Any]:
     """Standard normal arguments; a shape of None is a float."""
     rng = np.random.default_rng(seed)
     return [float(rng.normal()) if s is None else rng.normal(size=s) for s in shapes]
 
 
-def relative_error(actual, expected, floor):
+def relative_error(actual: Any, expected: Any, floor: float) -> float:
     actual = np.ravel(np.asarray(actual, dtype=float))
     expected = np.ravel(np.asarray(expected, dtype=float))
     if actual.shape != expected.shape:
         return float("inf")
-    scale = max(np.linalg.norm(actual), np.linalg.norm(expected), floor)
+    scale = max(float(np.linalg.norm(actual)), float(np.linalg.norm(expected)), floor)
     return float(np.linalg.norm(actual - expected) / scale)
 
 
-def _unit(arg, rng):
+def _unit(arg: Any, rng: np.random.Generator) -> Any:
     u = rng.normal(size=np.shape(arg))
     u = u / max(np.linalg.norm(u), 1e-300)
     return float(u) if isinstance(arg, float) else u
 
 
-def _zero(arg):
+def _zero(arg: Any) -> Any:
     return 0.0 if isinstance(arg, float) else np.zeros_like(arg)
 
 
-def _moved(args, moves, step):
+def _moved(args: list[Any], moves: dict[int, Any], step: float) -> list[Any]:
     """The arguments with ``step * direction`` added to those in ``moves``."""
     out = list(args)
     for k, u in moves.items():
@@ -57,11 +58,11 @@ def _moved(args, moves, step):
     return out
 
 
-def _tuple(value, count):
+def _tuple(value: Any, count: int) -> tuple[Any, ...]:
     return (value,) if count == 1 else tuple(value)
 
 
-def _difference(fn, args, moves, eps):
+def _difference(fn: Any, args: list[Any], moves: dict[int, Any], eps: float) -> Any:
     """The central difference quotient of fn along ``moves``, in float64; a tuple result
     (a gradient) gives a list."""
     plus, minus = fn(*_moved(args, moves, eps)), fn(*_moved(args, moves, -eps))
@@ -70,7 +71,7 @@ def _difference(fn, args, moves, eps):
     return (np.asarray(plus, dtype=float) - minus) / (2 * eps)
 
 
-def _floor(value):
+def _floor(value: Any) -> float:
     values = value if isinstance(value, tuple) else (value,)
     return FLOOR * max(1.0, *[float(np.linalg.norm(v)) for v in values])
 
@@ -78,20 +79,29 @@ def _floor(value):
 class Checker:
     """Checks the functions generated for one target ``name`` at ``args``."""
 
-    def __init__(self, module, name, reference, args, wrt, array_output, seed=0):
+    def __init__(
+        self,
+        module: Any,
+        name: str,
+        reference: Any,
+        args: Any,
+        wrt: Any,
+        array_output: bool,
+        seed: int = 0,
+    ) -> None:
         self.module, self.name, self.reference = module, name, reference
         self.args, self.wrt, self.array_output = list(args), list(wrt), array_output
         self.rng = np.random.default_rng(seed + 1)
         self.value = reference(*self.args)
         self.floor = _floor(self.value)
-        self.hv = (
+        self.hv: Any = (
             None  # a direction v and the difference quotient of the gradient along it
         )
 
-    def generated(self, suffix):
+    def generated(self, suffix: str) -> Any:
         return getattr(self.module, f"{self.name}_{suffix}")
 
-    def grad(self, k):
+    def grad(self, k: int) -> float:
         u = _unit(self.args[k], self.rng)
         if self.array_output:
             w = self.rng.normal(size=np.shape(self.value))
@@ -103,7 +113,7 @@ class Checker:
         grad = _tuple(grads, len(self.wrt))[self.wrt.index(k)]
         return relative_error(np.sum(grad * u), numeric, self.floor)
 
-    def jvp(self, k):
+    def jvp(self, k: int) -> float:
         u = _unit(self.args[k], self.rng)
         tangents = [u if j == k else _zero(self.args[j]) for j in self.wrt]
         given = tangents[0] if len(tangents) == 1 else tuple(tangents)
@@ -112,7 +122,7 @@ class Checker:
         error = relative_error(value_dot, numeric, self.floor)
         return max(error, relative_error(value, self.value, self.floor))
 
-    def jacobian(self, k):
+    def jacobian(self, k: int) -> float:
         u = _unit(self.args[k], self.rng)
         blocks = _tuple(self.generated("jacobian")(*self.args), len(self.wrt))
         block = blocks[self.wrt.index(k)]
@@ -120,7 +130,7 @@ class Checker:
         numeric = _difference(self.reference, self.args, {k: u}, EPS)
         return relative_error(applied, numeric, self.floor)
 
-    def _hessian_vector(self):
+    def _hessian_vector(self) -> Any:
         """A random direction v over all differentiated parameters, the difference
         quotient of the generated gradient along it (one array per parameter), a floor.
         """
@@ -128,14 +138,14 @@ class Checker:
             v = {k: _unit(self.args[k], self.rng) for k in self.wrt}
             count = len(self.wrt)
 
-            def grad(*args):
+            def grad(*args: Any) -> tuple[Any, ...]:
                 return _tuple(self.generated("grad")(*args), count)
 
             numeric = _difference(grad, self.args, v, EPS)
             self.hv = (v, numeric, _floor(grad(*self.args)))
         return self.hv
 
-    def hvp(self, k):
+    def hvp(self, k: int) -> float:
         v, numeric, floor = self._hessian_vector()
         given = [v[j] for j in self.wrt]
         hv = self.generated("hvp")(
@@ -144,7 +154,7 @@ class Checker:
         i = self.wrt.index(k)
         return relative_error(_tuple(hv, len(self.wrt))[i], numeric[i], floor)
 
-    def hessian(self, k):
+    def hessian(self, k: int) -> float:
         v, numeric, floor = self._hessian_vector()
         blocks = self.generated("hessian")(*self.args)
         i = self.wrt.index(k)
@@ -157,8 +167,16 @@ class Checker:
 
 
 def check(
-    module, name, reference, args, wrt, array_output, modes=(), seed=0, directions=2
-):
+    module: Any,
+    name: str,
+    reference: Any,
+    args: Any,
+    wrt: Any,
+    array_output: bool,
+    modes: Any = (),
+    seed: int = 0,
+    directions: int = 2,
+) -> tuple[dict[int, dict[str, float]], float]:
     """{parameter index: {check: worst relative error}} over ``directions`` draws, and the
     relative error of the value. ``modes`` lists the generated extras to check besides the
     gradient (or VJP)."""
@@ -168,7 +186,7 @@ def check(
     )
     extras = ("jvp", "jacobian") if array_output else ("jvp", "hvp", "hessian")
     names = ["vjp" if array_output else "grad"] + [m for m in extras if m in modes]
-    rows = {k: {} for k in wrt}
+    rows: dict[int, dict[str, float]] = {k: {} for k in wrt}
     for _ in range(directions):
         checker.hv = None
         for k in wrt:
@@ -181,11 +199,11 @@ def check(
     return rows, value_error
 
 
-def passed(error, rtol=RTOL):
+def passed(error: float, rtol: float = RTOL) -> bool:
     return bool(np.isfinite(error) and error <= rtol)
 
 
-def table(rows, names, shapes, rtol=RTOL):
+def table(rows: Any, names: Any, shapes: Any, rtol: float = RTOL) -> str:
     """The rows as a text table: parameter, shape, one column per check, ok or FAIL."""
     columns = list(next(iter(rows.values()), {}))
     lines = [["parameter", "shape"] + columns + ["result"]]

@@ -1,5 +1,6 @@
 """Options shared by every command and by the Python API: which parameters to
-differentiate (``--wrt``, ``wrt=``), ``--function``, ``--timeout`` and ``--seed``.
+differentiate (``--wrt``, ``wrt=``), ``--function``, ``--timeout``, ``--seed``, ``--dims``
+and ``--mode``. It imports nothing heavy: bad options are refused before SymPy loads.
 
 ``parse_wrt`` takes what the user gave (``None``, ``"W0,W1"``, ``["W0", "W1"]``) and
 returns ``None`` (every parameter) or a non-empty list of names, or raises a one-line
@@ -14,6 +15,13 @@ import argparse
 from .errors import GradgenError
 
 DEFAULT_TIMEOUT = 300.0
+
+DIMS_HINT = "write sizes as name=size separated by commas, e.g. --dims n=7,d=3"
+MODES = ("jvp", "hvp", "hessian", "jacobian")
+MODES_HINT = (
+    "modes: grad (always), jvp, hvp, hessian (scalar results), jacobian (array results), "
+    "all"
+)
 
 WRT_HINT = (
     "name parameters separated by commas, e.g. {option} W0,W1; "
@@ -89,3 +97,42 @@ def seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative; give 0 or more")
     return value
+
+
+def parse_dims(text: str | None) -> dict[str, int]:
+    """``--dims n=7,d=3``: the size of each dimension name."""
+    sizes: dict[str, int] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.partition("=")
+        try:
+            size = int(value)
+        except ValueError:
+            raise GradgenError(
+                f"--dims: {item.strip()!r} is not name=size", hint=DIMS_HINT
+            )
+        if not name.strip().isidentifier() or size < 1:
+            raise GradgenError(
+                f"--dims: {item.strip()!r} is not name=size", hint=DIMS_HINT
+            )
+        sizes[name.strip()] = size
+    return sizes
+
+
+def parse_modes(modes) -> tuple[str, ...]:
+    """The modes asked for, in canonical order: a comma-separated string or a list;
+    ``grad`` is always built, ``all`` is every mode."""
+    if modes is None:
+        return ()
+    if isinstance(modes, str):
+        modes = modes.split(",")
+    wanted = set()
+    for mode in (m.strip() for m in modes):
+        if mode == "all":
+            wanted.update(MODES)
+        elif mode in MODES:
+            wanted.add(mode)
+        elif mode not in ("grad", ""):
+            raise GradgenError(f"unknown mode {mode!r}", hint=MODES_HINT)
+    return tuple(m for m in MODES if m in wanted)

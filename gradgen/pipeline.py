@@ -15,7 +15,7 @@ import types
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir, latex
+from . import hints, ir, latex
 from .emit import Block, Function, render_module
 from .entry import dtype_lines, entry_lines
 from .errors import GradgenError
@@ -199,7 +199,9 @@ def _function(
     summary: str,
     extra_params=(),
     formulas: bool = False,
+    result: str = "",
 ) -> Function:
+    """One generated function; ``result`` is the type hint of what it returns."""
     stmts, results, mapping = named_statements(program, namer, stmts, results, keep)
     if formulas:  # the derivation, in the docstring of the function that computes it
         with stage("formulas"):
@@ -224,7 +226,10 @@ def _function(
     returns_text = returns(printed)
     dims = _dims_lines(program, used | sizes) + after
     dims += dtype_lines(text, params, blocks, returns_text)
-    return Function(name, params, doc, summary, dims, blocks, returns_text, entry)
+    types = hints.params(program) + [hints.of(s, program) for _, s in extra]
+    return Function(
+        name, params, doc, summary, dims, blocks, returns_text, entry, types, result
+    )
 
 
 def _shapes_doc(program: ir.Program) -> str:
@@ -256,6 +261,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             lambda r: r[0],
             _doc(f"Value of ``{name}`` as defined at {where}.", _shapes_doc(program)),
             f"{name}({args}) -> value",
+            result=hints.value(program),
         )
     ]
     stmts, results, keep = _gradient_inputs(program)
@@ -279,6 +285,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
                 f"{name}_vjp({args}, {cot}) -> {grads_text}",
                 extra_params=[program.cotangent],
                 formulas=True,
+                result=hints.wrt(program),
             )
         )
         return functions
@@ -294,6 +301,8 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             [],
             [],
             f"{name}_value_and_grad({args})[1]",
+            hints=hints.params(program),
+            result=hints.wrt(program),
         )
     )
     functions.append(
@@ -312,6 +321,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             ),
             f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
             formulas=True,
+            result=f"tuple[{hints.value(program)}, {hints.wrt(program)}]",
         )
     )
     return functions
@@ -358,7 +368,14 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     rewrites = [text for key, text in REWRITES.items() if key in applied]
     with stage("template"):
         module = render_module(
-            title, source, command, functions, rewrites, text.definitions(), own.numpy
+            title,
+            source,
+            command,
+            functions,
+            rewrites,
+            text.definitions(),
+            own.numpy,
+            (own.array_type, own.any_type),
         )
     with stage("black"):
         return format_source(module)
@@ -430,8 +447,11 @@ class Compiled:
         return getattr(self.module, name)
 
     def __repr__(self):
-        numpy = self.programs[0].module_names.numpy if self.programs else "np"
-        names = [n for n in vars(self.module) if not n.startswith("_") and n != numpy]
+        own = self.programs[0].module_names if self.programs else ModuleNames()
+        types = {own.numpy, own.array_type, own.any_type}
+        names = [
+            n for n in vars(self.module) if not n.startswith("_") and n not in types
+        ]
         return f"<gradgen.Compiled: {', '.join(names)}>"
 
     def _derivations(self) -> list:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ir
+from .domains import load_npz
 from .errors import GradgenError
 
 RECORD = "__gradgen_record__"  # the call added after each assignment
@@ -30,7 +31,7 @@ def parse_at(specs: list[str]) -> dict:
     inputs: dict = {}
     for spec in specs:
         if spec.endswith(".npz"):
-            given = list(_load_npz(spec).items())
+            given = list(load_npz(spec, "--at").items())
         else:
             given = [_pair(part, spec) for part in spec.split(",") if part.strip()]
         for name, value in given:
@@ -49,19 +50,6 @@ def _pair(part: str, spec: str) -> tuple[str, float]:
     except ValueError:
         raise GradgenError(
             f"cannot read {part.strip()!r} in --at {spec}", hint=AT_HINT
-        ) from None
-
-
-def _load_npz(path: str) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise GradgenError(
-            f"cannot read the inputs {path}: {reason}",
-            path,
-            hint="an .npz file from numpy.savez, one array per parameter",
         ) from None
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import ir
+from . import hints, ir
 from .emit import Block, Function
 from .forward import primitive, tangents
 from .loops import Loop, loop_blocks, plan
@@ -171,7 +171,11 @@ def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
         f"{how}; only the blocks on and above the diagonal are computed, the others are "
         "their transposes. Meant for small parameter counts.",
     )
-    return b.function(f"{name}_hessian", [], doc, summary, blocks, returns, used)
+    rows_hint = [hints.arrays(k, b.program)] * k
+    result = rows_hint[0] if k == 1 else hints.tuple_of(rows_hint)
+    return b.function(
+        f"{name}_hessian", [], doc, summary, blocks, returns, used, result=result
+    )
 
 
 def hessian(b: Builder) -> list[Function]:
@@ -325,4 +329,7 @@ def jacobian(b: Builder) -> Function:
     shown = returns if len(J) == 1 else f"({returns})"
     summary = f"{name}_jacobian({b.args}) -> {shown}"
     used = _used(prologue, loops, sizes)
-    return b.function(f"{name}_jacobian", [], doc, summary, blocks, returns, used)
+    result = hints.arrays(len(J), program)
+    return b.function(
+        f"{name}_jacobian", [], doc, summary, blocks, returns, used, result=result
+    )

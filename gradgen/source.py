@@ -20,7 +20,7 @@ from . import branch_runtime, branches, usercode
 from .array import AnnotationError, Array, ArrayType
 from .errors import GradgenError
 from .ir import Param, dim
-from .reading import read_source
+from .reading import check_model_path, function_source, read_source
 from .timing import stage
 
 # Statements with a body: their header line stands for them.
@@ -147,12 +147,7 @@ def _run_model(code, module: types.ModuleType, path: str, real_path: str) -> lis
 
 def load_model(path: str) -> Model:
     """Read, compile and execute a model file."""
-    if not os.path.exists(path):
-        raise GradgenError(
-            "no such file", path, hint="check the path of the model file"
-        )
-    if os.path.isdir(path):
-        raise GradgenError("is a folder, not a model file", path)
+    check_model_path(path)
     text = read_source(path)
     real_path = os.path.abspath(path)
     try:
@@ -219,47 +214,34 @@ def find_targets(model: Model, names: list[str] | None = None) -> list[Target]:
 
 def model_of_function(fn) -> Model:
     """The model a function object was defined in (for ``gradgen.compile(fn)``)."""
-    if not isinstance(fn, types.FunctionType):
-        raise GradgenError(
-            f"gradgen.compile needs a Python function, got {type(fn).__name__}"
-        )
-    real_path = fn.__code__.co_filename
-    try:
-        text = "".join(
-            __import__("linecache").getlines(real_path)
-        ) or inspect.getsource(fn)
-    except (OSError, TypeError):
-        raise GradgenError(
-            f"cannot read the source of {fn.__name__}", real_path
-        ) from None
-    try:
-        shown = os.path.relpath(real_path)
-    except ValueError:
-        shown = real_path
-    if shown.startswith(".."):
-        shown = real_path
+    shown, real_path, text = function_source(fn)
     return Model(shown, real_path, text, fn.__globals__)
 
 
 def with_branches(fn, model: Model):
     """``fn`` with the ``if`` rewrite of ``branches`` (as a model file loaded by path
     gets it): the top-level functions of its file, recompiled in a copy of its globals,
-    so the helpers it calls are rewritten too. A function that is not at the top level of
-    its file is returned as it is."""
+    so the helpers it calls are rewritten too; ``fn`` itself without its decorators
+    (``@gradgen.grad``). A function that is not at the top level of its file is returned
+    as it is."""
     try:
         tree = branches.transform(ast.parse(model.text, model.real_path))
     except SyntaxError:
         return fn
     namespace = dict(fn.__globals__)
     namespace[branches.RUNTIME] = branch_runtime
+    line = fn.__code__.co_firstlineno  # where the rewritten fn starts
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
-            code = compile(ast.Module([node], []), model.real_path, "exec")
-            exec(code, namespace)
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        if node.decorator_list:
+            first = node.decorator_list[0].lineno
+            if node.name != fn.__name__ or first != fn.__code__.co_firstlineno:
+                continue
+            node.decorator_list, line = [], node.lineno
+        exec(compile(ast.Module([node], []), model.real_path, "exec"), namespace)
     new = namespace.get(fn.__name__)
-    if not isinstance(new, types.FunctionType) or new.__code__.co_firstlineno != (
-        fn.__code__.co_firstlineno
-    ):
+    if not isinstance(new, types.FunctionType) or new.__code__.co_firstlineno != line:
         return fn
     return new
 

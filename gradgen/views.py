@@ -27,6 +27,8 @@ LATEX_FORMATS = {
     ".pdf": "pdf",
 }
 
+GRAPH_FORMATS = ("dot", "gv", "svg", "png", "pdf")
+
 LATEX_EPILOG = """\
 The forward equations, each adjoint (delta_h is written δ_h) and each gradient (dW1 is
 ∂loss/∂W1), in matrix notation: W₁ᵀ for transposes, ⊙ for elementwise products of arrays,
@@ -148,16 +150,14 @@ def _format(out: str, formats, hint: str) -> str:
 
 
 def run_latex(args, write) -> int:
-    from . import latex, render
-
-    fmt = "tex"
+    fmt, wrt = "tex", _wrt(args)  # bad options fail before SymPy loads
     if args.output:
         fmt = _format(
             args.output, LATEX_FORMATS, "name it .tex, .md, .png, .svg or .pdf"
         )
-    derivations = [
-        derivation(p) for p in programs(args.model, args.functions, _wrt(args))
-    ]
+    from . import latex, render
+
+    derivations = [derivation(p) for p in programs(args.model, args.functions, wrt)]
     if fmt in render.PICTURES:
         data = render.render(derivations, fmt, args.output)
     else:
@@ -166,10 +166,11 @@ def run_latex(args, write) -> int:
 
 
 def run_explain(args, write) -> int:
+    wrt = _wrt(args)
     from . import explain
 
     texts = []
-    for program in programs(args.model, args.functions, _wrt(args)):
+    for program in programs(args.model, args.functions, wrt):
         for name in program.wrt:
             x = explanation(program, name)
             texts.append(explain.to_latex(x) if args.latex else explain.to_text(x))
@@ -178,14 +179,14 @@ def run_explain(args, write) -> int:
 
 
 def run_graph(args, write) -> int:
+    fmt, wrt = "dot", _wrt(args)
+    if args.output:
+        formats = {f".{f}": f for f in GRAPH_FORMATS}
+        fmt = _format(args.output, formats, "name it .dot, .svg, .png or .pdf")
     from . import graph
     from .pipeline import gradient_statements
 
-    fmt = "dot"
-    if args.output:
-        formats = {f".{f}": f for f in graph.FORMATS}
-        fmt = _format(args.output, formats, "name it .dot, .svg, .png or .pdf")
-    found = programs(args.model, args.functions, _wrt(args))
+    found = programs(args.model, args.functions, wrt)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise GradgenError(

@@ -1,11 +1,18 @@
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# The compile cache of the tests is their own, never the user's (subprocesses inherit it).
+os.environ["GRADGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gradgen-test-cache-")
+atexit.register(shutil.rmtree, os.environ["GRADGEN_CACHE_DIR"], ignore_errors=True)
 
 # Hypothesis profiles for the random programs (tests/test_random_programs.py):
 # "gradgen-ci", the default: 500 programs, derandomized, so every run checks the same ones;

@@ -28,7 +28,10 @@ def softmax_rows(z: Array["n", "k"]) -> Array["n", "k"]:
 
 def test_compile_returns_source_and_module():
     compiled = gradgen.compile(tanh_regression)
-    assert "def tanh_regression_value_and_grad(X, w, b):" in compiled.source
+    assert (
+        "def tanh_regression_value_and_grad(\n    X: FloatArray, w: FloatArray, b: float\n)"
+        in compiled.source
+    )
     rng = np.random.default_rng(1)
     for n, d in [(4, 3), (9, 2)]:
         X, w, b = rng.normal(size=(n, d)), rng.normal(size=d), 0.3

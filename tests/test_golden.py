@@ -63,7 +63,10 @@ def test_generated_module_imports_only_numpy_and_reads_like_backprop(path):
     source = path.read_text()
     tree = ast.parse(source)
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    assert [ast.unparse(n) for n in imports] == ["import numpy as np"]
+    assert [ast.unparse(n) for n in imports] == [
+        "from typing import Any",  # the standard library's, for the type hints
+        "import numpy as np",
+    ]
     docstring = ast.get_docstring(tree)
     assert f"gradgen compile examples/{path.name}" in docstring
     assert not re.search(

@@ -1,0 +1,75 @@
+"""The generated modules pass the tools Python teams run: ``ruff check`` (default rules)
+and ``mypy --strict``, over every committed module in generated/ and over modules compiled
+with ``--mode all`` and their ``--emit-test`` tests. One run of each tool over all files,
+in a subprocess, with mypy's cache in a temporary folder; a failure shows their output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "generated"
+# every mode: of scalar results (xor) and of float parameters and array results (sigmoid);
+# generated/ has every helper the templates define
+MODELS = ["xor.py", "sigmoid.py"]
+
+
+@pytest.fixture(scope="module")
+def modules(tmp_path_factory) -> list[Path]:
+    """generated/, and the models above compiled with --mode all --emit-test, as
+    all_<model>.py (module names must not repeat in one mypy run)."""
+    folder = tmp_path_factory.mktemp("lint")
+    for name in MODELS:
+        out = str(folder / f"all_{name}")
+        argv = ["compile", str(ROOT / "examples" / name), "-o", out, "--mode", "all"]
+        assert main(argv + ["--emit-test", "--no-cache"]) == 0
+    return [GENERATED, folder]
+
+
+def _tool(name: str) -> list[str]:
+    """The tool, run by this Python (its install in this environment)."""
+    if shutil.which(name) is None and not _module_available(name):
+        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+    return [sys.executable, "-m", name]
+
+
+def _module_available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+
+
+def test_ruff_accepts_the_generated_modules(modules, tmp_path):
+    run = _run(
+        _tool("ruff") + ["check", "--no-cache", "--isolated", *map(str, modules)],
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _mypy_cache(request, tmp_path) -> Path:
+    """pytest's cache folder (.pytest_cache), where mypy's analysis of NumPy and pytest
+    is kept from run to run (a cold run takes seconds); else a temporary folder."""
+    cache = getattr(request.config, "cache", None)
+    return cache.mkdir("gradgen-mypy") if cache is not None else tmp_path / "mypy"
+
+
+def test_mypy_strict_accepts_the_generated_modules(modules, tmp_path, request):
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")  # mypy's defaults, whatever the project configures
+    command = _tool("mypy") + ["--strict", "--config-file", str(config)]
+    command += ["--cache-dir", str(_mypy_cache(request, tmp_path)), *map(str, modules)]
+    run = _run(command, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
