@@ -60,6 +60,7 @@ ROWS = [
     ("Elementwise", "np.arcsin", ""),
     ("Elementwise", "np.arccos", ""),
     ("Elementwise", "np.arctan", ""),
+    ("Elementwise", "np.arctan2", "the angle of (x2, x1); y first"),
     ("Elementwise", "np.absolute", ""),
     ("Elementwise", "np.maximum", "ties send the gradient to both"),
     ("Elementwise", "np.minimum", "ties send the gradient to both"),
@@ -81,6 +82,11 @@ ROWS = [
         "axis, keepdims; ties share the gradient equally",
     ),
     ("Reductions and products", "np.amax", "as np.max"),
+    (
+        "Reductions and products",
+        "np.cumsum",
+        "axis (None: of the flattened array); the gradient is the reversed cumsum",
+    ),
     (
         "Reductions and products",
         "np.linalg.norm",
@@ -117,6 +123,7 @@ ROWS = [
     ("Creating arrays", "np.zeros", "shapes of integers and dimension names"),
     ("Array attributes and methods", "x.T", ""),
     ("Array attributes and methods", "x.copy", ""),
+    ("Array attributes and methods", "x.cumsum", ""),
     ("Array attributes and methods", "x.dot", ""),
     ("Array attributes and methods", "x.flatten", ""),
     ("Array attributes and methods", "x.max", ""),
