@@ -225,37 +225,45 @@ def cost_value_and_grad(
     # Forward pass
     z1 = np.dot(x, W1)
     exp_neg_abs_z1 = np.exp(-np.abs(z1))
-    h1 = np.where(z1 >= 0, 1, exp_neg_abs_z1) / (exp_neg_abs_z1 + 1)
+    sigmoid_abs_z1 = 1 / (exp_neg_abs_z1 + 1)
+    sigmoid_neg_abs_z1 = exp_neg_abs_z1 * sigmoid_abs_z1
+    h1 = np.where(z1 >= 0, sigmoid_abs_z1, sigmoid_neg_abs_z1)
     z2 = np.dot(h1, W2)
     exp_neg_abs_z2 = np.exp(-np.abs(z2))
-    h2 = np.where(z2 >= 0, 1, exp_neg_abs_z2) / (exp_neg_abs_z2 + 1)
+    sigmoid_abs_z2 = 1 / (exp_neg_abs_z2 + 1)
+    sigmoid_neg_abs_z2 = exp_neg_abs_z2 * sigmoid_abs_z2
+    h2 = np.where(z2 >= 0, sigmoid_abs_z2, sigmoid_neg_abs_z2)
     z3 = np.dot(h2, W3)
     exp_neg_abs_z3 = np.exp(-np.abs(z3))
-    h3 = np.where(z3 >= 0, 1, exp_neg_abs_z3) / (exp_neg_abs_z3 + 1)
+    sigmoid_abs_z3 = 1 / (exp_neg_abs_z3 + 1)
+    sigmoid_neg_abs_z3 = exp_neg_abs_z3 * sigmoid_abs_z3
+    h3 = np.where(z3 >= 0, sigmoid_abs_z3, sigmoid_neg_abs_z3)
     z4 = np.dot(h3, W4)
     exp_neg_abs_z4 = np.exp(-np.abs(z4))
-    y = np.where(z4 >= 0, 1, exp_neg_abs_z4) / (exp_neg_abs_z4 + 1)
+    sigmoid_abs_z4 = 1 / (exp_neg_abs_z4 + 1)
+    sigmoid_neg_abs_z4 = exp_neg_abs_z4 * sigmoid_abs_z4
+    y = np.where(z4 >= 0, sigmoid_abs_z4, sigmoid_neg_abs_z4)
     delta_y = y - t
     cost = np.vdot(delta_y, delta_y) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
-    delta_z4 = delta_y * y * np.where(z4 >= 0, exp_neg_abs_z4 * y, 1 - y)
+    delta_z4 = delta_y * sigmoid_abs_z4 * sigmoid_neg_abs_z4
     # Grad of: z4 = h3 @ W4
     dW4 = np.dot(h3.T, delta_z4)
     delta_h3 = np.dot(delta_z4, W4.T)
     # Grad of: h3 = sigmoid(z3)
-    delta_z3 = delta_h3 * h3 * np.where(z3 >= 0, exp_neg_abs_z3 * h3, 1 - h3)
+    delta_z3 = delta_h3 * sigmoid_abs_z3 * sigmoid_neg_abs_z3
     # Grad of: z3 = h2 @ W3
     dW3 = np.dot(h2.T, delta_z3)
     delta_h2 = np.dot(delta_z3, W3.T)
     # Grad of: h2 = sigmoid(z2)
-    delta_z2 = delta_h2 * h2 * np.where(z2 >= 0, exp_neg_abs_z2 * h2, 1 - h2)
+    delta_z2 = delta_h2 * sigmoid_abs_z2 * sigmoid_neg_abs_z2
     # Grad of: z2 = h1 @ W2
     dW2 = np.dot(h1.T, delta_z2)
     delta_h1 = np.dot(delta_z2, W2.T)
     # Grad of: h1 = sigmoid(z1)
-    delta_z1 = delta_h1 * h1 * np.where(z1 >= 0, exp_neg_abs_z1 * h1, 1 - h1)
+    delta_z1 = delta_h1 * sigmoid_abs_z1 * sigmoid_neg_abs_z1
     # Grad of: z1 = x @ W1
     dx = np.dot(delta_z1, W1.T)
     dW1 = np.dot(x.T, delta_z1)

@@ -157,9 +157,11 @@ def gate_value_and_grad(
     # Forward pass
     t1 = w0 * x0 + w1 * x1 + w2
     exp_neg_abs_t1 = np.exp(-np.abs(t1))
-    gate = (1 if t1 >= 0 else exp_neg_abs_t1) / (exp_neg_abs_t1 + 1)
+    sigmoid_abs_t1 = 1 / (exp_neg_abs_t1 + 1)
+    sigmoid_neg_abs_t1 = exp_neg_abs_t1 * sigmoid_abs_t1
+    gate = sigmoid_abs_t1 if t1 >= 0 else sigmoid_neg_abs_t1
     # Grad of: return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
-    dw2 = gate * (exp_neg_abs_t1 * gate if t1 >= 0 else 1 - gate)
+    dw2 = sigmoid_abs_t1 * sigmoid_neg_abs_t1
     dw0 = dw2 * x0
     dx0 = dw2 * w0
     dw1 = dw2 * x1

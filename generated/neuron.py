@@ -165,20 +165,24 @@ def cost_value_and_grad(
     # Forward pass
     z = W1 * x
     exp_neg_abs_z = np.exp(-np.abs(z))
-    h = (1 if z >= 0 else exp_neg_abs_z) / (exp_neg_abs_z + 1)
+    sigmoid_abs_z = 1 / (exp_neg_abs_z + 1)
+    sigmoid_neg_abs_z = exp_neg_abs_z * sigmoid_abs_z
+    h = sigmoid_abs_z if z >= 0 else sigmoid_neg_abs_z
     z_1 = W2 * h
     exp_neg_abs_z_1 = np.exp(-np.abs(z_1))
-    y = (1 if z_1 >= 0 else exp_neg_abs_z_1) / (exp_neg_abs_z_1 + 1)
+    sigmoid_abs_z_1 = 1 / (exp_neg_abs_z_1 + 1)
+    sigmoid_neg_abs_z_1 = exp_neg_abs_z_1 * sigmoid_abs_z_1
+    y = sigmoid_abs_z_1 if z_1 >= 0 else sigmoid_neg_abs_z_1
     delta_y = y - t
     cost = delta_y**2 / 2
     # Grad of: return 0.5 * (y - t) ** 2
     dt = -delta_y
     # Grad of: y = sigmoid(W2 * h)
-    delta_z_1 = delta_y * y * (exp_neg_abs_z_1 * y if z_1 >= 0 else 1 - y)
+    delta_z_1 = delta_y * sigmoid_abs_z_1 * sigmoid_neg_abs_z_1
     dW2 = delta_z_1 * h
     delta_h = W2 * delta_z_1
     # Grad of: h = sigmoid(W1 * x)
-    delta_z = delta_h * h * (exp_neg_abs_z * h if z >= 0 else 1 - h)
+    delta_z = delta_h * sigmoid_abs_z * sigmoid_neg_abs_z
     dx = W1 * delta_z
     dW1 = delta_z * x
     return cost, (dx, dt, dW1, dW2)

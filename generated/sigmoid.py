@@ -188,20 +188,13 @@ def sigmoid_array_vjp(z: FloatArray, cotangent: FloatArray) -> FloatArray:
     Formulas (· product, ⊙ elementwise product of arrays, ᵀ transpose, σ the
     logistic sigmoid; powers and functions act elementwise):
 
-    Forward pass
-        sigmoid_array = σ(z)
-
     Grad of: return 1 / (1 + np.exp(-z))
-        dz = cotangent ⊙ sigmoid_array ⊙ (1 - sigmoid_array)
+        dz = cotangent ⊙ σ(z) ⊙ σ(-z)
     """
     z, cotangent = check_inputs("sigmoid_array_vjp(z[n], cotangent[n])", z, cotangent)
     # Forward pass
     exp_neg_abs_z = np.exp(-np.abs(z))
-    sigmoid_array = np.where(z >= 0, 1, exp_neg_abs_z) / (exp_neg_abs_z + 1)
+    sigmoid_abs_z = 1 / (exp_neg_abs_z + 1)
     # Grad of: return 1 / (1 + np.exp(-z))
-    dz = (
-        cotangent
-        * sigmoid_array
-        * np.where(z >= 0, exp_neg_abs_z * sigmoid_array, 1 - sigmoid_array)
-    )
+    dz = cotangent * sigmoid_abs_z * exp_neg_abs_z * sigmoid_abs_z
     return dz

@@ -170,21 +170,25 @@ def loss_value_and_grad(
     # Forward pass
     z = np.dot(X, W0)
     exp_neg_abs_z = np.exp(-np.abs(z))
-    h = np.where(z >= 0, 1, exp_neg_abs_z) / (exp_neg_abs_z + 1)
+    sigmoid_abs_z = 1 / (exp_neg_abs_z + 1)
+    sigmoid_neg_abs_z = exp_neg_abs_z * sigmoid_abs_z
+    h = np.where(z >= 0, sigmoid_abs_z, sigmoid_neg_abs_z)
     z_1 = np.dot(h, W1)
     exp_neg_abs_z_1 = np.exp(-np.abs(z_1))
-    yhat = np.where(z_1 >= 0, 1, exp_neg_abs_z_1) / (exp_neg_abs_z_1 + 1)
+    sigmoid_abs_z_1 = 1 / (exp_neg_abs_z_1 + 1)
+    sigmoid_neg_abs_z_1 = exp_neg_abs_z_1 * sigmoid_abs_z_1
+    yhat = np.where(z_1 >= 0, sigmoid_abs_z_1, sigmoid_neg_abs_z_1)
     t1 = yhat - y
     loss = np.vdot(t1, t1) / n
     # Grad of: return np.mean((yhat - y) ** 2)
     delta_yhat = (2 / n) * t1
     dy = -delta_yhat
     # Grad of: yhat = sigmoid(h @ W1)
-    delta_z_1 = delta_yhat * yhat * np.where(z_1 >= 0, exp_neg_abs_z_1 * yhat, 1 - yhat)
+    delta_z_1 = delta_yhat * sigmoid_abs_z_1 * sigmoid_neg_abs_z_1
     dW1 = np.dot(h.T, delta_z_1)
     delta_h = np.dot(delta_z_1, W1.T)
     # Grad of: h = sigmoid(X @ W0)
-    delta_z = delta_h * h * np.where(z >= 0, exp_neg_abs_z * h, 1 - h)
+    delta_z = delta_h * sigmoid_abs_z * sigmoid_neg_abs_z
     dX = np.dot(delta_z, W0.T)
     dW0 = np.dot(X.T, delta_z)
     return loss, (dX, dy, dW0, dW1)

@@ -142,10 +142,11 @@ def _is_small_temporary(stmt: ir.Stmt, name: str, expr: sp.Expr) -> bool:
     constant_condition = isinstance(expr, ops.BroadcastTo) and isinstance(
         expr.args[0], sp.logic.boolalg.BooleanAtom
     )
+    small = sp.count_ops(expr) <= SMALL or isinstance(expr, ops.LOWERED)  # σ's parts
     return (
         stmt.role == "temp"
         and not name.startswith("delta_")
-        and sp.count_ops(expr) <= SMALL
+        and small
         and not constant_condition
     )
 
@@ -192,7 +193,8 @@ def derive(
         target = mapping[stmt.target]
         expr = stmt.expr.xreplace(mapping).xreplace(written_out)
         expr = notation.recognise(expr).xreplace(written_out)  # now with its σ(-u)
-        if isinstance(expr, ops.Sigmoid) and textbook:
+        if isinstance(expr, ops.Sigmoid) and textbook:  # later: h and 1 - h
+            written_out[ops.Sigmoid(expr.args[0])] = target
             written_out[ops.Sigmoid(-expr.args[0])] = 1 - target
         if _is_small_temporary(stmt, target.name, expr):
             written_out[target] = expr

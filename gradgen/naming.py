@@ -22,7 +22,14 @@ import sympy as sp
 from . import ir, ops
 from .errors import GradgenError
 from .printer import HELPERS
-from .ops import ExpNegAbs
+from .ops import ExpNegAbs, SigmoidAbs, SigmoidNegAbs
+
+# The parts of a sigmoid the code computes over e = exp(-|z|), named after z
+_SIGMOID_PARTS = {
+    ExpNegAbs: "exp_neg_abs",
+    SigmoidAbs: "sigmoid_abs",
+    SigmoidNegAbs: "sigmoid_neg_abs",
+}
 
 
 @dataclass(frozen=True)
@@ -212,9 +219,10 @@ class Namer:
         for stmt in stmts:
             if stmt.target in names:
                 continue
-            base = stmt.expr.args[0] if isinstance(stmt.expr, ExpNegAbs) else None
-            if base is not None and base in names:  # exp(-|z|) of a sigmoid's z
-                names[stmt.target] = self._claim(f"exp_neg_abs_{names[base]}", taken)
+            part = _SIGMOID_PARTS.get(type(stmt.expr))
+            base = stmt.expr.args[0] if part else None
+            if base is not None and base in names:  # exp(-|z|) of a sigmoid's z, ...
+                names[stmt.target] = self._claim(f"{part}_{names[base]}", taken)
             elif stmt.role == "forward":
                 node_name(stmt.target)
             elif stmt.role == "adjoint":

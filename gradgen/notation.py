@@ -23,7 +23,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from . import ir, ops
-from .ops import ComplementOf, Sigmoid, SigmoidOf
+from .ops import Sigmoid, SigmoidAbs, SigmoidNegAbs, SigmoidOf
 
 
 def _sigmoid_argument(expr) -> sp.Expr | None:
@@ -55,13 +55,37 @@ def _logistic_product(expr) -> sp.Expr | None:
     return None
 
 
+def _slope_pair(expr) -> tuple | None:
+    """The factors sigmoid(|u|) and sigmoid(-|u|) of one u in a product: together the
+    generated code's sigmoid(u) * sigmoid(-u)."""
+    if not isinstance(expr, sp.Mul):
+        return None
+    for a in (f for f in expr.args if isinstance(f, SigmoidAbs)):
+        for b in (f for f in expr.args if isinstance(f, SigmoidNegAbs)):
+            if a.args[0] == b.args[0]:
+                return a, b
+    return None
+
+
+def _is_slope(expr) -> bool:
+    return _slope_pair(expr) is not None
+
+
+def _slope(expr):
+    a, b = _slope_pair(expr)
+    rest = [f for f in expr.args if f is not a and f is not b]
+    u = a.args[0]
+    return sp.Mul(Sigmoid(u), Sigmoid(-u), *rest)
+
+
 def recognise(expr: sp.Expr) -> sp.Expr:
     """``expr`` with 1/(1 + e^{-u}) and e^{u}/(1 + e^{u}) written as Sigmoid(u) (and the
     generated code's sigmoid and complement over e = exp(-|u|) as Sigmoid(u) and
     Sigmoid(-u))."""
+    expr = expr.replace(_is_slope, _slope)
     expr = expr.replace(
-        lambda e: isinstance(e, (SigmoidOf, ComplementOf)),
-        lambda e: Sigmoid(-e.args[0] if isinstance(e, ComplementOf) else e.args[0]),
+        lambda e: isinstance(e, SigmoidOf),
+        lambda e: Sigmoid(-e.args[0] if e.negated else e.args[0]),
     )
     expr = expr.replace(
         lambda e: _logistic_product(e) is not None, lambda e: _logistic_product(e)

@@ -20,6 +20,8 @@ from .ops import Index, Scatter, Update, statement_level
 from .printer import fresh
 from .ops import (
     ComplementOf,
+    SigmoidAbs,
+    SigmoidNegAbs,
     ComplementOfScalar,
     ExpNegAbs,
     Sigmoid,
@@ -413,21 +415,47 @@ def contractions(
 
 def share_sigmoids(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """Where a function computes both sigmoid(u) and its complement sigmoid(-u) (a
-    sigmoid's value and derivative), write both over one e = exp(-|u|): one exponential
-    for both, each accurate, as neither subtracts from 1, and neither overflows.
-    A sigmoid alone stays a call of the module's sigmoid helper."""
+    sigmoid's value and derivative), write both over e = exp(-|u|) <= 1, a = sigmoid(|u|)
+    = 1/(1 + e) and b = sigmoid(-|u|) = e * a: the value is a where u >= 0, else b, its
+    derivative sigmoid(u) sigmoid(-u) = a * b (no select), each accurate (neither
+    subtracts from 1) and free of overflow in every float type. A sigmoid alone stays a
+    call of the module's sigmoid helper."""
     found = {s for stmt in stmts for s in stmt.expr.atoms(Sigmoid)}
     pairs = {s.args[0] for s in found if Sigmoid(-s.args[0]) in found}
     bases = {u for u in pairs if not u.could_extract_minus_sign()}
     if not bases:
         return stmts
-    lowered = {}
+    lowered, slopes = {}, {}
+    values = {s.target: s.expr.args[0] for s in stmts if isinstance(s.expr, Sigmoid)}
     for u in bases:
         scalar = ir.shape_of(u, graph.shapes) == ()
         e = ExpNegAbs(u)
-        lowered[Sigmoid(u)] = s = (SigmoidOfScalar if scalar else SigmoidOf)(u, e)
-        lowered[Sigmoid(-u)] = (ComplementOfScalar if scalar else ComplementOf)(u, e, s)
-    return [s.with_expr(s.expr.xreplace(lowered)) for s in stmts]
+        a = SigmoidAbs(u, e)
+        b = SigmoidNegAbs(u, e, a)
+        lowered[Sigmoid(u)] = (SigmoidOfScalar if scalar else SigmoidOf)(u, a, b)
+        lowered[Sigmoid(-u)] = (ComplementOfScalar if scalar else ComplementOf)(u, a, b)
+        slopes[u] = a * b
+
+    def slope(expr):
+        """sigmoid(u) * sigmoid(-u) in a product (sigmoid(u) by name or written out) as
+        a * b."""
+        factors = list(expr.args)
+        for u in slopes:
+            complement = Sigmoid(-u)
+            value = next(
+                (f for f in factors if f == Sigmoid(u) or values.get(f) == u), None
+            )
+            if complement in factors and value is not None:
+                factors.remove(complement)
+                factors.remove(value)
+                factors.append(slopes[u])
+        return sp.Mul(*factors)
+
+    out = []
+    for stmt in stmts:
+        expr = stmt.expr.replace(lambda e: isinstance(e, sp.Mul), slope)
+        out.append(stmt.with_expr(expr.xreplace(lowered)))
+    return out
 
 
 def optimise(

@@ -138,13 +138,13 @@ def test_every_example_gradient_matches_autograd_and_central_differences(
 def test_deep_network_code_is_the_delta_recursion():
     source = (GENERATED / "deep.py").read_text()
     steps = [
-        "delta_z4 = delta_y * y * np.where(z4 >= 0, exp_neg_abs_z4 * y, 1 - y)",
+        "delta_z4 = delta_y * sigmoid_abs_z4 * sigmoid_neg_abs_z4",
         "delta_h3 = np.dot(delta_z4, W4.T)",
-        "delta_z3 = delta_h3 * h3 * np.where(z3 >= 0, exp_neg_abs_z3 * h3, 1 - h3)",
+        "delta_z3 = delta_h3 * sigmoid_abs_z3 * sigmoid_neg_abs_z3",
         "delta_h2 = np.dot(delta_z3, W3.T)",
-        "delta_z2 = delta_h2 * h2 * np.where(z2 >= 0, exp_neg_abs_z2 * h2, 1 - h2)",
+        "delta_z2 = delta_h2 * sigmoid_abs_z2 * sigmoid_neg_abs_z2",
         "delta_h1 = np.dot(delta_z2, W2.T)",
-        "delta_z1 = delta_h1 * h1 * np.where(z1 >= 0, exp_neg_abs_z1 * h1, 1 - h1)",
+        "delta_z1 = delta_h1 * sigmoid_abs_z1 * sigmoid_neg_abs_z1",
         "dW1 = np.dot(x.T, delta_z1)",
     ]
     positions = [source.index(step) for step in steps]

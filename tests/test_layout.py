@@ -93,3 +93,21 @@ def test_no_private_name_is_imported_from_another_module():
         if name.startswith("_") and not name.startswith("__")
     ]
     assert not taken, "\n".join(taken)
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists packages by name: a sub-package missing from the list is left out
+    of the wheel (`pip install .`), while the editable install the tests run from still finds
+    it."""
+    import tomllib
+
+    root = PACKAGE.parent
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    packages = {_module_name(init) for init in PACKAGE.rglob("__init__.py")} | {
+        "gradgen.templates"
+    }
+    assert packages == listed, packages ^ listed

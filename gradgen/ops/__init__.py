@@ -64,6 +64,8 @@ from .stable import (
     NormRoot,
     ReciprocalOrZero,
     Sigmoid,
+    SigmoidAbs,
+    SigmoidNegAbs,
     SigmoidOf,
     SigmoidOfScalar,
     Softplus,
@@ -103,6 +105,8 @@ ELEMENTWISE = (
     NormRoot,
     ReciprocalOrZero,
     ExpNegAbs,
+    SigmoidAbs,
+    SigmoidNegAbs,
     SigmoidOf,
     ComplementOf,
     SigmoidOfScalar,
@@ -120,7 +124,7 @@ STRUCTURAL_PARTS = (
 )
 ELEMENTWISE_PARTS = ("_eval_evalf", "_gradgen_numpy", "_gradgen_text", "_gradgen_latex")
 # made after differentiation (optimize.share_sigmoids), so never differentiated
-LOWERED = (ExpNegAbs, SigmoidOf, ComplementOf)
+LOWERED = (ExpNegAbs, SigmoidAbs, SigmoidNegAbs, SigmoidOf)
 
 
 def missing_parts() -> list[str]:

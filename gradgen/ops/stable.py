@@ -1,6 +1,7 @@
 """Numerically stable forms: the elementwise functions ``Sigmoid``, ``Softplus``,
 ``NormRoot`` (a norm's square root, with gradient 0 at 0), ``ReciprocalOrZero``, the
-sigmoid's shared ``ExpNegAbs``, ``SigmoidOf`` and ``ComplementOf``, and the structural
+sigmoid's parts as the code computes them over e = exp(-|u|) (``ExpNegAbs``,
+``SigmoidAbs``, ``SigmoidNegAbs``, ``SigmoidOf``, ``ComplementOf``), and the structural
 ``LogSoftmax`` and ``LogSoftmaxGrad``. Each in one place: its derivative (``fdiff`` for an
 elementwise function, which ``sympy.diff`` uses; VJP and JVP rules for a structural one),
 a numerical value (``_eval_evalf``, so derivative rewrites can be checked), and how it
@@ -28,6 +29,8 @@ __all__ = [
     "NormRoot",
     "ReciprocalOrZero",
     "ExpNegAbs",
+    "SigmoidAbs",
+    "SigmoidNegAbs",
     "SigmoidOf",
     "ComplementOf",
     "SigmoidOfScalar",
@@ -157,15 +160,21 @@ class NormRoot(sp.Function):
     _gradgen_latex = _gradgen_text
 
 
-class ExpNegAbs(sp.Function):
-    """exp(-|x|), at most 1 so it never overflows in any float type: the shared factor of
-    a sigmoid and its complement (``SigmoidOf``, ``ComplementOf``). Made only after
-    differentiation (``optimize.share_sigmoids``)."""
-
-    nargs = 1
+class _Lowered(sp.Function):
+    """A part of a sigmoid and its derivative as the generated code computes them, over
+    e = exp(-|u|), their first argument u: made only after differentiation
+    (``optimize.share_sigmoids``), so never differentiated. Each is exact to a rounding in
+    every float type and never overflows (e <= 1), at u = -inf and +inf too, where
+    1/(1 + exp(-u)) would overflow."""
 
     def _eval_is_real(self):
         return self.args[0].is_real
+
+
+class ExpNegAbs(_Lowered):
+    """e = exp(-|u|), at most 1."""
+
+    nargs = 1
 
     def _eval_is_positive(self):
         return self.args[0].is_real
@@ -182,65 +191,83 @@ class ExpNegAbs(sp.Function):
     _gradgen_latex = _gradgen_text
 
 
-class SigmoidOf(sp.Function):
-    """sigmoid(u) from e = exp(-|u|): 1/(1 + e) where u >= 0, e/(1 + e) below. Both are
-    exact to a rounding in every float type, at u = -inf (0) and +inf (1) too, where
-    1/(1 + exp(-u)) would overflow. Printed as ``np.where(u >= 0, 1, e) / (e + 1)``
-    (``a if c else b`` for a scalar: ``SigmoidOfScalar``)."""
+class SigmoidAbs(_Lowered):
+    """sigmoid(|u|) = 1/(1 + e), from (u, e): at least 1/2."""
 
     nargs = 2
-    scalar = False  # printed with Python's conditional expression, not np.where
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
 
     def _eval_evalf(self, prec):
-        return Sigmoid(self.args[0])._eval_evalf(prec)
+        return Sigmoid(sp.Abs(self.args[0]))._eval_evalf(prec)
 
     def _gradgen_numpy(self, p, **kwargs):
-        u, e = self.args
-        chosen = _sign_select(p, u, "1", p._print(e), self.scalar)
-        return f"{chosen} / ({p._print(e)} + 1)"
+        return f"1 / ({p._print(self.args[1])} + 1)"
 
     def _gradgen_text(self, p, **kwargs):
-        return p._print(Sigmoid(self.args[0]))
+        return p._print(Sigmoid(sp.Abs(self.args[0])))
 
     _gradgen_latex = _gradgen_text
 
 
-class ComplementOf(sp.Function):
-    """sigmoid(-u) = 1 - sigmoid(u) from e = exp(-|u|) and s = sigmoid(u): e * s where
-    u >= 0 (where s rounds to 1 and 1 - s to 0), 1 - s below (where s < 1/2 and the
-    difference keeps its digits). Printed as ``np.where(u >= 0, e * s, 1 - s)``."""
+class SigmoidNegAbs(_Lowered):
+    """sigmoid(-|u|) = e/(1 + e), from (u, e, sigmoid(|u|)): at most 1/2, computed as a
+    product, so it keeps its digits where it is tiny."""
+
+    nargs = 3
+
+    def _eval_evalf(self, prec):
+        return Sigmoid(-sp.Abs(self.args[0]))._eval_evalf(prec)
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return p._print(self.args[1] * self.args[2])
+
+    def _gradgen_text(self, p, **kwargs):
+        return p._print(Sigmoid(-sp.Abs(self.args[0])))
+
+    _gradgen_latex = _gradgen_text
+
+
+class SigmoidOf(_Lowered):
+    """sigmoid(u) from (u, sigmoid(|u|), sigmoid(-|u|)): the first where u >= 0, else the
+    second. Printed as ``np.where(u >= 0, a, b)`` (``a if u >= 0 else b`` for a scalar:
+    ``SigmoidOfScalar``, cheaper than np.where on a float)."""
 
     nargs = 3
     scalar = False
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
+    negated = False  # ComplementOf: sigmoid(-u), the other way round
 
     def _eval_evalf(self, prec):
-        return Sigmoid(-self.args[0])._eval_evalf(prec)
+        u = -self.args[0] if self.negated else self.args[0]
+        return Sigmoid(u)._eval_evalf(prec)
 
     def _gradgen_numpy(self, p, **kwargs):
-        u, e, s = self.args
-        return _sign_select(p, u, p._print(e * s), p._print(1 - s), self.scalar)
+        u, upper, lower = self.args
+        upper, lower = (lower, upper) if self.negated else (upper, lower)
+        upper, lower, u = p._print(upper), p._print(lower), p._print(u)
+        if self.scalar:
+            return f"({upper} if {u} >= 0 else {lower})"
+        return f"{p.np}.where({u} >= 0, {upper}, {lower})"
 
     def _gradgen_text(self, p, **kwargs):
-        return p._print(Sigmoid(-self.args[0]))
+        return p._print(Sigmoid(-self.args[0] if self.negated else self.args[0]))
 
     _gradgen_latex = _gradgen_text
 
 
+class ComplementOf(SigmoidOf):
+    """sigmoid(-u) = 1 - sigmoid(u), from the same arguments as ``SigmoidOf``, computed
+    without subtracting from 1."""
+
+    negated = True
+
+
 class SigmoidOfScalar(SigmoidOf):
-    """``SigmoidOf`` of a scalar, printed with Python's conditional expression, which is
-    cheaper than np.where on a float."""
+    """``SigmoidOf`` of a scalar."""
 
     scalar = True
 
 
 class ComplementOfScalar(ComplementOf):
-    """``ComplementOf`` of a scalar (see ``SigmoidOfScalar``)."""
+    """``ComplementOf`` of a scalar."""
 
     scalar = True
 
