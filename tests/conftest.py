@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The helpers in tests/support/ (checkers, the random program generator, compiled
+# models) are imported by their module names, as the test files beside this one are.
+_HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE / "support"), str(_HERE)]
 
 # Hypothesis profiles for the random programs (tests/test_random_programs.py):
 # "gradgen-ci", the default: 500 programs, derandomized, so every run checks the same ones;
