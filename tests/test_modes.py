@@ -45,6 +45,12 @@ def reference_model(path: Path) -> dict:
     return autograd_namespace(path)
 
 
+@functools.lru_cache(maxsize=None)
+def model_targets(path: Path) -> dict:
+    """The targets of a model file, loaded once (ops.py takes 50 ms to load)."""
+    return targets(path)
+
+
 def _close(actual, expected, what):
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=what)
 
@@ -59,7 +65,7 @@ def _direction(flat: Flat, count: int, rng):
 def _references(module, path: Path, name: str, model, args):
     """The Jacobian (and Hessian) to compare with, and their tolerances: autograd's, or
     central differences where autograd cannot run the model."""
-    target = targets(path)[name]
+    target = model_targets(path)[name]
     if name in target.model.namespace.get("NO_AUTOGRAD", set()) | NUMERIC_ONLY:
         grad = getattr(module, f"{name}_grad", None)
         hess = None if grad is None else numeric_jacobian(grad, args)
@@ -69,7 +75,7 @@ def _references(module, path: Path, name: str, model, args):
 
 
 def check_modes(module, path: Path, name: str, args: list, rng) -> None:
-    target = targets(path)[name]
+    target = model_targets(path)[name]
     model = target.model.namespace.get("REFERENCE", {}).get(name, target.fn)
     flat, count = Flat(args), len(args)
     jac, hess, tol = _references(module, path, name, model, args)
@@ -115,7 +121,7 @@ MODEL_TARGETS = [
     indirect=["modes_module"],
 )
 def test_every_model_target(modes_module, path, name, sizes):
-    target = targets(path)[name]
+    target = model_targets(path)[name]
     rng = np.random.default_rng(len(name))
     domains = target.model.namespace.get("DOMAINS", {}).get(name)
     if path.name == "numerics.py":
@@ -134,5 +140,7 @@ def test_every_model_target(modes_module, path, name, sizes):
 def test_every_example_target(modes_module, stem, name, sizes):
     path = EXAMPLES / f"{stem}.py"
     rng = np.random.default_rng(7)
-    args = random_inputs(targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem))
+    args = random_inputs(
+        model_targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem)
+    )
     check_modes(modes_module, path, name, args, rng)
