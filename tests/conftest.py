@@ -1,3 +1,9 @@
+"""pytest's set-up for gradgen's tests: the helpers in tests/support/ (checkers, the random
+program generator, compiled models) are imported by their module names, as the test files
+beside this one are; and the hypothesis profiles of the random programs
+(tests/test_random_programs.py).
+"""
+
 import os
 import sys
 from pathlib import Path
@@ -5,22 +11,21 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-# The helpers in tests/support/ (checkers, the random program generator, compiled
-# models) are imported by their module names, as the test files beside this one are.
 _HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE / "support"), str(_HERE)]
 
-# Hypothesis profiles for the random programs (tests/test_random_programs.py):
-# "gradgen-ci", the default: 500 programs, derandomized, so every run checks the same ones;
+# Hypothesis profiles for the random programs:
+# "gradgen-ci", the default: 200 programs, derandomized, so every run checks the same ones;
 # "long": 10,000 programs drawn afresh each run (pytest --hypothesis-profile=long), or as
-# many as GRADGEN_LONG_PROGRAMS says (to split a long run over processes).
+# many as GRADGEN_LONG_PROGRAMS says. Either is split over the shards of
+# test_random_programs.py, which pytest -n runs side by side.
 # Compile times vary, so no deadline; a program is many draws, so no size health checks.
 _COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "gradgen-ci", max_examples=500, derandomize=True, database=None, **_COMMON
+    "gradgen-ci", max_examples=200, derandomize=True, database=None, **_COMMON
 )
 _LONG = int(os.environ.get("GRADGEN_LONG_PROGRAMS", "10000"))
 settings.register_profile("long", max_examples=_LONG, **_COMMON)
