@@ -2,10 +2,10 @@
 
     python benchmarks/suite_time.py [--workers 0,auto] [pytest arguments ...]
 
-Runs ``pytest`` from the repository root in a fresh process, once single-process (workers
-``0``) and once with ``pytest -n N`` (pytest-xdist) for every other N given ("auto": one
-worker per core), and prints for each run its wall time, the CPU time of pytest and its
-workers, the machine's cores and load average before the run, and pytest's summary line.
+Runs ``pytest`` from the repository root in a fresh process, single-process for workers
+``0`` and as ``pytest -n N`` (pytest-xdist) for every other N given ("auto": one worker
+per core), and prints for each run its wall time, the CPU time of pytest and its
+workers, the machine's cores and load average before the run, and pytest's summary.
 Further arguments go to every pytest run (e.g. ``tests/test_modes.py`` for one file).
 Exits with pytest's status if a run fails.
 """

@@ -1,6 +1,6 @@
-"""pytest's set-up for gradgen's tests: the helpers in tests/support/ (checkers, the random
-program generator, compiled models) are imported by their module names, as the test files
-beside this one are; and the hypothesis profiles of the random programs
+"""pytest's set-up for gradgen's tests: the helpers in tests/support/ (checkers, the
+random program generator, compiled models) are imported by their module names, as the
+test files beside this one are; and the hypothesis profiles of the random programs
 (tests/test_random_programs.py).
 """
 
@@ -15,8 +15,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE / "support"), str(_HERE)]
 
 # Hypothesis profiles for the random programs:
-# "gradgen-ci", the default: 200 programs, derandomized, so every run checks the same ones;
-# "long": 10,000 programs drawn afresh each run (pytest --hypothesis-profile=long), or as
+# "gradgen-ci", the default: 200 programs, derandomized, so every run checks the same
+# ones; "long": 10,000 programs drawn afresh each run (--hypothesis-profile=long), or as
 # many as GRADGEN_LONG_PROGRAMS says. Either is split over the shards of
 # test_random_programs.py, which pytest -n runs side by side.
 # Compile times vary, so no deadline; a program is many draws, so no size health checks.
@@ -34,7 +34,7 @@ settings.load_profile("gradgen-ci")
 
 @pytest.fixture(scope="session")
 def report_pages(tmp_path_factory):
-    """The report of every example (tests/report_pages.py), built once per session."""
+    """The report of every example (support/report_pages.py), built once per session."""
     from report_pages import build
 
     return build(tmp_path_factory.mktemp("reports"))

@@ -1,12 +1,13 @@
-"""Randomized verification: random well-typed model programs (``programs.py``), each compiled
-once by gradgen and compared with NumPy and HIPS autograd running the same model file, at two
-sets of dimension sizes (``programcheck.py``).
+"""Randomized verification: random well-typed model programs (``programs.py``), each
+compiled once by gradgen and compared with NumPy and HIPS autograd running the same
+model file, at two sets of dimension sizes (``programcheck.py``).
 
-How many programs comes from the hypothesis profile (``conftest.py``): under plain ``pytest``
-the same 200 every run; ``pytest tests/test_random_programs.py --hypothesis-profile=long``
-checks 10,000 new ones. They are split over ``SHARDS`` tests, so that ``pytest -n auto``
-checks them on every core. A failure prints the program as a model file; every bug found
-this way is kept as a named model in ``models/random_regressions.py``.
+How many programs comes from the hypothesis profile (``conftest.py``): under plain
+``pytest`` the same 200 every run; ``pytest tests/test_random_programs.py
+--hypothesis-profile=long`` checks 10,000 new ones. They are split over ``SHARDS``
+tests, so that ``pytest -n auto`` checks them on every core. A failure prints the
+program as a model file; every bug found this way is kept as a named model in
+``models/random_regressions.py``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ SHARDS = 10
 
 
 def _shard(index: int):
-    """The test of shard ``index``: its part of the profile's programs. Derandomized (the
-    default profile) each shard has its own fixed seed, so the shards check different
-    programs, and every run the same ones; otherwise each draws new ones (but under
-    ``--hypothesis-seed`` every shard draws the same)."""
+    """The test of shard ``index``: its part of the profile's programs. Derandomized
+    (the default profile) each shard has its own fixed seed, so the shards check
+    different programs, and every run the same ones; otherwise each draws new ones (but
+    under ``--hypothesis-seed`` every shard draws the same)."""
 
     @given(program=programs(), sizes=size_sets(), seed=st.integers(0, 2**32 - 1))
     def test(program, sizes, seed):

@@ -1,10 +1,11 @@
 """Generated modules shared by the tests of one test process.
 
 ``compiled(path, functions, wrt, modes)`` takes a model file and gradgen's options and
-returns the generated module, imported (``generated_source`` returns its text); the same
-file and options give the same module object, compiled once per process (each ``pytest -n`` worker compiles what its tests
-need). Tests reach it through fixtures (``conftest.py``), so that a slow compile shows in
-the setup of the first test that needs it, and a failed one fails every test that needs it.
+returns the generated module, imported (``generated_source`` returns its text). The same
+file and options give the same module object, compiled once per process (each
+``pytest -n`` worker compiles what its own tests need). Tests reach it through fixtures,
+so that a slow compile shows in the setup of the first test that needs it, and a failed
+one fails every test that needs it.
 """
 
 from __future__ import annotations
