@@ -21,7 +21,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from gradcheck import import_source, targets
+from compiled import compiled
+from gradcheck import targets
 from gradgen.pipeline import compile_file
 
 mpmath.mp.dps = 60
@@ -88,7 +89,7 @@ TINY = 1e-300
 
 @pytest.fixture(scope="module")
 def module():
-    return import_source(compile_file(str(MODEL)), "generated_numerics")
+    return compiled(MODEL)  # test_float_types.py's too
 
 
 def assert_accurate(got, reference, what, scale=None):
