@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -30,6 +31,19 @@ settings.register_profile(
 _LONG = int(os.environ.get("GRADGEN_LONG_PROGRAMS", "10000"))
 settings.register_profile("long", max_examples=_LONG, **_COMMON)
 settings.load_profile("gradgen-ci")
+
+
+def pytest_collection_modifyitems(config, items):
+    """--hypothesis-seed=S gives every test the seed S, so that the shards of the random
+    programs would all draw the same ones: each draws from "S-<shard>" instead (in the
+    default profile each has a fixed seed already)."""
+    forced = config.getoption("--hypothesis-seed", None)
+    if forced is None or settings.default.derandomize:
+        return
+    for item in items:
+        shard = getattr(getattr(item, "obj", None), "shard", None)
+        if shard is not None:
+            hypothesis.seed(f"{forced}-{shard}")(item.obj)
 
 
 @pytest.fixture(scope="session")

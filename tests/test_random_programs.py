@@ -25,8 +25,8 @@ SHARDS = 10
 def _shard(index: int):
     """The test of shard ``index``: its part of the profile's programs. Derandomized
     (the default profile) each shard has its own fixed seed, so the shards check
-    different programs, and every run the same ones; otherwise each draws new ones (but
-    under ``--hypothesis-seed`` every shard draws the same)."""
+    different programs, and every run the same ones; otherwise each draws new ones
+    (``conftest.py`` gives each its own seed under ``--hypothesis-seed``)."""
 
     @given(program=programs(), sizes=size_sets(), seed=st.integers(0, 2**32 - 1))
     def test(program, sizes, seed):
@@ -41,6 +41,7 @@ def _shard(index: int):
     total = settings.default.max_examples
     count = max(1, total // SHARDS + (index < total % SHARDS))
     test = settings(max_examples=count)(test)
+    test.shard = index
     return hypothesis.seed(index)(test) if settings.default.derandomize else test
 
 
