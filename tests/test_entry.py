@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from compiled import compiled
 from gradcheck import ROOT, import_source, random_inputs, targets
 from gradgen import GradgenError
 from gradgen.cli import main
@@ -123,7 +124,7 @@ def _arrays(value) -> list:
 
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
 def test_every_array_returned_is_a_new_one(path):
-    module = import_source(compile_file(str(path)), f"entry_new_{path.stem}")
+    module = compiled(path)  # test_gradients.py's and test_float_types.py's too
     for name, target in targets(path).items():
         domains = target.model.namespace.get("DOMAINS", {}).get(name)
         sizes = {d.name: 3 for p in target.params for d in p.shape if d.is_Symbol}

@@ -19,8 +19,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from gradcheck import ROOT, import_source, random_inputs, targets
-from gradgen.pipeline import compile_file
+from compiled import compiled
+from gradcheck import ROOT, random_inputs, targets
 
 EXAMPLES = sorted(
     p
@@ -75,9 +75,7 @@ CASES = [(p, False) for p in OP_MODELS] + [(p, True) for p in EXAMPLES]
 
 @pytest.mark.parametrize("path, modes", CASES, ids=[p.name for p, _ in CASES])
 def test_float32_arguments_give_float32_results(path, modes):
-    module = import_source(
-        compile_file(str(path), modes="jvp,hvp" if modes else None), f"f32_{path.stem}"
-    )
+    module = compiled(path, modes="jvp,hvp" if modes else None)
     for name, target in targets(path).items():
         domains = target.model.namespace.get("DOMAINS", {}).get(name)
         args = random_inputs(target, _sizes(target), np.random.default_rng(1), domains)
@@ -138,7 +136,7 @@ TYPES = [np.float16, np.float32, np.float64]
 
 @pytest.fixture(scope="module")
 def module():
-    return import_source(compile_file(str(MODEL)), "float_types_numerics")
+    return compiled(MODEL)  # test_numerics.py's too
 
 
 def _extremes(dtype) -> np.ndarray:

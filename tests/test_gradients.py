@@ -13,16 +13,15 @@ import autograd
 import numpy as np
 import pytest
 
+from compiled import compiled
 from gradcheck import (
     as_tuple,
     assert_close,
     autograd_namespace,
     central_difference,
-    import_source,
     random_inputs,
     targets,
 )
-from gradgen.pipeline import compile_file
 
 MODELS = Path(__file__).parent / "models"
 FILES = ["ops.py", "arrays.py", "branches.py"]
@@ -38,7 +37,7 @@ def _array_output(case) -> bool:
 
 @pytest.fixture(scope="module")
 def generated():
-    return {f: import_source(compile_file(str(MODELS / f)), f[:-3]) for f in FILES}
+    return {f: compiled(MODELS / f) for f in FILES}  # test_entry.py's too
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Forward mode and second order: f_jvp, f_hvp, f_hessian and f_jacobian on every example
 and every operation target, against HIPS autograd running the same model source (central
-differences where autograd cannot run it), at two sets of sizes from one compile."""
+differences where autograd cannot run it), at two sets of sizes from one compile (the
+``modes_module`` fixture, shared by every test of a model file)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck import ROOT, autograd_namespace, import_source, random_inputs, targets
-from gradgen.pipeline import compile_file
+from compiled import compiled
+from gradcheck import ROOT, autograd_namespace, random_inputs, targets
 from modecheck import (
     Flat,
     hessian_matrix,
@@ -32,14 +33,22 @@ SAFE = (0.1, 0.9)  # numerics.py's targets take logs and roots; its own test goe
 RTOL, ATOL = 1e-8, 1e-10
 
 
-@functools.lru_cache(maxsize=None)
-def compiled(path: Path):
-    return import_source(compile_file(str(path), modes="all"), f"modes_{path.stem}")
+@pytest.fixture(scope="session")
+def modes_module(request):
+    """The model file ``request.param`` compiled with every mode (tests name the file by
+    indirect parametrization, so pytest runs the tests of one file together)."""
+    return compiled(request.param, modes="all")
 
 
 @functools.lru_cache(maxsize=None)
 def reference_model(path: Path) -> dict:
     return autograd_namespace(path)
+
+
+@functools.lru_cache(maxsize=None)
+def model_targets(path: Path) -> dict:
+    """The targets of a model file, loaded once (ops.py takes 50 ms to load)."""
+    return targets(path)
 
 
 def _close(actual, expected, what):
@@ -53,23 +62,23 @@ def _direction(flat: Flat, count: int, rng):
     return u, (parts[0] if count == 1 else tuple(parts))
 
 
-def _references(path: Path, name: str, model, args):
+def _references(module, path: Path, name: str, model, args):
     """The Jacobian (and Hessian) to compare with, and their tolerances: autograd's, or
     central differences where autograd cannot run the model."""
-    target = targets(path)[name]
+    target = model_targets(path)[name]
     if name in target.model.namespace.get("NO_AUTOGRAD", set()) | NUMERIC_ONLY:
-        grad = getattr(compiled(path), f"{name}_grad", None)
+        grad = getattr(module, f"{name}_grad", None)
         hess = None if grad is None else numeric_jacobian(grad, args)
         return numeric_jacobian(model, args), hess, dict(rtol=1e-5, atol=1e-6)
     jac, hess = reference(reference_model(path)[name], args)
     return jac, hess, dict(rtol=RTOL, atol=ATOL)
 
 
-def check_modes(path: Path, name: str, args: list, rng) -> None:
-    module, target = compiled(path), targets(path)[name]
+def check_modes(module, path: Path, name: str, args: list, rng) -> None:
+    target = model_targets(path)[name]
     model = target.model.namespace.get("REFERENCE", {}).get(name, target.fn)
     flat, count = Flat(args), len(args)
-    jac, hess, tol = _references(path, name, model, args)
+    jac, hess, tol = _references(module, path, name, model, args)
     out = np.asarray(model(*args))
     u, tangents = _direction(flat, count, rng)
     value, value_dot = getattr(module, f"{name}_jvp")(*args, tangents)
@@ -100,27 +109,38 @@ def check_modes(path: Path, name: str, args: list, rng) -> None:
 
 
 MODEL_TARGETS = [
-    (f, name) for f in FILES + ["numerics.py"] for name in targets(MODELS / f)
+    (MODELS / f, name) for f in FILES + ["numerics.py"] for name in targets(MODELS / f)
 ]
 
 
 @pytest.mark.parametrize("sizes", SIZES, ids=["small", "larger"])
-@pytest.mark.parametrize("case", MODEL_TARGETS, ids="{0[0]}:{0[1]}".format)
-def test_every_model_target(case, sizes):
-    f, name = case
-    target = targets(MODELS / f)[name]
+@pytest.mark.parametrize(
+    "modes_module,path,name",
+    [(path, path, name) for path, name in MODEL_TARGETS],
+    ids=[f"{path.name}:{name}" for path, name in MODEL_TARGETS],
+    indirect=["modes_module"],
+)
+def test_every_model_target(modes_module, path, name, sizes):
+    target = model_targets(path)[name]
     rng = np.random.default_rng(len(name))
     domains = target.model.namespace.get("DOMAINS", {}).get(name)
-    if f == "numerics.py":
+    if path.name == "numerics.py":
         domains = {p.name: SAFE for p in target.params}
     args = random_inputs(target, sizes, rng, domains)
-    check_modes(MODELS / f, name, args, rng)
+    check_modes(modes_module, path, name, args, rng)
 
 
 @pytest.mark.parametrize("sizes", EXAMPLE_SIZES, ids=["small", "larger"])
-@pytest.mark.parametrize("stem,name", EVERY_TARGET)
-def test_every_example_target(stem, name, sizes):
+@pytest.mark.parametrize(
+    "modes_module,stem,name",
+    [(EXAMPLES / f"{stem}.py", stem, name) for stem, name in EVERY_TARGET],
+    ids=[f"{stem}-{name}" for stem, name in EVERY_TARGET],
+    indirect=["modes_module"],
+)
+def test_every_example_target(modes_module, stem, name, sizes):
     path = EXAMPLES / f"{stem}.py"
     rng = np.random.default_rng(7)
-    args = random_inputs(targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem))
-    check_modes(path, name, args, rng)
+    args = random_inputs(
+        model_targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem)
+    )
+    check_modes(modes_module, path, name, args, rng)

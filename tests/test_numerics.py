@@ -21,7 +21,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from gradcheck import import_source, targets
+from compiled import compiled
+from gradcheck import targets
 from gradgen.pipeline import compile_file
 
 mpmath.mp.dps = 60
@@ -62,6 +63,8 @@ ELEMENTWISE = {  # target: (reference, arguments)
     "softplus_log1p": (mp_softplus, WIDE),
     "log_sigmoid_naive": (lambda x: -mp_softplus(-x), WIDE),
     "log_one_minus_sigmoid": (lambda x: -mp_softplus(x), WIDE),
+    "one_minus_sigmoid": (lambda x: mp_sigmoid(-x), WIDE),
+    "exp_of_sigmoid": (lambda x: mpmath.exp(mp_sigmoid(x)), WIDE),
     "log_one_plus": (lambda x: mpmath.log(1 + x), WIDE[WIDE > -1]),
     "exp_minus_one": (lambda x: mpmath.exp(x) - 1, WIDE[WIDE <= 700]),
     "helpers_elementwise": (
@@ -73,6 +76,9 @@ ROWWISE = {  # target: reference of one row, as a list of outputs
     "logsumexp_naive": lambda r: [mp_lse(r)],
     "log_softmax_naive": lambda r: [v - mp_lse(r) for v in r],
     "log_of_softmax": lambda r: [v - mp_lse(r) for v in r],
+    "log_softmax_after_a_logsumexp": lambda r: [
+        v - mp_lse([-u for u in r]) - mp_lse(r) for v in r
+    ],
     "softmax_naive": lambda r: [mpmath.exp(v - mp_lse(r)) for v in r],
     "helpers_rows": lambda r: [
         v - mp_lse(r) + mpmath.exp(v - mp_lse(r)) + mp_lse(r) for v in r
@@ -83,7 +89,7 @@ TINY = 1e-300
 
 @pytest.fixture(scope="module")
 def module():
-    return import_source(compile_file(str(MODEL)), "generated_numerics")
+    return compiled(MODEL)  # test_float_types.py's too
 
 
 def assert_accurate(got, reference, what, scale=None):

@@ -40,6 +40,14 @@ def log_one_minus_sigmoid(x: Array["n"]) -> Array["n"]:
     return np.log(1 - p)
 
 
+def one_minus_sigmoid(x: Array["n"]) -> Array["n"]:
+    return 1 - 1 / (1 + np.exp(-x))
+
+
+def exp_of_sigmoid(x: Array["n"]) -> Array["n"]:
+    return np.exp(1 / (1 + np.exp(-x)))
+
+
 def cross_entropy_named(z: Array["n"], y: Array["n"]) -> Array["n"]:
     p = 1 / (1 + np.exp(-z))
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
@@ -59,6 +67,15 @@ def logsumexp_naive(x: Array["n", "k"]) -> Array["n"]:
 
 def log_softmax_naive(x: Array["n", "k"]) -> Array["n", "k"]:
     return x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))
+
+
+def log_softmax_after_a_logsumexp(x: Array["n", "k"]) -> Array["n", "k"]:
+    # the log-softmax rewrite meets -x's logsumexp first, and passes it by
+    return (
+        x
+        - np.log(np.sum(np.exp(-x), axis=1, keepdims=True))
+        - np.log(np.sum(np.exp(x), axis=1, keepdims=True))
+    )
 
 
 def log_of_softmax(x: Array["n", "k"]) -> Array["n", "k"]:

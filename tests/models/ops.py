@@ -125,6 +125,13 @@ def sigmoid_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     return np.sum((a + 2.0 * b) * c)
 
 
+def softmax_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    e = np.exp(x)
+    p = e / np.sum(e, axis=1, keepdims=True)  # a softmax
+    q = x / np.sum(e, axis=1, keepdims=True)  # not one: x is not e
+    return np.sum((p + q) * c)
+
+
 # --- matrix products and transposes ---------------------------------------------------
 def matmul_2d(A: Array["n", "d"], B: Array["d", "k"], c: Array["n", "k"]) -> float:
     return np.sum((A @ B) * c)

@@ -1,6 +1,6 @@
-"""Programs the random program generator (tests/programs.py) found gradgen getting wrong,
-reduced by hand to the smallest model that shows each bug. tests/test_random_regressions.py
-checks every target here against NumPy and autograd."""
+"""Programs the random program generator (tests/support/programs.py) found gradgen
+getting wrong, reduced by hand to the smallest model that shows each bug.
+tests/test_random_regressions.py checks every target here against NumPy and autograd."""
 
 import numpy as np
 

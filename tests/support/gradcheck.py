@@ -13,7 +13,7 @@ import numpy as np
 
 from gradgen.source import find_targets, load_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def import_source(source: str, name: str) -> types.ModuleType:

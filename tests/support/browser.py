@@ -1,7 +1,7 @@
 """A real browser for the report tests: the system's Chromium, headless, driven by
 Playwright (its own browser download is not needed: the system's is its executable).
 
-    python tests/browser.py         # the README's screenshots: docs/report_*.png
+    python tests/support/browser.py   # the README's screenshots: docs/report_*.png
 
 Nothing is fetched: the flags turn off Chromium's background traffic, Playwright starts it
 with a fresh profile, and the tests fail on any request other than the page itself.
@@ -81,7 +81,7 @@ def screenshots(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     os.chdir(root)  # the pages name the examples as the README's commands do
     sys.path.insert(0, str(root))
     screenshots(root)

@@ -45,7 +45,7 @@ import numpy as np
 import numericref
 import ties
 from gradcheck import autograd_namespace, import_source, shape_for, targets
-from gradgen.pipeline import compile_file
+from gradgen.pipeline import compile_targets
 
 RTOL = 1e-9
 PLAIN = (-1.0, 1.0)  # the default domain of a parameter
@@ -435,8 +435,12 @@ def check_program(
         )
         with np.errstate(all="ignore"):
             scalar = np.ndim(model(*first)) == 0
-        source = compile_file(
-            str(path), [program.name], program.wrt, modes=_compiled_modes(modes, scalar)
+        # the target loaded above: compile_file would load the file again
+        source = compile_targets(
+            [target],
+            program.wrt,
+            f"gradgen compile {path}",
+            modes=_compiled_modes(modes, scalar),
         )
         generated = import_source(source, "generated_random_model")
         reference = reference_function(path, program.name) if program.autograd else None
