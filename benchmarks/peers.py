@@ -39,6 +39,8 @@ class Impl:
     missing: str | None = None  # why it could not run
     traced_memory: bool = True  # allocates through NumPy, so tracemalloc sees it
     experimental: bool = False  # a failure is reported, but is not a wrong gradient
+    rtol: float = 1e-7  # how closely it must agree with the float64 hand-written code
+    dtype: type | None = None  # the float type its value and gradients must have
 
 
 def model_function(path: Path, name: str, numpy_namespace=None):
@@ -68,16 +70,22 @@ def numpy_forward(workload: Workload, args: list) -> Impl:
     return Impl(FORWARD, lambda: f(*model_args), lambda out: (out, ()))
 
 
-def gradgen_impls(workload: Workload, args: list, params: list[str]) -> list[Impl]:
-    """gradgen's generated forward and value+grad, compiled now (compile time recorded)."""
+def gradgen_impls(
+    workload: Workload, args: list, params: list[str], checks=True, label=""
+) -> list[Impl]:
+    """gradgen's generated forward and value+grad, compiled now (compile time recorded);
+    ``checks=False`` compiles them without the entry checks."""
     from gradgen.pipeline import compile_file
 
     start = time.perf_counter()
     source = compile_file(
-        str(workload.model), functions=[workload.function], wrt=workload.wrt
+        str(workload.model),
+        functions=[workload.function],
+        wrt=workload.wrt,
+        checks=checks,
     )
     seconds = time.perf_counter() - start
-    forward, impl = generated_impls(workload, args, params, source)
+    forward, impl = generated_impls(workload, args, params, source, label)
     impl.setup = {"compile": seconds}
     return [forward, impl]
 
@@ -294,18 +302,23 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
 
 
 def implementations(
-    workload: Workload, args: list, params: list[str], baseline: str | None = None
+    workload: Workload,
+    args: list,
+    params: list[str],
+    baseline: str | None = None,
+    with_peers: bool = True,
 ) -> list[Impl]:
     """Every implementation, in table order; ``baseline`` is the source of an earlier
-    generated module to time against the current one."""
+    generated module to time against the current one; ``with_peers=False`` leaves out
+    autograd, PyTorch and JAX (and does not import them)."""
     generated = gradgen_impls(workload, args, params)
     earlier = []
     if baseline is not None:
         earlier = generated_impls(workload, args, params, baseline, BASELINE)
-    return [
-        numpy_forward(workload, args),
-        *generated,
-        *earlier,
+    impls = [numpy_forward(workload, args), *generated, *earlier]
+    if not with_peers:
+        return impls + [hand_written(workload, args)]
+    return impls + [
         generated_on_torch(workload, args, params, generated[1].source),
         hand_written(workload, args),
         autograd_impl(workload, args, params),
