@@ -27,6 +27,7 @@ from workloads import Workload
 FORWARD, HAND, GENERATED = "numpy forward", "hand-written v+g", "gradgen v+g"
 GENERATED_FORWARD, ON_TORCH = "gradgen forward", "gradgen on torch"
 BASELINE = " (before)"  # suffix of the rows timing an earlier generated module
+UNCHECKED_LABEL = " no checks"  # suffix of the row compiled without entry checks
 PEERS = ["autograd", "pytorch eager", "jax jit"]
 
 
@@ -122,7 +123,8 @@ def generated_on_torch(
     workload: Workload, args: list, params: list[str], source
 ) -> Impl:
     """gradgen's generated module run on PyTorch tensors, ``np`` bound to the adapter
-    below, no autograd: what an Array-API output target would give."""
+    below, no autograd: what an Array-API output target would give. ``source`` is
+    compiled without entry checks, which take NumPy arrays only."""
     try:
         import torch
     except ImportError as error:
@@ -308,18 +310,20 @@ def implementations(
     baseline: str | None = None,
     with_peers: bool = True,
 ) -> list[Impl]:
-    """Every implementation, in table order; ``baseline`` is the source of an earlier
+    """Every implementation, in table order: gradgen's value+grad twice, with and
+    without entry checks (``UNCHECKED_LABEL``); ``baseline`` is the source of an earlier
     generated module to time against the current one; ``with_peers=False`` leaves out
     autograd, PyTorch and JAX (and does not import them)."""
     generated = gradgen_impls(workload, args, params)
+    unchecked = gradgen_impls(workload, args, params, False, UNCHECKED_LABEL)[1]
     earlier = []
     if baseline is not None:
         earlier = generated_impls(workload, args, params, baseline, BASELINE)
-    impls = [numpy_forward(workload, args), *generated, *earlier]
+    impls = [numpy_forward(workload, args), *generated, unchecked, *earlier]
     if not with_peers:
         return impls + [hand_written(workload, args)]
     return impls + [
-        generated_on_torch(workload, args, params, generated[1].source),
+        generated_on_torch(workload, args, params, unchecked.source),
         hand_written(workload, args),
         autograd_impl(workload, args, params),
         torch_impl(workload, args, params),

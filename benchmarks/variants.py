@@ -1,10 +1,10 @@
 """The variant rows a run times beside each workload's implementations, and their ratios.
 
+Besides ``gradgen v+g no checks`` (peers.py: the model compiled with ``checks=False``, no
+``check_inputs`` call at entry; checked ÷ unchecked is what the entry check costs),
 ``variant_impls(workload, args, params, source)`` returns, for the generated module's
 ``source`` and the workload's (float64) arguments:
 
-- ``gradgen v+g no checks``: the model compiled with ``checks=False``, no ``check_inputs``
-  call at entry; checked ÷ unchecked is what the entry check costs;
 - ``gradgen v+g f32`` and ``hand-written v+g f32``: the same functions on float32 copies of
   the array arguments (not for workloads on Python floats), whose value and gradients must
   be float32 and agree with the float64 ones to float32's precision; f32 ÷ f64 is what
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from peers import BASELINE, GENERATED, HAND, Impl, generated_impls, gradgen_impls
+from peers import BASELINE, GENERATED, HAND, UNCHECKED_LABEL, Impl, generated_impls
 from timing import paired_ratio
 
-UNCHECKED = GENERATED + " no checks"
+UNCHECKED = GENERATED + UNCHECKED_LABEL
 GENERATED_F32, HAND_F32 = GENERATED + " f32", HAND + " f32"
 AA = GENERATED + " A/A"
 BEFORE = GENERATED + BASELINE
@@ -50,9 +50,7 @@ def float32(args: list) -> list | None:
 
 
 def variant_impls(workload, args: list, params: list[str], source: str) -> list[Impl]:
-    unchecked = gradgen_impls(workload, args, params, checks=False, label=" no checks")
-    again = generated_impls(workload, args, params, source, " A/A")[1]
-    impls = [unchecked[1], again]
+    impls = [generated_impls(workload, args, params, source, " A/A")[1]]
     args32 = float32(args)
     if args32 is not None:
         gen32 = generated_impls(workload, args32, params, source, " f32")[1]

@@ -66,15 +66,16 @@ def test_variant_rows_agree_and_float32_stays_float32(workload):
     args = workload.inputs(scale=0.1)
     params = _params(workload)
     reference = workload.handwritten(*args)
-    source = peers.gradgen_impls(workload, args, params)[1].source
-    impls = {i.name: i for i in variants.variant_impls(workload, args, params, source)}
-    floats_only = variants.float32(args) is None
+    generated = peers.gradgen_impls(workload, args, params)[1]
+    unchecked = peers.gradgen_impls(workload, args, params, False, " no checks")[1]
+    impls = variants.variant_impls(workload, args, params, generated.source)
+    impls = {i.name: i for i in impls + [unchecked]}
     expected = {variants.UNCHECKED, variants.AA}
-    if not floats_only:
+    if variants.float32(args) is not None:
         expected |= {variants.GENERATED_F32, variants.HAND_F32}
     assert set(impls) == expected
-    assert "check_inputs" in source
-    assert "check_inputs" not in impls[variants.UNCHECKED].source
+    assert "check_inputs" in generated.source
+    assert "check_inputs" not in unchecked.source
     for impl in impls.values():
         out = impl.to_numpy(impl.run())
         assert disagreement(out, reference, impl.rtol) is None, impl.name
