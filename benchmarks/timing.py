@@ -33,11 +33,14 @@ def _batch(fn, count: int, clock) -> tuple[float, float]:
     return clock() - start, time.perf_counter() - wall
 
 
-def calibrate(fn, batch_seconds: float) -> int:
-    """Calls per batch so that a batch lasts about ``batch_seconds`` (at least one)."""
+def calibrate(fn, batch_seconds: float, tries: int = 3) -> int:
+    """Calls per batch so that a batch lasts about ``batch_seconds`` (at least one). Each
+    count is timed ``tries`` times and the fastest kept: one call slowed down by another
+    process would otherwise give a batch of a few calls, each starting with caches cold
+    from the functions timed before it (seen as an A/A ratio of 2 and more)."""
     count = 1
     while True:
-        elapsed = _batch(fn, count, time.perf_counter)[1]
+        elapsed = min(_batch(fn, count, time.perf_counter)[1] for _ in range(tries))
         if elapsed >= batch_seconds / 5 or count >= 10**7:
             return max(1, math.ceil(count * batch_seconds / max(elapsed, 1e-9)))
         count *= 5 if elapsed < batch_seconds / 50 else 2
