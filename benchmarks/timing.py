@@ -2,8 +2,11 @@
 
 ``interleaved(fns, repeats, batch_seconds, clock)`` calibrates a batch size per function (so one
 batch lasts about ``batch_seconds``), then runs ``repeats`` rounds; in each round every
-function runs one batch, in an order rotated from round to round. It returns per-call
-seconds, one sample per round. ``paired_ratio(a, b)`` is the median over rounds of a[r] /
+function runs one batch, in an order shuffled from round to round (so that no function
+always runs after the same neighbour, whose data may have left the caches cold: in a
+rotated order, an A/A control, one function timed twice as two entries, gave 1.03-1.08
+where the two copies' neighbours differed). It returns per-call seconds, one sample per
+round. ``paired_ratio(a, b)`` is the median over rounds of a[r] /
 b[r]: both come from the same round, so a burst of load from another process on the
 machine hits numerator and denominator alike.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import math
+import random
 import statistics
 import time
 import tracemalloc
@@ -65,11 +69,9 @@ def interleaved(
         samples: dict = {name: [] for name in fns}
         walls: dict = {name: [] for name in fns}
         names = list(fns)
-        for r in range(repeats):
-            shift = r % len(names)
-            order = names[shift:] + names[:shift]
-            if r % 2:
-                order.reverse()  # no function always follows the same neighbour
+        shuffle = random.Random(0)  # the same orders in every run
+        for _ in range(repeats):
+            order = shuffle.sample(names, len(names))
             for name in order:
                 elapsed, wall = _batch(fns[name], counts[name], timer)
                 samples[name].append(elapsed / counts[name])
