@@ -87,7 +87,7 @@ def run_workload(workload, options) -> dict:
     params = _params(workload)
     impls = implementations(workload, args, params, baseline, not options.no_peers)
     source = next(i for i in impls if i.name == GENERATED).source
-    impls += variants.variant_impls(workload, args, params, source)
+    impls += variants.variant_impls(workload, args, params, source, baseline)
     by_name = {impl.name: impl for impl in impls}
     reference = by_name[HAND].run()
     rows = {}
@@ -196,7 +196,7 @@ def workload_table(result: dict) -> str:
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
         notes += _clock_note(row, result["rows"].get(HAND, {}))
         if row.get("dtype"):
-            notes.append(f"NOT {row['dtype']}")
+            notes.append(row["dtype"])  # e.g. "gradient 1 is float64, not float32"
         if "vs_own_forward" in row:
             notes.append(f"÷ own forward {_ratio(row['vs_own_forward'])}")
         if "vs_before" in row:

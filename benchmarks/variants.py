@@ -2,13 +2,15 @@
 
 Besides ``gradgen v+g no checks`` (peers.py: the model compiled with ``checks=False``, no
 ``check_inputs`` call at entry; checked ÷ unchecked is what the entry check costs),
-``variant_impls(workload, args, params, source)`` returns, for the generated module's
-``source`` and the workload's (float64) arguments:
+``variant_impls(workload, args, params, source, baseline)`` returns, for the generated
+module's ``source`` and the workload's (float64) arguments:
 
 - ``gradgen v+g f32`` and ``hand-written v+g f32``: the same functions on float32 copies of
   the array arguments (not for workloads on Python floats), whose value and gradients must
   be float32 and agree with the float64 ones to float32's precision; f32 ÷ f64 is what
-  single precision gains;
+  single precision gains; with ``baseline`` (the source of an earlier module, run.py's
+  ``--compare``) also ``gradgen v+g (before) f32``, reported rather than failed if it does
+  not keep float32 or agree;
 - ``gradgen v+g A/A``: the default value+grad again, from a second copy of the same module,
   timed as an entry of its own: its ratio to the first is what noise alone gives.
 
@@ -28,6 +30,7 @@ UNCHECKED = GENERATED + UNCHECKED_LABEL
 GENERATED_F32, HAND_F32 = GENERATED + " f32", HAND + " f32"
 AA = GENERATED + " A/A"
 BEFORE = GENERATED + BASELINE
+BEFORE_F32 = BEFORE + " f32"
 F32_RTOL = 1e-4  # float32 keeps about 7 digits; sums over hundreds of terms lose some
 
 # (label, numerator row, denominator row): each a median over rounds of paired ratios.
@@ -37,6 +40,7 @@ RATIOS = [
     ("gen f32÷f64", GENERATED_F32, GENERATED),
     ("hand f32÷f64", HAND_F32, HAND),
     ("gen÷hand f32", GENERATED_F32, HAND_F32),
+    ("before f32÷f64", BEFORE_F32, BEFORE),
     ("gen÷before", GENERATED, BEFORE),
     ("unchecked÷before", UNCHECKED, BEFORE),
 ]
@@ -49,16 +53,24 @@ def float32(args: list) -> list | None:
     return [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args]
 
 
-def variant_impls(workload, args: list, params: list[str], source: str) -> list[Impl]:
+def variant_impls(
+    workload, args: list, params: list[str], source: str, baseline: str | None = None
+) -> list[Impl]:
     impls = [generated_impls(workload, args, params, source, " A/A")[1]]
     args32 = float32(args)
-    if args32 is not None:
-        gen32 = generated_impls(workload, args32, params, source, " f32")[1]
-        hand = workload.handwritten
-        hand32 = Impl(HAND_F32, lambda: hand(*args32))
-        for impl in (gen32, hand32):
-            impl.rtol, impl.dtype = F32_RTOL, np.float32
-        impls += [gen32, hand32]
+    if args32 is None:
+        return impls
+    hand = workload.handwritten
+    impls += [
+        generated_impls(workload, args32, params, source, " f32")[1],
+        Impl(HAND_F32, lambda: hand(*args32)),
+    ]
+    if baseline is not None:
+        before = generated_impls(workload, args32, params, baseline, BASELINE + " f32")
+        before[1].experimental = True
+        impls.append(before[1])
+    for impl in impls[1:]:
+        impl.rtol, impl.dtype = F32_RTOL, np.float32
     return impls
 
 
