@@ -6,9 +6,9 @@ function runs one batch, in an order shuffled from round to round (so that no fu
 always runs after the same neighbour, whose data may have left the caches cold: in a
 rotated order, an A/A control, one function timed twice as two entries, gave 1.03-1.08
 where the two copies' neighbours differed). It returns per-call seconds, one sample per
-round. ``paired_ratio(a, b)`` is the median over rounds of a[r] /
-b[r]: both come from the same round, so a burst of load from another process on the
-machine hits numerator and denominator alike.
+round. ``paired_ratio(a, b)`` is the median over rounds of a[r] / b[r]: both come from the
+same round, so a burst of load from another process on the machine hits numerator and
+denominator alike.
 """
 
 from __future__ import annotations
