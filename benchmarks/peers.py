@@ -27,6 +27,7 @@ from workloads import Workload
 FORWARD, HAND, GENERATED = "numpy forward", "hand-written v+g", "gradgen v+g"
 GENERATED_FORWARD, ON_TORCH = "gradgen forward", "gradgen on torch"
 BASELINE = " (before)"  # suffix of the rows timing an earlier generated module
+UNCHECKED_LABEL = " no checks"  # suffix of the row compiled without entry checks
 PEERS = ["autograd", "pytorch eager", "jax jit"]
 
 
@@ -39,6 +40,8 @@ class Impl:
     missing: str | None = None  # why it could not run
     traced_memory: bool = True  # allocates through NumPy, so tracemalloc sees it
     experimental: bool = False  # a failure is reported, but is not a wrong gradient
+    rtol: float = 1e-7  # how closely it must agree with the float64 hand-written code
+    dtype: type | None = None  # the float type its value and gradients must have
 
 
 def model_function(path: Path, name: str, numpy_namespace=None):
@@ -68,16 +71,22 @@ def numpy_forward(workload: Workload, args: list) -> Impl:
     return Impl(FORWARD, lambda: f(*model_args), lambda out: (out, ()))
 
 
-def gradgen_impls(workload: Workload, args: list, params: list[str]) -> list[Impl]:
-    """gradgen's generated forward and value+grad, compiled now (compile time recorded)."""
+def gradgen_impls(
+    workload: Workload, args: list, params: list[str], checks=True, label=""
+) -> list[Impl]:
+    """gradgen's generated forward and value+grad, compiled now (compile time recorded);
+    ``checks=False`` compiles them without the entry checks."""
     from gradgen.pipeline import compile_file
 
     start = time.perf_counter()
     source = compile_file(
-        str(workload.model), functions=[workload.function], wrt=workload.wrt
+        str(workload.model),
+        functions=[workload.function],
+        wrt=workload.wrt,
+        checks=checks,
     )
     seconds = time.perf_counter() - start
-    forward, impl = generated_impls(workload, args, params, source)
+    forward, impl = generated_impls(workload, args, params, source, label)
     impl.setup = {"compile": seconds}
     return [forward, impl]
 
@@ -114,7 +123,8 @@ def generated_on_torch(
     workload: Workload, args: list, params: list[str], source
 ) -> Impl:
     """gradgen's generated module run on PyTorch tensors, ``np`` bound to the adapter
-    below, no autograd: what an Array-API output target would give."""
+    below, no autograd: what an Array-API output target would give. ``source`` is
+    compiled without entry checks, which take NumPy arrays only."""
     try:
         import torch
     except ImportError as error:
@@ -294,19 +304,26 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
 
 
 def implementations(
-    workload: Workload, args: list, params: list[str], baseline: str | None = None
+    workload: Workload,
+    args: list,
+    params: list[str],
+    baseline: str | None = None,
+    with_peers: bool = True,
 ) -> list[Impl]:
-    """Every implementation, in table order; ``baseline`` is the source of an earlier
-    generated module to time against the current one."""
+    """Every implementation, in table order: gradgen's value+grad twice, with and
+    without entry checks (``UNCHECKED_LABEL``); ``baseline`` is the source of an earlier
+    generated module to time against the current one; ``with_peers=False`` leaves out
+    autograd, PyTorch and JAX (and does not import them)."""
     generated = gradgen_impls(workload, args, params)
+    unchecked = gradgen_impls(workload, args, params, False, UNCHECKED_LABEL)[1]
     earlier = []
     if baseline is not None:
         earlier = generated_impls(workload, args, params, baseline, BASELINE)
-    return [
-        numpy_forward(workload, args),
-        *generated,
-        *earlier,
-        generated_on_torch(workload, args, params, generated[1].source),
+    impls = [numpy_forward(workload, args), *generated, unchecked, *earlier]
+    if not with_peers:
+        return impls + [hand_written(workload, args)]
+    return impls + [
+        generated_on_torch(workload, args, params, unchecked.source),
         hand_written(workload, args),
         autograd_impl(workload, args, params),
         torch_impl(workload, args, params),

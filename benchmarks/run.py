@@ -2,16 +2,20 @@
 
     pip install -e ".[bench]"
     python benchmarks/run.py [--repeats 201] [--batch-ms 2] [--workloads xor,mlp]
-                             [--depths 5,10,20,40,100] [--no-compile-time]
+                             [--depths 5,10,20,40,100] [--no-compile-time] [--no-peers]
+                             [--compare FOLDER]
 
 In one run, single-threaded: for every workload in benchmarks/workloads.py it compiles the
 model with gradgen, checks that every implementation's value and gradients agree with the
 hand-written ones, then times them all in interleaved rounds (see timing.py) and reports the
 median time per call and paired ratios: ÷ the hand-written value+grad, and gradgen's
-value+grad ÷ its own forward pass. Also peak traced memory of one call (NumPy allocations,
-so not for PyTorch or JAX), gradgen's compile time and JAX's first (compiling) call, and
-gradgen's compile time and generated source size for tanh MLPs of growing depth. Prints
-the tables and writes everything to benchmarks/results/run-<time>.json.
+value+grad ÷ its own forward pass. Beside them (variants.py) it times gradgen's value+grad
+compiled without entry checks, gradgen's and the hand-written value+grad on float32
+inputs, and gradgen's value+grad a second time (an A/A control), and prints their paired
+ratios in a second table. Also peak traced memory of one call (NumPy allocations, so not
+for PyTorch or JAX), gradgen's compile time and JAX's first (compiling) call, and gradgen's
+compile time and generated source size for tanh MLPs of growing depth. Prints the tables
+and writes everything to benchmarks/results/run-<time>.json.
 """
 
 import os
@@ -44,6 +48,7 @@ sys.path.insert(0, str(HERE))
 
 import compile_time  # noqa: E402
 import peers  # noqa: E402
+import variants  # noqa: E402
 from peers import BASELINE, FORWARD, GENERATED, GENERATED_FORWARD, HAND  # noqa: E402
 from peers import ON_TORCH, PEERS, implementations  # noqa: E402
 from timing import disagreement, interleaved, paired_ratio, peak_bytes  # noqa: E402
@@ -55,13 +60,20 @@ def _params(workload) -> list[str]:
     return list(inspect.signature(fn).parameters)
 
 
-def check(impl, reference) -> str | None:
-    """None if the implementation's value and gradients agree with ``reference``."""
+def check(impl, reference) -> dict:
+    """What the implementation's row records of its value and gradients: why they
+    disagree with ``reference`` (as ``missing`` for an experimental row, else ``wrong``),
+    and ``dtype`` if they are not of the float type the row must return (still timed).
+    """
     try:
         out = impl.to_numpy(impl.run())
     except Exception as error:  # a peer or adapter that cannot run this model
-        return f"raised {type(error).__name__}: {error}"
-    return disagreement(out, reference)
+        problem = f"raised {type(error).__name__}: {error}"
+    else:
+        problem = disagreement(out, reference, impl.rtol)
+    if problem is not None:
+        return {"missing" if impl.experimental else "wrong": problem}
+    return {"dtype": variants.dtype_problem(out, impl.dtype) if impl.dtype else None}
 
 
 def run_workload(workload, options) -> dict:
@@ -72,7 +84,10 @@ def run_workload(workload, options) -> dict:
     compare = options.compare
     before = compare / f"{workload.name}.py" if compare else None
     baseline = before.read_text() if before and before.exists() else None
-    impls = implementations(workload, args, _params(workload), baseline)
+    params = _params(workload)
+    impls = implementations(workload, args, params, baseline, not options.no_peers)
+    source = next(i for i in impls if i.name == GENERATED).source
+    impls += variants.variant_impls(workload, args, params, source, baseline)
     by_name = {impl.name: impl for impl in impls}
     reference = by_name[HAND].run()
     rows = {}
@@ -81,8 +96,7 @@ def run_workload(workload, options) -> dict:
         if impl.missing is None and not impl.name.startswith(
             (FORWARD, GENERATED_FORWARD)
         ):
-            problem = check(impl, reference)
-            row["missing" if impl.experimental else "wrong"] = problem
+            row.update(check(impl, reference))
     timed = {
         impl.name: impl.run
         for impl in impls
@@ -119,12 +133,12 @@ def run_workload(workload, options) -> dict:
                 "peer": fastest,
                 **paired_ratio(samples[GENERATED], samples[fastest]),
             }
-    source = next(i for i in impls if i.name == GENERATED).source
     return {
         "name": workload.name,
         "title": workload.title,
         "generated_source": source,
         "rows": rows,
+        "ratios": variants.ratios(samples),
     }
 
 
@@ -181,6 +195,8 @@ def workload_table(result: dict) -> str:
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
         notes += _clock_note(row, result["rows"].get(HAND, {}))
+        if row.get("dtype"):
+            notes.append(row["dtype"])  # e.g. "gradient 1 is float64, not float32"
         if "vs_own_forward" in row:
             notes.append(f"÷ own forward {_ratio(row['vs_own_forward'])}")
         if "vs_before" in row:
@@ -225,6 +241,25 @@ def summary_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def blas_core() -> str | None:
+    """The kernel NumPy's bundled OpenBLAS runs on this CPU (its own choice, or the one
+    OPENBLAS_CORETYPE names); None where NumPy brings no OpenBLAS of its own."""
+    import ctypes
+    import glob
+
+    import numpy
+
+    for path in glob.glob(os.path.dirname(numpy.__file__) + ".libs/lib*openblas*"):
+        lib = ctypes.CDLL(path)
+        for suffix in ("64_", ""):
+            for prefix in ("scipy_openblas", "openblas"):
+                get = getattr(lib, f"{prefix}_get_corename{suffix}", None)
+                if get is not None:
+                    get.restype = ctypes.c_char_p
+                    return get().decode()
+    return None
+
+
 def environment(args) -> dict:
     versions = {}
     for package in ("numpy", "sympy", "autograd", "torch", "jax", "jaxlib"):
@@ -239,6 +274,8 @@ def environment(args) -> dict:
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg(),
         "threads": THREADS,
+        "openblas_core": blas_core(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "versions": versions,
         "repeats": args.repeats,
         "batch_ms": args.batch_ms,
@@ -261,6 +298,11 @@ def main() -> None:
     )
     parser.add_argument("--depths", default="5,10,20,40,100")
     parser.add_argument("--no-compile-time", action="store_true")
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="time gradgen and the hand-written code only: no autograd, PyTorch or JAX",
+    )
     parser.add_argument("--json", help="output file (default benchmarks/results/...)")
     parser.add_argument(
         "--only",
@@ -270,7 +312,8 @@ def main() -> None:
     parser.add_argument(
         "--compare",
         type=Path,
-        help="folder of generated modules from an earlier run: time them alongside",
+        help="folder of generated modules (<workload>.py) from an earlier run or from "
+        "benchmarks/at_commit.py: time them alongside as '(before)' rows",
     )
     args = parser.parse_args()
     chosen = args.workloads.split(",") if args.workloads else None
@@ -280,6 +323,7 @@ def main() -> None:
     env = environment(args)
     print(
         f"{env['command']}  (threads: 1; {args.clock} clock; "
+        f"OpenBLAS kernel {env['openblas_core']}; "
         f"load average {env['load_average'][0]:.2f})"
     )
     results = []
@@ -290,6 +334,10 @@ def main() -> None:
     print(
         "\nMedian paired ratios (time ÷ hand-written value+grad; gen÷fwd: gradgen ÷ its "
         "own forward)\n" + summary_table(results)
+    )
+    print(
+        "\nEntry checks, float32, A/A control and earlier modules (median paired ratio "
+        "[IQR] over rounds)\n" + variants.table(results)
     )
     compiled = None
     if not args.no_compile_time:
@@ -312,6 +360,10 @@ def main() -> None:
     for result in results:
         (modules / f"{result['name']}.py").write_text(result.pop("generated_source"))
     env["load_average_end"] = os.getloadavg()
+    if "torch" in sys.modules:
+        env["torch_cpu_capability"] = sys.modules[
+            "torch"
+        ].backends.cpu.get_cpu_capability()
     out.write_text(
         json.dumps(
             {"environment": env, "workloads": results, "compile_time": compiled},

@@ -2,16 +2,20 @@
 
 ``interleaved(fns, repeats, batch_seconds, clock)`` calibrates a batch size per function (so one
 batch lasts about ``batch_seconds``), then runs ``repeats`` rounds; in each round every
-function runs one batch, in an order rotated from round to round. It returns per-call
-seconds, one sample per round. ``paired_ratio(a, b)`` is the median over rounds of a[r] /
-b[r]: both come from the same round, so a burst of load from another process on the
-machine hits numerator and denominator alike.
+function runs one batch, in an order shuffled from round to round (so that no function
+always runs after the same neighbour, whose data may have left the caches cold: in a
+rotated order, an A/A control, one function timed twice as two entries, gave 1.03-1.08
+where the two copies' neighbours differed). It returns per-call seconds, one sample per
+round. ``paired_ratio(a, b)`` is the median over rounds of a[r] / b[r]: both come from the
+same round, so a burst of load from another process on the machine hits numerator and
+denominator alike.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import random
 import statistics
 import time
 import tracemalloc
@@ -26,18 +30,25 @@ CLOCKS = {
 
 
 def _batch(fn, count: int, clock) -> tuple[float, float]:
-    """(seconds on ``clock``, elapsed seconds) for ``count`` calls."""
+    """(seconds on ``clock``, elapsed seconds) for ``count`` calls, after one call not
+    timed: the first call after another function's batch finds the caches cold, and in
+    batches of two or three calls (a millisecond each) that cost, shared among fewer
+    calls in the slower function's batches, made a 1% difference look like 6%."""
+    fn()
     start, wall = clock(), time.perf_counter()
     for _ in range(count):
         fn()
     return clock() - start, time.perf_counter() - wall
 
 
-def calibrate(fn, batch_seconds: float) -> int:
-    """Calls per batch so that a batch lasts about ``batch_seconds`` (at least one)."""
+def calibrate(fn, batch_seconds: float, tries: int = 3) -> int:
+    """Calls per batch so that a batch lasts about ``batch_seconds`` (at least one). Each
+    count is timed ``tries`` times and the fastest kept: one call slowed down by another
+    process would otherwise give a batch of a few calls, each starting with caches cold
+    from the functions timed before it (seen as an A/A ratio of 2 and more)."""
     count = 1
     while True:
-        elapsed = _batch(fn, count, time.perf_counter)[1]
+        elapsed = min(_batch(fn, count, time.perf_counter)[1] for _ in range(tries))
         if elapsed >= batch_seconds / 5 or count >= 10**7:
             return max(1, math.ceil(count * batch_seconds / max(elapsed, 1e-9)))
         count *= 5 if elapsed < batch_seconds / 50 else 2
@@ -62,11 +73,9 @@ def interleaved(
         samples: dict = {name: [] for name in fns}
         walls: dict = {name: [] for name in fns}
         names = list(fns)
-        for r in range(repeats):
-            shift = r % len(names)
-            order = names[shift:] + names[:shift]
-            if r % 2:
-                order.reverse()  # no function always follows the same neighbour
+        shuffle = random.Random(0)  # the same orders in every run
+        for _ in range(repeats):
+            order = shuffle.sample(names, len(names))
             for name in order:
                 elapsed, wall = _batch(fns[name], counts[name], timer)
                 samples[name].append(elapsed / counts[name])

@@ -48,3 +48,47 @@ def test_a_wrong_gradient_is_caught():
     off = (value, (np.ones(3) * (1 + 1e-5), np.zeros(2)))
     assert "gradient 1" in disagreement(off, (value, grads))
     assert "value" in disagreement((2.0, grads), (value, grads))
+
+
+@pytest.mark.parametrize(
+    "workload",
+    [w for w in WORKLOADS if w.name in ("xor", "mlp", "sigmoid_array", "gate")],
+    ids=lambda w: w.name,
+)
+def test_variant_rows_agree_and_float32_stays_float32(workload):
+    """The rows timed beside each workload (variants.py): gradgen without entry checks,
+    the A/A copy, and gradgen and the hand-written code on float32 inputs, which must
+    return float32 values and gradients within float32's precision of the float64 ones.
+    """
+    import variants
+    from timing import disagreement
+
+    args = workload.inputs(scale=0.1)
+    params = _params(workload)
+    reference = workload.handwritten(*args)
+    generated = peers.gradgen_impls(workload, args, params)[1]
+    unchecked = peers.gradgen_impls(workload, args, params, False, " no checks")[1]
+    impls = variants.variant_impls(workload, args, params, generated.source)
+    impls = {i.name: i for i in impls + [unchecked]}
+    expected = {variants.UNCHECKED, variants.AA}
+    if variants.float32(args) is not None:
+        expected |= {variants.GENERATED_F32, variants.HAND_F32}
+    assert set(impls) == expected
+    assert "check_inputs" in generated.source
+    assert "check_inputs" not in unchecked.source
+    for impl in impls.values():
+        out = impl.to_numpy(impl.run())
+        assert disagreement(out, reference, impl.rtol) is None, impl.name
+        if impl.dtype is not None:
+            assert variants.dtype_problem(out, impl.dtype) is None, impl.name
+            assert impl.dtype == np.float32 and impl.rtol > 1e-7
+
+
+def test_a_float64_gradient_is_named_in_a_float32_row():
+    import variants
+
+    out = (np.float32(1), (np.ones(2, np.float32), np.ones(2)))
+    assert (
+        variants.dtype_problem(out, np.float32) == "gradient 2 is float64, not float32"
+    )
+    assert variants.dtype_problem((None, out[1][:1]), np.float32) is None

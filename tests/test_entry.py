@@ -154,3 +154,26 @@ def test_a_constant_division_by_zero_is_refused_where_it_is_written(tmp_path):
     with pytest.raises(GradgenError) as error:
         compile_file(str(path))
     assert str(error.value).startswith(f"{path}:7: error: this value is infinite")
+
+
+def test_shapes_that_passed_before_let_no_other_combination_through():
+    """The check remembers, per function, the dtypes and shapes of calls that passed:
+    n = 4 and n = 6 both pass, and then X with n = 6 beside y with n = 4 is still an
+    error, float32 after float64 still keeps its type, and integers still become floats.
+    """
+    xor = import_source(compile_file(str(XOR)), "entry_remembered")
+    rng = np.random.default_rng(1)
+    four = _args(rng)
+    six = [rng.normal(size=s) for s in [(6, 2), (6, 1), (2, 4), (4, 1)]]
+    for args in (four, six, four, six):
+        assert xor.loss_value_and_grad(*args)[1][0].shape == args[0].shape
+    with pytest.raises(
+        ValueError, match="y has shape \\(4, 1\\); expected \\(n, 1\\), n = 6"
+    ):
+        xor.loss_value_and_grad(six[0], four[1], *four[2:])
+    with pytest.raises(ValueError, match="W1 has shape \\(4, 2\\)"):
+        xor.loss_value_and_grad(*four[:3], np.ones((4, 2)))
+    as32 = [a.astype(np.float32) for a in four]
+    assert all(g.dtype == np.float32 for g in xor.loss_grad(*as32))
+    as_int = [np.rint(four[0]).astype(int)] + four[1:]
+    assert all(g.dtype == np.float64 for g in xor.loss_grad(*as_int))
