@@ -228,7 +228,7 @@ def _equation(target: sp.Symbol, expr: sp.Expr, tables: _Tables) -> Equation:
 # --- Writing it out -----------------------------------------------------------------------
 
 
-def _heading(section: Section) -> str:
+def heading(section: Section) -> str:
     return f"{section.title}: {section.source}" if section.source else section.title
 
 
@@ -249,7 +249,7 @@ def to_latex(derivations: list[Derivation], notebook: bool = False) -> str:
     for d in derivations:
         comments, equations = {}, []
         for section in d.sections:
-            comments[len(equations)] = _heading(section)
+            comments[len(equations)] = heading(section)
             equations += section.equations
         if notebook:
             out += ["$$"] + _aligned(equations) + ["$$"]
@@ -284,7 +284,7 @@ def to_text(derivation: Derivation, width: int = 80, indent: str = "    ") -> st
     ]
     for section in derivation.sections:
         out.append("")
-        out.append(textwrap.shorten(_heading(section), width, placeholder=" ..."))
+        out.append(textwrap.shorten(heading(section), width, placeholder=" ..."))
         for eq in section.equations:
             out.append(
                 textwrap.fill(

@@ -21,7 +21,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 
 from . import ir
 from .emit import Block
-from .optimize import _trivial, optimise
+from .optimize import trivial, optimise
 
 
 @dataclass
@@ -74,7 +74,7 @@ class _Hoister:
             return expr
         if not (expr.free_symbols & variant):
             hoistable = isinstance(expr, sp.Expr) and not isinstance(expr, ExprCondPair)
-            return self.hoist(expr) if hoistable and not _trivial(expr) else expr
+            return self.hoist(expr) if hoistable and not trivial(expr) else expr
         if isinstance(expr, (sp.Add, sp.Mul)):
             fixed = [a for a in expr.args if not (a.free_symbols & variant)]
             moving = [a for a in expr.args if a.free_symbols & variant]

@@ -34,7 +34,7 @@ def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
     return sum(1 for sub in sp.preorder_traversal(expr) if sub == symbol)
 
 
-def _trivial(expr: sp.Expr) -> bool:
+def trivial(expr: sp.Expr) -> bool:
     """Cheap enough to repeat wherever it is used: a name, a constant such as 1/n, -x,
     1 + x, x.T."""
     if isinstance(expr, (sp.Symbol, sp.Number, sp.NumberSymbol)):
@@ -95,10 +95,10 @@ def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
     trivial; never a kept value (but a kept adjoint that is a mere alias or constant), a
     statement-level one, or a trivial array read by several indexings ((2 * v)[1:] and
     (2 * v)[0] would each compute all of 2 * v)."""
-    trivial = _trivial(stmt.expr)
-    if stmt.target in keep and not (stmt.role == "adjoint" and trivial):
+    simple = trivial(stmt.expr)
+    if stmt.target in keep and not (stmt.role == "adjoint" and simple):
         return False
-    if statement_level(stmt.expr) or (uses > 1 and not trivial):
+    if statement_level(stmt.expr) or (uses > 1 and not simple):
         return False
     if uses > 1 and not isinstance(stmt.expr, (sp.Symbol, sp.Number)):
         if any(_indexed(stmt.target, e) for e in user_exprs):

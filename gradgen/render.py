@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 
 from .errors import GradgenError
-from .latex import Derivation, _heading
+from .latex import Derivation, heading
 
 PICTURES = ("png", "svg", "pdf")
 
@@ -29,7 +29,7 @@ def _rows(derivations: list[Derivation]) -> list[tuple]:
     for d in derivations:
         rows.append(("title", f"The derivation of {d.name} ({d.where})"))
         for section in d.sections:
-            rows.append(("heading", _heading(section)))
+            rows.append(("heading", heading(section)))
             rows += [
                 ("equation", _display(e.lhs), _display(e.rhs))
                 for e in section.equations

@@ -24,8 +24,8 @@ from . import hints, ir
 from .emit import Block, Function
 from .forward import primitive, tangents
 from .loops import Loop, loop_blocks, plan
-from .modes import Builder, dims_in
-from .pipeline import _doc, _tuple
+from .builder import Builder
+from .layout import dims_in, docstring, tuple_text
 
 # Above this many tangent statements in all loops together (before optimisation; an MLP of
 # about 8 layers) loops specialised to each parameter array would make a module too long to
@@ -112,16 +112,6 @@ def _plan(b: Builder, primal, loops, keep):
     return prologue, [loop for loop in loops if loop.stores]
 
 
-def _hessian_doc(b: Builder) -> str:
-    return _doc(
-        f"Dense Hessian of ``{b.program.name}`` with respect to {b.wrt_text}, as "
-        "jax.hessian: block H_A_B[i, j] = d2 f / dA[i] dB[j] has shape A.shape + B.shape.",
-        "One Hessian-vector product per parameter entry, after one forward and backward "
-        "pass; only the blocks on and above the diagonal are computed, the others are "
-        "their transposes. Meant for small parameter counts.",
-    )
-
-
 def _hessian_names(b: Builder) -> tuple[dict, str]:
     wrt = b.wrt
     pairs = [(i, j) for i in range(len(wrt)) for j in range(len(wrt))]
@@ -165,7 +155,7 @@ def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
     rows = [f"({', '.join(H[i, j] for j in range(k))})" for i in range(k)]
     returns = H[0, 0] if k == 1 else ", ".join(rows)
     summary = f"{name}_hessian({b.args}) -> {returns if k == 1 else f'({returns})'}"
-    doc = _doc(
+    doc = docstring(
         f"Dense Hessian of ``{name}`` with respect to {b.wrt_text}, as jax.hessian: "
         "block H_A_B[i, j] = d2 f / dA[i] dB[j] has shape A.shape + B.shape.",
         f"{how}; only the blocks on and above the diagonal are computed, the others are "
@@ -211,7 +201,7 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
         for d, p in zip(dots, wrt)
     ]
     blocks = [Block("The direction: zero but for one entry at a time", _assign(zeros))]
-    call = f"{name}_hvp({b.args}, {_tuple(dots)})"
+    call = f"{name}_hvp({b.args}, {tuple_text(dots)})"
     for i, p in enumerate(wrt):
         at = f"{dots[i]}[{index}]" if p.shape else dots[i]
         row = f"[{index}]" if p.shape else "[()]"
@@ -321,7 +311,7 @@ def jacobian(b: Builder) -> Function:
     ]
     blocks = _layout(b, prologue, loops, index, allocate, branches=branches)
     returns = ", ".join(J)
-    doc = _doc(
+    doc = docstring(
         f"Jacobian of ``{name}`` with respect to {b.wrt_text}, as jax.jacobian: J_A has "
         f"shape {name}.shape + A.shape.",
         f"Computed by {_HOW[choice]}.",
