@@ -40,9 +40,9 @@ def mlp_source(depth: int) -> str:
 # Run in a fresh process: import gradgen (SymPy, black, Jinja), then time one compile.
 CHILD = """
 import sys, time
-import gradgen.cli, gradgen.pipeline, jinja2  # the command line loads these when it compiles
+import gradgen.cli.commands, gradgen.pipeline, jinja2  # the command line loads these when it compiles
 wall, cpu = time.perf_counter(), time.process_time()
-status = gradgen.cli.main(["compile", sys.argv[1], "-o", sys.argv[2], "--no-cache"])
+status = gradgen.cli.commands.main(["compile", sys.argv[1], "-o", sys.argv[2], "--no-cache"])
 print(time.perf_counter() - wall, time.process_time() - cpu, status)
 """
 

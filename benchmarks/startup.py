@@ -5,7 +5,7 @@
 Prints the median wall time of: ``gradgen --help`` (a new process each run); compiling
 examples/xor.py and benchmarks/models/tanh20.py from the shell with an empty cache (cold),
 with ``--no-cache``, and from the cache (warm); and in one process, after ``import
-gradgen.cli``, the first compile (which loads SymPy, black and Jinja), a fresh compile
+gradgen.cli.commands``, the first compile (which loads SymPy, black and Jinja), a fresh compile
 once they are loaded, and a cache hit; and ``gradgen.grad(loss)``'s first call when the
 cache holds its module (a new transform object, in a process where nothing was compiled).
 Uses a temporary cache folder, never the user's.
@@ -31,16 +31,16 @@ MODELS = {
 IN_PROCESS = """
 import sys, time
 start = time.perf_counter()
-import gradgen.cli
+import gradgen.cli.commands
 imported = time.perf_counter()
 argv = ["compile", sys.argv[1], "-o", sys.argv[2]]
-gradgen.cli.main(argv + ["--no-cache"])
+gradgen.cli.commands.main(argv + ["--no-cache"])
 first = time.perf_counter()
-gradgen.cli.main(argv + ["--no-cache"])
+gradgen.cli.commands.main(argv + ["--no-cache"])
 fresh = time.perf_counter()
-gradgen.cli.main(argv)  # fills the cache
+gradgen.cli.commands.main(argv)  # fills the cache
 filled = time.perf_counter()
-gradgen.cli.main(argv)
+gradgen.cli.commands.main(argv)
 hit = time.perf_counter()
 print(imported - start, first - imported, fresh - first, hit - filled)
 """
@@ -123,7 +123,7 @@ def main() -> None:
             )
             imported, first, again, hit = map(float, done.stdout.split()[-4:])
             print(
-                f"{name}, in process: import gradgen.cli {imported * 1e3:.0f} ms, first "
+                f"{name}, in process: import gradgen.cli.commands {imported * 1e3:.0f} ms, first "
                 f"compile {first:.2f} s, another {again:.2f} s, cache hit "
                 f"{hit * 1e3:.1f} ms; gradgen.grad first call from the cache "
                 f"{transform_hit(path, env) * 1e3:.1f} ms"

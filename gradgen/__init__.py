@@ -7,8 +7,8 @@ through the compile cache. The command line (``gradgen compile model.py``) write
 generated module to a file.
 """
 
-from .array import Array
-from .errors import GradgenError
+from gradgen.array import Array
+from gradgen.errors import GradgenError
 
 __version__ = "0.1.0"
 
@@ -20,7 +20,7 @@ __all__ = ["Array", "GradgenError", "compile", "__version__", *TRANSFORMS]
 def __getattr__(name: str):
     """The transforms, imported on first use: ``from gradgen import Array`` stays light."""
     if name in TRANSFORMS:
-        from . import transforms
+        from gradgen import transforms
 
         return getattr(transforms, name)
     raise AttributeError(f"module 'gradgen' has no attribute {name!r}")
@@ -44,7 +44,7 @@ def compile(fn, wrt=None, modes=None, checks=True):  # noqa: A001 - the contract
     Each generated function checks its arguments first (shapes against the annotations,
     integers made floats); ``checks=False`` leaves the checks out.
     """
-    from .pipeline import (
+    from gradgen.pipeline import (
         compile as _compile,
     )  # deferred: `from gradgen import Array` stays light
 

@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import __version__
+from gradgen import __version__
 
 ENV = "GRADGEN_CACHE_DIR"
 FORMAT = 1  # the layout of an entry; a new layout makes every old entry a miss
@@ -67,7 +67,7 @@ def file_digest(path: str | os.PathLike) -> str | None:
 def _code_digest() -> str:
     """A digest of gradgen's own modules and templates: an edited checkout (or a new
     install of the same version) never reads an entry written by other code."""
-    from .emit import TEMPLATE_FOLDERS  # no Jinja: the folders only
+    from gradgen.codegen.template import TEMPLATE_FOLDERS  # no Jinja: the folders only
 
     here = Path(__file__).resolve().parent
     files = sorted(here.rglob("*.py"))  # sub-packages too (gradgen/ops)

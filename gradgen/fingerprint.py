@@ -23,8 +23,8 @@ import sys
 import sysconfig
 import types
 
-from .array import ArrayType
-from .cache import file_digest
+from gradgen.array import ArrayType
+from gradgen.cache import file_digest
 
 _SIMPLE = (type(None), bool, int, float, complex, str, bytes)
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")

@@ -10,6 +10,8 @@ so these are a convenience, not a requirement. Imports NumPy only.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 __all__ = [
@@ -25,8 +27,10 @@ __all__ = [
 
 def _traced(x) -> bool:
     """Whether ``x`` is a value gradgen is tracing (checked without importing gradgen's
-    compiler, so using these functions at run time stays light)."""
-    return type(x).__module__ == "gradgen.tracer"
+    compiler, so using these functions at run time stays light: nothing is traced before
+    the tracer's module is loaded)."""
+    traced = sys.modules.get("gradgen.frontend.traced")
+    return traced is not None and isinstance(x, traced.Tracer)
 
 
 def _largest_and_excess(x, axis):

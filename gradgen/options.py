@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import GradgenError
+from gradgen.errors import GradgenError
 
 DEFAULT_TIMEOUT = 300.0
 

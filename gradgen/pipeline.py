@@ -14,17 +14,18 @@ import types
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from . import ir, latex
-from .errors import GradgenError
-from .first_order import gradient_statements
-from .modes import check_modes
-from .module import generate, name_module
-from .naming import ModuleNames
-from .numerics import stabilise
-from .options import parse_modes, parse_wrt
-from .reverse import differentiate, forward_statements
-from .timing import stage
-from .source import (
+from gradgen import ir
+from gradgen.explain import latex
+from gradgen.errors import GradgenError
+from gradgen.codegen.first_order import gradient_statements
+from gradgen.codegen.modes import check_modes
+from gradgen.codegen.module import generate, name_module
+from gradgen.codegen.naming import ModuleNames
+from gradgen.ad.stable_rewrites import stabilise
+from gradgen.options import parse_modes, parse_wrt
+from gradgen.ad.reverse import differentiate, forward_statements
+from gradgen.timing import stage
+from gradgen.frontend.model_file import (
     Target,
     find_targets,
     load_model,
@@ -32,7 +33,7 @@ from .source import (
     model_of_function,
     with_branches,
 )
-from .trace import trace
+from gradgen.frontend.trace import trace
 
 
 def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
@@ -90,7 +91,7 @@ def _compiled(
     checks: bool = True,
 ):
     """The programs of the targets and the generated module's source; ``checks``: the
-    generated functions check their arguments (``entry.py``)."""
+    generated functions check their arguments (``codegen/entry.py``)."""
     parse_modes(modes)  # an unknown mode fails before any tracing
     with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
         programs = [build_program(t, wrt) for t in targets]
@@ -163,7 +164,9 @@ class Compiled:
     def graph(self):
         """The computational graph, a ``graphviz.Digraph`` (drawn in notebooks when
         Graphviz's ``dot`` is installed; ``.source`` is its DOT text)."""
-        from . import graph  # deferred: the graphviz package is imported only to draw
+        from gradgen.explain import (
+            graph,
+        )  # deferred: the graphviz package is imported only to draw
 
         program = self.programs[0]
         stmts, _, mapping = gradient_statements(program)

@@ -15,10 +15,15 @@ check`` does on the command line.
 
 from __future__ import annotations
 
-from .checking import Report, check_target, compile_in_memory, settle_inputs
-from .numeric import RTOL
-from .options import parse_dims, parse_modes, parse_wrt
-from .source import make_target, model_of_function, with_branches
+from gradgen.checking.check import (
+    Report,
+    check_target,
+    compile_in_memory,
+    settle_inputs,
+)
+from gradgen.checking.finite_differences import RTOL
+from gradgen.options import parse_dims, parse_modes, parse_wrt
+from gradgen.frontend.model_file import make_target, model_of_function, with_branches
 
 __all__ = ["check_grads", "Report"]
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import builtins
 import types
 
-from . import cache
-from .errors import GradgenError
-from .fingerprint import fingerprint
-from .options import parse_wrt
-from .reading import function_source
+from gradgen import cache
+from gradgen.errors import GradgenError
+from gradgen.fingerprint import fingerprint
+from gradgen.options import parse_wrt
+from gradgen.frontend.reading import function_source
 
 # transform: (the generated function's suffix, the mode it needs, the results it needs)
 KINDS = {
@@ -91,7 +91,7 @@ class Transformed:
         """The formulas need the compiler's intermediate form, which the cache does not
         keep: compiled afresh once, for display."""
         if self._compiled is None:
-            from .pipeline import compile as compile_function
+            from gradgen.pipeline import compile as compile_function
 
             self._compiled = compile_function(
                 self.fun, self.wrt, self.modes, self.checks
@@ -157,7 +157,7 @@ class Transformed:
         return module
 
     def _compile(self) -> str:
-        from .pipeline import compile as compile_function
+        from gradgen.pipeline import compile as compile_function
 
         compiles["count"] += 1
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gradgen import cache
-from gradgen.cli import main
+from gradgen.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from gradcheck import ROOT
-from gradgen import Array, ir, ops
-from gradgen.checking import default_dims
-from gradgen.cli import main
-from gradgen.source import find_targets, load_model
+from gradgen import ops
+from gradgen import Array
+from gradgen.checking.check import default_dims
+from gradgen.cli.commands import main
+from gradgen.frontend.model_file import find_targets, load_model
 from gradgen.testing import check_grads
 
 XOR = str(ROOT / "examples" / "xor.py")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gradcheck import ROOT, import_path
-from gradgen.cli import main
+from gradgen.cli.commands import main
 
 XOR = ROOT / "examples" / "xor.py"
 
@@ -141,7 +141,7 @@ def test_ops_lists_the_supported_operations(capsys):
 
 def test_ops_lists_every_call_the_tracer_dispatches(capsys):
     from gradgen import dispatch
-    from gradgen.tracer import numpy_name
+    from gradgen.frontend.traced import numpy_name
 
     assert main(["ops"]) == 0
     listed = {
@@ -327,7 +327,7 @@ def test_a_folder_without_models_says_what_a_model_file_is(workdir, capsys):
 
 
 def test_imports_gradgen_is_read_from_the_ast(tmp_path):
-    from gradgen.batch import imports_gradgen
+    from gradgen.cli.batch import imports_gradgen
 
     cases = {
         "import gradgen\n": True,

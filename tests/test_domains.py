@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from gradgen import Array, GradgenError
-from gradgen.cli import main
-from gradgen.domains import parse_domains
+from gradgen.cli.commands import main
+from gradgen.checking.domains import parse_domains
 from gradgen.testing import check_grads
 
 MODEL = """\

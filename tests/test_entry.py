@@ -18,7 +18,7 @@ import pytest
 from compiled import compiled
 from gradcheck import ROOT, import_source, random_inputs, targets
 from gradgen import GradgenError
-from gradgen.cli import main
+from gradgen.cli.commands import main
 from gradgen.pipeline import compile_file
 
 XOR = ROOT / "examples" / "xor.py"

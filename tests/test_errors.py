@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from gradgen.cli import main
+from gradgen.cli.commands import main
 
 HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
 # (name, model body after HEADER, line of the error within the file, words in the message)

@@ -13,7 +13,7 @@ import pytest
 
 import gradgen
 from gradgen import timing
-from gradgen.cli import main
+from gradgen.cli.commands import main
 
 HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
 TARGET = "def f(x: Array['n']) -> float:\n    return np.sum(x**2)\n"

@@ -8,10 +8,10 @@ import pytest
 import sympy as sp
 
 from gradcheck import ROOT, central_difference, random_inputs, targets
-from gradgen.cli import main
-from gradgen.explain import to_text
-from gradgen.printer import to_source
-from gradgen.views import explanation, programs
+from gradgen.cli.commands import main
+from gradgen.explain.paths import to_text
+from gradgen.codegen.printer import to_source
+from gradgen.cli.show import explanation, programs
 from mathtext import blocks, render_rows
 
 

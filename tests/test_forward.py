@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from gradgen import GradgenError, ir, ops
-from gradgen.forward import primitive, tangents
+from gradgen import ir
+from gradgen import ops
+from gradgen import GradgenError
+from gradgen.ad.forward import primitive, tangents
 
 
 class Pair(ir.Structural):

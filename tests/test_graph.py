@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from gradcheck import ROOT
-from gradgen.cli import main
-from gradgen.graph import BACKWARD, FORWARD
+from gradgen.cli.commands import main
+from gradgen.explain.graph import BACKWARD, FORWARD
 
 XOR = ROOT / "examples" / "xor.py"
 NEEDS_DOT = pytest.mark.skipif(
@@ -169,14 +169,15 @@ def test_an_adjoint_the_code_folds_is_labelled_with_the_name_it_equals(capsys):
 
 
 def test_a_look_gives_ids_colours_and_numbers_without_changing_the_default(capsys):
-    from gradgen import graph, views
+    from gradgen.explain import graph
+    from gradgen.cli import show
     from gradgen.pipeline import gradient_statements
 
     class Numbered(graph.Look):
         def number(self, name):
             return {"z": "1.00", "dz": "0.20"}.get(name)
 
-    (program,) = views.programs(str(ROOT / "examples" / "sigmoid.py"), ["sigmoid"])
+    (program,) = show.programs(str(ROOT / "examples" / "sigmoid.py"), ["sigmoid"])
     stmts, _, mapping = gradient_statements(program)
     look = Numbered(
         forward="#0072b2", backward_style="dashed", ids="f0-", caption=False

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from gradcheck import central_difference, import_path
-from gradgen import safe_text
-from gradgen.cli import main
+from gradgen.codegen import safe_text
+from gradgen.cli.commands import main
 
 MARKER = "pwned"
 PAYLOAD = f'__import__("pathlib").Path("{MARKER}").touch()'

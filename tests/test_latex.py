@@ -10,8 +10,8 @@ import re
 import pytest
 
 from gradcheck import ROOT
-from gradgen.cli import main
-from gradgen.views import derivation, programs
+from gradgen.cli.commands import main
+from gradgen.cli.show import derivation, programs
 from mathtext import aligned_rows, blocks, render, render_rows
 
 EXAMPLES = ["bowl", "deep", "elementary", "gate", "neuron", "sigmoid", "xor"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gradgen.cli import main
+from gradgen.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"

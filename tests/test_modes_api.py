@@ -12,11 +12,13 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from gradgen import Array, GradgenError, ir, ops, second_order
+from gradgen import ops
+from gradgen.codegen import dense
+from gradgen import Array, GradgenError
 import gradgen
 from compiled import generated_source
 from gradcheck import ROOT, autograd_namespace, import_path
-from gradgen.cli import main
+from gradgen.cli.commands import main
 from gradgen.pipeline import compile_file
 from modecheck import Flat, hessian_matrix, jacobian_matrix
 
@@ -213,7 +215,7 @@ def test_mode_errors(capsys):
 
 
 def test_past_the_code_budget_the_code_stays_compact(monkeypatch):
-    monkeypatch.setattr(second_order, "BUDGET", 1)
+    monkeypatch.setattr(dense, "BUDGET", 1)
     xor = import_path(ROOT / "examples" / "xor.py", "xor_budget")
     compiled = gradgen.compile(xor.loss, modes="hessian")
     hessian_source = compiled.source.split("def loss_hessian", 1)[1]

@@ -8,9 +8,11 @@ import sympy as sp
 from sympy.core.parameters import distribute
 
 import gradgen
-from gradgen import Array, ir, ops
-from gradgen.latex import formula
-from gradgen.notation import latex_name, recognise, text
+from gradgen import ir
+from gradgen import ops
+from gradgen import Array
+from gradgen.explain.latex import formula
+from gradgen.explain.notation import latex_name, recognise, text
 from mathtext import aligned_rows, blocks, render, render_rows
 
 R = lambda name: sp.Symbol(name, real=True)  # noqa: E731

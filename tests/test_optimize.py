@@ -8,7 +8,8 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from gradgen import Array, ops
+from gradgen import ops
+from gradgen import Array
 import gradgen
 
 
@@ -73,7 +74,7 @@ def test_a_symbol_without_a_shape_leaves_the_sum_alone():
     import sympy as sp
 
     from gradgen import ir
-    from gradgen.optimize import contractions
+    from gradgen.codegen.optimize import contractions
 
     graph = ir.Graph()
     x, unknown = sp.symbols("x unknown", real=True)

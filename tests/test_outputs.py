@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from gradgen.cli import main
+from gradgen.cli.commands import main
 
 HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
 MODEL = HEADER + "def f(x: Array['n']) -> float:\n    return np.sum(x**2)\n"

@@ -7,8 +7,9 @@ import pytest
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import ir, ops
-from gradgen.printer import to_source
+from gradgen import ir
+from gradgen import ops
+from gradgen.codegen.printer import to_source
 
 a, b, c, x, y, g = sp.symbols("a b c x y g", real=True)
 yhat = sp.Symbol("yhat", real=True)

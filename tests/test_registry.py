@@ -9,9 +9,9 @@ import pytest
 
 from gradcheck import ROOT
 from gradgen import ops
-from gradgen.views import derivation, explanation, programs
-from gradgen.explain import to_latex, to_text
-from gradgen.latex import to_latex as derivation_latex
+from gradgen.cli.show import derivation, explanation, programs
+from gradgen.explain.paths import to_latex, to_text
+from gradgen.explain.latex import to_latex as derivation_latex
 
 IR_NAMES = re.compile(
     r"\b(" + "|".join(c.__name__ for c in ops.STRUCTURAL + ops.ELEMENTWISE) + r")\("

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from gradcheck import ROOT, import_path
-from gradgen.cli import main
+from gradgen.cli.commands import main
 from report_pages import EXAMPLES, GATE_POINT
 
 NEEDS_DOT = pytest.mark.skipif(
@@ -239,12 +239,13 @@ def test_values_of_nodes_written_over_in_place(tmp_path):
     """A value the code writes into later keeps the value it had when computed."""
     from sympy.core.parameters import distribute
 
-    from gradgen import report_run, views
+    from gradgen.explain import report_run
+    from gradgen.cli import show
     from gradgen.pipeline import generate, gradient_statements
 
     path = str(ROOT / "tests" / "models" / "arrays.py")
     with distribute(False):
-        (program,) = views.programs(path, ["write_accumulate"])
+        (program,) = show.programs(path, ["write_accumulate"])
         source = generate([program], path, "gradgen compile")
     named = gradient_statements(program)
     x, c = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
@@ -285,12 +286,13 @@ def test_the_page_shows_the_module_gradgen_compile_writes(tmp_path, monkeypatch)
 def test_a_chain_rule_explain_cannot_write_leaves_a_note_not_a_failure(
     capsys, tmp_path, monkeypatch
 ):
-    from gradgen import explain, ir
+    from gradgen.explain import paths
+    from gradgen import ir
 
     def fails(*args):
         raise ir.ShapeError("shapes (n, 2) and (2, n) do not broadcast")
 
-    monkeypatch.setattr(explain, "explain", fails)
+    monkeypatch.setattr(paths, "explain", fails)
     out = tmp_path / "xor.html"
     assert main(["report", str(EXAMPLES / "xor.py"), "-o", str(out)]) == 0
     err = capsys.readouterr().err

@@ -16,7 +16,7 @@ PROBE = f"""
 import atexit, sys
 atexit.register(lambda: print("LOADED", *[m for m in {HEAVY!r} if m in sys.modules],
                               file=sys.stderr))
-from gradgen.cli import main
+from gradgen.cli.commands import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import itertools
 import linecache
-import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import gradgen
-from gradgen import GradgenError, cache, transforms
+from gradgen import cache
+from gradgen import transforms
+from gradgen import GradgenError
 
 SCRIPT = """\
 import numpy as np

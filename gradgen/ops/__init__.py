@@ -5,7 +5,7 @@ gets its own node) holds, together:
 
 - ``out_shape(shapes)``: its result's shape, or a ``ShapeError``;
 - ``vjp(g, ans, *args, shape)`` and ``jvp(t, ans, *args, shape)``: its reverse- and
-  forward-mode rules (``rules.py`` says how they are called; ``Linear``, ``Bilinear`` and
+  forward-mode rules (``ad/partials.py`` says how they are called; ``Linear``, ``Bilinear`` and
   ``arrays.LinearInAll`` give the common JVPs);
 - ``_gradgen_numpy(printer)``, ``_gradgen_text(printer)``, ``_gradgen_latex(printer)``: how
   it prints as NumPy code, as plain text and as LaTeX (SymPy's printers call these by
@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy
 
-from ..errors import GradgenError
-from . import elementwise
-from .arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
-from .indexing import (
+from gradgen.errors import GradgenError
+from gradgen.ops import elementwise
+from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from gradgen.ops.indexing import (
     OMITTED,
     Index,
     Scatter,
@@ -41,8 +41,8 @@ from .indexing import (
     key_text,
     statement_level,
 )
-from .linear import MatMul, Outer, TraceOp, Transpose, Vdot
-from .reductions import (
+from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
+from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
     Reduction,
@@ -54,8 +54,8 @@ from .reductions import (
     expand_dims,
     reduce,
 )
-from .shapes import Concat, Reshape, Stack, reshape_shape
-from .stable import (
+from gradgen.ops.shapes import Concat, Reshape, Stack, reshape_shape
+from gradgen.ops.stable import (
     ComplementOf,
     ComplementOfScalar,
     ExpNegAbs,

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import dispatch, ir
-from ..tracer import constant
-from ..tracing import dims, holds_tracer, is_tracer
-from .rules import Linear
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.frontend.traced import constant
+from gradgen.ops.tracing import dims, holds_tracer, is_tracer
+from gradgen.ops.rules import Linear
 
 
 class BroadcastTo(Linear, ir.Structural):

@@ -6,8 +6,8 @@ a test checks that copy against the tables."""
 
 from __future__ import annotations
 
-from .. import dispatch
-from ..tracer import Tracer, numpy_name
+from gradgen import dispatch
+from gradgen.frontend.traced import Tracer, numpy_name
 
 SYNTAX = [
     ("+ - * / ** and unary -", "with NumPy broadcasting; also abs()"),
@@ -44,7 +44,7 @@ def supported_operations() -> list[tuple[str, str, str]]:
     """(section, call, note) for every NumPy call, operator and array attribute the tracer
     accepts, read from the dispatch tables themselves (so the list cannot drift from
     them)."""
-    from .. import functions
+    from gradgen import functions
 
     rows = [("Python syntax", call, note) for call, note in SYNTAX]
     notes = dispatch.NOTES
@@ -81,7 +81,7 @@ def operations_source() -> str:
     """The text of ``gradgen/operations.py``: ``supported_operations()`` as a literal, so
     that ``gradgen ops`` prints it without importing NumPy, SymPy or the tracer (a test
     checks the committed file against the tables)."""
-    from ..format import format_source
+    from gradgen.codegen.formatting import format_source
 
     doc = (
         "The supported operations, (section, call, note), as ``gradgen ops`` prints "

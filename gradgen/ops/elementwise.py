@@ -5,7 +5,7 @@ is built from its operands' SymPy expressions (a SymPy function, or a small comp
 ``np.square`` is a power), the NumPy name the generated code calls for that SymPy function
 (``asin`` prints as ``np.arcsin``), its ``gradgen ops`` note, and the interval of arguments
 on which it is defined (``domain``, for the random programs of tests/program_exprs.py). Its
-derivative is ``sympy.diff``'s (rewritten through the node's value by ``rules.py``); its
+derivative is ``sympy.diff``'s (rewritten through the node's value by ``ad/partials.py``); its
 text and LaTeX are SymPy's. Adding one is one line in ``UFUNCS``.
 
 Also ``np.where`` (a select on a comparison) and the comparisons themselves.
@@ -20,9 +20,10 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from .. import dispatch, ir
-from ..tracing import any_tracer, is_tracer
-from .stable import Softplus, expm1, log1p
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen.ops.stable import Softplus, expm1, log1p
 
 ANY = (-math.inf, math.inf)
 

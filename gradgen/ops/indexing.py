@@ -18,11 +18,12 @@ import numpy as np
 import sympy as sp
 from sympy.core.symbol import Str
 
-from .. import dispatch, ir
-from ..ir import ShapeError, shape_str
-from ..tracing import as_tracer, is_tracer, shape_error, static_int
-from .arrays import BroadcastTo, LinearInAll, broadcast_to
-from .rules import Linear
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.ir import ShapeError, shape_str
+from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
+from gradgen.ops.arrays import BroadcastTo, LinearInAll, broadcast_to
+from gradgen.ops.rules import Linear
 
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
 

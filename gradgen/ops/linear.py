@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dispatch, ir
-from ..ir import PRECEDENCE, ShapeError, shape_str
-from ..tracing import any_tracer, as_tracer
-from .arrays import Eye
-from .rules import Bilinear, Linear
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.ir import PRECEDENCE, ShapeError, shape_str
+from gradgen.ops.tracing import any_tracer, as_tracer
+from gradgen.ops.arrays import Eye
+from gradgen.ops.rules import Bilinear, Linear
 
 
 class MatMul(Bilinear, ir.Structural):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import dispatch, ir
-from ..ir import ShapeError, shape_str, static
-from ..tracing import axes as axes_of
-from ..tracing import axis as axis_of
-from .rules import Linear
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.ir import ShapeError, shape_str, static
+from gradgen.ops.tracing import axes as axes_of
+from gradgen.ops.tracing import axis as axis_of
+from gradgen.ops.rules import Linear
 
 
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import dispatch, ir
-from ..ir import ShapeError, shape_str
-from ..tracing import any_tracer, as_tracer, dims, is_tracer, shape_error
-from ..tracing import axis as axis_of
-from .arrays import LinearInAll
-from .indexing import Index, encode_key
-from .rules import Linear
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.ir import ShapeError, shape_str
+from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, shape_error
+from gradgen.ops.tracing import axis as axis_of
+from gradgen.ops.arrays import LinearInAll
+from gradgen.ops.indexing import Index, encode_key
+from gradgen.ops.rules import Linear
 
 
 def _shape_text(p, dims) -> str:

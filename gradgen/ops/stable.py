@@ -7,7 +7,7 @@ elementwise function, which ``sympy.diff`` uses; VJP and JVP rules for a structu
 a numerical value (``_eval_evalf``, so derivative rewrites can be checked), and how it
 prints as NumPy code (often a helper the generated module defines), text and LaTeX.
 
-The numerics stage (``numerics.py``) makes them from the naive forms 1/(1+exp(-x)),
+The numerics stage (``ad/stable_rewrites.py``) makes them from the naive forms 1/(1+exp(-x)),
 log(1+exp(x)), sqrt(sum(x**2)), x - logsumexp(x); ``log1p`` and ``expm1`` are SymPy's own
 (``sympy.codegen.cfunctions``).
 """
@@ -18,10 +18,11 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from .. import dispatch, ir
-from ..ir import static
-from ..tracing import axes as axes_of
-from .reductions import ReduceSum, axis_words, reduce
+from gradgen import dispatch
+from gradgen import ir
+from gradgen.ir import static
+from gradgen.ops.tracing import axes as axes_of
+from gradgen.ops.reductions import ReduceSum, axis_words, reduce
 
 __all__ = [
     "Sigmoid",

@@ -64,7 +64,7 @@ def screenshots(root: Path) -> None:
     """
     from playwright.sync_api import sync_playwright
 
-    from gradgen.cli import main
+    from gradgen.cli.commands import main
 
     folder = Path(tempfile.mkdtemp())
     with sync_playwright() as p:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradgen.source import find_targets, load_model
+from gradgen.frontend.model_file import find_targets, load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

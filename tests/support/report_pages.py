@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from gradcheck import ROOT
-from gradgen.checking import choose_dims, shapes_of
-from gradgen.cli import main
-from gradgen.source import find_targets, load_model
+from gradgen.checking.check import choose_dims, shapes_of
+from gradgen.cli.commands import main
+from gradgen.frontend.model_file import find_targets, load_model
 
 EXAMPLES = ROOT / "examples"
 GATE_POINT = "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"

@@ -1,0 +1,88 @@
+"""Entry checks: the first line of every generated function that takes arguments.
+
+Takes a program, the function's name and its arguments (the parameters, then any
+cotangent or tangents with their shapes) and returns the lines that check them, calling
+the module's ``check_inputs`` helper (templates/helpers.py.j2): the number of dimensions
+and every fixed size against the annotation, each named size the same wherever it
+appears and at least 1 (SymPy takes the names as positive sizes), integers and booleans
+made floats, lists made arrays. A shape built from sizes (``n - 1``) is checked once the
+sizes are read, after the ``n = x.shape[0]`` lines. ``--no-checks`` leaves them out.
+
+Also the line that reads the arguments' float type, ``dtype = np.result_type(x, w,
+1.0)`` (1.0 adds no precision: a Python float takes the type of the arrays), where the
+function makes an array from numbers only (``np.zeros(shape, dtype)``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from gradgen import ir
+
+HELPER = "check_inputs"
+
+
+def _param(name: str, shape, text) -> str:
+    """``x[n 3]`` (an array of n rows of 3), ``w`` (a float): as the helper reads it."""
+    if shape is None:
+        return name
+    return f"{name}[{' '.join(text(d) for d in shape)}]"
+
+
+def _plain(shape) -> bool:
+    return shape is None or all(d.is_Integer or ir.is_dim_symbol(d) for d in shape)
+
+
+def _call(text, function: str, args: list, computed: bool = False) -> str:
+    """The check of ``args`` ((name, shape) pairs); ``computed``: the sizes are values
+    of the function (``n - 1``), put into the signature when it runs."""
+    helper = text.helpers[HELPER]
+    text.used.add(HELPER)
+    names = [n for n, _ in args]
+    if computed:
+        params = ", ".join(
+            n if s is None else f"{n}[{' '.join('{' + text(d) + '}' for d in s)}]"
+            for n, s in args
+        )
+        signature = "f" + repr(f"{function}({params})")
+    else:
+        signature = repr(
+            f"{function}({', '.join(_param(n, s, text) for n, s in args)})"
+        )
+    targets = ", ".join(names) + ("," if len(names) == 1 else "")
+    return f"{targets} = {helper}({signature}, {', '.join(names)})"
+
+
+def entry_lines(
+    program: ir.Program, text, function: str, extra=()
+) -> tuple[list[str], list[str], set]:
+    """(lines before the sizes are read, lines after, the sizes those read) for
+    ``function``; ``extra`` lists (name, shape or None) of arguments after the
+    parameters. ``text`` is the module's printer (``printer.ModuleText``)."""
+    if not program.checks:
+        return [], [], set()
+    args = [(p.name, p.shape or None) for p in program.params] + list(extra)
+    first = [(n, s) for n, s in args if _plain(s)]
+    later = [(n, s) for n, s in args if not _plain(s)]
+    before = [_call(text, function, first)]
+    if not later:
+        return before, [], set()
+    after = [_call(text, function, later, computed=True)]
+    used = {d for _, s in later for e in s for d in sp.sympify(e).free_symbols}
+    return before, after, used
+
+
+def dtype_lines(text, args: list[str], blocks, returns: str) -> list[str]:
+    """``dtype = np.result_type(...)`` when the printed ``blocks`` or ``returns`` read
+    the float type (``text.dtype``, a name no value of the user's or gradgen's takes).
+    """
+    reads = re.compile(rf"(?<![\w.]){re.escape(text.dtype)}(?![\w=])")
+    printed = [returns] + [b.header or "" for b in blocks]
+    printed += [
+        part for b in blocks for statement in b.statements for part in statement
+    ]
+    if not any(reads.search(line) for line in printed):
+        return []
+    return [f"{text.dtype} = {text.np}.result_type({', '.join(args)}, 1.0)"]

@@ -1,0 +1,493 @@
+"""Common subexpressions and inlining.
+
+Takes the statements of one generated function (forward and backward together) and returns
+them with every repeated subexpression computed once (``sympy.cse``, ``order='none'``: the
+canonical order is super-linear on deep graphs and the statement order is already fixed),
+each new temporary placed just before its first use, then folds back into its single user
+every value nobody named (so the code keeps the user's variables and the deltas, not a soup
+of temporaries), and drops statements nothing reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import sympy as sp
+
+from gradgen import ir
+from gradgen import ops
+from gradgen.ops import Index, Scatter, Update, statement_level
+from gradgen.codegen.printer import fresh
+from gradgen.ops import (
+    ComplementOf,
+    SigmoidAbs,
+    SigmoidNegAbs,
+    ComplementOfScalar,
+    ExpNegAbs,
+    Sigmoid,
+    SigmoidOf,
+    SigmoidOfScalar,
+)
+
+
+def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
+    return sum(1 for sub in sp.preorder_traversal(expr) if sub == symbol)
+
+
+def trivial(expr: sp.Expr) -> bool:
+    """Cheap enough to repeat wherever it is used: a name, a constant such as 1/n, -x,
+    1 + x, x.T."""
+    if isinstance(expr, (sp.Symbol, sp.Number, sp.NumberSymbol)):
+        return True
+    if all(ir.is_dim_symbol(s) for s in expr.free_symbols):
+        return True
+    if isinstance(expr, (sp.Mul, sp.Add)) and len(expr.args) == 2:
+        return expr.args[0].is_Number and isinstance(expr.args[1], sp.Symbol)
+    return isinstance(expr, ops.Transpose) and isinstance(expr.args[0], sp.Symbol)
+
+
+def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
+    return any(
+        isinstance(sub, Index) and sub.args[0] == symbol
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
+def _select_in_structural(expr: sp.Expr) -> bool:
+    """Whether a select sits in an argument of a structural operation of ``expr``."""
+    return any(
+        isinstance(sub, ir.Structural) and sub.has(sp.Piecewise)
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
+def _in_condition(symbol: sp.Symbol, exprs: list) -> bool:
+    """Whether ``symbol`` is read in a condition (a comparison, a select's condition).
+    Folding a value with a select inside @ or a sum there is wrong: SymPy's
+    piecewise_fold, run on a condition holding a Piecewise, moves the select out of the
+    operation, s <= where(c, a, b) @ v -> where(c, s <= a @ v, s <= b @ v), which is wrong
+    for an array condition c."""
+    return any(
+        isinstance(sub, sp.logic.boolalg.Boolean) and symbol in sub.free_symbols
+        for expr in exprs
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
+def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
+    """Whether ``symbol`` is read inside a structural operation (an argument of @, a sum).
+
+    A select (np.where) is not folded into such an argument: SymPy's piecewise_fold, run
+    when a Piecewise's condition contains a Piecewise, would move the operation inside
+    the branches, where(c, A, B) @ v -> where(c, A @ v, B @ v), which is wrong for an
+    array condition (and changes shapes)."""
+    # only a select in the reader brings piecewise_fold in
+    return any(
+        isinstance(sub, ir.Structural) and symbol in sub.free_symbols
+        for expr in exprs
+        if expr.has(sp.Piecewise)
+        for sub in sp.preorder_traversal(expr)
+    )
+
+
+def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
+    """Whether a statement read ``uses`` times is folded into its users: once read, or
+    trivial; never a kept value (but a kept adjoint that is a mere alias or constant), a
+    statement-level one, or a trivial array read by several indexings ((2 * v)[1:] and
+    (2 * v)[0] would each compute all of 2 * v)."""
+    simple = trivial(stmt.expr)
+    if stmt.target in keep and not (stmt.role == "adjoint" and simple):
+        return False
+    if statement_level(stmt.expr) or (uses > 1 and not simple):
+        return False
+    if uses > 1 and not isinstance(stmt.expr, (sp.Symbol, sp.Number)):
+        if any(_indexed(stmt.target, e) for e in user_exprs):
+            return False
+    # a select is not folded into a structural operation's argument (see _in_structural)
+    return not (stmt.expr.has(sp.Piecewise) and _in_structural(stmt.target, user_exprs))
+
+
+def _restore_dims(temps: list, reduced: list) -> tuple[list, list]:
+    """Put back what CSE took out of sizes (n*d): a shape is part of its operation."""
+    sizes = {}
+    for sym, definition in temps:
+        definition = definition.xreplace(sizes)
+        if all(ir.is_dim_symbol(s) for s in definition.free_symbols):
+            sizes[sym] = definition
+    if not sizes:
+        return temps, reduced
+    kept = [(sym, d.xreplace(sizes)) for sym, d in temps if sym not in sizes]
+    return kept, [r.xreplace(sizes) for r in reduced]
+
+
+def common_subexpressions(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
+    """One CSE over all statements; temporaries go just before their first user."""
+    symbols = sp.numbered_symbols("_gg_c", real=True, start=1)
+    temps, reduced = sp.cse([s.expr for s in stmts], symbols=symbols, order="none")
+    temps, reduced = _restore_dims(temps, reduced)
+    definitions = dict(temps)
+    order = {sym: i for i, (sym, _) in enumerate(temps)}
+    out: list[ir.Stmt] = []
+    placed: set = set()
+
+    def place(sym, user: ir.Stmt):
+        if sym in placed:
+            return
+        placed.add(sym)
+        for dep in sorted(
+            definitions[sym].free_symbols & definitions.keys(), key=order.__getitem__
+        ):
+            place(dep, user)
+        graph.shapes[sym] = ir.shape_of(definitions[sym], graph.shapes)
+        out.append(
+            ir.Stmt(sym, definitions[sym], "temp", None, user.block, user.section)
+        )
+
+    for stmt, expr in zip(stmts, reduced):
+        for sym in sorted(
+            expr.free_symbols & definitions.keys(), key=order.__getitem__
+        ):
+            place(sym, stmt)
+        out.append(stmt.with_expr(expr))
+    return out
+
+
+def collapse_aliases(
+    stmts: list[ir.Stmt], results: list[sp.Expr], keep: set
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """``delta_h = t2`` where ``t2`` is a temporary: ``t2`` takes the name ``delta_h``
+    (so the named delta survives CSE, computed where ``t2`` was)."""
+    position = {s.target: k for k, s in enumerate(stmts)}
+    renamed: dict = {}  # temporary -> the kept statement that takes its place
+    for k, stmt in enumerate(stmts):
+        alias = stmt.expr
+        if (
+            stmt.target in keep
+            and alias in position
+            and position[alias] < k
+            and alias not in keep
+            and alias not in renamed
+        ):
+            renamed[alias] = stmt
+    if not renamed:
+        return stmts, results
+    mapping = {alias: kept.target for alias, kept in renamed.items()}
+    dropped = {id(kept) for kept in renamed.values()}
+    out = []
+    for stmt in stmts:
+        if id(stmt) in dropped:
+            continue
+        expr = stmt.expr.xreplace(mapping)
+        kept = renamed.get(stmt.target)
+        if kept is not None:
+            out.append(
+                ir.Stmt(
+                    kept.target, expr, kept.role, kept.node, stmt.block, stmt.section
+                )
+            )
+        else:
+            out.append(stmt.with_expr(expr))
+    return out, [r.xreplace(mapping) for r in results]
+
+
+def _misshapen(expr: sp.Expr, shapes: dict) -> bool:
+    """Whether folding made an operation's operands not fit: SymPy cancels a * r - a * r
+    to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
+    try:
+        ir.shape_of(expr, shapes)
+    except ir.ShapeError:
+        return True
+    except KeyError:  # a symbol made after tracing: nothing to check it against
+        return False
+    return False
+
+
+def inline(
+    stmts: list[ir.Stmt], results: list[sp.Expr], keep: set, shapes: dict | None = None
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Fold values into their users: single-use ones, and trivial ones (a name, -x, x.T)
+    wherever used, except statements in ``keep`` (a kept adjoint that is a mere alias or a
+    constant is still folded). Drop statements nothing reads. With ``shapes``, a value is
+    not folded where its users' operands would no longer fit (``_misshapen``).
+
+    One pass from the last statement to the first reaches the fixed point: a statement only
+    reads earlier ones, so folding or dropping it changes nothing already decided."""
+    stmts, results = list(stmts), list(results)
+    readers: dict = {}  # symbol -> indices of the statements that read it
+    for j, stmt in enumerate(stmts):
+        for sym in stmt.expr.free_symbols:
+            readers.setdefault(sym, set()).add(j)
+    alive = [True] * len(stmts)
+    returned = Counter(
+        sub
+        for r in results
+        for sub in sp.preorder_traversal(r)
+        if isinstance(sub, sp.Symbol)
+    )
+    for i in range(len(stmts) - 1, -1, -1):
+        stmt, target = stmts[i], stmts[i].target
+        users = [
+            j
+            for j in sorted(readers.get(target, ()))
+            if alive[j] and target in stmts[j].expr.free_symbols
+        ]
+        uses = sum(_occurrences(target, stmts[j].expr) for j in users)
+        uses += returned[target]
+        reading = [stmts[j].expr for j in users] + results
+        if uses and not _folds(stmt, uses, keep, reading):
+            continue
+        if stmt.expr.has(sp.Piecewise) and _in_structural(target, reading):
+            continue
+        if _select_in_structural(stmt.expr) and _in_condition(target, reading):
+            continue
+        mapping = {target: stmt.expr}
+        folded = {j: stmts[j].expr.xreplace(mapping) for j in users}
+        new_results = [r.xreplace(mapping) for r in results] if returned[target] else []
+        if shapes is not None and any(
+            _misshapen(e, shapes) for e in list(folded.values()) + new_results
+        ):
+            continue
+        for j in users:
+            stmts[j] = stmts[j].with_expr(folded[j])
+            for sym in stmt.expr.free_symbols:
+                readers.setdefault(sym, set()).add(j)
+        if returned[target]:
+            results = new_results
+            returned = Counter(
+                sub
+                for r in results
+                for sub in sp.preorder_traversal(r)
+                if isinstance(sub, sp.Symbol)
+            )
+        alive[i] = False
+    return [s for s, a in zip(stmts, alive) if a], results
+
+
+def _written_base(expr: sp.Expr) -> sp.Symbol | None:
+    """The array a statement-level expression starts from, when it is a bare name."""
+    if isinstance(expr, Update):
+        return expr.args[0] if isinstance(expr.args[0], sp.Symbol) else None
+    if statement_level(expr):
+        rest = [t for t in expr.args if not isinstance(t, Scatter)]
+        return rest[0] if len(rest) == 1 and isinstance(rest[0], sp.Symbol) else None
+    return None
+
+
+def write_in_place(
+    stmts: list[ir.Stmt], results: list[sp.Expr], shapes: dict | None = None
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """``u = b with u[k] = v`` where ``b`` is a new array of this function that nothing
+    reads afterwards, directly or through a view: write into ``b`` itself (no copy), as the
+    model did. The two names become one: the user's (or the adjoint's) name wins over a
+    temporary's. With ``shapes``, only a ``b`` of ``u``'s shape: a scalar broadcast into the
+    slots' array (g + Scatter(...)) is no array to write into."""
+    stmts, results = list(stmts), list(results)
+    for i in range(len(stmts)):
+        stmt = stmts[i]
+        base = _written_base(stmt.expr)
+        owner = next((s for s in stmts[:i] if s.target == base), None)
+        if owner is None or not _writable(owner):
+            continue
+        if shapes is not None and shapes.get(base) != shapes.get(stmt.target):
+            continue
+        shared = _views(stmts, base)
+        later = [s.expr for s in stmts[i + 1 :]] + results
+        if any(_value_reads(e) & shared for e in later):
+            continue
+        named = stmt if owner.role == "temp" else owner  # whose name the array takes
+        rename = {owner.target: named.target, stmt.target: named.target}
+        stmts = [
+            dataclasses.replace(
+                s,
+                target=rename.get(s.target, s.target),
+                expr=s.expr.xreplace(rename),
+                in_place=s.in_place or s is stmt,
+                **({"role": named.role, "node": named.node} if s is owner else {}),
+            )
+            for s in stmts
+        ]
+        results = [r.xreplace(rename) for r in results]
+    return stmts, results
+
+
+def _value_reads(expr: sp.Expr) -> set:
+    """The symbols whose values ``expr`` reads: a ``Scatter`` reads only the shape of its
+    ``like``, which writing into it leaves as it was."""
+    if isinstance(expr, Scatter):
+        value, _, key = expr.args
+        return _value_reads(value) | key.free_symbols
+    if not expr.args:
+        return expr.free_symbols
+    return set().union(*[_value_reads(a) for a in expr.args])
+
+
+def _views(stmts: list[ir.Stmt], base: sp.Symbol) -> set:
+    """``base`` and every value that may share its memory (a slice, transpose, ...)."""
+    shared = {base}
+    for s in stmts:
+        if not fresh(s.expr) and not statement_level(s.expr):
+            if s.expr.free_symbols & shared:
+                shared.add(s.target)
+    return shared
+
+
+def _writable(stmt: ir.Stmt) -> bool:
+    """Whether a statement makes an array of its own (not a view, not a parameter)."""
+    return statement_level(stmt.expr) or fresh(stmt.expr)
+
+
+# --- Full contractions --------------------------------------------------------------
+
+
+class _Contractions:
+    """Rewrites full sums and means of products: ``np.sum(x * y)`` becomes a matrix
+    product ``x @ y`` (1-D) or ``np.vdot(x, y)``, one pass with no temporary array;
+    ``np.mean(t**2)`` of a named ``t`` becomes ``np.vdot(t, t) / n``;
+    ``np.sum(x * y + np.sin(x))`` becomes ``x @ y + np.sum(np.sin(x))``. Only operands
+    of the summed shape (no broadcasting) are contracted, and a square only of a name (so
+    a forward pass keeps the model's text)."""
+
+    def __init__(self, graph: ir.Graph):
+        self.graph = graph
+
+    def shape(self, expr):
+        return ir.shape_of(expr, self.graph.shapes)
+
+    def rewrite(self, expr: sp.Expr) -> sp.Expr:
+        return expr.replace(
+            lambda e: isinstance(e, (ops.ReduceSum, ops.ReduceMean))
+            and e.full
+            and not e.keepdims,
+            self.reduction,
+        )
+
+    def reduction(self, e):
+        try:
+            return self.lowered(e)
+        except KeyError:  # a symbol with no recorded shape: leave the sum as it is
+            return e
+
+    def lowered(self, e):
+        arg = e.args[0]
+        shape = self.shape(arg)
+        terms = sp.Add.make_args(arg)
+        if not shape or any(self.shape(t) != shape for t in terms):
+            return e
+        lowered = [self.contraction(t, shape) for t in terms]
+        if all(low is None for low in lowered):
+            return e
+        total = sp.Add(
+            *[
+                (
+                    ops.reduce(ops.ReduceSum, t, range(len(shape)), len(shape))
+                    if low is None
+                    else low
+                )
+                for t, low in zip(terms, lowered)
+            ]
+        )
+        return total / ir.size_of(shape) if isinstance(e, ops.ReduceMean) else total
+
+    def contraction(self, term, shape):
+        """``term`` summed over every element as a dot product, or None."""
+        scalars, arrays = [], []
+        for factor in sp.Mul.make_args(term):
+            (arrays if self.shape(factor) else scalars).append(factor)
+        if len(arrays) == 1 and arrays[0].is_Pow and arrays[0].exp == 2:
+            if isinstance(arrays[0].base, sp.Symbol):
+                arrays = [arrays[0].base] * 2
+        if len(arrays) < 2 or any(self.shape(a) != shape for a in arrays):
+            return None
+        a, b = sp.Mul(*arrays[:-1]), arrays[-1]
+        dot = ops.MatMul(a, b) if len(shape) == 1 else ops.Vdot(a, b)
+        return sp.Mul(*scalars) * dot
+
+
+def contractions(
+    stmts: list[ir.Stmt], results: list[sp.Expr], graph: ir.Graph
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Full sums and means of products as dot products (see ``_Contractions``)."""
+    lower = _Contractions(graph)
+    return [s.with_expr(lower.rewrite(s.expr)) for s in stmts], [
+        lower.rewrite(r) for r in results
+    ]
+
+
+def share_sigmoids(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
+    """Where a function computes both sigmoid(u) and its complement sigmoid(-u) (a
+    sigmoid's value and derivative), write both over e = exp(-|u|) <= 1, a = sigmoid(|u|)
+    = 1/(1 + e) and b = sigmoid(-|u|) = e * a: the value is a where u >= 0, else b, its
+    derivative sigmoid(u) sigmoid(-u) = a * b (no select), each accurate (neither
+    subtracts from 1) and free of overflow in every float type. A sigmoid alone stays a
+    call of the module's sigmoid helper."""
+    found = {s for stmt in stmts for s in stmt.expr.atoms(Sigmoid)}
+    pairs = {s.args[0] for s in found if Sigmoid(-s.args[0]) in found}
+    bases = {u for u in pairs if not u.could_extract_minus_sign()}
+    if not bases:
+        return stmts
+    lowered, slopes = {}, {}
+    values = {s.target: s.expr.args[0] for s in stmts if isinstance(s.expr, Sigmoid)}
+    for u in bases:
+        scalar = ir.shape_of(u, graph.shapes) == ()
+        e = ExpNegAbs(u)
+        a = SigmoidAbs(u, e)
+        b = SigmoidNegAbs(u, e, a)
+        lowered[Sigmoid(u)] = (SigmoidOfScalar if scalar else SigmoidOf)(u, a, b)
+        lowered[Sigmoid(-u)] = (ComplementOfScalar if scalar else ComplementOf)(u, a, b)
+        slopes[u] = a * b
+
+    def slope(expr):
+        """sigmoid(u) * sigmoid(-u) in a product (sigmoid(u) by name or written out) as
+        a * b."""
+        factors = list(expr.args)
+        for u in slopes:
+            complement = Sigmoid(-u)
+            value = next(
+                (f for f in factors if f == Sigmoid(u) or values.get(f) == u), None
+            )
+            if complement in factors and value is not None:
+                factors.remove(complement)
+                factors.remove(value)
+                factors.append(slopes[u])
+        return sp.Mul(*factors)
+
+    out = []
+    for stmt in stmts:
+        expr = stmt.expr.replace(lambda e: isinstance(e, sp.Mul), slope)
+        out.append(stmt.with_expr(expr.xreplace(lowered)))
+    return out
+
+
+def optimise(
+    stmts: list[ir.Stmt], results: list[sp.Symbol], keep: set, graph: ir.Graph
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Inlining, CSE, renaming aliases, inlining again, restoring shapes that folding
+    shrank, full contractions as dot products, writing in place; returns the statements
+    and the (possibly inlined) results. The first inlining folds constants such as the
+    seed adjoint 1 before CSE sees them, so no alias of a named delta survives."""
+    wanted = [ir.shape_of(r, graph.shapes) for r in results]
+    stmts, results = inline(stmts, results, keep, graph.shapes)
+    stmts, results = collapse_aliases(
+        common_subexpressions(share_sigmoids(stmts, graph), graph), results, keep
+    )
+    stmts, results = restore_shapes(
+        *inline(stmts, results, keep, graph.shapes), wanted, graph
+    )
+    stmts, results = contractions(stmts, results, graph)
+    return write_in_place(stmts, results, graph.shapes)
+
+
+def restore_shapes(
+    stmts: list[ir.Stmt], results: list[sp.Expr], wanted: list, graph: ir.Graph
+) -> tuple[list[ir.Stmt], list[sp.Expr]]:
+    """Broadcast back what folding shrank: once values are substituted, SymPy may cancel
+    delta_t - delta_t to 0, a scalar, where an array (a delta, a gradient) was meant."""
+
+    def fit(expr, shape):
+        if ir.shape_of(expr, graph.shapes) == shape:
+            return expr
+        return ops.broadcast_to(expr, shape)
+
+    stmts = [s.with_expr(fit(s.expr, graph.shapes[s.target])) for s in stmts]
+    return stmts, [fit(r, shape) for r, shape in zip(results, wanted)]
