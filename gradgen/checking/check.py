@@ -20,7 +20,7 @@ import numpy as np
 
 from gradgen.checking import finite_differences
 from gradgen.errors import GradgenError
-from gradgen.checking.domains import parse_domains, settle
+from gradgen.domains import parse_domains, settle
 from gradgen.options import parse_modes
 from gradgen.pipeline import compile_targets
 from gradgen.frontend.model_file import Target, find_targets, load_model

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from gradgen import cache
 from gradgen.cli import check
-from gradgen.cli import process
+from gradgen import process
 from gradgen import timing
 from gradgen.cli import writing
 from gradgen.errors import GradgenError

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from gradgen import options
-from gradgen.checking.domains import load_npz, parse_domains
+from gradgen.domains import load_npz, parse_domains
 from gradgen.frontend.reading import check_model_path
 from gradgen.checking.tolerances import EPS, RTOL
 from gradgen.errors import GradgenError

@@ -20,7 +20,7 @@ import traceback
 from gradgen.cli import batch
 from gradgen.cli import check
 from gradgen import options
-from gradgen.cli import process
+from gradgen import process
 from gradgen import timing
 from gradgen.cli import show
 from gradgen.cli import writing

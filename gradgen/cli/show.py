@@ -15,7 +15,7 @@ import argparse
 import os
 
 from gradgen import options
-from gradgen.explain import report
+from gradgen.cli import report
 from gradgen.errors import GradgenError
 
 # The stages (and SymPy) are imported when a command runs, so `gradgen --help` is quick.

@@ -24,7 +24,7 @@ from gradgen.frontend.branch_runtime import Unset
 from gradgen.errors import GradgenError
 from gradgen.ir import ShapeError
 from gradgen.frontend.model_file import Target
-from gradgen.frontend.traced import OPS_HINT, Tracer
+from gradgen.traced import OPS_HINT, Tracer
 
 
 class Session:

@@ -15,7 +15,7 @@ import sympy as sp
 
 from gradgen import dispatch
 from gradgen import ir
-from gradgen.frontend.traced import constant
+from gradgen.traced import constant
 from gradgen.ops.tracing import dims, holds_tracer, is_tracer
 from gradgen.ops.rules import Linear
 

@@ -16,7 +16,7 @@ import sympy as sp
 from gradgen import dispatch
 from gradgen import ir
 from gradgen.ir import ShapeError
-from gradgen.frontend.traced import Tracer
+from gradgen.traced import Tracer
 
 
 def is_tracer(value) -> bool:
