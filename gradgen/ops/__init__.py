@@ -45,12 +45,12 @@ from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
-    Reduction,
     IsEqual,
     LogSumExp,
     ReduceMax,
     ReduceMean,
     ReduceSum,
+    Reduction,
     expand_dims,
     reduce,
 )

@@ -13,8 +13,7 @@ import contextlib
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError
 from gradgen.traced import Tracer
 
