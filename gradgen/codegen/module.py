@@ -74,9 +74,12 @@ def _no_builtin_hidden(programs: list[ir.Program], module: str) -> None:
     """A target is a function of the module, so one named like a Python builtin that the
     module's code reads (``len``, ``type`` or ``zip`` in the argument check, ``tuple`` in
     a type hint) would replace it for every function: an error at the target."""
-    read = _globals_read(symtable.symtable(module, "generated", "exec"))
-    for p in programs:
-        if p.name in read and hasattr(builtins, p.name):
+    named = [p for p in programs if hasattr(builtins, p.name)]
+    read = (
+        _globals_read(symtable.symtable(module, "generated", "exec")) if named else ()
+    )
+    for p in named:
+        if p.name in read:
             raise GradgenError(
                 f"the compile target {p.name} has the name of Python's built-in "
                 f"{p.name}, which the generated module uses",
