@@ -267,6 +267,14 @@ def _annotation_shape(annotation, where: str, model: Model, line: int):
             hint="write Array['n', 'd'] (or Array[()] for a 0-d array)",
         )
     shown = getattr(annotation, "__name__", repr(annotation))
+    if shown == "float":  # a function float of the model's hides Python's
+        raise GradgenError(
+            f"{where} is annotated float, which in this model is its own "
+            f"{type(annotation).__name__} float, not Python's",
+            model.path,
+            line,
+            hint="rename the model's float",
+        )
     raise GradgenError(
         f"{where} is annotated {shown}",
         model.path,
