@@ -165,11 +165,28 @@ class _Sweep:
             return
         if total == 0:
             return
+        if self.passes_transposed(node, total):
+            self.adjoint[sym] = (
+                total  # K.T's delta is not printed: K's is (Q·δ)ᵀ = δᵀ·Q
+            )
+            self.masks[sym] = None
+            return
         a = self.graph.new_symbol("a")
         self.graph.shapes[a] = self.shape(total)
         self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
         self.adjoint[sym] = a
         self.masks[sym] = zero_outside(total)
+
+    def passes_transposed(self, node, total) -> bool:
+        """An unnamed ``x.T`` whose adjoint is a product of matrices: the adjoint of ``x``
+        is that product transposed, (A·B)ᵀ = Bᵀ·Aᵀ, and ``x.T`` needs no delta of its own
+        (the code never names ``x.T``)."""
+        return (
+            isinstance(node.expr, ops.Transpose)
+            and not node.names
+            and isinstance(total, ops.MatMul)
+            and all(len(self.shape(a)) == 2 for a in total.args)
+        )
 
     def hoist_updates(self, total, block):
         """Each ``Update`` in a sum gets a statement of its own (it prints as two)."""
@@ -209,6 +226,11 @@ class _Sweep:
                     # the branch not taken adds 0, not 0 * inf = nan (np.where(x > 0,
                     # np.sqrt(x), 0) at x = 0)
                     yield s, c if mask is None else sp.Piecewise((c, mask), (0, True))
+            return
+        if isinstance(node.expr, ops.Transpose) and isinstance(g, ops.MatMul):
+            a, b = g.args  # passes_transposed: (A·B)ᵀ = Bᵀ·Aᵀ
+            if node.expr.args[0] in self.relevant:
+                yield node.expr.args[0], ops.MatMul(ops.Transpose(b), ops.Transpose(a))
             return
         try:
             found = ops.vjp(node.expr, g, node.sym, node.shape, self.shape)
