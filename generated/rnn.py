@@ -196,10 +196,10 @@ def loss_value_and_grad(
         t5 = xs[4]
         h_4 = tanh(b + h_3·Wh + t5·Wx)
         prediction = h_4·w_out
-        delta_prediction = prediction - target
-        loss = delta_prediction²/2
+        loss = (prediction - target)²/2
 
     Grad of: return 0.5 * (prediction - target) ** 2
+        delta_prediction = prediction - target
         dtarget = -delta_prediction
 
     Grad of: prediction = h @ w_out
@@ -255,9 +255,10 @@ def loss_value_and_grad(
     t5 = xs[4]
     h_4 = np.tanh(b + np.dot(h_3, Wh) + np.dot(t5, Wx))
     prediction = np.dot(h_4, w_out)
-    delta_prediction = prediction - target
-    loss = delta_prediction**2 / 2
+    t6 = prediction - target
+    loss = t6**2 / 2
     # Grad of: return 0.5 * (prediction - target) ** 2
+    delta_prediction = t6
     dtarget = -delta_prediction
     # Grad of: prediction = h @ w_out
     dw_out = delta_prediction * h_4

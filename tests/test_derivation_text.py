@@ -67,3 +67,42 @@ def test_a_pre_activation_whose_delta_is_delta_z_h_is_z_h():
     for delta in re.findall(r"\bdelta_(\w+) = ", code):
         assert delta in assigned(code) | {"z_hidden"}, delta
     check_gradient("mlp", {"n": 4, "d": 3, "h": 5, "c": 3})
+
+
+RIDGE = """
+import numpy as np
+from gradgen import Array
+
+
+def loss(X: Array["n", "d"], y: Array["n"], w: Array["d"], lam: float) -> float:
+    r = X @ w - y
+    reg = lam * np.sum(w * w)
+    return np.mean(r**2) + reg
+"""
+
+
+def forward_pass(code: str) -> str:
+    return code[code.index("# Forward pass") : code.index("# Grad of:")]
+
+
+def test_no_forward_value_is_named_like_a_gradient(tmp_path):
+    """ridge: w·w is both in the loss and dlam; deep: y - t is both in the loss and
+    delta_y. The forward pass computes them under a temporary's name, and the backward
+    pass names them as gradients."""
+    path = tmp_path / "ridge.py"
+    path.write_text(RIDGE)
+    code = body(generated_source(path), "loss_value_and_grad")
+    forward = forward_pass(code)
+    assert "t1 = np.dot(w, w)" in forward and "reg = lam * t1" in forward
+    assert not re.search(r"^\s+(d\w+|delta_\w+) = ", forward, re.M), forward
+    assert "    dlam = t1\n" in code
+    deep = body(generated_source(EXAMPLES / "deep.py"), "cost_value_and_grad")
+    assert "delta_y" not in forward_pass(deep)
+    assert "delta_y = t1\n    dt = -delta_y\n" in deep
+    assert "        delta_y = y - t\n        dt = -delta_y\n" in deep  # docstring
+    module = compiled(path)
+    rng = np.random.default_rng(1)
+    args = [rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=3), 0.7]
+    for k, g in enumerate(module.loss_grad(*args)):
+        assert_close(g, central_difference(module.loss, args, k), f"ridge d{k}", 1e-6)
+    check_gradient("deep", {"n": 3, "d": 2, "k": 2, "m": 3})
