@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from compiled import compiled, generated_source
+from gradgen.cli.commands import main
 from gradcheck import ROOT, assert_close, central_difference, random_inputs, targets
 
 EXAMPLES = ROOT / "examples"
@@ -106,3 +107,27 @@ def test_no_forward_value_is_named_like_a_gradient(tmp_path):
     for k, g in enumerate(module.loss_grad(*args)):
         assert_close(g, central_difference(module.loss, args, k), f"ridge d{k}", 1e-6)
     check_gradient("deep", {"n": 3, "d": 2, "k": 2, "m": 3})
+
+
+def test_unrolled_blocks_say_their_step_and_what_h_is():
+    """rnn: five blocks differentiate the one loop statement; each says its t, and which
+    value the h it reads is in the code (h_3 at t = 4); the prediction reads h_4."""
+    source = generated_source(EXAMPLES / "rnn.py")
+    code = body(source, "loss_value_and_grad")
+    loop = "# Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)"
+    assert f"{loop}  (t = 4; h on the right is h_3)\n" in code
+    assert f"{loop}  (t = 1)\n" in code  # the h of t = 0 is h in the code too
+    assert f"{loop}  (t = 0; h on the right is h0)\n" in code
+    assert "# Grad of: prediction = h @ w_out  (h is h_4)\n" in code
+    headers = re.findall(r"# Grad of: h = .*", code)
+    assert len(headers) == len(set(headers)) == 5
+    docstring = code[: code.index('"""', code.index('"""') + 3)]
+    assert "Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 2; h on" in docstring
+    check_gradient("rnn", {"d": 3, "k": 4})
+
+
+def test_latex_sections_say_the_step(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["latex", "examples/rnn.py"]) == 0
+    text = capsys.readouterr().out
+    assert "% Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 3; h on" in text
