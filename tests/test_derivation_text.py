@@ -131,3 +131,34 @@ def test_latex_sections_say_the_step(capsys, monkeypatch):
     assert main(["latex", "examples/rnn.py"]) == 0
     text = capsys.readouterr().out
     assert "% Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 3; h on" in text
+
+
+def test_a_gradient_slot_still_zero_is_assigned():
+    """rnn: dxs starts as zeros and each step writes its own row: = , not +=.
+    rosenbrock: dx[1:] overlaps dx[:-1], written first, so it adds."""
+    code = body(generated_source(EXAMPLES / "rnn.py"), "loss_value_and_grad")
+    rows = re.findall(r"dxs\[(\d)\] (\+?=) ", code)
+    assert rows == [(str(k), "=") for k in (4, 3, 2, 1, 0)], rows
+    rosenbrock = generated_source(EXAMPLES / "rosenbrock.py")
+    assert re.search(r"dx\[:-1\] = .*\n    dx\[1:\] \+= ", rosenbrock)
+    check_gradient("rnn", {"d": 3, "k": 4}, seed=2)
+
+
+@pytest.mark.parametrize(
+    "a,b,apart",
+    [
+        ((0,), (1,), True),
+        ((slice(0, 2),), (slice(2, None),), True),
+        ((slice(None, 3),), (2,), False),
+        ((slice(None, -1),), (slice(1, None),), False),
+        ((-1,), (0,), False),  # the same row when the axis has one
+        ((0, 1), (0, 2), True),
+        ((0, slice(None)), (1, 0), True),
+        ((None, 0), (None, 1), False),  # a new axis: not told apart here
+    ],
+)
+def test_disjoint_keys(a, b, apart):
+    from gradgen.codegen.printer import disjoint
+    from gradgen.ops import encode_key
+
+    assert disjoint(encode_key(a), encode_key(b)) is apart
