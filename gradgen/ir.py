@@ -155,16 +155,20 @@ class Site:
     step: str = ""
     reads: tuple = ()  # (name, symbol, assigned): the values its names held
 
-    def notes(self, mapping: dict) -> str:
+    def notes(self, mapping: dict, width: int = 40) -> str:
         """``t = 3; h on the right is h_2``: the step of an unrolled loop the statement
         runs in, and each name it reads whose value the generated code calls otherwise
-        (``on the right`` when the statement assigns that name too)."""
+        (``on the right`` when the statement assigns that name too), as many of those
+        as fit in ``width`` characters."""
         notes = [self.step] if self.step else []
         for name, sym, assigned in self.reads:
             final = mapping.get(sym)
             if final is not None and final.name != name:
                 where = " on the right" if assigned else ""
-                notes.append(f"{name}{where} is {final.name}")
+                note = f"{name}{where} is {final.name}"
+                if len("; ".join(notes + [note])) > width:
+                    break
+                notes.append(note)
         return "; ".join(notes)
 
 
