@@ -162,3 +162,82 @@ def test_disjoint_keys(a, b, apart):
     from gradgen.ops import encode_key
 
     assert disjoint(encode_key(a), encode_key(b)) is apart
+
+
+SHIFTED = """
+import numpy as np
+from gradgen import Array
+
+
+def xent(X: Array["n", "d"], Y: Array["n", "c"], W: Array["d", "c"]) -> float:
+    logits = X @ W
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * log_probs, axis=1))
+
+
+def attention(
+    X: Array["n", "d"], Wq: Array["d", "k"], Wk: Array["d", "k"], T: Array["n", "n"]
+) -> float:
+    scores = (X @ Wq) @ (X @ Wk).T
+    e = np.exp(scores - np.max(scores, axis=1, keepdims=True))
+    weights = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum((weights - T) ** 2)
+"""
+
+ZERO_STATE = """
+import numpy as np
+from gradgen import Array
+
+
+def loss(
+    xs: Array[3, "d"],
+    target: float,
+    Wx: Array["d", "k"],
+    Wh: Array["k", "k"],
+    b: Array["k"],
+    w_out: Array["k"],
+) -> float:
+    h = np.zeros(Wh.shape[0])
+    for t in range(len(xs)):
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    prediction = h @ w_out
+    return 0.5 * (prediction - target) ** 2
+"""
+
+
+def check_file(path, sizes: dict) -> None:
+    """Every scalar target of a model file, against central differences."""
+    module = compiled(path)
+    for name, target in targets(path).items():
+        args = random_inputs(target, sizes, np.random.default_rng(5))
+        got = getattr(module, f"{name}_grad")(*args)
+        for k, g in enumerate(got if len(args) > 1 else (got,)):
+            numeric = central_difference(target.fn, args, k)
+            assert_close(g, numeric, f"{path.stem}.{name} d{k}", 1e-5, 1e-7)
+
+
+def test_the_max_shift_of_a_softmax_has_no_gradient_computed(tmp_path):
+    """softmax(x - max(x)) does not depend on max(x): no mask, no row sums of it."""
+    path = tmp_path / "shifted.py"
+    path.write_text(SHIFTED)
+    source = generated_source(path)
+    for name in ("xent", "attention"):
+        code = body(source, f"{name}_value_and_grad")
+        statements = code[code.index('"""', code.index('"""') + 3) :]
+        assert "==" not in statements and "astype" not in statements, statements
+        assert "np.sum(-" not in statements, statements
+    attention = body(source, "attention_value_and_grad")
+    assert "delta_scores = log_softmax_grad(" in attention
+    check_file(path, {"n": 4, "d": 3, "c": 3, "k": 2})
+
+
+def test_a_product_with_a_zero_initial_state_is_not_computed(tmp_path):
+    """h = zeros: the first step's h @ Wh, and its term of dWh, are left out."""
+    path = tmp_path / "zero_state.py"
+    path.write_text(ZERO_STATE)
+    code = body(generated_source(path), "loss_value_and_grad")
+    assert "np.zeros(" not in code
+    assert "h = np.tanh(b + np.dot(t1, Wx))" in code
+    assert "dWh = np.outer(h, delta_z_h_1) + np.outer(h_1, delta_z_h_2)\n" in code
+    check_file(path, {"d": 3, "k": 4})

@@ -151,6 +151,7 @@ class _Sweep:
         )  # node -> where its adjoint can be nonzero (None: anywhere)
         self.statements: list[ir.Stmt] = []
         self.grads: dict = {}
+        self.zero_sums: dict = {}  # adjoint -> the axes along which it sums to 0
 
     def shape(self, expr):
         return ir.shape_of(expr, self.graph.shapes)
@@ -176,6 +177,18 @@ class _Sweep:
         self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
         self.adjoint[sym] = a
         self.masks[sym] = zero_outside(total)
+        if isinstance(total, ops.LogSoftmaxGrad):  # g - p·sum(g) sums to 0 (Σp = 1)
+            self.zero_sums[a] = set(total.axes)
+
+    def sums_to_zero(self, c) -> bool:
+        """Whether ``c`` is a sum of an adjoint along axes it sums to 0 along (times a
+        number): exactly 0, as the gradient through the max-shift of a softmax is
+        (softmax(x - m) does not depend on m)."""
+        if not isinstance(c, ops.ReduceSum):
+            return False
+        coefficient, adjoint = c.args[0].as_coeff_Mul()
+        axes = self.zero_sums.get(adjoint)
+        return axes is not None and set(c.axes) <= axes
 
     def passes_transposed(self, node, total) -> bool:
         """An unnamed ``x.T`` whose adjoint is a product of matrices: the adjoint of ``x``
@@ -250,9 +263,9 @@ class _Sweep:
                 for s, c in self.contributions_of(node, g):
                     target = self.graph.shapes[s]
                     implied = node.shape if node.kind == "elementwise" else None
-                    self.contributions.setdefault(s, []).append(
-                        unbroadcast(c, target, self.shape, implied)
-                    )
+                    c = unbroadcast(c, target, self.shape, implied)
+                    if not self.sums_to_zero(c):
+                        self.contributions.setdefault(s, []).append(c)
             for s in self.graph.operands(node):
                 if s in self.relevant:
                     self.pending[s] -= 1

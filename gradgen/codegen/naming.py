@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from gradgen import ir, ops
+from gradgen.ad.reverse import needed_nodes
 from gradgen.codegen.printer import HELPERS
 from gradgen.errors import GradgenError
 from gradgen.ops import ExpNegAbs, SigmoidAbs, SigmoidNegAbs
@@ -175,8 +176,9 @@ class Namer:
                 if ir.is_dim_symbol(d):
                     self.names[d] = d.name
                     self.taken.add(d.name)
+        needed = needed_nodes(graph, program.output)  # not a zeros the trace dropped
         for node in graph.nodes:
-            if node.kind != "input" and node.names:
+            if node.kind != "input" and node.names and node.sym in needed:
                 self.names[node.sym] = self._claim(min(node.names)[2], self.taken)
         by_name = {p.sym: p.name for p in program.params}
         for param_sym, grad in zip(

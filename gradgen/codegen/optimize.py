@@ -259,8 +259,15 @@ def inline(
         for sym in stmt.expr.free_symbols:
             readers.setdefault(sym, set()).add(j)
     alive = [True] * len(stmts)
-    # values of the forward pass that CSE found in a delta (collapse_aliases)
-    shared = {s.target for s in stmts if (s.role, s.section) == ("temp", "forward")}
+    # values of the forward pass that CSE found in a delta (collapse_aliases), and
+    # deltas of values the code does not name: a named delta equal to one of them takes
+    # its place (collapse_aliases) rather than being folded
+    shared = {
+        s.target
+        for s in stmts
+        if (s.role, s.section) == ("temp", "forward")
+        or (s.role == "adjoint" and s.target not in keep)
+    }
     returned = Counter(
         sub
         for r in results

@@ -24,6 +24,9 @@ from gradgen.ir import ShapeError
 from gradgen.ops import tracing
 from gradgen.traced import OPS_HINT, Tracer
 
+# Products: zeros when either factor is zeros
+_PRODUCTS = (ops.MatMul, ops.Outer, ops.Vdot)
+
 
 class Session:
     """The state of one trace: the graph being built and where the user's code is."""
@@ -90,8 +93,20 @@ class Session:
                 str(exc), "give equal sizes the same dimension name"
             ) from None
         site = self.site()
+        if isinstance(expr, _PRODUCTS) and any(map(self._zero, expr.args[:2])):
+            return Tracer(sp.Integer(0), shape, self, site)  # h @ W with h = zeros
         node = self.graph.add("structural", expr, shape, site)
         return Tracer(node.sym, shape, self, site)
+
+    def _zero(self, operand: sp.Expr) -> bool:
+        """Whether an operand is all zeros (``np.zeros``, ``0 * x``): a product with it
+        is zeros too, and neither it nor its derivative is computed."""
+        node = self.graph.by_sym.get(operand)
+        if node is not None and node.expr is not None:
+            operand = node.expr
+        if isinstance(operand, ops.BroadcastTo):
+            operand = operand.args[0]
+        return operand == 0
 
     # --- names, from the line tracer -----------------------------------------------
     def _depth(self, frame) -> int | None:
