@@ -241,3 +241,40 @@ def test_a_product_with_a_zero_initial_state_is_not_computed(tmp_path):
     assert "h = np.tanh(b + np.dot(t1, Wx))" in code
     assert "dWh = np.outer(h, delta_z_h_1) + np.outer(h_1, delta_z_h_2)\n" in code
     check_file(path, {"d": 3, "k": 4})
+
+
+LOGISTIC = """
+import numpy as np
+from gradgen import Array
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def loss(X: Array["n", "d"], y: Array["n"], w: Array["d"]) -> float:
+    p = sigmoid(X @ w)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+"""
+
+
+def test_the_logistic_gradient_is_shown_as_sigma_minus_y(tmp_path, capsys):
+    """-(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))/n is (σ(z) - y)/n exactly: the docstring and
+    LaTeX show that. The code keeps y ⊙ σ(-z) - σ(z) ⊙ (1 - y), which keeps
+    its digits where σ(z) rounds to y (σ(z) - y would cancel there)."""
+    path = tmp_path / "logistic.py"
+    path.write_text(LOGISTIC)
+    code = body(generated_source(path), "loss_value_and_grad")
+    assert "        delta_z = (σ(z) - y)/n\n" in code
+    assert "sigmoid_neg_abs_z" in code[code.index("# Forward pass") :]
+    assert main(["latex", str(path)]) == 0
+    assert r"\delta_{z} &= \frac{1}{n} \left(\sigma\left(z\right) - y\right)" in (
+        capsys.readouterr().out
+    )
+    module = compiled(path)
+    rng = np.random.default_rng(3)
+    X, w = rng.normal(size=(6, 3)), rng.normal(size=3) * 20  # saturated too
+    y = (rng.uniform(size=6) > 0.5).astype(float)
+    for k, g in enumerate(module.loss_grad(X, y, w)):
+        numeric = central_difference(module.loss, [X, y, w], k)
+        assert_close(g, numeric, f"logistic d{k}", 1e-5, 1e-7)

@@ -187,7 +187,8 @@ def derive(
 ) -> Derivation:
     """The formulas of the gradient statements, over the generated code's names. The code
     computes 1 - sigma(u) as sigma(-u) (no cancellation); with ``textbook`` a formula shows
-    it as 1 - h for the value h = sigma(u) the code names, as derivations write it."""
+    it as 1 - h for the value h = sigma(u) the code names, as derivations write it, and
+    as 1 - sigma(u) where that cancels terms (``notation.cancelled``: sigma(z) - y)."""
     grads = [mapping[g] for g in program.grads]
     tables = _Tables(program, mapping, grads)
     written_out: dict = {}
@@ -200,6 +201,8 @@ def derive(
         if isinstance(expr, ops.Sigmoid) and textbook:  # later: h and 1 - h
             written_out[ops.Sigmoid(expr.args[0])] = target
             written_out[ops.Sigmoid(-expr.args[0])] = 1 - target
+        elif textbook:  # σ(z) - y, not -(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))
+            expr = notation.cancelled(expr, tables.shapes)
         if _is_small_temporary(stmt, target.name, expr):
             written_out[target] = expr
             continue
