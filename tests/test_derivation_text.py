@@ -259,8 +259,8 @@ def loss(X: Array["n", "d"], y: Array["n"], w: Array["d"]) -> float:
 
 
 def test_the_logistic_gradient_is_shown_as_sigma_minus_y(tmp_path, capsys):
-    """-(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))/n is (σ(z) - y)/n exactly: the docstring and
-    LaTeX show that. The code keeps y ⊙ σ(-z) - σ(z) ⊙ (1 - y), which keeps
+    """-(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))/n is (σ(z) - y)/n exactly: the docstring, LaTeX
+    and explain show that. The code keeps y ⊙ σ(-z) - σ(z) ⊙ (1 - y), which keeps
     its digits where σ(z) rounds to y (σ(z) - y would cancel there)."""
     path = tmp_path / "logistic.py"
     path.write_text(LOGISTIC)
@@ -271,6 +271,11 @@ def test_the_logistic_gradient_is_shown_as_sigma_minus_y(tmp_path, capsys):
     assert r"\delta_{z} &= \frac{1}{n} \left(\sigma\left(z\right) - y\right)" in (
         capsys.readouterr().out
     )
+    assert main(["explain", str(path), "--wrt", "w"]) == 0
+    explained = capsys.readouterr().out
+    assert "∂loss/∂z : g ↦ g ⊙ (σ(z) - y)/n" in explained
+    assert "∂loss/∂w = Xᵀ·((σ(z) - y)/n)" in explained
+    assert "    delta_z = (σ(z) - y)/n\n" in explained
     module = compiled(path)
     rng = np.random.default_rng(3)
     X, w = rng.normal(size=(6, 3)), rng.normal(size=3) * 20  # saturated too
@@ -278,3 +283,16 @@ def test_the_logistic_gradient_is_shown_as_sigma_minus_y(tmp_path, capsys):
     for k, g in enumerate(module.loss_grad(X, y, w)):
         numeric = central_difference(module.loss, [X, y, w], k)
         assert_close(g, numeric, f"logistic d{k}", 1e-5, 1e-7)
+
+
+def test_explain_writes_the_code_lines_as_latex_and_the_docstring_do(capsys):
+    """xor: the generated code computes σ(z_1)·σ(-z_1); all three show yhat ⊙ (1 - yhat)."""
+    assert main(["explain", str(EXAMPLES / "xor.py"), "--wrt", "W0"]) == 0
+    explained = capsys.readouterr().out
+    lines = explained[explained.index("The lines of the generated") :]
+    code = body(generated_source(EXAMPLES / "xor.py"), "loss_value_and_grad")
+    for line in lines.splitlines()[1:]:
+        if line.strip():
+            assert " ".join(line.split()) in " ".join(code.split()), line
+    assert "delta_z_1 = delta_yhat ⊙ yhat ⊙ (1 - yhat)" in lines
+    assert "σ(-" not in lines
