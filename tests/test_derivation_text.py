@@ -15,10 +15,10 @@ import re
 
 import numpy as np
 import pytest
-
 from compiled import compiled, generated_source
-from gradgen.cli.commands import main
 from gradcheck import ROOT, assert_close, central_difference, random_inputs, targets
+
+from gradgen.cli.commands import main
 
 EXAMPLES = ROOT / "examples"
 
