@@ -190,6 +190,26 @@ CASES = [
         6,
         "np.sum",
     ),
+    (
+        "einsum_operand_lists",
+        "def f(x: Array['n', 'd']) -> float:\n    return np.einsum(x, [0, 1], [1])[0]\n",
+        6,
+        'np.einsum: subscripts as operand lists (write the subscripts as "ij,jk->ik")',
+    ),
+    (
+        "einsum_sizes_differ",
+        "def f(x: Array['n', 'd']) -> float:\n"
+        "    return np.sum(np.einsum('ij,jk->ik', x, x))\n",
+        6,
+        "np.einsum: label 'j' is d in one operand and n in another",
+    ),
+    (
+        "transpose_not_a_permutation",
+        "def f(x: Array['n', 'd']) -> float:\n"
+        "    return np.sum(np.transpose(x, (0, 0)))\n",
+        6,
+        "np.transpose: axes (0, 0) are not a permutation",
+    ),
 ]
 
 

@@ -19,7 +19,8 @@ Each family module also registers, in ``gradgen.dispatch``, the NumPy calls that
 its operations, with their ``gradgen ops`` notes; importing this package is what makes
 them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
-array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
+array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
+``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -42,6 +43,7 @@ from gradgen.ops.indexing import (
     statement_level,
 )
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
+from gradgen.ops.einsum import Einsum
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
@@ -54,7 +56,7 @@ from gradgen.ops.reductions import (
     expand_dims,
     reduce,
 )
-from gradgen.ops.shapes import Concat, Reshape, Stack, reshape_shape
+from gradgen.ops.shapes import Concat, Permute, Reshape, Stack, reshape_shape
 from gradgen.ops.stable import (
     ComplementOf,
     ComplementOfScalar,
@@ -90,11 +92,13 @@ STRUCTURAL = (
     Reshape,
     Concat,
     Stack,
+    Permute,
     MatMul,
     Outer,
     Transpose,
     TraceOp,
     Vdot,
+    Einsum,
     LogSoftmax,
     LogSoftmaxGrad,
 )

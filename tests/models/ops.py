@@ -24,7 +24,7 @@ DOMAINS = {
     "abs_": {"x": "nonzero"},
     "arctan2_": {"x": "nonzero"},
 }
-NO_AUTOGRAD = {"dot_method"}
+NO_AUTOGRAD = {"dot_method", "einsum_diagonal"}  # autograd: no repeated labels
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -268,4 +268,72 @@ def cumsum_axes(x: Array["n", "d"], c: Array["n", "d"], v: Array["d"]) -> float:
     rows = np.cumsum(x, axis=0) * c
     return (
         np.sum(rows) + np.sum(np.cumsum(x) ** 2) * 0.1 + np.sum(x.cumsum(axis=-1) @ v)
+    )
+
+
+# --- contractions and axis orders (gradgen/ops/einsum.py, shapes.py) -------------------
+def einsum_forms(
+    A: Array["n", "d"], B: Array["d", "k"], v: Array["k"], c: Array["n", "k"]
+) -> float:
+    return (
+        np.sum(np.einsum("ij,jk->ik", A, B) * c)
+        + np.sum(np.einsum("ij,jk,k->ij", A, B, v) * A)
+        + np.einsum("ij,ij", A, A)
+        + np.sum(np.einsum("ij->j", A) ** 2)
+        + np.einsum("nk,k->", c, v)
+        + np.sum(np.einsum("ik,jk->ij", c, np.tanh(c)))
+        + np.sum(np.einsum("ji", B) * np.einsum("ki->ik", B))
+    )
+
+
+def einsum_diagonal(S: Array["d", "d"], T: Array["d", "d"]) -> float:
+    return np.sum(np.einsum("ii->i", S) * np.einsum("ij,jj->i", T, S)) + (
+        np.einsum("ii", T) ** 2
+    )
+
+
+def einsum_ellipsis(
+    X: Array["k", "n", "d"], W: Array["d", "d"], c: Array["k", "n", "d"]
+) -> float:
+    return np.sum(np.einsum("...ij,jl->...il", X, W) * c) + 0.1 * np.sum(
+        np.einsum("bij,bij->b", X, X) ** 2
+    )
+
+
+def tensordot_inner_outer(
+    X: Array["n", "d", "k"], Y: Array["d", "k"], u: Array["n"], w: Array["d"]
+) -> float:
+    return (
+        np.sum(np.tensordot(X, Y) * u)
+        + np.sum(np.tanh(np.tensordot(X, Y, axes=([1], [0]))))
+        + np.sum(np.outer(u, w) * X[:, :, 0])
+        + np.inner(w, w)
+        + np.sum(np.inner(X, Y) ** 2)
+    )
+
+
+def batched_matmul(
+    A: Array["k", "n", "d"],
+    B: Array["k", "d", "n"],
+    M: Array["d", "d"],
+    v: Array["d"],
+    C: Array[2, 1, "n", "n"],
+    c: Array["k", "n", "n"],
+) -> float:
+    return (
+        np.sum((A @ B) * c)
+        + np.sum(np.matmul(A, M) ** 2)
+        + np.sum(np.tanh(A @ v))
+        + np.sum(np.sin(C @ A))
+        + np.sum(v @ B)
+    )
+
+
+def axis_orders(X: Array["n", "d", "k"], c: Array["k", "d", "n"]) -> float:
+    return (
+        np.sum(X.T * c)
+        + np.sum(np.transpose(X, (2, 1, 0)) ** 2 * c)
+        + np.sum(np.swapaxes(X, 0, 2) * np.sin(c))
+        + np.sum(np.moveaxis(X, 0, -1) * np.transpose(c, (1, 0, 2)))
+        + np.sum(X.transpose((1, 0, 2)) * np.moveaxis(c, [0, 2], [2, 1]) ** 2)
     )
