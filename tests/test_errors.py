@@ -210,6 +210,18 @@ CASES = [
         6,
         "np.transpose: axes (0, 0) are not a permutation",
     ),
+    (
+        "pad_mode",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.pad(x, 1, 'edge'))\n",
+        6,
+        "np.pad with mode='edge' (join slices with np.concatenate)",
+    ),
+    (
+        "split_a_named_size",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.split(x, 2)[0])\n",
+        6,
+        "np.split into 2 parts of an axis of size n (split at constant points",
+    ),
 ]
 
 

@@ -20,7 +20,8 @@ its operations, with their ``gradgen ops`` notes; importing this package is what
 them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
 array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
-``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``stable``
+``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``assembled`` (masks,
+tiles, pads, splits: compositions of the others), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -44,6 +45,7 @@ from gradgen.ops.indexing import (
 )
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.einsum import Einsum
+from gradgen.ops.assembled import Tri
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
@@ -79,6 +81,7 @@ STRUCTURAL = (
     BroadcastTo,
     FullLike,
     Eye,
+    Tri,
     Index,
     Scatter,
     Update,

@@ -24,7 +24,11 @@ DOMAINS = {
     "abs_": {"x": "nonzero"},
     "arctan2_": {"x": "nonzero"},
 }
-NO_AUTOGRAD = {"dot_method", "einsum_diagonal"}  # autograd: no repeated labels
+NO_AUTOGRAD = {
+    "dot_method",
+    "einsum_diagonal",
+    "cross_",
+}  # autograd: no repeated labels
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -337,3 +341,58 @@ def axis_orders(X: Array["n", "d", "k"], c: Array["k", "d", "n"]) -> float:
         + np.sum(np.moveaxis(X, 0, -1) * np.transpose(c, (1, 0, 2)))
         + np.sum(X.transpose((1, 0, 2)) * np.moveaxis(c, [0, 2], [2, 1]) ** 2)
     )
+
+
+# --- arrays assembled from others (gradgen/ops/assembled.py) ---------------------------
+def diag_tri(v: Array["d"], A: Array["d", "d"], X: Array["n", "d"]) -> float:
+    causal = np.tri(A.shape[0])
+    return (
+        np.sum(np.sin(np.diag(v)))
+        + np.sum(np.diag(A) * v)
+        + np.sum(np.cos(np.diag(v, 1)))
+        + np.sum(np.diag(v, -2) ** 2)
+        + np.sum(np.triu(A, 1) * np.sin(A))
+        + np.sum(np.tril(X) ** 2)
+        + np.sum(causal * np.cos(A))
+        + np.sum(np.diag(X[:2, :2]) ** 3)
+    )
+
+
+def tile_repeat(x: Array["n", "d"], v: Array["d"]) -> float:
+    return (
+        np.sum(np.sin(np.tile(x, (2, 3))))
+        + np.sum(np.tile(v, 2) * np.repeat(v, 2))
+        + np.sum(np.cos(np.repeat(x, 3, axis=1)))
+        + np.sum(np.repeat(x, 2) ** 3)
+        + np.sum(np.tanh(np.tile(v, (2, 1, 1))))
+    )
+
+
+def pad_stack_split(x: Array["n", "d"], v: Array["d"], y: Array[5, "d"]) -> float:
+    top, rest = np.split(x, [1])
+    a, b = np.array_split(y, 2)
+    p, q = np.split(y[:4], 2, axis=0)
+    return (
+        np.sum(np.sin(np.pad(x, 1, "constant")))
+        + np.sum(np.cos(np.pad(v, (2, 0), "constant", constant_values=1.5)))
+        + np.sum(np.sin(np.vstack([x, v])))
+        + np.sum(np.hstack([v, 2.0 * v]) ** 3)
+        + np.sum(np.tanh(np.hstack([x, x * x])))
+        + np.sum(top**2)
+        + np.sum(np.sin(rest))
+        + np.sum(a**3) * np.sum(b)
+        + np.sum(p * q)
+    )
+
+
+def broadcast_kron(u: Array[3], A: Array["n", "d"], B: Array[2, "k"]) -> float:
+    return (
+        np.sum(np.sin(np.broadcast_to(u[None, :], (4, 3))))  # autograd: no new axes
+        + np.sum(np.cos(np.kron(A, B)))
+        + np.sum(np.kron(u, u[:2]) ** 2)
+    )
+
+
+def cross_(u: Array[3], w: Array["n", 3], v: Array["n", 2]) -> float:
+    # autograd's cross fails on broadcast operands: checked numerically only
+    return np.sum(np.cross(u, w) ** 2) + np.sum(np.sin(np.cross(u[:2], v)))
