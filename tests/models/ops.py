@@ -393,6 +393,6 @@ def broadcast_kron(u: Array[3], A: Array["n", "d"], B: Array[2, "k"]) -> float:
     )
 
 
-def cross_(u: Array[3], w: Array["n", 3], v: Array["n", 2]) -> float:
+def cross_(u: Array[3], w: Array["n", 3], v: Array["n", 3]) -> float:
     # autograd's cross fails on broadcast operands: checked numerically only
-    return np.sum(np.cross(u, w) ** 2) + np.sum(np.sin(np.cross(u[:2], v)))
+    return np.sum(np.cross(u, w) ** 2) + np.sum(np.sin(np.cross(w, v)))
