@@ -222,6 +222,18 @@ CASES = [
         6,
         "np.split into 2 parts of an axis of size n (split at constant points",
     ),
+    (
+        "inv_of_a_stack",
+        "def f(x: Array[2, 'n', 'n']) -> float:\n    return np.sum(np.linalg.inv(x))\n",
+        6,
+        "np.linalg.inv needs a square matrix, got shape (2, n, n) (loop over a stack",
+    ),
+    (
+        "norm_ord_0",
+        "def f(x: Array['n']) -> float:\n    return np.linalg.norm(x, 0)\n",
+        6,
+        "np.linalg.norm of a vector with ord=0 (ord=0 counts nonzeros",
+    ),
 ]
 
 

@@ -21,7 +21,8 @@ them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
 array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
 ``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``assembled`` (masks,
-tiles, pads, splits: compositions of the others), ``stable``
+tiles, pads, splits: compositions of the others), ``linalg`` and ``spectral``
+(``np.linalg``), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -46,6 +47,8 @@ from gradgen.ops.indexing import (
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.einsum import Einsum
 from gradgen.ops.assembled import Tri
+from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
+from gradgen.ops.spectral import EighValues, EighVectors
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
@@ -102,6 +105,15 @@ STRUCTURAL = (
     TraceOp,
     Vdot,
     Einsum,
+    Solve,
+    Inv,
+    Det,
+    LogAbsDet,
+    DetSign,
+    Cholesky,
+    Pinv,
+    EighValues,
+    EighVectors,
     LogSoftmax,
     LogSoftmaxGrad,
 )

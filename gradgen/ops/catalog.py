@@ -29,6 +29,7 @@ ORDER = [
     "Elementwise",
     "Comparisons",
     "Reductions and products",
+    "np.linalg",
     "Arrays",
     "Creating arrays",
     "Array attributes and methods",

@@ -24,11 +24,9 @@ DOMAINS = {
     "abs_": {"x": "nonzero"},
     "arctan2_": {"x": "nonzero"},
 }
-NO_AUTOGRAD = {
-    "dot_method",
-    "einsum_diagonal",
-    "cross_",
-}  # autograd: no repeated labels
+# autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
+# the norms it has no gradient for (or nan, for ord=inf)
+NO_AUTOGRAD = {"dot_method", "einsum_diagonal", "cross_", "linalg_norms_more"}
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -396,3 +394,80 @@ def broadcast_kron(u: Array[3], A: Array["n", "d"], B: Array[2, "k"]) -> float:
 def cross_(u: Array[3], w: Array["n", 3], v: Array["n", 3]) -> float:
     # autograd's cross fails on broadcast operands: checked numerically only
     return np.sum(np.cross(u, w) ** 2) + np.sum(np.sin(np.cross(w, v)))
+
+
+# --- np.linalg (gradgen/ops/linalg.py, spectral.py) ------------------------------------
+# Each draws its matrices well-conditioned from a random one: B @ B.T + d * I is symmetric
+# positive definite, B + 3 * d * I diagonally dominant.
+def _spd(B):
+    return B @ B.T + B.shape[0] * np.eye(B.shape[0])
+
+
+def linalg_solve_inv(
+    B: Array["d", "d"], b: Array["d"], M: Array["d", "k"], c: Array["d", "d"]
+) -> float:
+    A = _spd(B)
+    N = B + 3.0 * B.shape[0] * np.eye(B.shape[0])
+    return (
+        np.sum(np.linalg.solve(A, b) ** 2)
+        + np.sum(np.sin(np.linalg.solve(N, M)))
+        + np.sum(np.linalg.inv(A) * c)
+        + np.sum(np.linalg.inv(N) ** 2)
+    )
+
+
+def linalg_det(B: Array["d", "d"], c: Array["d", "d"]) -> float:
+    A = _spd(B)
+    N = B + 3.0 * B.shape[0] * np.eye(B.shape[0])
+    sign, logdet = np.linalg.slogdet(N)
+    return (
+        np.log(np.linalg.det(A))
+        + np.linalg.det(N * 0.2)
+        + sign * logdet
+        + np.linalg.slogdet(A + c * c.T)[1]
+    )
+
+
+def linalg_cholesky(B: Array["d", "d"], b: Array["d"]) -> float:
+    L = np.linalg.cholesky(_spd(B))
+    return (
+        np.sum(np.sin(L))
+        + np.sum(np.linalg.solve(L, b) ** 2)
+        + 2.0 * np.sum(np.log(np.diag(L)))
+    )
+
+
+def linalg_eigh(B: Array["d", "d"], c: Array["d"], M: Array["d", "d"]) -> float:
+    # eigenvalues near 2, 4, 6, ...: distinct; V's columns' signs do not matter below
+    A = 0.1 * (B + B.T) + np.diag(np.cumsum(np.ones(B.shape[0])) * 2.0)
+    w, V = np.linalg.eigh(A)
+    return np.sum(np.sin(w) * c) + np.sum(V**2 * M) + np.sum(np.linalg.eigh(A)[0] ** 2)
+
+
+def linalg_norms(x: Array["d"], A: Array["n", "d"], S: Array["d", "d"]) -> float:
+    return (
+        np.linalg.norm(x)
+        + np.linalg.norm(x, 3)
+        + np.linalg.norm(A, "fro")
+        + np.sum(np.linalg.norm(A, axis=1) * np.linalg.norm(A, 1.5, axis=1))
+        + np.linalg.norm(_spd(S), "nuc")
+    )
+
+
+def linalg_norms_more(x: Array["d"], A: Array["n", "d"], S: Array["d", "d"]) -> float:
+    # autograd has no gradient for these: checked numerically only
+    return (
+        np.linalg.norm(x, 1)
+        + np.linalg.norm(x, np.inf)
+        + np.linalg.norm(x, -np.inf)
+        + np.linalg.norm(A, 1)
+        + np.linalg.norm(A, -np.inf)
+        + np.linalg.norm(S, 2)
+        + np.linalg.norm(S, "nuc")
+        + np.sum(np.linalg.norm(A, axis=0, keepdims=True) ** 2)
+    )
+
+
+def linalg_pinv(X: Array["n", "d"], c: Array["d", "n"]) -> float:
+    A = X + 3.0 * np.eye(X.shape[0], X.shape[1])  # full column rank, well-conditioned
+    return np.sum(np.linalg.pinv(A) * c) + np.sum(np.linalg.pinv(A.T) ** 2)
