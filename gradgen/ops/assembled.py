@@ -18,6 +18,7 @@ from gradgen import dispatch
 from gradgen import ir
 from gradgen.frontend.traced import constant
 from gradgen.ops.arrays import BroadcastTo, Eye, broadcast_to
+from gradgen.ops.shapes import traced_list
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, static_int
 from gradgen.ops.tracing import axis as axis_of
 
@@ -142,7 +143,9 @@ def diag(v, k=0):
         return pad(square, width)
     if v.ndim != 2:
         raise v.session.error("np.diag needs a 1-D or 2-D array")
-    if k:
+    if k and v.shape_[0] == v.shape_[1]:  # the k-th diagonal of a square matrix
+        v = v[:-k, k:] if k > 0 else v[-k:, :k]
+    elif k:
         v = v[:, k:] if k > 0 else v[-k:, :]
     n, m = v.shape_
     if n != m:
@@ -229,25 +232,15 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     return out
 
 
-def _arrays(tup):
-    if not isinstance(tup, (list, tuple)) or not tup:
-        t = tup if is_tracer(tup) else None
-        if t is None:
-            raise TypeError("expects a list of arrays")
-        raise t.session.error("join a list or tuple of arrays, not one array")
-    t = any_tracer(*tup)
-    return [as_tracer(a, t) for a in tup]
-
-
 @dispatch.numpy(np.vstack, note="a list or tuple of arrays")
 def vstack(tup):
-    items = _arrays(tup)
+    items = traced_list(tup)
     return _concatenate([dispatch.FUNCTIONS[np.atleast_2d](a) for a in items], 0)
 
 
 @dispatch.numpy(np.hstack, note="a list or tuple of arrays")
 def hstack(tup):
-    items = [dispatch.FUNCTIONS[np.atleast_1d](a) for a in _arrays(tup)]
+    items = [dispatch.FUNCTIONS[np.atleast_1d](a) for a in traced_list(tup)]
     return _concatenate(items, 0 if items[0].ndim == 1 else 1)
 
 

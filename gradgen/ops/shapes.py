@@ -219,14 +219,20 @@ class Permute(Linear, ir.Structural):
 # --- tracing: the NumPy calls that make these ------------------------------------------
 
 
-def _join(cls, arrays, axis, extra: int):
+def traced_list(arrays) -> list:
+    """The arrays of a join's list or tuple, each a tracer."""
     if not isinstance(arrays, (list, tuple)) or not arrays:
         t = arrays if is_tracer(arrays) else None
         if t is None:
             raise TypeError("expects a list of arrays")
         raise t.session.error("join a list or tuple of arrays, not one array")
     t = any_tracer(*arrays)
-    items = [as_tracer(a, t) for a in arrays]
+    return [as_tracer(a, t) for a in arrays]
+
+
+def _join(cls, arrays, axis, extra: int):
+    items = traced_list(arrays)
+    t = items[0]
     k = axis_of(t, axis, len(items[0].shape_) + extra)
     s = t.session
     args = [s.materialise(a) for a in items]

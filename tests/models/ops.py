@@ -25,8 +25,14 @@ DOMAINS = {
     "arctan2_": {"x": "nonzero"},
 }
 # autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
-# the norms it has no gradient for (or nan, for ord=inf)
-NO_AUTOGRAD = {"dot_method", "einsum_diagonal", "cross_", "linalg_norms_more"}
+# the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix
+NO_AUTOGRAD = {
+    "dot_method",
+    "einsum_diagonal",
+    "cross_",
+    "linalg_norms_more",
+    "diag_rectangular",
+}
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -353,7 +359,14 @@ def diag_tri(v: Array["d"], A: Array["d", "d"], X: Array["n", "d"]) -> float:
         + np.sum(np.tril(X) ** 2)
         + np.sum(causal * np.cos(A))
         + np.sum(np.diag(X[:2, :2]) ** 3)
+        + np.sum(np.diag(A, 1) * np.diag(A, -1))
+        + np.sum(np.diag(X[:2, :2], 1) ** 2)
     )
+
+
+def diag_rectangular(Y: Array[2, 3], x: Array[1]) -> float:
+    # autograd's diag of a rectangular matrix fails: checked numerically only
+    return np.sum(np.diag(Y) ** 2 + np.diag(Y, 1) ** 3) + np.sum(np.diag(Y, -1) * x)
 
 
 def tile_repeat(x: Array["n", "d"], v: Array["d"]) -> float:
