@@ -128,6 +128,11 @@ ROWS = [
     ("np.linalg", "np.linalg.pinv", "a matrix of full rank (the rank may not change)"),
     (
         "np.linalg",
+        "np.linalg.svd",
+        "full_matrices=False (or a square matrix), compute_uv; distinct nonzero singular values",
+    ),
+    (
+        "np.linalg",
         "np.linalg.eigh",
         "(w, V) of a symmetric matrix; V's gradient needs distinct eigenvalues",
     ),
@@ -135,7 +140,7 @@ ROWS = [
     (
         "np.linalg",
         "np.linalg.norm",
-        "every ord of vectors and matrices, axis, keepdims; the 2-norm's gradient is 0 at 0; the spectral and nuclear norms from eigvalsh of the Gram matrix",
+        "every ord of vectors and matrices, axis, keepdims; the 2-norm's gradient is 0 at 0; the spectral and nuclear norms from the singular values",
     ),
     ("Arrays", "np.expand_dims", "axis (an int or a tuple)"),
     ("Arrays", "np.zeros_like", ""),

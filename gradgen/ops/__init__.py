@@ -22,7 +22,7 @@ them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np
 array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
 ``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``assembled`` (masks,
 tiles, pads, splits: compositions of the others), ``linalg`` and ``spectral``
-(``np.linalg``), ``stable``
+and ``svd`` (``np.linalg``), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -49,6 +49,7 @@ from gradgen.ops.einsum import Einsum
 from gradgen.ops.assembled import Tri
 from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
 from gradgen.ops.spectral import EighValues, EighVectors
+from gradgen.ops.svd import SvdPart
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
@@ -114,6 +115,7 @@ STRUCTURAL = (
     Pinv,
     EighValues,
     EighVectors,
+    SvdPart,
     LogSoftmax,
     LogSoftmaxGrad,
 )

@@ -1,8 +1,8 @@
 """Eigenvalues and norms: ``EighValues`` and ``EighVectors`` (``np.linalg.eigh`` of a
 symmetric matrix, ``np.linalg.eigvalsh``), and ``np.linalg.norm`` of every ``ord``,
-traced as compositions (the spectral and nuclear norms from the eigenvalues of the Gram
-matrix, AᵀA or AAᵀ, whichever is smaller). Each operation in one place: shape, VJP and
-JVP, code, text and LaTeX; the rules are Giles (2008)'s.
+traced as compositions (the spectral and nuclear norms from the singular values, ``svd``).
+Each operation in one place: shape, VJP and JVP, code, text and LaTeX; the rules are
+Giles (2008)'s.
 
 NumPy reads one triangle of a symmetric input; the gradient is the symmetric one (as
 autograd's), right for every symmetric perturbation. The eigenvectors' derivative divides
@@ -22,6 +22,7 @@ from gradgen.ops.linalg import SECTION, MatrixFunction, apply, square_shape, sym
 from gradgen.ops.linear import MatMul, Transpose
 from gradgen.ops.reductions import ReduceSum, reduce
 from gradgen.ops.shapes import Reshape
+from gradgen.ops.svd import svd
 from gradgen.ops.tracing import axes as axes_of
 
 
@@ -137,18 +138,6 @@ def _vector_norm(x, ord, axis, keepdims):
     return _sum(abs(x) ** ord, axis, keepdims) ** (1.0 / ord)
 
 
-def _gram_eigenvalues(x):
-    n, m = x.shape_
-    if n != m and not (n.is_Integer and m.is_Integer):
-        raise x.session.error(
-            "the spectral and nuclear norms of a matrix of shape "
-            f"({n}, {m}): which side is smaller is not known",
-            "give the matrix a square shape or fixed sizes",
-        )
-    small = x @ x.T if n != m and int(n) < int(m) else x.T @ x
-    return eigvalsh(small)
-
-
 def _matrix_norm(x, ord):
     if ord in (None, "fro"):
         return np.sqrt(_sum(x * x))
@@ -156,10 +145,10 @@ def _matrix_norm(x, ord):
         sums = _sum(abs(x), 0 if abs(ord) == 1 else 1)
         return _max(sums) if ord > 0 else _min(sums)
     if ord in (2, -2):
-        values = _gram_eigenvalues(x)
-        return np.sqrt(_max(values) if ord == 2 else _min(values))
+        values = svd(x, compute_uv=False)
+        return _max(values) if ord == 2 else _min(values)
     if ord == "nuc":
-        return _sum(np.sqrt(_gram_eigenvalues(x)))
+        return _sum(svd(x, compute_uv=False))
     raise x.session.error(
         f"np.linalg.norm of a matrix with ord={ord!r}",
         "a matrix's ord is one of None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf",
@@ -169,7 +158,7 @@ def _matrix_norm(x, ord):
 @dispatch.numpy(
     np.linalg.norm,
     note="every ord of vectors and matrices, axis, keepdims; the 2-norm's gradient is 0 "
-    "at 0; the spectral and nuclear norms from eigvalsh of the Gram matrix",
+    "at 0; the spectral and nuclear norms from the singular values",
     section=SECTION,
 )
 def norm(x, ord=None, axis=None, keepdims=False):

@@ -484,3 +484,22 @@ def linalg_norms_more(x: Array["d"], A: Array["n", "d"], S: Array["d", "d"]) -> 
 def linalg_pinv(X: Array["n", "d"], c: Array["d", "n"]) -> float:
     A = X + 3.0 * np.eye(X.shape[0], X.shape[1])  # full column rank, well-conditioned
     return np.sum(np.linalg.pinv(A) * c) + np.sum(np.linalg.pinv(A.T) ** 2)
+
+
+def linalg_svd(
+    X: Array["d", "d"], Y: Array[4, 3], c: Array["d"], M: Array["d", "d"]
+) -> float:
+    # singular values near 2, 4, 6, ...: distinct; the signs of U's and V's columns
+    # do not matter below
+    A = 0.1 * X + np.diag(np.cumsum(np.ones(X.shape[0])) * 2.0)
+    B = 0.1 * Y + np.eye(4, 3) * np.cumsum(np.ones(3)) * 2.0
+    U, s, Vh = np.linalg.svd(A, full_matrices=False)
+    P, t, Qh = np.linalg.svd(B, full_matrices=False)
+    return (
+        np.sum(np.sin(s) * c)
+        + np.sum(U**2 * M)
+        + np.sum(np.cos(Vh**2))
+        + np.sum(np.linalg.svd(A, compute_uv=False) ** 3)
+        + np.sum(P**4) * np.sum(t)
+        + np.sum(np.sin(Qh**2))
+    )
