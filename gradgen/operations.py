@@ -157,7 +157,7 @@ ROWS = [
     ("Arrays", "np.broadcast_to", "shape: sizes and dimension names"),
     ("Arrays", "np.tril", "k; a product with np.tri"),
     ("Arrays", "np.triu", "k; a product with 1 - np.tri"),
-    ("Arrays", "np.diag", "of a vector (k: by np.pad) or a square matrix"),
+    ("Arrays", "np.diag", "of a vector; of a matrix (square, or of fixed sizes); k"),
     ("Arrays", "np.tile", "reps: constant counts"),
     ("Arrays", "np.repeat", "repeats: one constant count; axis"),
     ("Arrays", "np.pad", "mode='constant' only, constant_values a number"),

@@ -131,7 +131,7 @@ def triu(m, k=0):
     return m * (1 - _mask(m, int(k) - 1))
 
 
-@dispatch.numpy(np.diag, note="of a vector (k: by np.pad) or a square matrix")
+@dispatch.numpy(np.diag, note="of a vector; of a matrix (square, or of fixed sizes); k")
 def diag(v, k=0):
     k = _count(v, abs(k), "np.diag: k") * (1 if k >= 0 else -1)
     if v.ndim == 1:
