@@ -2,7 +2,7 @@
 
 Generated from gradgen's dispatch tables; do not edit. Regenerate with:
 
-    python -m gradgen.ops.catalog > gradgen/operations.py
+    python -m gradgen.cli.catalog > gradgen/operations.py
 """
 
 ROWS = [
@@ -101,6 +101,8 @@ ROWS = [
     ("Reductions and products", "np.transpose", "axes (a permutation)"),
     ("Reductions and products", "np.swapaxes", ""),
     ("Reductions and products", "np.moveaxis", "source, destination (ints or tuples)"),
+    ("Reductions and products", "np.kron", ""),
+    ("Reductions and products", "np.cross", "vectors of 3 (or 2) along the last axis"),
     (
         "Reductions and products",
         "np.einsum",
@@ -114,8 +116,6 @@ ROWS = [
         "np.matmul",
         "as @; stacks of matrices broadcast their leading dimensions",
     ),
-    ("Reductions and products", "np.kron", ""),
-    ("Reductions and products", "np.cross", "vectors of 3 (or 2) along the last axis"),
     ("np.linalg", "np.linalg.inv", "a square matrix"),
     ("np.linalg", "np.linalg.det", "a square matrix"),
     ("np.linalg", "np.linalg.slogdet", "(sign, logabsdet); the sign has no gradient"),

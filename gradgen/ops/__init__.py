@@ -33,6 +33,8 @@ import numpy
 from gradgen.errors import GradgenError
 from gradgen.ops import elementwise
 from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from gradgen.ops.assembled import Tri
+from gradgen.ops.einsum import Einsum
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -44,25 +46,22 @@ from gradgen.ops.indexing import (
     key_text,
     statement_level,
 )
-from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
-from gradgen.ops.einsum import Einsum
-from gradgen.ops.assembled import Tri
 from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
-from gradgen.ops.spectral import EighValues, EighVectors
-from gradgen.ops.svd import SvdPart
+from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
-    Reduction,
     IsEqual,
     LogSumExp,
     ReduceMax,
     ReduceMean,
     ReduceSum,
+    Reduction,
     expand_dims,
     reduce,
 )
 from gradgen.ops.shapes import Concat, Permute, Reshape, Stack, reshape_shape
+from gradgen.ops.spectral import EighValues, EighVectors
 from gradgen.ops.stable import (
     ComplementOf,
     ComplementOfScalar,
@@ -80,6 +79,7 @@ from gradgen.ops.stable import (
     expm1,
     log1p,
 )
+from gradgen.ops.svd import SvdPart
 
 STRUCTURAL = (
     BroadcastTo,

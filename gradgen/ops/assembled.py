@@ -14,13 +14,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
-from gradgen.frontend.traced import constant
+from gradgen import dispatch, ir
 from gradgen.ops.arrays import BroadcastTo, Eye, broadcast_to
 from gradgen.ops.shapes import traced_list
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, static_int
 from gradgen.ops.tracing import axis as axis_of
+from gradgen.traced import constant
 
 
 class Tri(ir.Structural):

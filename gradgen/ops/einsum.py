@@ -18,8 +18,7 @@ import string
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str, static
 from gradgen.ops.arrays import Eye
 from gradgen.ops.linear import MatMul, Outer

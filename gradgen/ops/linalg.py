@@ -15,11 +15,10 @@ from collections import namedtuple
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import dispatch
-
-from gradgen import ir
-from gradgen.ir import PRECEDENCE, ShapeError, shape_str
+from gradgen import dispatch, ir
+from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.arrays import Eye
 from gradgen.ops.assembled import Tri
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose
