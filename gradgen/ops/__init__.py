@@ -19,7 +19,10 @@ Each family module also registers, in ``gradgen.dispatch``, the NumPy calls that
 its operations, with their ``gradgen ops`` notes; importing this package is what makes
 them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
-array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
+array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
+``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``assembled`` (masks,
+tiles, pads, splits: compositions of the others), ``linalg`` and ``spectral``
+and ``svd`` (``np.linalg``), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -30,6 +33,8 @@ import numpy
 from gradgen.errors import GradgenError
 from gradgen.ops import elementwise
 from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from gradgen.ops.assembled import Tri
+from gradgen.ops.einsum import Einsum
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -41,6 +46,7 @@ from gradgen.ops.indexing import (
     key_text,
     statement_level,
 )
+from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
     CumSum,
@@ -54,7 +60,8 @@ from gradgen.ops.reductions import (
     expand_dims,
     reduce,
 )
-from gradgen.ops.shapes import Concat, Reshape, Stack, reshape_shape
+from gradgen.ops.shapes import Concat, Permute, Reshape, Stack, reshape_shape
+from gradgen.ops.spectral import EighValues, EighVectors
 from gradgen.ops.stable import (
     ComplementOf,
     ComplementOfScalar,
@@ -72,11 +79,13 @@ from gradgen.ops.stable import (
     expm1,
     log1p,
 )
+from gradgen.ops.svd import SvdPart
 
 STRUCTURAL = (
     BroadcastTo,
     FullLike,
     Eye,
+    Tri,
     Index,
     Scatter,
     Update,
@@ -90,11 +99,23 @@ STRUCTURAL = (
     Reshape,
     Concat,
     Stack,
+    Permute,
     MatMul,
     Outer,
     Transpose,
     TraceOp,
     Vdot,
+    Einsum,
+    Solve,
+    Inv,
+    Det,
+    LogAbsDet,
+    DetSign,
+    Cholesky,
+    Pinv,
+    EighValues,
+    EighVectors,
+    SvdPart,
     LogSoftmax,
     LogSoftmaxGrad,
 )

@@ -39,7 +39,9 @@ def aligned_rows(block: str) -> list[str]:
         row = row.removesuffix(r" \\")
         assert row.count("&") == 1, f"a row needs exactly one &: {row}"
         assert balanced(row), f"unbalanced braces: {row}"
-        assert row.count(r"\left") == row.count(r"\right"), f"\\left/\\right: {row}"
+        lefts = len(re.findall(r"\\left(?![a-z])", row))  # not \leftarrow
+        rights = len(re.findall(r"\\right(?![a-z])", row))
+        assert lefts == rights, f"\\left/\\right: {row}"
     return [row.removesuffix(r" \\") for row in rows]
 
 
