@@ -120,6 +120,42 @@ def parse_dims(text: str | None) -> dict[str, int]:
     return sizes
 
 
+TARGETS = ("numpy", "array-api")
+# What the Array API target does not write yet: dense Hessians and Jacobians loop over
+# np.ndindex and write into arrays, which some of its libraries (JAX) forbid
+ARRAY_API_MODES = ("jvp", "hvp")
+
+
+def parse_target(target, modes=None) -> bool:
+    """Whether ``target`` (``numpy``, the default, or ``array-api``) is the Array API
+    target; an unknown target, or a mode the Array API target lacks, is an error."""
+    if target not in TARGETS:
+        raise GradgenError(
+            f"unknown target {target!r}", hint="targets: numpy (default), array-api"
+        )
+    lacking = [m for m in parse_modes(modes) if m not in ARRAY_API_MODES]
+    if target == "array-api" and lacking:
+        raise GradgenError(
+            f"--mode {lacking[0]} has no Array API form in gradgen yet",
+            hint=f"use the NumPy target for it; the Array API target has "
+            f"{', '.join(ARRAY_API_MODES)}",
+        )
+    return target == "array-api"
+
+
+def add_target(parser) -> None:
+    """``--target numpy|array-api``."""
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="numpy",
+        help="numpy (default): a module that calls NumPy; array-api: a module that "
+        "takes its array namespace from its arguments (array_api_compat) and calls "
+        "only the Array API standard's functions, for NumPy, CuPy, PyTorch, JAX or "
+        "Dask arrays",
+    )
+
+
 def parse_modes(modes) -> tuple[str, ...]:
     """The modes asked for, in canonical order: a comma-separated string or a list;
     ``grad`` is always built, ``all`` is every mode."""

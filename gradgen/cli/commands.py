@@ -172,6 +172,7 @@ def _add_compile(commands) -> None:
         help="leave out the checks of the arguments (shapes against the annotations, "
         "integers made floats) at the start of each generated function",
     )
+    options.add_target(comp)
     comp.add_argument(
         "--emit-test",
         action="store_true",

@@ -15,7 +15,9 @@ from gradgen.options import parse_modes
 from gradgen.timing import stage
 
 
-def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
+def name_module(
+    programs: list[ir.Program], modes=None, array_api: bool = False
+) -> ModuleNames:
     """Choose the module's own names (NumPy's, the helpers') around every name of the
     user's, and give them to each program; a clash between public names is an error."""
     functions, called = {}, {}
@@ -30,7 +32,7 @@ def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
         if "hessian" in parse_modes(modes) and not p.array_output:
             called[p.name].add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
         functions[p.name] = names
-    names = module_names(programs, functions, called)
+    names = module_names(programs, functions, called, array_api)
     for p in programs:
         p.module_names = names
     return names
@@ -40,7 +42,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     """The formatted module for one or more compiled targets; ``modes`` adds the
     forward-mode and second-order functions (``modes.py``)."""
     own = programs[0].module_names or name_module(programs, modes)
-    text = ModuleText(own.helpers, own.numpy, own.dtype)
+    text = ModuleText(own.helpers, own.numpy, own.dtype, own.array_api, own.namespace)
     functions = [
         f
         for p in programs
@@ -60,6 +62,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             text.definitions(),
             own.numpy,
             (own.array_type, own.any_type),
+            (own.namespace, "math" in text.used) if own.array_api else None,
         )
     with stage("black"):
         return format_source(module)

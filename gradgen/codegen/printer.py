@@ -1,6 +1,9 @@
-"""Printing: SymPy expressions of the IR as NumPy source.
+"""Printing: SymPy expressions of the IR as NumPy source, or as Array API source.
 
-Takes an expression over final names and returns a Python expression string using ``np.``.
+Takes an expression over final names and returns a Python expression string using ``np.``
+or, for the Array API target (``array_api``), the namespace ``xp`` the generated function
+took from its arguments and only the standard's functions (each operation prints both forms
+in its own ``_gradgen_numpy``, reading ``printer.array_api``).
 A visitor in SymPy's own style: ``Printer._print`` dispatches on the class name to
 ``_print_<Class>``. Built on SymPy's ``PythonCodePrinter`` (division, square roots,
 parenthesising by precedence); what is written here is only what NumPy code needs beyond it:
@@ -12,12 +15,14 @@ floats printed exactly, sums printed with their positive terms first (``yhat - y
 from __future__ import annotations
 
 import copy
+import math
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from gradgen import ir, ops
+from gradgen.errors import GradgenError
 from gradgen.ops import Index, Reshape, Scatter, SigmoidOf, Update
 
 
@@ -27,18 +32,24 @@ class NumPyPrinter(PythonCodePrinter):
     printmethod = "_gradgen_numpy"
 
     def __init__(
-        self, helpers: dict | None = None, np: str = "np", dtype: str = "dtype"
+        self,
+        helpers: dict | None = None,
+        np: str = "np",
+        dtype: str = "dtype",
+        array_api: bool = False,
     ):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
-        self.np = np  # the name the module imports NumPy as
+        self.np = np  # the name the module imports NumPy as, or the Array API namespace
+        self.array_api = array_api  # print the Array API standard's functions only
         # the local holding the arguments' float type: an array made from numbers only has
         # it (np.zeros(shape, dtype)), so float32 arguments give float32 results; the
         # function defines it where its code reads it (entry.dtype_lines)
         self.dtype = dtype
-        names = ops.elementwise.code_names()  # asin -> np.arcsin
+        names = ops.elementwise.code_names(array_api)  # asin -> np.arcsin, xp.asin
         self.known_functions = {k: f"{np}.{v}" for k, v in names.items()}
         self.helpers = helpers if helpers is not None else {}
         self.used_helpers: set[str] = set()
+        self.used_math = False  # Array API: a size's function is math's (math.log(n))
 
     def _print(self, expr, **kwargs):
         text = super()._print(expr, **kwargs)
@@ -50,8 +61,33 @@ class NumPyPrinter(PythonCodePrinter):
             and text.endswith(")")
         ):  # np.log(2), np.sin(n) of a size n: made a Python float, which (unlike a NumPy
             # float64) keeps float32 arrays float32
-            return f"{text}.item()"
+            return self._of_sizes(text)
         return text
+
+    def _of_sizes(self, text: str) -> str:
+        """A function of sizes as a Python float: ``np.log(n).item()``, ``math.log(n)``
+        (the standard's functions take arrays, not Python numbers)."""
+        if not self.array_api:
+            return f"{text}.item()"
+        name = text[len(self.np) + 1 : text.index("(")]
+        if not hasattr(math, name):
+            self.refuse(f"{name} of array sizes", "compute it from an array")
+        self.used_math = True
+        return f"math.{text[len(self.np) + 1:]}"
+
+    def typed(self, number: str) -> str:
+        """A number of the arguments' float type: ``dtype.type(1.0)``, or in the Array
+        API ``xp.asarray(1.0, dtype=dtype)``."""
+        if self.array_api:
+            return f"{self.np}.asarray({number}, dtype={self.dtype})"
+        return f"{self.dtype}.type({number})"
+
+    def refuse(self, what: str, hint: str = "use the NumPy target") -> None:
+        """An operation without an Array API form yet: an error at the model's line."""
+        raise GradgenError(
+            f"{what} has no Array API form in gradgen yet",
+            hint=f"{hint}, or compile without --target array-api",
+        )
 
     def helper(self, name: str) -> str:
         """The name of a helper function the generated module defines (``helpers.py``)."""
@@ -143,6 +179,14 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_Heaviside(self, expr):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        if self.array_api:  # not in the standard: (sign(x) + 1)/2 is 0, 1/2 or 1
+            x = self._print(expr.args[0])
+            step = f"({self.np}.sign({x}) + 1) / 2"
+            if at_zero == sp.S.Half:
+                return step
+            return (
+                f"{self.np}.where({x} == 0, {self._print(sp.Float(at_zero))}, {step})"
+            )
         return f"{self.np}.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at_zero))})"
 
     def _print_ceiling(self, expr):
@@ -188,7 +232,7 @@ class NumPyPrinter(PythonCodePrinter):
         if all(
             ir.of_sizes(p[0]) for p in pairs
         ):  # numbers only: of the arguments' type
-            text = f"{self.dtype}.type({text})"
+            text = self.typed(text)
         for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
             text = f"{self.np}.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
@@ -236,7 +280,7 @@ class NumPyPrinter(PythonCodePrinter):
 
     def key(self, key) -> str:
         """An index key as written inside ``[...]``."""
-        return ops.key_text(key, self._print)
+        return ops.key_text(key, self._print, self.array_api)
 
 
 # Values that may share memory with their operand: written into only after a copy.
@@ -262,7 +306,7 @@ def returned(text, results: list, stmts: list, inputs: set, shapes: dict) -> lis
         expr = defined.get(r, r) if isinstance(r, sp.Symbol) else r
         shared = r in inputs or r in seen or not fresh(expr)
         if array and shared and not r.is_Number:
-            printed = f"{printed}.copy()"
+            printed = text.copied(printed)
         seen.add(r)
         out.append(printed)
     return out
@@ -306,7 +350,7 @@ def assignments(
     the target already holds the array written into."""
     if isinstance(expr, Update):
         base, value, key = expr.args
-        start = text(base) + ("" if fresh(base) else ".copy()")
+        start = text(base) if fresh(base) else text.copied(text(base))
         slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
         return [slot] if in_place else [(target, "=", start), slot]
     terms = _scatter_terms(expr)
@@ -321,7 +365,7 @@ def assignments(
     if rest == 0:
         start = f"{text.np}.zeros_like({like})"
     elif full(rest):
-        start = text(rest) + ("" if fresh(rest) else ".copy()")
+        start = text(rest) if fresh(rest) else text.copied(text(rest))
     else:
         start = f"{text.np}.zeros_like({like}) + {text(rest)}"
     lines = [] if in_place else [(target, "=", start)]
@@ -349,36 +393,53 @@ HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}
 
 class ModuleText:
     """Prints the expressions of one generated module: with the module's names for its
-    helpers (``helpers``: helper -> name) and for NumPy (``np``), recording the helpers the
-    code calls, and renaming symbols by ``mapping`` (see ``mapped``) first."""
+    helpers (``helpers``: helper -> name) and for NumPy (``np``, or the Array API
+    namespace with ``array_api``), recording the helpers the code calls (and ``math``
+    when it calls math's functions), and renaming symbols by ``mapping`` (see
+    ``mapped``) first."""
 
     def __init__(
-        self, helpers: dict | None = None, np: str = "np", dtype: str = "dtype"
+        self,
+        helpers: dict | None = None,
+        np: str = "np",
+        dtype: str = "dtype",
+        array_api: bool = False,
+        namespace: str = "array_namespace",
     ):
         self.helpers = dict(helpers) if helpers else {h: h for h in HELPERS}
         self.np = np
         self.dtype = dtype
+        self.array_api = array_api
+        self.namespace = namespace  # array_api_compat's array_namespace, in the module
         self.used: set[str] = set()
         self.mapping: dict = {}
 
+    def printer(self) -> NumPyPrinter:
+        return NumPyPrinter(self.helpers, self.np, self.dtype, self.array_api)
+
     def __call__(self, expr: sp.Expr) -> str:
-        printer = NumPyPrinter(self.helpers, self.np, self.dtype)
+        printer = self.printer()
         text = printer.doprint(expr.xreplace(self.mapping))
-        self.used |= printer.used_helpers
+        self.used |= printer.used_helpers | ({"math"} if printer.used_math else set())
         return text
+
+    def copied(self, text: str) -> str:
+        """A new array holding the value of ``text``: ``x.copy()``, or in the Array API
+        ``xp.asarray(x, copy=True)``."""
+        if self.array_api:
+            return f"{self.np}.asarray({text}, copy=True)"
+        return f"{text}.copy()"
 
     def value(self, expr: sp.Expr) -> str:
         """``expr`` as a value a function stores or returns: a number of the arguments'
         float type (``dtype.type(1.0)``), so float32 arguments give float32 results."""
         if expr.is_Number:
-            return f"{self.dtype}.type({self(sp.Float(expr))})"
+            return self.printer().typed(self(sp.Float(expr)))
         return self(expr)
 
     def key(self, key: sp.Tuple) -> str:
         """An index key as written inside ``[...]``."""
-        return NumPyPrinter(self.helpers, self.np, self.dtype).key(
-            key.xreplace(self.mapping)
-        )
+        return self.printer().key(key.xreplace(self.mapping))
 
     def mapped(self, mapping: dict) -> "ModuleText":
         """This printer, renaming symbols by ``mapping``; what it prints is recorded here."""
@@ -389,6 +450,7 @@ class ModuleText:
     def definitions(self) -> list[tuple[str, str]]:
         """(helper, name) for every helper the printed code calls, and those they call."""
         used = self.used | {HELPER_NEEDS[h] for h in self.used if h in HELPER_NEEDS}
+        used -= {"math"}
         return [(h, self.helpers[h]) for h in HELPERS if h in used]
 
 

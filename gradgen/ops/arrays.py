@@ -34,14 +34,15 @@ class BroadcastTo(Linear, ir.Structural):
     def _gradgen_numpy(self, p, **kwargs):
         value, dims = self.args
         shape = p.shape_text(dims)
+        dtype = f"dtype={p.dtype}" if p.array_api else p.dtype
         if value == 1:
-            return f"{p.np}.ones({shape}, {p.dtype})"
+            return f"{p.np}.ones({shape}, {dtype})"
         if value == 0:
-            return f"{p.np}.zeros({shape}, {p.dtype})"
+            return f"{p.np}.zeros({shape}, {dtype})"
         if ir.of_sizes(
             value
         ):  # a new array, as np.ones and np.zeros: it may be written
-            return f"{p.np}.full({shape}, {p._print(value)}, {p.dtype})"
+            return f"{p.np}.full({shape}, {p._print(value)}, {dtype})"
         return f"{p.np}.broadcast_to({p._print(value)}, {shape})"
 
     def _gradgen_text(self, p, **kwargs):  # broadcasting is implicit in the formulas

@@ -70,6 +70,7 @@ class _Joined(LinearInAll, ir.Structural):
     """An operation on all its arguments but the last, which is the axis (an Integer)."""
 
     numpy_name = ""
+    standard_name = ""  # the Array API standard's name, where it is not NumPy's
 
     @property
     def array_args(self) -> int:
@@ -82,7 +83,8 @@ class _Joined(LinearInAll, ir.Structural):
     def _gradgen_numpy(self, p, **kwargs):
         arrays = ", ".join(p._print(a) for a in self.args[:-1])
         axis = "" if self.axis == 0 else f", axis={self.axis}"
-        return f"{p.np}.{self.numpy_name}([{arrays}]{axis})"
+        name = (p.array_api and self.standard_name) or self.numpy_name
+        return f"{p.np}.{name}([{arrays}]{axis})"
 
     def _gradgen_text(self, p, **kwargs):
         arrays = ", ".join(p._print(a) for a in self.args[:-1])
@@ -108,6 +110,7 @@ class Concat(_Joined):
     """``np.concatenate([a, b, ...], axis)``."""
 
     numpy_name = "concatenate"
+    standard_name = "concat"
 
     def out_shape(self, shapes):
         first, axis = shapes[0], self.axis
