@@ -11,6 +11,7 @@ from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
 from gradgen.codegen.printer import ModuleText
 from gradgen.codegen.template import render_module
+from gradgen.errors import GradgenError
 from gradgen.options import parse_modes
 from gradgen.timing import stage
 
@@ -38,16 +39,21 @@ def name_module(
     return names
 
 
+def _functions(program: ir.Program, text: ModuleText, modes) -> list:
+    """The functions of one target; an operation the target cannot print (no Array API
+    form yet) is an error at the line it comes from, else at the target's."""
+    try:
+        return generated_functions(program, text) + mode_functions(program, text, modes)
+    except GradgenError as exc:
+        raise exc.located(program.path, program.line)
+
+
 def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
     """The formatted module for one or more compiled targets; ``modes`` adds the
     forward-mode and second-order functions (``modes.py``)."""
     own = programs[0].module_names or name_module(programs, modes)
     text = ModuleText(own.helpers, own.numpy, own.dtype, own.array_api, own.namespace)
-    functions = [
-        f
-        for p in programs
-        for f in generated_functions(p, text) + mode_functions(p, text, modes)
-    ]
+    functions = [f for p in programs for f in _functions(p, text, modes)]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
     applied = {key for p in programs for key in p.rewrites}

@@ -82,11 +82,11 @@ class NumPyPrinter(PythonCodePrinter):
             return f"{self.np}.asarray({number}, dtype={self.dtype})"
         return f"{self.dtype}.type({number})"
 
-    def refuse(self, what: str, hint: str = "use the NumPy target") -> None:
+    def refuse(self, what: str, hint: str = "") -> None:
         """An operation without an Array API form yet: an error at the model's line."""
         raise GradgenError(
             f"{what} has no Array API form in gradgen yet",
-            hint=f"{hint}, or compile without --target array-api",
+            hint=f"{hint + ', or ' if hint else ''}compile without --target array-api",
         )
 
     def helper(self, name: str) -> str:
@@ -351,7 +351,7 @@ def assignments(
     if isinstance(expr, Update):
         base, value, key = expr.args
         start = text(base) if fresh(base) else text.copied(text(base))
-        slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
+        slot = _slot(target, key, _slot_value(value), text, "=")
         return [slot] if in_place else [(target, "=", start), slot]
     terms = _scatter_terms(expr)
     slots: dict = {}  # key -> the values scattered there, in order
@@ -372,8 +372,25 @@ def assignments(
     for k, (key, values) in enumerate(slots.items()):
         op = "=" if k == 0 and rest == 0 else "+="
         value = _slot_value(sp.Add(*values))
-        lines.append((f"{target}[{text.key(key)}]", op, text(value)))
+        lines.append(_slot(target, key, value, text, op))
     return lines
+
+
+def _slot(target: str, key, value, text, op: str) -> tuple[str, str, str]:
+    """``target[key] op value``. The Array API standard writes through no new axis
+    (``dx[:, None] = v``): there the key leaves out its ``None``s and the value is
+    squeezed along them (``dx[:, ...] = xp.squeeze(v, axis=1)``)."""
+    parts = ops.decode_key(key)
+    if not text.array_api or None not in parts or value.is_Number:
+        return f"{target}[{text.key(key)}]", op, text(value)
+    axes, axis = [], 0
+    for k in parts:
+        if k is None:
+            axes.append(axis)
+        axis += k is None or isinstance(k, slice)  # an integer takes its axis away
+    squeezed = f"{text.np}.squeeze({text(value)}, axis={axes[0] if len(axes) == 1 else tuple(axes)})"
+    kept = ops.encode_key(tuple(k for k in parts if k is not None))
+    return f"{target}[{text.key(kept)}]", op, squeezed
 
 
 # The helper functions a generated module can define (macros in templates/helpers.py.j2),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
 from gradgen.ops.rules import Linear
@@ -87,6 +88,10 @@ class FullLike(Linear, ir.Structural):
         value, like = self.args
         if value == 0:
             return f"{p.np}.zeros_like({p._print(like)})"
+        if p.array_api and not ir.of_sizes(
+            value
+        ):  # full_like takes Python numbers only
+            return f"{p.np}.zeros_like({p._print(like)}) + {p.parenthesize(value, PRECEDENCE['Add'])}"
         return f"{p.np}.full_like({p._print(like)}, {p._print(value)})"
 
     def _gradgen_text(self, p, **kwargs):

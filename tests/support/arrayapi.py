@@ -3,9 +3,10 @@ and for the Array API, run on the same float64 inputs given as NumPy arrays and 
 ``array_api_strict`` arrays (which refuse anything outside the standard), and the values
 and gradients of both compared to 1e-12.
 
-``compare(path, name, sizes, seed)`` compares one target; an assertion names the target,
-the library and the result that differ. ``refusal(path)`` is the one-line error of a
-model file the Array API target refuses, or None.
+``compare(path, name, sizes, seed, skip)`` compares one target (the Array API module
+compiled from the file's targets but those in ``skip``); an assertion names the target,
+the library and the result that differ. ``refusal(path, name)`` is the one-line error with
+which the Array API target refuses a target, or None.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import array_api_strict
 import numpy as np
 
+from compiled import compiled
 from gradcheck import import_source, random_inputs, targets
 from gradgen.errors import GradgenError
 from gradgen.pipeline import compile_file
@@ -29,20 +31,24 @@ LIBRARIES = {
 _MODULES: dict = {}
 
 
-def module(path, target: str):
-    """The module gradgen generates for ``path`` and ``target``, imported (once)."""
-    key = (str(path), target)
+def module(path, target: str, skip=()):
+    """The module gradgen generates for ``path`` and ``target`` (without the targets in
+    ``skip``), imported (once)."""
+    if target == "numpy":  # shared with the other tests of the process
+        return compiled(path)
+    key = (str(path), target, tuple(sorted(skip)))
     if key not in _MODULES:
-        text = compile_file(str(path), target=target)
+        functions = [n for n in targets(path) if n not in skip] if skip else None
+        text = compile_file(str(path), functions, target=target)
         _MODULES[key] = import_source(
             text, f"{target.replace('-', '_')}_{len(_MODULES)}"
         )
     return _MODULES[key]
 
 
-def refusal(path) -> str | None:
+def refusal(path, name: str) -> str | None:
     try:
-        module(path, "array-api")
+        compile_file(str(path), [name], target="array-api")
     except GradgenError as exc:
         return str(exc)
     return None
@@ -78,9 +84,9 @@ def _calls(path, name: str, sizes: dict, seed: int) -> list[tuple[str, list]]:
     return [(name, args), (f"{name}_vjp", args + [cotangent])]
 
 
-def compare(path, name: str, sizes: dict, seed: int = 0) -> None:
+def compare(path, name: str, sizes: dict, seed: int = 0, skip=()) -> None:
     """The Array API module's results on each library equal the NumPy module's."""
-    numpy_module, array_module = module(path, "numpy"), module(path, "array-api")
+    numpy_module, array_module = module(path, "numpy"), module(path, "array-api", skip)
     for function, args in _calls(path, name, sizes, seed):
         expected = _flat(getattr(numpy_module, function)(*args))
         for library, convert in LIBRARIES.items():
