@@ -181,7 +181,7 @@ class NumPyPrinter(PythonCodePrinter):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         if self.array_api:  # not in the standard: (sign(x) + 1)/2 is 0, 1/2 or 1
             x = self._print(expr.args[0])
-            step = f"({self.np}.sign({x}) + 1) / 2"
+            step = f"(({self.np}.sign({x}) + 1) / 2)"  # an atom, as a call is
             if at_zero == sp.S.Half:
                 return step
             return (
