@@ -31,11 +31,11 @@ def check_inputs(signature: str, *args: Any) -> Any:
     float array). A ValueError names the argument that does not fit."""
     xp = array_namespace(*args)
     function, text = signature[:-1].split("(", 1)
-    params = []
+    params: list[tuple[str, Any]] = []
     for param in text.split(", "):
-        name, _, dims = param.partition("[")
-        shape = tuple(int(d) if d.isdigit() else d for d in dims[:-1].split())
-        params.append((name, shape if dims else None))
+        called, _, written = param.partition("[")
+        dims = tuple(int(d) if d.isdigit() else d for d in written[:-1].split())
+        params.append((called, dims if written else None))
     floats = [
         a.dtype
         for a in args
