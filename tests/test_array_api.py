@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import gradgen
-from arrayapi import compare, refusal
-from gradcheck import targets
+from arrayapi import as_numpy, compare, refusal
+from gradcheck import import_source, targets
 from gradgen import Array
 from gradgen.cli.commands import main
 from gradgen.errors import GradgenError
@@ -118,3 +118,22 @@ def test_api_target_option():
     np.testing.assert_allclose(np.from_dlpack(dx), expected, rtol=1e-12)
     with pytest.raises(GradgenError, match="unknown target 'torch'"):
         gradgen.compile(f, target="torch")
+
+
+def test_forward_modes_on_array_api_strict():
+    """f_jvp and f_hvp of the Array API module equal the NumPy module's."""
+    path = str(ROOT / "examples" / "xor.py")
+    modules = [
+        import_source(compile_file(path, modes="jvp,hvp", target=t), f"modes_{k}")
+        for k, t in enumerate(["numpy", "array-api"])
+    ]
+    rng = np.random.default_rng(3)
+    args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
+    tangents = tuple(rng.normal(size=a.shape) for a in args)
+    strict = [array_api_strict.asarray(a) for a in args]
+    strict_tangents = tuple(array_api_strict.asarray(t) for t in tangents)
+    for function in ["loss_jvp", "loss_hvp"]:
+        expected = getattr(modules[0], function)(*args, tangents)
+        got = getattr(modules[1], function)(*strict, strict_tangents)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
