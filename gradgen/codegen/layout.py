@@ -9,7 +9,8 @@ import contextlib
 import textwrap
 
 from gradgen import ir
-from gradgen.codegen.printer import ModuleText, assignments
+from gradgen.codegen.printer import ModuleText
+from gradgen.codegen.statements import assignments
 from gradgen.codegen.template import Block
 from gradgen.errors import GradgenError
 from gradgen.timing import stage

@@ -174,7 +174,7 @@ class Scatter(Linear, ir.Structural):
     def _gradgen_numpy(
         self, p, **kwargs
     ):  # pragma: no cover - the optimiser never nests one
-        raise TypeError("a Scatter is printed as statements (printer.assignments)")
+        raise TypeError("a Scatter is printed as statements (statements.assignments)")
 
     def _gradgen_text(self, p, **kwargs):
         value, _, key = self.args
