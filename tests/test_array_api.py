@@ -137,3 +137,38 @@ def test_forward_modes_on_array_api_strict():
         got = getattr(modules[1], function)(*strict, strict_tangents)
         for g, e in zip(got, expected):
             np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
+
+
+SIZES_MODEL = """import numpy as np
+
+from gradgen import Array
+
+
+def of_size(x: Array["n"]) -> float:
+    return np.sum(x * np.log(x.shape[0]))
+
+
+def softplus_of_size(x: Array["n"]) -> float:
+    s = np.logaddexp(x.shape[0], 1.0)
+    return np.sum(x * s)
+"""
+
+
+def test_functions_of_sizes(tmp_path, capsys):
+    """A size's function is math's (the standard's take arrays); one that math lacks is
+    refused at its line, and nothing is written."""
+    model = tmp_path / "sizes.py"
+    model.write_text(SIZES_MODEL)
+    source = compile_file(str(model), ["of_size"], target="array-api")
+    assert "import math" in source and "math.log(n)" in source
+    x = array_api_strict.asarray([1.0, 2.0, 3.0], dtype=array_api_strict.float64)
+    value = import_source(source, "sizes_module").of_size(x)
+    assert abs(float(value) - 6 * np.log(3)) < 1e-12
+    out = tmp_path / "out.py"
+    assert main(["compile", str(model), "--target", "array-api", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"{model}:11: error: logaddexp of array sizes has no Array API form in gradgen "
+        "yet (compute it from an array, or compile without --target array-api)\n"
+    )
+    assert not out.exists()
