@@ -48,7 +48,7 @@ def compile(
 
     ``target="array-api"`` writes a module whose functions take their array namespace
     from their arguments (``array_api_compat``) and call only the Array API standard's
-    functions: they run on NumPy, CuPy, PyTorch, JAX or Dask arrays (modes jvp and hvp).
+    functions: they run on NumPy, CuPy, PyTorch, JAX or Dask arrays, in every mode.
     """
     from gradgen.pipeline import (
         compile as _compile,

@@ -95,7 +95,7 @@ def _compiled(
     generated functions check their arguments (``codegen/entry.py``); ``target``: numpy
     or array-api (``codegen/printer.py``)."""
     parse_modes(modes)  # an unknown mode fails before any tracing
-    array_api = parse_target(target, modes)
+    array_api = parse_target(target)
     with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
         programs = [build_program(t, wrt) for t in targets]
         if modes:
@@ -199,7 +199,7 @@ def compile(
     writes a module for any Array API library's arrays (NumPy is the default).
     """
     wrt = parse_wrt(wrt, "wrt")
-    parse_target(target, modes)
+    parse_target(target)
     model = model_of_function(fn)
     made = make_target(with_branches(fn, model), model)
     programs, source = _compiled(

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import gradgen
-from arrayapi import as_numpy, compare, refusal
+from arrayapi import flat, as_numpy, compare, refusal
 from gradcheck import import_source, targets
 from gradgen import Array
 from gradgen.cli.commands import main
@@ -97,13 +97,13 @@ def test_array_api_module_imports_no_numpy(name):
     assert not [line for line in code if "np." in line and "Grad of" not in line]
 
 
-def test_modes_without_an_array_api_form_are_refused_in_one_line(tmp_path, capsys):
+def test_an_unknown_target_is_refused_in_one_line(tmp_path, capsys):
     out = tmp_path / "xor.py"
-    args = ["compile", "examples/xor.py", "--target", "array-api", "-o", str(out)]
-    assert main(args + ["--mode", "hessian", "--no-cache"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert "error: --mode hessian has no Array API form in gradgen yet" in err
+    args = ["compile", "examples/xor.py", "--target", "torch", "-o", str(out)]
+    with pytest.raises(SystemExit) as exit:
+        main(args)
+    assert exit.value.code == 2
+    assert "invalid choice: 'torch'" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -120,23 +120,41 @@ def test_api_target_option():
         gradgen.compile(f, target="torch")
 
 
-def test_forward_modes_on_array_api_strict():
-    """f_jvp and f_hvp of the Array API module equal the NumPy module's."""
-    path = str(ROOT / "examples" / "xor.py")
-    modules = [
-        import_source(compile_file(path, modes="jvp,hvp", target=t), f"modes_{k}")
+def _modules_with_modes(example: str) -> list:
+    path = str(ROOT / "examples" / example)
+    return [
+        import_source(compile_file(path, modes="all", target=t), f"all_{example}_{k}")
         for k, t in enumerate(["numpy", "array-api"])
     ]
+
+
+def _assert_same(got, expected) -> None:
+    for g, e in zip(flat(got), flat(expected), strict=True):
+        np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
+
+
+def test_modes_on_array_api_strict():
+    """f_jvp, f_hvp, f_hessian and f_jacobian of the Array API module equal the NumPy
+    module's, on array_api_strict arrays."""
+    numpy_xor, array_xor = _modules_with_modes("xor.py")
     rng = np.random.default_rng(3)
     args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
     tangents = tuple(rng.normal(size=a.shape) for a in args)
     strict = [array_api_strict.asarray(a) for a in args]
     strict_tangents = tuple(array_api_strict.asarray(t) for t in tangents)
     for function in ["loss_jvp", "loss_hvp"]:
-        expected = getattr(modules[0], function)(*args, tangents)
-        got = getattr(modules[1], function)(*strict, strict_tangents)
-        for g, e in zip(got, expected):
-            np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
+        expected = getattr(numpy_xor, function)(*args, tangents)
+        _assert_same(getattr(array_xor, function)(*strict, strict_tangents), expected)
+    _assert_same(array_xor.loss_hessian(*strict), numpy_xor.loss_hessian(*args))
+    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
+    z = rng.normal(size=4)
+    for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
+        expected = getattr(numpy_sigmoid, function)(z)
+        _assert_same(
+            getattr(array_sigmoid, function)(array_api_strict.asarray(z)), expected
+        )
+    z0 = array_api_strict.asarray(0.3, dtype=array_api_strict.float64)
+    _assert_same(array_sigmoid.sigmoid_hessian(z0), numpy_sigmoid.sigmoid_hessian(0.3))
 
 
 SIZES_MODEL = """import numpy as np

@@ -125,7 +125,7 @@ def plan(args) -> list[Job]:
     refused here, before any model runs."""
     parse_wrt(args.wrt)
     parse_modes(check.modes_of(args))
-    parse_target(args.target, check.modes_of(args))
+    parse_target(args.target)
     if args.output == "":
         raise GradgenError(
             "-o names no file",

@@ -68,7 +68,11 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             text.definitions(),
             own.numpy,
             (own.array_type, own.any_type),
-            (own.namespace, "math" in text.used) if own.array_api else None,
+            (
+                (own.namespace, text.used & {"math", "itertools"})
+                if own.array_api
+                else None
+            ),
         )
     with stage("black"):
         return format_source(module)

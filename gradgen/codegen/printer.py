@@ -337,6 +337,34 @@ class ModuleText:
             return f"{self.np}.asarray({text}, copy=True)"
         return f"{text}.copy()"
 
+    # --- what the dense modes' loops print (dense.py, basis_loops.py) -------------------
+    def zeros(self, shape: str) -> str:
+        """New zeros of the arguments' float type: ``np.zeros(shape, dtype)``."""
+        dtype = f"dtype={self.dtype}" if self.array_api else self.dtype
+        return f"{self.np}.zeros({shape}, {dtype})"
+
+    def indices(self, shape: str) -> str:
+        """Every index of ``shape`` in C order: ``np.ndindex(shape)``, or in the Array
+        API ``itertools.product(*map(range, shape))``."""
+        if self.array_api:
+            self.used.add("itertools")
+            return f"itertools.product(*map(range, {shape}))"
+        return f"{self.np}.ndindex({shape})"
+
+    def leading(self, index: str) -> str:
+        """The key of the sub-array at ``index`` (a tuple of the leading axes): ``[i]``,
+        or in the Array API, which indexes every axis, ``[(*i, ...)]``; ``index`` empty
+        (a float's): the whole array."""
+        if not index:
+            return "[...]" if self.array_api else "[()]"
+        return f"[(*{index}, ...)]" if self.array_api else f"[{index}]"
+
+    def permuted(self, name: str, axes: list[int]) -> str:
+        """A new array of ``name`` with its axes in the order ``axes``."""
+        if self.array_api:
+            return self.copied(f"{self.np}.permute_dims({name}, {tuple(axes)})")
+        return f"{name}.transpose({', '.join(map(str, axes))}).copy()"
+
     def value(self, expr: sp.Expr) -> str:
         """``expr`` as a value a function stores or returns: a number of the arguments'
         float type (``dtype.type(1.0)``), so float32 arguments give float32 results."""
@@ -357,7 +385,7 @@ class ModuleText:
     def definitions(self) -> list[tuple[str, str]]:
         """(helper, name) for every helper the printed code calls, and those they call."""
         used = self.used | {HELPER_NEEDS[h] for h in self.used if h in HELPER_NEEDS}
-        used -= {"math"}
+        used -= {"math", "itertools"}
         return [(h, self.helpers[h]) for h in HELPERS if h in used]
 
 

@@ -61,9 +61,9 @@ def as_numpy(value) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def _flat(result) -> list:
+def flat(result) -> list:
     if isinstance(result, (tuple, list)):
-        return [v for item in result for v in _flat(item)]
+        return [v for item in result for v in flat(item)]
     return [result]
 
 
@@ -88,9 +88,9 @@ def compare(path, name: str, sizes: dict, seed: int = 0, skip=()) -> None:
     """The Array API module's results on each library equal the NumPy module's."""
     numpy_module, array_module = module(path, "numpy"), module(path, "array-api", skip)
     for function, args in _calls(path, name, sizes, seed):
-        expected = _flat(getattr(numpy_module, function)(*args))
+        expected = flat(getattr(numpy_module, function)(*args))
         for library, convert in LIBRARIES.items():
-            got = _flat(getattr(array_module, function)(*[convert(a) for a in args]))
+            got = flat(getattr(array_module, function)(*[convert(a) for a in args]))
             assert len(got) == len(
                 expected
             ), f"{function} on {library}: {len(got)} results"
