@@ -143,13 +143,33 @@ def shape_of(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> Shape:
 @dataclass(frozen=True)
 class Site:
     """Where a node was traced: the innermost line in the model file (for errors), and the
-    statement of the target function being run (for ``# Grad of:`` comments)."""
+    statement of the target function being run (for ``# Grad of:`` comments); ``step``
+    is the values of the loop variables around it, as ``t = 3``, when it runs in an
+    unrolled loop; ``reads`` the values its names held when it started."""
 
     path: str
     line: int
     stmt_line: int
     stmt_key: int
     stmt_text: str
+    step: str = ""
+    reads: tuple = ()  # (name, symbol, assigned): the values its names held
+
+    def notes(self, mapping: dict, width: int = 40) -> str:
+        """``t = 3; h on the right is h_2``: the step of an unrolled loop the statement
+        runs in, and each name it reads whose value the generated code calls otherwise
+        (``on the right`` when the statement assigns that name too), as many of those
+        as fit in ``width`` characters."""
+        notes = [self.step] if self.step else []
+        for name, sym, assigned in self.reads:
+            final = mapping.get(sym)
+            if final is not None and final.name != name:
+                where = " on the right" if assigned else ""
+                note = f"{name}{where} is {final.name}"
+                if len("; ".join(notes + [note])) > width:
+                    break
+                notes.append(note)
+        return "; ".join(notes)
 
 
 @dataclass(eq=False)

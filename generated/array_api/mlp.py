@@ -203,8 +203,8 @@ def loss_value_and_grad(
     n = X.shape[0]
     xp = array_namespace(X, Y, W1, b1, W2, b2)
     # Forward pass
-    t1 = b1 + xp.matmul(X, W1)
-    hidden = xp.maximum(t1, 0)
+    z_hidden = b1 + xp.matmul(X, W1)
+    hidden = xp.maximum(z_hidden, 0)
     logits = b2 + xp.matmul(hidden, W2)
     log_probs = log_softmax(logits, axis=1)
     loss = -xp.mean(xp.sum(Y * log_probs, axis=1))
@@ -218,7 +218,7 @@ def loss_value_and_grad(
     dW2 = xp.matmul(hidden.T, delta_logits)
     delta_hidden = xp.matmul(delta_logits, W2.T)
     # Grad of: hidden = np.maximum(X @ W1 + b1, 0.0)
-    delta_z_hidden = delta_hidden * ((xp.sign(t1) + 1) / 2)
+    delta_z_hidden = delta_hidden * ((xp.sign(z_hidden) + 1) / 2)
     db1 = xp.sum(delta_z_hidden, axis=0)
     dX = xp.matmul(delta_z_hidden, W1.T)
     dW1 = xp.matmul(X.T, delta_z_hidden)

@@ -170,7 +170,8 @@ def _add_compile(commands) -> None:
         "--no-checks",
         action="store_true",
         help="leave out the checks of the arguments (shapes against the annotations, "
-        "integers made floats) at the start of each generated function",
+        "integers made floats) at the start of each generated function; the bare code "
+        "assumes arguments of the annotated shapes, every named size at least 1",
     )
     options.add_target(comp)
     comp.add_argument(

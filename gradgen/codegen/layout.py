@@ -58,7 +58,7 @@ _PREFIX = {
 }
 
 
-def _comment(stmt: ir.Stmt) -> tuple:
+def _comment(stmt: ir.Stmt, mapping: dict) -> tuple:
     if stmt.section == "forward":
         return ("forward",), "Forward pass"
     if stmt.section == "invariant":
@@ -67,7 +67,10 @@ def _comment(stmt: ir.Stmt) -> tuple:
         ), "Loop invariants: computed once, read by every pass below"
     if stmt.block is None:
         return ("unreached",), "The value does not depend on these parameters"
-    text = shorten(_PREFIX[stmt.section] + stmt.block.stmt_text)
+    notes = stmt.block.notes(mapping)
+    notes = f"  ({notes})" if notes else ""
+    text = shorten(_PREFIX[stmt.section] + stmt.block.stmt_text, 80 - len(notes))
+    text += notes
     return (stmt.section, stmt.block.stmt_key), text
 
 
@@ -84,7 +87,7 @@ def statement_blocks(
     blocks: list[Block] = []
     last = None
     for stmt in stmts:
-        key, comment = _comment(stmt)
+        key, comment = _comment(stmt, mapping)
         if key != last:
             forward = key == ("forward",)
             blocks.append(
