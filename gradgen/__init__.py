@@ -26,7 +26,9 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gradgen' has no attribute {name!r}")
 
 
-def compile(fn, wrt=None, modes=None, checks=True):  # noqa: A001 - the contract's name
+def compile(
+    fn, wrt=None, modes=None, checks=True, target="numpy"
+):  # noqa: A001 - the contract's name
     """Compile a model function in memory.
 
     Returns an object with ``.source`` (the generated module's text) and ``.module`` (the
@@ -43,9 +45,13 @@ def compile(fn, wrt=None, modes=None, checks=True):  # noqa: A001 - the contract
 
     Each generated function checks its arguments first (shapes against the annotations,
     integers made floats); ``checks=False`` leaves the checks out.
+
+    ``target="array-api"`` writes a module whose functions take their array namespace
+    from their arguments (``array_api_compat``) and call only the Array API standard's
+    functions: they run on NumPy, CuPy, PyTorch, JAX or Dask arrays, in every mode.
     """
     from gradgen.pipeline import (
         compile as _compile,
     )  # deferred: `from gradgen import Array` stays light
 
-    return _compile(fn, wrt, modes, checks)
+    return _compile(fn, wrt, modes, checks, target)

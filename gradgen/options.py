@@ -1,6 +1,6 @@
 """Options shared by every command and by the Python API: which parameters to
-differentiate (``--wrt``, ``wrt=``), ``--function``, ``--timeout``, ``--seed``, ``--dims``
-and ``--mode``. It imports nothing heavy: bad options are refused before SymPy loads.
+differentiate (``--wrt``, ``wrt=``), ``--function``, ``--timeout``, ``--seed``, ``--dims``,
+``--mode`` and ``--target`` (``target=``). It imports nothing heavy: bad options are refused before SymPy loads.
 
 ``parse_wrt`` takes what the user gave (``None``, ``"W0,W1"``, ``["W0", "W1"]``) and
 returns ``None`` (every parameter) or a non-empty list of names, or raises a one-line
@@ -118,6 +118,32 @@ def parse_dims(text: str | None) -> dict[str, int]:
             )
         sizes[name.strip()] = size
     return sizes
+
+
+TARGETS = ("numpy", "array-api")
+
+
+def parse_target(target) -> bool:
+    """Whether ``target`` (``numpy``, the default, or ``array-api``) is the Array API
+    target; an unknown target is an error."""
+    if target not in TARGETS:
+        raise GradgenError(
+            f"unknown target {target!r}", hint="targets: numpy (default), array-api"
+        )
+    return target == "array-api"
+
+
+def add_target(parser) -> None:
+    """``--target numpy|array-api``."""
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="numpy",
+        help="numpy (default): a module that calls NumPy; array-api: a module that "
+        "takes its array namespace from its arguments (array_api_compat) and calls "
+        "only the Array API standard's functions, for NumPy, CuPy, PyTorch, JAX or "
+        "Dask arrays",
+    )
 
 
 def parse_modes(modes) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ from gradgen.frontend.model_file import (
     with_branches,
 )
 from gradgen.frontend.trace import trace
-from gradgen.options import parse_modes, parse_wrt
+from gradgen.options import parse_modes, parse_target, parse_wrt
 from gradgen.timing import stage
 
 
@@ -89,15 +89,18 @@ def _compiled(
     command: str,
     modes=None,
     checks: bool = True,
+    target: str = "numpy",
 ):
     """The programs of the targets and the generated module's source; ``checks``: the
-    generated functions check their arguments (``codegen/entry.py``)."""
+    generated functions check their arguments (``codegen/entry.py``); ``target``: numpy
+    or array-api (``codegen/printer.py``)."""
     parse_modes(modes)  # an unknown mode fails before any tracing
+    array_api = parse_target(target)
     with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
         programs = [build_program(t, wrt) for t in targets]
         if modes:
             check_modes(programs, modes)
-        name_module(programs, modes)
+        name_module(programs, modes, array_api)
         for p in programs:
             p.checks = checks
         return programs, generate(programs, targets[0].model.path, command, modes)
@@ -109,8 +112,9 @@ def compile_targets(
     command: str,
     modes=None,
     checks: bool = True,
+    target: str = "numpy",
 ) -> str:
-    return _compiled(targets, wrt, command, modes, checks)[1]
+    return _compiled(targets, wrt, command, modes, checks, target)[1]
 
 
 def compile_file(
@@ -120,13 +124,14 @@ def compile_file(
     command: str | None = None,
     modes=None,
     checks: bool = True,
+    target: str = "numpy",
 ) -> str:
     """The generated module's source for a model file."""
     with stage("load"):
         model = load_model(path)
     targets = find_targets(model, functions)
     command = command or f"gradgen compile {path}"
-    return compile_targets(targets, wrt, command, modes, checks)
+    return compile_targets(targets, wrt, command, modes, checks, target)
 
 
 def derivation(program: ir.Program) -> latex.Derivation:
@@ -186,17 +191,24 @@ class Compiled:
 
 
 def compile(
-    fn, wrt=None, modes=None, checks=True
+    fn, wrt=None, modes=None, checks=True, target="numpy"
 ) -> Compiled:  # noqa: A001 - the public name the contract gives
     """Compile one model function in memory; ``wrt`` is a parameter name or a list of them,
     ``modes`` a list of extra modes (``jvp``, ``hvp``, ``hessian``, ``jacobian``, ``all``);
-    ``checks=False`` leaves out the checks of the arguments at entry.
+    ``checks=False`` leaves out the checks of the arguments at entry; ``target="array-api"``
+    writes a module for any Array API library's arrays (NumPy is the default).
     """
     wrt = parse_wrt(wrt, "wrt")
+    parse_target(target)
     model = model_of_function(fn)
-    target = make_target(with_branches(fn, model), model)
+    made = make_target(with_branches(fn, model), model)
     programs, source = _compiled(
-        [target], wrt, f"gradgen.compile({fn.__name__}) (in memory)", modes, checks
+        [made],
+        wrt,
+        f"gradgen.compile({fn.__name__}) (in memory)",
+        modes,
+        checks,
+        target,
     )
     module = types.ModuleType(f"gradgen_compiled_{fn.__name__}")
     exec(builtins.compile(source, f"<gradgen {fn.__name__}>", "exec"), module.__dict__)

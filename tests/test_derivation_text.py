@@ -158,7 +158,7 @@ def test_a_gradient_slot_still_zero_is_assigned():
     ],
 )
 def test_disjoint_keys(a, b, apart):
-    from gradgen.codegen.printer import disjoint
+    from gradgen.codegen.statements import disjoint
     from gradgen.ops import encode_key
 
     assert disjoint(encode_key(a), encode_key(b)) is apart

@@ -1,6 +1,7 @@
 """The generated modules pass the tools Python teams run: ``ruff check`` (default rules)
-and ``mypy --strict``, over every committed module in generated/ and over modules compiled
-with ``--mode all`` and their ``--emit-test`` tests. One run of each tool over all files,
+and ``mypy --strict``, over every committed module in generated/ (the Array API ones of
+generated/array_api/ too) and over modules compiled with ``--mode all`` and their
+``--emit-test`` tests. One run of each tool over all files,
 in a subprocess, with mypy's cache in a temporary folder; a failure shows their output.
 """
 
@@ -25,13 +26,16 @@ MODELS = ["xor.py", "sigmoid.py"]
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory) -> list[Path]:
     """generated/, and the models above compiled with --mode all --emit-test, as
-    all_<model>.py (module names must not repeat in one mypy run)."""
+    all_<model>.py, and generated/array_api/ as array_api_<model>.py (module names must
+    not repeat in one mypy run)."""
     folder = tmp_path_factory.mktemp("lint")
+    for path in (GENERATED / "array_api").glob("*.py"):
+        shutil.copy(path, folder / f"array_api_{path.name}")
     for name in MODELS:
         out = str(folder / f"all_{name}")
         argv = ["compile", str(ROOT / "examples" / name), "-o", out, "--mode", "all"]
         assert main(argv + ["--emit-test", "--no-cache"]) == 0
-    return [GENERATED, folder]
+    return sorted(GENERATED.glob("*.py")) + [folder]
 
 
 def _tool(name: str) -> list[str]:

@@ -21,7 +21,7 @@ from gradgen import cache, process, timing
 from gradgen.cli import check, writing
 from gradgen.errors import GradgenError
 from gradgen.frontend.reading import check_model_path, read_source
-from gradgen.options import parse_modes, parse_wrt
+from gradgen.options import parse_modes, parse_target, parse_wrt
 
 _IMPORT = re.compile(rb"^[ \t]*(from|import)[ \t]+gradgen\b", re.MULTILINE)
 
@@ -100,6 +100,8 @@ def _command(path: str, args, output: str | None) -> str:
         parts += ["--mode", mode]
     if args.no_checks:
         parts += ["--no-checks"]
+    if args.target != "numpy":
+        parts += ["--target", args.target]
     if args.emit_test:
         parts += ["--emit-test"] + (["--dims", args.dims] if args.dims else [])
         parts += ["--seed", str(args.seed)] if args.seed else []
@@ -123,6 +125,7 @@ def plan(args) -> list[Job]:
     refused here, before any model runs."""
     parse_wrt(args.wrt)
     parse_modes(check.modes_of(args))
+    parse_target(args.target)
     if args.output == "":
         raise GradgenError(
             "-o names no file",
@@ -184,6 +187,7 @@ def _cache_key(job: Job, args) -> str | None:
             "wrt": parse_wrt(args.wrt),
             "modes": check.modes_of(args),
             "checks": not args.no_checks,
+            "target": args.target,
             "dims": args.dims,
             "seed": args.seed,
         }
@@ -221,7 +225,9 @@ def _compile(job: Job, args) -> tuple[list, list]:
     with timing.record() as times:
         model = load_model(job.model)
         targets = find_targets(model, args.functions)
-        source = compile_targets(targets, wrt, job.command, modes, not args.no_checks)
+        source = compile_targets(
+            targets, wrt, job.command, modes, not args.no_checks, args.target
+        )
     if args.verbose:
         _report(job.model, times)
     files = [(job.output, source)]

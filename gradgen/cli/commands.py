@@ -173,6 +173,7 @@ def _add_compile(commands) -> None:
         "integers made floats) at the start of each generated function; the bare code "
         "assumes arguments of the annotated shapes, every named size at least 1",
     )
+    options.add_target(comp)
     comp.add_argument(
         "--emit-test",
         action="store_true",

@@ -111,10 +111,10 @@ def plan(stmts: list[ir.Stmt], loops: list[Loop], keep: set, graph: ir.Graph):
     return prologue + hoister.statements, loops
 
 
-def _index(kind: str, loop: Loop, index: str) -> str:
-    if loop.over is None:
-        return "[()]" if kind == "row" else "[...]"
-    return f"[{index}]" if kind == "row" else f"[(...,) + {index}]"
+def _index(kind: str, loop: Loop, index: str, text) -> str:
+    if kind == "row":
+        return text.leading(index if loop.over is not None else "")
+    return "[...]" if loop.over is None else f"[(...,) + {index}]"
 
 
 def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, text):
@@ -129,18 +129,18 @@ def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, te
         head = Block(
             loop.seed_comment,
             [
-                (seed, "=", f"{text.np}.zeros({loop.over}, {text.dtype})"),
+                (seed, "=", text.zeros(loop.over)),
                 (f"{seed}[{index}]", "=", "1.0"),
             ],
             depth,
-            f"for {index} in {text.np}.ndindex({loop.over}):",
+            f"for {index} in {text.indices(loop.over)}:",
         )
         body_depth = depth
     printed = text.mapped(mapping)
     stores = Block(
         loop.store_comment,
         [
-            (f"{a}{_index(kind, loop, index)}", "=", printed(v))
+            (f"{a}{_index(kind, loop, index, text)}", "=", printed(v))
             for a, kind, v in loop.stores
         ],
         body_depth,

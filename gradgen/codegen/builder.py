@@ -19,7 +19,8 @@ from gradgen.codegen.layout import (
 )
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
-from gradgen.codegen.printer import ModuleText, returned
+from gradgen.codegen.printer import ModuleText
+from gradgen.codegen.statements import returned
 from gradgen.codegen.template import Block, Function
 
 

@@ -47,7 +47,7 @@ def _shape_text(param: ir.Param) -> str | None:
 def _zeros(text, *shapes: str | None) -> str:
     """Zeros of the shapes joined, of the arguments' float type (``entry.dtype_lines``)."""
     parts = [s for s in shapes if s is not None]
-    return f"{text.np}.zeros({' + '.join(parts) if parts else '()'}, {text.dtype})"
+    return text.zeros(" + ".join(parts) if parts else "()")
 
 
 def _layout(b: Builder, prologue, loops, index, allocate, branches=None):
@@ -76,13 +76,12 @@ def _used(prologue, loops, extra=()) -> set:
     return dims_in(exprs)
 
 
-def _transpose(name: str, first: ir.Param, second: ir.Param) -> str:
+def _transpose(text, name: str, first: ir.Param, second: ir.Param) -> str:
     """H_B_A from H_A_B: swap the axes of A and those of B."""
     ra, rb = len(first.shape), len(second.shape)
     if not ra or not rb:
-        return f"{name}.copy()"
-    axes = list(range(ra, ra + rb)) + list(range(ra))
-    return f"{name}.transpose({', '.join(map(str, axes))}).copy()"
+        return text.copied(name)
+    return text.permuted(name, list(range(ra, ra + rb)) + list(range(ra)))
 
 
 def _part(what: str, index: str, param: ir.Param) -> str:
@@ -145,7 +144,11 @@ def _hessian_function(b: Builder, H, blocks, how: str, used) -> Function:
     shape = [_shape_text(p) for p in wrt]
     upper = [(i, j) for i in range(k) for j in range(i, k)]
     allocate = [(H[i, j], _zeros(b.text, shape[i], shape[j])) for i, j in upper]
-    below = [(H[j, i], _transpose(H[i, j], wrt[i], wrt[j])) for i, j in upper if j > i]
+    below = [
+        (H[j, i], _transpose(b.text, H[i, j], wrt[i], wrt[j]))
+        for i, j in upper
+        if j > i
+    ]
     blocks = [
         Block("The result, filled in by the loops below", _assign(allocate))
     ] + blocks
@@ -205,11 +208,11 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
     call = f"{name}_hvp({b.args}, {tuple_text(dots)})"
     for i, p in enumerate(wrt):
         at = f"{dots[i]}[{index}]" if p.shape else dots[i]
-        row = f"[{index}]" if p.shape else "[()]"
+        row = b.text.leading(index if p.shape else "")
         stmts = [(at, "1.0"), (", ".join(outs), call), (at, "0.0")]
         stmts += [(f"{H[i, j]}{row}", outs[j]) for j in range(i, len(wrt))]
         header = (
-            f"for {index} in {b.text.np}.ndindex({p.name}.shape):" if p.shape else None
+            f"for {index} in {b.text.indices(f'{p.name}.shape')}:" if p.shape else None
         )
         what = (
             f"Basis vector {index} of {p.name}"

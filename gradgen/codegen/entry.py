@@ -74,15 +74,25 @@ def entry_lines(
     return before, after, used
 
 
-def dtype_lines(text, args: list[str], blocks, returns: str) -> list[str]:
-    """``dtype = np.result_type(...)`` when the printed ``blocks`` or ``returns`` read
-    the float type (``text.dtype``, a name no value of the user's or gradgen's takes).
-    """
-    reads = re.compile(rf"(?<![\w.]){re.escape(text.dtype)}(?![\w=])")
-    printed = [returns] + [b.header or "" for b in blocks]
+def _reads(name: str, blocks, lines: list[str]) -> bool:
+    """Whether the printed ``blocks`` or ``lines`` read the local ``name``."""
+    reads = re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w=])")
+    printed = lines + [b.header or "" for b in blocks]
     printed += [
         part for b in blocks for statement in b.statements for part in statement
     ]
-    if not any(reads.search(line) for line in printed):
-        return []
-    return [f"{text.dtype} = {text.np}.result_type({', '.join(args)}, 1.0)"]
+    return any(reads.search(line) for line in printed)
+
+
+def dtype_lines(text, args: list[str], blocks, returns: str) -> list[str]:
+    """``dtype = np.result_type(...)`` when the printed ``blocks`` or ``returns`` read
+    the float type (``text.dtype``, a name no value of the user's or gradgen's takes);
+    for the Array API target, first ``xp = array_namespace(...)`` when the code reads
+    the namespace ``xp``.
+    """
+    lines = []
+    if _reads(text.dtype, blocks, [returns]):
+        lines = [f"{text.dtype} = {text.np}.result_type({', '.join(args)}, 1.0)"]
+    if text.array_api and _reads(text.np, blocks, [returns] + lines):
+        lines.insert(0, f"{text.np} = {text.namespace}({', '.join(args)})")
+    return lines

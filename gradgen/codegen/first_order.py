@@ -12,7 +12,8 @@ from gradgen.codegen.entry import dtype_lines, entry_lines
 from gradgen.codegen.layout import dims_lines, docstring, statement_blocks, tuple_text
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
-from gradgen.codegen.printer import ModuleText, returned
+from gradgen.codegen.printer import ModuleText
+from gradgen.codegen.statements import returned
 from gradgen.codegen.template import Function
 from gradgen.explain import latex
 from gradgen.timing import stage

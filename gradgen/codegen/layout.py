@@ -5,11 +5,14 @@ by the first-order functions (``first_order.py``) and the mode functions (``buil
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 
 from gradgen import ir
-from gradgen.codegen.printer import ModuleText, assignments
+from gradgen.codegen.printer import ModuleText
+from gradgen.codegen.statements import assignments
 from gradgen.codegen.template import Block
+from gradgen.errors import GradgenError
 from gradgen.timing import stage
 
 
@@ -91,7 +94,7 @@ def statement_blocks(
                 Block(comment if forward_header or not forward else None, depth=depth)
             )
             last = key
-        with stage("printing"):
+        with stage("printing"), located(stmt):
             blocks[-1].statements += assignments(
                 mapping[stmt.target].name,
                 stmt.expr,
@@ -100,6 +103,17 @@ def statement_blocks(
                 stmt.in_place,
             )
     return blocks
+
+
+@contextlib.contextmanager
+def located(stmt: ir.Stmt):
+    """An error printing ``stmt`` (an operation without an Array API form) is reported
+    at the model's line it comes from."""
+    try:
+        yield
+    except GradgenError as exc:
+        site = stmt.block
+        raise exc.located(*((site.path, site.stmt_line) if site else (None, None)))
 
 
 def dims_in(exprs) -> set:

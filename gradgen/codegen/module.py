@@ -19,7 +19,9 @@ from gradgen.options import parse_modes
 from gradgen.timing import stage
 
 
-def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
+def name_module(
+    programs: list[ir.Program], modes=None, array_api: bool = False
+) -> ModuleNames:
     """Choose the module's own names (NumPy's, the helpers') around every name of the
     user's, and give them to each program; a clash between public names is an error."""
     functions, called = {}, {}
@@ -34,22 +36,27 @@ def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
         if "hessian" in parse_modes(modes) and not p.array_output:
             called[p.name].add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
         functions[p.name] = names
-    names = module_names(programs, functions, called)
+    names = module_names(programs, functions, called, array_api)
     for p in programs:
         p.module_names = names
     return names
+
+
+def _functions(program: ir.Program, text: ModuleText, modes) -> list:
+    """The functions of one target; an operation the target cannot print (no Array API
+    form yet) is an error at the line it comes from, else at the target's."""
+    try:
+        return generated_functions(program, text) + mode_functions(program, text, modes)
+    except GradgenError as exc:
+        raise exc.located(program.path, program.line)
 
 
 def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
     """The formatted module for one or more compiled targets; ``modes`` adds the
     forward-mode and second-order functions (``modes.py``)."""
     own = programs[0].module_names or name_module(programs, modes)
-    text = ModuleText(own.helpers, own.numpy, own.dtype)
-    functions = [
-        f
-        for p in programs
-        for f in generated_functions(p, text) + mode_functions(p, text, modes)
-    ]
+    text = ModuleText(own.helpers, own.numpy, own.dtype, own.array_api, own.namespace)
+    functions = [f for p in programs for f in _functions(p, text, modes)]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
     applied = {key for p in programs for key in p.rewrites}
@@ -64,6 +71,11 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             text.definitions(),
             own.numpy,
             (own.array_type, own.any_type),
+            (
+                (own.namespace, text.used & {"math", "itertools"})
+                if own.array_api
+                else None
+            ),
         )
         _no_builtin_hidden(programs, module)
     with stage("black"):

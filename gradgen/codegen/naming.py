@@ -42,7 +42,10 @@ class ModuleNames:
     ``dtype``, the local holding the float type of a function's arguments; ``reserved``,
     every name a local variable must not take (keywords, those names and the generated
     functions that other generated functions call); ``array_type`` and ``any_type``, the
-    type hints' names for a float array and for ``typing.Any``."""
+    type hints' names for a float array and for ``typing.Any``. For the Array API
+    target (``array_api``), ``numpy`` is the namespace each function takes from its
+    arguments (``xp``) and ``namespace`` the name of ``array_api_compat.array_namespace``.
+    """
 
     numpy: str = "np"
     helpers: dict = field(default_factory=lambda: {h: h for h in HELPERS})
@@ -52,6 +55,8 @@ class ModuleNames:
         "FloatArray"  # np.ndarray[Any, np.dtype[np.floating[Any]]], in type hints
     )
     any_type: str = "Any"  # typing.Any
+    array_api: bool = False
+    namespace: str = "array_namespace"
 
 
 def _free(base: str, taken: set, suffix: str = "") -> str:
@@ -76,7 +81,9 @@ def _user_names(program: ir.Program) -> list[tuple[str, str]]:
     return found
 
 
-def module_names(programs: list, functions: dict, called: dict) -> ModuleNames:
+def module_names(
+    programs: list, functions: dict, called: dict, array_api: bool = False
+) -> ModuleNames:
     """The module's own names for these programs; ``functions`` maps each program's name
     to the names of the functions generated for it, the first being the target's own;
     ``called`` maps it to those its generated code calls (``f_grad`` calls
@@ -101,7 +108,15 @@ def module_names(programs: list, functions: dict, called: dict) -> ModuleNames:
                     hint="rename it",
                 )
             taken.add(name)
-    numpy = "numpy" if "np" in taken and "numpy" not in taken else _free("np", taken)
+    if array_api:
+        numpy = _free("xp", taken)
+        namespace = _free("array_namespace", taken | {numpy, "math"})
+        taken |= {numpy, namespace, "math"}
+    else:
+        numpy = (
+            "numpy" if "np" in taken and "numpy" not in taken else _free("np", taken)
+        )
+        namespace = ModuleNames.namespace
     taken.add(numpy)
     dtype = _free("dtype", taken)
     taken.add(dtype)
@@ -116,8 +131,11 @@ def module_names(programs: list, functions: dict, called: dict) -> ModuleNames:
     taken |= {array_type, any_type}
     calls = {name for names in called.values() for name in names}
     own = {numpy, dtype, array_type, any_type, *helpers.values()}
+    own |= {namespace, "math"} if array_api else set()
     reserved = frozenset(keyword.kwlist) | own | calls
-    return ModuleNames(numpy, helpers, reserved, dtype, array_type, any_type)
+    return ModuleNames(
+        numpy, helpers, reserved, dtype, array_type, any_type, array_api, namespace
+    )
 
 
 def _clash(program: ir.Program, name: str, other: str, own: bool) -> None:

@@ -16,7 +16,7 @@ from collections import Counter
 import sympy as sp
 
 from gradgen import ir, ops
-from gradgen.codegen.printer import fresh
+from gradgen.codegen.statements import fresh
 from gradgen.ops import (
     ComplementOf,
     ComplementOfScalar,

@@ -1,6 +1,9 @@
-"""Printing: SymPy expressions of the IR as NumPy source.
+"""Printing: SymPy expressions of the IR as NumPy source, or as Array API source.
 
-Takes an expression over final names and returns a Python expression string using ``np.``.
+Takes an expression over final names and returns a Python expression string using ``np.``
+or, for the Array API target (``array_api``), the namespace ``xp`` the generated function
+took from its arguments and only the standard's functions (each operation prints both forms
+in its own ``_gradgen_numpy``, reading ``printer.array_api``).
 A visitor in SymPy's own style: ``Printer._print`` dispatches on the class name to
 ``_print_<Class>``. Built on SymPy's ``PythonCodePrinter`` (division, square roots,
 parenthesising by precedence); what is written here is only what NumPy code needs beyond it:
@@ -12,13 +15,15 @@ floats printed exactly, sums printed with their positive terms first (``yhat - y
 from __future__ import annotations
 
 import copy
+import math
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from gradgen import ir, ops
-from gradgen.ops import Index, Reshape, Scatter, SigmoidOf, Update
+from gradgen.errors import GradgenError
+from gradgen.ops import SigmoidOf
 
 
 class NumPyPrinter(PythonCodePrinter):
@@ -27,18 +32,24 @@ class NumPyPrinter(PythonCodePrinter):
     printmethod = "_gradgen_numpy"
 
     def __init__(
-        self, helpers: dict | None = None, np: str = "np", dtype: str = "dtype"
+        self,
+        helpers: dict | None = None,
+        np: str = "np",
+        dtype: str = "dtype",
+        array_api: bool = False,
     ):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
-        self.np = np  # the name the module imports NumPy as
+        self.np = np  # the name the module imports NumPy as, or the Array API namespace
+        self.array_api = array_api  # print the Array API standard's functions only
         # the local holding the arguments' float type: an array made from numbers only has
         # it (np.zeros(shape, dtype)), so float32 arguments give float32 results; the
         # function defines it where its code reads it (entry.dtype_lines)
         self.dtype = dtype
-        names = ops.elementwise.code_names()  # asin -> np.arcsin
+        names = ops.elementwise.code_names(array_api)  # asin -> np.arcsin, xp.asin
         self.known_functions = {k: f"{np}.{v}" for k, v in names.items()}
         self.helpers = helpers if helpers is not None else {}
         self.used_helpers: set[str] = set()
+        self.used_math = False  # Array API: a size's function is math's (math.log(n))
 
     def _print(self, expr, **kwargs):
         text = super()._print(expr, **kwargs)
@@ -50,8 +61,33 @@ class NumPyPrinter(PythonCodePrinter):
             and text.endswith(")")
         ):  # np.log(2), np.sin(n) of a size n: made a Python float, which (unlike a NumPy
             # float64) keeps float32 arrays float32
-            return f"{text}.item()"
+            return self._of_sizes(text)
         return text
+
+    def _of_sizes(self, text: str) -> str:
+        """A function of sizes as a Python float: ``np.log(n).item()``, ``math.log(n)``
+        (the standard's functions take arrays, not Python numbers)."""
+        if not self.array_api:
+            return f"{text}.item()"
+        name = text[len(self.np) + 1 : text.index("(")]
+        if not hasattr(math, name):
+            self.refuse(f"{name} of array sizes", "compute it from an array")
+        self.used_math = True
+        return f"math.{text[len(self.np) + 1:]}"
+
+    def typed(self, number: str) -> str:
+        """A number of the arguments' float type: ``dtype.type(1.0)``, or in the Array
+        API ``xp.asarray(1.0, dtype=dtype)``."""
+        if self.array_api:
+            return f"{self.np}.asarray({number}, dtype={self.dtype})"
+        return f"{self.dtype}.type({number})"
+
+    def refuse(self, what: str, hint: str = "") -> None:
+        """An operation without an Array API form yet: an error at the model's line."""
+        raise GradgenError(
+            f"{what} has no Array API form in gradgen yet",
+            hint=f"{hint + ', or ' if hint else ''}compile without --target array-api",
+        )
 
     def helper(self, name: str) -> str:
         """The name of a helper function the generated module defines (``helpers.py``)."""
@@ -143,6 +179,14 @@ class NumPyPrinter(PythonCodePrinter):
 
     def _print_Heaviside(self, expr):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        if self.array_api:  # not in the standard: (sign(x) + 1)/2 is 0, 1/2 or 1
+            x = self._print(expr.args[0])
+            step = f"(({self.np}.sign({x}) + 1) / 2)"  # an atom, as a call is
+            if at_zero == sp.S.Half:
+                return step
+            return (
+                f"{self.np}.where({x} == 0, {self._print(sp.Float(at_zero))}, {step})"
+            )
         return f"{self.np}.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at_zero))})"
 
     def _print_ceiling(self, expr):
@@ -188,7 +232,7 @@ class NumPyPrinter(PythonCodePrinter):
         if all(
             ir.of_sizes(p[0]) for p in pairs
         ):  # numbers only: of the arguments' type
-            text = f"{self.dtype}.type({text})"
+            text = self.typed(text)
         for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
             text = f"{self.np}.where({self._condition(cond)}, {self._print(value)}, {text})"
         return text
@@ -236,140 +280,7 @@ class NumPyPrinter(PythonCodePrinter):
 
     def key(self, key) -> str:
         """An index key as written inside ``[...]``."""
-        return ops.key_text(key, self._print)
-
-
-# Values that may share memory with their operand: written into only after a copy.
-_VIEWS = (
-    sp.Symbol,
-    Index,
-    Reshape,
-    ops.Transpose,
-    ops.Permute,
-    ops.ExpandDims,
-    ops.BroadcastTo,
-)
-
-
-def fresh(expr: sp.Expr) -> bool:
-    """Whether NumPy computes ``expr`` into a new array (np.zeros and np.full are new)."""
-    if isinstance(expr, ops.BroadcastTo):
-        return ir.of_sizes(expr.args[0])
-    return not isinstance(expr, _VIEWS)
-
-
-def returned(text, results: list, stmts: list, inputs: set, shapes: dict) -> list[str]:
-    """The results as a function returns them: each array a new one, never an argument,
-    a view of one, or another result, so that ``W -= lr * dW`` changes nothing else
-    (a copy where it could be: ``dy = x`` returns ``x.copy()``). ``text`` prints."""
-    defined = {s.target: s.expr for s in stmts}
-    out, seen = [], set()
-    for r in results:
-        printed = text.value(r)
-        array = ir.shape_of(r, shapes) != ()
-        expr = defined.get(r, r) if isinstance(r, sp.Symbol) else r
-        shared = r in inputs or r in seen or not fresh(expr)
-        if array and shared and not r.is_Number:
-            printed = f"{printed}.copy()"
-        seen.add(r)
-        out.append(printed)
-    return out
-
-
-def _slot_value(value: sp.Expr) -> sp.Expr:
-    """What to write into a slot: a constant array is written as its number (NumPy
-    broadcasts it)."""
-    return value.args[0] if isinstance(value, ops.BroadcastTo) else value
-
-
-def _scatter_terms(expr: sp.Expr) -> list:
-    """The terms of a sum, with numbers multiplying Scatters (or sums holding them) moved
-    into the values scattered: SymPy adds equal Scatters into 2 * Scatter(v, like, key)
-    (the gradient of a[:-1] * a[:-1]), and keeps -(g - Scatter(...)) undistributed."""
-    if isinstance(expr, sp.Add):
-        return [t for a in expr.args for t in _scatter_terms(a)]
-    if isinstance(expr, sp.Mul) and expr.has(Scatter):
-        numbers = [a for a in expr.args if a.is_Number]
-        rest = [a for a in expr.args if not a.is_Number]
-        if len(rest) == 1 and isinstance(rest[0], (sp.Add, Scatter)):
-            c = sp.Mul(*numbers)
-            return [_scaled(c, t) for t in _scatter_terms(rest[0])]
-    return [expr]
-
-
-def _scaled(c: sp.Expr, term: sp.Expr) -> sp.Expr:
-    if isinstance(term, Scatter):
-        value, like, key = term.args
-        return Scatter(c * value, like, key)
-    return c * term
-
-
-def _span(k) -> tuple | None:
-    """The positions [start, stop) an integer or a slice of step 1 picks along its axis,
-    when they count from the start (no negative bound); stop None is the end."""
-    if isinstance(k, sp.Integer) and k >= 0:
-        return int(k), int(k) + 1
-    if isinstance(k, slice) and k.step in (None, 1):
-        start, stop = k.start or 0, k.stop
-        if isinstance(start, (int, sp.Integer)) and start >= 0:
-            if stop is None or (isinstance(stop, sp.Integer) and stop >= 0):
-                return int(start), None if stop is None else int(stop)
-    return None
-
-
-def disjoint(a: sp.Tuple, b: sp.Tuple) -> bool:
-    """Whether the index keys ``a`` and ``b`` provably pick no element in common: along
-    some axis (before anything but integers and slices) their positions do not meet.
-    False when that cannot be told from the keys alone (negative positions, steps,
-    names)."""
-    for x, y in zip(ops.decode_key(a), ops.decode_key(b)):
-        if not all(isinstance(k, (slice, sp.Integer)) for k in (x, y)):
-            return False  # a new axis, an ellipsis or an array of indices
-        u, v = _span(x), _span(y)
-        if u is None or v is None:
-            continue
-        if (u[1] is not None and u[1] <= v[0]) or (v[1] is not None and v[1] <= u[0]):
-            return True
-    return False
-
-
-def assignments(
-    target: str, expr: sp.Expr, text, full, in_place: bool = False
-) -> list[tuple[str, str, str]]:
-    """The statements ``(left, operator, right)`` that compute ``target = expr``. A sum of
-    ``Scatter``s becomes zeros with slots filled in (``t[1:] += v``; values for the same
-    slot are added first), an ``Update`` a copy with one slot written; ``full(e)`` says
-    whether ``e`` has the target's whole shape; ``text`` prints an expression. In place,
-    the target already holds the array written into."""
-    if isinstance(expr, Update):
-        base, value, key = expr.args
-        start = text(base) + ("" if fresh(base) else ".copy()")
-        slot = (f"{target}[{text.key(key)}]", "=", text(_slot_value(value)))
-        return [slot] if in_place else [(target, "=", start), slot]
-    terms = _scatter_terms(expr)
-    slots: dict = {}  # key -> the values scattered there, in order
-    for t in terms:
-        if isinstance(t, Scatter):
-            slots.setdefault(t.args[2], []).append(t.args[0])
-    if not slots:
-        return [(target, "=", text.value(expr))]
-    rest = sp.Add(*[t for t in terms if not isinstance(t, Scatter)])
-    like = text(next(t for t in terms if isinstance(t, Scatter)).args[1])
-    if rest == 0:
-        start = f"{text.np}.zeros_like({like})"
-    elif full(rest):
-        start = text(rest) + ("" if fresh(rest) else ".copy()")
-    else:
-        start = f"{text.np}.zeros_like({like}) + {text(rest)}"
-    lines = [] if in_place else [(target, "=", start)]
-    written: list = []  # the keys written so far
-    for key, values in slots.items():
-        zero = rest == 0 and not in_place and all(disjoint(key, w) for w in written)
-        op = "=" if zero else "+="  # a slot still zero is assigned
-        written.append(key)
-        value = _slot_value(sp.Add(*values))
-        lines.append((f"{target}[{text.key(key)}]", op, text(value)))
-    return lines
+        return ops.key_text(key, self._print, self.array_api)
 
 
 # The helper functions a generated module can define (macros in templates/helpers.py.j2),
@@ -389,36 +300,81 @@ HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}
 
 class ModuleText:
     """Prints the expressions of one generated module: with the module's names for its
-    helpers (``helpers``: helper -> name) and for NumPy (``np``), recording the helpers the
-    code calls, and renaming symbols by ``mapping`` (see ``mapped``) first."""
+    helpers (``helpers``: helper -> name) and for NumPy (``np``, or the Array API
+    namespace with ``array_api``), recording the helpers the code calls (and ``math``
+    when it calls math's functions), and renaming symbols by ``mapping`` (see
+    ``mapped``) first."""
 
     def __init__(
-        self, helpers: dict | None = None, np: str = "np", dtype: str = "dtype"
+        self,
+        helpers: dict | None = None,
+        np: str = "np",
+        dtype: str = "dtype",
+        array_api: bool = False,
+        namespace: str = "array_namespace",
     ):
         self.helpers = dict(helpers) if helpers else {h: h for h in HELPERS}
         self.np = np
         self.dtype = dtype
+        self.array_api = array_api
+        self.namespace = namespace  # array_api_compat's array_namespace, in the module
         self.used: set[str] = set()
         self.mapping: dict = {}
 
+    def printer(self) -> NumPyPrinter:
+        return NumPyPrinter(self.helpers, self.np, self.dtype, self.array_api)
+
     def __call__(self, expr: sp.Expr) -> str:
-        printer = NumPyPrinter(self.helpers, self.np, self.dtype)
+        printer = self.printer()
         text = printer.doprint(expr.xreplace(self.mapping))
-        self.used |= printer.used_helpers
+        self.used |= printer.used_helpers | ({"math"} if printer.used_math else set())
         return text
+
+    def copied(self, text: str) -> str:
+        """A new array holding the value of ``text``: ``x.copy()``, or in the Array API
+        ``xp.asarray(x, copy=True)``."""
+        if self.array_api:
+            return f"{self.np}.asarray({text}, copy=True)"
+        return f"{text}.copy()"
+
+    # --- what the dense modes' loops print (dense.py, basis_loops.py) -------------------
+    def zeros(self, shape: str) -> str:
+        """New zeros of the arguments' float type: ``np.zeros(shape, dtype)``."""
+        dtype = f"dtype={self.dtype}" if self.array_api else self.dtype
+        return f"{self.np}.zeros({shape}, {dtype})"
+
+    def indices(self, shape: str) -> str:
+        """Every index of ``shape`` in C order: ``np.ndindex(shape)``, or in the Array
+        API ``itertools.product(*map(range, shape))``."""
+        if self.array_api:
+            self.used.add("itertools")
+            return f"itertools.product(*map(range, {shape}))"
+        return f"{self.np}.ndindex({shape})"
+
+    def leading(self, index: str) -> str:
+        """The key of the sub-array at ``index`` (a tuple of the leading axes): ``[i]``,
+        or in the Array API, which indexes every axis, ``[(*i, ...)]``; ``index`` empty
+        (a float's): the whole array."""
+        if not index:
+            return "[...]" if self.array_api else "[()]"
+        return f"[(*{index}, ...)]" if self.array_api else f"[{index}]"
+
+    def permuted(self, name: str, axes: list[int]) -> str:
+        """A new array of ``name`` with its axes in the order ``axes``."""
+        if self.array_api:
+            return self.copied(f"{self.np}.permute_dims({name}, {tuple(axes)})")
+        return f"{name}.transpose({', '.join(map(str, axes))}).copy()"
 
     def value(self, expr: sp.Expr) -> str:
         """``expr`` as a value a function stores or returns: a number of the arguments'
         float type (``dtype.type(1.0)``), so float32 arguments give float32 results."""
         if expr.is_Number:
-            return f"{self.dtype}.type({self(sp.Float(expr))})"
+            return self.printer().typed(self(sp.Float(expr)))
         return self(expr)
 
     def key(self, key: sp.Tuple) -> str:
         """An index key as written inside ``[...]``."""
-        return NumPyPrinter(self.helpers, self.np, self.dtype).key(
-            key.xreplace(self.mapping)
-        )
+        return self.printer().key(key.xreplace(self.mapping))
 
     def mapped(self, mapping: dict) -> "ModuleText":
         """This printer, renaming symbols by ``mapping``; what it prints is recorded here."""
@@ -429,6 +385,7 @@ class ModuleText:
     def definitions(self) -> list[tuple[str, str]]:
         """(helper, name) for every helper the printed code calls, and those they call."""
         used = self.used | {HELPER_NEEDS[h] for h in self.used if h in HELPER_NEEDS}
+        used -= {"math", "itertools"}
         return [(h, self.helpers[h]) for h in HELPERS if h in used]
 
 

@@ -78,11 +78,15 @@ def render_module(
     helpers: list[tuple[str, str]] = (),
     np: str = "np",
     types: tuple[str, str] = ("FloatArray", "Any"),
+    array_api: tuple[str, set] | None = None,
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
     the module) for the helper functions the code calls (macros in helpers.py.j2); ``np``
     is the name the module imports NumPy as; ``types`` the names of the type hints for a
-    float array and for ``typing.Any``."""
+    float array and for ``typing.Any``. ``array_api``: for the Array API target, the
+    module's name for ``array_namespace`` and the standard library's modules the code
+    calls (``math``, ``itertools``; helpers from helpers_array_api.py.j2; ``np`` is then
+    the namespace's local name)."""
     template = environment().get_template("module.py.j2")
     return template.render(
         title=title,
@@ -93,6 +97,10 @@ def render_module(
         helpers=helpers,
         helper_names=dict(helpers),
         np=np,
+        array_api=array_api is not None,
+        namespace=array_api[0] if array_api else "",
+        uses_math=bool(array_api and "math" in array_api[1]),
+        uses_itertools=bool(array_api and "itertools" in array_api[1]),
         array_type=types[0],
         any_type=types[1],
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
 from gradgen.ops.rules import Linear
@@ -34,14 +35,15 @@ class BroadcastTo(Linear, ir.Structural):
     def _gradgen_numpy(self, p, **kwargs):
         value, dims = self.args
         shape = p.shape_text(dims)
+        dtype = f"dtype={p.dtype}" if p.array_api else p.dtype
         if value == 1:
-            return f"{p.np}.ones({shape}, {p.dtype})"
+            return f"{p.np}.ones({shape}, {dtype})"
         if value == 0:
-            return f"{p.np}.zeros({shape}, {p.dtype})"
+            return f"{p.np}.zeros({shape}, {dtype})"
         if ir.of_sizes(
             value
         ):  # a new array, as np.ones and np.zeros: it may be written
-            return f"{p.np}.full({shape}, {p._print(value)}, {p.dtype})"
+            return f"{p.np}.full({shape}, {p._print(value)}, {dtype})"
         return f"{p.np}.broadcast_to({p._print(value)}, {shape})"
 
     def _gradgen_text(self, p, **kwargs):  # broadcasting is implicit in the formulas
@@ -86,6 +88,10 @@ class FullLike(Linear, ir.Structural):
         value, like = self.args
         if value == 0:
             return f"{p.np}.zeros_like({p._print(like)})"
+        if p.array_api and not ir.of_sizes(
+            value
+        ):  # full_like takes Python numbers only
+            return f"{p.np}.zeros_like({p._print(like)}) + {p.parenthesize(value, PRECEDENCE['Add'])}"
         return f"{p.np}.full_like({p._print(like)}, {p._print(value)})"
 
     def _gradgen_text(self, p, **kwargs):

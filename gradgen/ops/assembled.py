@@ -41,6 +41,9 @@ class Tri(ir.Structural):
 
     def _gradgen_numpy(self, p, **kwargs):
         n, m, k = (p._print(x) for x in self.args)
+        if p.array_api:  # the standard has tril, not tri
+            ones = f"{p.np}.ones(({n}, {m}), dtype={p.dtype})"
+            return f"{p.np}.tril({ones}, k={k})"
         return f"{p.np}.tri({n}, {m}, {k}, dtype={p.dtype})"
 
     def _gradgen_text(self, p, **kwargs):

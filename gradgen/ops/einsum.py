@@ -124,6 +124,8 @@ class Einsum(ir.Structural):
         return sp.Add(*terms) if terms else None
 
     def _gradgen_numpy(self, p, **kwargs):
+        if p.array_api:  # the standard has no einsum
+            p.refuse("np.einsum", "write the contraction with @, sums and permute_dims")
         arrays = ", ".join(p._print(a) for a in self.args[:-1])
         return f'{p.np}.einsum("{subscripts(self.args[-1])}", {arrays})'
 

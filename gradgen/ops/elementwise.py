@@ -45,6 +45,7 @@ class Ufunc:
     build: object  # the SymPy function, or a function of the operands' expressions
     code: str = ""  # np.<code> prints ``build`` when it is a SymPy function
     note: str = ""
+    standard: str = ""  # the Array API standard's name, where it is not ``code``
     domain: tuple = ANY  # where the function is defined, for random programs
 
 
@@ -73,10 +74,16 @@ UFUNCS = [
     Ufunc(np.tanh, sp.tanh, "tanh"),
     Ufunc(np.sinh, sp.sinh, "sinh", domain=(-50, 50)),
     Ufunc(np.cosh, sp.cosh, "cosh", domain=(-50, 50)),
-    Ufunc(np.arcsin, sp.asin, "arcsin", domain=(-1, 1)),
-    Ufunc(np.arccos, sp.acos, "arccos", domain=(-1, 1)),
-    Ufunc(np.arctan, sp.atan, "arctan"),
-    Ufunc(np.arctan2, sp.atan2, "arctan2", note="the angle of (x2, x1); y first"),
+    Ufunc(np.arcsin, sp.asin, "arcsin", standard="asin", domain=(-1, 1)),
+    Ufunc(np.arccos, sp.acos, "arccos", standard="acos", domain=(-1, 1)),
+    Ufunc(np.arctan, sp.atan, "arctan", standard="atan"),
+    Ufunc(
+        np.arctan2,
+        sp.atan2,
+        "arctan2",
+        note="the angle of (x2, x1); y first",
+        standard="atan2",
+    ),
     Ufunc(np.absolute, sp.Abs, "abs"),
     Ufunc(np.maximum, sp.Max, note="ties send the gradient to both"),
     Ufunc(np.minimum, sp.Min, note="ties send the gradient to both"),
@@ -92,9 +99,14 @@ COMPARISONS = {
 }
 
 
-def code_names() -> dict:
-    """SymPy function name -> the NumPy function the generated code calls."""
-    names = {u.build.__name__: u.code for u in UFUNCS if u.code}
+def code_names(array_api: bool = False) -> dict:
+    """SymPy function name -> the function the generated code calls: NumPy's, or the
+    Array API standard's (``asin`` is ``np.arcsin`` but ``xp.asin``)."""
+    names = {
+        u.build.__name__: (u.standard if array_api else "") or u.code
+        for u in UFUNCS
+        if u.code
+    }
     return names | {"sign": "sign"}  # the derivative of |x|
 
 

@@ -53,13 +53,14 @@ def decode_key(key: sp.Tuple) -> tuple:
     return tuple(out)
 
 
-def key_text(key: sp.Tuple, write) -> str:
+def key_text(key: sp.Tuple, write, every_axis: bool = False) -> str:
     """A key as written inside ``[...]`` in NumPy (``1:``, ``:, 0``, ``..., None``);
-    ``write`` prints a bound."""
+    ``write`` prints a bound. ``every_axis``: the Array API standard's form, which
+    indexes every axis, so a key ends in ``...`` (``1:, ...``)."""
     parts = []
-    for k in decode_key(key):
-        if k is None:
-            parts.append("None")
+    for k in decode_key(key) + ((Ellipsis,) if every_axis else ()):
+        if k is None or k is Ellipsis:
+            parts.append("None" if k is None else "...")
         elif isinstance(k, slice):
             bounds = ["" if b is None else write(b) for b in (k.start, k.stop)]
             text = ":".join(bounds)
@@ -142,7 +143,8 @@ class Index(Linear, ir.Structural):
         return (Scatter(g, a, key),)
 
     def _gradgen_numpy(self, p, **kwargs):
-        return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
+        key = key_text(self.args[1], p._print, p.array_api)
+        return f"{p.postfix(self.args[0])}[{key}]"
 
     def _gradgen_text(self, p, **kwargs):
         return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
@@ -172,7 +174,7 @@ class Scatter(Linear, ir.Structural):
     def _gradgen_numpy(
         self, p, **kwargs
     ):  # pragma: no cover - the optimiser never nests one
-        raise TypeError("a Scatter is printed as statements (printer.assignments)")
+        raise TypeError("a Scatter is printed as statements (statements.assignments)")
 
     def _gradgen_text(self, p, **kwargs):
         value, _, key = self.args

@@ -192,10 +192,11 @@ class CumSum(Linear, ir.Structural):
 
     def _gradgen_numpy(self, p, **kwargs):
         a, axis = p._print(self.args[0]), self.axis
+        cumsum = f"{p.np}.{'cumulative_sum' if p.array_api else 'cumsum'}"
         if not self.reverse:
-            return f"{p.np}.cumsum({a}, axis={axis})"
+            return f"{cumsum}({a}, axis={axis})"
         flipped = f"{p.np}.flip({a}, axis={axis})"
-        return f"{p.np}.flip({p.np}.cumsum({flipped}, axis={axis}), axis={axis})"
+        return f"{p.np}.flip({cumsum}({flipped}, axis={axis}), axis={axis})"
 
     def _gradgen_text(self, p, **kwargs):
         name = "reversed cumsum" if self.reverse else "cumsum"
@@ -235,6 +236,8 @@ class ExpandDims(Linear, ir.Structural):
         ]
         while index and index[-1] == ":":
             index.pop()
+        if p.array_api:  # the standard indexes every axis
+            index.append("...")
         return f"{p.postfix(self.args[0])}[{', '.join(index)}]"
 
     def _gradgen_text(self, p, **kwargs):  # broadcasting is implicit in the formulas
@@ -271,6 +274,8 @@ class IsEqual(ir.Structural):
     def _gradgen_numpy(self, p, **kwargs):
         # a float mask: NumPy refuses -mask and mask - mask on booleans
         a, b = (p._print(arg) for arg in self.args)
+        if p.array_api:
+            return f"{p.np}.astype({a} == {b}, {p.dtype})"
         return f"({a} == {b}).astype({p.dtype})"
 
     def _gradgen_text(self, p, **kwargs):

@@ -72,6 +72,7 @@ class _Joined(LinearInAll, ir.Structural):
     """An operation on all its arguments but the last, which is the axis (an Integer)."""
 
     numpy_name = ""
+    standard_name = ""  # the Array API standard's name, where it is not NumPy's
 
     @property
     def array_args(self) -> int:
@@ -84,7 +85,8 @@ class _Joined(LinearInAll, ir.Structural):
     def _gradgen_numpy(self, p, **kwargs):
         arrays = ", ".join(p._print(a) for a in self.args[:-1])
         axis = "" if self.axis == 0 else f", axis={self.axis}"
-        return f"{p.np}.{self.numpy_name}([{arrays}]{axis})"
+        name = (p.array_api and self.standard_name) or self.numpy_name
+        return f"{p.np}.{name}([{arrays}]{axis})"
 
     def _gradgen_text(self, p, **kwargs):
         arrays = ", ".join(p._print(a) for a in self.args[:-1])
@@ -110,6 +112,7 @@ class Concat(_Joined):
     """``np.concatenate([a, b, ...], axis)``."""
 
     numpy_name = "concatenate"
+    standard_name = "concat"
 
     def out_shape(self, shapes):
         first, axis = shapes[0], self.axis
@@ -197,10 +200,11 @@ class Permute(Linear, ir.Structural):
         return order == list(range(len(order)))[::-1]
 
     def _gradgen_numpy(self, p, **kwargs):
-        if self._reversed():
-            return f"{p.postfix(self.args[0])}.T"
         axes = tuple(int(k) for k in self.args[1])
-        return f"{p.np}.transpose({p._print(self.args[0])}, {axes})"
+        if self._reversed() and (len(axes) == 2 or not p.array_api):
+            return f"{p.postfix(self.args[0])}.T"  # the standard's .T is 2-D only
+        name = "permute_dims" if p.array_api else "transpose"
+        return f"{p.np}.{name}({p._print(self.args[0])}, {axes})"
 
     def _gradgen_text(self, p, **kwargs):
         if self._reversed():

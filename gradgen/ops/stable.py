@@ -43,7 +43,7 @@ __all__ = [
 
 def _sign_select(p, u, upper: str, lower: str, scalar: bool) -> str:
     """``upper`` where u >= 0, else ``lower``."""
-    if scalar:
+    if scalar and not p.array_api:  # the Array API's scalars are 0-d arrays
         return f"({upper} if {p._print(u)} >= 0 else {lower})"
     return f"{p.np}.where({p._print(u)} >= 0, {upper}, {lower})"
 
@@ -242,7 +242,7 @@ class SigmoidOf(_Lowered):
         u, upper, lower = self.args
         upper, lower = (lower, upper) if self.negated else (upper, lower)
         upper, lower, u = p._print(upper), p._print(lower), p._print(u)
-        if self.scalar:
+        if self.scalar and not p.array_api:  # the Array API's scalars are 0-d arrays
             return f"({upper} if {u} >= 0 else {lower})"
         return f"{p.np}.where({u} >= 0, {upper}, {lower})"
 

@@ -116,7 +116,9 @@ class SvdPart(ir.Structural):
 
     def _gradgen_numpy(self, p, **kwargs):
         a = p._print(self.args[0])
-        if self.part == 1:
+        if self.part == 1:  # the standard's svdvals; NumPy's svd(compute_uv=False)
+            if p.array_api:
+                return f"{p.np}.linalg.svdvals({a})"
             return f"{p.np}.linalg.svd({a}, compute_uv=False)"
         return f"{p.np}.linalg.svd({a}, full_matrices=False)[{self.part}]"
 

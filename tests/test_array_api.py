@@ -1,0 +1,198 @@
+"""``--target array-api``: every example and every per-op model that compiles for the
+Array API gives, on NumPy arrays and on ``array_api_strict`` arrays (float64), the values
+and gradients of the NumPy target to 1e-12; the ops without an Array API form yet are
+refused with one line at the model's file:line (``REFUSED`` lists them)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import array_api_strict
+import numpy as np
+import pytest
+
+import gradgen
+from arrayapi import flat, as_numpy, compare, refusal
+from gradcheck import import_source, targets
+from gradgen import Array
+from gradgen.cli.commands import main
+from gradgen.errors import GradgenError
+from gradgen.pipeline import compile_file
+
+ROOT = Path(__file__).resolve().parents[1]
+# the model files of examples/ (those gradgen compile examples/ writes to generated/)
+EXAMPLES = sorted(
+    p
+    for p in (ROOT / "examples").glob("*.py")
+    if (ROOT / "generated" / p.name).exists()
+)
+SIZES = {"n": 4, "d": 3, "k": 2, "m": 3, "h": 5, "c": 3, "T": 3, "t": 3}
+EXAMPLE_CASES = [(p, name) for p in EXAMPLES for name in targets(p)]
+MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
+MODEL_CASES = [(p, name) for p in MODELS for name in targets(p)]
+# What the Array API target refuses, by target of tests/models: target -> the refusal
+REFUSED: dict[str, str] = {
+    "einsum_forms": "np.einsum",
+    "einsum_diagonal": "np.einsum",
+    "einsum_ellipsis": "np.einsum",
+    "tensordot_inner_outer": "np.einsum",  # tensordot and inner trace to einsum
+    "batched_matmul": "np.einsum",  # N-D @ with broadcast batch dimensions too
+}
+
+
+@pytest.mark.parametrize("case", EXAMPLE_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
+def test_example(case):
+    path, name = case
+    compare(path, name, _sizes(path, name))
+
+
+def _sizes(path, name) -> dict:
+    """A size for every dimension name of the target (3 unless SIZES says)."""
+    target = targets(path)[name]
+    names = {d.name for p in target.params for d in p.shape if not d.is_Integer}
+    return {n: SIZES.get(n, 3) for n in names}
+
+
+@pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
+def test_op_model(case):
+    path, name = case
+    if name in REFUSED:
+        message = refusal(path, name)
+        assert re.fullmatch(
+            rf"{re.escape(str(path))}:\d+: error: {re.escape(REFUSED[name])} has no "
+            r"Array API form in gradgen yet \(.*compile without --target array-api\)",
+            message,
+        ), message
+        return
+    skip = [n for n in REFUSED if n in targets(path)]
+    compare(path, name, _sizes(path, name), seed=len(name), skip=skip)
+
+
+# --- the committed Array API modules, and what the target refuses ----------------------
+GOLDEN = ["xor", "mlp"]
+REGENERATE = (
+    "gradgen compile examples/{0}.py -o generated/array_api/{0}.py --target array-api"
+)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_generated_array_api_module_is_reproduced_byte_for_byte(name, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    command = REGENERATE.format(name)
+    fresh = compile_file(f"examples/{name}.py", command=command, target="array-api")
+    committed = (ROOT / "generated" / "array_api" / f"{name}.py").read_text()
+    assert fresh == committed, f"generated/array_api/{name}.py is stale: {command}"
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_array_api_module_imports_no_numpy(name):
+    source = (ROOT / "generated" / "array_api" / f"{name}.py").read_text()
+    imports = [
+        ast.unparse(n)
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+    ]
+    assert imports == [
+        "from typing import Any",
+        "from array_api_compat import array_namespace",
+    ]
+    code = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+    assert "xp = array_namespace(" in source
+    assert not [line for line in code if "np." in line and "Grad of" not in line]
+
+
+def test_an_unknown_target_is_refused_in_one_line(tmp_path, capsys):
+    out = tmp_path / "xor.py"
+    args = ["compile", "examples/xor.py", "--target", "torch", "-o", str(out)]
+    with pytest.raises(SystemExit) as exit:
+        main(args)
+    assert exit.value.code == 2
+    assert "invalid choice: 'torch'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_api_target_option():
+    def f(x: Array["n"]) -> float:
+        return np.sum(np.sin(x) * x)
+
+    compiled = gradgen.compile(f, target="array-api")
+    x = array_api_strict.asarray([0.5, -1.0, 2.0], dtype=array_api_strict.float64)
+    value, dx = compiled.f_value_and_grad(x)
+    expected = np.sin(np.from_dlpack(x)) + np.from_dlpack(x) * np.cos(np.from_dlpack(x))
+    np.testing.assert_allclose(np.from_dlpack(dx), expected, rtol=1e-12)
+    with pytest.raises(GradgenError, match="unknown target 'torch'"):
+        gradgen.compile(f, target="torch")
+
+
+def _modules_with_modes(example: str) -> list:
+    path = str(ROOT / "examples" / example)
+    return [
+        import_source(compile_file(path, modes="all", target=t), f"all_{example}_{k}")
+        for k, t in enumerate(["numpy", "array-api"])
+    ]
+
+
+def _assert_same(got, expected) -> None:
+    for g, e in zip(flat(got), flat(expected), strict=True):
+        np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
+
+
+def test_modes_on_array_api_strict():
+    """f_jvp, f_hvp, f_hessian and f_jacobian of the Array API module equal the NumPy
+    module's, on array_api_strict arrays."""
+    numpy_xor, array_xor = _modules_with_modes("xor.py")
+    rng = np.random.default_rng(3)
+    args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
+    tangents = tuple(rng.normal(size=a.shape) for a in args)
+    strict = [array_api_strict.asarray(a) for a in args]
+    strict_tangents = tuple(array_api_strict.asarray(t) for t in tangents)
+    for function in ["loss_jvp", "loss_hvp"]:
+        expected = getattr(numpy_xor, function)(*args, tangents)
+        _assert_same(getattr(array_xor, function)(*strict, strict_tangents), expected)
+    _assert_same(array_xor.loss_hessian(*strict), numpy_xor.loss_hessian(*args))
+    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
+    z = rng.normal(size=4)
+    for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
+        expected = getattr(numpy_sigmoid, function)(z)
+        _assert_same(
+            getattr(array_sigmoid, function)(array_api_strict.asarray(z)), expected
+        )
+    z0 = array_api_strict.asarray(0.3, dtype=array_api_strict.float64)
+    _assert_same(array_sigmoid.sigmoid_hessian(z0), numpy_sigmoid.sigmoid_hessian(0.3))
+
+
+SIZES_MODEL = """import numpy as np
+
+from gradgen import Array
+
+
+def of_size(x: Array["n"]) -> float:
+    return np.sum(x * np.log(x.shape[0]))
+
+
+def softplus_of_size(x: Array["n"]) -> float:
+    s = np.logaddexp(x.shape[0], 1.0)
+    return np.sum(x * s)
+"""
+
+
+def test_functions_of_sizes(tmp_path, capsys):
+    """A size's function is math's (the standard's take arrays); one that math lacks is
+    refused at its line, and nothing is written."""
+    model = tmp_path / "sizes.py"
+    model.write_text(SIZES_MODEL)
+    source = compile_file(str(model), ["of_size"], target="array-api")
+    assert "import math" in source and "math.log(n)" in source
+    x = array_api_strict.asarray([1.0, 2.0, 3.0], dtype=array_api_strict.float64)
+    value = import_source(source, "sizes_module").of_size(x)
+    assert abs(float(value) - 6 * np.log(3)) < 1e-12
+    out = tmp_path / "out.py"
+    assert main(["compile", str(model), "--target", "array-api", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"{model}:11: error: logaddexp of array sizes has no Array API form in gradgen "
+        "yet (compute it from an array, or compile without --target array-api)\n"
+    )
+    assert not out.exists()
