@@ -17,7 +17,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE  # noqa: F401 - the ops' printers read it here
+from sympy.printing.precedence import (
+    PRECEDENCE,
+)  # noqa: F401 - the ops' printers read it here
 
 Shape = tuple  # of sympy Integer / positive integer Symbol
 
@@ -171,6 +173,7 @@ class Graph:
         self.nodes: list[Node] = []
         self.by_sym: dict[sp.Symbol, Node] = {}
         self.shapes: dict[sp.Symbol, Shape] = {}
+        self.integers: set[sp.Symbol] = set()  # nodes holding integers (data)
         self._counter = 0
 
     def new_symbol(self, kind: str) -> sp.Symbol:
@@ -231,6 +234,7 @@ class Param:
     name: str
     sym: sp.Symbol
     shape: Shape  # () for float
+    integer: bool = False  # integer data (Array["n", int], int): never differentiated
 
 
 @dataclass
@@ -250,7 +254,9 @@ class Program:
     grads: list[sp.Symbol] = field(default_factory=list)
     cotangent: sp.Symbol | None = None
     value_name: str = "value"
-    rewrites: list[str] = field(default_factory=list)  # keys of ad.stable_rewrites.REWRITES
+    rewrites: list[str] = field(
+        default_factory=list
+    )  # keys of ad.stable_rewrites.REWRITES
     # naming.ModuleNames: the generated module's own names (NumPy's, the helpers'), set
     # when the module's programs are known (pipeline.name_module); None: the defaults
     module_names: object = None

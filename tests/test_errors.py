@@ -89,9 +89,9 @@ CASES = [
     ),
     (
         "bad_annotation",
-        "def f(x: Array['n'], k: int) -> float:\n    return np.sum(x) * k\n",
+        "def f(x: Array['n'], k: str) -> float:\n    return np.sum(x) * k\n",
         5,
-        "annotated int",
+        "annotated str",
     ),
     (
         "bare_array",
@@ -190,6 +190,32 @@ CASES = [
         6,
         "np.sum",
     ),
+    (
+        "float_index",
+        "def f(p: Array['n', 'c'], y: Array['n']) -> float:\n"
+        "    return np.sum(p[0, y])\n",
+        6,
+        "parameter 'y', annotated as floats, is used as an index (indices are "
+        "integer data: annotate the parameter Array['n', int]",
+    ),
+    (
+        "integer_return",
+        "def f(x: Array['n']) -> Array['n', int]:\n    return x\n",
+        5,
+        "the return value of f is annotated as integers",
+    ),
+    (
+        "type_first",
+        "def f(x: Array[int, 'n']) -> float:\n    return np.sum(x)\n",
+        5,
+        "the type int comes before a dimension (write the type last",
+    ),
+    (
+        "only_integers",
+        "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
+        5,
+        "f has no float parameter to differentiate",
+    ),
 ]
 
 
@@ -255,3 +281,18 @@ def test_error_inside_a_helper_names_the_helper_line(tmp_path, capsys, monkeypat
     assert status == 2 and err.startswith(
         "helper.py:6: error: np.median is not supported"
     )
+
+
+def test_wrt_naming_integer_data_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "labels.py").write_text(
+        HEADER + "def f(x: Array['n'], y: Array['n', int]) -> float:\n"
+        "    return np.sum(x * y)\n"
+    )
+    status, err = _run(tmp_path, capsys, ["compile", "labels.py", "--wrt", "y"])
+    assert status == 2 and len(err.splitlines()) == 1
+    assert err.startswith(
+        "labels.py:5: error: --wrt names 'y', which is integer data: it is not "
+        "differentiated (name float parameters only"
+    )
+    assert not (tmp_path / "generated").exists()

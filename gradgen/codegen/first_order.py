@@ -100,12 +100,29 @@ def _function(
     )
 
 
+def _shape_text(p: ir.Param) -> str:
+    """``(n, d)``, ``float``; ``(n,) integers`` and ``int`` for integer data."""
+    if not p.shape:
+        return "int" if p.integer else "float"
+    return ir.shape_str(p.shape) + (" integers" if p.integer else "")
+
+
 def _shapesdocstring(program: ir.Program) -> str:
-    parts = [
-        f"{p.name} {ir.shape_str(p.shape) if p.shape else 'float'}"
-        for p in program.params
-    ]
+    parts = [f"{p.name} {_shape_text(p)}" for p in program.params]
     return "Shapes: " + ", ".join(parts) + "."
+
+
+def integer_note(program: ir.Program) -> str:
+    """What the docstrings say of integer data: it is not differentiated."""
+    names = [p.name for p in program.params if p.integer]
+    if not names:
+        return ""
+    which = ", ".join(names)
+    verb = "is" if len(names) == 1 else "are"
+    return (
+        f"{which} {verb} integer data, not differentiated: the gradient lists the "
+        "float parameters in order."
+    )
 
 
 def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]:
@@ -187,9 +204,11 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             lambda r: f"{r[0]}, {tuple_text(r[1:])}",
             docstring(
                 f"Value of ``{name}`` and its gradient with respect to {wrt_text}.",
-                f"Returns ({value}, {grads_text}); each gradient has its parameter's shape.",
+                f"Returns ({value}, {grads_text}); each gradient has its parameter's shape."
+                + (" " + integer_note(program) if integer_note(program) else ""),
             ),
-            f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
+            f"{name}_value_and_grad({args}) -> ({value}, {grads_text})"
+            + ("; " + integer_note(program) if integer_note(program) else ""),
             formulas=True,
             result=f"tuple[{type_hints.value(program)}, {type_hints.wrt(program)}]",
         )

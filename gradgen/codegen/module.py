@@ -36,6 +36,12 @@ def name_module(programs: list[ir.Program], modes=None) -> ModuleNames:
     return names
 
 
+def _int_array_type(programs: list[ir.Program], own: ModuleNames) -> str | None:
+    """The hint's name for an integer array, where some function takes one."""
+    takes = any(p.integer and p.shape for program in programs for p in program.params)
+    return own.int_array_type if takes else None
+
+
 def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
     """The formatted module for one or more compiled targets; ``modes`` adds the
     forward-mode and second-order functions (``modes.py``)."""
@@ -59,7 +65,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             rewrites,
             text.definitions(),
             own.numpy,
-            (own.array_type, own.any_type),
+            (own.array_type, own.any_type, _int_array_type(programs, own)),
         )
     with stage("black"):
         return format_source(module)

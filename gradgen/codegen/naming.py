@@ -42,7 +42,8 @@ class ModuleNames:
     ``dtype``, the local holding the float type of a function's arguments; ``reserved``,
     every name a local variable must not take (keywords, those names and the generated
     functions that other generated functions call); ``array_type`` and ``any_type``, the
-    type hints' names for a float array and for ``typing.Any``."""
+    type hints' names for a float array and for ``typing.Any``; ``int_array_type`` for an
+    integer array (defined in a module whose functions take one)."""
 
     numpy: str = "np"
     helpers: dict = field(default_factory=lambda: {h: h for h in HELPERS})
@@ -52,6 +53,7 @@ class ModuleNames:
         "FloatArray"  # np.ndarray[Any, np.dtype[np.floating[Any]]], in type hints
     )
     any_type: str = "Any"  # typing.Any
+    int_array_type: str = "IntArray"  # np.ndarray[Any, np.dtype[np.integer[Any]]]
 
 
 def _free(base: str, taken: set, suffix: str = "") -> str:
@@ -113,11 +115,14 @@ def module_names(programs: list, functions: dict, called: dict) -> ModuleNames:
         taken.add(helpers[helper])
     array_type = _free("FloatArray", taken)
     any_type = _free("Any", taken | {array_type})
-    taken |= {array_type, any_type}
+    int_array_type = _free("IntArray", taken | {array_type, any_type})
+    taken |= {array_type, any_type, int_array_type}
     calls = {name for names in called.values() for name in names}
-    own = {numpy, dtype, array_type, any_type, *helpers.values()}
+    own = {numpy, dtype, array_type, any_type, int_array_type, *helpers.values()}
     reserved = frozenset(keyword.kwlist) | own | calls
-    return ModuleNames(numpy, helpers, reserved, dtype, array_type, any_type)
+    return ModuleNames(
+        numpy, helpers, reserved, dtype, array_type, any_type, int_array_type
+    )
 
 
 def _clash(program: ir.Program, name: str, other: str, own: bool) -> None:

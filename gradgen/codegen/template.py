@@ -77,12 +77,13 @@ def render_module(
     rewrites: list[str] = (),
     helpers: list[tuple[str, str]] = (),
     np: str = "np",
-    types: tuple[str, str] = ("FloatArray", "Any"),
+    types: tuple = ("FloatArray", "Any", None),
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
     the module) for the helper functions the code calls (macros in helpers.py.j2); ``np``
     is the name the module imports NumPy as; ``types`` the names of the type hints for a
-    float array and for ``typing.Any``."""
+    float array, for ``typing.Any`` and for an integer array (None: no function takes
+    one)."""
     template = environment().get_template("module.py.j2")
     return template.render(
         title=title,
@@ -95,4 +96,5 @@ def render_module(
         np=np,
         array_type=types[0],
         any_type=types[1],
+        int_array_type=types[2] if len(types) > 2 else None,
     )

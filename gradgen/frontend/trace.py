@@ -77,10 +77,15 @@ class Session:
             expr = ops.broadcast_to(expr, t.shape_)
         kind = "structural" if isinstance(expr, ir.Structural) else "elementwise"
         node = self.graph.add(kind, expr, t.shape_, t.site)
+        if t.integer:
+            self.graph.integers.add(node.sym)
         t.expr = node.sym
         return node.sym
 
-    def structural(self, expr: sp.Expr, operands: list) -> Tracer:
+    def structural(
+        self, expr: sp.Expr, operands: list, integer: bool = False
+    ) -> Tracer:
+        """A node for a structural operation; ``integer``: its result is integer data."""
         try:
             shape = expr.out_shape([t.shape_ for t in operands])
         except ShapeError as exc:
@@ -89,7 +94,9 @@ class Session:
             ) from None
         site = self.site()
         node = self.graph.add("structural", expr, shape, site)
-        return Tracer(node.sym, shape, self, site)
+        if integer:
+            self.graph.integers.add(node.sym)
+        return Tracer(node.sym, shape, self, site, integer=integer)
 
     # --- names, from the line tracer -----------------------------------------------
     def _depth(self, frame) -> int | None:
@@ -190,7 +197,9 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     args = []
     for p in target.params:
         session.graph.add("input", None, p.shape, def_site, sym=p.sym)
-        args.append(Tracer(p.sym, p.shape, session, def_site))
+        if p.integer:
+            session.graph.integers.add(p.sym)
+        args.append(Tracer(p.sym, p.shape, session, def_site, integer=p.integer))
     timing.counting(target.name, lambda: len(session.graph.nodes))
     try:
         result = _call(target, args, session)

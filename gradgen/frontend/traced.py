@@ -57,14 +57,26 @@ class Tracer:
     """A traced value: a SymPy expression over node symbols, with its shape."""
 
     # base: for a view (a slice, transpose or reshape), what it views; written: set when
-    # an in-place operation on a view wrote through to its array.
-    __slots__ = ("expr", "shape_", "session", "site", "is_condition", "base", "written")
+    # an in-place operation on a view wrote through to its array; integer: it holds
+    # integers (data: labels, indices), never differentiated.
+    __slots__ = (
+        "expr",
+        "shape_",
+        "session",
+        "site",
+        "is_condition",
+        "base",
+        "written",
+        "integer",
+    )
     __array_priority__ = 1000
     # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the
     # left of an operator then defers to the Tracer's reflected method (n - x).
     _op_priority = 20.0
 
-    def __init__(self, expr, shape, session, site: ir.Site, is_condition=False):
+    def __init__(
+        self, expr, shape, session, site: ir.Site, is_condition=False, integer=False
+    ):
         self.expr = expr
         self.shape_ = tuple(shape)
         self.session = session
@@ -72,6 +84,7 @@ class Tracer:
         self.is_condition = is_condition
         self.base = None
         self.written = None
+        self.integer = integer
 
     # --- operands ---------------------------------------------------------------
     def _operand(self, value):
@@ -107,14 +120,15 @@ class Tracer:
             OPS_HINT,
         )
 
-    def _new(self, expr, shape, is_condition=False) -> "Tracer":
+    def _new(self, expr, shape, is_condition=False, integer=False) -> "Tracer":
         if expr.has(sp.zoo, sp.nan):  # SymPy folded x/0 or log(0): no number is right
             raise self.session.error(
                 "this value is infinite or undefined for every input (a division by "
                 "zero, or the log of zero)",
                 "divide by, or take the log of, a value that is not always zero",
             )
-        return Tracer(expr, shape, self.session, self.session.site(), is_condition)
+        site = self.session.site()
+        return Tracer(expr, shape, self.session, site, is_condition, integer)
 
     def _broadcast(self, *shapes):
         try:
@@ -124,9 +138,13 @@ class Tracer:
                 str(exc), "give equal sizes the same dimension name"
             ) from None
 
-    def _elementwise(self, fn, *values, is_condition=False) -> "Tracer":
+    def _elementwise(self, fn, *values, is_condition=False, integral=False) -> "Tracer":
+        """``fn`` of ``values``, broadcast; ``integral``: integers give an integer
+        (+, -, *), so the result of integer values and Python ints is integer data."""
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
+        if integral and all(_integral(v) for v in values):
+            return self._new(fn(*[e for e, _ in parts]), shape, integer=True)
         if fn is sp.Abs and _nonnegative_power(parts[0][0]):
             # |b**e| is b**e for b >= 0 and a real e; SymPy, unsure that tanh(log(s + 2))
             # is real, writes |b|**re(e), expanded into re, im and arg, which NumPy code
@@ -152,22 +170,22 @@ class Tracer:
 
     # --- Python operators ---------------------------------------------------------
     def __add__(self, o):
-        return self._elementwise(lambda a, b: a + b, self, o)
+        return self._elementwise(lambda a, b: a + b, self, o, integral=True)
 
     def __radd__(self, o):
-        return self._elementwise(lambda a, b: a + b, o, self)
+        return self._elementwise(lambda a, b: a + b, o, self, integral=True)
 
     def __sub__(self, o):
-        return self._elementwise(lambda a, b: a - b, self, o)
+        return self._elementwise(lambda a, b: a - b, self, o, integral=True)
 
     def __rsub__(self, o):
-        return self._elementwise(lambda a, b: a - b, o, self)
+        return self._elementwise(lambda a, b: a - b, o, self, integral=True)
 
     def __mul__(self, o):
-        return self._elementwise(lambda a, b: a * b, self, o)
+        return self._elementwise(lambda a, b: a * b, self, o, integral=True)
 
     def __rmul__(self, o):
-        return self._elementwise(lambda a, b: a * b, o, self)
+        return self._elementwise(lambda a, b: a * b, o, self, integral=True)
 
     def __truediv__(self, o):
         return self._elementwise(lambda a, b: a / b, self, o)
@@ -182,7 +200,7 @@ class Tracer:
         return self._elementwise(dispatch.METHODS["__pow__"], o, self)
 
     def __neg__(self):
-        return self._elementwise(lambda a: -a, self)
+        return self._elementwise(lambda a: -a, self, integral=True)
 
     def __pos__(self):
         return self
@@ -379,6 +397,17 @@ class Tracer:
                 "only the arguments listed by " "`gradgen ops` are supported",
             ) from None
         return impl(*args, **kwargs)
+
+
+def _integral(value) -> bool:
+    """An integer: integer data, a Python or NumPy int, a dimension size."""
+    if isinstance(value, Tracer):
+        return value.integer
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return ir.of_sizes(value) and value.is_integer is True
 
 
 def _nonnegative_power(expr: sp.Expr) -> bool:

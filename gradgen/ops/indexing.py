@@ -246,8 +246,25 @@ def _key_entry(t, k):
         return k
     if static_int(k):
         return sp.sympify(int(k) if isinstance(k, (int, np.integer)) else k)
+    if is_tracer(k) and not k.is_condition and not k.integer:
+        raise float_index(t, k)
     what = "a traced value" if is_tracer(k) else f"a {type(k).__name__}"
     return _bad_key(t, f"{what} as an index")
+
+
+def float_index(t, k):
+    """The error for floats used as indices: integer data is annotated as such."""
+    node = t.session.graph.by_sym.get(k.expr)
+    if node is not None and node.kind == "input":
+        name = next(p.name for p in t.session.target.params if p.sym == k.expr)
+        what = f"parameter {name!r}, annotated as floats,"
+    else:
+        what = "a float value"
+    return t.session.error(
+        f"{what} is used as an index",
+        "indices are integer data: annotate the parameter Array['n', int], or int "
+        "for one index",
+    )
 
 
 def normalise_key(t, key) -> tuple:
