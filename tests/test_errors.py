@@ -125,15 +125,9 @@ CASES = [
     ),
     (
         "array_constant",
-        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array([1.0, 2.0]))\n",
+        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array([True, False]))\n",
         6,
-        "array constants are not supported",
-    ),
-    (
-        "mask_index",
-        "def f(x: Array['n']) -> float:\n    return np.sum(x[x > 0])\n",
-        6,
-        "a traced value as an index is not supported",
+        "a boolean array cannot be a constant of the model (pass it to the function",
     ),
     (
         "index_range",
@@ -209,6 +203,47 @@ CASES = [
         "def f(x: Array[int, 'n']) -> float:\n    return np.sum(x)\n",
         5,
         "the type int comes before a dimension (write the type last",
+    ),
+    (
+        "boolean_mask_read",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x[x > 0])\n",
+        6,
+        "indexing with a boolean mask gives an array whose size depends on the data "
+        "(keep the shape: np.where(mask, x, 0) or x * mask in place of x[mask]",
+    ),
+    (
+        "index_array_write",
+        "def f(p: Array['n', 'c'], y: Array['n', int]) -> float:\n"
+        "    z = p * 1.0\n    z[np.arange(p.shape[0]), y] = 0.0\n    return np.sum(z)\n",
+        7,
+        "writing through integer index arrays (write with a mask that keeps the shape",
+    ),
+    (
+        "mask_write_array",
+        "def f(x: Array['n']) -> float:\n    z = x * 1.0\n    z[x > 0] = x\n"
+        "    return np.sum(z)\n",
+        7,
+        "write z = np.where(mask, v, z)",
+    ),
+    (
+        "range_of_size",
+        "def f(x: Array['n']) -> float:\n    s = 0.0\n"
+        "    for i in range(x.shape[0]):\n        s = s + x[i]\n    return s\n",
+        7,
+        "is used where Python needs a number (range(n), a list of n items) (write "
+        "it without the Python loop: index with np.arange(n)",
+    ),
+    (
+        "float_arange",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x * np.arange(0.5, 3))\n",
+        6,
+        "np.arange(0.5): the bounds of np.arange are integers or sizes",
+    ),
+    (
+        "floats_to_integers",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x[x.astype(int)])\n",
+        6,
+        ".astype(int64) of floats (floats made integers have no derivative",
     ),
     (
         "only_integers",

@@ -84,6 +84,12 @@ def entry_lines(
     return before, after, used
 
 
+def float_names(program: ir.Program, names: list[str]) -> list[str]:
+    """``names`` without the integer data, which says nothing of the float type."""
+    integers = {p.name for p in program.params if p.integer}
+    return [n for n in names if n not in integers]
+
+
 def dtype_lines(text, args: list[str], blocks, returns: str) -> list[str]:
     """``dtype = np.result_type(...)`` when the printed ``blocks`` or ``returns`` read
     the float type (``text.dtype``, a name no value of the user's or gradgen's takes).

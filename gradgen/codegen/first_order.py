@@ -10,7 +10,7 @@ from gradgen.codegen import type_hints
 from gradgen import ir
 from gradgen.explain import latex
 from gradgen.codegen.template import Function
-from gradgen.codegen.entry import dtype_lines, entry_lines
+from gradgen.codegen.entry import dtype_lines, entry_lines, float_names
 from gradgen.codegen.layout import dims_lines, docstring, statement_blocks, tuple_text
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
@@ -93,7 +93,7 @@ def _function(
     )
     returns_text = returns(printed)
     dims = dims_lines(program, used | sizes) + after
-    dims += dtype_lines(text, params, blocks, returns_text)
+    dims += dtype_lines(text, float_names(program, params), blocks, returns_text)
     types = type_hints.params(program) + [type_hints.of(s, program) for _, s in extra]
     return Function(
         name, params, doc, summary, dims, blocks, returns_text, entry, types, result

@@ -89,11 +89,8 @@ class Tracer:
     # --- operands ---------------------------------------------------------------
     def _operand(self, value):
         if isinstance(value, Tracer):
-            if value.is_condition:
-                raise self.session.error(
-                    "a comparison is used as a number",
-                    "use np.where(cond, a, b) to select values",
-                )
+            if value.is_condition:  # a mask: 1 where it holds, else 0 (NumPy's bools)
+                return sp.Piecewise((1, value.expr), (0, True)), value.shape_
             return value.expr, value.shape_
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
@@ -110,11 +107,8 @@ class Tracer:
                 ) from None
         if ir.of_sizes(value):
             return value, ()
-        if isinstance(value, np.ndarray):
-            raise self.session.error(
-                "NumPy array constants are not supported",
-                "pass the array to the function as a parameter",
-            )
+        if isinstance(value, np.ndarray):  # a constant array: a node of its own
+            return self._operand(dispatch.OPERANDS[np.ndarray](self, value))
         raise self.session.error(
             f"a {type(value).__name__} cannot be used in a traced " "computation",
             OPS_HINT,
@@ -141,10 +135,14 @@ class Tracer:
     def _elementwise(self, fn, *values, is_condition=False, integral=False) -> "Tracer":
         """``fn`` of ``values``, broadcast; ``integral``: integers give an integer
         (+, -, *), so the result of integer values and Python ints is integer data."""
+        if integral and all(_integral(v) for v in values):
+            parts = [self._operand(v) for v in values]
+            shape = self._broadcast(*[s for _, s in parts])
+            return self._new(fn(*[e for e, _ in parts]), shape, integer=True)
+        if not is_condition:  # integer data meets floats: of the floats' type
+            values = [_as_float(v) for v in values]
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
-        if integral and all(_integral(v) for v in values):
-            return self._new(fn(*[e for e, _ in parts]), shape, integer=True)
         if fn is sp.Abs and _nonnegative_power(parts[0][0]):
             # |b**e| is b**e for b >= 0 and a real e; SymPy, unsure that tanh(log(s + 2))
             # is real, writes |b|**re(e), expanded into re, im and arg, which NumPy code
@@ -397,6 +395,13 @@ class Tracer:
                 "only the arguments listed by " "`gradgen ops` are supported",
             ) from None
         return impl(*args, **kwargs)
+
+
+def _as_float(value):
+    """Integer data as floats (``y.astype(dtype)``); anything else as it is."""
+    if isinstance(value, Tracer) and value.integer:
+        return dispatch.METHODS["astype"](value, float)
+    return value
 
 
 def _integral(value) -> bool:

@@ -20,7 +20,8 @@ its operations, with their ``gradgen ops`` notes; importing this package is what
 them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
 array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
-(the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
+(the numerically stable forms), ``gather`` (reading by integer arrays, and the integer data
+that indexes); ``catalog`` lists them all for ``gradgen ops``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ import numpy
 
 from gradgen.errors import GradgenError
 from gradgen.ops import elementwise
-from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from gradgen.ops.arrays import (
+    ArrayConstant,
+    BroadcastTo,
+    Eye,
+    FullLike,
+    broadcast_to,
+    zeros,
+)
+from gradgen.ops.gather import Arange, ArgMax, ArgMin, AsFloat, Gather, ScatterAdd
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -77,9 +86,16 @@ STRUCTURAL = (
     BroadcastTo,
     FullLike,
     Eye,
+    ArrayConstant,
     Index,
     Scatter,
     Update,
+    Gather,
+    ScatterAdd,
+    Arange,
+    AsFloat,
+    ArgMax,
+    ArgMin,
     ReduceSum,
     ReduceMean,
     ReduceMax,

@@ -23,6 +23,7 @@ from gradgen import ir
 from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
 from gradgen.ops.arrays import BroadcastTo, LinearInAll, broadcast_to
+from gradgen.ops.gather import advanced, float_index, is_index_array, mask_refusal
 from gradgen.ops.rules import Linear
 
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
@@ -252,21 +253,6 @@ def _key_entry(t, k):
     return _bad_key(t, f"{what} as an index")
 
 
-def float_index(t, k):
-    """The error for floats used as indices: integer data is annotated as such."""
-    node = t.session.graph.by_sym.get(k.expr)
-    if node is not None and node.kind == "input":
-        name = next(p.name for p in t.session.target.params if p.sym == k.expr)
-        what = f"parameter {name!r}, annotated as floats,"
-    else:
-        what = "a float value"
-    return t.session.error(
-        f"{what} is used as an index",
-        "indices are integer data: annotate the parameter Array['n', int], or int "
-        "for one index",
-    )
-
-
 def normalise_key(t, key) -> tuple:
     """A key as a tuple of integers, slices and None, with ``...`` expanded."""
     key = key if isinstance(key, tuple) else (key,)
@@ -280,6 +266,11 @@ def normalise_key(t, key) -> tuple:
 
 @dispatch.method("__getitem__")
 def getitem(t, key):
+    entries = key if isinstance(key, tuple) else (key,)
+    if any(is_tracer(k) and k.is_condition for k in entries):
+        raise mask_refusal(t)
+    if any(is_index_array(k) for k in entries):
+        return advanced(t, entries)
     key = normalise_key(t, key)
     try:
         index_shape(t.shape_, key)
@@ -304,6 +295,15 @@ def setitem(t, key, value) -> None:
     """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array."""
     if t.base is not None:
         raise _view_error(t)
+    entries = key if isinstance(key, tuple) else (key,)
+    if any(is_tracer(k) and k.is_condition for k in entries):
+        return _masked_write(t, entries, value)
+    if any(is_index_array(k) for k in entries):
+        raise t.session.error(
+            "writing through integer index arrays",
+            "write with a mask that keeps the shape: z = np.where(np.eye(c)[y] == 1, "
+            "v, z) sets z[np.arange(n), y] = v",
+        )
     key = normalise_key(t, key)
     if getattr(value, "written", None) == (id(t), key):
         return  # x[k] += v: the view already wrote through (see inplace)
@@ -318,6 +318,19 @@ def setitem(t, key, value) -> None:
         raise shape_error(t, exc) from None
     result = s.structural(update, [t, as_tracer(value, t)])
     t.expr, t.site = result.expr, result.site
+
+
+def _masked_write(t, entries: tuple, value) -> None:
+    """``z[mask] = v`` for a number ``v``: ``z = np.where(mask, v, z)``, the same shape."""
+    mask = entries[0]
+    _, shape = t._operand(value)
+    if len(entries) > 1 or shape != () or mask.shape_ != t.shape_:
+        raise t.session.error(
+            "a masked write z[mask] = v takes a mask of z's shape and a number v",
+            "write z = np.where(mask, v, z) for arrays that broadcast",
+        )
+    new = dispatch.FUNCTIONS[np.where](mask, value, t)
+    t.expr, t.site = new.expr, new.site
 
 
 def inplace(t, op, other):
