@@ -104,3 +104,18 @@ def test_emitted_test_draws_integers(compiled, tmp_path, monkeypatch):
     generated = namespace["_load"](out, "labels_gen_module")
     for target in namespace["TARGETS"]:
         namespace["test_derivatives_match_central_differences"](generated, target)
+
+
+def test_report_at_takes_integers_for_integer_data(compiled, tmp_path, capsys):
+    path, _, _ = compiled
+    X, W = np.ones((2, 2)), np.ones((2, 3))
+    bad, good = tmp_path / "bad.npz", tmp_path / "good.npz"
+    np.savez(bad, X=X, y=np.array([0.5, 1.0]), W=W, k=2)
+    np.savez(good, X=X, y=np.array([0, 1]), W=W, k=2)
+    out = tmp_path / "r.html"
+    args = ["report", str(path), "-o", str(out), "--at"]
+    status = main(args + [str(bad)])
+    err = capsys.readouterr().err
+    assert status == 2 and "--at gives y values that are not integers" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(args + [str(good)]) == 0 and out.exists()

@@ -207,8 +207,7 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
                 f"Returns ({value}, {grads_text}); each gradient has its parameter's shape."
                 + (" " + integer_note(program) if integer_note(program) else ""),
             ),
-            f"{name}_value_and_grad({args}) -> ({value}, {grads_text})"
-            + ("; " + integer_note(program) if integer_note(program) else ""),
+            f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
             formulas=True,
             result=f"tuple[{type_hints.value(program)}, {type_hints.wrt(program)}]",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gradgen import ir
 from gradgen.codegen.template import render_module
-from gradgen.codegen.first_order import generated_functions
+from gradgen.codegen.first_order import generated_functions, integer_note
 from gradgen.codegen.formatting import format_source
 from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
@@ -56,6 +56,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     title = f"Gradients of {names}, compiled from {source}."
     applied = {key for p in programs for key in p.rewrites}
     rewrites = [text for key, text in REWRITES.items() if key in applied]
+    notes = [f"{p.name}: {integer_note(p)}" for p in programs if integer_note(p)]
     with stage("template"):
         module = render_module(
             title,
@@ -66,6 +67,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             text.definitions(),
             own.numpy,
             (own.array_type, own.any_type, _int_array_type(programs, own)),
+            notes,
         )
     with stage("black"):
         return format_source(module)

@@ -78,12 +78,14 @@ def render_module(
     helpers: list[tuple[str, str]] = (),
     np: str = "np",
     types: tuple = ("FloatArray", "Any", None),
+    notes: list[str] = (),
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
     the module) for the helper functions the code calls (macros in helpers.py.j2); ``np``
     is the name the module imports NumPy as; ``types`` the names of the type hints for a
     float array, for ``typing.Any`` and for an integer array (None: no function takes
-    one)."""
+    one); ``notes`` are paragraphs of the module docstring (which parameters are integer
+    data)."""
     template = environment().get_template("module.py.j2")
     return template.render(
         title=title,
@@ -97,4 +99,5 @@ def render_module(
         array_type=types[0],
         any_type=types[1],
         int_array_type=types[2] if len(types) > 2 else None,
+        notes=notes,
     )
