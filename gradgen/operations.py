@@ -37,6 +37,11 @@ ROWS = [
     ),
     (
         "Python syntax",
+        "z[np.arange(n), y] = 0",
+        "a number written through integer arrays",
+    ),
+    (
+        "Python syntax",
         "if / elif / else on a traced comparison",
         "both branches run: np.where selects",
     ),

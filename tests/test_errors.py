@@ -214,9 +214,11 @@ CASES = [
     (
         "index_array_write",
         "def f(p: Array['n', 'c'], y: Array['n', int]) -> float:\n"
-        "    z = p * 1.0\n    z[np.arange(p.shape[0]), y] = 0.0\n    return np.sum(z)\n",
+        "    z = p * 1.0\n    z[np.arange(p.shape[0]), y] = p[:, 0]\n"
+        "    return np.sum(z)\n",
         7,
-        "writing through integer index arrays (write with a mask that keeps the shape",
+        "writing an array or a traced value through integer index arrays (write a "
+        "number (z[np.arange(n), y] = 0), or with a mask",
     ),
     (
         "mask_write_array",

@@ -344,6 +344,7 @@ HELPERS = (
     "log_softmax_grad",
     "reciprocal_or_zero",
     "scatter_add",
+    "put_at",
 )
 # Helpers that call other helpers.
 HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}

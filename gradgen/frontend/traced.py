@@ -59,15 +59,8 @@ class Tracer:
     # base: for a view (a slice, transpose or reshape), what it views; written: set when
     # an in-place operation on a view wrote through to its array; integer: it holds
     # integers (data: labels, indices), never differentiated.
-    __slots__ = (
-        "expr",
-        "shape_",
-        "session",
-        "site",
-        "is_condition",
-        "base",
-        "written",
-        "integer",
+    __slots__ = tuple(
+        "expr shape_ session site is_condition base written integer".split()
     )
     __array_priority__ = 1000
     # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the

@@ -20,8 +20,8 @@ its operations, with their ``gradgen ops`` notes; importing this package is what
 them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
 array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
-(the numerically stable forms), ``gather`` (reading by integer arrays, and the integer data
-that indexes); ``catalog`` lists them all for ``gradgen ops``.
+(the numerically stable forms), ``gather`` (reading by integer arrays), ``integers`` (the
+integer data that indexes: np.arange, np.argmax); ``catalog`` lists them all for ``gradgen ops``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from gradgen.ops.arrays import (
     broadcast_to,
     zeros,
 )
-from gradgen.ops.gather import Arange, ArgMax, ArgMin, AsFloat, Gather, ScatterAdd
+from gradgen.ops.gather import Gather, PutAt, ScatterAdd
+from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -92,6 +93,7 @@ STRUCTURAL = (
     Update,
     Gather,
     ScatterAdd,
+    PutAt,
     Arange,
     AsFloat,
     ArgMax,

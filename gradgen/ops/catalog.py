@@ -23,6 +23,7 @@ SYNTAX = [
     ("x * mask, np.where(mask, a, b)", "a comparison used as a number is 1 or 0"),
     ("y[key] = v", "writes into an array (not into a view of one)"),
     ("z[mask] = v", "a number v where the mask holds: np.where(mask, v, z)"),
+    ("z[np.arange(n), y] = 0", "a number written through integer arrays"),
     ("if / elif / else on a traced comparison", "both branches run: np.where selects"),
     ("a if cond else b, and, or, not, 0 < x < 1", "in conditions, as for if"),
     ("for over range(...), a tuple, or an array of fixed length", "unrolled"),

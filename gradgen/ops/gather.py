@@ -1,9 +1,9 @@
 """Reading an array by integer arrays (labels, indices): ``Gather`` (``p[np.arange(n), y]``,
-``E[idx]``, ``x[[0, 2]]``, ``np.take``, ``np.take_along_axis``, one-hot ``np.eye(c)[y]``),
-its adjoint ``ScatterAdd`` (``np.add.at`` semantics: an index that repeats adds each of
-its values), and the integer data that makes indices: ``Arange`` (``np.arange``) and
-``ArgMax`` / ``ArgMin``. Each operation in one place: shape, VJP and JVP, code, text and
-LaTeX, and how it traces. Integer results are data: never differentiated.
+``E[idx]``, ``x[[0, 2]]``, ``np.take``, ``np.take_along_axis``, one-hot ``np.eye(c)[y]``)
+and its adjoint ``ScatterAdd`` (``np.add.at`` semantics: an index that repeats adds each
+of its values). Each operation in one place: shape, VJP and JVP, code, text and LaTeX,
+and how it traces (``x[idx]`` through ``indexing.getitem``). The indices are integer
+data: parameters, ``integers`` (``np.arange``, ``np.argmax``) or constants.
 
 A ``Gather`` reads ``a[:, ..., :, i0, i1, ...]``: ``axis`` full slices, then index arrays
 (integer nodes, or an Integer for a single position) that broadcast together, for the
@@ -20,6 +20,7 @@ import sympy as sp
 from gradgen import dispatch
 from gradgen import ir
 from gradgen.ir import ShapeError, shape_str
+from gradgen.ops.integers import arange_of
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import axis as read_axis
 from gradgen.ops.tracing import is_tracer, shape_error, static_int
@@ -70,6 +71,14 @@ class Gather(Linear, ir.Structural):
         return rf"{p.postfix(a)}\left[{_key_text(p, indices, int(axis))}\right]"
 
 
+def _index_argument(p, indices, axis: int) -> str:
+    """The key as a helper's argument: ``y``, ``(np.arange(n), y)``, ``np.s_[:, idx]``."""
+    printed = [p._print(i) for i in indices]
+    if axis:
+        return f"{p.np}.s_[{', '.join([':'] * axis + printed)}]"
+    return printed[0] if len(printed) == 1 else f"({', '.join(printed)})"
+
+
 class ScatterAdd(Linear, ir.Structural):
     """Zeros shaped like ``like`` with ``value`` added at the indices (``np.add.at``: a
     repeated index adds each value): the VJP of ``Gather(like, ...)``. In code the
@@ -88,12 +97,7 @@ class ScatterAdd(Linear, ir.Structural):
 
     def _gradgen_numpy(self, p, **kwargs):
         value, like, *indices, axis = self.args
-        axis = int(axis)
-        printed = [p._print(i) for i in indices]
-        if axis:
-            index = f"{p.np}.s_[{', '.join([':'] * axis + printed)}]"
-        else:
-            index = printed[0] if len(printed) == 1 else f"({', '.join(printed)})"
+        index = _index_argument(p, indices, int(axis))
         helper = p.helper("scatter_add")
         return f"{helper}({p._print(like)}, {index}, {p._print(value)})"
 
@@ -107,101 +111,43 @@ class ScatterAdd(Linear, ir.Structural):
         return rf"\left\{{[{key}] \mathrel{{+}}= {p._print(value)}\right\}}"
 
 
-class _Integers(ir.Structural):
-    """Integer data made from other values: no derivative, zero tangent."""
+class PutAt(ir.Structural):
+    """``a`` with ``a[:, i0, i1] = value`` for a number ``value`` (CS231n's
+    ``margins[np.arange(n), y] = 0``): a copy with those entries set. In code the
+    module's helper ``put_at(a, index, value)``; in formulas ``{a with [y] ← 0}``."""
 
-    @staticmethod
-    def vjp(g, ans, *args, shape):
-        return (None,) * len(args)
-
-    @staticmethod
-    def jvp(t, ans, *args, shape):
-        return None
-
-
-class AsFloat(ir.Structural):
-    """Integer data as floats of the function's float type (``y.astype(dtype)``), where
-    it meets floats: NumPy would make float32 times an int64 array float64. Data: no
-    derivative."""
-
-    nargs = 2  # the array, and 1 when it has axes (a number is dtype.type(k))
-    vjp = staticmethod(_Integers.vjp)
-    jvp = staticmethod(_Integers.jvp)
+    @property
+    def array_args(self) -> int:
+        return len(self.args) - 1
 
     def out_shape(self, shapes):
         return shapes[0]
 
-    def _gradgen_numpy(self, p, **kwargs):
-        a, axes = self.args
-        if axes:
-            return f"{p.postfix(a)}.astype({p.dtype})"
-        return f"{p.dtype}.type({p._print(a)})"
+    @staticmethod
+    def vjp(g, ans, a, value, *rest, shape):  # the entries written get no gradient
+        return (PutAt(g, sp.Integer(0), *rest), None) + (None,) * (len(rest) - 1)
 
-    def _gradgen_text(self, p, **kwargs):  # a number is a number in the formulas
-        return p._print(self.args[0])
-
-    _gradgen_latex = _gradgen_text
-
-
-class Arange(_Integers):
-    """``np.arange(start, stop, step)``: integers; the arguments are sizes."""
-
-    nargs = 3
-    array_args = 0
-
-    def out_shape(self, shapes):
-        start, stop, step = self.args
-        if all(v.is_Integer for v in self.args):
-            return (sp.Integer(len(range(int(start), int(stop), int(step)))),)
-        if step != 1:
-            raise ShapeError("np.arange with a step needs bounds of fixed size")
-        return (sp.expand(stop - start),)
-
-    def _arguments(self, p) -> str:
-        start, stop, step = self.args
-        shown = [stop] if start == 0 and step == 1 else [start, stop]
-        shown += [step] if step != 1 else []
-        return ", ".join(p._print(v) for v in shown)
+    @staticmethod
+    def jvp(t, ans, a, value, *rest, shape):
+        return None if t[0] is None else PutAt(t[0], sp.Integer(0), *rest)
 
     def _gradgen_numpy(self, p, **kwargs):
-        return f"{p.np}.arange({self._arguments(p)})"
+        a, value, *indices, axis = self.args
+        index = _index_argument(p, indices, int(axis))
+        return f"{p.helper('put_at')}({p._print(a)}, {index}, {p._print(value)})"
 
     def _gradgen_text(self, p, **kwargs):
-        return f"arange({self._arguments(p)})"
+        a, value, *indices, axis = self.args
+        key = _key_text(p, indices, int(axis))
+        return f"{{{p._print(a)} with [{key}] ← {p._print(value)}}}"
 
     def _gradgen_latex(self, p, **kwargs):
-        return rf"\operatorname{{arange}}\left({self._arguments(p)}\right)"
-
-
-class ArgMax(_Integers):
-    """``np.argmax(a, axis)``: the position of the largest entry (the first of equal
-    ones); ``axis`` -1 for the position in the flattened array."""
-
-    nargs = 2
-    numpy_name = "argmax"
-
-    def out_shape(self, shapes):
-        axis = int(self.args[1])
-        return () if axis < 0 else shapes[0][:axis] + shapes[0][axis + 1 :]
-
-    def _arguments(self, p) -> str:
-        axis = int(self.args[1])
-        return p._print(self.args[0]) + ("" if axis < 0 else f", axis={axis}")
-
-    def _gradgen_numpy(self, p, **kwargs):
-        return f"{p.np}.{self.numpy_name}({self._arguments(p)})"
-
-    def _gradgen_text(self, p, **kwargs):
-        return f"{self.numpy_name}({self._arguments(p)})"
-
-    def _gradgen_latex(self, p, **kwargs):
-        return rf"\operatorname{{{self.numpy_name}}}\left({self._arguments(p)}\right)"
-
-
-class ArgMin(ArgMax):
-    """``np.argmin(a, axis)``: the position of the smallest entry."""
-
-    numpy_name = "argmin"
+        a, value, *indices, axis = self.args
+        key = _key_text(p, indices, int(axis)).replace(":", "{:}")
+        return (
+            rf"\left\{{{p._print(a)}\ \text{{with}}\ [{key}] "
+            rf"\leftarrow {p._print(value)}\right\}}"
+        )
 
 
 # --- tracing ---------------------------------------------------------------------------
@@ -211,7 +157,6 @@ def gather(t, indices: list, axis: int):
     """``t[:, ..., i0, i1]``: ``indices`` are integer tracers or ints."""
     s = t.session
     exprs = [sp.Integer(i) if not is_tracer(i) else s.materialise(i) for i in indices]
-    operands = [t] + [i for i in indices if is_tracer(i)]
     shapes = [i.shape_ if is_tracer(i) else () for i in indices]
     try:
         gather_shape(t.shape_, shapes, axis)
@@ -300,78 +245,6 @@ def take_along_axis(arr, indices, axis):
     return gather(arr, keys, 0)
 
 
-def arange_of(session, start, stop, step):
-    values = [
-        sp.sympify(int(v) if isinstance(v, np.integer) else v)
-        for v in (start, stop, step)
-    ]
-    return session.structural(Arange(*values), [], integer=True)
-
-
-@dispatch.creation("arange")
-def _arange(session):
-    def arange(start, stop=None, step=1, dtype=None):
-        if stop is None:
-            start, stop = 0, start
-        for v in (start, stop, step):
-            if not static_int(v):
-                raise session.error(
-                    f"np.arange({v!r}): the bounds of np.arange are integers or sizes",
-                    "np.arange(n) with n = x.shape[0] gives the integers 0 to n - 1",
-                )
-        if step == 0 or not sp.sympify(step).is_Integer:
-            raise session.error("np.arange needs a nonzero integer step")
-        return arange_of(session, start, stop, step)
-
-    return arange
-
-
-def _arg_extreme(cls):
-    def impl(a, axis=None, out=None, keepdims=False):
-        if out is not None or keepdims:
-            raise a.session.error(
-                f"np.{cls.numpy_name}: out= and keepdims= are not supported"
-            )
-        k = -1 if axis is None else read_axis(a, axis, len(a.shape_))
-        s = a.session
-        return s.structural(cls(s.materialise(a), sp.Integer(k)), [a], integer=True)
-
-    return impl
-
-
-@dispatch.method("astype")
-def astype(a, dtype, copy=True):
-    """``x.astype(float)``: integer data as floats; floats stay floats. Floats made
-    integers would have no derivative: refused."""
-    kind = np.dtype(dtype).kind
-    if kind == "f":
-        if not a.integer:
-            return a._new(a.expr, a.shape_)
-        s = a.session
-        node = AsFloat(s.materialise(a), sp.Integer(bool(a.shape_)))
-        return s.structural(node, [a])
-    if kind in "iu" and a.integer:
-        return a._new(a.expr, a.shape_, integer=True)
-    raise a.session.error(
-        f".astype({np.dtype(dtype).name}) of {'integers' if a.integer else 'floats'}",
-        "floats made integers have no derivative: compute indices from integer data "
-        "(Array['n', int], np.arange, np.argmax)",
-    )
-
-
-argmax = dispatch.numpy(
-    np.argmax,
-    note="integers (data): usable as indices",
-    section="Reductions and products",
-)(_arg_extreme(ArgMax))
-argmin = dispatch.numpy(
-    np.argmin,
-    note="integers (data): usable as indices",
-    section="Reductions and products",
-)(_arg_extreme(ArgMin))
-dispatch.METHODS.update(argmax=argmax, argmin=argmin)
-
-
 def is_index_array(k) -> bool:
     """An index that selects by integer data: a traced value (not a comparison), or a
     list or NumPy array of ints."""
@@ -388,9 +261,9 @@ def mask_refusal(t):
     )
 
 
-def advanced(t, entries: tuple):
-    """``t[entries]`` where some entries are integer arrays: full slices, then the
-    index arrays (and ints) next to one another, then full slices."""
+def _advanced_key(t, entries: tuple) -> tuple[list, int]:
+    """(indices, axis) of a key where some entries are integer arrays: full slices,
+    then the index arrays (and ints) next to one another, then full slices."""
     full = [isinstance(k, slice) and k == slice(None) for k in entries]
     lead = full.index(False)
     end = len(entries) - full[::-1].index(False)
@@ -406,4 +279,34 @@ def advanced(t, entries: tuple):
         _integer_tracer(t, k, "an index") if is_index_array(k) else int(k)
         for k in middle
     ]
-    return gather(t, indices, lead)
+    return indices, lead
+
+
+def advanced(t, entries: tuple):
+    """``t[entries]`` where some entries are integer arrays."""
+    return gather(t, *_advanced_key(t, entries))
+
+
+def put(t, entries: tuple, value):
+    """``t[entries] = value`` through integer arrays, for a number ``value`` (with an
+    array, a repeated index would keep only its last value): the new traced value."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
+        value, (bool, np.bool_)
+    ):
+        raise t.session.error(
+            "writing an array or a traced value through integer index arrays",
+            "write a number (z[np.arange(n), y] = 0), or with a mask that keeps the "
+            "shape: z = np.where(np.eye(c)[y] == 1, v, z)",
+        )
+    indices, axis = _advanced_key(t, entries)
+    s = t.session
+    exprs = [sp.Integer(i) if not is_tracer(i) else s.materialise(i) for i in indices]
+    shapes = [i.shape_ if is_tracer(i) else () for i in indices]
+    try:
+        gather_shape(t.shape_, shapes, axis)
+    except ShapeError as exc:
+        raise shape_error(t, exc) from None
+    number, _ = t._operand(value)
+    node = PutAt(s.materialise(t), number, *exprs, sp.Integer(axis))
+    operands = [t, _Shape(())] + [_Shape(sh) for sh in shapes]
+    return s.structural(node, operands, t.integer)

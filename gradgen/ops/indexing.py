@@ -23,7 +23,13 @@ from gradgen import ir
 from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
 from gradgen.ops.arrays import BroadcastTo, LinearInAll, broadcast_to
-from gradgen.ops.gather import advanced, float_index, is_index_array, mask_refusal
+from gradgen.ops.gather import (
+    advanced,
+    float_index,
+    is_index_array,
+    mask_refusal,
+    put,
+)
 from gradgen.ops.rules import Linear
 
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
@@ -299,11 +305,9 @@ def setitem(t, key, value) -> None:
     if any(is_tracer(k) and k.is_condition for k in entries):
         return _masked_write(t, entries, value)
     if any(is_index_array(k) for k in entries):
-        raise t.session.error(
-            "writing through integer index arrays",
-            "write with a mask that keeps the shape: z = np.where(np.eye(c)[y] == 1, "
-            "v, z) sets z[np.arange(n), y] = v",
-        )
+        new = put(t, entries, value)
+        t.expr, t.site = new.expr, new.site
+        return
     key = normalise_key(t, key)
     if getattr(value, "written", None) == (id(t), key):
         return  # x[k] += v: the view already wrote through (see inplace)

@@ -24,8 +24,9 @@ DOMAINS = {
     "one_hot": {"y": ("index", "k")},
     "index_scalar": {"k": ("index", "n")},
     "softmax_labels": {"y": ("index", "k")},
+    "svm": {"y": ("index", "k")},
 }
-NO_AUTOGRAD = {"masked_write", "take_axis", "take_flat", "take_along"}
+NO_AUTOGRAD = {"masked_write", "svm", "take_axis", "take_flat", "take_along"}
 
 
 # --- integer data as numbers ------------------------------------------------------------
@@ -101,6 +102,16 @@ def argmax_pick(s: Array["n", "k"], c: Array["n"]) -> float:
 
 def argmin_flat(x: Array["n"]) -> float:
     return x[np.argmin(x)] ** 2 + x[x.argmax()]
+
+
+def svm(W: Array["d", "k"], X: Array["n", "d"], y: Array["n", int]) -> float:
+    """CS231n's multiclass SVM loss, the label's own margin set to 0 by an index write."""
+    n = X.shape[0]
+    scores = X @ W
+    correct = scores[np.arange(n), y][:, None]
+    margins = np.maximum(0, scores - correct + 1)
+    margins[np.arange(n), y] = 0
+    return np.sum(margins) / n + 0.1 * np.sum(W * W)
 
 
 # --- constants and masks that keep the shape -------------------------------------------
