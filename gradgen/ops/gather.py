@@ -43,14 +43,41 @@ def _key_text(p, indices, axis: int) -> str:
     return ", ".join([":"] * axis + [p._print(i) for i in indices])
 
 
-class Gather(Linear, ir.Structural):
-    """``a[:, i0, i1]`` with integer arrays ``i0, i1`` (``axis`` leading full slices)."""
+class _ByIndices(ir.Structural):
+    """An operation whose arguments are ``lead`` arrays, the indices, and the axis: all
+    but the axis are arrays (an index may be a number)."""
 
-    precedence = ir.PRECEDENCE["Atom"]
+    lead = 1
 
     @property
     def array_args(self) -> int:
         return len(self.args) - 1
+
+    def parts(self) -> tuple:
+        """(the leading arrays, the indices, the axis)."""
+        return self.args[: self.lead], self.args[self.lead : -1], int(self.args[-1])
+
+    def helper_call(self, p, helper: str, array, value) -> str:
+        """``helper(array, index, value)``: the module's ``scatter_add``, ``put_at``."""
+        _, indices, axis = self.parts()
+        index = _index_argument(p, indices, axis)
+        return f"{p.helper(helper)}({p._print(array)}, {index}, {p._print(value)})"
+
+    def braces(self, p, before: str, op: str, value, latex: bool) -> str:
+        """``{[y] += g}``, ``{a with [y] ← 0}``, as text or LaTeX."""
+        _, indices, axis = self.parts()
+        key = _key_text(p, indices, axis)
+        if not latex:
+            return f"{{{before}[{key}] {op} {p._print(value)}}}"
+        before = before.replace(" with ", r"\ \text{with}\ ")
+        key = key.replace(":", "{:}")
+        return rf"\left\{{{before}[{key}] {op} {p._print(value)}\right\}}"
+
+
+class Gather(Linear, _ByIndices):
+    """``a[:, i0, i1]`` with integer arrays ``i0, i1`` (``axis`` leading full slices)."""
+
+    precedence = ir.PRECEDENCE["Atom"]
 
     def out_shape(self, shapes):
         indices, axis = self.args[1:-1], int(self.args[-1])
@@ -79,14 +106,12 @@ def _index_argument(p, indices, axis: int) -> str:
     return printed[0] if len(printed) == 1 else f"({', '.join(printed)})"
 
 
-class ScatterAdd(Linear, ir.Structural):
+class ScatterAdd(Linear, _ByIndices):
     """Zeros shaped like ``like`` with ``value`` added at the indices (``np.add.at``: a
     repeated index adds each value): the VJP of ``Gather(like, ...)``. In code the
     module's helper ``scatter_add(like, index, value)``; in formulas ``{[y] += g}``."""
 
-    @property
-    def array_args(self) -> int:
-        return len(self.args) - 1
+    lead = 2
 
     def out_shape(self, shapes):
         return shapes[1]
@@ -96,29 +121,22 @@ class ScatterAdd(Linear, ir.Structural):
         return (Gather(g, *rest), None) + (None,) * (len(rest) - 1)
 
     def _gradgen_numpy(self, p, **kwargs):
-        value, like, *indices, axis = self.args
-        index = _index_argument(p, indices, int(axis))
-        helper = p.helper("scatter_add")
-        return f"{helper}({p._print(like)}, {index}, {p._print(value)})"
+        value, like = self.args[:2]
+        return self.helper_call(p, "scatter_add", like, value)
 
     def _gradgen_text(self, p, **kwargs):
-        value, _, *indices, axis = self.args
-        return f"{{[{_key_text(p, indices, int(axis))}] += {p._print(value)}}}"
+        return self.braces(p, "", "+=", self.args[0], latex=False)
 
     def _gradgen_latex(self, p, **kwargs):
-        value, _, *indices, axis = self.args
-        key = _key_text(p, indices, int(axis)).replace(":", "{:}")
-        return rf"\left\{{[{key}] \mathrel{{+}}= {p._print(value)}\right\}}"
+        return self.braces(p, "", r"\mathrel{+}=", self.args[0], latex=True)
 
 
-class PutAt(ir.Structural):
+class PutAt(_ByIndices):
     """``a`` with ``a[:, i0, i1] = value`` for a number ``value`` (CS231n's
     ``margins[np.arange(n), y] = 0``): a copy with those entries set. In code the
     module's helper ``put_at(a, index, value)``; in formulas ``{a with [y] ← 0}``."""
 
-    @property
-    def array_args(self) -> int:
-        return len(self.args) - 1
+    lead = 2
 
     def out_shape(self, shapes):
         return shapes[0]
@@ -132,22 +150,15 @@ class PutAt(ir.Structural):
         return None if t[0] is None else PutAt(t[0], sp.Integer(0), *rest)
 
     def _gradgen_numpy(self, p, **kwargs):
-        a, value, *indices, axis = self.args
-        index = _index_argument(p, indices, int(axis))
-        return f"{p.helper('put_at')}({p._print(a)}, {index}, {p._print(value)})"
+        return self.helper_call(p, "put_at", *self.args[:2])
 
     def _gradgen_text(self, p, **kwargs):
-        a, value, *indices, axis = self.args
-        key = _key_text(p, indices, int(axis))
-        return f"{{{p._print(a)} with [{key}] ← {p._print(value)}}}"
+        a, value = self.args[:2]
+        return self.braces(p, f"{p._print(a)} with ", "←", value, latex=False)
 
     def _gradgen_latex(self, p, **kwargs):
-        a, value, *indices, axis = self.args
-        key = _key_text(p, indices, int(axis)).replace(":", "{:}")
-        return (
-            rf"\left\{{{p._print(a)}\ \text{{with}}\ [{key}] "
-            rf"\leftarrow {p._print(value)}\right\}}"
-        )
+        a, value = self.args[:2]
+        return self.braces(p, f"{p._print(a)} with ", r"\leftarrow", value, latex=True)
 
 
 # --- tracing ---------------------------------------------------------------------------
