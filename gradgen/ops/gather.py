@@ -164,8 +164,9 @@ class PutAt(_ByIndices):
 # --- tracing ---------------------------------------------------------------------------
 
 
-def gather(t, indices: list, axis: int):
-    """``t[:, ..., i0, i1]``: ``indices`` are integer tracers or ints."""
+def _index_args(t, indices: list, axis: int) -> tuple[list, list]:
+    """The indices as arguments (integer nodes and Integers) and as operands (their
+    shapes), checked against ``t``'s shape."""
     s = t.session
     exprs = [sp.Integer(i) if not is_tracer(i) else s.materialise(i) for i in indices]
     shapes = [i.shape_ if is_tracer(i) else () for i in indices]
@@ -173,8 +174,14 @@ def gather(t, indices: list, axis: int):
         gather_shape(t.shape_, shapes, axis)
     except ShapeError as exc:
         raise shape_error(t, exc) from None
-    node = Gather(s.materialise(t), *exprs, sp.Integer(axis))
-    return s.structural(node, [t] + [_Shape(sh) for sh in shapes], t.integer)
+    return exprs + [sp.Integer(axis)], [_Shape(sh) for sh in shapes]
+
+
+def gather(t, indices: list, axis: int):
+    """``t[:, ..., i0, i1]``: ``indices`` are integer tracers or ints."""
+    args, operands = _index_args(t, indices, axis)
+    node = Gather(t.session.materialise(t), *args)
+    return t.session.structural(node, [t] + operands, t.integer)
 
 
 class _Shape:
@@ -309,15 +316,7 @@ def put(t, entries: tuple, value):
             "write a number (z[np.arange(n), y] = 0), or with a mask that keeps the "
             "shape: z = np.where(np.eye(c)[y] == 1, v, z)",
         )
-    indices, axis = _advanced_key(t, entries)
-    s = t.session
-    exprs = [sp.Integer(i) if not is_tracer(i) else s.materialise(i) for i in indices]
-    shapes = [i.shape_ if is_tracer(i) else () for i in indices]
-    try:
-        gather_shape(t.shape_, shapes, axis)
-    except ShapeError as exc:
-        raise shape_error(t, exc) from None
+    args, operands = _index_args(t, *_advanced_key(t, entries))
     number, _ = t._operand(value)
-    node = PutAt(s.materialise(t), number, *exprs, sp.Integer(axis))
-    operands = [t, _Shape(())] + [_Shape(sh) for sh in shapes]
-    return s.structural(node, operands, t.integer)
+    node = PutAt(t.session.materialise(t), number, *args)
+    return t.session.structural(node, [t, _Shape(())] + operands, t.integer)
