@@ -248,6 +248,13 @@ CASES = [
         ".astype(int64) of floats (floats made integers have no derivative",
     ),
     (
+        "slice_by_data",
+        "def f(x: Array['n'], k: int) -> float:\n    return np.sum(x[:k])\n",
+        6,
+        "a slice bound that is a traced value (its length would depend on the data) "
+        "(slice with constants or sizes",
+    ),
+    (
         "only_integers",
         "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
         5,

@@ -65,6 +65,9 @@ class Session:
     # --- nodes ---------------------------------------------------------------------
     def materialise(self, t: Tracer) -> sp.Symbol:
         """Give a traced value its own node (and symbol) if it has none yet."""
+        if t.is_condition:  # a mask read as numbers (np.sum(x > 0)): 1 where it holds
+            numbers = sp.Piecewise((1, t.expr), (0, True))
+            return self.materialise(Tracer(numbers, t.shape_, self, t.site))
         if t.expr in self.graph.by_sym and self.graph.shapes[t.expr] == t.shape_:
             return t.expr
         expr = t.expr

@@ -248,6 +248,13 @@ def _key_entry(t, k):
         return k if k is None else _bad_key(t, "a slice step of 0")
     if isinstance(k, slice):
         for b in (k.start, k.stop, k.step):
+            if is_tracer(b):
+                raise t.session.error(
+                    "a slice bound that is a traced value (its length would depend "
+                    "on the data)",
+                    "slice with constants or sizes (x.shape[0] - 1); for a bound "
+                    "from integer data keep the shape: np.where(np.arange(n) < k, x, 0)",
+                )
             if not (b is None or static_int(b)):
                 return _bad_key(t, f"the slice bound {b!r}")
         return k

@@ -25,6 +25,7 @@ DOMAINS = {
     "index_scalar": {"k": ("index", "n")},
     "softmax_labels": {"y": ("index", "k")},
     "svm": {"y": ("index", "k")},
+    "compared_labels": {"y": ("index", "k")},
 }
 NO_AUTOGRAD = {"masked_write", "svm", "take_axis", "take_flat", "take_along"}
 
@@ -127,6 +128,13 @@ def times_mask(x: Array["n", "d"], c: Array["n", "d"]) -> float:
 def where_mask(x: Array["n", "d"], y: Array["n", "d"], c: Array["n", "d"]) -> float:
     mask = x > y
     return np.sum(np.where(mask, x * y, y**2) * c)
+
+
+def compared_labels(
+    s: Array["n", "k"], y: Array["n", int], c: Array["n", "k"]
+) -> float:
+    Y = (y[:, None] == np.arange(s.shape[1])) * 1.0  # one-hot by comparison
+    return np.sum(Y * s * c) + np.sum(s < 0) * np.sum(s**2)  # a mask counted
 
 
 def masked_write(x: Array["n", "d"], c: Array["n", "d"]) -> float:
