@@ -17,9 +17,6 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.printing.precedence import (
-    PRECEDENCE,
-)  # noqa: F401 - the ops' printers read it here
 
 Shape = tuple  # of sympy Integer / positive integer Symbol
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
+from gradgen import ir, ops
+from gradgen.ad.partials import elementwise_partial
 from gradgen.errors import GradgenError
 from gradgen.ops import Update
-from gradgen.ad.partials import elementwise_partial
 
 
 def needed_nodes(graph: ir.Graph, output: sp.Symbol) -> set:

@@ -17,14 +17,8 @@ import signal
 import sys
 import traceback
 
-from gradgen.cli import batch
-from gradgen.cli import check
-from gradgen import options
-from gradgen.cli import process
-from gradgen import timing
-from gradgen.cli import show
-from gradgen.cli import writing
-from gradgen import __version__
+from gradgen import __version__, options, process, timing
+from gradgen.cli import batch, check, show, writing
 from gradgen.errors import GradgenError
 from gradgen.frontend.reading import check_model_path
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import textwrap
 
 from gradgen import ir
-from gradgen.codegen.template import Block
 from gradgen.codegen.printer import ModuleText, assignments
+from gradgen.codegen.template import Block
 from gradgen.timing import stage
 
 

@@ -4,14 +4,14 @@ functions (first-order and modes), laid out by the template and formatted by bla
 from __future__ import annotations
 
 from gradgen import ir
-from gradgen.codegen.template import render_module
+from gradgen.ad.stable_rewrites import REWRITES
 from gradgen.codegen.first_order import generated_functions, integer_note
 from gradgen.codegen.formatting import format_source
 from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
-from gradgen.ad.stable_rewrites import REWRITES
-from gradgen.options import parse_modes
 from gradgen.codegen.printer import ModuleText
+from gradgen.codegen.template import render_module
+from gradgen.options import parse_modes
 from gradgen.timing import stage
 
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
-from gradgen.errors import GradgenError
+from gradgen import ir, ops
 from gradgen.codegen.printer import HELPERS
+from gradgen.errors import GradgenError
 from gradgen.ops import ExpNegAbs, SigmoidAbs, SigmoidNegAbs
 
 # The parts of a sigmoid the code computes over e = exp(-|z|), named after z

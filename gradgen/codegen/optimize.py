@@ -15,19 +15,21 @@ from collections import Counter
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
-from gradgen.ops import Index, Scatter, Update, statement_level
+from gradgen import ir, ops
 from gradgen.codegen.printer import fresh
 from gradgen.ops import (
     ComplementOf,
-    SigmoidAbs,
-    SigmoidNegAbs,
     ComplementOfScalar,
     ExpNegAbs,
+    Index,
+    Scatter,
     Sigmoid,
+    SigmoidAbs,
+    SigmoidNegAbs,
     SigmoidOf,
     SigmoidOfScalar,
+    Update,
+    statement_level,
 )
 
 

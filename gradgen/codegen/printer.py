@@ -17,8 +17,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
-from gradgen import ir
-from gradgen import ops
+from gradgen import ir, ops
 from gradgen.ops import Index, Reshape, Scatter, SigmoidOf, Update
 
 

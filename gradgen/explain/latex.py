@@ -18,13 +18,11 @@ import textwrap
 from dataclasses import dataclass, field
 
 import sympy as sp
-
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import ir
+from gradgen import ir, ops
 from gradgen.explain import notation
-from gradgen import ops
 from gradgen.explain.notation import Formula
 
 SMALL = 2  # operations in a temporary that is written out where it is used

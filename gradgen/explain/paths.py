@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import ir
-from gradgen.explain import latex
-from gradgen.explain import notation
-from gradgen import ops
+from gradgen import ir, ops
+from gradgen.explain import latex, notation
 from gradgen.explain.chain import Chain
 
 LARGEST = 40  # operations in a formula in terms of the inputs that is still shown

@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from gradgen.frontend import branch_runtime
-from gradgen.frontend import branches
-from gradgen.frontend import usercode
 from gradgen.array import AnnotationError, Array, ArrayType
 from gradgen.errors import GradgenError
-from gradgen.ir import Param, dim
+from gradgen.frontend import branch_runtime, branches, usercode
 from gradgen.frontend.reading import check_model_path, function_source, read_source
+from gradgen.ir import Param, dim
 from gradgen.timing import stage
 
 # Statements with a body: their header line stands for them.

@@ -14,17 +14,14 @@ import traceback
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
-from gradgen.frontend import purity
-from gradgen import timing
-from gradgen.ops import tracing
-from gradgen.frontend import usercode
-from gradgen.frontend.branch_runtime import Unset
+from gradgen import ir, ops, timing
 from gradgen.errors import GradgenError
-from gradgen.ir import ShapeError
+from gradgen.frontend import purity, usercode
+from gradgen.frontend.branch_runtime import Unset
 from gradgen.frontend.model_file import Target
-from gradgen.frontend.traced import OPS_HINT, Tracer
+from gradgen.ir import ShapeError
+from gradgen.ops import tracing
+from gradgen.traced import OPS_HINT, Tracer
 
 
 class Session:

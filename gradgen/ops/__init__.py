@@ -39,7 +39,6 @@ from gradgen.ops.arrays import (
     zeros,
 )
 from gradgen.ops.gather import Gather, PutAt, ScatterAdd
-from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -51,16 +50,17 @@ from gradgen.ops.indexing import (
     key_text,
     statement_level,
 )
+from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
-    Reduction,
     IsEqual,
     LogSumExp,
     ReduceMax,
     ReduceMean,
     ReduceSum,
+    Reduction,
     expand_dims,
     reduce,
 )

@@ -20,10 +20,9 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import dispatch
-from gradgen import ir
-from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen import dispatch, ir
 from gradgen.ops.stable import Softplus, expm1, log1p
+from gradgen.ops.tracing import any_tracer, is_tracer
 
 ANY = (-math.inf, math.inf)
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.integers import arange_of
 from gradgen.ops.rules import Linear
@@ -77,7 +77,7 @@ class _ByIndices(ir.Structural):
 class Gather(Linear, _ByIndices):
     """``a[:, i0, i1]`` with integer arrays ``i0, i1`` (``axis`` leading full slices)."""
 
-    precedence = ir.PRECEDENCE["Atom"]
+    precedence = PRECEDENCE["Atom"]
 
     def out_shape(self, shapes):
         indices, axis = self.args[1:-1], int(self.args[-1])

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError
 from gradgen.ops.tracing import axis as read_axis
 from gradgen.ops.tracing import static_int
