@@ -25,26 +25,24 @@ _check_inputs_read: dict[str, Any] = {}
 
 
 def check_inputs(signature: str, *args: Any) -> Any:
-    """The arguments of ``signature``, checked against it: ``f(x[n 3], w)`` means x is
-    an array of n rows of 3 (a name is one size wherever it appears, and at least 1) and
-    w a float. Integers and booleans become the float type of the other arguments
-    (float64 if no other is a float array), lists become arrays. A ValueError names the
-    argument that does not fit."""
+    """The arguments of ``signature``, checked against it: ``f(x[n 3], w, y[n]: int)``
+    means x is an array of n rows of 3 (a name is one size wherever it appears, and at
+    least 1), w a float and y n integers. Integers and booleans become the float type
+    of the other arguments (float64 if no other is a float array), lists become arrays;
+    integer data must have an integer type, and keeps it. A ValueError names the
+    argument that does not fit (a TypeError, one of the wrong type)."""
     _read = _check_inputs_read
     read = _read.get(signature)
     if read is None:  # read once: then the common case is one pass, or one lookup
         if len(_read) > 1000:  # signatures with sizes in them (x[4]): keep a few
             _read.clear()
         called, text = signature[:-1].split("(", 1)
-        shapes = [p.partition("[") for p in text.split(", ")]
-        parsed = [
-            (
-                (name, tuple(int(d) if d.isdigit() else d for d in dims[:-1].split()))
-                if dims
-                else (name, None)
-            )
-            for name, _, dims in shapes
-        ]
+        parsed = []
+        for param in text.split(", "):
+            param, _, kind = param.partition(": ")
+            name, _, bracket = param.partition("[")
+            shape = tuple(int(d) if d.isdigit() else d for d in bracket[:-1].split())
+            parsed.append((name, shape if bracket else None, kind == "int"))
         # with arrays: the dtypes and shapes of calls that went through the loop below
         seen: set[Any] | None = set() if "[" in signature else None
         read = _read[signature] = called, parsed, seen
@@ -57,11 +55,19 @@ def check_inputs(signature: str, *args: Any) -> Any:
         if key in passed:
             return args
     sizes: dict[str, Any] = {}
-    for (_, dims), a in zip(params, args):  # floats that fit go through as they are
+    # arguments that fit go through as they are
+    for (_, dims, integer), a in zip(params, args):
+        number, scalar, kinds = (
+            (int, np.integer, "iu") if integer else (float, np.floating, "f")
+        )
         if dims is None:
-            if type(a) is not float and not isinstance(a, np.floating):
+            if type(a) is not number and not isinstance(a, scalar):
                 break
-        elif type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != len(dims):
+        elif (
+            type(a) is not np.ndarray
+            or a.dtype.kind not in kinds
+            or a.ndim != len(dims)
+        ):
             break
         elif a.shape != dims:
             for d, got in zip(dims, a.shape):
@@ -78,15 +84,19 @@ def check_inputs(signature: str, *args: Any) -> Any:
     arrays = [np.asarray(a) for a in args]
     floats = [
         a.dtype
-        for a, g in zip(arrays, args)
-        if a.dtype.kind == "f" and type(g) is not float
+        for a, g, (_, _, integer) in zip(arrays, args, params)
+        if a.dtype.kind == "f" and type(g) is not float and not integer
     ]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
     sizes = {}
     out: list[Any] = []
-    for (name, dims), a, given in zip(params, arrays, args):
+    for (name, dims, integer), a, given in zip(params, arrays, args):
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{function}: {name} is {a.dtype}, not real numbers")
+        if integer and a.dtype.kind not in "iu":
+            raise TypeError(
+                f"{function}: {name} is {a.dtype}; it is integer data: pass integers"
+            )
         dims = dims or ()
         known = [
             f"{d} = {sizes[d][0]} (from {sizes[d][1]})" for d in dims if d in sizes
@@ -96,10 +106,11 @@ def check_inputs(signature: str, *args: Any) -> Any:
             or not got
             for d, got in zip(dims, a.shape)
         ):
+            one = "an integer" if integer else "a float"
             want = (
                 f"({', '.join(map(str, dims))}{',' * (len(dims) == 1)})"
                 if dims
-                else "a float"
+                else one
             )
             why = (
                 "; sizes are at least 1"
@@ -109,10 +120,10 @@ def check_inputs(signature: str, *args: Any) -> Any:
             raise ValueError(
                 f"{function}: {name} has shape {a.shape}; expected {want}{why}"
             )
-        if type(given) is float:
+        if type(given) is float or integer and type(given) is int:
             out.append(given)
-        elif a.dtype.kind == "f":
-            out.append(a if dims else a[()])  # a float: a NumPy float, not a 0-d array
+        elif a.dtype.kind == "f" or integer:  # a number: a NumPy one, not a 0-d array
+            out.append(a if dims else a[()])
         else:
             out.append(a.astype(dtype) if dims else dtype.type(a))
     return out

@@ -21,6 +21,7 @@ METHODS: dict = (
 )  # an array method or protocol ("sum", "__getitem__") -> implementation
 CREATION: dict = {}  # a NumPy name (np.zeros) -> factory(session) of its traced version
 STABLE: dict = {}  # a gradgen.functions name -> its implementation on tracers
+OPERANDS: dict = {}  # a constant's type (np.ndarray) -> impl(tracer, value): a tracer
 
 
 def numpy(*functions, note: str = "", section: str = "Arrays"):
@@ -55,5 +56,16 @@ def creation(name: str):
     def register(factory):
         CREATION[name] = factory
         return factory
+
+    return register
+
+
+def operand(kind):
+    """Decorator: ``impl(tracer, value)`` makes a constant of type ``kind`` (a NumPy
+    array) a traced value, when it meets one in an operation."""
+
+    def register(impl):
+        OPERANDS[kind] = impl
+        return impl
 
     return register

@@ -169,8 +169,15 @@ def settle(targets, domains: dict, inputs: dict) -> dict[str, int]:
     for name, domain in domains.items():
         if name not in params:
             raise _unknown("--domain", name, params, targets)
-        if domain.kind == "int":  # every parameter is real-valued for now
-            t, p = params[name]
+        t, p = params[name]
+        if p.integer and domain.kind != "int":
+            raise GradgenError(
+                f"--domain {name}={domain}: {name} is integer data",
+                t.model.path,
+                t.line,
+                hint=f"give it an integer range, e.g. --domain {name}=int:0..2",
+            )
+        if domain.kind == "int" and not p.integer:
             dims = ", ".join(str(d) if d.is_Integer else f'"{d}"' for d in p.shape)
             kind = f"an array of floats, Array[{dims}]" if p.shape else "a float"
             raise GradgenError(

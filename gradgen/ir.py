@@ -190,6 +190,7 @@ class Graph:
         self.nodes: list[Node] = []
         self.by_sym: dict[sp.Symbol, Node] = {}
         self.shapes: dict[sp.Symbol, Shape] = {}
+        self.integers: set[sp.Symbol] = set()  # nodes holding integers (data)
         self._counter = 0
 
     def new_symbol(self, kind: str) -> sp.Symbol:
@@ -250,6 +251,7 @@ class Param:
     name: str
     sym: sp.Symbol
     shape: Shape  # () for float
+    integer: bool = False  # integer data (Array["n", int], int): never differentiated
 
 
 @dataclass

@@ -37,7 +37,10 @@ from gradgen.timing import stage
 
 
 def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
+    """The parameters to differentiate: those named, else every float parameter;
+    integer data (``Array['n', int]``, ``int``) never."""
     names = [p.name for p in target.params]
+    integers = {p.name for p in target.params if p.integer}
     for name in wrt or []:
         if name not in names:
             raise GradgenError(
@@ -47,7 +50,23 @@ def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
                 target.line,
                 hint="list parameters separated by commas, e.g. --wrt W0,W1",
             )
-    return [n for n in names if wrt is None or n in wrt]
+        if name in integers:
+            raise GradgenError(
+                f"--wrt names {name!r}, which is integer data: it is not differentiated",
+                target.model.path,
+                target.line,
+                hint="name float parameters only; annotate a parameter float or "
+                "Array['n', 'd'] to differentiate it",
+            )
+    floats = [n for n in names if n not in integers]
+    if not floats:
+        raise GradgenError(
+            f"{target.name} has no float parameter to differentiate",
+            target.model.path,
+            target.line,
+            hint="annotate the parameters to differentiate float or Array['n', 'd']",
+        )
+    return [n for n in floats if wrt is None or n in wrt]
 
 
 def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:

@@ -56,14 +56,19 @@ class Tracer:
     """A traced value: a SymPy expression over node symbols, with its shape."""
 
     # base: for a view (a slice, transpose or reshape), what it views; written: set when
-    # an in-place operation on a view wrote through to its array.
-    __slots__ = ("expr", "shape_", "session", "site", "is_condition", "base", "written")
+    # an in-place operation on a view wrote through to its array; integer: it holds
+    # integers (data: labels, indices), never differentiated.
+    __slots__ = tuple(
+        "expr shape_ session site is_condition base written integer".split()
+    )
     __array_priority__ = 1000
     # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the
     # left of an operator then defers to the Tracer's reflected method (n - x).
     _op_priority = 20.0
 
-    def __init__(self, expr, shape, session, site: ir.Site, is_condition=False):
+    def __init__(
+        self, expr, shape, session, site: ir.Site, is_condition=False, integer=False
+    ):
         self.expr = expr
         self.shape_ = tuple(shape)
         self.session = session
@@ -71,15 +76,13 @@ class Tracer:
         self.is_condition = is_condition
         self.base = None
         self.written = None
+        self.integer = integer
 
     # --- operands ---------------------------------------------------------------
     def _operand(self, value):
         if isinstance(value, Tracer):
-            if value.is_condition:
-                raise self.session.error(
-                    "a comparison is used as a number",
-                    "use np.where(cond, a, b) to select values",
-                )
+            if value.is_condition:  # a mask: 1 where it holds, else 0 (NumPy's bools)
+                return sp.Piecewise((1, value.expr), (0, True)), value.shape_
             return value.expr, value.shape_
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
@@ -96,24 +99,22 @@ class Tracer:
                 ) from None
         if ir.of_sizes(value):
             return value, ()
-        if isinstance(value, np.ndarray):
-            raise self.session.error(
-                "NumPy array constants are not supported",
-                "pass the array to the function as a parameter",
-            )
+        if isinstance(value, np.ndarray):  # a constant array: a node of its own
+            return self._operand(dispatch.OPERANDS[np.ndarray](self, value))
         raise self.session.error(
             f"a {type(value).__name__} cannot be used in a traced " "computation",
             OPS_HINT,
         )
 
-    def _new(self, expr, shape, is_condition=False) -> "Tracer":
+    def _new(self, expr, shape, is_condition=False, integer=False) -> "Tracer":
         if expr.has(sp.zoo, sp.nan):  # SymPy folded x/0 or log(0): no number is right
             raise self.session.error(
                 "this value is infinite or undefined for every input (a division by "
                 "zero, or the log of zero)",
                 "divide by, or take the log of, a value that is not always zero",
             )
-        return Tracer(expr, shape, self.session, self.session.site(), is_condition)
+        site = self.session.site()
+        return Tracer(expr, shape, self.session, site, is_condition, integer)
 
     def _broadcast(self, *shapes):
         try:
@@ -123,7 +124,15 @@ class Tracer:
                 str(exc), "give equal sizes the same dimension name"
             ) from None
 
-    def _elementwise(self, fn, *values, is_condition=False) -> "Tracer":
+    def _elementwise(self, fn, *values, is_condition=False, integral=False) -> "Tracer":
+        """``fn`` of ``values``, broadcast; ``integral``: integers give an integer
+        (+, -, *), so the result of integer values and Python ints is integer data."""
+        if integral and all(_integral(v) for v in values):
+            parts = [self._operand(v) for v in values]
+            shape = self._broadcast(*[s for _, s in parts])
+            return self._new(fn(*[e for e, _ in parts]), shape, integer=True)
+        if not is_condition:  # integer data meets floats: of the floats' type
+            values = [_as_float(v) for v in values]
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
         if fn is sp.Abs and _nonnegative_power(parts[0][0]):
@@ -151,22 +160,22 @@ class Tracer:
 
     # --- Python operators ---------------------------------------------------------
     def __add__(self, o):
-        return self._elementwise(lambda a, b: a + b, self, o)
+        return self._elementwise(lambda a, b: a + b, self, o, integral=True)
 
     def __radd__(self, o):
-        return self._elementwise(lambda a, b: a + b, o, self)
+        return self._elementwise(lambda a, b: a + b, o, self, integral=True)
 
     def __sub__(self, o):
-        return self._elementwise(lambda a, b: a - b, self, o)
+        return self._elementwise(lambda a, b: a - b, self, o, integral=True)
 
     def __rsub__(self, o):
-        return self._elementwise(lambda a, b: a - b, o, self)
+        return self._elementwise(lambda a, b: a - b, o, self, integral=True)
 
     def __mul__(self, o):
-        return self._elementwise(lambda a, b: a * b, self, o)
+        return self._elementwise(lambda a, b: a * b, self, o, integral=True)
 
     def __rmul__(self, o):
-        return self._elementwise(lambda a, b: a * b, o, self)
+        return self._elementwise(lambda a, b: a * b, o, self, integral=True)
 
     def __truediv__(self, o):
         return self._elementwise(lambda a, b: a / b, self, o)
@@ -181,7 +190,7 @@ class Tracer:
         return self._elementwise(dispatch.METHODS["__pow__"], o, self)
 
     def __neg__(self):
-        return self._elementwise(lambda a: -a, self)
+        return self._elementwise(lambda a: -a, self, integral=True)
 
     def __pos__(self):
         return self
@@ -378,6 +387,24 @@ class Tracer:
                 "only the arguments listed by " "`gradgen ops` are supported",
             ) from None
         return impl(*args, **kwargs)
+
+
+def _as_float(value):
+    """Integer data as floats (``y.astype(dtype)``); anything else as it is."""
+    if isinstance(value, Tracer) and value.integer:
+        return dispatch.METHODS["astype"](value, float)
+    return value
+
+
+def _integral(value) -> bool:
+    """An integer: integer data, a Python or NumPy int, a dimension size."""
+    if isinstance(value, Tracer):
+        return value.integer
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return ir.of_sizes(value) and value.is_integer is True
 
 
 def _nonnegative_power(expr: sp.Expr) -> bool:

@@ -273,7 +273,7 @@ def test_the_logistic_gradient_is_shown_as_sigma_minus_y(tmp_path, capsys):
     )
     assert main(["explain", str(path), "--wrt", "w"]) == 0
     explained = capsys.readouterr().out
-    assert "∂loss/∂z : g ↦ g ⊙ (σ(z) - y)/n" in explained
+    assert "∂loss/∂z : g ↦ g·(σ(z) - y)/n" in explained  # g: the scalar loss's adjoint
     assert "∂loss/∂w = Xᵀ·((σ(z) - y)/n)" in explained
     assert "    delta_z = (σ(z) - y)/n\n" in explained
     module = compiled(path)

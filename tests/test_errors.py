@@ -89,9 +89,9 @@ CASES = [
     ),
     (
         "bad_annotation",
-        "def f(x: Array['n'], k: int) -> float:\n    return np.sum(x) * k\n",
+        "def f(x: Array['n'], k: str) -> float:\n    return np.sum(x) * k\n",
         5,
-        "annotated int",
+        "annotated str",
     ),
     (
         "bare_array",
@@ -125,15 +125,9 @@ CASES = [
     ),
     (
         "array_constant",
-        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array([1.0, 2.0]))\n",
+        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array([True, False]))\n",
         6,
-        "array constants are not supported",
-    ),
-    (
-        "mask_index",
-        "def f(x: Array['n']) -> float:\n    return np.sum(x[x > 0])\n",
-        6,
-        "a traced value as an index is not supported",
+        "a boolean array cannot be a constant of the model (pass it to the function",
     ),
     (
         "index_range",
@@ -234,6 +228,82 @@ CASES = [
         6,
         "np.linalg.norm of a vector with ord=0 (ord=0 counts nonzeros",
     ),
+    (
+        "float_index",
+        "def f(p: Array['n', 'c'], y: Array['n']) -> float:\n"
+        "    return np.sum(p[0, y])\n",
+        6,
+        "parameter 'y', annotated as floats, is used as an index (indices are "
+        "integer data: annotate the parameter Array['n', int]",
+    ),
+    (
+        "integer_return",
+        "def f(x: Array['n']) -> Array['n', int]:\n    return x\n",
+        5,
+        "the return value of f is annotated as integers",
+    ),
+    (
+        "type_first",
+        "def f(x: Array[int, 'n']) -> float:\n    return np.sum(x)\n",
+        5,
+        "the type int comes before a dimension (write the type last",
+    ),
+    (
+        "boolean_mask_read",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x[x > 0])\n",
+        6,
+        "indexing with a boolean mask gives an array whose size depends on the data "
+        "(keep the shape: np.where(mask, x, 0) or x * mask in place of x[mask]",
+    ),
+    (
+        "index_array_write",
+        "def f(p: Array['n', 'c'], y: Array['n', int]) -> float:\n"
+        "    z = p * 1.0\n    z[np.arange(p.shape[0]), y] = p[:, 0]\n"
+        "    return np.sum(z)\n",
+        7,
+        "writing an array or a traced value through integer index arrays (write a "
+        "number (z[np.arange(n), y] = 0), or with a mask",
+    ),
+    (
+        "mask_write_array",
+        "def f(x: Array['n']) -> float:\n    z = x * 1.0\n    z[x > 0] = x\n"
+        "    return np.sum(z)\n",
+        7,
+        "write z = np.where(mask, v, z)",
+    ),
+    (
+        "range_of_size",
+        "def f(x: Array['n']) -> float:\n    s = 0.0\n"
+        "    for i in range(x.shape[0]):\n        s = s + x[i]\n    return s\n",
+        7,
+        "is used where Python needs a number (range(n), a list of n items) (write "
+        "it without the Python loop: index with np.arange(n)",
+    ),
+    (
+        "float_arange",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x * np.arange(0.5, 3))\n",
+        6,
+        "np.arange(0.5): the bounds of np.arange are integers or sizes",
+    ),
+    (
+        "floats_to_integers",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x[x.astype(int)])\n",
+        6,
+        ".astype(int64) of floats (floats made integers have no derivative",
+    ),
+    (
+        "slice_by_data",
+        "def f(x: Array['n'], k: int) -> float:\n    return np.sum(x[:k])\n",
+        6,
+        "a slice bound that is a traced value (its length would depend on the data) "
+        "(slice with constants or sizes",
+    ),
+    (
+        "only_integers",
+        "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
+        5,
+        "f has no float parameter to differentiate",
+    ),
 ]
 
 
@@ -299,3 +369,18 @@ def test_error_inside_a_helper_names_the_helper_line(tmp_path, capsys, monkeypat
     assert status == 2 and err.startswith(
         "helper.py:6: error: np.median is not supported"
     )
+
+
+def test_wrt_naming_integer_data_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "labels.py").write_text(
+        HEADER + "def f(x: Array['n'], y: Array['n', int]) -> float:\n"
+        "    return np.sum(x * y)\n"
+    )
+    status, err = _run(tmp_path, capsys, ["compile", "labels.py", "--wrt", "y"])
+    assert status == 2 and len(err.splitlines()) == 1
+    assert err.startswith(
+        "labels.py:5: error: --wrt names 'y', which is integer data: it is not "
+        "differentiated (name float parameters only"
+    )
+    assert not (tmp_path / "generated").exists()

@@ -15,6 +15,7 @@ from gradcheck import (
     assert_close,
     autograd_namespace,
     central_difference,
+    differentiated,
     import_path,
     random_inputs,
     targets,
@@ -92,10 +93,14 @@ def test_gate_gives_the_cs231n_numbers():
 
 
 SIZES = [
-    {"n": 4, "d": 3, "k": 2, "m": 3, "c": 3, "h": 5},
-    {"n": 7, "d": 2, "k": 4, "m": 5, "c": 2, "h": 3},
+    {"n": 4, "d": 3, "k": 2, "m": 3, "c": 3, "h": 5, "t": 3, "v": 5},
+    {"n": 7, "d": 2, "k": 4, "m": 5, "c": 2, "h": 3, "t": 4, "v": 3},
 ]
-DOMAINS = {"huber": {"delta": (0.5, 1.5)}}
+DOMAINS = {
+    "huber": {"delta": (0.5, 1.5)},
+    "two_layer_net": {"y": ("index", "c"), "reg": (0.01, 0.1)},
+    "embedding": {"tokens": ("index", "v"), "y": ("index", "c")},
+}
 EVERY_TARGET = [
     (path.stem, name)
     for path in sorted(EXAMPLES.glob("*.py"))
@@ -126,13 +131,64 @@ def test_every_example_gradient_matches_autograd_and_central_differences(
     else:
         grads = getattr(module, f"{name}_grad")(*args)
         model, expected = target.fn, reference
-    grads = grads if len(args) > 1 else (grads,)
-    wanted = autograd.grad(expected, tuple(range(len(args))))(*args)
-    for i, p in enumerate(target.params):
-        what = f"{stem}.{name} d{p.name}"
-        assert_close(grads[i], wanted[i], what + " vs autograd", 1e-10, 1e-13)
+    wrt = differentiated(target)
+    grads = grads if len(wrt) > 1 else (grads,)
+    wanted = autograd.grad(expected, tuple(wrt))(*args)
+    for j, i in enumerate(wrt):
+        what = f"{stem}.{name} d{target.params[i].name}"
+        assert_close(grads[j], wanted[j], what + " vs autograd", 1e-10, 1e-13)
         numeric = central_difference(model, args, i)
-        assert_close(grads[i], numeric, what, 1e-5, 1e-7)
+        assert_close(grads[j], numeric, what, 1e-5, 1e-7)
+
+
+def _softmax(scores):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_two_layer_net_gives_the_cs231n_score_gradient():
+    """dscores = (probs - one_hot(y)) / n, backpropagated by hand as in the assignment."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 4)), np.array([0, 2, 1, 2, 2])
+    W1, b1 = rng.normal(size=(4, 6)), rng.normal(size=6)
+    W2, b2 = rng.normal(size=(6, 3)), rng.normal(size=3)
+    hidden = np.maximum(0, X @ W1 + b1)
+    probs = _softmax(hidden @ W2 + b2)
+    dscores = probs.copy()
+    dscores[np.arange(5), y] -= 1
+    dscores /= 5
+    dhidden = dscores @ W2.T * (hidden > 0)
+    value, (dX, dW1, db1, dW2, db2, dreg) = generated(
+        "two_layer_net"
+    ).loss_value_and_grad(X, y, W1, b1, W2, b2, 0.1)
+    reg = 0.1 * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    assert value == pytest.approx(-np.mean(np.log(probs[np.arange(5), y])) + reg)
+    assert_close(dW2, hidden.T @ dscores + 0.2 * W2, "dW2", 1e-12)
+    assert_close(db2, dscores.sum(axis=0), "db2", 1e-12)
+    assert_close(dW1, X.T @ dhidden + 0.2 * W1, "dW1", 1e-12)
+    assert_close(db1, dhidden.sum(axis=0), "db1", 1e-12)
+    assert dreg == pytest.approx(np.sum(W1 * W1) + np.sum(W2 * W2))
+
+
+def test_embedding_adds_the_gradients_of_a_repeated_token():
+    rng = np.random.default_rng(1)
+    tokens = np.array([[3, 3, 0], [1, 3, 3]])  # token 3 four times, token 2 never
+    y = np.array([1, 0])
+    E, W, b = rng.normal(size=(4, 5)), rng.normal(size=(5, 2)), rng.normal(size=2)
+    mean = E[tokens].mean(axis=1)
+    dscores = _softmax(mean @ W + b)
+    dscores[np.arange(2), y] -= 1
+    dscores /= 2
+    dmean = dscores @ W.T
+    dE = np.zeros_like(E)
+    for i in range(2):
+        for j in range(3):
+            dE[tokens[i, j]] += dmean[i] / 3
+    _, (got, dW, db) = generated("embedding").loss_value_and_grad(tokens, y, E, W, b)
+    assert_close(got, dE, "dE", 1e-12)
+    assert np.all(got[2] == 0)
+    assert_close(got[3], (2 * dmean[0] + 2 * dmean[1]) / 3, "dE of token 3", 1e-12)
+    assert_close(dW, mean.T @ dscores, "dW", 1e-12)
 
 
 def test_deep_network_code_is_the_delta_recursion():

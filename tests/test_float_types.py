@@ -28,7 +28,8 @@ EXAMPLES = sorted(
     if p.stem not in ("train_xor", "descent")
 )
 OP_MODELS = [
-    ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")
+    ROOT / "tests" / "models" / f
+    for f in ("ops.py", "arrays.py", "branches.py", "integers.py")
 ]
 SIZES = {"n": 3, "d": 2, "k": 4, "m": 5}
 
@@ -42,14 +43,19 @@ def _sizes(target) -> dict:
     return sizes
 
 
-def _float32(args):
-    return [np.float32(a) if np.ndim(a) == 0 else a.astype(np.float32) for a in args]
+def _float32(args, target):
+    """The float arguments as float32; integer data as it is."""
+    return [
+        a if p.integer else np.float32(a) if np.ndim(a) == 0 else a.astype(np.float32)
+        for a, p in zip(args, target.params)
+    ]
 
 
-def _outputs(module, name, args, modes: bool) -> dict:
+def _outputs(module, name, args, modes: bool, target) -> dict:
     """Every value a target's generated functions return, by where it came from."""
     out = {"value": getattr(module, name)(*args)}
-    direction = tuple(args) if len(args) > 1 else args[0]
+    floats = [a for a, p in zip(args, target.params) if not p.integer]
+    direction = tuple(floats) if len(floats) > 1 else floats[0]
     if hasattr(module, f"{name}_vjp"):
         cotangent = np.ones_like(out["value"])
         grads = getattr(module, f"{name}_vjp")(*args, cotangent)
@@ -59,7 +65,7 @@ def _outputs(module, name, args, modes: bool) -> dict:
             hvp = getattr(module, f"{name}_hvp")(*args, direction)
             out |= {
                 f"hvp {k}": v
-                for k, v in enumerate(np.atleast_1d(hvp) if len(args) == 1 else hvp)
+                for k, v in enumerate(np.atleast_1d(hvp) if len(floats) == 1 else hvp)
             }
     grads = grads if isinstance(grads, tuple) else (grads,)
     out |= {f"gradient {k}": g for k, g in enumerate(grads)}
@@ -81,8 +87,8 @@ def test_float32_arguments_give_float32_results(path, modes):
         args = random_inputs(target, _sizes(target), np.random.default_rng(1), domains)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an op model may divide by ~0 on purpose
-            wide = _outputs(module, name, args, modes)
-            narrow = _outputs(module, name, _float32(args), modes)
+            wide = _outputs(module, name, args, modes, target)
+            narrow = _outputs(module, name, _float32(args, target), modes, target)
         for what, value in narrow.items():
             assert (
                 np.result_type(value) == np.float32

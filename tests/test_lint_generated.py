@@ -18,9 +18,13 @@ from gradgen.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"
-# every mode: of scalar results (xor) and of float parameters and array results (sigmoid);
-# generated/ has every helper the templates define
-MODELS = ["xor.py", "sigmoid.py"]
+# every mode: of scalar results (xor), of float parameters and array results (sigmoid),
+# and of integer data (its helpers scatter_add and put_at, IntArray)
+MODELS = [
+    ROOT / "examples" / "xor.py",
+    ROOT / "examples" / "sigmoid.py",
+    ROOT / "tests" / "models" / "integers.py",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +35,9 @@ def modules(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("lint")
     for path in (GENERATED / "array_api").glob("*.py"):
         shutil.copy(path, folder / f"array_api_{path.name}")
-    for name in MODELS:
-        out = str(folder / f"all_{name}")
-        argv = ["compile", str(ROOT / "examples" / name), "-o", out, "--mode", "all"]
+    for path in MODELS:
+        out = str(folder / f"all_{path.name}")
+        argv = ["compile", str(path), "-o", out, "--mode", "all"]
         assert main(argv + ["--emit-test", "--no-cache"]) == 0
     return sorted(GENERATED.glob("*.py")) + [folder]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from compiled import compiled
-from gradcheck import ROOT, autograd_namespace, random_inputs, targets
+from gradcheck import ROOT, autograd_namespace, differentiated, random_inputs, targets
 from modecheck import (
     Flat,
     hessian_matrix,
@@ -62,23 +62,42 @@ def _direction(flat: Flat, count: int, rng):
     return u, (parts[0] if count == 1 else tuple(parts))
 
 
-def _references(module, path: Path, name: str, model, args):
+def _of_floats(fn, args: list, wrt: list):
+    """``fn`` as a function of the float arguments (positions ``wrt``) only: integer
+    data is held at its value."""
+
+    def of_floats(*floats):
+        full = list(args)
+        for i, value in zip(wrt, floats):
+            full[i] = value
+        return fn(*full)
+
+    return of_floats
+
+
+def _references(module, path: Path, name: str, model, args, wrt):
     """The Jacobian (and Hessian) to compare with, and their tolerances: autograd's, or
-    central differences where autograd cannot run the model."""
+    central differences where autograd cannot run the model. Of the float arguments."""
     target = model_targets(path)[name]
+    floats = [args[i] for i in wrt]
     if name in target.model.namespace.get("NO_AUTOGRAD", set()) | NUMERIC_ONLY:
         grad = getattr(module, f"{name}_grad", None)
-        hess = None if grad is None else numeric_jacobian(grad, args)
-        return numeric_jacobian(model, args), hess, dict(rtol=1e-5, atol=1e-6)
-    jac, hess = reference(reference_model(path)[name], args)
+        grad = None if grad is None else _of_floats(grad, args, wrt)
+        hess = None if grad is None else numeric_jacobian(grad, floats)
+        jac = numeric_jacobian(_of_floats(model, args, wrt), floats)
+        return jac, hess, dict(rtol=1e-5, atol=1e-6)
+    fn = _of_floats(reference_model(path)[name], args, wrt)
+    jac, hess = reference(fn, floats)
     return jac, hess, dict(rtol=RTOL, atol=ATOL)
 
 
 def check_modes(module, path: Path, name: str, args: list, rng) -> None:
     target = model_targets(path)[name]
     model = target.model.namespace.get("REFERENCE", {}).get(name, target.fn)
-    flat, count = Flat(args), len(args)
-    jac, hess, tol = _references(module, path, name, model, args)
+    wrt = differentiated(target)
+    floats = [args[i] for i in wrt]
+    flat, count = Flat(floats), len(floats)
+    jac, hess, tol = _references(module, path, name, model, args, wrt)
     out = np.asarray(model(*args))
     u, tangents = _direction(flat, count, rng)
     value, value_dot = getattr(module, f"{name}_jvp")(*args, tangents)
@@ -89,7 +108,7 @@ def check_modes(module, path: Path, name: str, args: list, rng) -> None:
     )
     if out.shape == ():
         hvp = getattr(module, f"{name}_hvp")(*args, tangents)
-        for part, arg in zip((hvp,) if count == 1 else hvp, args):
+        for part, arg in zip((hvp,) if count == 1 else hvp, floats):
             assert np.shape(part) == np.shape(arg), f"{name}_hvp: shape"
         np.testing.assert_allclose(
             flat.pack(hvp, count), hess @ u, **tol, err_msg=f"{name}_hvp vs H u"
@@ -99,13 +118,13 @@ def check_modes(module, path: Path, name: str, args: list, rng) -> None:
         np.testing.assert_allclose(matrix, hess, **tol, err_msg=f"{name}_hessian")
         np.testing.assert_allclose(matrix, matrix.T, rtol=1e-12, atol=1e-14)
         first = blocks if count == 1 else blocks[0][-1]
-        assert np.shape(first) == np.shape(args[0]) + np.shape(args[-1])
+        assert np.shape(first) == np.shape(floats[0]) + np.shape(floats[-1])
     else:
         blocks = getattr(module, f"{name}_jacobian")(*args)
         matrix = jacobian_matrix(blocks, out.size, flat.sizes)
         np.testing.assert_allclose(matrix, jac, **tol, err_msg=f"{name}_jacobian")
         first = blocks if count == 1 else blocks[0]
-        assert np.shape(first) == out.shape + np.shape(args[0])
+        assert np.shape(first) == out.shape + np.shape(floats[0])
 
 
 MODEL_TARGETS = [

@@ -40,7 +40,10 @@ MODELS = sorted(
     p
     for p in (ROOT / "examples").glob("*.py")
     if p.stem not in ("train_xor", "descent")
-) + [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "numerics.py")]
+) + [
+    ROOT / "tests" / "models" / f
+    for f in ("ops.py", "arrays.py", "numerics.py", "integers.py")
+]
 
 
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)

@@ -28,9 +28,12 @@ def needed_nodes(graph: ir.Graph, output: sp.Symbol) -> set:
 
 
 def active_nodes(graph: ir.Graph, wrt: set) -> set:
-    """Every node that depends on a differentiated parameter (activity analysis)."""
+    """Every node that depends on a differentiated parameter (activity analysis);
+    integer data (labels, an argmax) never does: its derivative is zero."""
     active = set()
     for node in graph.nodes:
+        if node.sym in graph.integers:
+            continue
         if node.sym in wrt or any(s in active for s in graph.operands(node)):
             active.add(node.sym)
     return active

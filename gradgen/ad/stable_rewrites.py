@@ -7,7 +7,8 @@ NaN at large arguments, and so do their derivatives:
 
 - 1/(1 + exp(-x)) becomes ``Sigmoid(x)``, and 1 - sigmoid(x) becomes sigmoid(-x);
 - log(1 + exp(x)) becomes ``Softplus(x)``; log(sigmoid(x)) becomes -softplus(-x);
-- log(1 + x) becomes log1p(x), exp(x) - 1 becomes expm1(x), log(exp(x)) becomes x;
+- log(1 + x) becomes log1p(x), exp(x) - 1 becomes expm1(x), log(exp(x)) becomes x, and
+  log(exp(x)[idx]) (a probability picked by integer labels) becomes x[idx];
 - log(sum(exp(x))) becomes a ``LogSumExp`` node, x - logsumexp(x) a ``LogSoftmax`` node,
   and exp(x) / sum(exp(x)) (softmax) becomes exp(log_softmax(x)).
 
@@ -34,6 +35,7 @@ REWRITES = {
     "logsumexp": "log(sum(exp(x))) -> logsumexp(x), with the maximum factored out",
     "log_softmax": "x - logsumexp(x) -> log_softmax(x), accurate for the largest x too",
     "softmax": "exp(x) / sum(exp(x)) -> exp(log_softmax(x))",
+    "log_picked": "log(exp(x)[idx]) -> x[idx]: a log-probability picked by label",
     "norm": "sqrt(sum(x**2)) -> a norm whose gradient at 0 is 0, not nan",
 }
 
@@ -143,12 +145,32 @@ class _Rewriter:
             if isinstance(s, Sigmoid):
                 return self._use("log_sigmoid", -Softplus(s.args[0]))
             return self._use("log1p", log1p(rest))
+        picked = self._log_picked(a)
+        if picked is not None:
+            return self._use("log_picked", picked)
         d = self.definition(a)
         if isinstance(d, Sigmoid):
             return self._use("log_sigmoid", -Softplus(-d.args[0]))
         if isinstance(d, sp.exp) and d is not a:
             return self._use("log_exp", d.args[0])
         return e
+
+    def _log_picked(self, a: sp.Expr) -> sp.Symbol | None:
+        """For ``a = exp(u)[idx]`` (a ``Gather`` node), a new node ``u[idx]``."""
+        node = self.graph.by_sym.get(a)
+        if node is None or not isinstance(node.expr, ops.Gather):
+            return None
+        u = _exp_argument(self.definition(node.expr.args[0]))
+        if u is None:
+            return None
+        if u not in self.graph.by_sym:  # u gets a node of its own, before the gather
+            shape = ir.shape_of(u, self.graph.shapes)
+            u = self.graph.add("elementwise", u, shape, node.site, at=node.index).sym
+        picked = ops.Gather(u, *node.expr.args[1:])
+        shape = ir.shape_of(picked, self.graph.shapes)
+        return self.graph.add(
+            "structural", picked, shape, node.site, at=node.index + 1
+        ).sym
 
 
 class _Reductions:

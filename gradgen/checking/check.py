@@ -130,7 +130,25 @@ class Report:
 
 
 def _wrt_indices(target: Target, wrt: list[str] | None) -> list[int]:
-    return [k for k, p in enumerate(target.params) if wrt is None or p.name in wrt]
+    """The differentiated parameters: integer data never is."""
+    return [
+        k
+        for k, p in enumerate(target.params)
+        if not p.integer and (wrt is None or p.name in wrt)
+    ]
+
+
+def _integer_argument(p, shape, rng, domains, inputs):
+    """Integer data: given, or drawn from its ``int:`` domain, else 0 or 1 (an index
+    into any axis of two or more)."""
+    if p.name in inputs:
+        return np.asarray(inputs[p.name]).astype(np.int64)
+    if p.name in domains:
+        value = domains[p.name].draw(shape or (), rng)
+    else:
+        value = rng.integers(0, 2, size=shape or ())
+    value = np.asarray(value).astype(np.int64)
+    return int(value) if shape is None else value
 
 
 def _arguments(target, sizes, seed, domains, inputs) -> tuple[list, list, str]:
@@ -141,6 +159,9 @@ def _arguments(target, sizes, seed, domains, inputs) -> tuple[list, list, str]:
     rng = np.random.default_rng(seed)
     args = []
     for p, shape in zip(target.params, shapes):
+        if p.integer:
+            args.append(_integer_argument(p, shape, rng, domains, inputs))
+            continue
         if p.name in inputs:
             value = np.asarray(inputs[p.name], dtype=float)
         elif p.name in domains:

@@ -43,9 +43,14 @@ def _targets(targets: list[Target], module, sizes, wrt, modes) -> list[tuple]:
                 t.name,
                 [p.name for p in t.params],
                 shapes_of(t, sizes),
-                [k for k, p in enumerate(t.params) if wrt is None or p.name in wrt],
+                [
+                    k
+                    for k, p in enumerate(t.params)
+                    if not p.integer and (wrt is None or p.name in wrt)
+                ],
                 array_output,
                 [m for m in parse_modes(modes) if m in extras],
+                [k for k, p in enumerate(t.params) if p.integer],
             )
         )
     return rows

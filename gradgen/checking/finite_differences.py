@@ -25,10 +25,17 @@ from gradgen.checking.tolerances import EPS, FLOOR, RTOL
 # --- copied into emitted tests ---
 
 
-def random_args(shapes: Any, seed: int = 0) -> list[Any]:
-    """Standard normal arguments; a shape of None is a float."""
+def random_args(shapes: Any, seed: int = 0, integers: Any = ()) -> list[Any]:
+    """Standard normal arguments; a shape of None is a float. The positions in
+    ``integers`` are integer data: 0 or 1, an index into any axis of two or more."""
     rng = np.random.default_rng(seed)
-    return [float(rng.normal()) if s is None else rng.normal(size=s) for s in shapes]
+    args: list[Any] = []
+    for k, s in enumerate(shapes):
+        if k in integers:
+            args.append(int(rng.integers(0, 2)) if s is None else rng.integers(0, 2, s))
+        else:
+            args.append(float(rng.normal()) if s is None else rng.normal(size=s))
+    return args
 
 
 def relative_error(actual: Any, expected: Any, floor: float) -> float:

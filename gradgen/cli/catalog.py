@@ -16,7 +16,15 @@ SYNTAX = [
     ("> >= < <= == != & | ~", "comparisons: conditions of np.where and of if"),
     ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
     ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),
+    (
+        "p[np.arange(n), y], E[idx], x[[0, 2]], X[:, idx], np.eye(c)[y]",
+        "by integer arrays (Array['n', int], np.arange, np.argmax, constants); "
+        "repeated indices add up in the gradient",
+    ),
+    ("x * mask, np.where(mask, a, b)", "a comparison used as a number is 1 or 0"),
     ("y[key] = v", "writes into an array (not into a view of one)"),
+    ("z[mask] = v", "a number v where the mask holds: np.where(mask, v, z)"),
+    ("z[np.arange(n), y] = 0", "a number written through integer arrays"),
     ("if / elif / else on a traced comparison", "both branches run: np.where selects"),
     ("a if cond else b, and, or, not, 0 < x < 1", "in conditions, as for if"),
     ("for over range(...), a tuple, or an array of fixed length", "unrolled"),

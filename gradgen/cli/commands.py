@@ -24,8 +24,9 @@ from gradgen.frontend.reading import check_model_path
 
 DESCRIPTION = """\
 gradgen compiles a NumPy model (a loss written as a plain Python function with
-Array["n", "d"] / float annotations) into a standalone NumPy module of forward and
-gradient functions, derived symbolically by the chain rule in reverse.
+Array["n", "d"] / float annotations, and Array["n", int] / int for integer data such as
+labels) into a standalone NumPy module of forward and gradient functions, derived
+symbolically by the chain rule in reverse.
 """
 
 COMPILE_EPILOG = """\

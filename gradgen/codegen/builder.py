@@ -9,7 +9,7 @@ import sympy as sp
 from gradgen import ir, ops
 from gradgen.ad.forward import primitive, tangents
 from gradgen.codegen import type_hints
-from gradgen.codegen.entry import dtype_lines, entry_lines
+from gradgen.codegen.entry import dtype_lines, entry_lines, float_names
 from gradgen.codegen.layout import (
     dims_in,
     dims_lines,
@@ -108,7 +108,7 @@ class Builder:
         entry, after, sizes = entry_lines(self.program, self.text, name, checked)
         dims = dims_lines(self.program, used | sizes) + after
         args = [p.name for p in self.program.params] + [n for n, _ in checked]
-        dims += dtype_lines(self.text, args, blocks, returns)
+        dims += dtype_lines(self.text, float_names(self.program, args), blocks, returns)
         entry = list(pre) + entry
         types = type_hints.params(self.program) + [
             type_hints.wrt(self.program, results=False) for _ in extra

@@ -5,7 +5,8 @@ cotangent or tangents with their shapes) and returns the lines that check them, 
 the module's ``check_inputs`` helper (templates/helpers.py.j2): the number of dimensions
 and every fixed size against the annotation, each named size the same wherever it
 appears and at least 1 (SymPy takes the names as positive sizes), integers and booleans
-made floats, lists made arrays. A shape built from sizes (``n - 1``) is checked once the
+made floats, lists made arrays; integer data (``y[n]: int``) must have an integer dtype and
+stays as it is. A shape built from sizes (``n - 1``) is checked once the
 sizes are read, after the ``n = x.shape[0]`` lines. ``--no-checks`` leaves them out.
 
 Also the line that reads the arguments' float type, ``dtype = np.result_type(x, w,
@@ -31,26 +32,34 @@ def _param(name: str, shape, text) -> str:
     return f"{name}[{' '.join(text(d) for d in shape)}]"
 
 
+def _kind(name: str, integers: set) -> str:
+    """``: int`` after integer data, as the helper reads it."""
+    return ": int" if name in integers else ""
+
+
 def _plain(shape) -> bool:
     return shape is None or all(d.is_Integer or ir.is_dim_symbol(d) for d in shape)
 
 
-def _call(text, function: str, args: list, computed: bool = False) -> str:
+def _call(
+    text, function: str, args: list, computed: bool = False, integers=frozenset()
+) -> str:
     """The check of ``args`` ((name, shape) pairs); ``computed``: the sizes are values
-    of the function (``n - 1``), put into the signature when it runs."""
+    of the function (``n - 1``), put into the signature when it runs; ``integers``: the
+    names of integer data."""
     helper = text.helpers[HELPER]
     text.used.add(HELPER)
     names = [n for n, _ in args]
     if computed:
         params = ", ".join(
-            n if s is None else f"{n}[{' '.join('{' + text(d) + '}' for d in s)}]"
+            (n if s is None else f"{n}[{' '.join('{' + text(d) + '}' for d in s)}]")
+            + _kind(n, integers)
             for n, s in args
         )
         signature = "f" + repr(f"{function}({params})")
     else:
-        signature = repr(
-            f"{function}({', '.join(_param(n, s, text) for n, s in args)})"
-        )
+        params = ", ".join(_param(n, s, text) + _kind(n, integers) for n, s in args)
+        signature = repr(f"{function}({params})")
     targets = ", ".join(names) + ("," if len(names) == 1 else "")
     return f"{targets} = {helper}({signature}, {', '.join(names)})"
 
@@ -64,14 +73,21 @@ def entry_lines(
     if not program.checks:
         return [], [], set()
     args = [(p.name, p.shape or None) for p in program.params] + list(extra)
+    integers = {p.name for p in program.params if p.integer}
     first = [(n, s) for n, s in args if _plain(s)]
     later = [(n, s) for n, s in args if not _plain(s)]
-    before = [_call(text, function, first)]
+    before = [_call(text, function, first, integers=integers)]
     if not later:
         return before, [], set()
-    after = [_call(text, function, later, computed=True)]
+    after = [_call(text, function, later, computed=True, integers=integers)]
     used = {d for _, s in later for e in s for d in sp.sympify(e).free_symbols}
     return before, after, used
+
+
+def float_names(program: ir.Program, names: list[str]) -> list[str]:
+    """``names`` without the integer data, which says nothing of the float type."""
+    integers = {p.name for p in program.params if p.integer}
+    return [n for n in names if n not in integers]
 
 
 def _reads(name: str, blocks, lines: list[str]) -> bool:

@@ -8,7 +8,7 @@ from sympy.core.parameters import distribute
 
 from gradgen import ir
 from gradgen.codegen import type_hints
-from gradgen.codegen.entry import dtype_lines, entry_lines
+from gradgen.codegen.entry import dtype_lines, entry_lines, float_names
 from gradgen.codegen.layout import dims_lines, docstring, statement_blocks, tuple_text
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
@@ -94,19 +94,36 @@ def _function(
     )
     returns_text = returns(printed)
     dims = dims_lines(program, used | sizes) + after
-    dims += dtype_lines(text, params, blocks, returns_text)
+    dims += dtype_lines(text, float_names(program, params), blocks, returns_text)
     types = type_hints.params(program) + [type_hints.of(s, program) for _, s in extra]
     return Function(
         name, params, doc, summary, dims, blocks, returns_text, entry, types, result
     )
 
 
+def _shape_text(p: ir.Param) -> str:
+    """``(n, d)``, ``float``; ``(n,) integers`` and ``int`` for integer data."""
+    if not p.shape:
+        return "int" if p.integer else "float"
+    return ir.shape_str(p.shape) + (" integers" if p.integer else "")
+
+
 def _shapesdocstring(program: ir.Program) -> str:
-    parts = [
-        f"{p.name} {ir.shape_str(p.shape) if p.shape else 'float'}"
-        for p in program.params
-    ]
+    parts = [f"{p.name} {_shape_text(p)}" for p in program.params]
     return "Shapes: " + ", ".join(parts) + "."
+
+
+def integer_note(program: ir.Program) -> str:
+    """What the docstrings say of integer data: it is not differentiated."""
+    names = [p.name for p in program.params if p.integer]
+    if not names:
+        return ""
+    which = ", ".join(names)
+    verb = "is" if len(names) == 1 else "are"
+    return (
+        f"{which} {verb} integer data, not differentiated: the gradient lists the "
+        "float parameters in order."
+    )
 
 
 def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]:
@@ -188,7 +205,8 @@ def generated_functions(program: ir.Program, text: ModuleText) -> list[Function]
             lambda r: f"{r[0]}, {tuple_text(r[1:])}",
             docstring(
                 f"Value of ``{name}`` and its gradient with respect to {wrt_text}.",
-                f"Returns ({value}, {grads_text}); each gradient has its parameter's shape.",
+                f"Returns ({value}, {grads_text}); each gradient has its parameter's shape."
+                + (" " + integer_note(program) if integer_note(program) else ""),
             ),
             f"{name}_value_and_grad({args}) -> ({value}, {grads_text})",
             formulas=True,

@@ -8,7 +8,7 @@ import symtable
 
 from gradgen import ir
 from gradgen.ad.stable_rewrites import REWRITES
-from gradgen.codegen.first_order import generated_functions
+from gradgen.codegen.first_order import generated_functions, integer_note
 from gradgen.codegen.formatting import format_source
 from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
@@ -45,10 +45,24 @@ def name_module(
 def _functions(program: ir.Program, text: ModuleText, modes) -> list:
     """The functions of one target; an operation the target cannot print (no Array API
     form yet) is an error at the line it comes from, else at the target's."""
+    integers = [p.name for p in program.params if p.integer]
+    if text.array_api and integers:
+        raise GradgenError(
+            f"integer data ({', '.join(integers)}) has no Array API form in gradgen yet",
+            program.path,
+            program.line,
+            hint="compile without --target array-api",
+        )
     try:
         return generated_functions(program, text) + mode_functions(program, text, modes)
     except GradgenError as exc:
         raise exc.located(program.path, program.line)
+
+
+def _int_array_type(programs: list[ir.Program], own: ModuleNames) -> str | None:
+    """The hint's name for an integer array, where some function takes one."""
+    takes = any(p.integer and p.shape for program in programs for p in program.params)
+    return own.int_array_type if takes else None
 
 
 def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:
@@ -61,6 +75,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     title = f"Gradients of {names}, compiled from {source}."
     applied = {key for p in programs for key in p.rewrites}
     rewrites = [text for key, text in REWRITES.items() if key in applied]
+    notes = [f"{p.name}: {integer_note(p)}" for p in programs if integer_note(p)]
     with stage("template"):
         module = render_module(
             title,
@@ -70,12 +85,13 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             rewrites,
             text.definitions(),
             own.numpy,
-            (own.array_type, own.any_type),
+            (own.array_type, own.any_type, _int_array_type(programs, own)),
             (
                 (own.namespace, text.used & {"math", "itertools"})
                 if own.array_api
                 else None
             ),
+            notes,
         )
         _no_builtin_hidden(programs, module)
     with stage("black"):

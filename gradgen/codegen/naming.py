@@ -42,7 +42,8 @@ class ModuleNames:
     ``dtype``, the local holding the float type of a function's arguments; ``reserved``,
     every name a local variable must not take (keywords, those names and the generated
     functions that other generated functions call); ``array_type`` and ``any_type``, the
-    type hints' names for a float array and for ``typing.Any``. For the Array API
+    type hints' names for a float array and for ``typing.Any``; ``int_array_type`` for an
+    integer array (defined in a module whose functions take one). For the Array API
     target (``array_api``), ``numpy`` is the namespace each function takes from its
     arguments (``xp``) and ``namespace`` the name of ``array_api_compat.array_namespace``.
     """
@@ -55,6 +56,7 @@ class ModuleNames:
         "FloatArray"  # np.ndarray[Any, np.dtype[np.floating[Any]]], in type hints
     )
     any_type: str = "Any"  # typing.Any
+    int_array_type: str = "IntArray"  # np.ndarray[Any, np.dtype[np.integer[Any]]]
     array_api: bool = False
     namespace: str = "array_namespace"
 
@@ -128,13 +130,22 @@ def module_names(
         taken.add(helpers[helper])
     array_type = _free("FloatArray", taken)
     any_type = _free("Any", taken | {array_type})
-    taken |= {array_type, any_type}
+    int_array_type = _free("IntArray", taken | {array_type, any_type})
+    taken |= {array_type, any_type, int_array_type}
     calls = {name for names in called.values() for name in names}
-    own = {numpy, dtype, array_type, any_type, *helpers.values()}
+    own = {numpy, dtype, array_type, any_type, int_array_type, *helpers.values()}
     own |= {namespace, "math"} if array_api else set()
     reserved = frozenset(keyword.kwlist) | own | calls
     return ModuleNames(
-        numpy, helpers, reserved, dtype, array_type, any_type, array_api, namespace
+        numpy,
+        helpers,
+        reserved,
+        dtype,
+        array_type,
+        any_type,
+        int_array_type,
+        array_api,
+        namespace,
     )
 
 

@@ -293,6 +293,8 @@ HELPERS = (
     "log_softmax",
     "log_softmax_grad",
     "reciprocal_or_zero",
+    "scatter_add",
+    "put_at",
 )
 # Helpers that call other helpers.
 HELPER_NEEDS = {"logsumexp": "log1p_excess", "log_softmax": "log1p_excess"}

@@ -77,16 +77,19 @@ def render_module(
     rewrites: list[str] = (),
     helpers: list[tuple[str, str]] = (),
     np: str = "np",
-    types: tuple[str, str] = ("FloatArray", "Any"),
+    types: tuple = ("FloatArray", "Any", None),
     array_api: tuple[str, set] | None = None,
+    notes: list[str] = (),
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
     the module) for the helper functions the code calls (macros in helpers.py.j2); ``np``
     is the name the module imports NumPy as; ``types`` the names of the type hints for a
-    float array and for ``typing.Any``. ``array_api``: for the Array API target, the
-    module's name for ``array_namespace`` and the standard library's modules the code
-    calls (``math``, ``itertools``; helpers from helpers_array_api.py.j2; ``np`` is then
-    the namespace's local name)."""
+    float array, for ``typing.Any`` and for an integer array (None: no function takes
+    one). ``array_api``: for the Array API target, the module's name for
+    ``array_namespace`` and the standard library's modules the code calls (``math``,
+    ``itertools``; helpers from helpers_array_api.py.j2; ``np`` is then the namespace's
+    local name). ``notes`` are paragraphs of the module docstring (which parameters are
+    integer data)."""
     template = environment().get_template("module.py.j2")
     return template.render(
         title=title,
@@ -103,4 +106,6 @@ def render_module(
         uses_itertools=bool(array_api and "itertools" in array_api[1]),
         array_type=types[0],
         any_type=types[1],
+        int_array_type=types[2] if len(types) > 2 else None,
+        notes=notes,
     )

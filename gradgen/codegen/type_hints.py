@@ -2,7 +2,8 @@
 
 Takes a differentiated program (its parameters' shapes and its module's names) and
 returns the text of a hint: the module's name for ``np.ndarray[Any, np.dtype[np.floating[Any]]]``
-(``FloatArray``) for an array, ``float`` for a float parameter, ``Any`` for a scalar
+(``FloatArray``) for an array, ``float`` for a float parameter, ``IntArray`` and ``int`` for
+integer data, ``Any`` for a scalar
 result (NumPy gives floats of several kinds), tuples of them in the order the functions
 return them. NumPy's own hints type most array expressions as ``Any``; the module tells
 mypy not to report returning them (``no-any-return``).
@@ -35,8 +36,15 @@ def tuple_of(hints: list[str]) -> str:
     return hints[0] if len(hints) == 1 else f"tuple[{', '.join(hints)}]"
 
 
+def param(p: ir.Param, program: ir.Program) -> str:
+    """A parameter's hint: integer data is an integer array or ``int``."""
+    if p.integer:
+        return _names(program).int_array_type if p.shape else "int"
+    return of(p.shape, program)
+
+
 def params(program: ir.Program) -> list[str]:
-    return [of(p.shape, program) for p in program.params]
+    return [param(p, program) for p in program.params]
 
 
 def value(program: ir.Program) -> str:

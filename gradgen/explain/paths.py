@@ -43,6 +43,8 @@ class Explanation:
     more_paths: bool = False
     seed: sp.Expr = sp.Integer(1)  # the output's adjoint: 1, or the cotangent
     placeholder: sp.Symbol | None = None  # the incoming adjoint in an array step
+    # each array step's own placeholder (shaped as its upper end), all shown as g
+    local_placeholders: list = field(default_factory=list)
 
 
 def explain(program: ir.Program, stmts, results, mapping, wrt: str) -> Explanation:
@@ -60,26 +62,31 @@ def explain(program: ir.Program, stmts, results, mapping, wrt: str) -> Explanati
         paths = chain.paths(param, PATHS + 1)
         more, paths = len(paths) > PATHS, paths[:PATHS]
         scalar = all(chain.is_scalar(path) for path in paths)
-        terms = [_term(chain, path, seed, holder, scalar) for path in paths]
+        locals_: list = []
+        terms = [_term(chain, path, seed, holder, scalar, locals_) for path in paths]
         total = sp.Add(*[t.value for t in terms])
         if more:  # not every path is listed: the sum comes from a reverse sweep
             total = chain.gradient(param, seed)
         out = Explanation(chain, param, terms, total, more_paths=more)
         out.seed, out.placeholder = seed, holder
+        out.local_placeholders = locals_
         if terms and all(t.factors is not None for t in terms):
             out.inputs = _in_terms_of_inputs(chain, total)
         out.code = _code_lines(program, stmts, results, mapping, param)
     return out
 
 
-def _term(chain: Chain, path: list, seed, holder, scalar: bool) -> Term:
+def _term(chain: Chain, path: list, seed, holder, scalar: bool, locals_) -> Term:
     if scalar:
         factors = [chain.partial(a, b) for a, b in zip(path, path[1:])]
         return Term(path, factors, [], seed * sp.Mul(*factors))
     edges, g = [], seed
     for upper, lower in zip(path, path[1:]):
-        chain.shapes[holder] = chain.shape(upper)
-        edges.append((upper, lower, chain.vjp(upper, lower, holder)))
+        # one placeholder per edge, shaped as its upper end, all shown as the same g
+        local = sp.Dummy(holder.name, real=True)
+        chain.shapes[local] = chain.shape(upper)
+        locals_.append(local)
+        edges.append((upper, lower, chain.vjp(upper, lower, local)))
         g = chain.vjp(upper, lower, g)
     return Term(path, None, edges, g)
 
@@ -162,10 +169,14 @@ class _Writer:
         return notation.latex_name(name) if self.as_latex else name
 
     def formula(self, expr) -> str:
-        expr = notation.cancelled(expr.xreplace(self.rename), self.shapes)
+        shapes = self.shapes
+        for local in expr.free_symbols & set(self.x.local_placeholders):
+            g = self.rename[self.x.placeholder]  # one step's g, shown as g
+            expr, shapes = expr.xreplace({local: g}), {**shapes, g: self.shapes[local]}
+        expr = notation.cancelled(expr.xreplace(self.rename), shapes)
         if self.as_latex:
-            return latex.formula(expr, self.shapes)
-        return notation.text(expr, self.shapes)
+            return latex.formula(expr, shapes)
+        return notation.text(expr, shapes)
 
     def result(self) -> str:
         """∂out/∂wrt, or for an array output ∂⟨out, cotangent⟩/∂wrt."""

@@ -68,6 +68,12 @@ def arguments(program: ir.Program, inputs: dict) -> list:
     args = []
     for p in program.params:
         value = np.asarray(inputs[p.name], dtype=float)
+        if p.integer and not np.all(value == np.round(value)):
+            raise GradgenError(
+                f"--at gives {p.name} values that are not integers; it is integer data",
+                *where,
+                hint=AT_HINT,
+            )
         if value.ndim != len(p.shape):
             raise GradgenError(
                 f"--at gives {p.name} the shape {value.shape}, but {program.name} "
@@ -85,7 +91,11 @@ def arguments(program: ir.Program, inputs: dict) -> list:
                     *where,
                     hint="make the sizes agree",
                 )
-        args.append(value if p.shape else float(value))
+        if p.integer:
+            value = value.astype(np.int64)
+            args.append(value if p.shape else int(value))
+        else:
+            args.append(value if p.shape else float(value))
     return args
 
 

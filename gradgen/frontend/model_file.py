@@ -277,7 +277,7 @@ def with_branches(fn, model: Model):
 
 
 def _annotation_shape(annotation, where: str, model: Model, line: int):
-    if annotation is float:
+    if annotation is float or annotation is int:
         return ()
     if annotation is inspect.Parameter.empty:
         raise GradgenError(
@@ -309,8 +309,14 @@ def _annotation_shape(annotation, where: str, model: Model, line: int):
         f"{where} is annotated {shown}",
         model.path,
         line,
-        hint="gradgen compiles parameters annotated float or Array['n', 'd']",
+        hint="gradgen compiles parameters annotated float, int, Array['n', 'd'] or "
+        "Array['n', int]",
     )
+
+
+def _integer(annotation) -> bool:
+    """Integer data: ``int`` or ``Array[..., int]``."""
+    return annotation is int or getattr(annotation, "integer", False) is True
 
 
 def _plain_function(fn, model: Model, line: int) -> None:
@@ -369,8 +375,17 @@ def make_target(fn, model: Model) -> Target:
                     hint="rename the dimension or the parameter",
                 )
         shape = tuple(dims_seen.setdefault(d, dim(d)) for d in raw)
-        params.append(Param(name, sp.Symbol(name, real=True), shape))
+        integer = _integer(p.annotation)
+        params.append(Param(name, sp.Symbol(name, real=True), shape, integer))
     returns = None
+    if _integer(signature.return_annotation):
+        raise GradgenError(
+            f"the return value of {fn.__name__} is annotated as integers",
+            model.path,
+            line,
+            hint="a compile target returns float or Array['n', 'd']: its value is "
+            "differentiated",
+        )
     if signature.return_annotation is not inspect.Signature.empty:
         raw = _annotation_shape(
             signature.return_annotation, "the return value", model, line

@@ -70,6 +70,9 @@ class Session:
     # --- nodes ---------------------------------------------------------------------
     def materialise(self, t: Tracer) -> sp.Symbol:
         """Give a traced value its own node (and symbol) if it has none yet."""
+        if t.is_condition:  # a mask read as numbers (np.sum(x > 0)): 1 where it holds
+            numbers = sp.Piecewise((1, t.expr), (0, True))
+            return self.materialise(Tracer(numbers, t.shape_, self, t.site))
         if t.expr in self.graph.by_sym and self.graph.shapes[t.expr] == t.shape_:
             return t.expr
         expr = t.expr
@@ -82,10 +85,15 @@ class Session:
             expr = ops.broadcast_to(expr, t.shape_)
         kind = "structural" if isinstance(expr, ir.Structural) else "elementwise"
         node = self.graph.add(kind, expr, t.shape_, t.site)
+        if t.integer:
+            self.graph.integers.add(node.sym)
         t.expr = node.sym
         return node.sym
 
-    def structural(self, expr: sp.Expr, operands: list) -> Tracer:
+    def structural(
+        self, expr: sp.Expr, operands: list, integer: bool = False
+    ) -> Tracer:
+        """A node for a structural operation; ``integer``: its result is integer data."""
         try:
             shape = expr.out_shape([t.shape_ for t in operands])
         except ShapeError as exc:
@@ -96,7 +104,9 @@ class Session:
         if isinstance(expr, _PRODUCTS) and any(map(self._zero, expr.args[:2])):
             return Tracer(sp.Integer(0), shape, self, site)  # h @ W with h = zeros
         node = self.graph.add("structural", expr, shape, site)
-        return Tracer(node.sym, shape, self, site)
+        if integer:
+            self.graph.integers.add(node.sym)
+        return Tracer(node.sym, shape, self, site, integer=integer)
 
     def _zero(self, operand: sp.Expr) -> bool:
         """Whether an operand is all zeros (``np.zeros``, ``0 * x``): a product with it
@@ -199,6 +209,13 @@ _SIZE_MISUSES = {
         "use the size as it is, as in X / n or np.sqrt(n): it is read from the "
         "arrays at run time; or annotate that dimension with an integer size",
     ),
+    "'Symbol' object cannot be interpreted as an integer": (
+        "a dimension size that is a name (x.shape[i]) is used where Python needs a "
+        "number (range(n), a list of n items)",
+        "write it without the Python loop: index with np.arange(n), reduce with "
+        "np.sum(..., axis=0), loop over an array's rows with for x_t in X; or annotate "
+        "that dimension with an integer size, which unrolls the loop",
+    ),
     "cannot determine truth value of Relational": (
         "a comparison of a dimension size that is a name (x.shape[i]) picks a Python "
         "value (max, min, np.clip, a chained comparison)",
@@ -229,7 +246,9 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     args = []
     for p in target.params:
         session.graph.add("input", None, p.shape, def_site, sym=p.sym)
-        args.append(Tracer(p.sym, p.shape, session, def_site))
+        if p.integer:
+            session.graph.integers.add(p.sym)
+        args.append(Tracer(p.sym, p.shape, session, def_site, integer=p.integer))
     timing.counting(target.name, lambda: len(session.graph.nodes))
     try:
         result = _call(target, args, session)

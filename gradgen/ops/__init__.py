@@ -22,8 +22,9 @@ them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np
 array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
 ``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``assembled`` (masks,
 tiles, pads, splits: compositions of the others), ``linalg`` and ``spectral``
-and ``svd`` (``np.linalg``), ``stable``
-(the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
+and ``svd`` (``np.linalg``), ``stable`` (the numerically stable forms), ``gather``
+(reading by integer arrays), ``integers`` (the integer data that indexes: np.arange,
+np.argmax); ``gradgen/cli/catalog.py`` lists them all for ``gradgen ops``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ import numpy
 
 from gradgen.errors import GradgenError
 from gradgen.ops import elementwise
-from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from gradgen.ops.arrays import (
+    ArrayConstant,
+    BroadcastTo,
+    Eye,
+    FullLike,
+    broadcast_to,
+    zeros,
+)
 from gradgen.ops.assembled import Tri
 from gradgen.ops.einsum import Einsum
+from gradgen.ops.gather import Gather, PutAt, ScatterAdd
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -46,6 +55,7 @@ from gradgen.ops.indexing import (
     key_text,
     statement_level,
 )
+from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
@@ -86,9 +96,17 @@ STRUCTURAL = (
     FullLike,
     Eye,
     Tri,
+    ArrayConstant,
     Index,
     Scatter,
     Update,
+    Gather,
+    ScatterAdd,
+    PutAt,
+    Arange,
+    AsFloat,
+    ArgMax,
+    ArgMin,
     ReduceSum,
     ReduceMean,
     ReduceMax,

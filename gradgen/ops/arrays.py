@@ -129,6 +129,75 @@ class Eye(ir.Structural):
         return rf"I_{{{p._print(self.args[0])}}}"
 
 
+class ArrayConstant(ir.Structural):
+    """A constant array of the model, ``np.array([0.0, 1.0])`` or ``[0, 2]`` as an
+    index: its entries (a flat Tuple), its shape (a Tuple) and 1 for integers."""
+
+    nargs = 3
+    array_args = 0
+
+    def out_shape(self, shapes):
+        return tuple(self.args[1])
+
+    @staticmethod
+    def vjp(g, ans, values, shape_, integer, *, shape):
+        return ()
+
+    @staticmethod
+    def jvp(t, ans, values, shape_, integer, *, shape):
+        return None
+
+    def _nested(self, p) -> str:
+        values, shape, integer = self.args
+        write = (lambda v: str(int(v))) if integer else (lambda v: repr(float(v)))
+        items = [write(v) for v in values]
+        for size in reversed([int(d) for d in shape][1:]):
+            items = [
+                "[" + ", ".join(items[k : k + size]) + "]"
+                for k in range(0, len(items), size)
+            ]
+        return "[" + ", ".join(items) + "]"
+
+    def _gradgen_numpy(self, p, **kwargs):
+        dtype = "" if self.args[2] else f", {p.dtype}"
+        return f"{p.np}.array({self._nested(p)}{dtype})"
+
+    def _gradgen_text(self, p, **kwargs):
+        return self._nested(p)
+
+    def _gradgen_latex(self, p, **kwargs):
+        return r"\left[" + self._nested(p)[1:-1] + r"\right]"
+
+
+CONSTANT_LIMIT = 1000  # entries: a larger constant belongs in a parameter
+
+
+@dispatch.operand(np.ndarray)
+def array_constant(t, value: np.ndarray):
+    """A NumPy array constant in a traced computation, as a node: integers stay
+    integers (indices), booleans are refused, floats take the function's float type."""
+    value = np.asarray(value)
+    if value.ndim == 0:
+        return t._new(constant(value[()]), ())
+    if value.dtype.kind not in "iuf" or value.size > CONSTANT_LIMIT:
+        what = "a boolean array" if value.dtype.kind == "b" else "this array"
+        raise t.session.error(
+            f"{what} cannot be a constant of the model",
+            "pass it to the function as a parameter (Array['n', int] for integers), "
+            f"or compare traced values to make a mask; constants hold at most "
+            f"{CONSTANT_LIMIT} numbers",
+        )
+    if not np.all(np.isfinite(value)):
+        raise t.session.error(
+            "an array constant holds a value that is not finite",
+            "a model's constants are finite numbers",
+        )
+    integer = value.dtype.kind in "iu"
+    entries = sp.Tuple(*[constant(int(v) if integer else float(v)) for v in value.flat])
+    node = ArrayConstant(entries, sp.Tuple(*value.shape), sp.Integer(integer))
+    return t.session.structural(node, [], integer=integer)
+
+
 # --- tracing: arrays made from numbers, and copies --------------------------------------
 
 

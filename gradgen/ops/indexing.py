@@ -22,6 +22,13 @@ from sympy.printing.precedence import PRECEDENCE
 from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.arrays import BroadcastTo, LinearInAll, broadcast_to
+from gradgen.ops.gather import (
+    advanced,
+    float_index,
+    is_index_array,
+    mask_refusal,
+    put,
+)
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
 
@@ -243,11 +250,20 @@ def _key_entry(t, k):
         return k if k is None else _bad_key(t, "a slice step of 0")
     if isinstance(k, slice):
         for b in (k.start, k.stop, k.step):
+            if is_tracer(b):
+                raise t.session.error(
+                    "a slice bound that is a traced value (its length would depend "
+                    "on the data)",
+                    "slice with constants or sizes (x.shape[0] - 1); for a bound "
+                    "from integer data keep the shape: np.where(np.arange(n) < k, x, 0)",
+                )
             if not (b is None or static_int(b)):
                 return _bad_key(t, f"the slice bound {b!r}")
         return k
     if static_int(k):
         return sp.sympify(int(k) if isinstance(k, (int, np.integer)) else k)
+    if is_tracer(k) and not k.is_condition and not k.integer:
+        raise float_index(t, k)
     what = "a traced value" if is_tracer(k) else f"a {type(k).__name__}"
     return _bad_key(t, f"{what} as an index")
 
@@ -265,6 +281,11 @@ def normalise_key(t, key) -> tuple:
 
 @dispatch.method("__getitem__")
 def getitem(t, key):
+    entries = key if isinstance(key, tuple) else (key,)
+    if any(is_tracer(k) and k.is_condition for k in entries):
+        raise mask_refusal(t)
+    if any(is_index_array(k) for k in entries):
+        return advanced(t, entries)
     key = normalise_key(t, key)
     try:
         index_shape(t.shape_, key)
@@ -289,6 +310,13 @@ def setitem(t, key, value) -> None:
     """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array."""
     if t.base is not None:
         raise _view_error(t)
+    entries = key if isinstance(key, tuple) else (key,)
+    if any(is_tracer(k) and k.is_condition for k in entries):
+        return _masked_write(t, entries, value)
+    if any(is_index_array(k) for k in entries):
+        new = put(t, entries, value)
+        t.expr, t.site = new.expr, new.site
+        return
     key = normalise_key(t, key)
     if getattr(value, "written", None) == (id(t), key):
         return  # x[k] += v: the view already wrote through (see inplace)
@@ -303,6 +331,19 @@ def setitem(t, key, value) -> None:
         raise shape_error(t, exc) from None
     result = s.structural(update, [t, as_tracer(value, t)])
     t.expr, t.site = result.expr, result.site
+
+
+def _masked_write(t, entries: tuple, value) -> None:
+    """``z[mask] = v`` for a number ``v``: ``z = np.where(mask, v, z)``, the same shape."""
+    mask = entries[0]
+    _, shape = t._operand(value)
+    if len(entries) > 1 or shape != () or mask.shape_ != t.shape_:
+        raise t.session.error(
+            "a masked write z[mask] = v takes a mask of z's shape and a number v",
+            "write z = np.where(mask, v, z) for arrays that broadcast",
+        )
+    new = dispatch.FUNCTIONS[np.where](mask, value, t)
+    t.expr, t.site = new.expr, new.site
 
 
 def inplace(t, op, other):

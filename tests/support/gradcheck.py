@@ -53,11 +53,18 @@ def shape_for(param, sizes: dict) -> tuple:
 def random_inputs(
     target, sizes: dict, rng: np.random.Generator, domains: dict | None = None
 ):
-    """float64 arguments; ``domains`` maps a parameter to (low, high) or "nonzero"."""
+    """float64 arguments; ``domains`` maps a parameter to (low, high) or "nonzero".
+    Integer data is drawn as integers: from 0 up to the size of the dimension its domain
+    names (``("index", "c")``: an index into an axis of size c), else 0 or 1."""
     args = []
     for p in target.params:
         shape = shape_for(p, sizes)
         domain = (domains or {}).get(p.name)
+        if p.integer:
+            high = sizes[domain[1]] if domain else 2
+            value = rng.integers(0, high, size=shape)
+            args.append(int(value) if shape == () else value)
+            continue
         if domain == "nonzero":
             value = rng.uniform(0.2, 1.0, shape) * rng.choice([-1.0, 1.0], shape)
         elif domain is not None:
@@ -81,6 +88,11 @@ def central_difference(f, args: list, index: int, eps: float = 1e-6) -> np.ndarr
         b[index] = minus if x.shape else float(minus)
         grad[pos] = (f(*a) - f(*b)) / (2 * eps)
     return grad
+
+
+def differentiated(target) -> list[int]:
+    """The positions of the float parameters: integer data is never differentiated."""
+    return [k for k, p in enumerate(target.params) if not p.integer]
 
 
 def as_tuple(grads, count: int) -> tuple:

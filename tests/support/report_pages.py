@@ -36,14 +36,16 @@ def models() -> list[Path]:
 
 
 def random_point(model: Path, folder: Path, functions=None) -> Path:
-    """Seeded standard-normal inputs for every parameter of the model's targets."""
+    """Seeded standard-normal inputs for every parameter of the model's targets; 0 and
+    1 for integer data (an index into any axis of two or more)."""
     targets = find_targets(load_model(str(model)), functions)
     sizes = choose_dims(targets, None)
     rng = np.random.default_rng(0)
     arrays = {}
     for target in targets:
         for p, shape in zip(target.params, shapes_of(target, sizes)):
-            arrays.setdefault(p.name, rng.normal(size=shape))
+            value = rng.integers(0, 2, shape) if p.integer else rng.normal(size=shape)
+            arrays.setdefault(p.name, value)
     path = folder / f"{model.stem}_{'_'.join(functions or [])}.npz"
     np.savez(path, **arrays)
     return path
