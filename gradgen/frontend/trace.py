@@ -24,7 +24,7 @@ from gradgen.frontend.branch_runtime import Unset
 from gradgen.errors import GradgenError
 from gradgen.ir import ShapeError
 from gradgen.frontend.model_file import Target
-from gradgen.frontend.traced import OPS_HINT, Tracer
+from gradgen.frontend.traced import OPS_HINT, Tracer, indicator
 
 
 class Session:
@@ -64,7 +64,10 @@ class Session:
 
     # --- nodes ---------------------------------------------------------------------
     def materialise(self, t: Tracer) -> sp.Symbol:
-        """Give a traced value its own node (and symbol) if it has none yet."""
+        """Give a traced value its own node (and symbol) if it has none yet; a comparison
+        gets one for its value as a number (1 where it holds, else 0)."""
+        if t.is_condition:
+            t = Tracer(indicator(t.expr), t.shape_, self, t.site)
         if t.expr in self.graph.by_sym and self.graph.shapes[t.expr] == t.shape_:
             return t.expr
         expr = t.expr

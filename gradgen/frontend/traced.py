@@ -45,6 +45,12 @@ def constant(value) -> sp.Expr:
     return sp.Float(v)
 
 
+def indicator(condition) -> sp.Expr:
+    """A comparison used as a number, as NumPy does: 1 where it holds, else 0. Flat, so
+    its derivative is 0."""
+    return sp.Piecewise((sp.Integer(1), condition), (sp.Integer(0), True))
+
+
 def numpy_name(func) -> str:
     if isinstance(func, np.ufunc):
         return f"np.{func.__name__}"
@@ -76,11 +82,8 @@ class Tracer:
     # --- operands ---------------------------------------------------------------
     def _operand(self, value):
         if isinstance(value, Tracer):
-            if value.is_condition:
-                raise self.session.error(
-                    "a comparison is used as a number",
-                    "use np.where(cond, a, b) to select values",
-                )
+            if value.is_condition:  # as NumPy's booleans: 1 where true, else 0
+                return indicator(value.expr), value.shape_
             return value.expr, value.shape_
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
@@ -174,6 +177,12 @@ class Tracer:
 
     def __rtruediv__(self, o):
         return self._elementwise(lambda a, b: a / b, o, self)
+
+    def __mod__(self, o):
+        return self._elementwise(dispatch.METHODS["__mod__"], self, o)
+
+    def __rmod__(self, o):
+        return self._elementwise(dispatch.METHODS["__mod__"], o, self)
 
     def __pow__(self, o):
         return self._elementwise(dispatch.METHODS["__pow__"], self, o)

@@ -54,6 +54,16 @@ from gradgen.ops.reductions import (
     expand_dims,
     reduce,
 )
+from gradgen.ops.scalar import (
+    Ceil,
+    Clip,
+    Floor,
+    Hypot,
+    Log2,
+    Log10,
+    Remainder,
+    ZeroPower,
+)
 from gradgen.ops.shapes import Concat, Reshape, Stack, reshape_shape
 from gradgen.ops.stable import (
     ComplementOf,
@@ -111,6 +121,14 @@ ELEMENTWISE = (
     ComplementOf,
     SigmoidOfScalar,
     ComplementOfScalar,
+    Floor,
+    Ceil,
+    Remainder,
+    Log2,
+    Log10,
+    Hypot,
+    Clip,
+    ZeroPower,
 )
 
 

@@ -10,9 +10,13 @@ from gradgen import dispatch
 from gradgen.frontend.traced import Tracer, numpy_name
 
 SYNTAX = [
-    ("+ - * / ** and unary -", "with NumPy broadcasting; also abs()"),
+    ("+ - * / ** % and unary -", "with NumPy broadcasting; also abs()"),
     ("@", "matmul of 1-D and 2-D arrays"),
-    ("> >= < <= == != & | ~", "comparisons: conditions of np.where and of if"),
+    (
+        "> >= < <= == != & | ~",
+        "comparisons: conditions of np.where and of if; as numbers, 1 where true "
+        "and 0 where false (derivative 0), as in np.sum(x > 0) or (x > 0) * x",
+    ),
     ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
     ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),
     ("y[key] = v", "writes into an array (not into a view of one)"),

@@ -23,6 +23,16 @@ from sympy.core.parameters import distribute
 from gradgen import dispatch
 from gradgen import ir
 from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen.ops.scalar import (
+    Ceil,
+    Clip,
+    Floor,
+    Hypot,
+    Log2,
+    Log10,
+    Remainder,
+    ZeroPower,
+)
 from gradgen.ops.stable import Softplus, expm1, log1p
 
 ANY = (-math.inf, math.inf)
@@ -34,6 +44,10 @@ def power(a, b):
     negates its argument: with distribution off (as while compiling), -(-x - 1) stays
     -1*(-x - 1), which Abs negates again, without end (as for functions,
     Tracer._elementwise)."""
+    if a == 0 and getattr(
+        b, "free_symbols", None
+    ):  # 0**x: SymPy's derivative, 0**x log(0), is nan
+        return ZeroPower(b)
     with distribute(True):
         return a**b
 
@@ -81,6 +95,33 @@ UFUNCS = [
     Ufunc(np.absolute, sp.Abs, "abs"),
     Ufunc(np.maximum, sp.Max, note="ties send the gradient to both"),
     Ufunc(np.minimum, sp.Min, note="ties send the gradient to both"),
+    Ufunc(np.fmax, sp.Max, note="as np.maximum (arguments are never nan)"),
+    Ufunc(np.fmin, sp.Min, note="as np.minimum (arguments are never nan)"),
+    Ufunc(np.fabs, sp.Abs, "abs", note="as np.abs; derivative sign(x), 0 at 0"),
+    Ufunc(np.sign, sp.sign, "sign", note="derivative 0 (flat almost everywhere)"),
+    Ufunc(np.floor, Floor, note="derivative 0 (flat almost everywhere)"),
+    Ufunc(np.ceil, Ceil, note="derivative 0 (flat almost everywhere)"),
+    Ufunc(
+        np.remainder,
+        Remainder,
+        note="also x % y; derivative 1 in x, -floor(x/y) in y (as autograd)",
+    ),
+    Ufunc(np.log2, Log2, domain=(0, math.inf)),
+    Ufunc(np.log10, Log10, domain=(0, math.inf)),
+    Ufunc(np.exp2, lambda a: power(2, a), note="as 2**x", domain=(-50, 50)),
+    Ufunc(
+        np.logaddexp2,
+        lambda a, b: a + Softplus((b - a) * sp.log(2)) / sp.log(2),
+        note="as log2(2**a + 2**b), without overflow",
+    ),
+    Ufunc(np.hypot, Hypot, note="sqrt(x**2 + y**2) without overflow"),
+    Ufunc(np.deg2rad, lambda a: a * sp.pi / 180, note="as x * pi / 180"),
+    Ufunc(np.radians, lambda a: a * sp.pi / 180, note="as np.deg2rad"),
+    Ufunc(np.rad2deg, lambda a: a * 180 / sp.pi, note="as x * 180 / pi"),
+    Ufunc(np.degrees, lambda a: a * 180 / sp.pi, note="as np.rad2deg"),
+    Ufunc(np.arcsinh, sp.asinh, "arcsinh"),
+    Ufunc(np.arccosh, sp.acosh, "arccosh", domain=(1, math.inf)),
+    Ufunc(np.arctanh, sp.atanh, "arctanh", domain=(-1, 1)),
 ]
 
 COMPARISONS = {
@@ -100,6 +141,7 @@ def code_names() -> dict:
 
 
 dispatch.ELEMENTWISE.update({u.ufunc: u.build for u in UFUNCS})
+dispatch.METHODS["__mod__"] = Remainder  # x % y
 dispatch.COMPARISONS.update(COMPARISONS)
 dispatch.NOTES.update({u.ufunc: u.note for u in UFUNCS})
 dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))
@@ -169,3 +211,25 @@ def where(condition, x, y):
     b, sb = condition._operand(y)
     shape = condition._broadcast(cond_shape, sa, sb)
     return condition._new(sp.Piecewise((a, cond), (b, True)), shape)
+
+
+@dispatch.method("clip")
+@dispatch.numpy(
+    np.clip,
+    note="a_min, a_max (either None); derivative 1 strictly inside the bounds, "
+    "0 at and beyond them (as autograd)",
+    section="Elementwise",
+)
+def clip(a, a_min=None, a_max=None):
+    t = any_tracer(a, a_min, a_max)
+    if a_min is None and a_max is None:
+        raise t.session.error("np.clip needs a_min or a_max", "e.g. np.clip(x, 0, 1)")
+    given = [v for v in (a_min, a_max) if v is not None]
+
+    def build(x, *bounds):
+        rest = iter(bounds)
+        lo = -sp.oo if a_min is None else next(rest)
+        hi = sp.oo if a_max is None else next(rest)
+        return Clip(x, lo, hi)
+
+    return t._elementwise(build, a, *given)

@@ -23,6 +23,10 @@ DOMAINS = {
     "inverse_trig": {"x": (-0.8, 0.8)},
     "abs_": {"x": "nonzero"},
     "arctan2_": {"x": "nonzero"},
+    "log2_log10_exp2": {"x": POSITIVE},
+    "remainder_": {"y": POSITIVE},
+    "inverse_hyperbolic": {"x": (-0.8, 0.8)},
+    "power_of_zero": {"x": POSITIVE},
 }
 NO_AUTOGRAD = {"dot_method"}
 
@@ -130,6 +134,55 @@ def softmax_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     p = e / np.sum(e, axis=1, keepdims=True)  # a softmax
     q = x / np.sum(e, axis=1, keepdims=True)  # not one: x is not e
     return np.sum((p + q) * c)
+
+
+def log2_log10_exp2(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.log2(x) + np.log10(x) * np.exp2(x)) * c)
+
+
+def steps(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    # derivative 0 for the steps themselves (sign, floor, ceil); |x| as np.fabs
+    return np.sum((np.sign(x) * x + np.floor(x) * x + np.ceil(x) + np.fabs(x)) * c)
+
+
+def hypot_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.hypot(x, y) * c)
+
+
+def fmin_fmax(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.fmax(x, y) + np.fmin(x, 0.5)) * c)
+
+
+def remainder_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.remainder(x, y) + x % 0.7 + 3.0 % y) * c)
+
+
+def degrees_radians(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.deg2rad(x) + np.rad2deg(x) ** 2 + np.radians(np.degrees(x))) * c)
+
+
+def inverse_hyperbolic(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.arcsinh(x) + np.arccosh(x + 2.0) * np.arctanh(x)) * c)
+
+
+def logaddexp2_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.logaddexp2(x, y) * c)
+
+
+def clip_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    # the derivative is 1 strictly inside the bounds, 0 at and beyond them
+    return np.sum((np.clip(x, -0.5, 0.5) + np.clip(x, 0.2, None) * x) * c)
+
+
+def comparisons_as_numbers(
+    x: Array["n", "d"], y: Array["n", "d"], c: Array["n", "d"]
+) -> float:
+    return np.sum(x < y) + 0.0 + np.sum((x > 0) * x * c) + np.mean(x >= y) * np.sum(x)
+
+
+def power_of_zero(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    # 0**x is 0 for x > 0: its derivative is 0 there, not 0 * log(0)
+    return np.sum(np.power(0.0, x) * c) + np.sum(0.0**x)
 
 
 # --- matrix products and transposes ---------------------------------------------------
