@@ -1,6 +1,8 @@
 """Derivatives at the points where a function has a kink, a jump or a zero that a naive
-rule divides by: 0**x, np.clip at its bounds, the remainder across a jump. Checked against
-HIPS autograd where its convention is the one gradgen documents (`gradgen ops`); the model
+rule divides by: the product and the running product at zeros, 0**x, np.clip at its
+bounds, the minimum at ties, the remainder across a jump. Checked against exact values
+(the product of the other entries; central differences of a polynomial) and against HIPS
+autograd where its convention is the one gradgen documents (`gradgen ops`); the model
 targets are those of tests/models/ops.py."""
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from compiled import compiled
 from gradcheck import ROOT, autograd_namespace
 
 OPS = ROOT / "tests" / "models" / "ops.py"
-NAMES = ["power_of_zero", "clip_", "remainder_"]
+NAMES = [
+    "prod_axes",
+    "cumprod_axes",
+    "power_of_zero",
+    "clip_",
+    "min_axes",
+    "remainder_",
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +33,39 @@ def module():
 @pytest.fixture(scope="module")
 def reference():
     return autograd_namespace(OPS)
+
+
+def _others(x: np.ndarray) -> np.ndarray:
+    """The product of every entry of a vector but the i-th, by deleting it."""
+    return np.array([np.prod(np.delete(x, i)) for i in range(x.size)])
+
+
+def test_the_derivative_of_a_product_at_a_zero_is_the_product_of_the_others(module):
+    # a column with one zero, a column with two, a row with one, and a zero-free row
+    x = np.array([[0.0, 2.0, 3.0], [4.0, 0.0, 5.0], [6.0, 0.0, 7.0], [1.5, -2.0, 0.5]])
+    c0, c1, c2 = np.array([1.0, -2.0, 0.5]), np.arange(1.0, 5.0), np.ones((4, 1))
+    _, (dx, *_) = module.prod_axes_value_and_grad(x, c0, c1, c2)
+    columns = np.stack([_others(x[:, j]) for j in range(3)], axis=1) * c0
+    rows = np.stack([_others(x[i]) for i in range(4)]) * (c1 + c2[:, 0])[:, None]
+    whole = _others(x.ravel()).reshape(x.shape)
+    assert np.all(np.isfinite(dx))
+    np.testing.assert_allclose(dx, columns + rows + whole, rtol=1e-14, atol=0)
+
+
+def test_the_derivative_of_a_running_product_at_zeros_is_exact(module):
+    # zeros alone, in pairs and at the ends of the running axes; the function is a
+    # polynomial, so central differences are exact to rounding
+    x = np.array([[0.0, 2.0, 0.0], [3.0, 0.0, 1.5], [0.5, 0.0, -2.0], [1.5, -1.0, 0.0]])
+    rng = np.random.default_rng(0)
+    c, v = rng.normal(size=x.shape), rng.normal(size=3)
+    dx = module.cumprod_axes_grad(x, c, v)[0]
+    step, expected = 1e-6, np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = step
+        up, down = module.cumprod_axes(x + e, c, v), module.cumprod_axes(x - e, c, v)
+        expected[i] = (up - down) / (2 * step)
+    np.testing.assert_allclose(dx, expected, rtol=1e-7, atol=1e-9)
 
 
 def test_a_power_of_zero_has_derivative_zero_where_autograd_says_so(module, reference):
@@ -44,6 +86,15 @@ def test_clip_has_autograds_derivative_at_and_beyond_its_bounds(module, referenc
     _, (dx, _) = module.clip__value_and_grad(x, c)
     expected = autograd.grad(reference["clip_"])(x, c)
     np.testing.assert_allclose(dx, expected, rtol=1e-15, atol=0)
+
+
+def test_tied_minima_share_the_gradient_equally_as_in_autograd(module, reference):
+    x = np.array([[1.0, 1.0], [1.0, 3.0], [2.0, 2.0]])
+    c0, c1, c2 = np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0]), np.ones((3, 1))
+    _, grads = module.min_axes_value_and_grad(x, c0, c1, c2)
+    expected = autograd.grad(reference["min_axes"], (0, 1, 2, 3))(x, c0, c1, c2)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
 
 
 def test_the_remainder_takes_autograds_derivatives_on_either_side_of_a_jump(

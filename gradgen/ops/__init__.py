@@ -17,9 +17,11 @@ list them all; tests/test_registry.py checks that none lacks a part.
 
 Each family module also registers, in ``gradgen.dispatch``, the NumPy calls that trace to
 its operations, with their ``gradgen ops`` notes; importing this package is what makes
-them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
+them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where,
+np.clip) with ``scalar`` (the functions SymPy lacks: floor, remainder, clip...),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
-array), ``reductions``, ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
+array), ``reductions``, ``prods`` (np.prod, np.cumprod), ``composed`` (np.var, np.std,
+np.diff, from the others), ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import numpy
 
 from gradgen.errors import GradgenError
-from gradgen.ops import elementwise
+from gradgen.ops import composed, elementwise
 from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
 from gradgen.ops.indexing import (
     OMITTED,
@@ -50,10 +52,12 @@ from gradgen.ops.reductions import (
     LogSumExp,
     ReduceMax,
     ReduceMean,
+    ReduceMin,
     ReduceSum,
     expand_dims,
     reduce,
 )
+from gradgen.ops.prods import CumProd, ReduceProd
 from gradgen.ops.scalar import (
     Ceil,
     Clip,
@@ -93,8 +97,11 @@ STRUCTURAL = (
     ReduceSum,
     ReduceMean,
     ReduceMax,
+    ReduceMin,
+    ReduceProd,
     LogSumExp,
     CumSum,
+    CumProd,
     ExpandDims,
     IsEqual,
     Reshape,

@@ -28,7 +28,7 @@ DOMAINS = {
     "inverse_hyperbolic": {"x": (-0.8, 0.8)},
     "power_of_zero": {"x": POSITIVE},
 }
-NO_AUTOGRAD = {"dot_method"}
+NO_AUTOGRAD = {"dot_method", "cumprod_axes"}  # autograd has no rule for np.cumprod
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -251,6 +251,56 @@ def max_axes(
         + np.sum(np.max(x, axis=-1) * c1)
         + np.sum(np.max(x, axis=1, keepdims=True) * c2)
         + np.max(x)
+    )
+
+
+def min_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array["n", 1]
+) -> float:
+    return (
+        np.sum(np.min(x, axis=0) * c0)
+        + np.sum(np.amin(x, axis=-1) * c1)
+        + np.sum(x.min(axis=1, keepdims=True) * c2)
+        + np.min(x)
+        + x.min()
+    )
+
+
+def prod_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array["n", 1]
+) -> float:
+    return (
+        np.sum(np.prod(x, axis=0) * c0)
+        + np.sum(np.prod(x, axis=-1) * c1)
+        + np.sum(x.prod(axis=1, keepdims=True) * c2)
+        + np.prod(x)
+    )
+
+
+def cumprod_axes(x: Array["n", "d"], c: Array["n", "d"], v: Array["d"]) -> float:
+    rows = np.cumprod(x, axis=0) * c
+    return (
+        np.sum(rows) + np.sum(np.cumprod(x) ** 2) * 0.1 + np.sum(x.cumprod(axis=-1) @ v)
+    )
+
+
+def var_std(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n", 1], c2: Array["n"]
+) -> float:
+    return (
+        np.sum(np.var(x, axis=0) * c0)
+        + np.sum(np.std(x, axis=1, keepdims=True, ddof=1) * c1)
+        + np.sum(np.std(x, axis=-1) * c2)
+        + np.var(x, ddof=1)
+        + np.std(x)
+    )
+
+
+def diff_(x: Array["n", "d"], c0: Array["n", "d"], c1: Array["n", "d"]) -> float:
+    return (
+        np.sum(np.diff(x) * c0[:, 1:])
+        + np.sum(np.diff(x, axis=0) * c1[1:])
+        + np.sum(np.diff(x, n=2, axis=0) ** 2)
     )
 
 
