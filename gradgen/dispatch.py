@@ -21,6 +21,7 @@ METHODS: dict = (
 )  # an array method or protocol ("sum", "__getitem__") -> implementation
 CREATION: dict = {}  # a NumPy name (np.zeros) -> factory(session) of its traced version
 STABLE: dict = {}  # a gradgen.functions name -> its implementation on tracers
+REWRITES: dict = {}  # the name of a NumPy call not traced ("np.cbrt") -> what to write
 
 
 def numpy(*functions, note: str = "", section: str = "Arrays"):

@@ -8,7 +8,7 @@ Generated from gradgen's dispatch tables; do not edit. Regenerate with:
 ROWS = [
     (
         "Python syntax",
-        "+ - * / ** % and unary -",
+        "+ - * / // ** % and unary -",
         "with NumPy broadcasting; also abs()",
     ),
     ("Python syntax", "@", "matmul of 1-D and 2-D arrays"),
@@ -73,6 +73,7 @@ ROWS = [
     ("Elementwise", "np.fabs", "as np.abs; derivative sign(x), 0 at 0"),
     ("Elementwise", "np.sign", "derivative 0 (flat almost everywhere)"),
     ("Elementwise", "np.floor", "derivative 0 (flat almost everywhere)"),
+    ("Elementwise", "np.floor_divide", "also x // y; as np.floor(x / y)"),
     ("Elementwise", "np.ceil", "derivative 0 (flat almost everywhere)"),
     (
         "Elementwise",

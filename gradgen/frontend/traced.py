@@ -184,6 +184,12 @@ class Tracer:
     def __rmod__(self, o):
         return self._elementwise(dispatch.METHODS["__mod__"], o, self)
 
+    def __floordiv__(self, o):
+        return self._elementwise(dispatch.METHODS["__floordiv__"], self, o)
+
+    def __rfloordiv__(self, o):
+        return self._elementwise(dispatch.METHODS["__floordiv__"], o, self)
+
     def __pow__(self, o):
         return self._elementwise(dispatch.METHODS["__pow__"], self, o)
 
@@ -295,8 +301,9 @@ class Tracer:
             name in dispatch.METHODS
         ):  # an array method an operation registered (x.cumsum)
             return functools.partial(dispatch.METHODS[name], self)
+        hint = dispatch.REWRITES.get(f"x.{name}", OPS_HINT)
         raise self.session.error(
-            f"the array attribute or method .{name} is not supported", OPS_HINT
+            f"the array attribute or method .{name} is not supported", hint
         )
 
     def __repr__(self):
@@ -359,7 +366,7 @@ class Tracer:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = numpy_name(ufunc)
         if method != "__call__":
-            raise self.session.error(f"{name}.{method} is not supported", OPS_HINT)
+            raise self._refused(f"{name}.{method}")
         if kwargs:
             raise self.session.error(
                 f"{name}: argument {next(iter(kwargs))}= is not supported",
@@ -373,13 +380,18 @@ class Tracer:
             return self._elementwise(
                 dispatch.COMPARISONS[ufunc], *inputs, is_condition=True
             )
-        raise self.session.error(f"{name} is not supported", OPS_HINT)
+        raise self._refused(name)
+
+    def _refused(self, name: str) -> GradgenError:
+        """The error for a NumPy call not traced, with a rewrite where there is one."""
+        hint = dispatch.REWRITES.get(name, OPS_HINT)
+        return self.session.error(f"{name} is not supported", hint)
 
     def __array_function__(self, func, types, args, kwargs):
         name = numpy_name(func)
         impl = dispatch.FUNCTIONS.get(func)
         if impl is None:
-            raise self.session.error(f"{name} is not supported", OPS_HINT)
+            raise self._refused(name)
         try:
             inspect.signature(impl).bind(*args, **kwargs)
         except TypeError as exc:

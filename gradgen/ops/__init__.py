@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy
 
 from gradgen.errors import GradgenError
-from gradgen.ops import composed, elementwise
+from gradgen.ops import composed, elementwise, rewrites
 from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
 from gradgen.ops.indexing import (
     OMITTED,

@@ -10,7 +10,7 @@ from gradgen import dispatch
 from gradgen.frontend.traced import Tracer, numpy_name
 
 SYNTAX = [
-    ("+ - * / ** % and unary -", "with NumPy broadcasting; also abs()"),
+    ("+ - * / // ** % and unary -", "with NumPy broadcasting; also abs()"),
     ("@", "matmul of 1-D and 2-D arrays"),
     (
         "> >= < <= == != & | ~",

@@ -52,6 +52,11 @@ def power(a, b):
         return a**b
 
 
+def floor_divide(a, b):
+    """``a // b``: floor(a / b), a step, so its derivative is 0."""
+    return Floor(a / b)
+
+
 @dataclass(frozen=True)
 class Ufunc:
     """One elementwise operation (see the module's docstring)."""
@@ -100,6 +105,7 @@ UFUNCS = [
     Ufunc(np.fabs, sp.Abs, "abs", note="as np.abs; derivative sign(x), 0 at 0"),
     Ufunc(np.sign, sp.sign, "sign", note="derivative 0 (flat almost everywhere)"),
     Ufunc(np.floor, Floor, note="derivative 0 (flat almost everywhere)"),
+    Ufunc(np.floor_divide, floor_divide, note="also x // y; as np.floor(x / y)"),
     Ufunc(np.ceil, Ceil, note="derivative 0 (flat almost everywhere)"),
     Ufunc(
         np.remainder,
@@ -142,6 +148,7 @@ def code_names() -> dict:
 
 dispatch.ELEMENTWISE.update({u.ufunc: u.build for u in UFUNCS})
 dispatch.METHODS["__mod__"] = Remainder  # x % y
+dispatch.METHODS["__floordiv__"] = floor_divide  # x // y
 dispatch.COMPARISONS.update(COMPARISONS)
 dispatch.NOTES.update({u.ufunc: u.note for u in UFUNCS})
 dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))

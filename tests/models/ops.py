@@ -28,7 +28,8 @@ DOMAINS = {
     "inverse_hyperbolic": {"x": (-0.8, 0.8)},
     "power_of_zero": {"x": POSITIVE},
 }
-NO_AUTOGRAD = {"dot_method", "cumprod_axes"}  # autograd has no rule for np.cumprod
+# autograd has no rule for np.cumprod, and its arrays no //
+NO_AUTOGRAD = {"dot_method", "cumprod_axes", "floor_divide_"}
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -143,6 +144,10 @@ def log2_log10_exp2(x: Array["n", "d"], c: Array["n", "d"]) -> float:
 def steps(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     # derivative 0 for the steps themselves (sign, floor, ceil); |x| as np.fabs
     return np.sum((np.sign(x) * x + np.floor(x) * x + np.ceil(x) + np.fabs(x)) * c)
+
+
+def floor_divide_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.floor_divide(x, 0.7) * x + x // 0.3 + 2.0 // (x * x + 1.0)) * c)
 
 
 def hypot_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
