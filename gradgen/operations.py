@@ -15,7 +15,7 @@ ROWS = [
     (
         "Python syntax",
         "> >= < <= == != & | ~",
-        "comparisons: conditions of np.where and of if; as numbers, 1 where true and 0 where false (derivative 0), as in np.sum(x > 0) or (x > 0) * x",
+        "comparisons: conditions of np.where and of if; as numbers, 1 where true and 0 where false (derivative 0): np.sum(x > 0), (x > 0) * x, (x > 0).astype(float)",
     ),
     ("Python syntax", "+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
     (
@@ -186,6 +186,7 @@ ROWS = [
     ("Creating arrays", "np.ones", "shapes of integers and dimension names"),
     ("Creating arrays", "np.zeros", "shapes of integers and dimension names"),
     ("Array attributes and methods", "x.T", ""),
+    ("Array attributes and methods", "x.astype", ""),
     ("Array attributes and methods", "x.clip", ""),
     ("Array attributes and methods", "x.copy", ""),
     ("Array attributes and methods", "x.cumprod", ""),

@@ -35,6 +35,12 @@ CASES = [
         "np.cbrt is not supported (write np.sign(x) * np.abs(x) ** (1 / 3))",
     ),
     (
+        "astype_int",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x.astype(int))\n",
+        6,
+        ".astype(int) is not supported (a model computes in its arguments' float type",
+    ),
+    (
         "ufunc_method",
         "def f(x: Array['n']) -> float:\n    return np.add.reduce(x)\n",
         6,

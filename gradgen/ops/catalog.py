@@ -15,7 +15,8 @@ SYNTAX = [
     (
         "> >= < <= == != & | ~",
         "comparisons: conditions of np.where and of if; as numbers, 1 where true "
-        "and 0 where false (derivative 0), as in np.sum(x > 0) or (x > 0) * x",
+        "and 0 where false (derivative 0): np.sum(x > 0), (x > 0) * x, "
+        "(x > 0).astype(float)",
     ),
     ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
     ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),

@@ -22,6 +22,7 @@ from sympy.core.parameters import distribute
 
 from gradgen import dispatch
 from gradgen import ir
+from gradgen.frontend.traced import indicator
 from gradgen.ops.tracing import any_tracer, is_tracer
 from gradgen.ops.scalar import (
     Ceil,
@@ -227,16 +228,35 @@ def where(condition, x, y):
     "0 at and beyond them (as autograd)",
     section="Elementwise",
 )
-def clip(a, a_min=None, a_max=None):
-    t = any_tracer(a, a_min, a_max)
-    if a_min is None and a_max is None:
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):
+    # min= and max= are NumPy 2.1's names for a_min and a_max
+    lo, hi = (min if a_min is None else a_min), (max if a_max is None else a_max)
+    t = any_tracer(a, lo, hi)
+    if lo is None and hi is None:
         raise t.session.error("np.clip needs a_min or a_max", "e.g. np.clip(x, 0, 1)")
-    given = [v for v in (a_min, a_max) if v is not None]
+    given = [v for v in (lo, hi) if v is not None]
 
     def build(x, *bounds):
         rest = iter(bounds)
-        lo = -sp.oo if a_min is None else next(rest)
-        hi = sp.oo if a_max is None else next(rest)
-        return Clip(x, lo, hi)
+        low = -sp.oo if lo is None else next(rest)
+        high = sp.oo if hi is None else next(rest)
+        return Clip(x, low, high)
 
     return t._elementwise(build, a, *given)
+
+
+@dispatch.method("astype")
+def astype(a, dtype, *args, **kwargs):
+    """``x.astype(float)``: a comparison as a number (1 where it holds, else 0); a number
+    as itself. The generated code computes in the arguments' float type."""
+    try:
+        floating = np.dtype(dtype).kind == "f"
+    except TypeError:
+        floating = False
+    if not floating:
+        raise a.session.error(
+            f".astype({getattr(dtype, '__name__', dtype)!s}) is not supported",
+            "a model computes in its arguments' float type: write .astype(float) "
+            "on a comparison, or leave it out",
+        )
+    return a._new(indicator(a.expr), a.shape_) if a.is_condition else a

@@ -182,7 +182,8 @@ def clip_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
 def comparisons_as_numbers(
     x: Array["n", "d"], y: Array["n", "d"], c: Array["n", "d"]
 ) -> float:
-    return np.sum(x < y) + 0.0 + np.sum((x > 0) * x * c) + np.mean(x >= y) * np.sum(x)
+    counts = np.sum(x < y) + 0.0 + np.mean(x >= y) * np.sum(x)
+    return counts + np.sum((x > 0) * x * c) + np.sum((x > y).astype(float) * c * y)
 
 
 def power_of_zero(x: Array["n", "d"], c: Array["n", "d"]) -> float:
