@@ -41,6 +41,12 @@ CASES = [
         ".astype(int) is not supported (a model computes in its arguments' float type",
     ),
     (
+        "two_comparisons",
+        "def f(x: Array['n']) -> float:\n    return np.sum((x > 0) * (x < 1) * x)\n",
+        6,
+        "arithmetic on two comparisons (combine them with & or |",
+    ),
+    (
         "ufunc_method",
         "def f(x: Array['n']) -> float:\n    return np.add.reduce(x)\n",
         6,

@@ -128,6 +128,13 @@ class Tracer:
             ) from None
 
     def _elementwise(self, fn, *values, is_condition=False) -> "Tracer":
+        if not is_condition and sum(_is_condition(v) for v in values) > 1:
+            # NumPy's bool + bool is their or, bool * bool their and, bool - bool an error
+            raise self.session.error(
+                "arithmetic on two comparisons",
+                "combine them with & or |, or make each a number first with "
+                ".astype(float)",
+            )
         parts = [self._operand(v) for v in values]
         shape = self._broadcast(*[s for _, s in parts])
         if fn is sp.Abs and _nonnegative_power(parts[0][0]):
@@ -197,6 +204,11 @@ class Tracer:
         return self._elementwise(dispatch.METHODS["__pow__"], o, self)
 
     def __neg__(self):
+        if self.is_condition:  # NumPy refuses -bool
+            raise self.session.error(
+                "the negative of a comparison",
+                "~(cond) is its negation; -(cond).astype(float) is -1 where it holds",
+            )
         return self._elementwise(lambda a: -a, self)
 
     def __pos__(self):
@@ -400,6 +412,10 @@ class Tracer:
                 "only the arguments listed by " "`gradgen ops` are supported",
             ) from None
         return impl(*args, **kwargs)
+
+
+def _is_condition(value) -> bool:
+    return isinstance(value, Tracer) and value.is_condition
 
 
 def _nonnegative_power(expr: sp.Expr) -> bool:

@@ -28,6 +28,7 @@ np.diff, from the others), ``shapes`` (reshape, joins), ``linear`` (products), `
 from __future__ import annotations
 
 import numpy
+import sympy
 
 from gradgen.errors import GradgenError
 from gradgen.ops import composed, elementwise, rewrites
@@ -165,7 +166,10 @@ def missing_parts() -> list[str]:
     ]
     for cls in ELEMENTWISE:
         parts = ELEMENTWISE_PARTS + (() if issubclass(cls, LOWERED) else ("fdiff",))
-        own = [p for p in parts if p != "fdiff" or "fdiff" in vars(cls)]
+        # its own derivative, or a gradgen base class's (not SymPy's unevaluated one)
+        own = [
+            p for p in parts if p != "fdiff" or cls.fdiff is not sympy.Function.fdiff
+        ]
         out += [f"{cls.__name__}.{p}" for p in parts if p not in own]
         out += [f"{cls.__name__}.{p}" for p in own if getattr(cls, p, None) is None]
     for entry in elementwise.UFUNCS:

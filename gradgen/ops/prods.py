@@ -23,9 +23,9 @@ from gradgen.ops.reductions import (
     axis_words,
     expand_reduced,
     reduce,
+    running_axis,
     traced_reduce,
 )
-from gradgen.ops.tracing import axis as axis_of
 
 
 def _others(a, axes, ndim):
@@ -133,9 +133,6 @@ def prod(a, axis=None, keepdims=False):
     section="Reductions and products",
 )
 def cumprod(a, axis=None):
-    if axis is None:
-        a = dispatch.METHODS["reshape"](a, (-1,))  # a reshape: shapes.py traces it
-        axis = 0
-    k = axis_of(a, axis, len(a.shape_))
+    a, k = running_axis(a, axis)
     s = a.session
     return s.structural(CumProd(s.materialise(a), static(k)), [a])

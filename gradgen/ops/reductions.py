@@ -367,6 +367,15 @@ def expand_dims_(a, axis):
     return s.structural(expand_dims(s.materialise(a), over, len(a.shape_)), [a])
 
 
+def running_axis(a, axis):
+    """The array a running operation (np.cumsum, np.cumprod) goes along, and its axis:
+    for axis=None, the flattened array's only one."""
+    if axis is None:
+        a = dispatch.METHODS["reshape"](a, (-1,))  # a reshape: shapes.py traces it
+        axis = 0
+    return a, axis_of(a, axis, len(a.shape_))
+
+
 @dispatch.method("cumsum")
 @dispatch.numpy(
     np.cumsum,
@@ -374,9 +383,6 @@ def expand_dims_(a, axis):
     section="Reductions and products",
 )
 def cumsum(a, axis=None):
-    if axis is None:
-        a = dispatch.METHODS["reshape"](a, (-1,))  # a reshape: shapes.py traces it
-        axis = 0
-    k = axis_of(a, axis, len(a.shape_))
+    a, k = running_axis(a, axis)
     s = a.session
     return s.structural(CumSum(s.materialise(a), static(k), static(False)), [a])

@@ -45,44 +45,43 @@ class _Named(sp.Function):
         return rf"{name}\left({self._arguments(p)}\right)"
 
 
-class Floor(_Named):
-    """``np.floor``: flat almost everywhere, so its derivative is 0 (as in autograd)."""
+class _Step(_Named):
+    """A step (``np.floor``, ``np.ceil``): flat almost everywhere, so its derivative is 0,
+    as in autograd; ``exact`` is SymPy's own, ``brackets`` its LaTeX."""
 
     nargs = 1
+    exact = sp.floor
+    brackets = ("", "")
+
+    @classmethod
+    def eval(cls, x):
+        return cls.exact(x) if x.is_Number else None
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+    def value(self):
+        return self.exact(self.args[0])
+
+    def _gradgen_latex(self, p, **kwargs):
+        left, right = self.brackets
+        return rf"\left{left} {p._print(self.args[0])} \right{right}"
+
+
+class Floor(_Step):
+    """``np.floor``."""
+
     code = "floor"
-
-    @classmethod
-    def eval(cls, x):
-        return sp.floor(x) if x.is_Number else None
-
-    def fdiff(self, argindex=1):
-        return sp.Integer(0)
-
-    def value(self):
-        return sp.floor(self.args[0])
-
-    def _gradgen_latex(self, p, **kwargs):
-        return rf"\left\lfloor {p._print(self.args[0])} \right\rfloor"
+    exact = sp.floor
+    brackets = (r"\lfloor", r"\rfloor")
 
 
-class Ceil(_Named):
-    """``np.ceil``: derivative 0, as ``Floor``."""
+class Ceil(_Step):
+    """``np.ceil``."""
 
-    nargs = 1
     code = "ceil"
-
-    @classmethod
-    def eval(cls, x):
-        return sp.ceiling(x) if x.is_Number else None
-
-    def fdiff(self, argindex=1):
-        return sp.Integer(0)
-
-    def value(self):
-        return sp.ceiling(self.args[0])
-
-    def _gradgen_latex(self, p, **kwargs):
-        return rf"\left\lceil {p._print(self.args[0])} \right\rceil"
+    exact = sp.ceiling
+    brackets = (r"\lceil", r"\rceil")
 
 
 class Remainder(_Named):
