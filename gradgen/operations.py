@@ -95,7 +95,7 @@ ROWS = [
     (
         "Elementwise",
         "np.clip",
-        "a_min, a_max (either None); derivative 1 strictly inside the bounds, 0 at and beyond them (as autograd)",
+        "a_min, a_max (either None); derivative 1 strictly inside the bounds, 0 at and beyond them (as autograd); a traced bound gets the rest",
     ),
     ("Comparisons", "np.greater", "a condition"),
     ("Comparisons", "np.greater_equal", "a condition"),

@@ -225,7 +225,7 @@ def where(condition, x, y):
 @dispatch.numpy(
     np.clip,
     note="a_min, a_max (either None); derivative 1 strictly inside the bounds, "
-    "0 at and beyond them (as autograd)",
+    "0 at and beyond them (as autograd); a traced bound gets the rest",
     section="Elementwise",
 )
 def clip(a, a_min=None, a_max=None, *, min=None, max=None):

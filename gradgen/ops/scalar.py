@@ -156,26 +156,26 @@ class Hypot(_Named):
 
 
 class Clip(_Named):
-    """``np.clip(x, lo, hi)``: x limited to [lo, hi] (a bound of None is an infinite one).
-    The gradient convention is autograd's: the derivative in x is 1 strictly inside the
-    bounds and 0 outside and at them; a bound that is a traced value gets the rest (1
-    where x is at or beyond it), so the derivatives always sum to 1."""
+    """``np.clip(x, lo, hi)``: NumPy's minimum(maximum(x, lo), hi) (a bound of None is an
+    infinite one). The gradient convention is autograd's: the derivative in x is 1
+    strictly inside the bounds and 0 at and beyond them; a bound that is a traced value
+    gets the rest (1 where the result is that bound: hi wherever lo >= hi), so the
+    derivatives always sum to 1."""
 
     nargs = 3
     code = "clip"
 
     def fdiff(self, argindex=1):
         x, lo, hi = self.args
-        below, above = x <= lo, x >= hi
         if argindex == 1:
-            return sp.Piecewise((0, below | above), (1, True))
+            return sp.Piecewise((0, (x <= lo) | (x >= hi)), (1, True))
         if argindex == 2:
-            return sp.Piecewise((1, below), (0, True))
-        return sp.Piecewise((1, above & ~below), (0, True))
+            return sp.Piecewise((1, (x <= lo) & (lo < hi)), (0, True))
+        return sp.Piecewise((1, (x >= hi) | (lo >= hi)), (0, True))
 
     def value(self):
         x, lo, hi = self.args
-        return sp.Piecewise((lo, x <= lo), (hi, x >= hi), (x, True))
+        return sp.Min(sp.Max(x, lo), hi)
 
     def _arguments(self, p) -> str:
         shown = [

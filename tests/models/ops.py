@@ -28,8 +28,8 @@ DOMAINS = {
     "inverse_hyperbolic": {"x": (-0.8, 0.8)},
     "power_of_zero": {"x": POSITIVE},
 }
-# autograd has no rule for np.cumprod, and its arrays no //
-NO_AUTOGRAD = {"dot_method", "cumprod_axes", "floor_divide_"}
+# autograd has no rule for np.cumprod or for np.clip in its bounds, and its arrays no //
+NO_AUTOGRAD = {"dot_method", "cumprod_axes", "floor_divide_", "clip_traced_bounds"}
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -177,6 +177,13 @@ def logaddexp2_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
 def clip_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     # the derivative is 1 strictly inside the bounds, 0 at and beyond them
     return np.sum((np.clip(x, -0.5, 0.5) + np.clip(x, 0.2, None) * x) * c)
+
+
+def clip_traced_bounds(
+    x: Array["n", "d"], lo: float, hi: Array["d"], c: Array["n", "d"]
+) -> float:
+    # lo > hi + 1 happens: np.clip is then hi + 1 everywhere
+    return np.sum(np.clip(x, lo, hi + 1.0) * c) + np.sum(np.clip(x, None, hi) ** 2)
 
 
 def comparisons_as_numbers(
