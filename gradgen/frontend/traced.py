@@ -271,7 +271,7 @@ class Tracer:
         raise self.session.error(
             "a traced value is turned into a NumPy array "
             "(an unsupported call, or a list of traced values)",
-            OPS_HINT,
+            "make a list of traced values an array with np.stack first; " + OPS_HINT,
         )
 
     def __getitem__(self, key):
