@@ -18,6 +18,7 @@ OPS = ROOT / "tests" / "models" / "ops.py"
 NAMES = [
     "prod_axes",
     "cumprod_axes",
+    "pow_traced_base",
     "power_of_zero",
     "clip_",
     "min_axes",
@@ -77,6 +78,17 @@ def test_a_power_of_zero_has_derivative_zero_where_autograd_says_so(module, refe
     np.testing.assert_array_equal(dx, np.zeros_like(x))
     expected = autograd.grad(reference["power_of_zero"])(x, c)
     np.testing.assert_array_equal(dx, expected)
+
+
+def test_a_traced_power_of_zero_has_autograds_derivatives(module, reference):
+    # d/dp 0**p is 0 for p > 0 (not 0 log 0); d/dx x**p at 0 is p 0**(p - 1)
+    x = np.array([[0.0, 0.0], [0.0, 1.5]])
+    p = np.array([[0.5, 2.0], [1.0, 0.7]])
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0**-0.5 in both, log 0
+        grads = module.pow_traced_base_grad(x, p)
+        expected = autograd.grad(reference["pow_traced_base"], (0, 1))(x, p)
+    for got, want in zip(grads, expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_clip_has_autograds_derivative_at_and_beyond_its_bounds(module, reference):

@@ -67,6 +67,7 @@ from gradgen.ops.scalar import (
     Log2,
     Log10,
     Remainder,
+    TracedPower,
     ZeroPower,
 )
 from gradgen.ops.shapes import Concat, Reshape, Stack, reshape_shape
@@ -137,6 +138,7 @@ ELEMENTWISE = (
     Hypot,
     Clip,
     ZeroPower,
+    TracedPower,
 )
 
 

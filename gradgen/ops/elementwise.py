@@ -32,6 +32,7 @@ from gradgen.ops.scalar import (
     Log2,
     Log10,
     Remainder,
+    TracedPower,
     ZeroPower,
 )
 from gradgen.ops.stable import Softplus, expm1, log1p
@@ -45,10 +46,10 @@ def power(a, b):
     negates its argument: with distribution off (as while compiling), -(-x - 1) stays
     -1*(-x - 1), which Abs negates again, without end (as for functions,
     Tracer._elementwise)."""
-    if a == 0 and getattr(
-        b, "free_symbols", None
-    ):  # 0**x: SymPy's derivative, 0**x log(0), is nan
+    if a == 0 and _traced(b):  # 0**x: SymPy's derivative, 0**x log(0), is nan
         return ZeroPower(b)
+    if _traced(a) and _traced(b):  # x**y: SymPy's derivatives are nan at x = 0
+        return TracedPower(a, b)
     with distribute(True):
         return a**b
 
@@ -56,6 +57,12 @@ def power(a, b):
 def floor_divide(a, b):
     """``a // b``: floor(a / b), a step, so its derivative is 0."""
     return Floor(a / b)
+
+
+def _traced(expr) -> bool:
+    """Whether an operand depends on traced values (not only on numbers and sizes)."""
+    symbols = getattr(expr, "free_symbols", ())
+    return any(not ir.is_dim_symbol(s) for s in symbols)
 
 
 @dataclass(frozen=True)

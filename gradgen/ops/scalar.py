@@ -204,3 +204,31 @@ class ZeroPower(_Named):
 
     def _gradgen_latex(self, p, **kwargs):
         return f"0^{{{p._print(self.args[0])}}}"
+
+
+class TracedPower(_Named):
+    """x**y where both x and y are traced: SymPy's power, with autograd's derivative
+    where x is 0, which SymPy's gives as nan: y x**(y - 1) in x (0 there for y > 1, not
+    y x**y / x), and x**y log(x) in y with log(x) taken as 0 where x is 0 (so 0 there
+    for y > 0, not 0 log 0)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        x, y = self.args
+        if argindex == 1:
+            return y * TracedPower(x, y - 1)
+        return self * sp.Piecewise((0, sp.Eq(x, 0)), (sp.log(x), True))
+
+    def value(self):
+        return sp.Pow(*self.args)
+
+    def _power(self, p, **kwargs):
+        x, y = (p.parenthesize(a, PRECEDENCE["Pow"], strict=True) for a in self.args)
+        return f"{x}**{y}"
+
+    _gradgen_numpy = _gradgen_text = _power
+
+    def _gradgen_latex(self, p, **kwargs):
+        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=True)
+        return f"{x}^{{{p._print(self.args[1])}}}"

@@ -17,6 +17,7 @@ DOMAINS = {
     "rdiv": {"x": POSITIVE},
     "pow_const": {"x": POSITIVE},
     "pow_traced": {"x": POSITIVE, "p": POSITIVE},
+    "pow_traced_base": {"x": POSITIVE, "p": POSITIVE},
     "scalars": {"b": POSITIVE},
     "log_": {"x": POSITIVE},
     "sqrt_": {"x": POSITIVE},
@@ -67,6 +68,10 @@ def pow_const(x: Array["n", "d"], c: Array["n", "d"]) -> float:
 
 def pow_traced(x: Array["n", "d"], p: float, c: Array["n", "d"]) -> float:
     return np.sum(x**p * c)
+
+
+def pow_traced_base(x: Array["n", "d"], p: Array["n", "d"]) -> float:
+    return np.sum(x**p)
 
 
 def rpow(x: Array["n", "d"], c: Array["n", "d"]) -> float:
