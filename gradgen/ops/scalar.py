@@ -109,32 +109,29 @@ class Remainder(_Named):
         return rf"{x} \ \mathrm{{mod}}\ {y}"
 
 
-class Log2(_Named):
+class _Log(_Named):
+    """A logarithm to a fixed ``base`` (``np.log2``, ``np.log10``)."""
+
+    nargs = 1
+    base = 2
+
+    def fdiff(self, argindex=1):
+        return 1 / (self.args[0] * sp.log(self.base))
+
+    def value(self):
+        return sp.log(self.args[0], self.base)
+
+
+class Log2(_Log):
     """``np.log2``."""
 
-    nargs = 1
-    code = "log2"
-    latex_name = r"\log_{2}"
-
-    def fdiff(self, argindex=1):
-        return 1 / (self.args[0] * sp.log(2))
-
-    def value(self):
-        return sp.log(self.args[0], 2)
+    code, latex_name, base = "log2", r"\log_{2}", 2
 
 
-class Log10(_Named):
+class Log10(_Log):
     """``np.log10``."""
 
-    nargs = 1
-    code = "log10"
-    latex_name = r"\log_{10}"
-
-    def fdiff(self, argindex=1):
-        return 1 / (self.args[0] * sp.log(10))
-
-    def value(self):
-        return sp.log(self.args[0], 10)
+    code, latex_name, base = "log10", r"\log_{10}", 10
 
 
 class Hypot(_Named):
