@@ -214,16 +214,16 @@ def loss_value_and_grad(
     Grad of: scores = Q @ K.T / K.shape[1] ** 0.5
         delta_z_scores = delta_scores/k**0.5
         delta_Q = delta_z_scores·K
-        delta_t3 = Qᵀ·delta_z_scores
+        delta_K = delta_z_scoresᵀ·Q
 
     Grad of: V = X @ Wv
         dWv = Xᵀ·delta_V
 
     Grad of: K = X @ Wk
-        dWk = Xᵀ·delta_t3ᵀ
+        dWk = Xᵀ·delta_K
 
     Grad of: Q = X @ Wq
-        dX = delta_Q·Wqᵀ + delta_V·Wvᵀ + delta_t3ᵀ·Wkᵀ
+        dX = delta_K·Wkᵀ + delta_Q·Wqᵀ + delta_V·Wvᵀ
         dWq = Xᵀ·delta_Q
     """
     X, Wq, Wk, Wv, target = check_inputs(
@@ -257,12 +257,12 @@ def loss_value_and_grad(
     # Grad of: scores = Q @ K.T / K.shape[1] ** 0.5
     delta_z_scores = delta_scores * k**-0.5
     delta_Q = np.dot(delta_z_scores, K)
-    delta_t3 = np.dot(Q.T, delta_z_scores)
+    delta_K = np.dot(delta_z_scores.T, Q)
     # Grad of: V = X @ Wv
     dWv = np.dot(X.T, delta_V)
     # Grad of: K = X @ Wk
-    dWk = np.dot(X.T, delta_t3.T)
+    dWk = np.dot(X.T, delta_K)
     # Grad of: Q = X @ Wq
-    dX = np.dot(delta_Q, Wq.T) + np.dot(delta_V, Wv.T) + np.dot(delta_t3.T, Wk.T)
+    dX = np.dot(delta_K, Wk.T) + np.dot(delta_Q, Wq.T) + np.dot(delta_V, Wv.T)
     dWq = np.dot(X.T, delta_Q)
     return loss, (dX, dWq, dWk, dWv, dtarget)

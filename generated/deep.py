@@ -192,10 +192,10 @@ def cost_value_and_grad(
         h3 = σ(z3)
         z4 = h3·W4
         y = σ(z4)
-        delta_y = y - t
-        cost = sum(delta_y²)/2
+        cost = sum((y - t)²)/2
 
     Grad of: return 0.5 * np.sum((y - t) ** 2)
+        delta_y = y - t
         dt = -delta_y
 
     Grad of: y = sigmoid(z4)
@@ -256,9 +256,10 @@ def cost_value_and_grad(
     sigmoid_abs_z4 = 1 / (exp_neg_abs_z4 + 1)
     sigmoid_neg_abs_z4 = exp_neg_abs_z4 * sigmoid_abs_z4
     y = np.where(z4 >= 0, sigmoid_abs_z4, sigmoid_neg_abs_z4)
-    delta_y = y - t
-    cost = np.vdot(delta_y, delta_y) / 2
+    t1 = y - t
+    cost = np.vdot(t1, t1) / 2
     # Grad of: return 0.5 * np.sum((y - t) ** 2)
+    delta_y = t1
     dt = -delta_y
     # Grad of: y = sigmoid(z4)
     delta_z4 = delta_y * sigmoid_abs_z4 * sigmoid_neg_abs_z4

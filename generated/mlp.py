@@ -237,8 +237,8 @@ def loss_value_and_grad(
     )
     n = X.shape[0]
     # Forward pass
-    t1 = b1 + np.dot(X, W1)
-    hidden = np.maximum(t1, 0)
+    z_hidden = b1 + np.dot(X, W1)
+    hidden = np.maximum(z_hidden, 0)
     logits = b2 + np.dot(hidden, W2)
     log_probs = log_softmax(logits, axis=1)
     loss = -np.mean(np.sum(Y * log_probs, axis=1))
@@ -252,7 +252,7 @@ def loss_value_and_grad(
     dW2 = np.dot(hidden.T, delta_logits)
     delta_hidden = np.dot(delta_logits, W2.T)
     # Grad of: hidden = np.maximum(X @ W1 + b1, 0.0)
-    delta_z_hidden = delta_hidden * np.heaviside(t1, 0.5)
+    delta_z_hidden = delta_hidden * np.heaviside(z_hidden, 0.5)
     db1 = np.sum(delta_z_hidden, axis=0)
     dX = np.dot(delta_z_hidden, W1.T)
     dW1 = np.dot(X.T, delta_z_hidden)

@@ -158,10 +158,10 @@ def cost_value_and_grad(
         h = σ(z)
         z_1 = W2·h
         y = σ(z_1)
-        delta_y = y - t
-        cost = delta_y²/2
+        cost = (y - t)²/2
 
     Grad of: return 0.5 * (y - t) ** 2
+        delta_y = y - t
         dt = -delta_y
 
     Grad of: y = sigmoid(W2 * h)
@@ -186,9 +186,10 @@ def cost_value_and_grad(
     sigmoid_abs_z_1 = 1 / (exp_neg_abs_z_1 + 1)
     sigmoid_neg_abs_z_1 = exp_neg_abs_z_1 * sigmoid_abs_z_1
     y = sigmoid_abs_z_1 if z_1 >= 0 else sigmoid_neg_abs_z_1
-    delta_y = y - t
-    cost = delta_y**2 / 2
+    t1 = y - t
+    cost = t1**2 / 2
     # Grad of: return 0.5 * (y - t) ** 2
+    delta_y = t1
     dt = -delta_y
     # Grad of: y = sigmoid(W2 * h)
     delta_z_1 = delta_y * sigmoid_abs_z_1 * sigmoid_neg_abs_z_1

@@ -196,33 +196,33 @@ def loss_value_and_grad(
         t5 = xs[4]
         h_4 = tanh(b + h_3·Wh + t5·Wx)
         prediction = h_4·w_out
-        delta_prediction = prediction - target
-        loss = delta_prediction²/2
+        loss = (prediction - target)²/2
 
     Grad of: return 0.5 * (prediction - target) ** 2
+        delta_prediction = prediction - target
         dtarget = -delta_prediction
 
-    Grad of: prediction = h @ w_out
+    Grad of: prediction = h @ w_out  (h is h_4)
         dw_out = delta_prediction·h_4
         delta_h_4 = delta_prediction·w_out
 
-    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 4; h on the right is h_3)
         delta_z_h_4 = delta_h_4 ⊙ (1 - h_4²)
         delta_h_3 = Wh·delta_z_h_4
 
-    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 3; h on the right is h_2)
         delta_z_h_3 = delta_h_3 ⊙ (1 - h_3²)
         delta_h_2 = Wh·delta_z_h_3
 
-    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 2; h on the right is h_1)
         delta_z_h_2 = delta_h_2 ⊙ (1 - h_2²)
         delta_h_1 = Wh·delta_z_h_2
 
-    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 1)
         delta_z_h_1 = delta_h_1 ⊙ (1 - h_1²)
         delta_h = Wh·delta_z_h_1
 
-    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 0; h on the right is h0)
         delta_z_h = delta_h ⊙ (1 - h²)
         db = delta_z_h + delta_z_h_1 + delta_z_h_2 + delta_z_h_3 + delta_z_h_4
         dh0 = Wh·delta_z_h
@@ -255,26 +255,27 @@ def loss_value_and_grad(
     t5 = xs[4]
     h_4 = np.tanh(b + np.dot(h_3, Wh) + np.dot(t5, Wx))
     prediction = np.dot(h_4, w_out)
-    delta_prediction = prediction - target
-    loss = delta_prediction**2 / 2
+    t6 = prediction - target
+    loss = t6**2 / 2
     # Grad of: return 0.5 * (prediction - target) ** 2
+    delta_prediction = t6
     dtarget = -delta_prediction
-    # Grad of: prediction = h @ w_out
+    # Grad of: prediction = h @ w_out  (h is h_4)
     dw_out = delta_prediction * h_4
     delta_h_4 = delta_prediction * w_out
-    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 4; h on the right is h_3)
     delta_z_h_4 = delta_h_4 * (1 - h_4**2)
     delta_h_3 = np.dot(Wh, delta_z_h_4)
-    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 3; h on the right is h_2)
     delta_z_h_3 = delta_h_3 * (1 - h_3**2)
     delta_h_2 = np.dot(Wh, delta_z_h_3)
-    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 2; h on the right is h_1)
     delta_z_h_2 = delta_h_2 * (1 - h_2**2)
     delta_h_1 = np.dot(Wh, delta_z_h_2)
-    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 1)
     delta_z_h_1 = delta_h_1 * (1 - h_1**2)
     delta_h = np.dot(Wh, delta_z_h_1)
-    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    # Grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  (t = 0; h on the right is h0)
     delta_z_h = delta_h * (1 - h**2)
     db = delta_z_h + delta_z_h_1 + delta_z_h_2 + delta_z_h_3 + delta_z_h_4
     dh0 = np.dot(Wh, delta_z_h)
@@ -294,8 +295,8 @@ def loss_value_and_grad(
     )
     dxs = np.zeros_like(xs)
     dxs[4] = np.dot(Wx, delta_z_h_4)
-    dxs[3] += np.dot(Wx, delta_z_h_3)
-    dxs[2] += np.dot(Wx, delta_z_h_2)
-    dxs[1] += np.dot(Wx, delta_z_h_1)
-    dxs[0] += np.dot(Wx, delta_z_h)
+    dxs[3] = np.dot(Wx, delta_z_h_3)
+    dxs[2] = np.dot(Wx, delta_z_h_2)
+    dxs[1] = np.dot(Wx, delta_z_h_1)
+    dxs[0] = np.dot(Wx, delta_z_h)
     return loss, (dxs, dtarget, dh0, dWx, dWh, db, dw_out)

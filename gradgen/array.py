@@ -47,9 +47,10 @@ def _parse_dims(item) -> tuple:
     for entry in items:
         if isinstance(entry, str):
             words = entry.split()
-            if not words and entry.strip() == "" and len(items) > 1:
+            if not words:  # Array[""] is not Array[()]: say which was meant
                 raise AnnotationError(
-                    "Array[...] has an empty dimension name", SIZE_HINT
+                    "Array[...] has an empty dimension name",
+                    SIZE_HINT + "; Array[()] is a 0-d array",
                 )
             for word in words:
                 if not word.isidentifier() or keyword.iskeyword(word):

@@ -29,7 +29,7 @@ def _traced(x) -> bool:
     """Whether ``x`` is a value gradgen is tracing (checked without importing gradgen's
     compiler, so using these functions at run time stays light: nothing is traced before
     the tracer's module is loaded)."""
-    traced = sys.modules.get("gradgen.frontend.traced")
+    traced = sys.modules.get("gradgen.traced")
     return traced is not None and isinstance(x, traced.Tracer)
 
 

@@ -17,7 +17,6 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE  # noqa: F401 - the ops' printers read it here
 
 Shape = tuple  # of sympy Integer / positive integer Symbol
 
@@ -144,13 +143,33 @@ def shape_of(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> Shape:
 @dataclass(frozen=True)
 class Site:
     """Where a node was traced: the innermost line in the model file (for errors), and the
-    statement of the target function being run (for ``# Grad of:`` comments)."""
+    statement of the target function being run (for ``# Grad of:`` comments); ``step``
+    is the values of the loop variables around it, as ``t = 3``, when it runs in an
+    unrolled loop; ``reads`` the values its names held when it started."""
 
     path: str
     line: int
     stmt_line: int
     stmt_key: int
     stmt_text: str
+    step: str = ""
+    reads: tuple = ()  # (name, symbol, assigned): the values its names held
+
+    def notes(self, mapping: dict, width: int = 40) -> str:
+        """``t = 3; h on the right is h_2``: the step of an unrolled loop the statement
+        runs in, and each name it reads whose value the generated code calls otherwise
+        (``on the right`` when the statement assigns that name too), as many of those
+        as fit in ``width`` characters."""
+        notes = [self.step] if self.step else []
+        for name, sym, assigned in self.reads:
+            final = mapping.get(sym)
+            if final is not None and final.name != name:
+                where = " on the right" if assigned else ""
+                note = f"{name}{where} is {final.name}"
+                if len("; ".join(notes + [note])) > width:
+                    break
+                notes.append(note)
+        return "; ".join(notes)
 
 
 @dataclass(eq=False)
@@ -250,7 +269,9 @@ class Program:
     grads: list[sp.Symbol] = field(default_factory=list)
     cotangent: sp.Symbol | None = None
     value_name: str = "value"
-    rewrites: list[str] = field(default_factory=list)  # keys of ad.stable_rewrites.REWRITES
+    rewrites: list[str] = field(
+        default_factory=list
+    )  # keys of ad.stable_rewrites.REWRITES
     # naming.ModuleNames: the generated module's own names (NumPy's, the helpers'), set
     # when the module's programs are known (pipeline.name_module); None: the defaults
     module_names: object = None

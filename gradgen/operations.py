@@ -2,7 +2,7 @@
 
 Generated from gradgen's dispatch tables; do not edit. Regenerate with:
 
-    python -m gradgen.ops.catalog > gradgen/operations.py
+    python -m gradgen.cli.catalog > gradgen/operations.py
 """
 
 ROWS = [

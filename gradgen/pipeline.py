@@ -15,16 +15,14 @@ import sympy as sp
 from sympy.core.parameters import distribute
 
 from gradgen import ir
-from gradgen.explain import latex
-from gradgen.errors import GradgenError
+from gradgen.ad.reverse import differentiate, forward_statements
+from gradgen.ad.stable_rewrites import stabilise
 from gradgen.codegen.first_order import gradient_statements
 from gradgen.codegen.modes import check_modes
 from gradgen.codegen.module import generate, name_module
 from gradgen.codegen.naming import ModuleNames
-from gradgen.ad.stable_rewrites import stabilise
-from gradgen.options import parse_modes, parse_wrt
-from gradgen.ad.reverse import differentiate, forward_statements
-from gradgen.timing import stage
+from gradgen.errors import GradgenError
+from gradgen.explain import latex
 from gradgen.frontend.model_file import (
     Target,
     find_targets,
@@ -34,6 +32,8 @@ from gradgen.frontend.model_file import (
     with_branches,
 )
 from gradgen.frontend.trace import trace
+from gradgen.options import parse_modes, parse_wrt
+from gradgen.timing import stage
 
 
 def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
@@ -129,6 +129,12 @@ def compile_file(
     return compile_targets(targets, wrt, command, modes, checks)
 
 
+def derivation(program: ir.Program) -> latex.Derivation:
+    """The derivation of a program: the statements of its generated gradient function
+    as formulas (``gradgen latex``, docstrings, ``Compiled.latex()``)."""
+    return latex.derive(program, *gradient_statements(program))
+
+
 class Compiled:
     """What ``gradgen.compile`` returns: ``.source`` (the generated module's text) and
     ``.module`` (that module, imported); its functions are also attributes of this object.
@@ -155,7 +161,7 @@ class Compiled:
         return f"<gradgen.Compiled: {', '.join(names)}>"
 
     def _derivations(self) -> list:
-        return [latex.derive(p, *gradient_statements(p)) for p in self.programs]
+        return [derivation(p) for p in self.programs]
 
     def latex(self) -> str:
         """The derivation: forward equations, deltas and gradients, as LaTeX."""

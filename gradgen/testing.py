@@ -22,8 +22,8 @@ from gradgen.checking.check import (
     settle_inputs,
 )
 from gradgen.checking.finite_differences import RTOL
-from gradgen.options import parse_dims, parse_modes, parse_wrt
 from gradgen.frontend.model_file import make_target, model_of_function, with_branches
+from gradgen.options import parse_dims, parse_modes, parse_wrt
 
 __all__ = ["check_grads", "Report"]
 

@@ -19,8 +19,8 @@ import types
 from gradgen import cache
 from gradgen.errors import GradgenError
 from gradgen.fingerprint import fingerprint
-from gradgen.options import parse_wrt
 from gradgen.frontend.reading import function_source
+from gradgen.options import parse_wrt
 
 # transform: (the generated function's suffix, the mode it needs, the results it needs)
 KINDS = {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -98,3 +101,25 @@ def test_annotations_cost_nothing_at_run_time():
     for bad in [("n", 1.5), ("", "n"), ("n-1",), (0,)]:
         with pytest.raises(TypeError):
             Array[bad]
+
+
+def test_a_function_without_source_is_refused_with_a_hint(tmp_path):
+    """As at the interactive prompt or in ``python -c``: no file holds its source."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gradgen\ndef f(x: float) -> float:\n    return x * x\n"
+            "try:\n    gradgen.compile(f)\nexcept gradgen.GradgenError as e:\n"
+            "    print(e)\n",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == (
+        "<string>: error: cannot read the source of f (gradgen reads a function's "
+        "source: define it in a .py file or a notebook cell, not in python -c or at the "
+        "interactive prompt)"
+    )

@@ -141,7 +141,7 @@ def test_ops_lists_the_supported_operations(capsys):
 
 def test_ops_lists_every_call_the_tracer_dispatches(capsys):
     from gradgen import dispatch
-    from gradgen.frontend.traced import numpy_name
+    from gradgen.traced import numpy_name
 
     assert main(["ops"]) == 0
     listed = {

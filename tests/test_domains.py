@@ -9,7 +9,7 @@ import pytest
 
 from gradgen import Array, GradgenError
 from gradgen.cli.commands import main
-from gradgen.checking.domains import parse_domains
+from gradgen.domains import parse_domains
 from gradgen.testing import check_grads
 
 MODEL = """\

@@ -255,6 +255,12 @@ MESSAGES = [
         "Array[()] is a 0-d array",
     ),
     (
+        "size_empty_name",
+        'def f(x: Array[""]) -> float:\n    return np.sum(x)\n',
+        5,
+        "empty dimension name",
+    ),
+    (
         "size_float",
         "def f(x: Array[1.5]) -> float:\n    return np.sum(x)\n",
         5,

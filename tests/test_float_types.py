@@ -201,3 +201,25 @@ def test_sigmoid_is_exact_at_the_infinities(module, dtype):
     np.testing.assert_array_equal(_strict(module.sigmoid_naive, x), [0.0, 1.0])
     grad = _strict(module.sigmoid_naive_vjp, x, np.ones_like(x))
     np.testing.assert_array_equal(grad, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", TYPES, ids=lambda t: np.dtype(t).name)
+def test_xor_saturated_in_each_type_gives_finite_gradients_of_that_type(dtype):
+    """The XOR net with every weight ±s, so that its pre-activations reach ±2s, for s from
+    past the log of the type's largest value to an eighth of that value: value and
+    gradients keep the type, stay finite with no floating-point warning, and agree with
+    the same weights in float64."""
+    module = compiled(ROOT / "examples" / "xor.py", modes="jvp,hvp")
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    info = np.finfo(dtype)
+    for scale in [30.0, 4 * float(np.log(info.max)), float(info.max) / 8]:
+        for sign in (-1.0, 1.0):
+            W0, W1 = np.full((2, 4), sign * scale), np.full((4, 1), sign * scale)
+            args = [a.astype(dtype) for a in (X, y, W0, W1)]
+            value, grads = _strict(module.loss_value_and_grad, *args)
+            wide = module.loss_value_and_grad(*[a.astype(np.float64) for a in args])
+            what = f"{np.dtype(dtype).name} at {sign * scale:g}"
+            _close(value, [wide[0]], dtype, f"{what}: value")
+            for k, (got, want) in enumerate(zip(grads, wide[1])):
+                _close(got, want, dtype, f"{what}: gradient {k}")

@@ -107,3 +107,20 @@ def test_escaped_text_reads_back_unchanged(text):
     assert eval(f'"""{doc}"""') == text  # noqa: S307 - the point of the test
     line = safe_text.comment(text)
     assert len(f"# {line}".splitlines()) == 1 and "\n" not in line and "\r" not in line
+
+
+def test_a_statement_over_several_lines_with_quotes_stays_text(tmp_path, monkeypatch):
+    """Real newlines inside a triple-quoted literal, with the other kind of triple quotes
+    and a payload on a line of its own: the comment and docstring stay text."""
+    monkeypatch.chdir(tmp_path)
+    literal = (
+        '"""line one\n""" + \'\'\'\n"""; ' + PAYLOAD + "; \"\"\"\n\\N{BULLET}\n'''"
+    )
+    source = _model(literal)
+    (tmp_path / "model.py").write_text(source, encoding="utf-8")
+    assert main(["compile", "model.py", "-o", "gen.py", "--emit-test"]) == 0
+    namespace: dict = {}
+    exec(compile(source, "model.py", "exec"), namespace)
+    _check_module(tmp_path / "gen.py", namespace)
+    test = import_path(tmp_path / "test_gen.py", "hostile_lines_test")
+    assert test.TARGETS and not (tmp_path / MARKER).exists()

@@ -111,3 +111,27 @@ def test_every_package_is_installed():
         "gradgen.templates"
     }
     assert packages == listed, packages ^ listed
+
+
+def _folder(module: str) -> str:
+    """The sub-package a module is in (``gradgen.codegen``), or the module itself for the
+    modules at the top (``gradgen.ir``)."""
+    parts = module.split(".")
+    folder = ".".join(parts[:2])
+    return folder if (PACKAGE.parent / folder.replace(".", "/")).is_dir() else module
+
+
+def test_sub_packages_import_one_another_one_way():
+    """The stages are layers: no two sub-packages (or a sub-package and a top module)
+    import each other, so the folders read top to bottom as the pipeline runs."""
+    graph: dict = {}
+    for module, edges in _imports().items():
+        for target, _ in edges:
+            a, b = _folder(module), _folder(target)
+            if a != b and a != "gradgen" and b != "gradgen":
+                graph.setdefault(a, set()).add(b)
+    graph = {m: [(t, "") for t in sorted(ts)] for m, ts in graph.items()}
+    for targets in list(graph.values()):
+        for t, _ in targets:
+            graph.setdefault(t, [])
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph))

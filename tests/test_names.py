@@ -256,8 +256,100 @@ def test_random_names_compile_to_the_right_gradient(tmp_path_factory, names, np_
     )
     path = _model(tmp_path_factory.mktemp("names"), _fill(**fields))
     called = {f"{target}_value_and_grad"}
-    if {p0, p1, p2, d0, d1} & called or target.startswith("__"):
+    hides = {"len", "type", "float"}  # builtins the generated module reads
+    if {p0, p1, p2, d0, d1} & called or target.startswith("_") or target in hides:
         with pytest.raises(GradgenError):
             compile_file(str(path))
         return
     _check(path, target, _args())
+
+
+@pytest.mark.parametrize("name", ["type", "len", "zip", "tuple", "isinstance"])
+def test_a_target_that_would_hide_a_builtin_the_module_uses_is_refused(tmp_path, name):
+    """The argument check calls ``type``, ``len``, ``zip``; the type hints name ``tuple``:
+    a module-level function of that name would break every function of the module."""
+    path = _model(
+        tmp_path,
+        f"""
+        import numpy as np
+        from gradgen import Array
+
+
+        def {name}(x: Array["n"], y: Array["n"]) -> float:
+            return np.sum(np.log(1 + np.exp(x * y)) + x ** 2)
+        """,
+    )
+    with pytest.raises(GradgenError) as error:
+        compile_file(str(path))
+    text = str(error.value)
+    assert text.startswith(f"{path}:6: error: the compile target {name} has the name")
+    assert f"Python's built-in {name}" in text and text.endswith(
+        "(rename the function)"
+    )
+
+
+@pytest.mark.parametrize("name", ["print", "range", "sorted"])
+def test_a_target_named_like_a_builtin_the_module_does_not_use_compiles(tmp_path, name):
+    """Its value, a local named after it, hides nothing the module reads."""
+    path = _model(
+        tmp_path,
+        f"""
+        import numpy as np
+        from gradgen import Array
+
+
+        def {name}(x: Array["n"], y: Array["n"]) -> float:
+            return np.sum(np.log(1 + np.exp(x * y)) + x ** 2)
+        """,
+    )
+    x, y = np.array([0.5, -1.0]), np.array([2.0, 3.0])
+    module, _ = _check(path, name, [x, y])
+    dx, _ = getattr(module, f"{name}_grad")(np.array([1, 2]), np.array([3, 4]))
+    assert dx.dtype == np.float64
+
+
+def test_targets_named_like_the_sigmoid_helper_and_its_fallback(tmp_path):
+    """Targets ``sigmoid`` and ``sigmoid_stable`` (the helper's name, and the one it takes
+    beside a sigmoid of the user's) beside a softplus whose gradient needs the helper: each
+    keeps its own meaning."""
+    text = """
+        import numpy as np
+        from gradgen import Array
+
+
+        def sigmoid(x: Array["n"]) -> float:
+            return np.sum(1 / (1 + np.exp(-x)))
+
+
+        def sigmoid_stable(x: Array["n"]) -> float:
+            return np.sum(x ** 3)
+
+
+        def softplus(x: Array["n"]) -> float:
+            return np.sum(np.log(1 + np.exp(x)))
+        """
+    path = _model(tmp_path, text)
+    x = np.array([0.5, -1.0, 2.0])
+    for target in ["sigmoid", "sigmoid_stable", "softplus"]:
+        module, _ = _check(path, target, [x])
+    np.testing.assert_allclose(module.sigmoid_stable_grad(x), 3 * x**2, rtol=1e-15)
+
+
+def test_a_target_named_float_is_refused_as_hiding_pythons_float(tmp_path):
+    path = _model(
+        tmp_path,
+        """
+        import numpy as np
+        from gradgen import Array
+
+
+        def float(x: Array["n"]) -> float:
+            return np.sum(x ** 2)
+        """,
+    )
+    with pytest.raises(GradgenError) as error:
+        compile_file(str(path))
+    assert str(error.value) == (
+        f"{path}:6: error: the return value is annotated float, which in this model is "
+        "its own function float, not Python's (rename the model's float)"
+    )

@@ -241,3 +241,21 @@ def test_a_module_the_model_imports_is_an_input_too(work, capsys):
     _refused(capsys, ["compile", "net.py", "-o", "helpers.py"], "helpers.py, an input")
     assert (work / "helpers.py").read_text() == before
     sys.modules.pop("helpers", None)
+
+
+def test_a_link_hint_names_only_a_file_gradgen_would_write(work, capsys):
+    """Like /dev/stdout, a link to a FIFO (or a folder) gets no hint to write its target;
+    a target whose name has a space is quoted as a shell would need it."""
+    os.mkfifo(work / "pipe")
+    (work / "folder").mkdir()
+    for target in ["pipe", "folder"]:
+        os.symlink(work / target, work / f"to_{target}.py")
+        err = _refused(
+            capsys, ["compile", "model.py", "-o", f"to_{target}.py"], "symbolic link"
+        )
+        assert "-o " not in err and "not a regular file" in err
+    (work / "a b.py").write_text("kept\n")
+    os.symlink("a b.py", work / "spaced.py")
+    err = _refused(capsys, ["compile", "model.py", "-o", "spaced.py"], "symbolic link")
+    assert err.endswith(f"name it: -o '{work / 'a b.py'}')")
+    assert stat.S_ISFIFO(os.lstat(work / "pipe").st_mode)

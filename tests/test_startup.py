@@ -60,11 +60,11 @@ def test_help_ops_and_bad_options_load_nothing_heavy(argv, status):
 
 def test_operations_list_is_what_the_dispatch_tables_give():
     from gradgen import operations
-    from gradgen.ops.catalog import operations_source, supported_operations
+    from gradgen.cli.catalog import operations_source, supported_operations
 
     assert operations.ROWS == supported_operations()
     assert (
         ROOT / "gradgen" / "operations.py"
     ).read_text() == operations_source(), (
-        "regenerate: python -m gradgen.ops.catalog > gradgen/operations.py"
+        "regenerate: python -m gradgen.cli.catalog > gradgen/operations.py"
     )

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
+from gradgen import ir, ops
+from gradgen.ad.partials import elementwise_partial
+from gradgen.ad.reverse import fold_selects
 from gradgen.errors import GradgenError
 from gradgen.ops import Scatter
-from gradgen.ad.reverse import fold_selects
-from gradgen.ad.partials import elementwise_partial
 
 
 class _Splitter:

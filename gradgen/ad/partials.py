@@ -14,8 +14,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from gradgen import ir
-from gradgen.errors import GradgenError
 from gradgen.ad.stable_rewrites import tidy
+from gradgen.errors import GradgenError
 
 # --- Elementwise partial derivatives ----------------------------------------------------
 

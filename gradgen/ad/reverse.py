@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
+from gradgen import ir, ops
+from gradgen.ad.partials import elementwise_partial
 from gradgen.errors import GradgenError
 from gradgen.ops import Update
-from gradgen.ad.partials import elementwise_partial
 
 
 def needed_nodes(graph: ir.Graph, output: sp.Symbol) -> set:
@@ -152,6 +151,7 @@ class _Sweep:
         )  # node -> where its adjoint can be nonzero (None: anywhere)
         self.statements: list[ir.Stmt] = []
         self.grads: dict = {}
+        self.zero_sums: dict = {}  # adjoint -> the axes along which it sums to 0
 
     def shape(self, expr):
         return ir.shape_of(expr, self.graph.shapes)
@@ -166,11 +166,40 @@ class _Sweep:
             return
         if total == 0:
             return
+        if self.passes_transposed(node, total):
+            self.adjoint[sym] = (
+                total  # K.T's delta is not printed: K's is (Q·δ)ᵀ = δᵀ·Q
+            )
+            self.masks[sym] = None
+            return
         a = self.graph.new_symbol("a")
         self.graph.shapes[a] = self.shape(total)
         self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
         self.adjoint[sym] = a
         self.masks[sym] = zero_outside(total)
+        if isinstance(total, ops.LogSoftmaxGrad):  # g - p·sum(g) sums to 0 (Σp = 1)
+            self.zero_sums[a] = set(total.axes)
+
+    def sums_to_zero(self, c) -> bool:
+        """Whether ``c`` is a sum of an adjoint along axes it sums to 0 along (times a
+        number): exactly 0, as the gradient through the max-shift of a softmax is
+        (softmax(x - m) does not depend on m)."""
+        if not isinstance(c, ops.ReduceSum):
+            return False
+        coefficient, adjoint = c.args[0].as_coeff_Mul()
+        axes = self.zero_sums.get(adjoint)
+        return axes is not None and set(c.axes) <= axes
+
+    def passes_transposed(self, node, total) -> bool:
+        """An unnamed ``x.T`` whose adjoint is a product of matrices: the adjoint of ``x``
+        is that product transposed, (A·B)ᵀ = Bᵀ·Aᵀ, and ``x.T`` needs no delta of its own
+        (the code never names ``x.T``)."""
+        return (
+            isinstance(node.expr, ops.Transpose)
+            and not node.names
+            and isinstance(total, ops.MatMul)
+            and all(len(self.shape(a)) == 2 for a in total.args)
+        )
 
     def hoist_updates(self, total, block):
         """Each ``Update`` in a sum gets a statement of its own (it prints as two)."""
@@ -211,6 +240,11 @@ class _Sweep:
                     # np.sqrt(x), 0) at x = 0)
                     yield s, c if mask is None else sp.Piecewise((c, mask), (0, True))
             return
+        if isinstance(node.expr, ops.Transpose) and isinstance(g, ops.MatMul):
+            a, b = g.args  # passes_transposed: (A·B)ᵀ = Bᵀ·Aᵀ
+            if node.expr.args[0] in self.relevant:
+                yield node.expr.args[0], ops.MatMul(ops.Transpose(b), ops.Transpose(a))
+            return
         try:
             found = ops.vjp(node.expr, g, node.sym, node.shape, self.shape)
         except GradgenError as exc:  # pragma: no cover - every operation has its rules
@@ -229,9 +263,9 @@ class _Sweep:
                 for s, c in self.contributions_of(node, g):
                     target = self.graph.shapes[s]
                     implied = node.shape if node.kind == "elementwise" else None
-                    self.contributions.setdefault(s, []).append(
-                        unbroadcast(c, target, self.shape, implied)
-                    )
+                    c = unbroadcast(c, target, self.shape, implied)
+                    if not self.sums_to_zero(c):
+                        self.contributions.setdefault(s, []).append(c)
             for s in self.graph.operands(node):
                 if s in self.relevant:
                     self.pending[s] -= 1

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
+from gradgen import ir, ops
 from gradgen.ops import NormRoot, Sigmoid, Softplus, expm1, log1p
 
 REWRITES = {

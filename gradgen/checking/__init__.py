@@ -1,2 +1,2 @@
-"""Numbers against numbers: central differences, tolerances and input domains, ``gradgen
-check`` and the tests ``--emit-test`` writes."""
+"""Numbers against numbers: central differences and their tolerances, ``gradgen check``
+and the tests ``--emit-test`` writes (their inputs come from ``gradgen/domains.py``)."""

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradgen.checking import finite_differences
+from gradgen.domains import parse_domains, settle
 from gradgen.errors import GradgenError
-from gradgen.checking.domains import parse_domains, settle
+from gradgen.frontend.model_file import Target, find_targets, load_model
 from gradgen.options import parse_modes
 from gradgen.pipeline import compile_targets
-from gradgen.frontend.model_file import Target, find_targets, load_model
 
 
 def default_dims(targets: list[Target], given: dict | None = None) -> dict[str, int]:

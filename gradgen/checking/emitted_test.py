@@ -14,12 +14,11 @@ import os
 import pprint
 import types
 
-from gradgen.checking import finite_differences
-from gradgen.checking import tolerances
+from gradgen.checking import finite_differences, tolerances
 from gradgen.checking.check import shapes_of
-from gradgen.codegen.template import environment
 from gradgen.codegen.formatting import format_source
 from gradgen.codegen.modes import parse_modes
+from gradgen.codegen.template import environment
 from gradgen.frontend.model_file import Target
 
 MARKER = "# --- copied into emitted tests ---\n"

@@ -17,14 +17,11 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from gradgen import cache
-from gradgen.cli import check
-from gradgen.cli import process
-from gradgen import timing
-from gradgen.cli import writing
+from gradgen import cache, process, timing
+from gradgen.cli import check, writing
 from gradgen.errors import GradgenError
-from gradgen.options import parse_modes, parse_wrt
 from gradgen.frontend.reading import check_model_path, read_source
+from gradgen.options import parse_modes, parse_wrt
 
 _IMPORT = re.compile(rb"^[ \t]*(from|import)[ \t]+gradgen\b", re.MULTILINE)
 
@@ -217,8 +214,8 @@ def _compile_cached(job: Job, args) -> tuple[list, list]:
 
 def _compile(job: Job, args) -> tuple[list, list]:
     """The files of one job, (shown, text), and the inputs they must not overwrite."""
-    from gradgen.pipeline import compile_targets
     from gradgen.frontend.model_file import find_targets, load_model
+    from gradgen.pipeline import compile_targets
 
     wrt, modes = parse_wrt(args.wrt), check.modes_of(args)
     with timing.record() as times:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 
 from gradgen import options
-from gradgen.checking.domains import load_npz, parse_domains
-from gradgen.frontend.reading import check_model_path
 from gradgen.checking.tolerances import EPS, RTOL
+from gradgen.domains import load_npz, parse_domains
 from gradgen.errors import GradgenError
+from gradgen.frontend.reading import check_model_path
 
 # checking (and with it SymPy) is imported when a command runs, so `gradgen --help` is quick
 

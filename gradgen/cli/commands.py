@@ -17,14 +17,8 @@ import signal
 import sys
 import traceback
 
-from gradgen.cli import batch
-from gradgen.cli import check
-from gradgen import options
-from gradgen.cli import process
-from gradgen import timing
-from gradgen.cli import show
-from gradgen.cli import writing
-from gradgen import __version__
+from gradgen import __version__, options, process, timing
+from gradgen.cli import batch, check, show, writing
 from gradgen.errors import GradgenError
 from gradgen.frontend.reading import check_model_path
 
@@ -176,7 +170,8 @@ def _add_compile(commands) -> None:
         "--no-checks",
         action="store_true",
         help="leave out the checks of the arguments (shapes against the annotations, "
-        "integers made floats) at the start of each generated function",
+        "integers made floats) at the start of each generated function; the bare code "
+        "assumes arguments of the annotated shapes, every named size at least 1",
     )
     comp.add_argument(
         "--emit-test",

@@ -15,7 +15,7 @@ import argparse
 import os
 
 from gradgen import options
-from gradgen.explain import report
+from gradgen.cli import report
 from gradgen.errors import GradgenError
 
 # The stages (and SymPy) are imported when a command runs, so `gradgen --help` is quick.
@@ -111,8 +111,8 @@ def programs(path: str, functions=None, wrt=None) -> list:
     """The compiled programs (``ir.Program``) of a model file's targets."""
     from sympy.core.parameters import distribute
 
-    from gradgen.pipeline import build_program, name_module
     from gradgen.frontend.model_file import find_targets, load_model
+    from gradgen.pipeline import build_program, name_module
 
     targets = find_targets(load_model(path), functions)
     with distribute(False):  # as when compiling: the same statements, the same names
@@ -123,10 +123,9 @@ def programs(path: str, functions=None, wrt=None) -> list:
 
 def derivation(program):
     """The ``latex.Derivation`` of a program: its generated statements as formulas."""
-    from gradgen.explain import latex
-    from gradgen.pipeline import gradient_statements
+    from gradgen.pipeline import derivation
 
-    return latex.derive(program, *gradient_statements(program))
+    return derivation(program)
 
 
 def explanation(program, wrt: str):
@@ -156,8 +155,7 @@ def run_latex(args, write) -> int:
         fmt = _format(
             args.output, LATEX_FORMATS, "name it .tex, .md, .png, .svg or .pdf"
         )
-    from gradgen.explain import latex
-    from gradgen.explain import pictures
+    from gradgen.explain import latex, pictures
 
     derivations = [derivation(p) for p in programs(args.model, args.functions, wrt)]
     if fmt in pictures.PICTURES:

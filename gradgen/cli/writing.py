@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import stat
 import sys
 import tempfile
@@ -87,11 +88,14 @@ def check_output(path: str, inputs: dict, what: str = "output", shown=None) -> N
         raise _refuse(shown, f"cannot write: {exc.strerror}", "choose another -o")
     if stat.S_ISLNK(st.st_mode):
         target = os.path.realpath(path)
+        hint = f"to write the file it points to, name it: -o {shlex.quote(target)}"
+        if os.path.exists(target) and not os.path.isfile(target):
+            hint = "it points to what is not a regular file; choose a file name with -o"
         raise _refuse(
             shown,
             f"the {what} is a symbolic link (to {target}); gradgen does not write "
             "through links",
-            f"to write the file it points to, name it: -o {target}",
+            hint,
         )
     for test, kind in _KINDS:
         if test(st.st_mode):

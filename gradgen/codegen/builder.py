@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen.codegen import type_hints
-from gradgen import ir
-from gradgen import ops
-from gradgen.codegen.template import Block, Function
-from gradgen.codegen.entry import dtype_lines, entry_lines
+from gradgen import ir, ops
 from gradgen.ad.forward import primitive, tangents
+from gradgen.codegen import type_hints
+from gradgen.codegen.entry import dtype_lines, entry_lines
 from gradgen.codegen.layout import (
     dims_in,
     dims_lines,
@@ -22,6 +20,7 @@ from gradgen.codegen.layout import (
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
 from gradgen.codegen.printer import ModuleText, returned
+from gradgen.codegen.template import Block, Function
 
 
 class Builder:

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen.codegen import type_hints
 from gradgen import ir
-from gradgen.codegen.template import Block, Function
 from gradgen.ad.forward import primitive, tangents
+from gradgen.codegen import type_hints
 from gradgen.codegen.basis_loops import Loop, loop_blocks, plan
 from gradgen.codegen.builder import Builder
 from gradgen.codegen.layout import dims_in, docstring, tuple_text
+from gradgen.codegen.template import Block, Function
 
 # Above this many tangent statements in all loops together (before optimisation; an MLP of
 # about 8 layers) loops specialised to each parameter array would make a module too long to

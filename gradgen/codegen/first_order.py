@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from sympy.core.parameters import distribute
 
-from gradgen.codegen import type_hints
 from gradgen import ir
-from gradgen.explain import latex
-from gradgen.codegen.template import Function
+from gradgen.codegen import type_hints
 from gradgen.codegen.entry import dtype_lines, entry_lines
 from gradgen.codegen.layout import dims_lines, docstring, statement_blocks, tuple_text
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
 from gradgen.codegen.printer import ModuleText, returned
+from gradgen.codegen.template import Function
+from gradgen.explain import latex
 from gradgen.timing import stage
 
 

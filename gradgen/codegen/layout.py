@@ -8,8 +8,8 @@ from __future__ import annotations
 import textwrap
 
 from gradgen import ir
-from gradgen.codegen.template import Block
 from gradgen.codegen.printer import ModuleText, assignments
+from gradgen.codegen.template import Block
 from gradgen.timing import stage
 
 
@@ -55,7 +55,7 @@ _PREFIX = {
 }
 
 
-def _comment(stmt: ir.Stmt) -> tuple:
+def _comment(stmt: ir.Stmt, mapping: dict) -> tuple:
     if stmt.section == "forward":
         return ("forward",), "Forward pass"
     if stmt.section == "invariant":
@@ -64,7 +64,10 @@ def _comment(stmt: ir.Stmt) -> tuple:
         ), "Loop invariants: computed once, read by every pass below"
     if stmt.block is None:
         return ("unreached",), "The value does not depend on these parameters"
-    text = shorten(_PREFIX[stmt.section] + stmt.block.stmt_text)
+    notes = stmt.block.notes(mapping)
+    notes = f"  ({notes})" if notes else ""
+    text = shorten(_PREFIX[stmt.section] + stmt.block.stmt_text, 80 - len(notes))
+    text += notes
     return (stmt.section, stmt.block.stmt_key), text
 
 
@@ -81,7 +84,7 @@ def statement_blocks(
     blocks: list[Block] = []
     last = None
     for stmt in stmts:
-        key, comment = _comment(stmt)
+        key, comment = _comment(stmt, mapping)
         if key != last:
             forward = key == ("forward",)
             blocks.append(

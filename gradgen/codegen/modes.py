@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from gradgen import ir
 from gradgen.codegen.builder import Builder
+from gradgen.codegen.dense import hessian, jacobian
+from gradgen.codegen.printer import ModuleText
 from gradgen.codegen.template import Function
 from gradgen.errors import GradgenError
 from gradgen.options import MODES_HINT as HINT
 from gradgen.options import parse_modes
-from gradgen.codegen.printer import ModuleText
-from gradgen.codegen.dense import hessian, jacobian
 from gradgen.timing import stage
 
 

@@ -3,15 +3,19 @@ functions (first-order and modes), laid out by the template and formatted by bla
 
 from __future__ import annotations
 
+import builtins
+import symtable
+
 from gradgen import ir
-from gradgen.codegen.template import render_module
+from gradgen.ad.stable_rewrites import REWRITES
 from gradgen.codegen.first_order import generated_functions
 from gradgen.codegen.formatting import format_source
 from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
-from gradgen.ad.stable_rewrites import REWRITES
-from gradgen.options import parse_modes
 from gradgen.codegen.printer import ModuleText
+from gradgen.codegen.template import render_module
+from gradgen.errors import GradgenError
+from gradgen.options import parse_modes
 from gradgen.timing import stage
 
 
@@ -61,5 +65,39 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             own.numpy,
             (own.array_type, own.any_type),
         )
+        _no_builtin_hidden(programs, module)
     with stage("black"):
         return format_source(module)
+
+
+def _no_builtin_hidden(programs: list[ir.Program], module: str) -> None:
+    """A target is a function of the module, so one named like a Python builtin that the
+    module's code reads (``len``, ``type`` or ``zip`` in the argument check, ``tuple`` in
+    a type hint) would replace it for every function: an error at the target."""
+    named = [p for p in programs if hasattr(builtins, p.name)]
+    read = (
+        _globals_read(symtable.symtable(module, "generated", "exec")) if named else ()
+    )
+    for p in named:
+        if p.name in read:
+            raise GradgenError(
+                f"the compile target {p.name} has the name of Python's built-in "
+                f"{p.name}, which the generated module uses",
+                p.path,
+                p.line,
+                hint="rename the function",
+            )
+
+
+def _globals_read(table: symtable.SymbolTable) -> set[str]:
+    """The names a scope and the scopes in it read from the module or the builtins (not
+    their own locals, such as a value named after its target)."""
+    module = table.get_type() == "module"
+    found = {
+        s.get_name()
+        for s in table.get_symbols()
+        if s.is_referenced() and (module or s.is_global())
+    }
+    for child in table.get_children():
+        found |= _globals_read(child)
+    return found

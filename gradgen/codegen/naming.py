@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
-from gradgen.errors import GradgenError
+from gradgen import ir, ops
+from gradgen.ad.reverse import needed_nodes
 from gradgen.codegen.printer import HELPERS
+from gradgen.errors import GradgenError
 from gradgen.ops import ExpNegAbs, SigmoidAbs, SigmoidNegAbs
 
 # The parts of a sigmoid the code computes over e = exp(-|z|), named after z
@@ -136,6 +136,31 @@ def _clash(program: ir.Program, name: str, other: str, own: bool) -> None:
     )
 
 
+def _affine(expr: sp.Expr) -> bool:
+    """A matrix product, or a sum with one in it (x·W + b)."""
+    terms = sp.Add.make_args(expr)
+    return any(isinstance(t, ops.MatMul) for t in terms)
+
+
+def pre_activations(stmts: list[ir.Stmt], names: dict) -> dict:
+    """Forward temporaries that are the pre-activation of one named value: ``x·W + b``
+    read by no forward statement but ``h = f(x·W + b)``. Each maps to ``h``'s symbol
+    (the temporary is then ``z_h``, whose delta is ``delta_z_h``)."""
+    readers: dict = {}
+    for stmt in stmts:
+        if stmt.section == "forward":
+            for s in stmt.expr.free_symbols:
+                readers.setdefault(s, []).append(stmt)
+    found = {}
+    for stmt in stmts:
+        if stmt.section != "forward" or stmt.role != "temp" or not _affine(stmt.expr):
+            continue
+        read = readers.get(stmt.target, [])
+        if len(read) == 1 and read[0].role == "forward" and read[0].target in names:
+            found[stmt.target] = read[0].target
+    return found
+
+
 class Namer:
     """Names shared by all functions generated for one target."""
 
@@ -151,8 +176,9 @@ class Namer:
                 if ir.is_dim_symbol(d):
                     self.names[d] = d.name
                     self.taken.add(d.name)
+        needed = needed_nodes(graph, program.output)  # not a zeros the trace dropped
         for node in graph.nodes:
-            if node.kind != "input" and node.names:
+            if node.kind != "input" and node.names and node.sym in needed:
                 self.names[node.sym] = self._claim(min(node.names)[2], self.taken)
         by_name = {p.sym: p.name for p in program.params}
         for param_sym, grad in zip(
@@ -193,20 +219,33 @@ class Namer:
                     temporary.add(candidate)
                     return candidate
 
+        def derived(sym) -> str | None:
+            """z_h for a matrix product read only by h; lse for a logsumexp."""
+            readers = self.consumers.get(sym, [])
+            node = self.program.graph.by_sym.get(sym)
+            linear = node is not None and isinstance(node.expr, ops.MatMul)
+            if linear and len(readers) == 1 and readers[0] in self.names:
+                return f"z_{self.names[readers[0]]}"
+            if node is not None and isinstance(node.expr, ops.LogSumExp):
+                return "lse"
+            return None
+
         def node_name(sym) -> str:
             if sym not in names:
-                readers = self.consumers.get(sym, [])
-                node = self.program.graph.by_sym.get(sym)
-                linear = node is not None and isinstance(node.expr, ops.MatMul)
-                if linear and len(readers) == 1 and readers[0] in self.names:
-                    names[sym] = self._claim(f"z_{self.names[readers[0]]}", taken)
-                elif node is not None and isinstance(node.expr, ops.LogSumExp):
-                    names[sym] = self._claim("lse", taken)
-                else:
-                    names[sym] = temp_name()
+                base = derived(sym)
+                names[sym] = self._claim(base, taken) if base else temp_name()
             return names[sym]
 
         adjoint_of = {s.target: s.node for s in stmts if s.role == "adjoint"}
+        pre_activation = pre_activations(stmts, names)
+        defined = {s.target for s in stmts}
+
+        def delta_name(node) -> str:
+            """delta_h, after the name the code gives h; a temporary's name when the code
+            computes h inside another expression (and so gives it no name)."""
+            if node in names or node in defined or derived(node):
+                return self._claim(f"delta_{node_name(node)}", taken)
+            return temp_name()
 
         def pre_activation_delta(stmt) -> str | None:
             """delta_h * (1 - h**2): the delta of h's input, the pre-activation z_h."""
@@ -226,8 +265,11 @@ class Namer:
                 names[stmt.target] = self._claim(f"{part}_{names[base]}", taken)
             elif stmt.role == "forward":
                 node_name(stmt.target)
+            elif stmt.target in pre_activation:
+                h = names[pre_activation[stmt.target]]
+                names[stmt.target] = self._claim(f"z_{h}", taken)
             elif stmt.role == "adjoint":
-                names[stmt.target] = self._claim(f"delta_{node_name(stmt.node)}", taken)
+                names[stmt.target] = delta_name(stmt.node)
             elif stmt.role == "tangent":
                 # h_dot, delta_h_dot, dW_dot: derivatives along a direction
                 base = names.get(stmt.node)

@@ -15,19 +15,21 @@ from collections import Counter
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
-from gradgen.ops import Index, Scatter, Update, statement_level
+from gradgen import ir, ops
 from gradgen.codegen.printer import fresh
 from gradgen.ops import (
     ComplementOf,
-    SigmoidAbs,
-    SigmoidNegAbs,
     ComplementOfScalar,
     ExpNegAbs,
+    Index,
+    Scatter,
     Sigmoid,
+    SigmoidAbs,
+    SigmoidNegAbs,
     SigmoidOf,
     SigmoidOfScalar,
+    Update,
+    statement_level,
 )
 
 
@@ -91,13 +93,16 @@ def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
     )
 
 
-def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
+def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list, shared: set) -> bool:
     """Whether a statement read ``uses`` times is folded into its users: once read, or
-    trivial; never a kept value (but a kept adjoint that is a mere alias or constant), a
-    statement-level one, or a trivial array read by several indexings ((2 * v)[1:] and
-    (2 * v)[0] would each compute all of 2 * v)."""
+    trivial; never a kept value (but a kept adjoint that is a mere alias or constant,
+    unless it names a value ``shared`` with the forward pass: ``delta_y = t1`` where
+    ``t1 = y - t`` is computed for the loss), a statement-level one, or a trivial array
+    read by several indexings ((2 * v)[1:] and (2 * v)[0] would each compute all of
+    2 * v)."""
     simple = trivial(stmt.expr)
-    if stmt.target in keep and not (stmt.role == "adjoint" and simple):
+    alias = simple and stmt.expr not in shared
+    if stmt.target in keep and not (stmt.role == "adjoint" and alias):
         return False
     if statement_level(stmt.expr) or (uses > 1 and not simple):
         return False
@@ -157,7 +162,9 @@ def collapse_aliases(
     stmts: list[ir.Stmt], results: list[sp.Expr], keep: set
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
     """``delta_h = t2`` where ``t2`` is a temporary: ``t2`` takes the name ``delta_h``
-    (so the named delta survives CSE, computed where ``t2`` was)."""
+    (so the named delta survives CSE, computed where ``t2`` was). Not when ``t2`` is a
+    value of the forward pass: there a gradient's name (``dlam = w·w``) would call a
+    forward value a gradient; ``dlam = t1`` stays in the backward pass."""
     position = {s.target: k for k, s in enumerate(stmts)}
     renamed: dict = {}  # temporary -> the kept statement that takes its place
     for k, stmt in enumerate(stmts):
@@ -168,6 +175,8 @@ def collapse_aliases(
             and position[alias] < k
             and alias not in keep
             and alias not in renamed
+            and not (stmts[position[alias]].section, stmt.section)
+            == ("forward", "backward")
         ):
             renamed[alias] = stmt
     if not renamed:
@@ -189,6 +198,37 @@ def collapse_aliases(
         else:
             out.append(stmt.with_expr(expr))
     return out, [r.xreplace(mapping) for r in results]
+
+
+def backward_aliases(stmts: list[ir.Stmt], keep: set) -> list[ir.Stmt]:
+    """A kept delta or gradient that is a value of the forward pass (``delta_y = t1``,
+    ``t1 = y - t`` computed for the loss, which collapse_aliases leaves so that no forward
+    value is named like a gradient): the backward pass reads it by its own name, and it
+    comes before the first statement that does (``delta_y = t1``, then
+    ``dt = -delta_y``)."""
+    forward = {s.target for s in stmts if (s.role, s.section) == ("temp", "forward")}
+    out = list(stmts)
+    named: set = set()
+    for stmt in stmts:
+        temp = stmt.expr
+        if stmt.section != "backward" or stmt.target not in keep:
+            continue
+        if temp not in forward or temp in named:
+            continue
+        named.add(temp)
+        k = out.index(stmt)
+        readers = [
+            j
+            for j, s in enumerate(out)
+            if s.section == "backward" and j != k and temp in s.expr.free_symbols
+        ]
+        for j in readers:
+            out[j] = out[j].with_expr(out[j].expr.xreplace({temp: stmt.target}))
+        first = min(readers, default=k)
+        if first < k:
+            alias = out.pop(k)
+            out.insert(first, dataclasses.replace(alias, block=out[first].block))
+    return out
 
 
 def _misshapen(expr: sp.Expr, shapes: dict) -> bool:
@@ -219,6 +259,15 @@ def inline(
         for sym in stmt.expr.free_symbols:
             readers.setdefault(sym, set()).add(j)
     alive = [True] * len(stmts)
+    # values of the forward pass that CSE found in a delta (collapse_aliases), and
+    # deltas of values the code does not name: a named delta equal to one of them takes
+    # its place (collapse_aliases) rather than being folded
+    shared = {
+        s.target
+        for s in stmts
+        if (s.role, s.section) == ("temp", "forward")
+        or (s.role == "adjoint" and s.target not in keep)
+    }
     returned = Counter(
         sub
         for r in results
@@ -235,7 +284,7 @@ def inline(
         uses = sum(_occurrences(target, stmts[j].expr) for j in users)
         uses += returned[target]
         reading = [stmts[j].expr for j in users] + results
-        if uses and not _folds(stmt, uses, keep, reading):
+        if uses and not _folds(stmt, uses, keep, reading, shared):
             continue
         if stmt.expr.has(sp.Piecewise) and _in_structural(target, reading):
             continue
@@ -471,6 +520,7 @@ def optimise(
     stmts, results = collapse_aliases(
         common_subexpressions(share_sigmoids(stmts, graph), graph), results, keep
     )
+    stmts = backward_aliases(stmts, keep)
     stmts, results = restore_shapes(
         *inline(stmts, results, keep, graph.shapes), wanted, graph
     )

@@ -17,8 +17,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 
-from gradgen import ir
-from gradgen import ops
+from gradgen import ir, ops
 from gradgen.ops import Index, Reshape, Scatter, SigmoidOf, Update
 
 
@@ -297,6 +296,35 @@ def _scaled(c: sp.Expr, term: sp.Expr) -> sp.Expr:
     return c * term
 
 
+def _span(k) -> tuple | None:
+    """The positions [start, stop) an integer or a slice of step 1 picks along its axis,
+    when they count from the start (no negative bound); stop None is the end."""
+    if isinstance(k, sp.Integer) and k >= 0:
+        return int(k), int(k) + 1
+    if isinstance(k, slice) and k.step in (None, 1):
+        start, stop = k.start or 0, k.stop
+        if isinstance(start, (int, sp.Integer)) and start >= 0:
+            if stop is None or (isinstance(stop, sp.Integer) and stop >= 0):
+                return int(start), None if stop is None else int(stop)
+    return None
+
+
+def disjoint(a: sp.Tuple, b: sp.Tuple) -> bool:
+    """Whether the index keys ``a`` and ``b`` provably pick no element in common: along
+    some axis (before anything but integers and slices) their positions do not meet.
+    False when that cannot be told from the keys alone (negative positions, steps,
+    names)."""
+    for x, y in zip(ops.decode_key(a), ops.decode_key(b)):
+        if not all(isinstance(k, (slice, sp.Integer)) for k in (x, y)):
+            return False  # a new axis, an ellipsis or an array of indices
+        u, v = _span(x), _span(y)
+        if u is None or v is None:
+            continue
+        if (u[1] is not None and u[1] <= v[0]) or (v[1] is not None and v[1] <= u[0]):
+            return True
+    return False
+
+
 def assignments(
     target: str, expr: sp.Expr, text, full, in_place: bool = False
 ) -> list[tuple[str, str, str]]:
@@ -326,8 +354,11 @@ def assignments(
     else:
         start = f"{text.np}.zeros_like({like}) + {text(rest)}"
     lines = [] if in_place else [(target, "=", start)]
-    for k, (key, values) in enumerate(slots.items()):
-        op = "=" if k == 0 and rest == 0 else "+="
+    written: list = []  # the keys written so far
+    for key, values in slots.items():
+        zero = rest == 0 and not in_place and all(disjoint(key, w) for w in written)
+        op = "=" if zero else "+="  # a slot still zero is assigned
+        written.append(key)
         value = _slot_value(sp.Add(*values))
         lines.append((f"{target}[{text.key(key)}]", op, text(value)))
     return lines

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from gradgen import ir
-from gradgen.explain import notation
-from gradgen import ops
+from gradgen import ir, ops
 from gradgen.ad.reverse import unbroadcast
+from gradgen.explain import notation
 
 
 @dataclass

@@ -19,9 +19,9 @@ import sympy as sp
 from sympy.core.parameters import distribute
 
 from gradgen import ir
+from gradgen.errors import GradgenError
 from gradgen.explain import notation
 from gradgen.explain.chain import Chain
-from gradgen.errors import GradgenError
 
 FORWARD = "#2e7d32"  # green, as in the classic drawings
 BACKWARD = "#c62828"  # red

@@ -18,13 +18,11 @@ import textwrap
 from dataclasses import dataclass, field
 
 import sympy as sp
-
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import ir
+from gradgen import ir, ops
 from gradgen.explain import notation
-from gradgen import ops
 from gradgen.explain.notation import Formula
 
 SMALL = 2  # operations in a temporary that is written out where it is used
@@ -117,6 +115,7 @@ class Section:
     title: str
     source: str = ""  # the model statement a backward section differentiates
     equations: list[Equation] = field(default_factory=list)
+    note: str = ""  # "t = 3; h is h_3": its step in an unrolled loop, its names' values
 
 
 @dataclass
@@ -129,12 +128,15 @@ class Derivation:
         return [e for s in self.sections for e in s.equations]
 
 
-def _section_of(stmt: ir.Stmt) -> tuple:
+def _section_of(stmt: ir.Stmt, mapping: dict) -> tuple:
     if stmt.section == "forward":
-        return "forward", "Forward pass", ""
+        return "forward", Section("Forward pass")
     if stmt.block is None:
-        return "unreached", "The value does not depend on these parameters", ""
-    return stmt.block.stmt_key, "Grad of", stmt.block.stmt_text
+        return "unreached", Section("The value does not depend on these parameters")
+    block = stmt.block
+    return block.stmt_key, Section(
+        "Grad of", block.stmt_text, note=block.notes(mapping)
+    )
 
 
 def _is_small_temporary(stmt: ir.Stmt, name: str, expr: sp.Expr) -> bool:
@@ -185,7 +187,8 @@ def derive(
 ) -> Derivation:
     """The formulas of the gradient statements, over the generated code's names. The code
     computes 1 - sigma(u) as sigma(-u) (no cancellation); with ``textbook`` a formula shows
-    it as 1 - h for the value h = sigma(u) the code names, as derivations write it."""
+    it as 1 - h for the value h = sigma(u) the code names, as derivations write it, and
+    as 1 - sigma(u) where that cancels terms (``notation.cancelled``: sigma(z) - y)."""
     grads = [mapping[g] for g in program.grads]
     tables = _Tables(program, mapping, grads)
     written_out: dict = {}
@@ -198,13 +201,15 @@ def derive(
         if isinstance(expr, ops.Sigmoid) and textbook:  # later: h and 1 - h
             written_out[ops.Sigmoid(expr.args[0])] = target
             written_out[ops.Sigmoid(-expr.args[0])] = 1 - target
+        elif textbook:  # σ(z) - y, not -(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))
+            expr = notation.cancelled(expr, tables.shapes)
         if _is_small_temporary(stmt, target.name, expr):
             written_out[target] = expr
             continue
-        key, title, source = _section_of(stmt)
+        key, section = _section_of(stmt, mapping)
         if not keys or keys[-1] != key:
             keys.append(key)
-            sections.append(Section(title, source))
+            sections.append(section)
         sections[-1].equations.append(_equation(target, expr, tables))
     value = results[0].xreplace(mapping) if not program.array_output else None
     if value is not None and value not in {mapping[s.target] for s in stmts}:
@@ -230,8 +235,13 @@ def _equation(target: sp.Symbol, expr: sp.Expr, tables: _Tables) -> Equation:
 # --- Writing it out -----------------------------------------------------------------------
 
 
-def heading(section: Section) -> str:
-    return f"{section.title}: {section.source}" if section.source else section.title
+def heading(section: Section, width: int | None = None) -> str:
+    """``Grad of: <statement>  (<note>)``, the statement shortened to fit ``width``."""
+    note = f"  ({section.note})" if section.note else ""
+    text = f"{section.title}: {section.source}" if section.source else section.title
+    if width is not None:
+        text = textwrap.shorten(text, width - len(note), placeholder=" ...")
+    return text + note
 
 
 def _aligned(equations: list[Equation], comments: dict | None = None) -> list[str]:
@@ -268,7 +278,8 @@ def to_markdown(derivations: list[Derivation]) -> str:
         out += [f"## The derivation of `{d.name}` ({d.where})", ""]
         for section in d.sections:
             if section.source:
-                out.append(f"**{section.title}:** `{section.source}`")
+                note = f" ({section.note})" if section.note else ""
+                out.append(f"**{section.title}:** `{section.source}`{note}")
             else:
                 out.append(f"**{section.title}**")
             out += ["", "$$"] + _aligned(section.equations) + ["$$", ""]
@@ -286,7 +297,7 @@ def to_text(derivation: Derivation, width: int = 80, indent: str = "    ") -> st
     ]
     for section in derivation.sections:
         out.append("")
-        out.append(textwrap.shorten(heading(section), width, placeholder=" ..."))
+        out.append(heading(section, width))
         for eq in section.equations:
             out.append(
                 textwrap.fill(

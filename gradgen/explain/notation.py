@@ -105,6 +105,41 @@ def textbook(expr: sp.Expr) -> sp.Expr:
     )
 
 
+def cancelled(expr: sp.Expr, shapes: dict) -> sp.Expr:
+    """``expr`` with ``_cancelled`` applied to it and to each array argument of the
+    array operations in it (Xᵀ·(σ(z) - y)/n as well)."""
+    if not any(e.args[0].could_extract_minus_sign() for e in expr.atoms(Sigmoid)):
+        return expr
+    expr = expr.replace(
+        lambda e: isinstance(e, ir.Structural),
+        lambda e: e.func(
+            *[_cancelled(a, shapes) for a in e.args[: e.array_args]],
+            *e.args[e.array_args :],
+        ),
+    )
+    return _cancelled(expr, shapes)
+
+
+def _cancelled(expr: sp.Expr, shapes: dict) -> sp.Expr:
+    """``expr`` with σ(-u) written 1 - σ(u) and multiplied out, when that is shorter:
+    the logistic loss's -(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))/n is (σ(z) - y)/n. Exact, as
+    σ(-u) = 1 - σ(u) is; only products of sums are multiplied out (nothing inside a
+    function or an array operation), and only where the shape stays the same."""
+    if not any(e.args[0].could_extract_minus_sign() for e in expr.atoms(Sigmoid)):
+        return expr
+    complement = textbook(expr)
+    opaque = {f: sp.Dummy() for f in complement.atoms(sp.Function)}
+    expanded = sp.expand(complement.xreplace(opaque))
+    candidate = sp.factor_terms(expanded).xreplace({d: f for f, d in opaque.items()})
+    if sp.count_ops(candidate) >= sp.count_ops(expr):
+        return expr
+    try:  # y ⊙ σ(z) + y ⊙ σ(-z) is y: no longer the shape of σ(z)
+        same = ir.shape_of(candidate, shapes) == ir.shape_of(expr, shapes)
+    except (ir.ShapeError, KeyError):
+        same = False
+    return candidate if same else expr
+
+
 # --- Names ----------------------------------------------------------------------------
 
 

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import ir
-from gradgen.explain import latex
-from gradgen.explain import notation
-from gradgen import ops
+from gradgen import ir, ops
+from gradgen.explain import latex, notation
 from gradgen.explain.chain import Chain
 
 LARGEST = 40  # operations in a formula in terms of the inputs that is still shown
@@ -139,7 +137,8 @@ def _code_lines(program, stmts, results, mapping, param) -> list:
         needed.add(sym)
         todo.extend(definitions[sym].expr.free_symbols)
     names = {mapping[s].name for s in needed}
-    derivation = latex.derive(program, stmts, results, mapping, textbook=False)
+    # written as `gradgen latex` and the docstrings write them: 1 - yhat for σ(-z_1)
+    derivation = latex.derive(program, stmts, results, mapping)
     return [e for e in derivation.equations() if e.name in names]
 
 
@@ -163,7 +162,7 @@ class _Writer:
         return notation.latex_name(name) if self.as_latex else name
 
     def formula(self, expr) -> str:
-        expr = expr.xreplace(self.rename)
+        expr = notation.cancelled(expr.xreplace(self.rename), self.shapes)
         if self.as_latex:
             return latex.formula(expr, self.shapes)
         return notation.text(expr, self.shapes)

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from gradgen.explain import graph
-from gradgen.explain import latex
-from gradgen.explain import report_values
-from gradgen.explain.chain import Chain
 from gradgen.errors import GradgenError
+from gradgen.explain import graph, latex, report_values
+from gradgen.explain.chain import Chain
 from gradgen.explain.report_run import Run, code_statements
 
 # Okabe and Ito's blue and (darker, for text) vermillion: told apart with any colour vision

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradgen import ir
-from gradgen.checking.domains import load_npz
+from gradgen.domains import load_npz
 from gradgen.errors import GradgenError
 
 RECORD = "__gradgen_record__"  # the call added after each assignment

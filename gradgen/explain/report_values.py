@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from gradgen.explain import paths
 from gradgen import ir
+from gradgen.explain import paths
 from gradgen.explain.graph import Labels
 from gradgen.explain.mathml import to_mathml
 

@@ -18,7 +18,7 @@ from gradgen.errors import GradgenError
 
 
 def _tracer_type():
-    from gradgen.frontend.traced import Tracer
+    from gradgen.traced import Tracer
 
     return Tracer
 

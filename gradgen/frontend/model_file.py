@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from gradgen.frontend import branch_runtime
-from gradgen.frontend import branches
-from gradgen.frontend import usercode
 from gradgen.array import AnnotationError, Array, ArrayType
 from gradgen.errors import GradgenError
-from gradgen.ir import Param, dim
+from gradgen.frontend import branch_runtime, branches, usercode
 from gradgen.frontend.reading import check_model_path, function_source, read_source
+from gradgen.ir import Param, dim
 from gradgen.timing import stage
 
 # Statements with a body: their header line stands for them.
@@ -65,6 +63,36 @@ class Model:
         if line not in self._statements:
             self._statements[line] = self._find_statement(line)
         return self._statements[line]
+
+    def loop_variables(self, line: int) -> list[str]:
+        """The names the ``for`` loops around ``line`` bind, outermost first."""
+        loops = [
+            node
+            for _, _, node in self._spans
+            if isinstance(node, ast.For) and node.lineno < line <= node.end_lineno
+        ]
+        names = []
+        for loop in sorted(loops, key=lambda node: node.lineno):
+            targets = getattr(loop.target, "elts", [loop.target])
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+        return names
+
+    def names_read(self, line: int) -> list[tuple[str, bool]]:
+        """The names the statement at ``line`` reads, in order, each once (none for a
+        statement with a body), each with whether the statement also assigns it."""
+        best = None
+        for start, end, node in self._spans:
+            if start <= line <= end and (
+                best is None or end - start < best[1] - best[0]
+            ):
+                best = (start, end, node)
+        if best is None or isinstance(best[2], COMPOUND):
+            return []
+        names = [n for n in ast.walk(best[2]) if isinstance(n, ast.Name)]
+        stored = {n.id for n in names if not isinstance(n.ctx, ast.Load)}
+        loads = [n for n in names if isinstance(n.ctx, ast.Load)]
+        ordered = sorted(loads, key=lambda n: (n.lineno, n.col_offset))
+        return [(name, name in stored) for name in dict.fromkeys(n.id for n in ordered)]
 
     def _find_statement(self, line: int) -> tuple[int, str]:
         best = None
@@ -269,6 +297,14 @@ def _annotation_shape(annotation, where: str, model: Model, line: int):
             hint="write Array['n', 'd'] (or Array[()] for a 0-d array)",
         )
     shown = getattr(annotation, "__name__", repr(annotation))
+    if shown == "float":  # a function float of the model's hides Python's
+        raise GradgenError(
+            f"{where} is annotated float, which in this model is its own "
+            f"{type(annotation).__name__} float, not Python's",
+            model.path,
+            line,
+            hint="rename the model's float",
+        )
     raise GradgenError(
         f"{where} is annotated {shown}",
         model.path,

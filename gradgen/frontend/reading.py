@@ -75,7 +75,10 @@ def function_source(fn, caller: str = "gradgen.compile") -> tuple[str, str, str]
         text = "".join(linecache.getlines(real_path)) or inspect.getsource(fn)
     except (OSError, TypeError):
         raise GradgenError(
-            f"cannot read the source of {fn.__name__}", real_path
+            f"cannot read the source of {fn.__name__}",
+            real_path,
+            hint="gradgen reads a function's source: define it in a .py file or a "
+            "notebook cell, not in python -c or at the interactive prompt",
         ) from None
     try:
         shown = os.path.relpath(real_path)

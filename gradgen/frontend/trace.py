@@ -12,19 +12,20 @@ from __future__ import annotations
 import sys
 import traceback
 
+import numpy as np
 import sympy as sp
 
-from gradgen import ir
-from gradgen import ops
-from gradgen.frontend import purity
-from gradgen import timing
-from gradgen.ops import tracing
-from gradgen.frontend import usercode
-from gradgen.frontend.branch_runtime import Unset
+from gradgen import ir, ops, timing
 from gradgen.errors import GradgenError
-from gradgen.ir import ShapeError
+from gradgen.frontend import purity, usercode
+from gradgen.frontend.branch_runtime import Unset
 from gradgen.frontend.model_file import Target
-from gradgen.frontend.traced import OPS_HINT, Tracer, indicator
+from gradgen.ir import ShapeError
+from gradgen.ops import tracing
+from gradgen.traced import OPS_HINT, Tracer, indicator
+
+# Products: zeros when either factor is zeros
+_PRODUCTS = (ops.MatMul, ops.Outer, ops.Vdot)
 
 
 class Session:
@@ -39,6 +40,8 @@ class Session:
         self._order = 0
         self._seen: set = set()
         self.stmt_text = ""
+        self.step = ""
+        self.reads: tuple = ()
         self._target_frame = None
 
     # --- where are we in the user's code ---------------------------------------------
@@ -57,6 +60,8 @@ class Session:
             self.stmt_line,
             self.stmt_key,
             self.stmt_text,
+            self.step,
+            self.reads,
         )
 
     def error(self, message: str, hint: str | None = None) -> GradgenError:
@@ -91,8 +96,20 @@ class Session:
                 str(exc), "give equal sizes the same dimension name"
             ) from None
         site = self.site()
+        if isinstance(expr, _PRODUCTS) and any(map(self._zero, expr.args[:2])):
+            return Tracer(sp.Integer(0), shape, self, site)  # h @ W with h = zeros
         node = self.graph.add("structural", expr, shape, site)
         return Tracer(node.sym, shape, self, site)
+
+    def _zero(self, operand: sp.Expr) -> bool:
+        """Whether an operand is all zeros (``np.zeros``, ``0 * x``): a product with it
+        is zeros too, and neither it nor its derivative is computed."""
+        node = self.graph.by_sym.get(operand)
+        if node is not None and node.expr is not None:
+            operand = node.expr
+        if isinstance(operand, ops.BroadcastTo):
+            operand = operand.args[0]
+        return operand == 0
 
     # --- names, from the line tracer -----------------------------------------------
     def _depth(self, frame) -> int | None:
@@ -121,6 +138,26 @@ class Session:
                 node.names.append((depth, self._order, name))
                 self._order += 1
 
+    def _step(self, frame, line: int) -> str:
+        """``t = 3``: the integer values of the loop variables around ``line`` (none in
+        a loop the model keeps as a loop, whose variable is not a Python integer)."""
+        values = []
+        for name in self.model.loop_variables(line):
+            value = frame.f_locals.get(name)
+            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+                values.append(f"{name} = {int(value)}")
+        return ", ".join(values)
+
+    def _reads(self, frame, line: int) -> tuple:
+        """(name, symbol, assigned) for the traced values the statement at ``line``
+        reads; ``assigned``: the statement also assigns the name (``h = f(h)``)."""
+        found = []
+        for name, assigned in self.model.names_read(line):
+            value = frame.f_locals.get(name)
+            if type(value) is Tracer and not value.is_condition:
+                found.append((name, self.materialise(value), assigned))
+        return tuple(found)
+
     def global_trace(self, frame, event, arg):
         if frame.f_code.co_filename != self.model.real_path:
             return None
@@ -139,6 +176,8 @@ class Session:
                     if start != self.stmt_line:
                         self.stmt_key += 1
                         self.stmt_line, self.stmt_text = start, text
+                        self.step = self._step(frame, start)
+                        self.reads = self._reads(frame, start)
             return local_trace
 
         return local_trace

@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 
-from gradgen.cli import process
+from gradgen import process
 from gradgen.errors import GradgenError
 
 EXIT_HINT = (

@@ -48,13 +48,13 @@ from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
-    Reduction,
     IsEqual,
     LogSumExp,
     ReduceMax,
     ReduceMean,
     ReduceMin,
     ReduceSum,
+    Reduction,
     expand_dims,
     reduce,
 )

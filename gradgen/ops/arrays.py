@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
-from gradgen.frontend.traced import constant
-from gradgen.ops.tracing import dims, holds_tracer, is_tracer
+from gradgen import dispatch, ir
 from gradgen.ops.rules import Linear
+from gradgen.ops.tracing import dims, holds_tracer, is_tracer
+from gradgen.traced import constant
 
 
 class BroadcastTo(Linear, ir.Structural):

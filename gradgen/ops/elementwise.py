@@ -20,10 +20,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import dispatch
-from gradgen import ir
-from gradgen.frontend.traced import indicator
-from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen import dispatch, ir
 from gradgen.ops.scalar import (
     Ceil,
     Clip,
@@ -36,6 +33,8 @@ from gradgen.ops.scalar import (
     ZeroPower,
 )
 from gradgen.ops.stable import Softplus, expm1, log1p
+from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen.traced import indicator
 
 ANY = (-math.inf, math.inf)
 

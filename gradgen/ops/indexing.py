@@ -17,13 +17,13 @@ import operator
 import numpy as np
 import sympy as sp
 from sympy.core.symbol import Str
+from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str
-from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
 from gradgen.ops.arrays import BroadcastTo, LinearInAll, broadcast_to
 from gradgen.ops.rules import Linear
+from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
 
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
 
@@ -122,7 +122,7 @@ class Index(Linear, ir.Structural):
     """``a[key]``."""
 
     nargs = 2
-    precedence = ir.PRECEDENCE["Atom"]
+    precedence = PRECEDENCE["Atom"]
 
     @classmethod
     def eval(cls, a, key):

@@ -7,13 +7,13 @@ NumPy calls that trace to it (``np.matmul``, ``np.dot``, ``np.transpose``, ``np.
 from __future__ import annotations
 
 import numpy as np
+from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import dispatch
-from gradgen import ir
-from gradgen.ir import PRECEDENCE, ShapeError, shape_str
-from gradgen.ops.tracing import any_tracer, as_tracer
+from gradgen import dispatch, ir
+from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.arrays import Eye
 from gradgen.ops.rules import Bilinear, Linear
+from gradgen.ops.tracing import any_tracer, as_tracer
 
 
 class MatMul(Bilinear, ir.Structural):

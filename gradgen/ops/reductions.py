@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str, static
+from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import axes as axes_of
 from gradgen.ops.tracing import axis as axis_of
-from gradgen.ops.rules import Linear
 
 
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
@@ -268,7 +268,7 @@ class IsEqual(ir.Structural):
 
     nargs = 2
     array_args = 2
-    precedence = ir.PRECEDENCE["Atom"]
+    precedence = PRECEDENCE["Atom"]
 
     def out_shape(self, shapes):
         return ir.broadcast_shapes(*shapes)

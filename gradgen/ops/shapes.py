@@ -9,14 +9,13 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str
-from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, shape_error
-from gradgen.ops.tracing import axis as axis_of
 from gradgen.ops.arrays import LinearInAll
 from gradgen.ops.indexing import Index, encode_key
 from gradgen.ops.rules import Linear
+from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, shape_error
+from gradgen.ops.tracing import axis as axis_of
 
 
 def _shape_text(p, dims) -> str:

@@ -18,11 +18,10 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import static
-from gradgen.ops.tracing import axes as axes_of
 from gradgen.ops.reductions import ReduceSum, axis_words, reduce
+from gradgen.ops.tracing import axes as axes_of
 
 __all__ = [
     "Sigmoid",

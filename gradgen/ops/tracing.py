@@ -13,10 +13,9 @@ import contextlib
 import numpy as np
 import sympy as sp
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.ir import ShapeError
-from gradgen.frontend.traced import Tracer
+from gradgen.traced import Tracer
 
 
 def is_tracer(value) -> bool:

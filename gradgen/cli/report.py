@@ -79,8 +79,7 @@ def _default_output(model: str) -> str:
 def _views(args, wrt, compile_targets) -> tuple:
     from sympy.core.parameters import distribute
 
-    from gradgen.explain import report_page
-    from gradgen.explain import report_run
+    from gradgen.explain import report_page, report_run
     from gradgen.pipeline import generate, gradient_statements
 
     inputs = report_run.parse_at(args.at) if args.at else None

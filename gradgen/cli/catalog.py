@@ -6,8 +6,9 @@ a test checks that copy against the tables."""
 
 from __future__ import annotations
 
+import gradgen.ops  # noqa: F401 - importing the operations fills the dispatch tables
 from gradgen import dispatch
-from gradgen.frontend.traced import Tracer, numpy_name
+from gradgen.traced import Tracer, numpy_name
 
 SYNTAX = [
     ("+ - * / // ** % and unary -", "with NumPy broadcasting; also abs()"),
@@ -91,7 +92,7 @@ def operations_source() -> str:
     doc = (
         "The supported operations, (section, call, note), as ``gradgen ops`` prints "
         "them.\n\nGenerated from gradgen's dispatch tables; do not edit. Regenerate "
-        "with:\n\n    python -m gradgen.ops.catalog > gradgen/operations.py\n"
+        "with:\n\n    python -m gradgen.cli.catalog > gradgen/operations.py\n"
     )
     return format_source(f'"""{doc}"""\n\nROWS = {supported_operations()!r}\n')
 

@@ -16,8 +16,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import dispatch
-from gradgen import ir
+from gradgen import dispatch, ir
 from gradgen.errors import GradgenError
 from gradgen.ir import ShapeError
 
