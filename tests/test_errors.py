@@ -215,6 +215,50 @@ CASES = [
         6,
         "np.sum",
     ),
+    (
+        "einsum_operand_lists",
+        "def f(x: Array['n', 'd']) -> float:\n    return np.einsum(x, [0, 1], [1])[0]\n",
+        6,
+        'np.einsum: subscripts as operand lists (write the subscripts as "ij,jk->ik")',
+    ),
+    (
+        "einsum_sizes_differ",
+        "def f(x: Array['n', 'd']) -> float:\n"
+        "    return np.sum(np.einsum('ij,jk->ik', x, x))\n",
+        6,
+        "np.einsum: label 'j' is d in one operand and n in another",
+    ),
+    (
+        "transpose_not_a_permutation",
+        "def f(x: Array['n', 'd']) -> float:\n"
+        "    return np.sum(np.transpose(x, (0, 0)))\n",
+        6,
+        "np.transpose: axes (0, 0) are not a permutation",
+    ),
+    (
+        "pad_mode",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.pad(x, 1, 'edge'))\n",
+        6,
+        "np.pad with mode='edge' (join slices with np.concatenate)",
+    ),
+    (
+        "split_a_named_size",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.split(x, 2)[0])\n",
+        6,
+        "np.split into 2 parts of an axis of size n (split at constant points",
+    ),
+    (
+        "inv_of_a_stack",
+        "def f(x: Array[2, 'n', 'n']) -> float:\n    return np.sum(np.linalg.inv(x))\n",
+        6,
+        "np.linalg.inv needs a square matrix, got shape (2, n, n) (loop over a stack",
+    ),
+    (
+        "norm_ord_0",
+        "def f(x: Array['n']) -> float:\n    return np.linalg.norm(x, 0)\n",
+        6,
+        "np.linalg.norm of a vector with ord=0 (ord=0 counts nonzeros",
+    ),
 ]
 
 

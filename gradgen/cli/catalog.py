@@ -12,7 +12,7 @@ from gradgen.traced import Tracer, numpy_name
 
 SYNTAX = [
     ("+ - * / // ** % and unary -", "with NumPy broadcasting; also abs()"),
-    ("@", "matmul of 1-D and 2-D arrays"),
+    ("@", "matmul; stacks of matrices broadcast their leading dimensions"),
     (
         "> >= < <= == != & | ~",
         "comparisons: conditions of np.where and of if; as numbers, 1 where true "
@@ -35,6 +35,7 @@ ORDER = [
     "Elementwise",
     "Comparisons",
     "Reductions and products",
+    "np.linalg",
     "Arrays",
     "Creating arrays",
     "Array attributes and methods",

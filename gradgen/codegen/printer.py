@@ -240,7 +240,15 @@ class NumPyPrinter(PythonCodePrinter):
 
 
 # Values that may share memory with their operand: written into only after a copy.
-_VIEWS = (sp.Symbol, Index, Reshape, ops.Transpose, ops.ExpandDims, ops.BroadcastTo)
+_VIEWS = (
+    sp.Symbol,
+    Index,
+    Reshape,
+    ops.Transpose,
+    ops.Permute,
+    ops.ExpandDims,
+    ops.BroadcastTo,
+)
 
 
 def fresh(expr: sp.Expr) -> bool:

@@ -204,8 +204,11 @@ def _ordered(factors: list) -> list:
 
 
 def _is_constant(expr) -> bool:
-    """A number or an expression of dimension sizes only, such as 2/n."""
-    return all(ir.is_dim_symbol(s) for s in expr.free_symbols)
+    """A number or an expression of dimension sizes only, such as 2/n (not a constant
+    array such as an identity matrix, which is a factor of its own)."""
+    return all(ir.is_dim_symbol(s) for s in expr.free_symbols) and not expr.atoms(
+        ir.Structural
+    )
 
 
 class Formula:

@@ -21,7 +21,10 @@ them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np
 np.clip) with ``scalar`` (the functions SymPy lacks: floor, remainder, clip...),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
 array), ``reductions``, ``prods`` (np.prod, np.cumprod), ``composed`` (np.var, np.std,
-np.diff, from the others), ``shapes`` (reshape, joins), ``linear`` (products), ``stable``
+np.diff, from the others), ``shapes`` (reshape, joins, axis orders), ``linear``
+(products), ``einsum`` (contractions of N-D arrays, and the tracing of ``@``),
+``assembled`` (masks, tiles, pads, splits: compositions of the others), ``linalg`` and
+``spectral`` and ``svd`` (``np.linalg``), ``stable``
 (the numerically stable forms); ``catalog`` lists them all for ``gradgen ops``.
 """
 
@@ -33,6 +36,8 @@ import sympy
 from gradgen.errors import GradgenError
 from gradgen.ops import composed, elementwise, rewrites
 from gradgen.ops.arrays import BroadcastTo, Eye, FullLike, broadcast_to, zeros
+from gradgen.ops.assembled import Tri
+from gradgen.ops.einsum import Einsum
 from gradgen.ops.indexing import (
     OMITTED,
     Index,
@@ -44,6 +49,7 @@ from gradgen.ops.indexing import (
     key_text,
     statement_level,
 )
+from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.reductions import (
     CumSum,
@@ -70,7 +76,8 @@ from gradgen.ops.scalar import (
     TracedPower,
     ZeroPower,
 )
-from gradgen.ops.shapes import Concat, Reshape, Stack, reshape_shape
+from gradgen.ops.shapes import Concat, Permute, Reshape, Stack, reshape_shape
+from gradgen.ops.spectral import EighValues, EighVectors
 from gradgen.ops.stable import (
     ComplementOf,
     ComplementOfScalar,
@@ -88,11 +95,13 @@ from gradgen.ops.stable import (
     expm1,
     log1p,
 )
+from gradgen.ops.svd import SvdPart
 
 STRUCTURAL = (
     BroadcastTo,
     FullLike,
     Eye,
+    Tri,
     Index,
     Scatter,
     Update,
@@ -109,11 +118,23 @@ STRUCTURAL = (
     Reshape,
     Concat,
     Stack,
+    Permute,
     MatMul,
     Outer,
     Transpose,
     TraceOp,
     Vdot,
+    Einsum,
+    Solve,
+    Inv,
+    Det,
+    LogAbsDet,
+    DetSign,
+    Cholesky,
+    Pinv,
+    EighValues,
+    EighVectors,
+    SvdPart,
     LogSoftmax,
     LogSoftmaxGrad,
 )

@@ -1,7 +1,9 @@
-"""Products and their kin: ``MatMul`` (``@``), ``Outer``, ``Transpose``, ``TraceOp``,
-``Vdot``. Each operation in one place: shape, VJP and JVP, code, text and LaTeX, and the
-NumPy calls that trace to it (``np.matmul``, ``np.dot``, ``np.transpose``, ``np.trace``,
-``@``, ``x.T``, ``x.dot``), registered in ``dispatch`` with their ``gradgen ops`` notes.
+"""Products and their kin: ``MatMul`` (``@`` of 1-D and 2-D arrays), ``Outer``,
+``Transpose``, ``TraceOp``, ``Vdot``. Each operation in one place: shape, VJP and JVP,
+code, text and LaTeX, and the NumPy calls that trace to it (``np.dot``, ``np.trace``,
+``x.dot``), registered in ``dispatch`` with their ``gradgen ops`` notes; ``@``,
+``np.matmul`` and ``np.outer`` trace in ``einsum``, ``np.transpose`` and ``x.T`` in
+``shapes``.
 """
 
 from __future__ import annotations
@@ -181,21 +183,6 @@ class Vdot(Bilinear, ir.Structural):
 # --- tracing: the NumPy calls that make these ------------------------------------------
 
 
-@dispatch.method("__matmul__")
-@dispatch.numpy(np.matmul, note="as @", section="Reductions and products")
-def matmul(a, b):
-    t = any_tracer(a, b)
-    a, b = as_tracer(a, t), as_tracer(b, t)
-    if not a.shape_ or not b.shape_:
-        raise t.session.error("matmul (@) of a scalar", "use * to multiply by a scalar")
-    if len(a.shape_) > 2 or len(b.shape_) > 2:
-        raise t.session.error(
-            "matmul of arrays with more than 2 dimensions is not supported"
-        )
-    s = t.session
-    return s.structural(MatMul(s.materialise(a), s.materialise(b)), [a, b])
-
-
 @dispatch.method("dot")
 @dispatch.numpy(np.dot, note="1-D and 2-D arrays", section="Reductions and products")
 def dot(a, b):
@@ -203,22 +190,7 @@ def dot(a, b):
     a, b = as_tracer(a, t), as_tracer(b, t)
     if not a.shape_ or not b.shape_:
         return a * b
-    return matmul(a, b)
-
-
-@dispatch.method("transpose")
-@dispatch.numpy(np.transpose, note="2-D arrays", section="Reductions and products")
-def transpose(a, axes=None):
-    if a.ndim > 2:
-        raise a.session.error(
-            "transpose of arrays with more than 2 dimensions is not supported"
-        )
-    if axes is not None and tuple(axes) not in ((1, 0), (0, 1), (0,), ()):
-        raise a.session.error(f"np.transpose with axes={tuple(axes)} is not supported")
-    if a.ndim < 2 or (axes is not None and tuple(axes) == (0, 1)):
-        return a
-    s = a.session
-    return s.structural(Transpose(s.materialise(a)), [a])
+    return dispatch.METHODS["__matmul__"](a, b)  # traced in einsum.py
 
 
 @dispatch.numpy(np.trace, note="2-D arrays", section="Reductions and products")

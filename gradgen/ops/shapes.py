@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
-from gradgen.ir import ShapeError, shape_str
+from gradgen.ir import ShapeError, shape_str, static
 from gradgen.ops.arrays import LinearInAll
 from gradgen.ops.indexing import Index, encode_key
+from gradgen.ops.linear import Transpose
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, shape_error
 from gradgen.ops.tracing import axis as axis_of
@@ -159,17 +161,78 @@ class Stack(_Joined):
         return [Index(g, encode_key(lead + (i,))) for i in range(len(arrays))]
 
 
+class Permute(Linear, ir.Structural):
+    """``np.transpose(a, axes)`` of an N-D array; ``axes`` a Tuple."""
+
+    nargs = 2
+    precedence = PRECEDENCE["Atom"]
+
+    @classmethod
+    def eval(cls, a, axes):
+        order = [int(k) for k in axes]
+        if order == sorted(order) or a.is_Number:
+            return a
+        if order == [1, 0]:
+            return Transpose(a)
+        if isinstance(a, Permute):
+            inner = [int(k) for k in a.args[1]]
+            return Permute(a.args[0], static([inner[k] for k in order]))
+        return None
+
+    def out_shape(self, shapes):
+        order = [int(k) for k in self.args[1]]
+        if len(order) != len(shapes[0]):
+            raise ShapeError(
+                f"axes {tuple(order)} for an array of shape {shape_str(shapes[0])}"
+            )
+        return tuple(shapes[0][k] for k in order)
+
+    @staticmethod
+    def vjp(g, ans, a, axes, *, shape):
+        order = [int(k) for k in axes]
+        return (Permute(g, static([order.index(k) for k in range(len(order))])),)
+
+    def _reversed(self) -> bool:
+        order = [int(k) for k in self.args[1]]
+        return order == list(range(len(order)))[::-1]
+
+    def _gradgen_numpy(self, p, **kwargs):
+        if self._reversed():
+            return f"{p.postfix(self.args[0])}.T"
+        axes = tuple(int(k) for k in self.args[1])
+        return f"{p.np}.transpose({p._print(self.args[0])}, {axes})"
+
+    def _gradgen_text(self, p, **kwargs):
+        if self._reversed():
+            return p.TOP.format(p.postfix(self.args[0]))
+        axes = ",".join(str(int(k)) for k in self.args[1])
+        return f"transpose({p._print(self.args[0])}; axes {axes})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        if self._reversed():
+            return p.TOP.format(p.postfix(self.args[0]))
+        axes = ",".join(str(int(k)) for k in self.args[1])
+        inner = p._print(self.args[0])
+        return rf"\operatorname{{transpose}}_{{{axes}}}\left({inner}\right)"
+
+
 # --- tracing: the NumPy calls that make these ------------------------------------------
 
 
-def _join(cls, arrays, axis, extra: int):
+def traced_list(arrays) -> list:
+    """The arrays of a join's list or tuple, each a tracer."""
     if not isinstance(arrays, (list, tuple)) or not arrays:
         t = arrays if is_tracer(arrays) else None
         if t is None:
             raise TypeError("expects a list of arrays")
         raise t.session.error("join a list or tuple of arrays, not one array")
     t = any_tracer(*arrays)
-    items = [as_tracer(a, t) for a in arrays]
+    return [as_tracer(a, t) for a in arrays]
+
+
+def _join(cls, arrays, axis, extra: int):
+    items = traced_list(arrays)
+    t = items[0]
     k = axis_of(t, axis, len(items[0].shape_) + extra)
     s = t.session
     args = [s.materialise(a) for a in items]
@@ -240,3 +303,62 @@ def atleast_2d(a):
     if len(a.shape_) >= 2:
         return a
     return reshape(a, (1,) + tuple(a.shape_) if a.shape_ else (1, 1))
+
+
+def permute(a, order):
+    """``a`` with its axes in ``order`` (a list of axes of ``a``)."""
+    if order == sorted(order):
+        return a
+    s = a.session
+    if order == [1, 0]:
+        return s.structural(Transpose(s.materialise(a)), [a])
+    return s.structural(Permute(s.materialise(a), static(order)), [a])
+
+
+@dispatch.method("transpose")
+@dispatch.numpy(
+    np.transpose, note="axes (a permutation)", section="Reductions and products"
+)
+def transpose(a, axes=None):
+    if axes is None:
+        return permute(a, list(range(a.ndim))[::-1])
+    items = (
+        list(axes[0])
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list))
+        else list(axes)
+    )
+    order = [axis_of(a, k, a.ndim) for k in items]
+    if sorted(order) != list(range(a.ndim)):
+        raise a.session.error(
+            f"np.transpose: axes {tuple(items)} are not a permutation of the "
+            f"{a.ndim} axes of an array of shape {shape_str(a.shape_)}"
+        )
+    return permute(a, order)
+
+
+@dispatch.method("swapaxes")
+@dispatch.numpy(np.swapaxes, section="Reductions and products")
+def swapaxes(a, axis1, axis2):
+    i, j = axis_of(a, axis1, a.ndim), axis_of(a, axis2, a.ndim)
+    order = list(range(a.ndim))
+    order[i], order[j] = j, i
+    return permute(a, order)
+
+
+@dispatch.numpy(
+    np.moveaxis,
+    note="source, destination (ints or tuples)",
+    section="Reductions and products",
+)
+def moveaxis(a, source, destination):
+    items = lambda v: list(v) if isinstance(v, (tuple, list)) else [v]
+    src = [axis_of(a, k, a.ndim) for k in items(source)]
+    dst = [axis_of(a, k, a.ndim) for k in items(destination)]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise a.session.error(
+            "np.moveaxis: source and destination must be as many distinct axes"
+        )
+    order = [k for k in range(a.ndim) if k not in src]
+    for d, k in sorted(zip(dst, src)):
+        order.insert(d, k)
+    return permute(a, order)

@@ -14,7 +14,6 @@ log(1+exp(x)), sqrt(sum(x**2)), x - logsumexp(x); ``log1p`` and ``expm1`` are Sy
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
@@ -366,7 +365,7 @@ class LogSoftmaxGrad(ir.Structural):
     _gradgen_latex = _gradgen_text
 
 
-# --- tracing: gradgen.functions on traced values, and np.linalg.norm ---------------------
+# --- tracing: gradgen.functions on traced values ---------------------------------------
 
 
 def log_softmax(a, axis=-1):
@@ -381,15 +380,3 @@ dispatch.STABLE.update(
     softplus=lambda a: a._elementwise(Softplus, a),
     log_softmax=log_softmax,
 )
-
-
-@dispatch.numpy(
-    np.linalg.norm,
-    note="the 2-norm (Frobenius), axis, keepdims; gradient 0 at 0",
-    section="Reductions and products",
-)
-def norm(x, ord=None, axis=None, keepdims=False):
-    """sqrt(sum(x**2)): the numerics stage makes it a NormRoot (gradient 0 at 0)."""
-    if ord not in (None, 2, "fro"):
-        raise x.session.error(f"np.linalg.norm with ord={ord!r}", "use the 2-norm")
-    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))

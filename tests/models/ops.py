@@ -29,8 +29,19 @@ DOMAINS = {
     "inverse_hyperbolic": {"x": (-0.8, 0.8)},
     "power_of_zero": {"x": POSITIVE},
 }
-# autograd has no rule for np.cumprod or for np.clip in its bounds, and its arrays no //
-NO_AUTOGRAD = {"dot_method", "cumprod_axes", "floor_divide_", "clip_traced_bounds"}
+# autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
+# the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
+# np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
+NO_AUTOGRAD = {
+    "dot_method",
+    "einsum_diagonal",
+    "cross_",
+    "linalg_norms_more",
+    "diag_rectangular",
+    "cumprod_axes",
+    "floor_divide_",
+    "clip_traced_bounds",
+}
 
 
 # --- arithmetic with broadcasting ---------------------------------------------------
@@ -389,4 +400,230 @@ def cumsum_axes(x: Array["n", "d"], c: Array["n", "d"], v: Array["d"]) -> float:
     rows = np.cumsum(x, axis=0) * c
     return (
         np.sum(rows) + np.sum(np.cumsum(x) ** 2) * 0.1 + np.sum(x.cumsum(axis=-1) @ v)
+    )
+
+
+# --- contractions and axis orders (gradgen/ops/einsum.py, shapes.py) -------------------
+def einsum_forms(
+    A: Array["n", "d"], B: Array["d", "k"], v: Array["k"], c: Array["n", "k"]
+) -> float:
+    return (
+        np.sum(np.einsum("ij,jk->ik", A, B) * c)
+        + np.sum(np.einsum("ij,jk,k->ij", A, B, v) * A)
+        + np.einsum("ij,ij", A, A)
+        + np.sum(np.einsum("ij->j", A) ** 2)
+        + np.einsum("nk,k->", c, v)
+        + np.sum(np.einsum("ik,jk->ij", c, np.tanh(c)))
+        + np.sum(np.einsum("ji", B) * np.einsum("ki->ik", B))
+    )
+
+
+def einsum_diagonal(S: Array["d", "d"], T: Array["d", "d"]) -> float:
+    return np.sum(np.einsum("ii->i", S) * np.einsum("ij,jj->i", T, S)) + (
+        np.einsum("ii", T) ** 2
+    )
+
+
+def einsum_ellipsis(
+    X: Array["k", "n", "d"], W: Array["d", "d"], c: Array["k", "n", "d"]
+) -> float:
+    return np.sum(np.einsum("...ij,jl->...il", X, W) * c) + 0.1 * np.sum(
+        np.einsum("bij,bij->b", X, X) ** 2
+    )
+
+
+def tensordot_inner_outer(
+    X: Array["n", "d", "k"], Y: Array["d", "k"], u: Array["n"], w: Array["d"]
+) -> float:
+    return (
+        np.sum(np.tensordot(X, Y) * u)
+        + np.sum(np.tanh(np.tensordot(X, Y, axes=([1], [0]))))
+        + np.sum(np.outer(u, w) * X[:, :, 0])
+        + np.inner(w, w)
+        + np.sum(np.inner(X, Y) ** 2)
+    )
+
+
+def batched_matmul(
+    A: Array["k", "n", "d"],
+    B: Array["k", "d", "n"],
+    M: Array["d", "d"],
+    v: Array["d"],
+    C: Array[2, 1, "n", "n"],
+    c: Array["k", "n", "n"],
+) -> float:
+    return (
+        np.sum((A @ B) * c)
+        + np.sum(np.matmul(A, M) ** 2)
+        + np.sum(np.tanh(A @ v))
+        + np.sum(np.sin(C @ A))
+        + np.sum(v @ B)
+    )
+
+
+def axis_orders(X: Array["n", "d", "k"], c: Array["k", "d", "n"]) -> float:
+    return (
+        np.sum(X.T * c)
+        + np.sum(np.transpose(X, (2, 1, 0)) ** 2 * c)
+        + np.sum(np.swapaxes(X, 0, 2) * np.sin(c))
+        + np.sum(np.moveaxis(X, 0, -1) * np.transpose(c, (1, 0, 2)))
+        + np.sum(X.transpose((1, 0, 2)) * np.moveaxis(c, [0, 2], [2, 1]) ** 2)
+    )
+
+
+# --- arrays assembled from others (gradgen/ops/assembled.py) ---------------------------
+def diag_tri(v: Array["d"], A: Array["d", "d"], X: Array["n", "d"]) -> float:
+    causal = np.tri(A.shape[0])
+    return (
+        np.sum(np.sin(np.diag(v)))
+        + np.sum(np.diag(A) * v)
+        + np.sum(np.cos(np.diag(v, 1)))
+        + np.sum(np.diag(v, -2) ** 2)
+        + np.sum(np.triu(A, 1) * np.sin(A))
+        + np.sum(np.tril(X) ** 2)
+        + np.sum(causal * np.cos(A))
+        + np.sum(np.diag(X[:2, :2]) ** 3)
+        + np.sum(np.diag(A, 1) * np.diag(A, -1))
+        + np.sum(np.diag(X[:2, :2], 1) ** 2)
+    )
+
+
+def diag_rectangular(Y: Array[2, 3], x: Array[1]) -> float:
+    # autograd's diag of a rectangular matrix fails: checked numerically only
+    return np.sum(np.diag(Y) ** 2 + np.diag(Y, 1) ** 3) + np.sum(np.diag(Y, -1) * x)
+
+
+def tile_repeat(x: Array["n", "d"], v: Array["d"]) -> float:
+    return (
+        np.sum(np.sin(np.tile(x, (2, 3))))
+        + np.sum(np.tile(v, 2) * np.repeat(v, 2))
+        + np.sum(np.cos(np.repeat(x, 3, axis=1)))
+        + np.sum(np.repeat(x, 2) ** 3)
+        + np.sum(np.tanh(np.tile(v, (2, 1, 1))))
+    )
+
+
+def pad_stack_split(x: Array["n", "d"], v: Array["d"], y: Array[5, "d"]) -> float:
+    top, rest = np.split(x, [1])
+    a, b = np.array_split(y, 2)
+    p, q = np.split(y[:4], 2, axis=0)
+    return (
+        np.sum(np.sin(np.pad(x, 1, "constant")))
+        + np.sum(np.cos(np.pad(v, (2, 0), "constant", constant_values=1.5)))
+        + np.sum(np.sin(np.vstack([x, v])))
+        + np.sum(np.hstack([v, 2.0 * v]) ** 3)
+        + np.sum(np.tanh(np.hstack([x, x * x])))
+        + np.sum(top**2)
+        + np.sum(np.sin(rest))
+        + np.sum(a**3) * np.sum(b)
+        + np.sum(p * q)
+    )
+
+
+def broadcast_kron(u: Array[3], A: Array["n", "d"], B: Array[2, "k"]) -> float:
+    return (
+        np.sum(np.sin(np.broadcast_to(u[None, :], (4, 3))))  # autograd: no new axes
+        + np.sum(np.cos(np.kron(A, B)))
+        + np.sum(np.kron(u, u[:2]) ** 2)
+    )
+
+
+def cross_(u: Array[3], w: Array["n", 3], v: Array["n", 3]) -> float:
+    # autograd's cross fails on broadcast operands: checked numerically only
+    return np.sum(np.cross(u, w) ** 2) + np.sum(np.sin(np.cross(w, v)))
+
+
+# --- np.linalg (gradgen/ops/linalg.py, spectral.py) ------------------------------------
+# Each draws its matrices well-conditioned from a random one: B @ B.T + d * I is symmetric
+# positive definite, B + 3 * d * I diagonally dominant.
+def _spd(B):
+    return B @ B.T + B.shape[0] * np.eye(B.shape[0])
+
+
+def linalg_solve_inv(
+    B: Array["d", "d"], b: Array["d"], M: Array["d", "k"], c: Array["d", "d"]
+) -> float:
+    A = _spd(B)
+    N = B + 3.0 * B.shape[0] * np.eye(B.shape[0])
+    return (
+        np.sum(np.linalg.solve(A, b) ** 2)
+        + np.sum(np.sin(np.linalg.solve(N, M)))
+        + np.sum(np.linalg.inv(A) * c)
+        + np.sum(np.linalg.inv(N) ** 2)
+    )
+
+
+def linalg_det(B: Array["d", "d"], c: Array["d", "d"]) -> float:
+    A = _spd(B)
+    N = B + 3.0 * B.shape[0] * np.eye(B.shape[0])
+    sign, logdet = np.linalg.slogdet(N)
+    return (
+        np.log(np.linalg.det(A))
+        + np.linalg.det(N * 0.2)
+        + sign * logdet
+        + np.linalg.slogdet(A + c * c.T)[1]
+    )
+
+
+def linalg_cholesky(B: Array["d", "d"], b: Array["d"]) -> float:
+    L = np.linalg.cholesky(_spd(B))
+    return (
+        np.sum(np.sin(L))
+        + np.sum(np.linalg.solve(L, b) ** 2)
+        + 2.0 * np.sum(np.log(np.diag(L)))
+    )
+
+
+def linalg_eigh(B: Array["d", "d"], c: Array["d"], M: Array["d", "d"]) -> float:
+    # eigenvalues near 2, 4, 6, ...: distinct; V's columns' signs do not matter below
+    A = 0.1 * (B + B.T) + np.diag(np.cumsum(np.ones(B.shape[0])) * 2.0)
+    w, V = np.linalg.eigh(A)
+    return np.sum(np.sin(w) * c) + np.sum(V**2 * M) + np.sum(np.linalg.eigh(A)[0] ** 2)
+
+
+def linalg_norms(x: Array["d"], A: Array["n", "d"], S: Array["d", "d"]) -> float:
+    return (
+        np.linalg.norm(x)
+        + np.linalg.norm(x, 3)
+        + np.linalg.norm(A, "fro")
+        + np.sum(np.linalg.norm(A, axis=1) * np.linalg.norm(A, 1.5, axis=1))
+        + np.linalg.norm(_spd(S), "nuc")
+    )
+
+
+def linalg_norms_more(x: Array["d"], A: Array["n", "d"], S: Array["d", "d"]) -> float:
+    # autograd has no gradient for these: checked numerically only
+    return (
+        np.linalg.norm(x, 1)
+        + np.linalg.norm(x, np.inf)
+        + np.linalg.norm(x, -np.inf)
+        + np.linalg.norm(A, 1)
+        + np.linalg.norm(A, -np.inf)
+        + np.linalg.norm(S, 2)
+        + np.linalg.norm(S, "nuc")
+        + np.sum(np.linalg.norm(A, axis=0, keepdims=True) ** 2)
+    )
+
+
+def linalg_pinv(X: Array["n", "d"], c: Array["d", "n"]) -> float:
+    A = X + 3.0 * np.eye(X.shape[0], X.shape[1])  # full column rank, well-conditioned
+    return np.sum(np.linalg.pinv(A) * c) + np.sum(np.linalg.pinv(A.T) ** 2)
+
+
+def linalg_svd(
+    X: Array["d", "d"], Y: Array[4, 3], c: Array["d"], M: Array["d", "d"]
+) -> float:
+    # singular values near 2, 4, 6, ...: distinct; the signs of U's and V's columns
+    # do not matter below
+    A = 0.1 * X + np.diag(np.cumsum(np.ones(X.shape[0])) * 2.0)
+    B = 0.1 * Y + np.eye(4, 3) * np.cumsum(np.ones(3)) * 2.0
+    U, s, Vh = np.linalg.svd(A, full_matrices=False)
+    P, t, Qh = np.linalg.svd(B, full_matrices=False)
+    return (
+        np.sum(np.sin(s) * c)
+        + np.sum(U**2 * M)
+        + np.sum(np.cos(Vh**2))
+        + np.sum(np.linalg.svd(A, compute_uv=False) ** 3)
+        + np.sum(P**4) * np.sum(t)
+        + np.sum(np.sin(Qh**2))
     )

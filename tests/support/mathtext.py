@@ -39,11 +39,9 @@ def aligned_rows(block: str) -> list[str]:
         row = row.removesuffix(r" \\")
         assert row.count("&") == 1, f"a row needs exactly one &: {row}"
         assert balanced(row), f"unbalanced braces: {row}"
-        # \left and \right as delimiters, not the start of \leftarrow or \rightarrow
-        left, right = (
-            len(re.findall(rf"\\{w}(?![a-zA-Z])", row)) for w in ("left", "right")
-        )
-        assert left == right, f"\\left/\\right: {row}"
+        lefts = len(re.findall(r"\\left(?![a-z])", row))  # not \leftarrow
+        rights = len(re.findall(r"\\right(?![a-z])", row))
+        assert lefts == rights, f"\\left/\\right: {row}"
     return [row.removesuffix(r" \\") for row in rows]
 
 
