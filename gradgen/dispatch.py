@@ -22,6 +22,7 @@ METHODS: dict = (
 CREATION: dict = {}  # a NumPy name (np.zeros) -> factory(session) of its traced version
 STABLE: dict = {}  # a gradgen.functions name -> its implementation on tracers
 OPERANDS: dict = {}  # a constant's type (np.ndarray) -> impl(tracer, value): a tracer
+REWRITES: dict = {}  # the name of a NumPy call not traced ("np.cbrt") -> what to write
 
 
 def numpy(*functions, note: str = "", section: str = "Arrays"):

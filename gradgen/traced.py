@@ -44,6 +44,12 @@ def constant(value) -> sp.Expr:
     return sp.Float(v)
 
 
+def indicator(condition) -> sp.Expr:
+    """A comparison used as a number, as NumPy does: 1 where it holds, else 0. Flat, so
+    its derivative is 0."""
+    return sp.Piecewise((sp.Integer(1), condition), (sp.Integer(0), True))
+
+
 def numpy_name(func) -> str:
     if isinstance(func, np.ufunc):
         return f"np.{func.__name__}"
@@ -81,8 +87,8 @@ class Tracer:
     # --- operands ---------------------------------------------------------------
     def _operand(self, value):
         if isinstance(value, Tracer):
-            if value.is_condition:  # a mask: 1 where it holds, else 0 (NumPy's bools)
-                return sp.Piecewise((1, value.expr), (0, True)), value.shape_
+            if value.is_condition:  # as NumPy's booleans: 1 where true, else 0
+                return indicator(value.expr), value.shape_
             return value.expr, value.shape_
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
@@ -131,6 +137,13 @@ class Tracer:
             parts = [self._operand(v) for v in values]
             shape = self._broadcast(*[s for _, s in parts])
             return self._new(fn(*[e for e, _ in parts]), shape, integer=True)
+        if not is_condition and sum(_is_condition(v) for v in values) > 1:
+            # NumPy's bool + bool is their or, bool * bool their and, bool - bool an error
+            raise self.session.error(
+                "arithmetic on two comparisons",
+                "combine them with & or |, or make each a number first with "
+                ".astype(float)",
+            )
         if not is_condition:  # integer data meets floats: of the floats' type
             values = [_as_float(v) for v in values]
         parts = [self._operand(v) for v in values]
@@ -183,6 +196,18 @@ class Tracer:
     def __rtruediv__(self, o):
         return self._elementwise(lambda a, b: a / b, o, self)
 
+    def __mod__(self, o):
+        return self._elementwise(dispatch.METHODS["__mod__"], self, o)
+
+    def __rmod__(self, o):
+        return self._elementwise(dispatch.METHODS["__mod__"], o, self)
+
+    def __floordiv__(self, o):
+        return self._elementwise(dispatch.METHODS["__floordiv__"], self, o)
+
+    def __rfloordiv__(self, o):
+        return self._elementwise(dispatch.METHODS["__floordiv__"], o, self)
+
     def __pow__(self, o):
         return self._elementwise(dispatch.METHODS["__pow__"], self, o)
 
@@ -190,6 +215,11 @@ class Tracer:
         return self._elementwise(dispatch.METHODS["__pow__"], o, self)
 
     def __neg__(self):
+        if self.is_condition:  # NumPy refuses -bool
+            raise self.session.error(
+                "the negative of a comparison",
+                "~(cond) is its negation; -(cond).astype(float) is -1 where it holds",
+            )
         return self._elementwise(lambda a: -a, self, integral=True)
 
     def __pos__(self):
@@ -252,7 +282,7 @@ class Tracer:
         raise self.session.error(
             "a traced value is turned into a NumPy array "
             "(an unsupported call, or a list of traced values)",
-            OPS_HINT,
+            "make a list of traced values an array with np.stack first; " + OPS_HINT,
         )
 
     def __getitem__(self, key):
@@ -294,8 +324,9 @@ class Tracer:
             name in dispatch.METHODS
         ):  # an array method an operation registered (x.cumsum)
             return functools.partial(dispatch.METHODS[name], self)
+        hint = dispatch.REWRITES.get(f"x.{name}", OPS_HINT)
         raise self.session.error(
-            f"the array attribute or method .{name} is not supported", OPS_HINT
+            f"the array attribute or method .{name} is not supported", hint
         )
 
     def __repr__(self):
@@ -358,7 +389,7 @@ class Tracer:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = numpy_name(ufunc)
         if method != "__call__":
-            raise self.session.error(f"{name}.{method} is not supported", OPS_HINT)
+            raise self._refused(f"{name}.{method}")
         if kwargs:
             raise self.session.error(
                 f"{name}: argument {next(iter(kwargs))}= is not supported",
@@ -372,13 +403,18 @@ class Tracer:
             return self._elementwise(
                 dispatch.COMPARISONS[ufunc], *inputs, is_condition=True
             )
-        raise self.session.error(f"{name} is not supported", OPS_HINT)
+        raise self._refused(name)
+
+    def _refused(self, name: str) -> GradgenError:
+        """The error for a NumPy call not traced, with a rewrite where there is one."""
+        hint = dispatch.REWRITES.get(name, OPS_HINT)
+        return self.session.error(f"{name} is not supported", hint)
 
     def __array_function__(self, func, types, args, kwargs):
         name = numpy_name(func)
         impl = dispatch.FUNCTIONS.get(func)
         if impl is None:
-            raise self.session.error(f"{name} is not supported", OPS_HINT)
+            raise self._refused(name)
         try:
             inspect.signature(impl).bind(*args, **kwargs)
         except TypeError as exc:
@@ -405,6 +441,10 @@ def _integral(value) -> bool:
     if isinstance(value, (int, np.integer)):
         return True
     return ir.of_sizes(value) and value.is_integer is True
+
+
+def _is_condition(value) -> bool:
+    return isinstance(value, Tracer) and value.is_condition
 
 
 def _nonnegative_power(expr: sp.Expr) -> bool:

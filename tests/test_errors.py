@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from gradgen import dispatch
 from gradgen.cli.commands import main
 
 HEADER = "import numpy as np\nfrom gradgen import Array\n\n\n"
@@ -31,7 +32,31 @@ CASES = [
         "unsupported_ufunc",
         "def f(x: Array['n']) -> float:\n    return np.sum(np.cbrt(x))\n",
         6,
-        "np.cbrt is not supported",
+        "np.cbrt is not supported (write np.sign(x) * np.abs(x) ** (1 / 3))",
+    ),
+    (
+        "astype_int",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x.astype(int))\n",
+        6,
+        ".astype(int64) of floats (floats made integers have no derivative",
+    ),
+    (
+        "two_comparisons",
+        "def f(x: Array['n']) -> float:\n    return np.sum((x > 0) * (x < 1) * x)\n",
+        6,
+        "arithmetic on two comparisons (combine them with & or |",
+    ),
+    (
+        "ufunc_method",
+        "def f(x: Array['n']) -> float:\n    return np.add.reduce(x)\n",
+        6,
+        "np.add.reduce is not supported (write np.sum(x, axis=...))",
+    ),
+    (
+        "nan_reduction",
+        "def f(x: Array['n']) -> float:\n    return np.nanmax(x)\n",
+        6,
+        "np.nanmax is not supported (a traced value is never nan: write np.max instead)",
     ),
     (
         "if_on_number",
@@ -384,3 +409,15 @@ def test_wrt_naming_integer_data_is_refused(tmp_path, capsys, monkeypatch):
         "differentiated (name float parameters only"
     )
     assert not (tmp_path / "generated").exists()
+
+
+def test_a_rewrite_hint_is_given_only_for_calls_that_are_not_traced():
+    import numpy as np
+
+    import gradgen.ops  # noqa: F401 - fills the dispatch tables
+
+    traced = dispatch.FUNCTIONS.keys() | dispatch.ELEMENTWISE.keys()
+    names = [n for n in dispatch.REWRITES if n.count(".") == 1]  # not np.add.reduce
+    assert names
+    for name in names:
+        assert getattr(np, name.removeprefix("np.")) not in traced, name

@@ -11,9 +11,14 @@ from gradgen import dispatch
 from gradgen.traced import Tracer, numpy_name
 
 SYNTAX = [
-    ("+ - * / ** and unary -", "with NumPy broadcasting; also abs()"),
+    ("+ - * / // ** % and unary -", "with NumPy broadcasting; also abs()"),
     ("@", "matmul; stacks of matrices broadcast their leading dimensions"),
-    ("> >= < <= == != & | ~", "comparisons: conditions of np.where and of if"),
+    (
+        "> >= < <= == != & | ~",
+        "comparisons: conditions of np.where and of if; as numbers, 1 where true "
+        "and 0 where false (derivative 0): np.sum(x > 0), (x > 0) * x, "
+        "(x > 0).astype(float)",
+    ),
     ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
     ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),
     (

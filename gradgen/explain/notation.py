@@ -376,6 +376,12 @@ class TextFormula(Formula, StrPrinter):
             text = f"where({self._print(pair.cond)}, {self._print(pair.expr)}, {text})"
         return text
 
+    def _print_Equality(self, expr):  # x == y, as the other comparisons, not Eq(x, y)
+        return f"{self._print(expr.lhs)} == {self._print(expr.rhs)}"
+
+    def _print_Unequality(self, expr):
+        return f"{self._print(expr.lhs)} != {self._print(expr.rhs)}"
+
     def sum(self, operand, axes, ndim, full) -> str:
         """The sum over ``axes`` of an ``ndim``-dimensional operand (``full``: all)."""
         where = "" if full else f", axis {','.join(map(str, axes))}"

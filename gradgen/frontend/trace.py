@@ -22,7 +22,7 @@ from gradgen.frontend.branch_runtime import Unset
 from gradgen.frontend.model_file import Target
 from gradgen.ir import ShapeError
 from gradgen.ops import tracing
-from gradgen.traced import OPS_HINT, Tracer
+from gradgen.traced import OPS_HINT, Tracer, indicator
 
 # Products: zeros when either factor is zeros
 _PRODUCTS = (ops.MatMul, ops.Outer, ops.Vdot)
@@ -69,10 +69,10 @@ class Session:
 
     # --- nodes ---------------------------------------------------------------------
     def materialise(self, t: Tracer) -> sp.Symbol:
-        """Give a traced value its own node (and symbol) if it has none yet."""
-        if t.is_condition:  # a mask read as numbers (np.sum(x > 0)): 1 where it holds
-            numbers = sp.Piecewise((1, t.expr), (0, True))
-            return self.materialise(Tracer(numbers, t.shape_, self, t.site))
+        """Give a traced value its own node (and symbol) if it has none yet; a comparison
+        gets one for its value as a number (1 where it holds, else 0)."""
+        if t.is_condition:
+            t = Tracer(indicator(t.expr), t.shape_, self, t.site)
         if t.expr in self.graph.by_sym and self.graph.shapes[t.expr] == t.shape_:
             return t.expr
         expr = t.expr

@@ -17,22 +17,25 @@ list them all; tests/test_registry.py checks that none lacks a part.
 
 Each family module also registers, in ``gradgen.dispatch``, the NumPy calls that trace to
 its operations, with their ``gradgen ops`` notes; importing this package is what makes
-them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where),
+them traceable. The families: ``elementwise`` (NumPy's ufuncs, one line each, np.where,
+np.clip) with ``scalar`` (the functions SymPy lacks: floor, remainder, clip...),
 ``arrays`` (made from numbers, broadcast), ``indexing`` (read and write part of an
-array), ``reductions``, ``shapes`` (reshape, joins, axis orders), ``linear`` (products),
-``einsum`` (contractions of N-D arrays, and the tracing of ``@``), ``assembled`` (masks,
-tiles, pads, splits: compositions of the others), ``linalg`` and ``spectral``
-and ``svd`` (``np.linalg``), ``stable`` (the numerically stable forms), ``gather``
-(reading by integer arrays), ``integers`` (the integer data that indexes: np.arange,
-np.argmax); ``gradgen/cli/catalog.py`` lists them all for ``gradgen ops``.
+array), ``reductions``, ``prods`` (np.prod, np.cumprod), ``composed`` (np.var, np.std,
+np.diff, from the others), ``shapes`` (reshape, joins, axis orders), ``linear``
+(products), ``einsum`` (contractions of N-D arrays, and the tracing of ``@``),
+``assembled`` (masks, tiles, pads, splits: compositions of the others), ``linalg`` and
+``spectral`` and ``svd`` (``np.linalg``), ``stable`` (the numerically stable forms),
+``gather`` (reading by integer arrays), ``integers`` (the integer data that indexes:
+np.arange, np.argmax); ``gradgen/cli/catalog.py`` lists them all for ``gradgen ops``.
 """
 
 from __future__ import annotations
 
 import numpy
+import sympy
 
 from gradgen.errors import GradgenError
-from gradgen.ops import elementwise
+from gradgen.ops import composed, elementwise, rewrites  # noqa: F401 - they register
 from gradgen.ops.arrays import (
     ArrayConstant,
     BroadcastTo,
@@ -58,6 +61,7 @@ from gradgen.ops.indexing import (
 from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
+from gradgen.ops.prods import CumProd, ReduceProd
 from gradgen.ops.reductions import (
     CumSum,
     ExpandDims,
@@ -65,10 +69,22 @@ from gradgen.ops.reductions import (
     LogSumExp,
     ReduceMax,
     ReduceMean,
+    ReduceMin,
     ReduceSum,
     Reduction,
     expand_dims,
     reduce,
+)
+from gradgen.ops.scalar import (
+    Ceil,
+    Clip,
+    Floor,
+    Hypot,
+    Log2,
+    Log10,
+    Remainder,
+    TracedPower,
+    ZeroPower,
 )
 from gradgen.ops.shapes import Concat, Permute, Reshape, Stack, reshape_shape
 from gradgen.ops.spectral import EighValues, EighVectors
@@ -110,8 +126,11 @@ STRUCTURAL = (
     ReduceSum,
     ReduceMean,
     ReduceMax,
+    ReduceMin,
+    ReduceProd,
     LogSumExp,
     CumSum,
+    CumProd,
     ExpandDims,
     IsEqual,
     Reshape,
@@ -150,6 +169,15 @@ ELEMENTWISE = (
     ComplementOf,
     SigmoidOfScalar,
     ComplementOfScalar,
+    Floor,
+    Ceil,
+    Remainder,
+    Log2,
+    Log10,
+    Hypot,
+    Clip,
+    ZeroPower,
+    TracedPower,
 )
 
 
@@ -179,7 +207,10 @@ def missing_parts() -> list[str]:
     ]
     for cls in ELEMENTWISE:
         parts = ELEMENTWISE_PARTS + (() if issubclass(cls, LOWERED) else ("fdiff",))
-        own = [p for p in parts if p != "fdiff" or "fdiff" in vars(cls)]
+        # its own derivative, or a gradgen base class's (not SymPy's unevaluated one)
+        own = [
+            p for p in parts if p != "fdiff" or cls.fdiff is not sympy.Function.fdiff
+        ]
         out += [f"{cls.__name__}.{p}" for p in parts if p not in own]
         out += [f"{cls.__name__}.{p}" for p in own if getattr(cls, p, None) is None]
     for entry in elementwise.UFUNCS:

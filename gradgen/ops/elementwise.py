@@ -21,6 +21,17 @@ import sympy as sp
 from sympy.core.parameters import distribute
 
 from gradgen import dispatch, ir
+from gradgen.ops.scalar import (
+    Ceil,
+    Clip,
+    Floor,
+    Hypot,
+    Log2,
+    Log10,
+    Remainder,
+    TracedPower,
+    ZeroPower,
+)
 from gradgen.ops.stable import Softplus, expm1, log1p
 from gradgen.ops.tracing import any_tracer, is_tracer
 
@@ -33,8 +44,23 @@ def power(a, b):
     negates its argument: with distribution off (as while compiling), -(-x - 1) stays
     -1*(-x - 1), which Abs negates again, without end (as for functions,
     Tracer._elementwise)."""
+    if a == 0 and _traced(b):  # 0**x: SymPy's derivative, 0**x log(0), is nan
+        return ZeroPower(b)
+    if _traced(a) and _traced(b):  # x**y: SymPy's derivatives are nan at x = 0
+        return TracedPower(a, b)
     with distribute(True):
         return a**b
+
+
+def floor_divide(a, b):
+    """``a // b``: floor(a / b), a step, so its derivative is 0."""
+    return Floor(a / b)
+
+
+def _traced(expr) -> bool:
+    """Whether an operand depends on traced values (not only on numbers and sizes)."""
+    symbols = getattr(expr, "free_symbols", ())
+    return any(not ir.is_dim_symbol(s) for s in symbols)
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,34 @@ UFUNCS = [
     Ufunc(np.absolute, sp.Abs, "abs"),
     Ufunc(np.maximum, sp.Max, note="ties send the gradient to both"),
     Ufunc(np.minimum, sp.Min, note="ties send the gradient to both"),
+    Ufunc(np.fmax, sp.Max, note="as np.maximum (arguments are never nan)"),
+    Ufunc(np.fmin, sp.Min, note="as np.minimum (arguments are never nan)"),
+    Ufunc(np.fabs, sp.Abs, "abs", note="as np.abs; derivative sign(x), 0 at 0"),
+    Ufunc(np.sign, sp.sign, "sign", note="derivative 0 (flat almost everywhere)"),
+    Ufunc(np.floor, Floor, note="derivative 0 (flat almost everywhere)"),
+    Ufunc(np.floor_divide, floor_divide, note="also x // y; as np.floor(x / y)"),
+    Ufunc(np.ceil, Ceil, note="derivative 0 (flat almost everywhere)"),
+    Ufunc(
+        np.remainder,
+        Remainder,
+        note="also x % y; derivative 1 in x, -floor(x/y) in y (as autograd)",
+    ),
+    Ufunc(np.log2, Log2, domain=(0, math.inf)),
+    Ufunc(np.log10, Log10, domain=(0, math.inf)),
+    Ufunc(np.exp2, lambda a: power(2, a), note="as 2**x", domain=(-50, 50)),
+    Ufunc(
+        np.logaddexp2,
+        lambda a, b: a + Softplus((b - a) * sp.log(2)) / sp.log(2),
+        note="as log2(2**a + 2**b), without overflow",
+    ),
+    Ufunc(np.hypot, Hypot, note="sqrt(x**2 + y**2) without overflow"),
+    Ufunc(np.deg2rad, lambda a: a * sp.pi / 180, note="as x * pi / 180"),
+    Ufunc(np.radians, lambda a: a * sp.pi / 180, note="as np.deg2rad"),
+    Ufunc(np.rad2deg, lambda a: a * 180 / sp.pi, note="as x * 180 / pi"),
+    Ufunc(np.degrees, lambda a: a * 180 / sp.pi, note="as np.rad2deg"),
+    Ufunc(np.arcsinh, sp.asinh, "arcsinh", standard="asinh"),
+    Ufunc(np.arccosh, sp.acosh, "arccosh", standard="acosh", domain=(1, math.inf)),
+    Ufunc(np.arctanh, sp.atanh, "arctanh", standard="atanh", domain=(-1, 1)),
 ]
 
 COMPARISONS = {
@@ -111,6 +165,8 @@ def code_names(array_api: bool = False) -> dict:
 
 
 dispatch.ELEMENTWISE.update({u.ufunc: u.build for u in UFUNCS})
+dispatch.METHODS["__mod__"] = Remainder  # x % y
+dispatch.METHODS["__floordiv__"] = floor_divide  # x // y
 dispatch.COMPARISONS.update(COMPARISONS)
 dispatch.NOTES.update({u.ufunc: u.note for u in UFUNCS})
 dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))
@@ -180,3 +236,27 @@ def where(condition, x, y):
     b, sb = condition._operand(y)
     shape = condition._broadcast(cond_shape, sa, sb)
     return condition._new(sp.Piecewise((a, cond), (b, True)), shape)
+
+
+@dispatch.method("clip")
+@dispatch.numpy(
+    np.clip,
+    note="a_min, a_max (either None); derivative 1 strictly inside the bounds, "
+    "0 at and beyond them (as autograd); a traced bound gets the rest",
+    section="Elementwise",
+)
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):
+    # min= and max= are NumPy 2.1's names for a_min and a_max
+    lo, hi = (min if a_min is None else a_min), (max if a_max is None else a_max)
+    t = any_tracer(a, lo, hi)
+    if lo is None and hi is None:
+        raise t.session.error("np.clip needs a_min or a_max", "e.g. np.clip(x, 0, 1)")
+    given = [v for v in (lo, hi) if v is not None]
+
+    def build(x, *bounds):
+        rest = iter(bounds)
+        low = -sp.oo if lo is None else next(rest)
+        high = sp.oo if hi is None else next(rest)
+        return Clip(x, low, high)
+
+    return t._elementwise(build, a, *given)

@@ -14,6 +14,7 @@ from gradgen import dispatch, ir
 from gradgen.ir import ShapeError
 from gradgen.ops.tracing import axis as read_axis
 from gradgen.ops.tracing import static_int
+from gradgen.traced import indicator
 
 
 class _Integers(ir.Structural):
@@ -157,10 +158,19 @@ def _arg_extreme(cls):
 
 @dispatch.method("astype")
 def astype(a, dtype, copy=True):
-    """``x.astype(float)``: integer data as floats; floats stay floats. Floats made
-    integers would have no derivative: refused."""
-    kind = np.dtype(dtype).kind
+    """``x.astype(float)``: integer data as floats; a comparison as a number (1 where it
+    holds, else 0); floats stay floats (the generated code computes in the arguments'
+    float type). Floats made integers would have no derivative: refused."""
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        raise a.session.error(
+            f".astype({getattr(dtype, '__name__', dtype)!s}) is not supported",
+            "write .astype(float), or leave it out",
+        ) from None
     if kind == "f":
+        if a.is_condition:
+            return a._new(indicator(a.expr), a.shape_)
         if not a.integer:
             return a._new(a.expr, a.shape_)
         s = a.session

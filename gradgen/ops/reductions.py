@@ -1,5 +1,5 @@
 """Reductions and what their rules need: ``ReduceSum``, ``ReduceMean``, ``ReduceMax``,
-``LogSumExp`` (over ``axes``, with ``keepdims``), ``ExpandDims`` (which re-inserts reduced
+``ReduceMin``, ``LogSumExp`` (over ``axes``, with ``keepdims``), ``ExpandDims`` (which re-inserts reduced
 axes) and ``IsEqual`` (the maximum's mask). Each operation in one place: shape, VJP and
 JVP, code, text and LaTeX.
 """
@@ -21,7 +21,7 @@ def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
     return cls(a, static(sorted(int(x) for x in axes)), static(keepdims), static(ndim))
 
 
-def _expand(g, axes, keepdims, shape):
+def expand_reduced(g, axes, keepdims, shape):
     """Re-insert reduced axes into ``g`` so it broadcasts against the reduction's input;
     nothing to do for a scalar or leading axes (NumPy aligns shapes from the right)."""
     if keepdims or shape(g) == () or list(axes) == list(range(len(axes))):
@@ -92,7 +92,7 @@ class ReduceSum(Linear, Reduction):
 
     @staticmethod
     def vjp(g, ans, a, axes, keepdims, ndim, *, shape):
-        return (_expand(g, axes, keepdims, shape),)
+        return (expand_reduced(g, axes, keepdims, shape),)
 
     def _gradgen_text(self, p, **kwargs):
         return p.sum(self.args[0], self.axes, int(self.args[3]), self.full)
@@ -112,7 +112,7 @@ class ReduceMean(Linear, Reduction):
 
     @staticmethod
     def vjp(g, ans, a, axes, keepdims, ndim, *, shape):
-        return (_expand(g, axes, keepdims, shape) / _count(a, axes, shape),)
+        return (expand_reduced(g, axes, keepdims, shape) / _count(a, axes, shape),)
 
     def _gradgen_latex(self, p, **kwargs):
         operand, ndim = self.args[0], int(self.args[3])
@@ -128,20 +128,31 @@ class ReduceMax(Reduction):
 
     @staticmethod
     def vjp(g, ans, a, axes, keepdims, ndim, *, shape):
-        mask = IsEqual(a, _expand(ans, axes, keepdims, shape))
+        mask = IsEqual(a, expand_reduced(ans, axes, keepdims, shape))
         ties = reduce(ReduceSum, mask, axes, ndim, keepdims=True)
-        return (_expand(g, axes, keepdims, shape) * mask / ties,)
+        return (expand_reduced(g, axes, keepdims, shape) * mask / ties,)
 
     @staticmethod
     def jvp(t, ans, a, axes, keepdims, ndim, *, shape):
         # the mean of the tangents of the tied maxima (as the VJP)
-        mask = IsEqual(a, _expand(ans, axes, keepdims, shape))
+        mask = IsEqual(a, expand_reduced(ans, axes, keepdims, shape))
         ties = reduce(ReduceSum, mask, axes, ndim, keepdims=True)
         return reduce(ReduceSum, t[0] * mask / ties, axes, ndim, keepdims)
 
     def _gradgen_latex(self, p, **kwargs):
         where = "" if self.full else axis_words(self.axes, True)
         return rf"\max{where} {p.paren(self.args[0])}"
+
+
+class ReduceMin(ReduceMax):
+    """``np.min(a, axis, keepdims)``; ties share the gradient equally, as for the maximum
+    (the rules, which select the entries equal to the result, are the maximum's)."""
+
+    numpy_name = "min"
+
+    def _gradgen_latex(self, p, **kwargs):
+        where = "" if self.full else axis_words(self.axes, True)
+        return rf"\min{where} {p.paren(self.args[0])}"
 
 
 class LogSumExp(Reduction):
@@ -153,13 +164,15 @@ class LogSumExp(Reduction):
     @staticmethod
     def vjp(g, ans, a, axes, keepdims, ndim, *, shape):
         # the softmax of a, from the forward value: exp(a - logsumexp(a)) never overflows
-        expand = _expand(g, axes, keepdims, shape), _expand(ans, axes, keepdims, shape)
+        expand = expand_reduced(g, axes, keepdims, shape), expand_reduced(
+            ans, axes, keepdims, shape
+        )
         return (expand[0] * sp.exp(a - expand[1]),)
 
     @staticmethod
     def jvp(t, ans, a, axes, keepdims, ndim, *, shape):
         # the softmax-weighted sum of the argument's tangent
-        softmax = sp.exp(a - _expand(ans, axes, keepdims, shape))
+        softmax = sp.exp(a - expand_reduced(ans, axes, keepdims, shape))
         return reduce(ReduceSum, t[0] * softmax, axes, ndim, keepdims)
 
     def _gradgen_latex(self, p, **kwargs):
@@ -289,7 +302,8 @@ class IsEqual(ir.Structural):
 # --- tracing: the NumPy calls that make these ------------------------------------------
 
 
-def _reduce(cls, a, axis, keepdims):
+def traced_reduce(cls, a, axis, keepdims):
+    """The reduction ``cls`` of the tracer ``a`` over NumPy's ``axis``, as a node."""
     if not isinstance(keepdims, (bool, np.bool_)):
         raise a.session.error("keepdims must be True or False")
     over = axes_of(a, axis)
@@ -307,13 +321,13 @@ def _reduce(cls, a, axis, keepdims):
     section="Reductions and products",
 )
 def sum_(a, axis=None, keepdims=False):
-    return _reduce(ReduceSum, a, axis, keepdims)
+    return traced_reduce(ReduceSum, a, axis, keepdims)
 
 
 @dispatch.method("mean")
 @dispatch.numpy(np.mean, note="axis, keepdims", section="Reductions and products")
 def mean(a, axis=None, keepdims=False):
-    return _reduce(ReduceMean, a, axis, keepdims)
+    return traced_reduce(ReduceMean, a, axis, keepdims)
 
 
 @dispatch.method("max")
@@ -324,12 +338,23 @@ def mean(a, axis=None, keepdims=False):
     section="Reductions and products",
 )
 def max_(a, axis=None, keepdims=False):
-    return _reduce(ReduceMax, a, axis, keepdims)
+    return traced_reduce(ReduceMax, a, axis, keepdims)
+
+
+@dispatch.method("min")
+@dispatch.numpy(np.amin, note="as np.min", section="Reductions and products")
+@dispatch.numpy(
+    np.min,
+    note="axis, keepdims; ties share the gradient equally",
+    section="Reductions and products",
+)
+def min_(a, axis=None, keepdims=False):
+    return traced_reduce(ReduceMin, a, axis, keepdims)
 
 
 def logsumexp(a, axis=None, keepdims=False):
     """``gradgen.functions.logsumexp``, traced: the stable form itself."""
-    return _reduce(LogSumExp, a, axis, keepdims)
+    return traced_reduce(LogSumExp, a, axis, keepdims)
 
 
 dispatch.STABLE["logsumexp"] = logsumexp
@@ -347,6 +372,15 @@ def expand_dims_(a, axis):
     return s.structural(expand_dims(s.materialise(a), over, len(a.shape_)), [a])
 
 
+def running_axis(a, axis):
+    """The array a running operation (np.cumsum, np.cumprod) goes along, and its axis:
+    for axis=None, the flattened array's only one."""
+    if axis is None:
+        a = dispatch.METHODS["reshape"](a, (-1,))  # a reshape: shapes.py traces it
+        axis = 0
+    return a, axis_of(a, axis, len(a.shape_))
+
+
 @dispatch.method("cumsum")
 @dispatch.numpy(
     np.cumsum,
@@ -354,9 +388,6 @@ def expand_dims_(a, axis):
     section="Reductions and products",
 )
 def cumsum(a, axis=None):
-    if axis is None:
-        a = dispatch.METHODS["reshape"](a, (-1,))  # a reshape: shapes.py traces it
-        axis = 0
-    k = axis_of(a, axis, len(a.shape_))
+    a, k = running_axis(a, axis)
     s = a.session
     return s.structural(CumSum(s.materialise(a), static(k), static(False)), [a])

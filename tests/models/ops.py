@@ -17,21 +17,30 @@ DOMAINS = {
     "rdiv": {"x": POSITIVE},
     "pow_const": {"x": POSITIVE},
     "pow_traced": {"x": POSITIVE, "p": POSITIVE},
+    "pow_traced_base": {"x": POSITIVE, "p": POSITIVE},
     "scalars": {"b": POSITIVE},
     "log_": {"x": POSITIVE},
     "sqrt_": {"x": POSITIVE},
     "inverse_trig": {"x": (-0.8, 0.8)},
     "abs_": {"x": "nonzero"},
     "arctan2_": {"x": "nonzero"},
+    "log2_log10_exp2": {"x": POSITIVE},
+    "remainder_": {"y": POSITIVE},
+    "inverse_hyperbolic": {"x": (-0.8, 0.8)},
+    "power_of_zero": {"x": POSITIVE},
 }
 # autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
-# the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix
+# the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
+# np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
 NO_AUTOGRAD = {
     "dot_method",
     "einsum_diagonal",
     "cross_",
     "linalg_norms_more",
     "diag_rectangular",
+    "cumprod_axes",
+    "floor_divide_",
+    "clip_traced_bounds",
 }
 
 
@@ -70,6 +79,10 @@ def pow_const(x: Array["n", "d"], c: Array["n", "d"]) -> float:
 
 def pow_traced(x: Array["n", "d"], p: float, c: Array["n", "d"]) -> float:
     return np.sum(x**p * c)
+
+
+def pow_traced_base(x: Array["n", "d"], p: Array["n", "d"]) -> float:
+    return np.sum(x**p)
 
 
 def rpow(x: Array["n", "d"], c: Array["n", "d"]) -> float:
@@ -140,6 +153,67 @@ def softmax_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     return np.sum((p + q) * c)
 
 
+def log2_log10_exp2(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.log2(x) + np.log10(x) * np.exp2(x)) * c)
+
+
+def steps(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    # derivative 0 for the steps themselves (sign, floor, ceil); |x| as np.fabs
+    return np.sum((np.sign(x) * x + np.floor(x) * x + np.ceil(x) + np.fabs(x)) * c)
+
+
+def floor_divide_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.floor_divide(x, 0.7) * x + x // 0.3 + 2.0 // (x * x + 1.0)) * c)
+
+
+def hypot_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.hypot(x, y) * c)
+
+
+def fmin_fmax(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.fmax(x, y) + np.fmin(x, 0.5)) * c)
+
+
+def remainder_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.remainder(x, y) + x % 0.7 + 3.0 % y) * c)
+
+
+def degrees_radians(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.deg2rad(x) + np.rad2deg(x) ** 2 + np.radians(np.degrees(x))) * c)
+
+
+def inverse_hyperbolic(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    return np.sum((np.arcsinh(x) + np.arccosh(x + 2.0) * np.arctanh(x)) * c)
+
+
+def logaddexp2_(x: Array["n", "d"], y: Array["d"], c: Array["n", "d"]) -> float:
+    return np.sum(np.logaddexp2(x, y) * c)
+
+
+def clip_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    # the derivative is 1 strictly inside the bounds, 0 at and beyond them
+    return np.sum((np.clip(x, -0.5, 0.5) + np.clip(x, 0.2, None) * x) * c)
+
+
+def clip_traced_bounds(
+    x: Array["n", "d"], lo: float, hi: Array["d"], c: Array["n", "d"]
+) -> float:
+    # lo > hi + 1 happens: np.clip is then hi + 1 everywhere
+    return np.sum(np.clip(x, lo, hi + 1.0) * c) + np.sum(np.clip(x, None, hi) ** 2)
+
+
+def comparisons_as_numbers(
+    x: Array["n", "d"], y: Array["n", "d"], c: Array["n", "d"]
+) -> float:
+    counts = np.sum(x < y) + 0.0 + np.mean(x >= y) * np.sum(x)
+    return counts + np.sum((x > 0) * x * c) + np.sum((x > y).astype(float) * c * y)
+
+
+def power_of_zero(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    # 0**x is 0 for x > 0: its derivative is 0 there, not 0 * log(0)
+    return np.sum(np.power(0.0, x) * c) + np.sum(0.0**x)
+
+
 # --- matrix products and transposes ---------------------------------------------------
 def matmul_2d(A: Array["n", "d"], B: Array["d", "k"], c: Array["n", "k"]) -> float:
     return np.sum((A @ B) * c)
@@ -206,6 +280,56 @@ def max_axes(
         + np.sum(np.max(x, axis=-1) * c1)
         + np.sum(np.max(x, axis=1, keepdims=True) * c2)
         + np.max(x)
+    )
+
+
+def min_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array["n", 1]
+) -> float:
+    return (
+        np.sum(np.min(x, axis=0) * c0)
+        + np.sum(np.amin(x, axis=-1) * c1)
+        + np.sum(x.min(axis=1, keepdims=True) * c2)
+        + np.min(x)
+        + x.min()
+    )
+
+
+def prod_axes(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n"], c2: Array["n", 1]
+) -> float:
+    return (
+        np.sum(np.prod(x, axis=0) * c0)
+        + np.sum(np.prod(x, axis=-1) * c1)
+        + np.sum(x.prod(axis=1, keepdims=True) * c2)
+        + np.prod(x)
+    )
+
+
+def cumprod_axes(x: Array["n", "d"], c: Array["n", "d"], v: Array["d"]) -> float:
+    rows = np.cumprod(x, axis=0) * c
+    return (
+        np.sum(rows) + np.sum(np.cumprod(x) ** 2) * 0.1 + np.sum(x.cumprod(axis=-1) @ v)
+    )
+
+
+def var_std(
+    x: Array["n", "d"], c0: Array["d"], c1: Array["n", 1], c2: Array["n"]
+) -> float:
+    return (
+        np.sum(np.var(x, axis=0) * c0)
+        + np.sum(np.std(x, axis=1, keepdims=True, ddof=1) * c1)
+        + np.sum(np.std(x, axis=-1) * c2)
+        + np.var(x, ddof=1)
+        + np.std(x)
+    )
+
+
+def diff_(x: Array["n", "d"], c0: Array["n", "d"], c1: Array["n", "d"]) -> float:
+    return (
+        np.sum(np.diff(x) * c0[:, 1:])
+        + np.sum(np.diff(x, axis=0) * c1[1:])
+        + np.sum(np.diff(x, n=2, axis=0) ** 2)
     )
 
 
