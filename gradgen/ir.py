@@ -17,7 +17,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE  # noqa: F401 - the ops' printers read it here
+from sympy.printing.precedence import (
+    PRECEDENCE,
+)  # noqa: F401 - the ops' printers read it here
 
 Shape = tuple  # of sympy Integer / positive integer Symbol
 
@@ -250,7 +252,9 @@ class Program:
     grads: list[sp.Symbol] = field(default_factory=list)
     cotangent: sp.Symbol | None = None
     value_name: str = "value"
-    rewrites: list[str] = field(default_factory=list)  # keys of ad.stable_rewrites.REWRITES
+    rewrites: list[str] = field(
+        default_factory=list
+    )  # keys of ad.stable_rewrites.REWRITES
     # naming.ModuleNames: the generated module's own names (NumPy's, the helpers'), set
     # when the module's programs are known (pipeline.name_module); None: the defaults
     module_names: object = None

@@ -21,7 +21,8 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 
 from gradgen import ir
 from gradgen.codegen.template import Block
-from gradgen.codegen.optimize import trivial, optimise
+from gradgen.codegen.inlining import trivial
+from gradgen.codegen.optimize import optimise
 
 
 @dataclass

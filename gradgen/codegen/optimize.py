@@ -11,13 +11,16 @@ of temporaries), and drops statements nothing reads.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 
 import sympy as sp
 
 from gradgen import ir
 from gradgen import ops
-from gradgen.ops import Index, Scatter, Update, statement_level
+from gradgen.ops import Scatter, Update, statement_level
+from gradgen.codegen.inlining import (
+    inline,
+    trivial,
+)  # noqa: F401 (trivial: basis_loops)
 from gradgen.codegen.printer import fresh
 from gradgen.ops import (
     ComplementOf,
@@ -29,83 +32,6 @@ from gradgen.ops import (
     SigmoidOf,
     SigmoidOfScalar,
 )
-
-
-def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
-    return sum(1 for sub in sp.preorder_traversal(expr) if sub == symbol)
-
-
-def trivial(expr: sp.Expr) -> bool:
-    """Cheap enough to repeat wherever it is used: a name, a constant such as 1/n, -x,
-    1 + x, x.T."""
-    if isinstance(expr, (sp.Symbol, sp.Number, sp.NumberSymbol)):
-        return True
-    if all(ir.is_dim_symbol(s) for s in expr.free_symbols):
-        return True
-    if isinstance(expr, (sp.Mul, sp.Add)) and len(expr.args) == 2:
-        return expr.args[0].is_Number and isinstance(expr.args[1], sp.Symbol)
-    return isinstance(expr, ops.Transpose) and isinstance(expr.args[0], sp.Symbol)
-
-
-def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
-    return any(
-        isinstance(sub, Index) and sub.args[0] == symbol
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _select_in_structural(expr: sp.Expr) -> bool:
-    """Whether a select sits in an argument of a structural operation of ``expr``."""
-    return any(
-        isinstance(sub, ir.Structural) and sub.has(sp.Piecewise)
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _in_condition(symbol: sp.Symbol, exprs: list) -> bool:
-    """Whether ``symbol`` is read in a condition (a comparison, a select's condition).
-    Folding a value with a select inside @ or a sum there is wrong: SymPy's
-    piecewise_fold, run on a condition holding a Piecewise, moves the select out of the
-    operation, s <= where(c, a, b) @ v -> where(c, s <= a @ v, s <= b @ v), which is wrong
-    for an array condition c."""
-    return any(
-        isinstance(sub, sp.logic.boolalg.Boolean) and symbol in sub.free_symbols
-        for expr in exprs
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
-    """Whether ``symbol`` is read inside a structural operation (an argument of @, a sum).
-
-    A select (np.where) is not folded into such an argument: SymPy's piecewise_fold, run
-    when a Piecewise's condition contains a Piecewise, would move the operation inside
-    the branches, where(c, A, B) @ v -> where(c, A @ v, B @ v), which is wrong for an
-    array condition (and changes shapes)."""
-    # only a select in the reader brings piecewise_fold in
-    return any(
-        isinstance(sub, ir.Structural) and symbol in sub.free_symbols
-        for expr in exprs
-        if expr.has(sp.Piecewise)
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list) -> bool:
-    """Whether a statement read ``uses`` times is folded into its users: once read, or
-    trivial; never a kept value (but a kept adjoint that is a mere alias or constant), a
-    statement-level one, or a trivial array read by several indexings ((2 * v)[1:] and
-    (2 * v)[0] would each compute all of 2 * v)."""
-    simple = trivial(stmt.expr)
-    if stmt.target in keep and not (stmt.role == "adjoint" and simple):
-        return False
-    if statement_level(stmt.expr) or (uses > 1 and not simple):
-        return False
-    if uses > 1 and not isinstance(stmt.expr, (sp.Symbol, sp.Number)):
-        if any(_indexed(stmt.target, e) for e in user_exprs):
-            return False
-    # a select is not folded into a structural operation's argument (see _in_structural)
-    return not (stmt.expr.has(sp.Piecewise) and _in_structural(stmt.target, user_exprs))
 
 
 def _restore_dims(temps: list, reduced: list) -> tuple[list, list]:
@@ -189,79 +115,6 @@ def collapse_aliases(
         else:
             out.append(stmt.with_expr(expr))
     return out, [r.xreplace(mapping) for r in results]
-
-
-def _misshapen(expr: sp.Expr, shapes: dict) -> bool:
-    """Whether folding made an operation's operands not fit: SymPy cancels a * r - a * r
-    to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
-    try:
-        ir.shape_of(expr, shapes)
-    except ir.ShapeError:
-        return True
-    except KeyError:  # a symbol made after tracing: nothing to check it against
-        return False
-    return False
-
-
-def inline(
-    stmts: list[ir.Stmt], results: list[sp.Expr], keep: set, shapes: dict | None = None
-) -> tuple[list[ir.Stmt], list[sp.Expr]]:
-    """Fold values into their users: single-use ones, and trivial ones (a name, -x, x.T)
-    wherever used, except statements in ``keep`` (a kept adjoint that is a mere alias or a
-    constant is still folded). Drop statements nothing reads. With ``shapes``, a value is
-    not folded where its users' operands would no longer fit (``_misshapen``).
-
-    One pass from the last statement to the first reaches the fixed point: a statement only
-    reads earlier ones, so folding or dropping it changes nothing already decided."""
-    stmts, results = list(stmts), list(results)
-    readers: dict = {}  # symbol -> indices of the statements that read it
-    for j, stmt in enumerate(stmts):
-        for sym in stmt.expr.free_symbols:
-            readers.setdefault(sym, set()).add(j)
-    alive = [True] * len(stmts)
-    returned = Counter(
-        sub
-        for r in results
-        for sub in sp.preorder_traversal(r)
-        if isinstance(sub, sp.Symbol)
-    )
-    for i in range(len(stmts) - 1, -1, -1):
-        stmt, target = stmts[i], stmts[i].target
-        users = [
-            j
-            for j in sorted(readers.get(target, ()))
-            if alive[j] and target in stmts[j].expr.free_symbols
-        ]
-        uses = sum(_occurrences(target, stmts[j].expr) for j in users)
-        uses += returned[target]
-        reading = [stmts[j].expr for j in users] + results
-        if uses and not _folds(stmt, uses, keep, reading):
-            continue
-        if stmt.expr.has(sp.Piecewise) and _in_structural(target, reading):
-            continue
-        if _select_in_structural(stmt.expr) and _in_condition(target, reading):
-            continue
-        mapping = {target: stmt.expr}
-        folded = {j: stmts[j].expr.xreplace(mapping) for j in users}
-        new_results = [r.xreplace(mapping) for r in results] if returned[target] else []
-        if shapes is not None and any(
-            _misshapen(e, shapes) for e in list(folded.values()) + new_results
-        ):
-            continue
-        for j in users:
-            stmts[j] = stmts[j].with_expr(folded[j])
-            for sym in stmt.expr.free_symbols:
-                readers.setdefault(sym, set()).add(j)
-        if returned[target]:
-            results = new_results
-            returned = Counter(
-                sub
-                for r in results
-                for sub in sp.preorder_traversal(r)
-                if isinstance(sub, sp.Symbol)
-            )
-        alive[i] = False
-    return [s for s, a in zip(stmts, alive) if a], results
 
 
 def _written_base(expr: sp.Expr) -> sp.Symbol | None:
