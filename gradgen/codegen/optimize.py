@@ -134,39 +134,77 @@ def write_in_place(
     reads afterwards, directly or through a view: write into ``b`` itself (no copy), as the
     model did. The two names become one: the user's (or the adjoint's) name wins over a
     temporary's. With ``shapes``, only a ``b`` of ``u``'s shape: a scalar broadcast into the
-    slots' array (g + Scatter(...)) is no array to write into."""
+    slots' array (g + Scatter(...)) is no array to write into.
+
+    What each statement reads is found once and renamed with it, so a chain of T writes
+    (the gradient of a sequence read step by step) costs T passes over sets, not T walks
+    of every expression."""
     stmts, results = list(stmts), list(results)
+    reads = [_Reads(s.expr) for s in stmts]
+    later_results = _Reads(sp.Tuple(*results))
+    where = {}  # target -> position of the first statement defining it
+    for k, s in enumerate(stmts):
+        where.setdefault(s.target, k)
     for i in range(len(stmts)):
         stmt = stmts[i]
         base = _written_base(stmt.expr)
-        owner = next((s for s in stmts[:i] if s.target == base), None)
-        if owner is None or not _writable(owner):
+        k = where.get(base) if base is not None else None
+        if k is None or k >= i or not _writable(stmts[k]):
             continue
+        owner = stmts[k]
         if shapes is not None and shapes.get(base) != shapes.get(stmt.target):
             continue
-        shared = _views(stmts, base)
-        later = [s.expr for s in stmts[i + 1 :]] + results
-        if any(_value_reads(e) & shared for e in later):
+        shared = _views(stmts, reads, base)
+        later = reads[i + 1 :] + [later_results]
+        if any(r.values & shared for r in later):
             continue
         named = stmt if owner.role == "temp" else owner  # whose name the array takes
         rename = {owner.target: named.target, stmt.target: named.target}
-        stmts = [
-            dataclasses.replace(
+        for j, s in enumerate(stmts):
+            if (
+                s is not stmt
+                and s is not owner
+                and not (reads[j].symbols & rename.keys())
+            ):
+                continue
+            stmts[j] = dataclasses.replace(
                 s,
                 target=rename.get(s.target, s.target),
                 expr=s.expr.xreplace(rename),
                 in_place=s.in_place or s is stmt,
                 **({"role": named.role, "node": named.node} if s is owner else {}),
             )
-            for s in stmts
-        ]
+            reads[j] = reads[j].renamed(rename)
+        for old in rename:
+            where.pop(old, None)
+        where[named.target] = k  # owner and stmt now define it; owner comes first
         results = [r.xreplace(rename) for r in results]
+        later_results = later_results.renamed(rename)
     return stmts, results
 
 
+class _Reads:
+    """The symbols an expression holds (``symbols``) and those whose values it reads
+    (``values``: a ``Scatter`` reads only the shape of its ``like``, which writing into it
+    leaves as it was)."""
+
+    def __init__(self, expr: sp.Expr | None, symbols=None, values=None):
+        if expr is not None:
+            symbols, values = expr.free_symbols, _value_reads(expr)
+        self.symbols, self.values = frozenset(symbols), frozenset(values)
+
+    def renamed(self, rename: dict) -> "_Reads":
+        if not self.symbols & rename.keys():
+            return self
+        return _Reads(
+            None,
+            {rename.get(s, s) for s in self.symbols},
+            {rename.get(s, s) for s in self.values},
+        )
+
+
 def _value_reads(expr: sp.Expr) -> set:
-    """The symbols whose values ``expr`` reads: a ``Scatter`` reads only the shape of its
-    ``like``, which writing into it leaves as it was."""
+    """The symbols whose values ``expr`` reads (see ``_Reads``)."""
     if isinstance(expr, Scatter):
         value, _, key = expr.args
         return _value_reads(value) | key.free_symbols
@@ -175,12 +213,12 @@ def _value_reads(expr: sp.Expr) -> set:
     return set().union(*[_value_reads(a) for a in expr.args])
 
 
-def _views(stmts: list[ir.Stmt], base: sp.Symbol) -> set:
+def _views(stmts: list[ir.Stmt], reads: list[_Reads], base: sp.Symbol) -> set:
     """``base`` and every value that may share its memory (a slice, transpose, ...)."""
     shared = {base}
-    for s in stmts:
+    for s, r in zip(stmts, reads):
         if not fresh(s.expr) and not statement_level(s.expr):
-            if s.expr.free_symbols & shared:
+            if r.symbols & shared:
                 shared.add(s.target)
     return shared
 
