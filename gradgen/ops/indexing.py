@@ -393,6 +393,6 @@ def iterate(t):
     if not t.shape_[0].is_Integer:
         raise t.session.error(
             f"iterating over an array whose first dimension {t.shape_[0]} is symbolic",
-            "annotate that dimension with an integer, or loop over range(...)",
+            "annotate that dimension with an integer size, e.g. Array[50, 'd']",
         )
     return iter([getitem(t, i) for i in range(int(t.shape_[0]))])
