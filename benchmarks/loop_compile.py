@@ -24,26 +24,10 @@ from pathlib import Path
 
 
 def rnn_source(steps: int) -> str:
-    """A tanh RNN over ``steps`` rows of xs, with a squared-error loss on the last state."""
-    return f"""import numpy as np
-from gradgen import Array
-
-
-def loss(
-    xs: Array[{steps}, "d"],
-    target: float,
-    h0: Array["k"],
-    Wx: Array["d", "k"],
-    Wh: Array["k", "k"],
-    b: Array["k"],
-    w_out: Array["k"],
-) -> float:
-    h = h0
-    for t in range({steps}):
-        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
-    prediction = h @ w_out
-    return 0.5 * (prediction - target) ** 2
-"""
+    """examples/rnn.py (a tanh RNN, squared error on the last state) over ``steps`` rows."""
+    source = (Path(__file__).parent.parent / "examples" / "rnn.py").read_text()
+    assert 'xs: Array[5, "d"]' in source
+    return source.replace('xs: Array[5, "d"]', f'xs: Array[{steps}, "d"]')
 
 
 def euler_source(steps: int) -> str:

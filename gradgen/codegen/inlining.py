@@ -89,13 +89,17 @@ class _Summed:
 
     def __init__(self, expr: sp.Expr, memo: dict):
         self.memo = memo
+        self.changed = False
+        self.split(expr)
+
+    def split(self, expr: sp.Expr) -> None:
         self.sum = isinstance(expr, sp.Add)
         self.terms = list(expr.args) if self.sum else [expr]
-        self.changed = False
         self.counts, self.indexes = Counter(), Counter()
         self.structural, self.conditions = Counter(), Counter()
         self.selects = 0
         self.where: dict = {}  # symbol -> the positions of the terms that read it
+        self.kinds = Counter(_kind(t) for t in self.terms)  # see ``replace``
         for k, term in enumerate(self.terms):
             self._add(k, self.reads(term), 1)
 
@@ -129,12 +133,27 @@ class _Summed:
         return sorted(self.where.get(sym, ()))
 
     def replace(self, changes: dict) -> None:
-        """Put new terms (position -> term) in place."""
+        """Put new terms (position -> term) in place. Where SymPy, adding them up, would
+        change the terms (a new term that is a sum or a number, or that is another one
+        times a number: 2*a + a is 3*a), the sum is added up now, so the terms stay those
+        of the sum SymPy makes, and a value read in both is counted once."""
         for k, term in changes.items():
             self._add(k, self.reads(self.terms[k]), -1)
+            self.kinds[_kind(self.terms[k])] -= 1
             self.terms[k] = term
             self._add(k, self.reads(term), 1)
+            self.kinds[_kind(term)] += 1
         self.changed = True
+        if self.sum and any(
+            isinstance(t, sp.Add) or t.is_Number or self.kinds[_kind(t)] > 1
+            for t in changes.values()
+        ):
+            self.split(sp.Add(*self.terms))
+
+
+def _kind(term: sp.Expr) -> sp.Expr:
+    """A term without its number: terms of one kind are one term of a SymPy sum."""
+    return term.as_coeff_Mul()[1] if isinstance(term, sp.Expr) else term
 
 
 def _misshapen(expr: sp.Expr, shapes: dict, memo: dict) -> bool:
