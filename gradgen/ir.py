@@ -192,6 +192,10 @@ class Graph:
         self.shapes: dict[sp.Symbol, Shape] = {}
         self.integers: set[sp.Symbol] = set()  # nodes holding integers (data)
         self._counter = 0
+        # conditions on the sizes that tracing took to hold (a slice [:6] of an axis of
+        # size T has 6 elements only when T >= 6): condition -> what needs it, for the
+        # generated functions to check at entry (codegen/entry.py)
+        self.requires: dict = {}
 
     def new_symbol(self, kind: str) -> sp.Symbol:
         self._counter += 1

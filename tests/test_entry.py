@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from compiled import compiled
-from gradcheck import ROOT, import_source, random_inputs, targets
+from gradcheck import ROOT, central_difference, import_source, random_inputs, targets
 from gradgen import GradgenError
 from gradgen.cli.commands import main
 from gradgen.pipeline import compile_file
@@ -177,3 +177,53 @@ def test_shapes_that_passed_before_let_no_other_combination_through():
     assert all(g.dtype == np.float32 for g in xor.loss_grad(*as32))
     as_int = [np.rint(four[0]).astype(int)] + four[1:]
     assert all(g.dtype == np.float64 for g in xor.loss_grad(*as_int))
+
+
+SLICED = """import numpy as np
+from gradgen import Array
+
+
+def loss(xs: Array["T", "d"], h0: Array["k"], Wx: Array["d", "k"]) -> float:
+    h = h0
+    for x_t in xs[:4]:
+        h = np.tanh(x_t @ Wx + h)
+    return np.sum(h) + np.mean(xs[-3:] @ Wx)
+"""
+
+
+def test_a_slice_of_a_named_size_is_checked_at_entry(tmp_path):
+    """A loop over xs[:4] runs 4 times only when T >= 4 (NumPy gives min(T, 4) rows) and
+    np.mean(xs[-3:]) divides by 3 only when T >= 3: the generated functions check the
+    sizes they were derived for, rather than return another function's value."""
+    path = tmp_path / "sliced.py"
+    path.write_text(SLICED)
+    module = import_source(compile_file(str(path)), "entry_sliced")
+    namespace: dict = {}
+    exec(SLICED, namespace)
+    rng = np.random.default_rng(0)
+    h0, Wx = rng.normal(size=3), rng.normal(size=(2, 3))
+    for rows in (4, 9):  # one compile, any T that the slices fit
+        args = [rng.normal(size=(rows, 2)), h0, Wx]
+        value, grads = module.loss_value_and_grad(*args)
+        assert value == pytest.approx(namespace["loss"](*args), rel=1e-12)
+        for k in range(3):
+            expected = central_difference(namespace["loss"], args, k)
+            np.testing.assert_allclose(grads[k], expected, rtol=1e-6, atol=1e-8)
+    short = [rng.normal(size=(3, 2)), h0, Wx]
+    for function in (module.loss, module.loss_value_and_grad):
+        with pytest.raises(ValueError) as error:
+            function(*short)
+        assert str(error.value) == (
+            f"{function.__name__}: T = 3, but the slice [:4] at {path}:7 needs T >= 4"
+        )
+
+
+def test_a_slice_that_is_always_empty_is_refused(tmp_path):
+    path = tmp_path / "empty.py"
+    path.write_text(SLICED.replace("xs[:4]", "xs[5:2]"))
+    with pytest.raises(GradgenError) as error:
+        compile_file(str(path))
+    assert str(error.value) == (
+        f"{path}:7: error: the slice [5:2] of an axis of size T is always empty "
+        "(slice with bounds inside the axis)"
+    )

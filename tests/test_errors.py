@@ -198,6 +198,36 @@ CASES = [
         "a comparison of a dimension size that is a name",
     ),
     (
+        "range_of_a_named_size",
+        "def f(x: Array['T', 'd']) -> float:\n    h = 0.0\n"
+        "    for t in range(x.shape[0]):\n        h = h + np.sum(x[t])\n    return h\n",
+        7,
+        "a loop over range() of a dimension size that is a name (x.shape[i]): loops "
+        "are unrolled when compiling, so their length must be a number (annotate that "
+        "dimension with an integer size",
+    ),
+    (
+        "range_of_a_size_expression",
+        "def f(x: Array['T']) -> float:\n    h = 0.0\n"
+        "    for t in range(1, x.shape[0] - 1):\n        h = h + x[t]\n    return h\n",
+        7,
+        "a loop over range() of a dimension size that is a name",
+    ),
+    (
+        "int_of_a_named_size",
+        "def f(x: Array['T']) -> float:\n    return np.sum(x[: int(x.shape[0])])\n",
+        6,
+        "a loop over range() of a dimension size that is a name",
+    ),
+    (
+        "iterating_a_named_size",
+        "def f(x: Array['T', 'd']) -> float:\n    h = 0.0\n"
+        "    for x_t in x:\n        h = h + np.sum(x_t)\n    return h\n",
+        7,
+        "iterating over an array whose first dimension T is symbolic (annotate that "
+        "dimension with an integer size, e.g. Array[50, 'd'])",
+    ),
+    (
         "bad_axis",
         "def f(x: Array['n', 'd']) -> float:\n    return np.sum(np.sum(x, axis=2))\n",
         6,

@@ -20,7 +20,8 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from gradgen import ir
-from gradgen.codegen.optimize import optimise, trivial
+from gradgen.codegen.inlining import trivial
+from gradgen.codegen.optimize import optimise
 from gradgen.codegen.template import Block
 
 

@@ -7,7 +7,9 @@ and every fixed size against the annotation, each named size the same wherever i
 appears and at least 1 (SymPy takes the names as positive sizes), integers and booleans
 made floats, lists made arrays; integer data (``y[n]: int``) must have an integer dtype and
 stays as it is. A shape built from sizes (``n - 1``) is checked once the
-sizes are read, after the ``n = x.shape[0]`` lines. ``--no-checks`` leaves them out.
+sizes are read, after the ``n = x.shape[0]`` lines, and so are the conditions on the
+sizes tracing took to hold (``T >= 4`` for a slice ``[:4]`` of an axis of size T, whose
+length is 4 only then). ``--no-checks`` leaves them out.
 
 Also the line that reads the arguments' float type, ``dtype = np.result_type(x, w,
 1.0)`` (1.0 adds no precision: a Python float takes the type of the arrays), where the
@@ -77,11 +79,31 @@ def entry_lines(
     first = [(n, s) for n, s in args if _plain(s)]
     later = [(n, s) for n, s in args if not _plain(s)]
     before = [_call(text, function, first, integers=integers)]
-    if not later:
-        return before, [], set()
-    after = [_call(text, function, later, computed=True, integers=integers)]
+    after = (
+        [_call(text, function, later, computed=True, integers=integers)]
+        if later
+        else []
+    )
     used = {d for _, s in later for e in s for d in sp.sympify(e).free_symbols}
+    required = program.graph.requires
+    for condition, where in required.items():
+        after += _required(text, function, condition, where)
+        used |= condition.free_symbols
     return before, after, used
+
+
+def _required(text, function: str, condition, where: str) -> list[str]:
+    """The check that a condition on the sizes tracing took to hold does hold
+    (``ir.Graph.requires``): with other sizes the code would compute something else than
+    the model."""
+    sizes = sorted(condition.free_symbols, key=lambda d: d.name)
+    values = ", ".join(f"{d.name} = {{{d.name}}}" for d in sizes)
+    holds = f"{text(condition.lhs)} >= {text(condition.rhs)}"
+    needs = repr(f", but {where} needs {holds}")
+    return [
+        f"if not {holds}:",
+        f'    raise ValueError(f"{function}: {values}" + {needs})',
+    ]
 
 
 def float_names(program: ir.Program, names: list[str]) -> list[str]:

@@ -11,17 +11,16 @@ of temporaries), and drops statements nothing reads.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 
 import sympy as sp
 
 from gradgen import ir, ops
+from gradgen.codegen.inlining import inline
 from gradgen.codegen.statements import fresh
 from gradgen.ops import (
     ComplementOf,
     ComplementOfScalar,
     ExpNegAbs,
-    Index,
     Scatter,
     Sigmoid,
     SigmoidAbs,
@@ -31,86 +30,6 @@ from gradgen.ops import (
     Update,
     statement_level,
 )
-
-
-def _occurrences(symbol: sp.Symbol, expr: sp.Expr) -> int:
-    return sum(1 for sub in sp.preorder_traversal(expr) if sub == symbol)
-
-
-def trivial(expr: sp.Expr) -> bool:
-    """Cheap enough to repeat wherever it is used: a name, a constant such as 1/n, -x,
-    1 + x, x.T."""
-    if isinstance(expr, (sp.Symbol, sp.Number, sp.NumberSymbol)):
-        return True
-    if all(ir.is_dim_symbol(s) for s in expr.free_symbols):
-        return True
-    if isinstance(expr, (sp.Mul, sp.Add)) and len(expr.args) == 2:
-        return expr.args[0].is_Number and isinstance(expr.args[1], sp.Symbol)
-    return isinstance(expr, ops.Transpose) and isinstance(expr.args[0], sp.Symbol)
-
-
-def _indexed(symbol: sp.Symbol, expr: sp.Expr) -> bool:
-    return any(
-        isinstance(sub, Index) and sub.args[0] == symbol
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _select_in_structural(expr: sp.Expr) -> bool:
-    """Whether a select sits in an argument of a structural operation of ``expr``."""
-    return any(
-        isinstance(sub, ir.Structural) and sub.has(sp.Piecewise)
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _in_condition(symbol: sp.Symbol, exprs: list) -> bool:
-    """Whether ``symbol`` is read in a condition (a comparison, a select's condition).
-    Folding a value with a select inside @ or a sum there is wrong: SymPy's
-    piecewise_fold, run on a condition holding a Piecewise, moves the select out of the
-    operation, s <= where(c, a, b) @ v -> where(c, s <= a @ v, s <= b @ v), which is wrong
-    for an array condition c."""
-    return any(
-        isinstance(sub, sp.logic.boolalg.Boolean) and symbol in sub.free_symbols
-        for expr in exprs
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _in_structural(symbol: sp.Symbol, exprs: list) -> bool:
-    """Whether ``symbol`` is read inside a structural operation (an argument of @, a sum).
-
-    A select (np.where) is not folded into such an argument: SymPy's piecewise_fold, run
-    when a Piecewise's condition contains a Piecewise, would move the operation inside
-    the branches, where(c, A, B) @ v -> where(c, A @ v, B @ v), which is wrong for an
-    array condition (and changes shapes)."""
-    # only a select in the reader brings piecewise_fold in
-    return any(
-        isinstance(sub, ir.Structural) and symbol in sub.free_symbols
-        for expr in exprs
-        if expr.has(sp.Piecewise)
-        for sub in sp.preorder_traversal(expr)
-    )
-
-
-def _folds(stmt: ir.Stmt, uses: int, keep: set, user_exprs: list, shared: set) -> bool:
-    """Whether a statement read ``uses`` times is folded into its users: once read, or
-    trivial; never a kept value (but a kept adjoint that is a mere alias or constant,
-    unless it names a value ``shared`` with the forward pass: ``delta_y = t1`` where
-    ``t1 = y - t`` is computed for the loss), a statement-level one, or a trivial array
-    read by several indexings ((2 * v)[1:] and (2 * v)[0] would each compute all of
-    2 * v)."""
-    simple = trivial(stmt.expr)
-    alias = simple and stmt.expr not in shared
-    if stmt.target in keep and not (stmt.role == "adjoint" and alias):
-        return False
-    if statement_level(stmt.expr) or (uses > 1 and not simple):
-        return False
-    if uses > 1 and not isinstance(stmt.expr, (sp.Symbol, sp.Number)):
-        if any(_indexed(stmt.target, e) for e in user_exprs):
-            return False
-    # a select is not folded into a structural operation's argument (see _in_structural)
-    return not (stmt.expr.has(sp.Piecewise) and _in_structural(stmt.target, user_exprs))
 
 
 def _restore_dims(temps: list, reduced: list) -> tuple[list, list]:
@@ -231,88 +150,6 @@ def backward_aliases(stmts: list[ir.Stmt], keep: set) -> list[ir.Stmt]:
     return out
 
 
-def _misshapen(expr: sp.Expr, shapes: dict) -> bool:
-    """Whether folding made an operation's operands not fit: SymPy cancels a * r - a * r
-    to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
-    try:
-        ir.shape_of(expr, shapes)
-    except ir.ShapeError:
-        return True
-    except KeyError:  # a symbol made after tracing: nothing to check it against
-        return False
-    return False
-
-
-def inline(
-    stmts: list[ir.Stmt], results: list[sp.Expr], keep: set, shapes: dict | None = None
-) -> tuple[list[ir.Stmt], list[sp.Expr]]:
-    """Fold values into their users: single-use ones, and trivial ones (a name, -x, x.T)
-    wherever used, except statements in ``keep`` (a kept adjoint that is a mere alias or a
-    constant is still folded). Drop statements nothing reads. With ``shapes``, a value is
-    not folded where its users' operands would no longer fit (``_misshapen``).
-
-    One pass from the last statement to the first reaches the fixed point: a statement only
-    reads earlier ones, so folding or dropping it changes nothing already decided."""
-    stmts, results = list(stmts), list(results)
-    readers: dict = {}  # symbol -> indices of the statements that read it
-    for j, stmt in enumerate(stmts):
-        for sym in stmt.expr.free_symbols:
-            readers.setdefault(sym, set()).add(j)
-    alive = [True] * len(stmts)
-    # values of the forward pass that CSE found in a delta (collapse_aliases), and
-    # deltas of values the code does not name: a named delta equal to one of them takes
-    # its place (collapse_aliases) rather than being folded
-    shared = {
-        s.target
-        for s in stmts
-        if (s.role, s.section) == ("temp", "forward")
-        or (s.role == "adjoint" and s.target not in keep)
-    }
-    returned = Counter(
-        sub
-        for r in results
-        for sub in sp.preorder_traversal(r)
-        if isinstance(sub, sp.Symbol)
-    )
-    for i in range(len(stmts) - 1, -1, -1):
-        stmt, target = stmts[i], stmts[i].target
-        users = [
-            j
-            for j in sorted(readers.get(target, ()))
-            if alive[j] and target in stmts[j].expr.free_symbols
-        ]
-        uses = sum(_occurrences(target, stmts[j].expr) for j in users)
-        uses += returned[target]
-        reading = [stmts[j].expr for j in users] + results
-        if uses and not _folds(stmt, uses, keep, reading, shared):
-            continue
-        if stmt.expr.has(sp.Piecewise) and _in_structural(target, reading):
-            continue
-        if _select_in_structural(stmt.expr) and _in_condition(target, reading):
-            continue
-        mapping = {target: stmt.expr}
-        folded = {j: stmts[j].expr.xreplace(mapping) for j in users}
-        new_results = [r.xreplace(mapping) for r in results] if returned[target] else []
-        if shapes is not None and any(
-            _misshapen(e, shapes) for e in list(folded.values()) + new_results
-        ):
-            continue
-        for j in users:
-            stmts[j] = stmts[j].with_expr(folded[j])
-            for sym in stmt.expr.free_symbols:
-                readers.setdefault(sym, set()).add(j)
-        if returned[target]:
-            results = new_results
-            returned = Counter(
-                sub
-                for r in results
-                for sub in sp.preorder_traversal(r)
-                if isinstance(sub, sp.Symbol)
-            )
-        alive[i] = False
-    return [s for s, a in zip(stmts, alive) if a], results
-
-
 def _written_base(expr: sp.Expr) -> sp.Symbol | None:
     """The array a statement-level expression starts from, when it is a bare name."""
     if isinstance(expr, Update):
@@ -330,39 +167,77 @@ def write_in_place(
     reads afterwards, directly or through a view: write into ``b`` itself (no copy), as the
     model did. The two names become one: the user's (or the adjoint's) name wins over a
     temporary's. With ``shapes``, only a ``b`` of ``u``'s shape: a scalar broadcast into the
-    slots' array (g + Scatter(...)) is no array to write into."""
+    slots' array (g + Scatter(...)) is no array to write into.
+
+    What each statement reads is found once and renamed with it, so a chain of T writes
+    (the gradient of a sequence read step by step) costs T passes over sets, not T walks
+    of every expression."""
     stmts, results = list(stmts), list(results)
+    reads = [_Reads(s.expr) for s in stmts]
+    later_results = _Reads(sp.Tuple(*results))
+    where = {}  # target -> position of the first statement defining it
+    for k, s in enumerate(stmts):
+        where.setdefault(s.target, k)
     for i in range(len(stmts)):
         stmt = stmts[i]
         base = _written_base(stmt.expr)
-        owner = next((s for s in stmts[:i] if s.target == base), None)
-        if owner is None or not _writable(owner):
+        k = where.get(base) if base is not None else None
+        if k is None or k >= i or not _writable(stmts[k]):
             continue
+        owner = stmts[k]
         if shapes is not None and shapes.get(base) != shapes.get(stmt.target):
             continue
-        shared = _views(stmts, base)
-        later = [s.expr for s in stmts[i + 1 :]] + results
-        if any(_value_reads(e) & shared for e in later):
+        shared = _views(stmts, reads, base)
+        later = reads[i + 1 :] + [later_results]
+        if any(r.values & shared for r in later):
             continue
         named = stmt if owner.role == "temp" else owner  # whose name the array takes
         rename = {owner.target: named.target, stmt.target: named.target}
-        stmts = [
-            dataclasses.replace(
+        for j, s in enumerate(stmts):
+            if (
+                s is not stmt
+                and s is not owner
+                and not (reads[j].symbols & rename.keys())
+            ):
+                continue
+            stmts[j] = dataclasses.replace(
                 s,
                 target=rename.get(s.target, s.target),
                 expr=s.expr.xreplace(rename),
                 in_place=s.in_place or s is stmt,
                 **({"role": named.role, "node": named.node} if s is owner else {}),
             )
-            for s in stmts
-        ]
+            reads[j] = reads[j].renamed(rename)
+        for old in rename:
+            where.pop(old, None)
+        where[named.target] = k  # owner and stmt now define it; owner comes first
         results = [r.xreplace(rename) for r in results]
+        later_results = later_results.renamed(rename)
     return stmts, results
 
 
+class _Reads:
+    """The symbols an expression holds (``symbols``) and those whose values it reads
+    (``values``: a ``Scatter`` reads only the shape of its ``like``, which writing into it
+    leaves as it was)."""
+
+    def __init__(self, expr: sp.Expr | None, symbols=None, values=None):
+        if expr is not None:
+            symbols, values = expr.free_symbols, _value_reads(expr)
+        self.symbols, self.values = frozenset(symbols), frozenset(values)
+
+    def renamed(self, rename: dict) -> "_Reads":
+        if not self.symbols & rename.keys():
+            return self
+        return _Reads(
+            None,
+            {rename.get(s, s) for s in self.symbols},
+            {rename.get(s, s) for s in self.values},
+        )
+
+
 def _value_reads(expr: sp.Expr) -> set:
-    """The symbols whose values ``expr`` reads: a ``Scatter`` reads only the shape of its
-    ``like``, which writing into it leaves as it was."""
+    """The symbols whose values ``expr`` reads (see ``_Reads``)."""
     if isinstance(expr, Scatter):
         value, _, key = expr.args
         return _value_reads(value) | key.free_symbols
@@ -371,12 +246,12 @@ def _value_reads(expr: sp.Expr) -> set:
     return set().union(*[_value_reads(a) for a in expr.args])
 
 
-def _views(stmts: list[ir.Stmt], base: sp.Symbol) -> set:
+def _views(stmts: list[ir.Stmt], reads: list[_Reads], base: sp.Symbol) -> set:
     """``base`` and every value that may share its memory (a slice, transpose, ...)."""
     shared = {base}
-    for s in stmts:
+    for s, r in zip(stmts, reads):
         if not fresh(s.expr) and not statement_level(s.expr):
-            if s.expr.free_symbols & shared:
+            if r.symbols & shared:
                 shared.add(s.target)
     return shared
 

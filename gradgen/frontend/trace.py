@@ -9,6 +9,7 @@ statement it came from. Knows no calculus.
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 
@@ -225,11 +226,29 @@ _SIZE_MISUSES = {
 }
 
 
+# range(T), range(n - 1), int(n): a loop's length must be a number while it is traced
+_LOOP_OVER_A_NAME = (
+    "a loop over range() of a dimension size that is a name (x.shape[i]): loops are "
+    "unrolled when compiling, so their length must be a number",
+    "annotate that dimension with an integer size, e.g. Array[50, 'd'], or loop over "
+    "a slice of fixed length, for x_t in xs[:50]: the generated code checks that xs "
+    "has at least 50 rows",
+)
+_NOT_AN_INTEGER = re.compile(r"'(\w+)' object cannot be interpreted as an integer")
+
+
 def _size_misuse(exc: Exception) -> tuple[str, str] | None:
-    if isinstance(exc, TypeError):
-        for words, found in _SIZE_MISUSES.items():
-            if str(exc).startswith(words):
-                return found
+    if not isinstance(exc, TypeError):
+        return None
+    for words, found in _SIZE_MISUSES.items():
+        if str(exc).startswith(words):
+            return found
+    not_integer = _NOT_AN_INTEGER.match(str(exc))
+    if not_integer and isinstance(getattr(sp, not_integer[1], None), type):
+        if issubclass(getattr(sp, not_integer[1]), sp.Basic):  # a size: Symbol, Add
+            return _LOOP_OVER_A_NAME
+    if str(exc).startswith("Cannot convert symbols to int"):
+        return _LOOP_OVER_A_NAME
     return None
 
 

@@ -279,6 +279,53 @@ def normalise_key(t, key) -> tuple:
     return tuple(_key_entry(t, k) for k in key)
 
 
+def _slice_text(k: slice) -> str:
+    parts = ["" if b is None else str(b) for b in (k.start, k.stop)]
+    return "[" + ":".join(parts + ([str(k.step)] if k.step is not None else [])) + "]"
+
+
+def slice_conditions(size: sp.Expr, k: slice) -> list:
+    """What a slice of an axis of symbolic ``size`` takes to hold when its length is
+    computed (``_slice_length``): both bounds inside the axis, in order; each condition
+    SymPy cannot decide (``T >= 6`` for ``[:6]``), or False."""
+    if size.is_Integer or (k.step is not None and int(k.step) < 0):
+        return []
+
+    def bound(b, default):
+        if b is None:
+            return default
+        b = sp.sympify(b)
+        return size + b if b.is_Integer and b < 0 else b
+
+    start, stop = bound(k.start, sp.Integer(0)), bound(k.stop, size)
+    found = []
+    for difference in (start, size - stop, stop - start):  # each at least 0
+        constant, rest = sp.expand(difference).as_coeff_Add()
+        found.append(sp.Ge(rest, -constant))  # T >= 6, not T - 6 >= 0
+    return [c for c in found if c is not sp.true]
+
+
+def _require_bounds(t, key) -> None:
+    """Record what the slices of symbolic axes in ``key`` take to hold, for the entry
+    checks; a slice that cannot hold is an error."""
+    axis = 0
+    for k in key:
+        if k is None:
+            continue
+        if isinstance(k, slice):
+            for cond in slice_conditions(t.shape_[axis], k):
+                if cond is sp.false:
+                    raise t.session.error(
+                        f"the slice {_slice_text(k)} of an axis of size "
+                        f"{t.shape_[axis]} is always empty",
+                        "slice with bounds inside the axis",
+                    )
+                site = t.session.site()
+                where = f"the slice {_slice_text(k)} at {site.path}:{site.line}"
+                t.session.graph.requires.setdefault(cond, where)
+        axis += 1
+
+
 @dispatch.method("__getitem__")
 def getitem(t, key):
     entries = key if isinstance(key, tuple) else (key,)
@@ -291,6 +338,7 @@ def getitem(t, key):
         index_shape(t.shape_, key)
     except ShapeError as exc:
         raise shape_error(t, exc) from None
+    _require_bounds(t, key)
     s = t.session
     result = s.structural(Index(s.materialise(t), encode_key(key)), [t])
     if result.shape_:  # a view of t, as in NumPy
@@ -388,6 +436,6 @@ def iterate(t):
     if not t.shape_[0].is_Integer:
         raise t.session.error(
             f"iterating over an array whose first dimension {t.shape_[0]} is symbolic",
-            "annotate that dimension with an integer, or loop over range(...)",
+            "annotate that dimension with an integer size, e.g. Array[50, 'd']",
         )
     return iter([getitem(t, i) for i in range(int(t.shape_[0]))])
