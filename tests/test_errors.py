@@ -203,8 +203,8 @@ CASES = [
         "    for t in range(x.shape[0]):\n        h = h + np.sum(x[t])\n    return h\n",
         7,
         "a loop over range() of a dimension size that is a name (x.shape[i]): loops "
-        "are unrolled when compiling, so their length must be a number (annotate that "
-        "dimension with an integer size",
+        "are unrolled when compiling, so their length must be a number (write it "
+        "without the Python loop",
     ),
     (
         "range_of_a_size_expression",
@@ -331,8 +331,8 @@ CASES = [
         "def f(x: Array['n']) -> float:\n    s = 0.0\n"
         "    for i in range(x.shape[0]):\n        s = s + x[i]\n    return s\n",
         7,
-        "is used where Python needs a number (range(n), a list of n items) (write "
-        "it without the Python loop: index with np.arange(n)",
+        "loops are unrolled when compiling, so their length must be a number (write "
+        "it without the Python loop (index with np.arange(n)",
     ),
     (
         "float_arange",

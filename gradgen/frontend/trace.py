@@ -210,13 +210,6 @@ _SIZE_MISUSES = {
         "use the size as it is, as in X / n or np.sqrt(n): it is read from the "
         "arrays at run time; or annotate that dimension with an integer size",
     ),
-    "'Symbol' object cannot be interpreted as an integer": (
-        "a dimension size that is a name (x.shape[i]) is used where Python needs a "
-        "number (range(n), a list of n items)",
-        "write it without the Python loop: index with np.arange(n), reduce with "
-        "np.sum(..., axis=0), loop over an array's rows with for x_t in X; or annotate "
-        "that dimension with an integer size, which unrolls the loop",
-    ),
     "cannot determine truth value of Relational": (
         "a comparison of a dimension size that is a name (x.shape[i]) picks a Python "
         "value (max, min, np.clip, a chained comparison)",
@@ -230,9 +223,10 @@ _SIZE_MISUSES = {
 _LOOP_OVER_A_NAME = (
     "a loop over range() of a dimension size that is a name (x.shape[i]): loops are "
     "unrolled when compiling, so their length must be a number",
-    "annotate that dimension with an integer size, e.g. Array[50, 'd'], or loop over "
-    "a slice of fixed length, for x_t in xs[:50]: the generated code checks that xs "
-    "has at least 50 rows",
+    "write it without the Python loop (index with np.arange(n), reduce with "
+    "np.sum(..., axis=0)); or annotate that dimension with an integer size, e.g. "
+    "Array[50, 'd'], or loop over a slice of fixed length, for x_t in xs[:50]: the "
+    "generated code checks that xs has at least 50 rows",
 )
 _NOT_AN_INTEGER = re.compile(r"'(\w+)' object cannot be interpreted as an integer")
 
