@@ -1,10 +1,10 @@
 """How long the default test suite takes: the number the README gives.
 
-    python benchmarks/suite_time.py [--workers 0,auto] [pytest arguments ...]
+    python benchmarks/suite_time.py [--workers default,0,2] [pytest arguments ...]
 
-Runs ``pytest`` from the repository root in a fresh process, single-process for workers
-``0`` and as ``pytest -n N`` (pytest-xdist) for every other N given ("auto": one worker
-per core), and prints for each run its wall time, the CPU time of pytest and its
+Runs ``pytest`` from the repository root in a fresh process: as the README runs it for
+workers ``default`` (pyproject.toml adds ``-n auto``, one pytest-xdist worker per core),
+and as ``pytest -n N`` for every other N given (``0``: one process), and prints for each run its wall time, the CPU time of pytest and its
 workers, the machine's cores and load average before the run, and pytest's summary.
 Further arguments go to every pytest run (e.g. ``tests/test_modes.py`` for one file).
 Exits with pytest's status if a run fails.
@@ -35,7 +35,7 @@ def _children_cpu() -> float:
 def run(workers: str, extra: list[str]) -> int:
     """One pytest run; prints its line and returns pytest's exit status."""
     command = [sys.executable, "-m", "pytest", *extra]
-    if workers != "0":
+    if workers != "default":  # default: pytest as the README runs it (-n auto, pyproject)
         command += ["-n", workers]
     load = os.getloadavg()[0]
     cpu, start = _children_cpu(), time.perf_counter()
@@ -43,7 +43,7 @@ def run(workers: str, extra: list[str]) -> int:
     wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     lines = done.stdout.strip().splitlines()
     summary = lines[-1].strip("= ") if lines else done.stderr.strip()[-300:]
-    shown = "pytest" + ("" if workers == "0" else f" -n {workers}")
+    shown = "pytest" + ("" if workers == "default" else f" -n {workers}")
     print(
         f"{shown:<14} wall {_minutes(wall)}, CPU {_minutes(cpu)}"
         f" ({os.cpu_count()} cores, load {load:.1f} before): {summary}",
@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--workers",
-        default="0,auto",
-        help="comma-separated pytest -n values; 0 is one process (default: 0,auto)",
+        default="default",
+        help="comma-separated pytest -n values; 0 is one process, default is plain "
+        "pytest as the README runs it (pyproject's -n auto) (default: default)",
     )
     args, extra = parser.parse_known_args(argv)
     status = 0

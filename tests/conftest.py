@@ -23,7 +23,7 @@ os.environ["GRADGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gradgen-test-cache-")
 atexit.register(shutil.rmtree, os.environ["GRADGEN_CACHE_DIR"], ignore_errors=True)
 
 # Hypothesis profiles for the random programs:
-# "gradgen-ci", the default: 200 programs, derandomized, so every run checks the same
+# "gradgen-ci", the default: 100 programs, derandomized, so every run checks the same
 # ones; "long": 10,000 programs drawn afresh each run (--hypothesis-profile=long), or as
 # many as GRADGEN_LONG_PROGRAMS says. Either is split over the shards of
 # test_random_programs.py, which pytest -n runs side by side.
@@ -33,7 +33,7 @@ _COMMON = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "gradgen-ci", max_examples=200, derandomize=True, database=None, **_COMMON
+    "gradgen-ci", max_examples=100, derandomize=True, database=None, **_COMMON
 )
 _LONG = int(os.environ.get("GRADGEN_LONG_PROGRAMS", "10000"))
 settings.register_profile("long", max_examples=_LONG, **_COMMON)
