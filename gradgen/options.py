@@ -53,6 +53,41 @@ def parse_wrt(value, option: str = "--wrt") -> list[str] | None:
     return names
 
 
+def differentiated(target, wrt: list[str] | None) -> list[str]:
+    """The names of the parameters of ``target`` (a ``model_file.Target``) to
+    differentiate: those ``wrt`` names (``parse_wrt``), else every float parameter;
+    integer data (``Array['n', int]``, ``int``) never. Naming what is not a float
+    parameter is an error at the target."""
+    names = [p.name for p in target.params]
+    integers = {p.name for p in target.params if p.integer}
+    for name in wrt or []:
+        if name not in names:
+            raise GradgenError(
+                f"--wrt names {name!r}, which is not a parameter of "
+                f"{target.name}({', '.join(names)})",
+                target.model.path,
+                target.line,
+                hint="list parameters separated by commas, e.g. --wrt W0,W1",
+            )
+        if name in integers:
+            raise GradgenError(
+                f"--wrt names {name!r}, which is integer data: it is not differentiated",
+                target.model.path,
+                target.line,
+                hint="name float parameters only; annotate a parameter float or "
+                "Array['n', 'd'] to differentiate it",
+            )
+    floats = [n for n in names if n not in integers]
+    if not floats:
+        raise GradgenError(
+            f"{target.name} has no float parameter to differentiate",
+            target.model.path,
+            target.line,
+            hint="annotate the parameters to differentiate float or Array['n', 'd']",
+        )
+    return [n for n in floats if wrt is None or n in wrt]
+
+
 def add_targets(parser, verb: str, wrt_help: str) -> None:
     """``--function NAME`` (repeatable) and ``--wrt A,B``."""
     parser.add_argument(

@@ -21,7 +21,6 @@ from gradgen.codegen.first_order import gradient_statements
 from gradgen.codegen.modes import check_modes
 from gradgen.codegen.module import generate, name_module
 from gradgen.codegen.naming import ModuleNames
-from gradgen.errors import GradgenError
 from gradgen.explain import latex
 from gradgen.frontend.model_file import (
     Target,
@@ -32,46 +31,13 @@ from gradgen.frontend.model_file import (
     with_branches,
 )
 from gradgen.frontend.trace import trace
-from gradgen.options import parse_modes, parse_target, parse_wrt
+from gradgen.options import differentiated, parse_modes, parse_target, parse_wrt
 from gradgen.timing import stage
-
-
-def _wrt_names(target: Target, wrt: list[str] | None) -> list[str]:
-    """The parameters to differentiate: those named, else every float parameter;
-    integer data (``Array['n', int]``, ``int``) never."""
-    names = [p.name for p in target.params]
-    integers = {p.name for p in target.params if p.integer}
-    for name in wrt or []:
-        if name not in names:
-            raise GradgenError(
-                f"--wrt names {name!r}, which is not a parameter of "
-                f"{target.name}({', '.join(names)})",
-                target.model.path,
-                target.line,
-                hint="list parameters separated by commas, e.g. --wrt W0,W1",
-            )
-        if name in integers:
-            raise GradgenError(
-                f"--wrt names {name!r}, which is integer data: it is not differentiated",
-                target.model.path,
-                target.line,
-                hint="name float parameters only; annotate a parameter float or "
-                "Array['n', 'd'] to differentiate it",
-            )
-    floats = [n for n in names if n not in integers]
-    if not floats:
-        raise GradgenError(
-            f"{target.name} has no float parameter to differentiate",
-            target.model.path,
-            target.line,
-            hint="annotate the parameters to differentiate float or Array['n', 'd']",
-        )
-    return [n for n in floats if wrt is None or n in wrt]
 
 
 def build_program(target: Target, wrt: list[str] | None = None) -> ir.Program:
     """Trace one target and differentiate it: the IR of everything it will generate."""
-    wrt_names = _wrt_names(target, wrt)
+    wrt_names = differentiated(target, wrt)
     with stage("trace"):
         graph, output, session = trace(target)
     with stage("numerics"):

@@ -22,7 +22,7 @@ from gradgen.checking import finite_differences
 from gradgen.domains import parse_domains, settle
 from gradgen.errors import GradgenError
 from gradgen.frontend.model_file import Target, find_targets, load_model
-from gradgen.options import parse_modes
+from gradgen.options import differentiated, parse_modes
 from gradgen.pipeline import compile_targets
 
 
@@ -130,12 +130,9 @@ class Report:
 
 
 def _wrt_indices(target: Target, wrt: list[str] | None) -> list[int]:
-    """The differentiated parameters: integer data never is."""
-    return [
-        k
-        for k, p in enumerate(target.params)
-        if not p.integer and (wrt is None or p.name in wrt)
-    ]
+    """The positions of the differentiated parameters (``options.differentiated``)."""
+    names = set(differentiated(target, wrt))
+    return [k for k, p in enumerate(target.params) if p.name in names]
 
 
 def _integer_argument(p, shape, rng, domains, inputs):
