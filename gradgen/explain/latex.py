@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import ir, ops
 from gradgen.explain import notation
@@ -47,15 +46,8 @@ class LatexFormula(Formula, LatexPrinter):
     def wrap(self, text: str) -> str:
         return rf"\left({text}\right)"
 
-    def _print_Float(self, expr):
-        return repr(float(expr))
-
-    def _print_Mul(self, expr):
-        if expr.could_extract_minus_sign():
-            return "-" + self.paren(-expr, PRECEDENCE["Mul"], strict=True)
-        top, bottom, numerator, denominator = self._split_product(expr)
-        if not numerator and not denominator:
-            return super()._print_Mul(expr)
+    def _product(self, top, bottom, numerator, denominator) -> str:
+        """A product split by ``_split_product``, as one fraction or ``c a b``."""
         body = self._factors(numerator) if numerator else ""
         if denominator:  # one fraction: the constants join it
             upper = " ".join(([self._constant(top)] if top != 1 else []) + [body])

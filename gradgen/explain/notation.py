@@ -234,6 +234,19 @@ class Formula:
         """``expr`` parenthesised if it binds looser than a product (or ``level``)."""
         return self.parenthesize(expr, level, strict=strict)
 
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Mul(self, expr):
+        """-(…) for a negative product; a product with numbers or a denominator as the
+        printer's ``_product`` writes it; else the SymPy printer's product."""
+        if expr.could_extract_minus_sign():
+            return "-" + self.paren(-expr, PRECEDENCE["Mul"], strict=True)
+        top, bottom, numerator, denominator = self._split_product(expr)
+        if not numerator and not denominator:
+            return super()._print_Mul(expr)  # the SymPy printer's, next in the MRO
+        return self._product(top, bottom, numerator, denominator)
+
     def _print_Symbol(self, expr, style="plain"):
         return self.names.get(expr) or self._name(expr.name)
 
@@ -313,15 +326,8 @@ class TextFormula(Formula, StrPrinter):
     def wrap(self, text: str) -> str:
         return f"({text})"
 
-    def _print_Float(self, expr):
-        return repr(float(expr))
-
-    def _print_Mul(self, expr):
-        if expr.could_extract_minus_sign():
-            return "-" + self.paren(-expr, PRECEDENCE["Mul"], strict=True)
-        top, bottom, numerator, denominator = self._split_product(expr)
-        if not numerator and not denominator:
-            return super()._print_Mul(expr)
+    def _product(self, top, bottom, numerator, denominator) -> str:
+        """A product split by ``_split_product``, as ``c·a·b/(d·e)``."""
         parts = [self._constant(top)] if top != 1 or not numerator else []
         if numerator:
             parts.append(self._factors(numerator))
