@@ -194,13 +194,21 @@ class Vdot(Bilinear, ir.Structural):
 
 
 @dispatch.method("dot")
-@dispatch.numpy(np.dot, note="1-D and 2-D arrays", section="Reductions and products")
+@dispatch.numpy(
+    np.dot,
+    note="N-D: the last axis of a with the second-to-last of b",
+    section="Reductions and products",
+)
 def dot(a, b):
     t = any_tracer(a, b)
     a, b = as_tracer(a, t), as_tracer(b, t)
     if not a.shape_ or not b.shape_:
         return a * b
-    return dispatch.METHODS["__matmul__"](a, b)  # traced in einsum.py
+    if a.ndim <= 2 and b.ndim <= 2:
+        return dispatch.METHODS["__matmul__"](a, b)  # traced in einsum.py
+    # np.dot of N-D arrays is not @: it pairs every row of a with every matrix of b
+    axes = ([a.ndim - 1], [max(b.ndim - 2, 0)])
+    return dispatch.FUNCTIONS[np.tensordot](a, b, axes)  # traced in einsum.py
 
 
 @dispatch.numpy(np.trace, note="2-D arrays", section="Reductions and products")

@@ -235,6 +235,17 @@ def dot_scalar(s: float, A: Array["n", "d"], c: Array["n", "d"]) -> float:
     return np.sum(np.dot(s, A) * c)
 
 
+def dot_nd(
+    A: Array["n", "d"],
+    B: Array[2, "d", "k"],
+    C: Array[2, "n", "d"],
+    c: Array["n", 2, "k"],
+    e: Array[2, "n", 2, "k"],
+) -> float:
+    # np.dot of N-D arrays pairs the last axis of A with the second-to-last of B
+    return np.sum(np.dot(A, B) * c) + np.sum(np.dot(C, B) * e)
+
+
 def transposes(A: Array["n", "d"], B: Array["n", "k"], c: Array["d", "k"]) -> float:
     return np.sum((A.T @ B + np.transpose(B.T @ A) + (B.T @ A).T) * c)
 
