@@ -347,6 +347,13 @@ IMPURE = [
         "np.random.default_rng",
     ),
     (
+        "seeded_state_in_target",
+        "def f(x: Array[3]) -> float:\n"
+        "    return np.sum(x * np.random.RandomState(0).randn(x.shape[0]))\n",
+        6,
+        "np.random.RandomState makes a random generator",
+    ),
+    (
         "python_random",
         "import random\n\n\ndef f(x: float) -> float:\n"
         "    return x * random.random()\n",

@@ -66,12 +66,22 @@ def _functions(module, prefix: str) -> dict:
     return out
 
 
+# generator classes: made in the model, even with a seed, their numbers would be constants
+GENERATOR_CLASSES = [
+    (np.random, "np.random", name)
+    for name in ["RandomState", "Generator", "SeedSequence", "MT19937", "PCG64"]
+] + [(random, "random", "Random")]
+
+
 def _patches() -> list[tuple]:
     """(owner, attribute, original, replacement) for every function refused."""
     out = []
     for module, prefix in [(np.random, "np.random"), (random, "random")]:
         for name, (old, new) in _functions(module, prefix).items():
             out.append((module, name, old, new))
+    for module, prefix, name in GENERATOR_CLASSES:
+        refuse = _refusal(f"{prefix}.{name}", "makes a random generator")
+        out.append((module, name, getattr(module, name), refuse))
     for name in CLOCKS:
         if hasattr(time, name):
             refuse = _refusal(f"time.{name}", "reads the clock")
