@@ -39,6 +39,7 @@ REFUSED: dict[str, str] = {
     "einsum_ellipsis": "np.einsum",
     "tensordot_inner_outer": "np.einsum",  # tensordot and inner trace to einsum
     "batched_matmul": "np.einsum",  # N-D @ with broadcast batch dimensions too
+    "dot_nd": "np.einsum",  # np.dot of N-D arrays is a tensordot
 }
 
 

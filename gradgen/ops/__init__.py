@@ -44,7 +44,7 @@ from gradgen.ops.arrays import (
     broadcast_to,
     zeros,
 )
-from gradgen.ops.assembled import Tri
+from gradgen.ops.assembled import Linspace, Tri
 from gradgen.ops.einsum import Einsum
 from gradgen.ops.gather import Gather, PutAt, ScatterAdd
 from gradgen.ops.indexing import (
@@ -112,6 +112,7 @@ STRUCTURAL = (
     FullLike,
     Eye,
     Tri,
+    Linspace,
     ArrayConstant,
     Index,
     Scatter,

@@ -1,5 +1,5 @@
-"""Arrays assembled from others: ``Tri`` (``np.tri``, a constant lower-triangular mask) and
-the NumPy calls traced as compositions of gradgen's other operations, whose derivatives
+"""Arrays assembled from others: ``Tri`` (``np.tri``, a constant lower-triangular mask),
+``Linspace`` (``np.linspace``, whose ends may be traced numbers) and the NumPy calls traced as compositions of gradgen's other operations, whose derivatives
 are theirs: ``np.diag`` (both directions), ``np.tril``/``np.triu`` (a product with a mask),
 ``np.tile`` and ``np.repeat`` (a broadcast between reshapes), ``np.pad`` (constant; joins
 with constant blocks), ``np.vstack``/``np.hstack``, ``np.split``/``np.array_split``
@@ -16,6 +16,7 @@ import sympy as sp
 
 from gradgen import dispatch, ir
 from gradgen.ops.arrays import BroadcastTo, Eye, broadcast_to
+from gradgen.ops.linear import Vdot
 from gradgen.ops.shapes import traced_list
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, static_int
 from gradgen.ops.tracing import axis as axis_of
@@ -53,6 +54,50 @@ class Tri(ir.Structural):
     def _gradgen_latex(self, p, **kwargs):
         n, m, k = (p._print(x) for x in self.args)
         return rf"\operatorname{{tri}}_{{{k}}}\left({n}, {m}\right)"
+
+
+class Linspace(ir.Structural):
+    """``np.linspace(start, stop, num, endpoint)``: ``num`` numbers evenly spaced from
+    ``start`` to ``stop`` (``stop`` left out without ``endpoint``). ``start`` and ``stop``
+    are numbers, traced or not; it is linear in the two together, and each entry's weight
+    on ``stop`` is the same spacing from 0 to 1, on ``start`` the one from 1 to 0."""
+
+    nargs = 4
+    array_args = 2
+
+    def out_shape(self, shapes):
+        if any(shapes):
+            raise ir.ShapeError("np.linspace needs numbers as its start and stop")
+        return (self.args[2],)
+
+    @staticmethod
+    def vjp(g, ans, start, stop, num, endpoint, *, shape):
+        weights = (Linspace(1, 0, num, endpoint), Linspace(0, 1, num, endpoint))
+        return tuple(Vdot(g, w) for w in weights)
+
+    @staticmethod
+    def jvp(t, ans, start, stop, num, endpoint, *, shape):
+        if t[0] is None and t[1] is None:
+            return None
+        ends = [sp.Integer(0) if x is None else x for x in t]
+        return Linspace(*ends, num, endpoint)
+
+    def _arguments(self, p) -> str:
+        start, stop, num, endpoint = self.args
+        text = ", ".join(p._print(x) for x in (start, stop, num))
+        return text if endpoint else f"{text}, endpoint=False"
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{p.np}.linspace({self._arguments(p)}, dtype={p.dtype})"
+
+    def _gradgen_text(self, p, **kwargs):
+        return f"linspace({self._arguments(p)})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = [p._print(x) for x in self.args[:3]]
+        if not self.args[3]:
+            args.append(r"\text{endpoint=False}")
+        return rf"\operatorname{{linspace}}\left({', '.join(args)}\right)"
 
 
 # --- tracing ----------------------------------------------------------------------------
@@ -325,3 +370,58 @@ def cross(a, b):
         for i in range(3)
     ]
     return dispatch.FUNCTIONS[np.stack](parts, -1)
+
+
+def _linspace_end(session, value, which: str):
+    if is_tracer(value):
+        if value.shape_:
+            raise session.error(
+                f"np.linspace with an array as its {which} (a linspace per entry)",
+                "write a + (b - a) * np.linspace(0.0, 1.0, num)[:, None] for arrays a, b",
+            )
+        return session.materialise(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        if not (isinstance(value, np.ndarray) and value.ndim == 0):
+            raise session.error(
+                f"np.linspace needs a number as its {which}, got {type(value).__name__}",
+                "write a + (b - a) * np.linspace(0.0, 1.0, num)[:, None] for arrays a, b",
+            )
+    return constant(value[()] if isinstance(value, np.ndarray) else value)
+
+
+def linspace_of(session, start, stop, num, endpoint, retstep, dtype, axis):
+    if retstep or axis != 0:
+        raise session.error(
+            "np.linspace: retstep= and axis= are not supported",
+            "the step is (stop - start) / (num - 1)",
+        )
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise session.error("np.linspace of integers has no derivative")
+    if not static_int(num) or (isinstance(num, (int, np.integer)) and num < 1):
+        raise session.error(
+            f"np.linspace(..., num={num!r}): num is a positive integer or a size"
+        )
+    ends = [_linspace_end(session, v, w) for v, w in ((start, "start"), (stop, "stop"))]
+    node = Linspace(*ends, dims(session, num)[0], sp.Integer(bool(endpoint)))
+    operands = [v for v in (start, stop) if is_tracer(v)]
+    return session.structural(node, operands)
+
+
+@dispatch.numpy(
+    np.linspace,
+    note="start and stop numbers (traced or not); num an integer or a size",
+    section="Creating arrays",
+)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    session = any_tracer(start, stop).session
+    return linspace_of(session, start, stop, num, endpoint, retstep, dtype, axis)
+
+
+@dispatch.creation("linspace")
+def _linspace(session):
+    def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+        return linspace_of(session, start, stop, num, endpoint, retstep, dtype, axis)
+
+    return linspace

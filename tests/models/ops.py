@@ -30,6 +30,7 @@ DOMAINS = {
     "power_of_zero": {"x": POSITIVE},
 }
 # autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
+# np.linspace without its endpoint (its rule ignores endpoint=),
 # the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
 # np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
 NO_AUTOGRAD = {
@@ -41,6 +42,7 @@ NO_AUTOGRAD = {
     "cumprod_axes",
     "floor_divide_",
     "clip_traced_bounds",
+    "linspace_open",
 }
 
 
@@ -483,6 +485,16 @@ def axis_orders(X: Array["n", "d", "k"], c: Array["k", "d", "n"]) -> float:
 
 
 # --- arrays assembled from others (gradgen/ops/assembled.py) ---------------------------
+def linspace_(a: float, b: float, x: Array["n"], c: Array[5]) -> float:
+    grid = np.linspace(a, b, 5)
+    ramp = np.linspace(0.0, b, x.shape[0])
+    return np.sum(grid * c) + np.sum(ramp * x) + np.sum(np.linspace(a, 2.0, 1) ** 2)
+
+
+def linspace_open(a: float, b: float, x: Array["n"]) -> float:
+    return np.sum(np.linspace(a, b, x.shape[0], endpoint=False) * x)
+
+
 def diag_tri(v: Array["d"], A: Array["d", "d"], X: Array["n", "d"]) -> float:
     causal = np.tri(A.shape[0])
     return (
