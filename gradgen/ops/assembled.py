@@ -190,21 +190,42 @@ def diag(v, k=0):
         return pad(square, width)
     if v.ndim != 2:
         raise v.session.error("np.diag needs a 1-D or 2-D array")
-    if k and v.shape_[0] == v.shape_[1]:  # the k-th diagonal of a square matrix
-        v = v[:-k, k:] if k > 0 else v[-k:, :k]
+    return _diagonal_last(v, k, "np.diag")
+
+
+def _diagonal_last(v, k: int, what: str):
+    """The k-th diagonal of the matrices of the last two axes of v, as its last axis."""
+    if k and v.shape_[-2] == v.shape_[-1]:  # the k-th diagonal of a square matrix
+        v = v[..., :-k, k:] if k > 0 else v[..., -k:, :k]
     elif k:
-        v = v[:, k:] if k > 0 else v[-k:, :]
-    n, m = v.shape_
+        v = v[..., :, k:] if k > 0 else v[..., -k:, :]
+    n, m = v.shape_[-2:]
     if n != m:
         if not (n.is_Integer and m.is_Integer):
             raise v.session.error(
-                f"np.diag of a matrix of shape {ir.shape_str(v.shape_)}",
+                f"{what} of a matrix of shape {ir.shape_str(v.shape_[-2:])}",
                 "give it a square shape (the same dimension name twice)",
             )
-        v = v[: min(n, m), : min(n, m)]
+        if min(n, m) < 1:
+            raise v.session.error(f"{what}: the offset {k} leaves an empty diagonal")
+        v = v[..., : min(n, m), : min(n, m)]
         n = m = sp.Integer(min(n, m))
     eye = v.session.structural(Eye(n, m), [])
-    return dispatch.METHODS["sum"](v * eye, 1)
+    return dispatch.METHODS["sum"](v * eye, -1)
+
+
+@dispatch.method("diagonal")
+@dispatch.numpy(np.diagonal, note="offset, axis1, axis2; the diagonal is the last axis")
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    if a.ndim < 2:
+        raise a.session.error("np.diagonal needs an array of 2 or more dimensions")
+    k = _count(a, abs(offset), "np.diagonal: offset") * (1 if offset >= 0 else -1)
+    axes = (axis_of(a, axis1, a.ndim), axis_of(a, axis2, a.ndim))
+    if axes[0] == axes[1]:
+        raise a.session.error("np.diagonal: axis1 and axis2 are the same axis")
+    if axes != (a.ndim - 2, a.ndim - 1):
+        a = dispatch.FUNCTIONS[np.moveaxis](a, axes, (-2, -1))
+    return _diagonal_last(a, k, "np.diagonal")
 
 
 @dispatch.numpy(np.tile, note="reps: constant counts")
@@ -347,12 +368,25 @@ def kron(a, b):
 
 @dispatch.numpy(
     np.cross,
-    note="vectors of 3 (or 2) along the last axis",
+    note="vectors of 3 (or 2) along the last axis, or axisa, axisb, axisc, axis",
     section="Reductions and products",
 )
-def cross(a, b):
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     t = any_tracer(a, b)
     a, b = as_tracer(a, t), as_tracer(b, t)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    moveaxis = dispatch.FUNCTIONS[np.moveaxis]
+    a = moveaxis(a, axis_of(a, axisa, a.ndim), -1) if a.ndim else a
+    b = moveaxis(b, axis_of(b, axisb, b.ndim), -1) if b.ndim else b
+    product = _cross_last(t, a, b)
+    if a.shape_[-1] == 3:  # a vector per entry: its axis goes where axisc says
+        return moveaxis(product, -1, axis_of(product, axisc, product.ndim))
+    return product
+
+
+def _cross_last(t, a, b):
+    """The cross product of the vectors along the last axes of a and b."""
     sizes = {
         int(x.shape_[-1]) if x.ndim and x.shape_[-1].is_Integer else 0 for x in (a, b)
     }

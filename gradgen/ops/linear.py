@@ -211,11 +211,17 @@ def dot(a, b):
     return dispatch.FUNCTIONS[np.tensordot](a, b, axes)  # traced in einsum.py
 
 
-@dispatch.numpy(np.trace, note="2-D arrays", section="Reductions and products")
-def trace(a):
-    if len(a.shape_) != 2:
+@dispatch.method("trace")
+@dispatch.numpy(
+    np.trace, note="offset, axis1, axis2", section="Reductions and products"
+)
+def trace(a, offset=0, axis1=0, axis2=1):
+    if len(a.shape_) < 2:
         raise a.session.error(
             f"np.trace needs a 2-D array, got shape {ir.shape_str(a.shape_)}"
         )
+    if len(a.shape_) > 2 or offset != 0:  # the sum of np.diagonal (in assembled.py)
+        part = dispatch.FUNCTIONS[np.diagonal](a, offset, axis1, axis2)
+        return dispatch.METHODS["sum"](part, -1)
     s = a.session
     return s.structural(TraceOp(s.materialise(a)), [a])

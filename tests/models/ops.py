@@ -30,7 +30,8 @@ DOMAINS = {
     "power_of_zero": {"x": POSITIVE},
 }
 # autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
-# np.linspace without its endpoint (its rule ignores endpoint=),
+# np.linspace without its endpoint (its rule ignores endpoint=), np.diagonal off the
+# last two axes or with an offset,
 # the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
 # np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
 NO_AUTOGRAD = {
@@ -43,6 +44,7 @@ NO_AUTOGRAD = {
     "floor_divide_",
     "clip_traced_bounds",
     "linspace_open",
+    "diagonal_offsets",
 }
 
 
@@ -485,6 +487,27 @@ def axis_orders(X: Array["n", "d", "k"], c: Array["k", "d", "n"]) -> float:
 
 
 # --- arrays assembled from others (gradgen/ops/assembled.py) ---------------------------
+def cross_axes(a: Array[3, "n"], b: Array["n", 3], c: Array[3, "n"]) -> float:
+    return np.sum(np.cross(a, b, axisa=0, axisc=0) * c)
+
+
+def trace_offset(A: Array["n", "n"], T: Array["n", "n", "k"], c: Array["k"]) -> float:
+    return np.trace(A, offset=1) * np.trace(A, offset=-2) + np.sum(
+        np.trace(T, offset=-1) * c
+    )
+
+
+def diagonal_(T: Array["k", "n", "n"], c: Array["k", "n"]) -> float:
+    return np.sum(np.diagonal(T, axis1=-1, axis2=-2) * c)
+
+
+def diagonal_offsets(
+    A: Array["n", "n"], T: Array["n", "k", "n"], c: Array["k", "n"], e: Array["n"]
+) -> float:
+    inner = np.diagonal(T, -1, 2, 0) * c[:, 1:]
+    return np.sum(inner) + np.sum(np.diagonal(A, 1) ** 2) + np.sum(A.diagonal() * e)
+
+
 def linspace_(a: float, b: float, x: Array["n"], c: Array[5]) -> float:
     grid = np.linspace(a, b, 5)
     ramp = np.linspace(0.0, b, x.shape[0])
