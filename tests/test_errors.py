@@ -241,9 +241,9 @@ CASES = [
     ),
     (
         "einsum_operand_lists",
-        "def f(x: Array['n', 'd']) -> float:\n    return np.einsum(x, [0, 1], [1])[0]\n",
+        "def f(x: Array['n', 'd']) -> float:\n    return np.einsum(x, [0, 99], [])\n",
         6,
-        'np.einsum: subscripts as operand lists (write the subscripts as "ij,jk->ik")',
+        'np.einsum: einsum subscripts [0, 99] (write the subscripts as "ij,jk->ik")',
     ),
     (
         "einsum_sizes_differ",

@@ -23,7 +23,8 @@ np.clip) with ``scalar`` (the functions SymPy lacks: floor, remainder, clip...),
 array), ``reductions``, ``prods`` (np.prod, np.cumprod), ``composed`` (np.var, np.std,
 np.diff, from the others), ``shapes`` (reshape, joins, axis orders), ``linear``
 (products), ``einsum`` (contractions of N-D arrays, and the tracing of ``@``),
-``assembled`` (masks, tiles, pads, splits: compositions of the others), ``linalg`` and
+``assembled`` (masks, tiles, pads, splits: compositions of the others), ``rearranged``
+(flips, rolls, rotations, more joins and splits, np.gradient: compositions too), ``linalg`` and
 ``spectral`` and ``svd`` (``np.linalg``), ``stable`` (the numerically stable forms),
 ``gather`` (reading by integer arrays), ``integers`` (the integer data that indexes:
 np.arange, np.argmax); ``gradgen/cli/catalog.py`` lists them all for ``gradgen ops``.
@@ -35,7 +36,12 @@ import numpy
 import sympy
 
 from gradgen.errors import GradgenError
-from gradgen.ops import composed, elementwise, rewrites  # noqa: F401 - they register
+from gradgen.ops import (  # noqa: F401 - they register
+    composed,
+    elementwise,
+    rearranged,
+    rewrites,
+)
 from gradgen.ops.arrays import (
     ArrayConstant,
     BroadcastTo,

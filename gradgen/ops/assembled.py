@@ -300,15 +300,22 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     return out
 
 
+def _float_type(t, dtype):
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise t.session.error(f"a join of dtype={dtype!r} has no derivative")
+
+
 @dispatch.numpy(np.vstack, note="a list or tuple of arrays")
-def vstack(tup):
+def vstack(tup, *, dtype=None, casting="same_kind"):
     items = traced_list(tup)
+    _float_type(items[0], dtype)
     return _concatenate([dispatch.FUNCTIONS[np.atleast_2d](a) for a in items], 0)
 
 
 @dispatch.numpy(np.hstack, note="a list or tuple of arrays")
-def hstack(tup):
+def hstack(tup, *, dtype=None, casting="same_kind"):
     items = [dispatch.FUNCTIONS[np.atleast_1d](a) for a in traced_list(tup)]
+    _float_type(items[0], dtype)
     return _concatenate(items, 0 if items[0].ndim == 1 else 1)
 
 

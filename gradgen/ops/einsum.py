@@ -274,17 +274,39 @@ def _operands(values) -> list:
     return t, [as_tracer(v, t) for v in values]
 
 
+def _sublists(first, rest) -> tuple[str, list]:
+    """The subscripts string and the operands of einsum's interleaved form, whose labels
+    are integers (0 to 51) and ``...``."""
+    items = [first, *rest]
+    pairs = len(items) // 2 * 2
+    arrays, lists = items[0:pairs:2], items[1:pairs:2]
+    out = items[-1] if len(items) % 2 else None
+
+    def letters(sub) -> str:
+        if not isinstance(sub, (list, tuple)) or not all(
+            x is Ellipsis or isinstance(x, (int, np.integer)) and 0 <= x < 52
+            for x in sub
+        ):
+            raise _error(
+                any_tracer(*arrays),
+                f"einsum subscripts {sub!r}",
+                'write the subscripts as "ij,jk->ik"',
+            )
+        return "".join("..." if x is Ellipsis else string.ascii_letters[x] for x in sub)
+
+    text = ",".join(letters(sub) for sub in lists)
+    return (text if out is None else f"{text}->{letters(out)}"), arrays
+
+
 @dispatch.numpy(
     np.einsum,
-    note="subscripts as a string (with ... and repeated labels); as @ where it is one",
+    note="subscripts as a string (with ... and repeated labels) or operand lists; as @ "
+    "where it is one",
     section="Reductions and products",
 )
 def einsum(subscripts, *operands, optimize=False):
-    if not isinstance(subscripts, str):
-        t = any_tracer(subscripts, *operands)
-        raise _error(
-            t, "subscripts as operand lists", 'write the subscripts as "ij,jk->ik"'
-        )
+    if not isinstance(subscripts, str):  # np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+        subscripts, operands = _sublists(subscripts, operands)
     t, arrays = _operands(operands)
     labels, output = _parse(t, subscripts, [a.ndim for a in arrays])
     return contraction(t, arrays, labels, output)

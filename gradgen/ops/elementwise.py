@@ -83,6 +83,7 @@ UFUNCS = [
     Ufunc(np.power, power),
     Ufunc(np.negative, lambda a: -a),
     Ufunc(np.positive, lambda a: a),
+    Ufunc(np.conjugate, lambda a: a, note="of real numbers: the numbers themselves"),
     Ufunc(np.square, lambda a: power(a, 2)),
     Ufunc(np.exp, sp.exp, "exp", domain=(-50, 50)),
     Ufunc(np.log, sp.log, "log", domain=(0, math.inf)),

@@ -225,11 +225,16 @@ class Permute(Linear, ir.Structural):
 
 def traced_list(arrays) -> list:
     """The arrays of a join's list or tuple, each a tracer."""
+    if is_tracer(arrays) and arrays.ndim and arrays.shape_[0].is_Integer:
+        return [arrays[i] for i in range(int(arrays.shape_[0]))]  # NumPy's: its rows
     if not isinstance(arrays, (list, tuple)) or not arrays:
         t = arrays if is_tracer(arrays) else None
         if t is None:
             raise TypeError("expects a list of arrays")
-        raise t.session.error("join a list or tuple of arrays, not one array")
+        raise t.session.error(
+            "join a list or tuple of arrays, not one array whose first axis is a name",
+            "give its first axis a fixed size, or pass a list",
+        )
     t = any_tracer(*arrays)
     return [as_tracer(a, t) for a in arrays]
 

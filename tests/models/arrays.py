@@ -71,6 +71,24 @@ def stack(a: Array["n"], b: Array["n"], C: Array["n", 2]) -> float:
     return np.sum(np.stack([a, b * a], axis=1) * C) + np.sum(np.stack((a, b)) ** 2)
 
 
+def rearranged(X: Array[3, 4], T: Array[2, 3, 4], c: Array[4, 3]) -> float:
+    turned = np.rot90(np.flipud(X)) + np.fliplr(np.rollaxis(np.roll(X, 1, 1), 1))
+    stacked = (
+        np.column_stack([X[:, 0], np.real(X[:, 1:])]) * np.atleast_3d(X[0])[0, :, 0]
+    )
+    ends = np.append(np.roll(T, -1), np.conj(X[0])) ** 2 + np.sum(
+        np.hstack(T[:, 0, :1])
+    )
+    return np.sum(turned * c) + np.sum(stacked**3) + np.sum(ends)
+
+
+def splits_of_axes(T: Array[2, 4, 4], c: Array[2, 2, 4]) -> float:
+    top, bottom = np.vsplit(T, 2)
+    left, right = np.hsplit(T, [2])
+    front, back = np.dsplit(T, 2)
+    return np.sum((top - bottom) ** 2) + np.sum(left * right * c) + np.sum(front * back)
+
+
 def reshapes(X: Array["n", "d"], c: Array["n", "d"]) -> float:
     flat = X.reshape(-1)
     back = np.reshape(flat**2, (X.shape[0], X.shape[1]))

@@ -31,7 +31,8 @@ DOMAINS = {
 }
 # autograd cannot run these: .dot, einsum's repeated labels, cross of broadcast operands,
 # np.linspace without its endpoint (its rule ignores endpoint=), np.diagonal off the
-# last two axes or with an offset,
+# last two axes or with an offset, the second derivatives of np.gradient and of einsum's
+# operand lists (its rules fail on them),
 # the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
 # np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
 NO_AUTOGRAD = {
@@ -45,6 +46,8 @@ NO_AUTOGRAD = {
     "clip_traced_bounds",
     "linspace_open",
     "diagonal_offsets",
+    "gradient_",
+    "einsum_operand_lists",
 }
 
 
@@ -506,6 +509,21 @@ def diagonal_offsets(
 ) -> float:
     inner = np.diagonal(T, -1, 2, 0) * c[:, 1:]
     return np.sum(inner) + np.sum(np.diagonal(A, 1) ** 2) + np.sum(A.diagonal() * e)
+
+
+def gradient_(x: Array["n", 3], c: Array["n", 3], e: Array["n", 3]) -> float:
+    along_rows, along_columns = np.gradient(x)
+    return np.sum(along_rows * c) + np.sum(
+        np.gradient(x**2, axis=0) * e * along_columns
+    )
+
+
+def einsum_operand_lists(
+    A: Array["n", "d"], B: Array["d", "k"], c: Array["n", "k"]
+) -> float:
+    return np.sum(np.einsum(A, [0, 1], B, [1, 2], [0, 2]) * c) + np.einsum(
+        A, [0, 1], []
+    )
 
 
 def linspace_(a: float, b: float, x: Array["n"], c: Array[5]) -> float:

@@ -1,0 +1,210 @@
+"""NumPy calls that rearrange, join or split arrays, traced as compositions of gradgen's
+other operations, whose derivatives, code, text and LaTeX are theirs: ``np.rollaxis``,
+``np.atleast_3d``, ``np.column_stack``, ``np.vsplit``/``np.hsplit``/``np.dsplit``,
+``np.flip``/``np.flipud``/``np.fliplr`` (reversed slices), ``np.roll`` (two slices
+joined), ``np.rot90``, ``np.append``; ``np.real`` and ``np.real_if_close`` of real numbers
+(the numbers themselves); ``np.gradient`` (central differences inside, one-sided ones at
+the ends, as NumPy computes them with unit spacing).
+
+Takes tracers and NumPy's arguments; returns tracers (a list of them for a split, or for
+the gradient along several axes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradgen import dispatch
+from gradgen.ops.tracing import any_tracer, as_tracer
+from gradgen.ops.tracing import axis as axis_of
+
+
+def _f(function):
+    return dispatch.FUNCTIONS[function]
+
+
+def _take(a, axis: int, part: slice):
+    """``a[..., part, ...]`` with ``part`` on ``axis``."""
+    key = (slice(None),) * axis + (part,)
+    return dispatch.METHODS["__getitem__"](a, key)
+
+
+def _axes(a, axis, name: str) -> list:
+    if axis is None:
+        return list(range(a.ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = [axis_of(a, k, a.ndim) for k in items]
+    if len(set(axes)) != len(axes):
+        raise a.session.error(f"{name}: an axis is given twice")
+    return axes
+
+
+@dispatch.numpy(
+    np.rollaxis, note="axis, start (np.moveaxis)", section="Reductions and products"
+)
+def rollaxis(a, axis, start=0):
+    k = axis_of(a, axis, a.ndim)
+    if not isinstance(start, (int, np.integer)) or not -a.ndim <= start <= a.ndim:
+        raise a.session.error(f"np.rollaxis: start={start!r} is out of range")
+    start = int(start) + a.ndim if start < 0 else int(start)
+    return _f(np.moveaxis)(a, k, start - 1 if k < start else start)
+
+
+@dispatch.numpy(np.atleast_3d)
+def atleast_3d(a):
+    if a.ndim >= 3:
+        return a
+    shape = (
+        (1, *a.shape_, 1) if a.ndim == 1 else (*a.shape_, 1) if a.ndim else (1, 1, 1)
+    )
+    return dispatch.METHODS["reshape"](a, shape)
+
+
+@dispatch.numpy(np.column_stack, note="a list or tuple of arrays")
+def column_stack(tup):
+    items = [as_tracer(a, any_tracer(*tup)) for a in tup]
+    columns = [
+        dispatch.METHODS["reshape"](a, (-1, 1)) if a.ndim < 2 else a for a in items
+    ]
+    return _f(np.concatenate)(columns, 1)
+
+
+def _split_along(name: str, axis_for):
+    def impl(ary, indices_or_sections):
+        axis = axis_for(ary.ndim)
+        if axis is None:
+            raise ary.session.error(f"np.{name} of an array of {ary.ndim} dimensions")
+        return _f(np.split)(ary, indices_or_sections, axis)
+
+    impl.__name__ = name
+    return impl
+
+
+vsplit = dispatch.numpy(np.vsplit, note="np.split along axis 0")(
+    _split_along("vsplit", lambda n: 0 if n >= 2 else None)
+)
+hsplit = dispatch.numpy(np.hsplit, note="np.split along axis 1 (0 of a vector)")(
+    _split_along("hsplit", lambda n: (1 if n > 1 else 0) if n >= 1 else None)
+)
+dsplit = dispatch.numpy(np.dsplit, note="np.split along axis 2")(
+    _split_along("dsplit", lambda n: 2 if n >= 3 else None)
+)
+
+
+@dispatch.numpy(np.flip, note="axis (ints, a tuple or None)")
+def flip(m, axis=None):
+    for k in _axes(m, axis, "np.flip"):
+        m = _take(m, k, slice(None, None, -1))
+    return m
+
+
+@dispatch.numpy(np.flipud)
+def flipud(m):
+    return flip(m, 0)
+
+
+@dispatch.numpy(np.fliplr)
+def fliplr(m):
+    if m.ndim < 2:
+        raise m.session.error("np.fliplr needs an array of 2 or more dimensions")
+    return flip(m, 1)
+
+
+@dispatch.numpy(np.roll, note="constant shifts; axis (an axis of fixed size)")
+def roll(a, shift, axis=None):
+    if axis is None:
+        flat = _f(np.ravel)(a)
+        return dispatch.METHODS["reshape"](roll(flat, shift, 0), tuple(a.shape_))
+    axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
+    shifts = list(shift) if isinstance(shift, (tuple, list)) else [shift] * len(axes)
+    if len(shifts) != len(axes) or not all(
+        isinstance(s, (int, np.integer)) for s in shifts
+    ):
+        raise a.session.error("np.roll needs constant integer shifts, one per axis")
+    for s, k in zip(shifts, axes):
+        k = axis_of(a, k, a.ndim)
+        size = a.shape_[k]
+        if not size.is_Integer:
+            raise a.session.error(
+                "np.roll of an axis whose size is a name", "give the axis a fixed size"
+            )
+        cut = int(size) - int(s) % int(size)
+        if cut != int(size):
+            a = _f(np.concatenate)(
+                [_take(a, k, slice(cut, None)), _take(a, k, slice(None, cut))], k
+            )
+    return a
+
+
+@dispatch.numpy(np.rot90, note="k, axes")
+def rot90(m, k=1, axes=(0, 1)):
+    if len(axes) != 2 or m.ndim < 2:
+        raise m.session.error("np.rot90 needs two axes of an array of 2 or more")
+    first, second = (axis_of(m, x, m.ndim) for x in axes)
+    if first == second:
+        raise m.session.error("np.rot90: the two axes are the same")
+    k = int(k) % 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, first), second)
+    order = list(range(m.ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return _f(np.transpose)(flip(m, second), order)
+    return flip(_f(np.transpose)(m, order), second)
+
+
+@dispatch.numpy(np.append, note="axis (None: of the flattened arrays)")
+def append(arr, values, axis=None):
+    # lists of traced numbers: np.array is the traced one while a model runs
+    arr, values = (
+        np.array(v) if isinstance(v, (list, tuple)) else v for v in (arr, values)
+    )
+    t = any_tracer(arr, values)
+    arr, values = as_tracer(arr, t), as_tracer(values, t)
+    if axis is None:
+        return _f(np.concatenate)([_f(np.ravel)(arr), _f(np.ravel)(values)], 0)
+    return _f(np.concatenate)([arr, values], axis)
+
+
+@dispatch.numpy(np.real, note="of real numbers: the numbers themselves")
+def real(val):
+    return val._new(val.expr, val.shape_)
+
+
+@dispatch.numpy(np.real_if_close, note="of real numbers: the numbers themselves")
+def real_if_close(a, tol=100):
+    return a._new(a.expr, a.shape_)
+
+
+def _gradient_along(f, k: int):
+    """NumPy's gradient of unit spacing along axis k: (f[i+1] - f[i-1]) / 2 inside,
+    f[1] - f[0] and f[-1] - f[-2] at the ends."""
+    size = f.shape_[k]
+    if size.is_Integer and int(size) < 2:
+        raise f.session.error("np.gradient needs at least 2 entries along each axis")
+    first = _take(f, k, slice(1, 2)) - _take(f, k, slice(0, 1))
+    last = _take(f, k, slice(-1, None)) - _take(f, k, slice(-2, -1))
+    if size == 2:
+        return _f(np.concatenate)([first, last], k)
+    inside = (_take(f, k, slice(2, None)) - _take(f, k, slice(None, -2))) / 2
+    return _f(np.concatenate)([first, inside, last], k)
+
+
+@dispatch.numpy(
+    np.gradient,
+    note="unit spacing, edge_order=1; axis",
+    section="Reductions and products",
+)
+def gradient(f, *varargs, axis=None, edge_order=1):
+    if varargs or edge_order != 1:
+        raise f.session.error(
+            "np.gradient: only unit spacing and edge_order=1 are supported",
+            "divide the result by the spacing",
+        )
+    if f.ndim == 0:
+        raise f.session.error("np.gradient needs an array")
+    axes = _axes(f, axis, "np.gradient")
+    parts = [_gradient_along(f, k) for k in axes]
+    return parts[0] if len(parts) == 1 else parts
