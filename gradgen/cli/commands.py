@@ -176,6 +176,15 @@ def _add_compile(commands) -> None:
     )
     options.add_target(comp)
     comp.add_argument(
+        "--unroll",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="--unroll: unroll every loop of a fixed length (one block per step); "
+        "--no-unroll: keep every loop a loop where it can be; default: loops over a "
+        "length that is a name (range(T), for x_t in X) and loops of 20 steps or more "
+        "stay loops, shorter ones are unrolled (-v says which loops are unrolled, and why)",
+    )
+    comp.add_argument(
         "--emit-test",
         action="store_true",
         help="also write test_<module>.py beside the module: a pytest file checking it "
