@@ -341,6 +341,7 @@ class Loop:
     name: str = ""  # the generated helpers' base name, as _loss_loop1
     outer_shapes: dict = field(default_factory=dict)  # of the inputs
     passed: list = field(default_factory=list)  # sizes the helpers take (range bounds)
+    checkpoint: int = 0  # keep the carried values every K steps only (0: the whole tape)
 
     @property
     def inputs(self) -> list:

@@ -78,15 +78,17 @@ def _compiled(
     checks: bool = True,
     target: str = "numpy",
     unroll: bool | None = None,
+    checkpoint: int = 0,
 ):
     """The programs of the targets and the generated module's source; ``checks``: the
     generated functions check their arguments (``codegen/entry.py``); ``target``: numpy
     or array-api (``codegen/printer.py``); ``unroll``: unroll every loop of a fixed
     length (True), keep them all loops (False), or by their length (None,
-    ``loop_runtime.ROLL_AT``)."""
+    ``loop_runtime.ROLL_AT``); ``checkpoint`` K: loops keep their state every K steps
+    only, and the backward pass recomputes the rest (0: every step's)."""
     parse_modes(modes)  # an unknown mode fails before any tracing
     array_api = parse_target(target)
-    with distribute(False), unrolling(unroll):  # distribute: keep 2*(yhat - y) as written
+    with distribute(False), unrolling(unroll, checkpoint):  # distribute: keep 2*(yhat - y) as written
         programs = [build_program(t, wrt) for t in targets]
         if modes:
             check_modes(programs, modes)
@@ -104,8 +106,9 @@ def compile_targets(
     checks: bool = True,
     target: str = "numpy",
     unroll: bool | None = None,
+    checkpoint: int = 0,
 ) -> str:
-    return _compiled(targets, wrt, command, modes, checks, target, unroll)[1]
+    return _compiled(targets, wrt, command, modes, checks, target, unroll, checkpoint)[1]
 
 
 def compile_file(
@@ -117,13 +120,16 @@ def compile_file(
     checks: bool = True,
     target: str = "numpy",
     unroll: bool | None = None,
+    checkpoint: int = 0,
 ) -> str:
     """The generated module's source for a model file."""
     with stage("load"):
         model = load_model(path)
     targets = find_targets(model, functions)
     command = command or f"gradgen compile {path}"
-    return compile_targets(targets, wrt, command, modes, checks, target, unroll)
+    return compile_targets(
+        targets, wrt, command, modes, checks, target, unroll, checkpoint
+    )
 
 
 def derivation(program: ir.Program) -> latex.Derivation:

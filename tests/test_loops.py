@@ -225,3 +225,34 @@ def test_forward_modes_through_a_loop_are_refused(tmp_path):
     assert "--mode hvp through the loop at line 7" in result.stderr
     assert "--unroll" in result.stderr
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def checkpointed():
+    from gradcheck import import_source
+    from gradgen.pipeline import compile_file
+
+    return import_source(compile_file(str(MODEL), checkpoint=3), "checkpointed_loops")
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7, 9])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "differences", "tagged"])
+def test_checkpoints_recompute_the_same_gradient(module, checkpointed, name, steps):
+    if name == "differences" and steps == 1:
+        return
+    args = _inputs(name, steps, seed=5)
+    value, grads = getattr(checkpointed, f"{name}_value_and_grad")(*args)
+    kept, kept_grads = getattr(module, f"{name}_value_and_grad")(*args)
+    assert value == kept
+    for g, k in zip(grads, kept_grads):
+        np.testing.assert_allclose(g, k, rtol=1e-13, atol=1e-15)
+    _check(checkpointed, name, steps, central=False)  # and against autograd
+
+
+def test_checkpoints_keep_every_kth_state():
+    from gradgen.pipeline import compile_file
+
+    source = compile_file(str(MODEL), ["rnn"], checkpoint=3)
+    assert "h_saved = np.empty(((T + 2) // 3, n, k), dtype)" in source
+    assert "for segment in reversed(range(0, T, 3)):" in source
+    assert "hs = np.empty((3 + 1, n, k), dtype)" in source

@@ -102,6 +102,8 @@ def _command(path: str, args, output: str | None) -> str:
         parts += ["--no-checks"]
     if getattr(args, "unroll", None) is not None:
         parts += ["--unroll" if args.unroll else "--no-unroll"]
+    if getattr(args, "checkpoint", 0):
+        parts += ["--checkpoint", str(args.checkpoint)]
     if args.target != "numpy":
         parts += ["--target", args.target]
     if args.emit_test:
@@ -190,6 +192,7 @@ def _cache_key(job: Job, args) -> str | None:
             "modes": check.modes_of(args),
             "checks": not args.no_checks,
             "unroll": getattr(args, "unroll", None),
+            "checkpoint": getattr(args, "checkpoint", 0),
             "target": args.target,
             "dims": args.dims,
             "seed": args.seed,
@@ -237,6 +240,7 @@ def _compile(job: Job, args) -> tuple[list, list]:
             not args.no_checks,
             args.target,
             getattr(args, "unroll", None),
+            getattr(args, "checkpoint", 0),
         )
     if args.verbose:
         _report(job.model, times)

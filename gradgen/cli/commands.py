@@ -185,6 +185,16 @@ def _add_compile(commands) -> None:
         "stay loops, shorter ones are unrolled (-v says which loops are unrolled, and why)",
     )
     comp.add_argument(
+        "--checkpoint",
+        type=_positive,
+        default=0,
+        metavar="K",
+        help="loops that stay loops keep their carried values every K steps only, and "
+        "the backward pass recomputes each K steps forward before going back through "
+        "them: memory of T/K states and K steps' tape instead of T steps' tape, for one "
+        "more forward pass (default: keep every step's)",
+    )
+    comp.add_argument(
         "--emit-test",
         action="store_true",
         help="also write test_<module>.py beside the module: a pytest file checking it "
@@ -197,6 +207,16 @@ def _add_compile(commands) -> None:
         help="compile afresh, neither reading nor writing the compile cache "
         "(see gradgen cache --help)",
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps >= 1")
+    return value
 
 
 def run_compile(args) -> int:

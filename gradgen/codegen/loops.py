@@ -186,6 +186,17 @@ def _range(body: Body, text, reverse: bool = False) -> str:
     return f"for {body.index} in {'reversed(' + steps + ')' if reverse else steps}:"
 
 
+def _grouped(text: str) -> str:
+    return f"({text})" if " " in text else text
+
+
+def _shifted(index: str, offset: int) -> str:
+    """``t``, ``t + 1``, ``t - 1``."""
+    if offset == 0:
+        return index
+    return f"{index} {'+' if offset > 0 else '-'} {abs(offset)}"
+
+
 def _step(body: Body, text) -> str:
     """The position of this step in the tape: t, or t - start."""
     return body.index if body.loop.start == 0 else f"{body.index} - {text(body.loop.start)}"
@@ -198,7 +209,7 @@ def _row_reads(body: Body, stmts, mapping, text) -> list[tuple[str, str, str]]:
     for s in body.loop.slices:
         if s.inner in read:
             array = body.array_params[s.array]
-            key = body.index if s.offset == 0 else f"{body.index} + {s.offset}"
+            key = _shifted(body.index, s.offset)
             lines.append((mapping[s.inner].name, "=", f"{array}[{key}]"))
     return lines
 
@@ -425,7 +436,7 @@ def step_sections(program: ir.Program) -> list:
                 shown[name] = (name, "+=")
             elif p.sym in body.slice_names:
                 sl = next(s for s in loop.slices if s.inner == p.sym)
-                key = body.index if sl.offset == 0 else f"{body.index} + {sl.offset}"
+                key = _shifted(body.index, sl.offset)
                 shown[name] = (f"d{body.array_params[sl.array]}[{key}]", "+=")
             elif p.name in body.carry_params:
                 shown[name] = (seeds[body.carry_params.index(p.name)], "=")
@@ -482,34 +493,62 @@ def _gradient(body: Body, text) -> list[Function]:
     step = _step(body, printer)
     length = printer(body.loop.stop - body.loop.start)
     dtype = own.dtype
-    # forward, keeping the tape
-    alloc = []
     shapes = prog.graph.shapes
-    for s in tape:
-        if s in shared:
-            continue
-        rows = f"{length} + 1" if s in shared.values() else length
-        shape = ", ".join([rows] + [printer(d) for d in shapes[s]])
-        shape = f"({shape},)" if not shapes[s] else f"({shape})"
-        alloc.append((store[s], "=", f"{text.np}.empty({shape}, {dtype})"))
-    for inner in shared.values():
-        alloc.append((f"{store[inner]}[0]", "=", mapping[inner].name))
-    fblocks = [Block(None, alloc, 0)] if alloc else []
-    fblocks.append(
-        Block(None, _row_reads(body, forward, mapping, text), 1, _range(body, printer))
-    )
-    fblocks += _blocks(body, forward, mapping, text, 1)
-    stores = []
-    for s in tape:
-        if s in shared:
-            stores.append((f"{store[s]}[{step} + 1]", "=", mapping[s].name))
-        elif s not in shared.values():
-            stores.append((f"{store[s]}[{step}]", "=", mapping[s].name))
-    update = _carry_update(body, outs, mapping, text)
-    fblocks.append(Block(None, stores + ([update] if update else []), 1))
+    every = body.loop.checkpoint  # keep the carried values every K steps only
+
+    def allocate(rows: str) -> list:
+        """The tape's arrays, ``rows`` steps long (one more for a carried value)."""
+        lines = []
+        for s in tape:
+            if s in shared:
+                continue
+            n = f"{rows} + 1" if s in shared.values() else rows
+            shape = ", ".join([n] + [printer(d) for d in shapes[s]])
+            shape = f"({shape},)" if not shapes[s] else f"({shape})"
+            lines.append((store[s], "=", f"{text.np}.empty({shape}, {dtype})"))
+        return lines
+
+    def first_rows() -> list:
+        return [(f"{store[inner]}[0]", "=", mapping[inner].name) for inner in shared.values()]
+
+    def forward_steps(position: str, depth: int, keep: bool = True) -> list[Block]:
+        """One step forward, at ``depth``, storing the tape at ``position``."""
+        blocks = [Block(None, _row_reads(body, forward, mapping, text), depth)]
+        blocks += _blocks(body, forward, mapping, text, depth)
+        stores = []
+        for s in tape if keep else []:
+            if s in shared:
+                stores.append((f"{store[s]}[{position} + 1]", "=", mapping[s].name))
+            elif s not in shared.values():
+                stores.append((f"{store[s]}[{position}]", "=", mapping[s].name))
+        update = _carry_update(body, outs, mapping, text)
+        blocks.append(Block(None, stores + ([update] if update else []), depth))
+        return blocks
+
+    saved = {c.inner: _claim(f"{name}_saved", taken) for c, name in zip(body.loop.carries, body.carry_params)} if every else {}
+    if every:  # the carried values every K steps: the backward pass recomputes the rest
+        count = f"({length} + {every - 1}) // {every}"
+        alloc = []
+        for c in body.loop.carries:
+            shape = ", ".join([count] + [printer(d) for d in c.shape])
+            shape = f"({shape},)" if not c.shape else f"({shape})"
+            alloc.append((saved[c.inner], "=", f"{text.np}.empty({shape}, {dtype})"))
+        fblocks = [Block(None, alloc, 0), Block(None, [], 1, _range(body, printer))]
+        saves = [
+            (f"{saved[c.inner]}[{_grouped(step)} // {every}]", "=", name)
+            for c, name in zip(body.loop.carries, body.carry_params)
+        ]
+        fblocks.append(Block(None, saves, 2, f"if {_grouped(step)} % {every} == 0:"))
+        fblocks += forward_steps(step, 1, keep=False)
+    else:
+        alloc = allocate(length) + first_rows()
+        fblocks = [Block(None, alloc, 0)] if alloc else []
+        fblocks.append(Block(None, [], 1, _range(body, printer)))
+        fblocks += forward_steps(step, 1)
     fblocks = [b for b in fblocks if b.statements or b.header]
     kept = list(dict.fromkeys(store[s] for s in tape))
     tape_text = ", ".join(kept) + ("," if len(kept) == 1 else "")
+    saved_text = ", ".join(saved.values()) + ("," if len(saved) == 1 else "")
     carries = ", ".join(body.carry_params)
     used = _used_dims([s.expr for s in stmts] + [body.loop.start, body.loop.stop])
     used |= {d for s in tape for d in shapes[s] if ir.is_dim_symbol(d)}
@@ -523,7 +562,7 @@ def _gradient(body: Body, text) -> list[Function]:
         _doc(body, "The steps, keeping what the backward pass reads,"),
         dims + _dtype(body, text, fblocks),
         fblocks,
-        f"{carries}, ({tape_text})" if carries else f"({tape_text})",
+        f"{carries}, ({saved_text if every else tape_text})",
         hints,
         f"tuple[{own.any_type}, ...]",
     )
@@ -531,7 +570,9 @@ def _gradient(body: Body, text) -> list[Function]:
     run = _claim("run", taken)
     seed_names = [p.name for p in prog.params[-len(body.seeds):]]
     pre = []
-    if tape:
+    if every:
+        pre.append((f"({saved_text})", "=", f"{run}[{len(body.loop.carries)}]"))
+    elif tape:
         pre.append((f"({tape_text})", "=", f"{run}[{len(body.loop.carries)}]"))
     # gradients of the signature's arrays and outer values: zeros, accumulated
     acc = {}
@@ -549,13 +590,33 @@ def _gradient(body: Body, text) -> list[Function]:
         pshape = next(p.shape for p in prog.params if p.sym == sym)
         zeros = f"{text.np}.zeros_like({pname})" + ("" if pshape else "[()]")
         pre.append((name, "=", zeros))
-    bblocks = [Block(None, pre, 0)] if pre else []
+    position, depth = step, 1
+    if every:  # segments of K steps, last first: recompute the tape, then go back
+        segment, segment_end = _claim("segment", taken), _claim("segment_end", taken)
+        position, depth = f"{body.index} - {segment}", 2
+        pre += allocate(str(every))
+        start, stop = printer(body.loop.start), printer(body.loop.stop)
+        begin = [(segment_end, "=", f"min({segment} + {every}, {stop})")]
+        offset = segment if body.loop.start == 0 else f"{segment} - {start}"
+        begin += [
+            (name, "=", f"{saved[c.inner]}[{_grouped(offset)} // {every}]")
+            for c, name in zip(body.loop.carries, body.carry_params)
+        ] + first_rows()
+        header = f"for {segment} in reversed(range({start}, {stop}, {every})):"
+        bblocks = [Block(None, pre, 0), Block(None, begin, 1, header)]
+        bblocks.append(Block(None, [], 2, f"for {body.index} in range({segment}, {segment_end}):"))
+        bblocks += forward_steps(position, 2)
+        back_header = f"for {body.index} in reversed(range({segment}, {segment_end})):"
+    else:
+        bblocks = [Block(None, pre, 0)] if pre else []
+        back_header = _range(body, printer, reverse=True)
+    first_back = len(bblocks)
     restores = [
-        (mapping[s].name, "=", f"{store[s]}[{step} + 1]" if s in shared else f"{store[s]}[{step}]")
+        (mapping[s].name, "=", f"{store[s]}[{position} + 1]" if s in shared else f"{store[s]}[{position}]")
         for s in tape
     ]
-    bblocks.append(Block(None, restores + _row_reads(body, backward, mapping, text), 1, _range(body, printer, reverse=True)))
-    bblocks += _blocks(body, backward, mapping, text, 1)
+    bblocks.append(Block(None, restores + _row_reads(body, backward, mapping, text), depth, back_header))
+    bblocks += _blocks(body, backward, mapping, text, depth)
     # accumulate: outer values, rows; then the carried values' adjoints move one step back
     targets = {}  # grad symbol -> (left, operator): where the step's gradient goes
     for p in prog.params:
@@ -566,7 +627,7 @@ def _gradient(body: Body, text) -> list[Function]:
             targets[p.sym] = (acc[p.sym], "+=")
         elif p.sym in body.slice_names:
             sl = next(sl for sl in body.loop.slices if sl.inner == p.sym)
-            key = body.index if sl.offset == 0 else f"{body.index} + {sl.offset}"
+            key = _shifted(body.index, sl.offset)
             targets[p.sym] = (f"{acc[sl.array]}[{key}]", "+=")
     moves = []
     for c, seed_name in zip(body.loop.carries, seed_names):
@@ -575,10 +636,12 @@ def _gradient(body: Body, text) -> list[Function]:
             moves.append((seed_name, f"{text.np}.zeros_like({seed_name})"))
         else:
             targets[c.inner] = (seed_name, "=")
-    acc_lines = _fold(bblocks, backward, targets, inner_grad, mapping, printer, body)
+    acc_lines = _fold(
+        bblocks[first_back:], backward, targets, inner_grad, mapping, printer, body
+    )
     for name, value in moves:
         acc_lines.append((name, "=", value))
-    bblocks.append(Block(None, acc_lines, 1))
+    bblocks.append(Block(None, acc_lines, depth))
     bblocks = [b for b in bblocks if b.statements or b.header]
     results_text = []
     for s in body.loop.inputs:
@@ -594,6 +657,8 @@ def _gradient(body: Body, text) -> list[Function]:
         own.array_type if c.shape else "float" for c in body.loop.carries
     ] + ["int"] * len(body.loop.passed)
     bused = _used_dims([s.expr for s in backward] + [body.loop.start, body.loop.stop])
+    if every:  # it recomputes the forward steps and allocates the tape
+        bused |= used
     backward_fn = _function(
         body,
         body.loop.name + "_backward",

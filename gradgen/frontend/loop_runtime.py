@@ -24,20 +24,23 @@ from gradgen import ir, ops
 from gradgen.errors import GradgenError
 
 ROLL_AT = 20  # a loop of a fixed length stays a loop from this many steps on
-SETTINGS = {"unroll": None}  # True: unroll every fixed-length loop; False: roll them all
+# unroll: True unrolls every fixed-length loop, False keeps them all loops; checkpoint K:
+# the loops keep their carried values every K steps, and recompute the rest backwards
+SETTINGS: dict = {"unroll": None, "checkpoint": 0}
 NOTES: list = []  # why loops were unrolled, for compile -v
 
 
 @contextlib.contextmanager
-def unrolling(unroll: bool | None):
-    """Compile with ``unroll`` (None: by ``ROLL_AT``); collects ``NOTES`` afresh."""
-    saved = SETTINGS["unroll"]
-    SETTINGS["unroll"] = unroll
+def unrolling(unroll: bool | None, checkpoint: int = 0):
+    """Compile with ``unroll`` (None: by ``ROLL_AT``) and ``checkpoint``; collects
+    ``NOTES`` afresh."""
+    saved = dict(SETTINGS)
+    SETTINGS.update(unroll=unroll, checkpoint=checkpoint)
     NOTES.clear()
     try:
         yield
     finally:
-        SETTINGS["unroll"] = saved
+        SETTINGS.update(saved)
 _KEYS = itertools.count(1)
 
 
@@ -391,6 +394,7 @@ def loop_exit(state: LoopState, local_vars: dict) -> tuple:
         inner,
     )
     loop.outer_shapes = {s: graph.shapes[s] for s in loop.inputs}
+    loop.checkpoint = SETTINGS["checkpoint"]
     graph.loops.append(loop)
     ops.LOOPS[state.key] = loop
     run = session.structural(ops.loop_run(loop), [])

@@ -62,9 +62,12 @@ class LoopRun(ir.Structural):
     def out_shape(self, shapes):
         return ()
 
-    @staticmethod
-    def vjp(g, ans, *args, shape):  # pragma: no cover - the sweep calls shared_vjp
-        raise GradgenError("a loop is differentiated by its backward loop (shared_vjp)")
+    @classmethod
+    def vjp(cls, g, ans, *args, shape):
+        """Each argument's part of the backward loop's result (the reverse sweep calls
+        ``shared_vjp``, so that the code runs the backward loop once)."""
+        call, parts = cls.shared_vjp(cls(*args), g, ans)
+        return [None if part is None else part(call) for part in parts]
 
     @staticmethod
     def jvp(t, ans, key, *args, shape):
@@ -146,6 +149,13 @@ class LoopSeed(ir.Structural):
 
     def out_shape(self, shapes):
         return ()
+
+    def _gradgen_text(self, p, **kwargs):
+        k = int(self.args[1])
+        return f"({p._print(self.args[0])} for the loop's result {k})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        return rf"\left({p._print(self.args[0])} \to [{int(self.args[1])}]\right)"
 
 
 class LoopBack(ir.Structural):
