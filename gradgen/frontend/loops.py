@@ -27,7 +27,7 @@ import ast
 import copy
 import itertools
 
-from gradgen.frontend.branches import RUNTIME, _at, _walk_local, assigned_names
+from gradgen.frontend.branches import RUNTIME, assigned_names, at, walk_local
 
 # methods that change a Python container in place: a loop doing so is unrolled
 _GROWING = {"append", "extend", "insert", "pop", "update", "setdefault", "add", "remove"}
@@ -41,7 +41,7 @@ def _call(name: str, *args) -> ast.Call:
 def _written(stmts) -> list[str]:
     """Names the statements bind, or write into (``out[t] = v``, ``x += v``)."""
     names = assigned_names(stmts)
-    for node in _walk_local(stmts):
+    for node in walk_local(stmts):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -59,7 +59,7 @@ def _written(stmts) -> list[str]:
 
 def _reason(loop: ast.For) -> str | None:
     """Why this loop cannot stay a loop (it is then unrolled), or None."""
-    for node in _walk_local(loop.body):
+    for node in walk_local(loop.body):
         if isinstance(node, (ast.Break, ast.Continue)):
             return "it has a break or continue"
         if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)):
@@ -88,7 +88,7 @@ class _RangeCalls(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "range":
-            return _at(ast.Call(_call("range_").func, node.args, node.keywords), node)
+            return at(ast.Call(_call("range_").func, node.args, node.keywords), node)
         return node
 
 
@@ -152,13 +152,13 @@ class _Loops(ast.NodeTransformer):
         unrolled = ast.For(node.target, values, node.body, [], None)
         if reason is not None:  # never rolled: the body as written (break and all)
             return [
-                _at(ast.Assign([ast.Name(state, ast.Store())], enter), node),
-                _at(unrolled, node),
+                at(ast.Assign([ast.Name(state, ast.Store())], enter), node),
+                at(unrolled, node),
             ]
         test = ast.Attribute(load(state), "rolled", ast.Load())
         return [
-            _at(ast.Assign([ast.Name(state, ast.Store())], enter), node),
-            _at(ast.If(test, [_at(s, node) for s in rolled], [_at(unrolled, node)]), node),
+            at(ast.Assign([ast.Name(state, ast.Store())], enter), node),
+            at(ast.If(test, [at(s, node) for s in rolled], [at(unrolled, node)]), node),
         ]
 
 
@@ -166,6 +166,6 @@ def transform(tree: ast.Module) -> ast.Module:
     """Rewrite the ``for`` loops of every function of a model file (see the module
     docstring)."""
     for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
-        if any(isinstance(n, ast.For) for n in _walk_local(fn.body)):
+        if any(isinstance(n, ast.For) for n in walk_local(fn.body)):
             fn.body = _Loops().statements(fn.body)
     return ast.fix_missing_locations(tree)
