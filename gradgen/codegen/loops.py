@@ -434,6 +434,9 @@ def step_sections(program: ir.Program) -> list:
             if g not in mapping:
                 continue
             name = mapping[g].name
+            backward = [s for s in stmts if s.section != "forward"]
+            if _reads_elsewhere(g, backward):
+                continue  # a step's value that other formulas read: shown as it is
             if p.sym in body.invariant_params or p.sym in body.array_params:
                 shown[name] = (name, "+=")
             elif p.sym in body.slice_names:
@@ -581,6 +584,9 @@ def _gradient(body: Body, text) -> list[Function]:
     for p in prog.params[: len(body.signature)]:
         g = inner_grad.get(p.sym)
         own_name = mapping[g].name if isinstance(g, sp.Symbol) and g in mapping else None
+        if own_name is not None and _reads_elsewhere(g, backward):
+            # the step's value is read by other statements: the sum is another name
+            own_name = _claim(f"{own_name}_sum", taken)
         if p.sym in body.array_params:
             rows = [sl for sl in body.loop.slices if sl.array == p.sym and sl.inner in inner_grad]
             if rows or p.sym in inner_grad:
