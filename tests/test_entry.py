@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from compiled import compiled
-from gradcheck import ROOT, central_difference, import_source, random_inputs, targets
+from gradcheck import DRIVERS, ROOT, central_difference, import_source, random_inputs, targets
 from gradgen import GradgenError
 from gradgen.cli.commands import main
 from gradgen.pipeline import compile_file
@@ -113,7 +113,7 @@ MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branch
 MODELS += sorted(
     p
     for p in (ROOT / "examples").glob("*.py")
-    if p.stem not in ("train_xor", "descent")
+    if p.stem not in DRIVERS
 )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradcheck import ROOT
+from gradcheck import DRIVERS, ROOT
 from gradgen.checking.check import choose_dims, shapes_of
 from gradgen.cli.commands import main
 from gradgen.frontend.model_file import find_targets, load_model
@@ -31,7 +31,7 @@ def models() -> list[Path]:
     return [
         p
         for p in sorted(EXAMPLES.glob("*.py"))
-        if p.stem not in ("descent", "train_xor")
+        if p.stem not in DRIVERS
     ]
 
 
