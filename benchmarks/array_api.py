@@ -9,7 +9,7 @@ on it, and where JAX has a GPU backend (run.py then lets JAX see it) the jitted 
 JAX's grad on it; where not, those rows come back as unavailable. GPU rows wait for the device
 at the end of each call, and are best timed with ``--clock wall`` (the CPU clocks do not see
 the device's time). ``ratios(samples)`` computes the paired ratios of ``RATIOS`` whose rows
-were timed and ``table(results)`` prints them.
+were timed and ``table(results)`` prints them (variants.py's, with these pairs).
 
 The module runs with its entry checks, as gradgen writes it; on PyTorch it is also timed
 without them (``no checks``), and a second copy of the PyTorch row is an A/A control.
@@ -22,8 +22,8 @@ import types
 
 import numpy as np
 
+import variants
 from peers import GENERATED, PEERS, Impl, as_tuple, jax_impl, torch_impl
-from timing import paired_ratio
 
 XP_NUMPY = "array-api on numpy"
 XP_TORCH = "array-api on torch"
@@ -115,7 +115,10 @@ def _jax_row(workload, args, count, source, label, device) -> Impl:
     arrays = [jax.device_put(np.asarray(a), device) for a in args]
     run = lambda: jax.block_until_ready(fn(*arrays))  # noqa: E731
     start = time.perf_counter()
-    run()
+    try:
+        run()
+    except Exception as error:  # a module that writes in place does not run on JAX yet
+        return Impl(label, None, missing=f"raised {type(error).__name__}: {error}")
     first = time.perf_counter() - start
     return Impl(
         label,
@@ -123,7 +126,6 @@ def _jax_row(workload, args, count, source, label, device) -> Impl:
         _to_numpy(workload, count),
         {"first call": first},
         traced_memory=False,
-        experimental=True,  # a module that writes in place does not run on JAX yet
     )
 
 
@@ -170,7 +172,11 @@ def array_api_impls(
     if not with_peers:
         return rows
     unchecked = compile_source(workload, checks=False)
-    sources = [(XP_TORCH, source), (XP_TORCH_UNCHECKED, unchecked), (XP_TORCH_AA, source)]
+    sources = [
+        (XP_TORCH, source),
+        (XP_TORCH_UNCHECKED, unchecked),
+        (XP_TORCH_AA, source),
+    ]
     rows += _torch_rows(workload, args, params, count, sources, "cpu")
     try:
         import jax
@@ -183,31 +189,9 @@ def array_api_impls(
 
 
 def ratios(samples: dict) -> dict:
-    return {
-        label: paired_ratio(samples[a], samples[b])
-        for label, a, b in RATIOS
-        if a in samples and b in samples
-    }
+    return variants.ratios(samples, RATIOS)
 
 
 def table(results: list[dict]) -> str:
-    """Per workload: the NumPy target's time and every ratio of RATIOS that any workload
-    has, median [IQR] of the paired ratios over rounds."""
-    labels = [
-        label
-        for label, _, _ in RATIOS
-        if any(label in r.get("array_api_ratios", {}) for r in results)
-    ]
-    width = max([16] + [len(label) for label in labels])
-    lines = [f"{'workload':>13}  " + "  ".join(f"{h:>{width}}" for h in labels)]
-    for result in results:
-        cells = []
-        for label in labels:
-            r = result.get("array_api_ratios", {}).get(label)
-            cells.append(
-                f"{r['median']:.3f} [{r['q1']:.2f}-{r['q3']:.2f}]" if r else "-"
-            )
-        lines.append(
-            f"{result['name']:>13}  " + "  ".join(f"{c:>{width}}" for c in cells)
-        )
-    return "\n".join(lines)
+    """Per workload, every ratio of RATIOS that any workload has: median [IQR]."""
+    return variants.table(results, RATIOS, "array_api_ratios")

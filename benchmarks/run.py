@@ -12,7 +12,10 @@ median time per call and paired ratios: ÷ the hand-written value+grad, and grad
 value+grad ÷ its own forward pass. Beside them (variants.py) it times gradgen's value+grad
 compiled without entry checks, gradgen's and the hand-written value+grad on float32
 inputs, and gradgen's value+grad a second time (an A/A control), and prints their paired
-ratios in a second table. Also peak traced memory of one call (NumPy allocations, so not
+ratios in a second table; and (array_api.py) the module compiled with --target array-api
+on NumPy, on PyTorch tensors and under jax.jit, each paired with the NumPy target,
+PyTorch's autograd and JAX's jitted grad, in a third (on a GPU too, where there is one).
+Also peak traced memory of one call (NumPy allocations, so not
 for PyTorch or JAX), gradgen's compile time and JAX's first (compiling) call, and gradgen's
 compile time and generated source size for tanh MLPs of growing depth. Prints the tables
 and writes everything to benchmarks/results/run-<time>.json.

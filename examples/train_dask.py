@@ -7,7 +7,7 @@ chunks and Dask adds them up. The data is never held anywhere as a whole: every 
 drawn by its own random generator (seeded by the chunk's number) when a worker needs it,
 and dropped once the chunk's terms are summed, in every step of gradient descent.
 
-    pip install "gradgen[dask]"
+    pip install -e ".[dask]"
     gradgen compile examples/logistic.py -o generated/array_api/logistic.py --target array-api
     gradgen compile examples/logistic.py     # generated/logistic.py, the NumPy reference
     python examples/train_dask.py            # a LocalCluster of 2 workers of 1 GiB each
@@ -74,7 +74,9 @@ def dataset(rows: int, features: int, chunk_rows: int, seed: int = 0):
 
     xs, ys = [], []
     for index, size in enumerate(chunk_sizes(rows, chunk_rows)):
-        pair = dask.delayed(chunk, pure=True, nout=2)(index, size, features, seed)
+        # pure=False: a key of its own per call, so that two data sets of the same
+        # numbers (one held in memory, one drawn afresh) do not share chunks
+        pair = dask.delayed(chunk, pure=False, nout=2)(index, size, features, seed)
         xs.append(da.from_delayed(pair[0], (size, features), dtype=np.float64))
         ys.append(da.from_delayed(pair[1], (size,), dtype=np.float64))
     return da.concatenate(xs), da.concatenate(ys)
@@ -140,7 +142,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--memory-limit", default="1GiB", help="per worker")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scheduler", help="address of a running Dask scheduler")
-    parser.add_argument("--in-process", action="store_true", help="threads, not processes")
+    parser.add_argument(
+        "--in-process", action="store_true", help="threads, not processes"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
@@ -164,7 +168,9 @@ def main(argv=None) -> dict:
             )
         client = Client(cluster)
     with cluster, client:
-        limits = [w["memory_limit"] for w in client.scheduler_info()["workers"].values()]
+        limits = [
+            w["memory_limit"] for w in client.scheduler_info()["workers"].values()
+        ]
         given = sum(limits)
         print(
             f"data: X {format_bytes(X.nbytes)} in {X.numblocks[0]} chunks of "

@@ -1,7 +1,8 @@
 """examples/train_dask.py: the Array API module of examples/logistic.py on Dask arrays
 chunked by rows gives the loss and gradient of the whole data set, as the NumPy module
 gives them chunk by chunk (each chunk weighted by its share of the rows) and on the whole
-array; and the example trains on a small in-process cluster. Small sizes: a few seconds."""
+array; and the example trains on a small in-process cluster. Small sizes: a few seconds.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +57,14 @@ def test_chunks_are_drawn_the_same_wherever_they_are_drawn(example):
 
 def test_the_example_trains_on_a_local_cluster(example, capsys):
     pytest.importorskip("distributed")
-    args = ["--rows", str(ROWS), "--features", str(FEATURES), "--chunk-rows", str(CHUNK)]
+    args = [
+        "--rows",
+        str(ROWS),
+        "--features",
+        str(FEATURES),
+        "--chunk-rows",
+        str(CHUNK),
+    ]
     args += ["--epochs", "3", "--workers", "1", "--in-process", "--no-progress"]
     result = example.main(args)
     losses = result["losses"]

@@ -22,11 +22,7 @@ import pytest
 from compiled import compiled
 from gradcheck import DRIVERS, ROOT, random_inputs, targets
 
-EXAMPLES = sorted(
-    p
-    for p in (ROOT / "examples").glob("*.py")
-    if p.stem not in DRIVERS
-)
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.stem not in DRIVERS)
 OP_MODELS = [
     ROOT / "tests" / "models" / f
     for f in ("ops.py", "arrays.py", "branches.py", "integers.py")

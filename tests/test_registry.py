@@ -37,9 +37,7 @@ def test_the_check_names_an_elementwise_function_without_a_derivative(monkeypatc
 
 
 MODELS = sorted(
-    p
-    for p in (ROOT / "examples").glob("*.py")
-    if p.stem not in DRIVERS
+    p for p in (ROOT / "examples").glob("*.py") if p.stem not in DRIVERS
 ) + [
     ROOT / "tests" / "models" / f
     for f in ("ops.py", "arrays.py", "numerics.py", "integers.py")

@@ -28,11 +28,7 @@ NAMED = {  # page name -> (model, arguments)
 
 def models() -> list[Path]:
     """The example files that define compile targets."""
-    return [
-        p
-        for p in sorted(EXAMPLES.glob("*.py"))
-        if p.stem not in DRIVERS
-    ]
+    return [p for p in sorted(EXAMPLES.glob("*.py")) if p.stem not in DRIVERS]
 
 
 def random_point(model: Path, folder: Path, functions=None) -> Path:
