@@ -167,7 +167,8 @@ def main() -> None:
     print(
         f"{args.rows:,} rows x {args.features} features (float64, "
         f"{args.rows * args.features * 8 / 1e6:.0f} MB), {args.workers} Dask worker(s) of "
-        f"1 thread; {args.repeats} rounds; elapsed time; load average "
+        f"1 thread; {args.repeats} rounds; CPU time of client and workers, and elapsed; "
+        f"load average "
         f"{os.getloadavg()[0]:.2f}; {versions}"
     )
     print(
