@@ -12,7 +12,10 @@ median time per call and paired ratios: ÷ the hand-written value+grad, and grad
 value+grad ÷ its own forward pass. Beside them (variants.py) it times gradgen's value+grad
 compiled without entry checks, gradgen's and the hand-written value+grad on float32
 inputs, and gradgen's value+grad a second time (an A/A control), and prints their paired
-ratios in a second table. Also peak traced memory of one call (NumPy allocations, so not
+ratios in a second table; and (array_api.py) the module compiled with --target array-api
+on NumPy, on PyTorch tensors and under jax.jit, each paired with the NumPy target,
+PyTorch's autograd and JAX's jitted grad, in a third (on a GPU too, where there is one).
+Also peak traced memory of one call (NumPy allocations, so not
 for PyTorch or JAX), gradgen's compile time and JAX's first (compiling) call, and gradgen's
 compile time and generated source size for tanh MLPs of growing depth. Prints the tables
 and writes everything to benchmarks/results/run-<time>.json.
@@ -28,7 +31,8 @@ THREADS = {
     "VECLIB_MAXIMUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
-    "JAX_PLATFORMS": "cpu",
+    # the CPU only, unless a CUDA device is present: array_api.py then also times JAX on it
+    "JAX_PLATFORMS": "" if os.path.exists("/dev/nvidiactl") else "cpu",
     "JAX_ENABLE_X64": "1",
 }
 os.environ.update(THREADS)
@@ -46,11 +50,12 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import array_api  # noqa: E402
 import compile_time  # noqa: E402
 import peers  # noqa: E402
 import variants  # noqa: E402
 from peers import BASELINE, FORWARD, GENERATED, GENERATED_FORWARD, HAND  # noqa: E402
-from peers import ON_TORCH, PEERS, implementations  # noqa: E402
+from peers import PEERS, implementations  # noqa: E402
 from timing import disagreement, interleaved, paired_ratio, peak_bytes  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
@@ -88,6 +93,7 @@ def run_workload(workload, options) -> dict:
     impls = implementations(workload, args, params, baseline, not options.no_peers)
     source = next(i for i in impls if i.name == GENERATED).source
     impls += variants.variant_impls(workload, args, params, source, baseline)
+    impls += array_api.array_api_impls(workload, args, params, not options.no_peers)
     by_name = {impl.name: impl for impl in impls}
     reference = by_name[HAND].run()
     rows = {}
@@ -139,6 +145,7 @@ def run_workload(workload, options) -> dict:
         "generated_source": source,
         "rows": rows,
         "ratios": variants.ratios(samples),
+        "array_api_ratios": array_api.ratios(samples),
     }
 
 
@@ -210,10 +217,7 @@ def workload_table(result: dict) -> str:
 
 def summary_table(results: list[dict]) -> str:
     head = ["workload", "hand v+g", "gradgen", "gen÷hand", "gen÷fwd"]
-    head += [f"{p.split()[0]}÷hand" for p in PEERS] + [
-        "gen÷fastest peer",
-        "on-torch÷hand",
-    ]
+    head += [f"{p.split()[0]}÷hand" for p in PEERS] + ["gen÷fastest peer"]
     lines = ["  ".join(f"{h:>12}" for h in head)]
     for result in results:
         rows = result["rows"]
@@ -338,6 +342,11 @@ def main() -> None:
     print(
         "\nEntry checks, float32, A/A control and earlier modules (median paired ratio "
         "[IQR] over rounds)\n" + variants.table(results)
+    )
+    print(
+        "\nThe Array API target (--target array-api) on NumPy, PyTorch and under jax.jit, "
+        "each ÷ the row it is paired with (median paired ratio [IQR] over rounds)\n"
+        + array_api.table(results)
     )
     compiled = None
     if not args.no_compile_time:

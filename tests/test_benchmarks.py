@@ -92,3 +92,35 @@ def test_a_float64_gradient_is_named_in_a_float32_row():
         variants.dtype_problem(out, np.float32) == "gradient 2 is float64, not float32"
     )
     assert variants.dtype_problem((None, out[1][:1]), np.float32) is None
+
+
+def test_array_api_rows_agree():
+    """The Array API target's rows (array_api.py): the module on NumPy, and where
+    PyTorch and JAX are installed, on PyTorch tensors and under jax.jit (float64, as
+    run.py sets JAX), give the hand-written value and gradients; a GPU row without a
+    GPU says so."""
+    import contextlib
+
+    import array_api
+    from timing import disagreement
+
+    workload = next(w for w in WORKLOADS if w.name == "xor")
+    args = workload.inputs()
+    reference = workload.handwritten(*args)
+    try:
+        import jax
+
+        x64 = jax.enable_x64(True)
+    except ImportError:
+        x64 = contextlib.nullcontext()
+    with x64:
+        rows = array_api.array_api_impls(workload, args, _params(workload))
+        outs = {row.name: row.to_numpy(row.run()) for row in rows if not row.missing}
+    names = [row.name for row in rows]
+    assert names[0] == array_api.XP_NUMPY
+    for row in rows:
+        if row.missing:
+            assert row.name not in (array_api.XP_NUMPY, array_api.XP_TORCH_AA)
+            assert row.missing.startswith(("not installed", "no CUDA", "no GPU"))
+            continue
+        assert disagreement(outs[row.name], reference) is None, row.name

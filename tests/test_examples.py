@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gradcheck import (
+    DRIVERS,
     ROOT,
     assert_close,
     autograd_namespace,
@@ -107,7 +108,7 @@ ROLLED = {"rnn_sequence", "lstm", "euler"}
 EVERY_TARGET = [
     (path.stem, name)
     for path in sorted(EXAMPLES.glob("*.py"))
-    for name in (targets(path) if path.stem not in ("descent", "train_xor") else {})
+    for name in (targets(path) if path.stem not in DRIVERS else {})
 ]
 
 
