@@ -92,3 +92,60 @@ def test_a_float64_gradient_is_named_in_a_float32_row():
         variants.dtype_problem(out, np.float32) == "gradient 2 is float64, not float32"
     )
     assert variants.dtype_problem((None, out[1][:1]), np.float32) is None
+
+
+# --- benchmarks/loops.py: loops over a sequence ------------------------------------------
+
+SMALL = {"n": 3, "d": 2, "k": 5}
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm"])
+def test_loop_gradients_agree_before_timing(name):
+    """The hand-written backpropagation through time (and the RNN's hoisted form) agrees
+    with central differences, and autograd running the model source with it."""
+    import loop_workloads
+    from timing import disagreement
+
+    model = next(m for m in loop_workloads.MODELS if m.name == name)
+    assert loop_workloads.check_against_differences(model) is None
+    args = loop_workloads.inputs(model, 4, SMALL)
+    reference = model.handwritten(*args)
+    impls = loop_workloads.implementations(model, 4, args, with_peers=False)
+    impls.append(loop_workloads.autograd_impl(model, args))
+    assert len(impls) == (4 if name == "rnn" else 3)
+    for impl in impls:
+        assert disagreement(impl.to_numpy(impl.run()), reference) is None, impl.name
+
+
+def test_a_wrong_loop_gradient_is_caught():
+    import handwritten
+    import loop_workloads
+
+    def transposed_dWh(*args):
+        value, grads = handwritten.rnn(*args)
+        return value, grads[:4] + (grads[4].T,) + grads[5:]
+
+    model = loop_workloads.MODELS[0]
+    wrong = loop_workloads.LoopModel(
+        **{**vars(model), "handwritten": transposed_dWh, "hoisted": None}
+    )
+    assert "gradient 5" in loop_workloads.check_against_differences(wrong)
+
+
+def test_a_generated_loop_module_is_timed_and_its_length_checked(tmp_path):
+    """--module: the RNN compiled with an integer T (unrolled) agrees with the
+    hand-written code at that T and is reported as not taking the inputs of another."""
+    import loop_workloads
+    from timing import disagreement
+
+    model = loop_workloads.MODELS[0]
+    args = loop_workloads.inputs(model, 3, SMALL)
+    module = tmp_path / "rnn3.py"
+    module.write_text(loop_workloads.unrolled_impl(model, 3, args).source)
+    generated = loop_workloads.implementations(model, 3, args, module, 0, False)[-1]
+    assert generated.name == loop_workloads.GRADGEN
+    reference = model.handwritten(*args)
+    assert disagreement(generated.to_numpy(generated.run()), reference) is None
+    longer = loop_workloads.inputs(model, 4, SMALL)
+    refused = loop_workloads.implementations(model, 4, longer, module, 0, False)[-1]
+    assert "does not take these inputs" in refused.missing
