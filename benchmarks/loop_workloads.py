@@ -244,23 +244,10 @@ def jax_impl(model: LoopModel, args: list) -> Impl:
         import jax.numpy as jnp
     except ImportError as error:
         return Impl(JAX, None, missing=f"not installed ({error.name})")
-    try:  # run in the calling thread, as every other implementation does
-        jax.config.update("jax_cpu_enable_async_dispatch", False)
-    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
-        pass
     loss = model.jax_loss(jnp, jax.lax)
     jitted = jax.jit(jax.value_and_grad(loss, argnums=tuple(range(len(args)))))
     arrays = [jnp.asarray(a, dtype=jnp.float64) for a in args]
-    run_once = lambda: jax.block_until_ready(jitted(*arrays))  # noqa: E731
-    start = time.perf_counter()
-    run_once()
-    first = time.perf_counter() - start
-
-    def to_numpy(out):
-        value, grads = out
-        return np.asarray(value), tuple(np.asarray(g) for g in grads)
-
-    return Impl(JAX, run_once, to_numpy, {"first call": first}, traced_memory=False)
+    return peers.jitted_impl(JAX, jitted, arrays)
 
 
 def implementations(

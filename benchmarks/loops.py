@@ -56,6 +56,7 @@ import run  # noqa: E402  (first: it sets one thread everywhere before NumPy is 
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -64,7 +65,6 @@ import time  # noqa: E402
 from loop_workloads import AA, HAND, MODELS, LoopModel  # noqa: E402
 from loop_workloads import check_against_differences, implementations  # noqa: E402
 from loop_workloads import inputs, unrolled_source  # noqa: E402
-from timing import interleaved, paired_ratio, peak_bytes  # noqa: E402
 
 # --- A run ---------------------------------------------------------------------------------
 
@@ -86,19 +86,7 @@ def run_model(model: LoopModel, T: int, options) -> dict:
         for impl in impls
         if not rows[impl.name].get("missing") and not rows[impl.name].get("wrong")
     }
-    samples, walls, counts = interleaved(
-        timed, options.repeats, options.batch_ms / 1000, options.clock
-    )
-    by_name = {impl.name: impl for impl in impls}
-    for name, times in samples.items():
-        row = rows[name]
-        row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
-        row.update(samples_s=times, wall_samples_s=walls[name])
-        row["wall_median_s"] = statistics.median(walls[name])
-        if HAND in samples:
-            row["vs_hand"] = paired_ratio(times, samples[HAND])
-        if by_name[name].traced_memory:
-            row["peak_bytes"] = peak_bytes(by_name[name].run)
+    run.time_rows(rows, {impl.name: impl for impl in impls}, timed, options, HAND)
     return {"name": f"{model.name} T={T}", "title": model.title, "rows": rows}
 
 
@@ -129,24 +117,30 @@ def summary_table(results: list[dict]) -> str:
 # --- Compile time ----------------------------------------------------------------------------
 
 
-def compile_seconds(path: Path, out: Path) -> tuple[float, str | None]:
-    """(wall seconds of ``python -m gradgen compile``, None or its first error line)."""
+def compile_seconds(path: Path, out: Path) -> tuple[float, float, str | None]:
+    """(wall seconds of ``python -m gradgen compile`` from start to exit, its CPU
+    seconds, None or the first line of its error)."""
     command = [sys.executable, "-m", "gradgen", "compile", str(path), "-o", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         command + ["--no-cache"], capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode:
         lines = (done.stderr or done.stdout).strip().splitlines() or ["(no message)"]
-        return seconds, f"exit {done.returncode}: {lines[0]}"
-    return seconds, None
+        return seconds, cpu, f"exit {done.returncode}: {lines[0]}"
+    return seconds, cpu, None
 
 
 def compile_times(models: list[Path], steps: list[int], repeats: int) -> list[dict]:
     """One row per model and version: the model file as it is, then unrolled for each
-    T of ``steps`` (a copy in a temporary folder), each compiled ``repeats`` times."""
+    T of ``steps`` (a copy in a temporary folder), each compiled ``repeats`` times; the
+    median run's seconds."""
     rows = []
+    print(f"{'model':<32} {'version':>15} {'wall s':>7} {'CPU s':>6}  lines or error")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder, "generated.py")
         for model in models:
@@ -160,13 +154,15 @@ def compile_times(models: list[Path], steps: list[int], repeats: int) -> list[di
                 copy.write_text(source)
                 versions.append((f"T={T} unrolled", copy))
             for label, path in versions:
-                runs = [compile_seconds(path, out) for _ in range(repeats)]
-                error = next((e for _, e in runs if e), None)
+                runs = sorted(compile_seconds(path, out) for _ in range(repeats))
+                wall, cpu, _ = runs[len(runs) // 2]
+                error = next((e for *_, e in runs if e), None)
                 row = {
                     "model": str(model),
                     "version": label,
-                    "wall_s": statistics.median(s for s, _ in runs),
-                    "runs_s": [s for s, _ in runs],
+                    "wall_s": wall,
+                    "cpu_s": cpu,
+                    "runs_s": [r[0] for r in runs],
                     "error": error,
                     "lines": None if error else len(out.read_text().splitlines()),
                 }
@@ -177,7 +173,10 @@ def compile_times(models: list[Path], steps: list[int], repeats: int) -> list[di
 
 def compile_row(row: dict) -> str:
     done = row["error"] or f"{row['lines']} lines"
-    return f"{row['model']}  {row['version']:>15}  {row['wall_s']:7.2f} s  {done}"
+    return (
+        f"{row['model']:<32} {row['version']:>15} {row['wall_s']:7.2f} "
+        f"{row['cpu_s']:6.2f}  {done}"
+    )
 
 
 # --- The command line ----------------------------------------------------------------------
@@ -227,7 +226,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.compile:
         steps = [int(T) for T in args.compile_steps.split(",") if T]
-        compile_times(args.paths or [MODELS[0].path], steps, args.repeats or 3)
+        paths = args.paths or [Path(os.path.relpath(MODELS[0].path))]
+        compile_times(paths, steps, args.repeats or 3)
         return
     if args.paths:
         parser.error("model paths go with --compile")

@@ -275,10 +275,6 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
         import jax.numpy as jnp
     except ImportError as error:
         return Impl(PEERS[2], None, missing=f"not installed ({error.name})")
-    try:  # run in the calling thread, as every other implementation does
-        jax.config.update("jax_cpu_enable_async_dispatch", False)
-    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
-        pass
     f = model_function(workload.model, workload.function, jnp)
     wrt = workload.wrt_indices(params)
     arrays = [jnp.asarray(a, dtype=jnp.float64) for a in args]
@@ -291,6 +287,18 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
         jitted = jax.jit(value_and_vjp)
     else:
         jitted = jax.jit(jax.value_and_grad(f, argnums=tuple(wrt)))
+    return jitted_impl(PEERS[2], jitted, arrays)
+
+
+def jitted_impl(name: str, jitted, arrays: list) -> Impl:
+    """The row of a jitted JAX function of ``arrays`` returning (value, grads), run in
+    the calling thread; its first call, which compiles, is made now and reported."""
+    import jax
+
+    try:  # run in the calling thread, as every other implementation does
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
+        pass
     run = lambda: jax.block_until_ready(jitted(*arrays))  # noqa: E731
     start = time.perf_counter()
     run()
@@ -300,7 +308,7 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
         value, grads = out
         return np.asarray(value), tuple(np.asarray(g) for g in grads)
 
-    return Impl(PEERS[2], run, to_numpy, {"first call": first}, traced_memory=False)
+    return Impl(name, run, to_numpy, {"first call": first}, traced_memory=False)
 
 
 def implementations(
