@@ -256,7 +256,7 @@ def main() -> None:
         )
         for T in [int(T) for T in args.steps.split(",")]:
             results.append(run_model(model, T, args))
-            print("\n" + run.workload_table(results[-1]))
+            print("\n" + run.workload_table(results[-1], HAND))
             if any(row.get("wrong") for row in results[-1]["rows"].values()):
                 failed.append(results[-1]["name"])
     print(

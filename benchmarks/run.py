@@ -189,7 +189,7 @@ def _clock_note(row: dict, hand: dict) -> list[str]:
     return []
 
 
-def workload_table(result: dict) -> str:
+def workload_table(result: dict, hand: str = HAND) -> str:
     lines = [
         f"{result['name']}: {result['title']}",
         f"  {'implementation':<26} {'median':>9}  {'÷ hand [IQR]':<18} "
@@ -203,7 +203,7 @@ def workload_table(result: dict) -> str:
         if "median_s" not in row:  # not timed (--only)
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
-        notes += _clock_note(row, result["rows"].get(HAND, {}))
+        notes += _clock_note(row, result["rows"].get(hand, {}))
         if row.get("dtype"):
             notes.append(row["dtype"])  # e.g. "gradient 1 is float64, not float32"
         if "vs_own_forward" in row:
