@@ -186,7 +186,7 @@ def module_impl(name: str, source: str, label: str, args: list) -> Impl:
     return impl
 
 
-def unrolled_source(path: Path, T: int) -> str | None:
+def fixed_length_source(path: Path, T: int) -> str | None:
     """The model's source with the T of its annotations made the integer ``T``; None if
     no annotation starts with the dimension T."""
     source, count = re.subn(r'Array\["T",', f"Array[{T},", path.read_text())
@@ -198,9 +198,9 @@ def unrolled_impl(model: LoopModel, T: int, args: list) -> Impl:
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, f"{model.path.stem}_{T}.py")
-        path.write_text(unrolled_source(model.path, T) or "")
+        path.write_text(fixed_length_source(model.path, T) or "")
         start = time.perf_counter()
-        source = compile_file(str(path), functions=["loss"])
+        source = compile_file(str(path), functions=["loss"], unroll=True)
         seconds = time.perf_counter() - start
     impl = module_impl(UNROLLED, source, f"<gradgen unrolled T={T}>", args)
     impl.setup = {"compile": seconds}

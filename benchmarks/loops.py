@@ -27,7 +27,8 @@ the gradients of every parameter, target's included (gradgen's default), in floa
   (its ``loss_value_and_grad(X, target, h0, Wx, Wh, b, w_out)``); without ``--module``, no
   gradgen row. A module compiled for one integer T is reported as not taking the inputs of
   another. ``--unrolled N`` also compiles rnn_loop.py with the T of X's annotation made an
-  integer, which unrolls the loop, for each T of ``--steps`` up to N (``gradgen unrolled``);
+  integer and ``unroll=True`` (one block per step), for each T of ``--steps`` up to N, and
+  times it as ``gradgen unrolled``;
 - ``autograd`` (HIPS) and ``pytorch eager`` run the model source itself, ``np`` bound to
   their NumPy namespace (peers.py); ``jax scan jit`` runs the same step in jax.lax.scan,
   ``jax.jit(jax.value_and_grad(...))``, its first (compiling) call not timed but reported.
@@ -39,10 +40,11 @@ thread everywhere, interleaved rounds in shuffled orders (timing.py), medians ov
 of paired ratios to the hand-written code. Writes benchmarks/results/loops-<time>.json.
 
 ``--compile`` times the command line instead: ``python -m gradgen compile MODEL -o OUT
---no-cache`` in a fresh process (the wall time of the whole command, median of
-``--repeats``), for each MODEL (default benchmarks/models/rnn_loop.py) as it is, T a name
-(a loop of the model), and with T made each integer of ``--compile-steps`` (unrolled). A
-model gradgen refuses is listed with the first line of its message.
+--no-cache`` in a fresh process (the wall time of the whole command and its CPU time, median
+of ``--repeats``), for each MODEL (default benchmarks/models/rnn_loop.py) as it is, T a name
+(a loop of the model), and with T made each integer of ``--compile-steps``, compiled as
+gradgen chooses (a loop from 20 steps on) and with ``--unroll``. A model gradgen refuses is
+listed with the first line of its message.
 """
 
 import os
@@ -64,7 +66,7 @@ import time  # noqa: E402
 
 from loop_workloads import AA, HAND, MODELS, LoopModel  # noqa: E402
 from loop_workloads import check_against_differences, implementations  # noqa: E402
-from loop_workloads import inputs, unrolled_source  # noqa: E402
+from loop_workloads import inputs, fixed_length_source  # noqa: E402
 
 # --- A run ---------------------------------------------------------------------------------
 
@@ -117,10 +119,13 @@ def summary_table(results: list[dict]) -> str:
 # --- Compile time ----------------------------------------------------------------------------
 
 
-def compile_seconds(path: Path, out: Path) -> tuple[float, float, str | None]:
+def compile_seconds(
+    path: Path, out: Path, options: list[str]
+) -> tuple[float, float, str | None]:
     """(wall seconds of ``python -m gradgen compile`` from start to exit, its CPU
     seconds, None or the first line of its error)."""
     command = [sys.executable, "-m", "gradgen", "compile", str(path), "-o", str(out)]
+    command += options
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
@@ -136,25 +141,26 @@ def compile_seconds(path: Path, out: Path) -> tuple[float, float, str | None]:
 
 
 def compile_times(models: list[Path], steps: list[int], repeats: int) -> list[dict]:
-    """One row per model and version: the model file as it is, then unrolled for each
-    T of ``steps`` (a copy in a temporary folder), each compiled ``repeats`` times; the
-    median run's seconds."""
+    """One row per model and version: the model file as it is, then for each T of
+    ``steps`` a copy with that integer T (in a temporary folder), compiled as is and with
+    ``--unroll``, each ``repeats`` times; the median run's seconds."""
     rows = []
     print(f"{'model':<32} {'version':>15} {'wall s':>7} {'CPU s':>6}  lines or error")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder, "generated.py")
         for model in models:
-            versions = [("T named", model)]
+            versions = [("T named", model, [])]
             for T in steps:
-                source = unrolled_source(model, T)
+                source = fixed_length_source(model, T)
                 if source is None:
-                    print(f'{model}: no Array["T", ...] annotation: not unrolled')
+                    print(f'{model}: no Array["T", ...] annotation: no integer T')
                     break
                 copy = Path(folder, f"{model.stem}_{T}.py")
                 copy.write_text(source)
-                versions.append((f"T={T} unrolled", copy))
-            for label, path in versions:
-                runs = sorted(compile_seconds(path, out) for _ in range(repeats))
+                versions.append((f"T={T}", copy, []))
+                versions.append((f"T={T} --unroll", copy, ["--unroll"]))
+            for label, path, flags in versions:
+                runs = sorted(compile_seconds(path, out, flags) for _ in range(repeats))
                 wall, cpu, _ = runs[len(runs) // 2]
                 error = next((e for *_, e in runs if e), None)
                 row = {
@@ -221,7 +227,7 @@ def main() -> None:
         help="time `gradgen compile` of the models given (default rnn_loop.py) instead",
     )
     parser.add_argument(
-        "--compile-steps", default="10,100", help="unrolled T to compile"
+        "--compile-steps", default="10,100", help="integer T to compile"
     )
     args = parser.parse_args()
     if args.compile:
