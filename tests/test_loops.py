@@ -41,7 +41,10 @@ def _inputs(name: str, steps: int, seed: int = 0):
     args = random_inputs(
         TARGETS[name], {**SIZES, "T": steps}, rng, DOMAINS.get(name, {})
     )
-    return [a * 0.5 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
+    return [
+        a * 0.5 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+        for a in args
+    ]
 
 
 def _check(module, name: str, steps: int, central: bool = True):
@@ -112,13 +115,25 @@ def _compile(tmp_path, text: str, *options: str):
     model = tmp_path / "model.py"
     model.write_text(textwrap.dedent(text))
     out = tmp_path / "out.py"
-    return subprocess.run(
-        [sys.executable, "-m", "gradgen", "compile", str(model), "-o", str(out),
-         "--no-cache", *options],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    ), out
+    return (
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gradgen",
+                "compile",
+                str(model),
+                "-o",
+                str(out),
+                "--no-cache",
+                *options,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        ),
+        out,
+    )
 
 
 HEADER = """
@@ -172,12 +187,16 @@ HEADER = """
     ],
 )
 def test_what_cannot_stay_a_loop_is_refused_in_one_line(tmp_path, body, message):
-    text = textwrap.dedent(HEADER) + textwrap.indent(textwrap.dedent(body).lstrip(), "    ")
+    text = textwrap.dedent(HEADER) + textwrap.indent(
+        textwrap.dedent(body).lstrip(), "    "
+    )
     result, out = _compile(tmp_path, text)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
-    assert lines[0].startswith(str(tmp_path / "model.py") + ":") or lines[0].startswith("model.py:")
+    assert lines[0].startswith(str(tmp_path / "model.py") + ":") or lines[0].startswith(
+        "model.py:"
+    )
     assert "Traceback" not in result.stderr and "_gg_" not in result.stderr
     assert not out.exists()
 
