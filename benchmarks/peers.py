@@ -238,10 +238,6 @@ def jax_impl(workload: Workload, args: list, params: list[str], device=None) -> 
         import jax.numpy as jnp
     except ImportError as error:
         return Impl(name, None, missing=f"not installed ({error.name})")
-    try:  # run in the calling thread, as every other implementation does
-        jax.config.update("jax_cpu_enable_async_dispatch", False)
-    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
-        pass
     f = model_function(workload.model, workload.function, jnp)
     wrt = workload.wrt_indices(params)
     device = device or jax.devices("cpu")[0]
@@ -255,6 +251,18 @@ def jax_impl(workload: Workload, args: list, params: list[str], device=None) -> 
         jitted = jax.jit(value_and_vjp)
     else:
         jitted = jax.jit(jax.value_and_grad(f, argnums=tuple(wrt)))
+    return jitted_impl(name, jitted, arrays)
+
+
+def jitted_impl(name: str, jitted, arrays: list) -> Impl:
+    """The row of a jitted JAX function of ``arrays`` returning (value, grads), run in
+    the calling thread; its first call, which compiles, is made now and reported."""
+    import jax
+
+    try:  # run in the calling thread, as every other implementation does
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
+        pass
     run = lambda: jax.block_until_ready(jitted(*arrays))  # noqa: E731
     start = time.perf_counter()
     run()

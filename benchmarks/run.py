@@ -81,6 +81,26 @@ def check(impl, reference) -> dict:
     return {"dtype": variants.dtype_problem(out, impl.dtype) if impl.dtype else None}
 
 
+def time_rows(rows: dict, by_name: dict, timed: dict, options, hand=HAND) -> dict:
+    """Time the calls of ``timed`` ({name: call}) in interleaved rounds, as ``options``
+    say (repeats, batch_ms, clock), and record in each one's row its median, its samples,
+    its paired ratio to ``hand``'s row and the peak memory of one call of the ``Impl``
+    of that name in ``by_name``; return the samples."""
+    samples, walls, counts = interleaved(
+        timed, options.repeats, options.batch_ms / 1000, options.clock
+    )
+    for name, times in samples.items():
+        row = rows[name]
+        row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
+        row.update(samples_s=times, wall_samples_s=walls[name])
+        row["wall_median_s"] = statistics.median(walls[name])
+        if hand in samples:
+            row["vs_hand"] = paired_ratio(times, samples[hand])
+        if by_name[name].traced_memory:
+            row["peak_bytes"] = peak_bytes(by_name[name].run)
+    return samples
+
+
 def run_workload(workload, options) -> dict:
     """Check and time every implementation of one workload. ``options`` are the command
     line's: ``compare`` is a folder of generated modules from an earlier run, timed
@@ -110,18 +130,7 @@ def run_workload(workload, options) -> dict:
         and not rows[impl.name].get("wrong")
         and (not options.only or impl.name.startswith(tuple(options.only.split(","))))
     }
-    samples, walls, counts = interleaved(
-        timed, options.repeats, options.batch_ms / 1000, options.clock
-    )
-    for name, times in samples.items():
-        row = rows[name]
-        row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
-        row.update(samples_s=times, wall_samples_s=walls[name])
-        row["wall_median_s"] = statistics.median(walls[name])
-        if HAND in samples:
-            row["vs_hand"] = paired_ratio(times, samples[HAND])
-        if by_name[name].traced_memory:
-            row["peak_bytes"] = peak_bytes(by_name[name].run)
+    samples = time_rows(rows, by_name, timed, options)
     for suffix in ("", BASELINE):
         if GENERATED + suffix in samples and GENERATED_FORWARD + suffix in samples:
             rows[GENERATED + suffix]["vs_own_forward"] = paired_ratio(
@@ -187,7 +196,7 @@ def _clock_note(row: dict, hand: dict) -> list[str]:
     return []
 
 
-def workload_table(result: dict) -> str:
+def workload_table(result: dict, hand: str = HAND) -> str:
     lines = [
         f"{result['name']}: {result['title']}",
         f"  {'implementation':<26} {'median':>9}  {'÷ hand [IQR]':<18} "
@@ -201,7 +210,7 @@ def workload_table(result: dict) -> str:
         if "median_s" not in row:  # not timed (--only)
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
-        notes += _clock_note(row, result["rows"].get(HAND, {}))
+        notes += _clock_note(row, result["rows"].get(hand, {}))
         if row.get("dtype"):
             notes.append(row["dtype"])  # e.g. "gradient 1 is float64, not float32"
         if "vs_own_forward" in row:
