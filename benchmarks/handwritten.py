@@ -133,3 +133,100 @@ def deep(x, t, W1, W2, W3, W4):
         h2.T @ d3,
         h3.T @ d4,
     )
+
+
+# --- Loops over a sequence (benchmarks/loops.py) --------------------------------------------
+
+
+def rnn(X, target, h0, Wx, Wh, b, w_out):
+    """benchmarks/models/rnn_loop.py: h = tanh(X[t] @ Wx + h @ Wh + b) over T steps, half
+    the summed squared error of h @ w_out; backpropagation through time, one step at a
+    time: the states kept in one preallocated array, the weight gradients summed over the
+    steps of a reversed loop. Gradients of every parameter, target's included."""
+    T = X.shape[0]
+    hs = np.empty((T + 1,) + h0.shape, dtype=h0.dtype)
+    hs[0] = h0
+    for t in range(T):
+        np.tanh(X[t] @ Wx + hs[t] @ Wh + b, out=hs[t + 1])
+    err = hs[T] @ w_out - target
+    dX = np.empty_like(X)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh = np.outer(err, w_out)
+    for t in range(T - 1, -1, -1):
+        dz = dh * (1 - hs[t + 1] ** 2)
+        dWh += hs[t].T @ dz
+        dWx += X[t].T @ dz
+        db += dz.sum(axis=0)
+        dX[t] = dz @ Wx.T
+        dh = dz @ Wh.T
+    return 0.5 * (err @ err), (dX, -err, dh, dWx, dWh, db, hs[T].T @ err)
+
+
+def rnn_hoisted(X, target, h0, Wx, Wh, b, w_out):
+    """``rnn`` with the input's share of every step taken out of the loops: X @ Wx + b for
+    all T steps in one product before the forward loop, and the gradients of X, Wx, Wh and
+    b in one product each after the backward loop, which keeps every step's dz."""
+    T, n, d = X.shape
+    k = h0.shape[1]
+    Z = (X.reshape(T * n, d) @ Wx + b).reshape(T, n, k)
+    hs = np.empty((T + 1, n, k), dtype=h0.dtype)
+    hs[0] = h0
+    for t in range(T):
+        np.tanh(Z[t] + hs[t] @ Wh, out=hs[t + 1])
+    err = hs[T] @ w_out - target
+    dZ = Z  # no longer needed: overwritten by each step's dz
+    dh = np.outer(err, w_out)
+    for t in range(T - 1, -1, -1):
+        np.multiply(dh, 1 - hs[t + 1] ** 2, out=dZ[t])
+        dh = dZ[t] @ Wh.T
+    dZ = dZ.reshape(T * n, k)
+    return 0.5 * (err @ err), (
+        (dZ @ Wx.T).reshape(T, n, d),
+        -err,
+        dh,
+        X.reshape(T * n, d).T @ dZ,
+        hs[:T].reshape(T * n, k).T @ dZ,
+        dZ.sum(axis=0),
+        hs[T].T @ err,
+    )
+
+
+def lstm(X, target, h0, c0, Wx, Wh, b, w_out):
+    """benchmarks/models/lstm_loop.py: an LSTM whose four gates (input, forget, cell,
+    output) are the column blocks of one product per step; backpropagation through time
+    with the gates, cells and tanh(c) of every step kept in preallocated arrays."""
+    T, n, _ = X.shape
+    k = h0.shape[1]
+    gates = np.empty((T, n, 4 * k), dtype=h0.dtype)  # i, f, g, o after their functions
+    cs, tcs = np.empty((T + 1, n, k), dtype=h0.dtype), np.empty((T, n, k), h0.dtype)
+    hs = np.empty((T + 1, n, k), dtype=h0.dtype)
+    hs[0], cs[0] = h0, c0
+    for t in range(T):
+        z = X[t] @ Wx + hs[t] @ Wh + b
+        a = gates[t]
+        a[:, : 2 * k] = sigmoid(z[:, : 2 * k])
+        np.tanh(z[:, 2 * k : 3 * k], out=a[:, 2 * k : 3 * k])
+        a[:, 3 * k :] = sigmoid(z[:, 3 * k :])
+        cs[t + 1] = a[:, k : 2 * k] * cs[t] + a[:, :k] * a[:, 2 * k : 3 * k]
+        np.tanh(cs[t + 1], out=tcs[t])
+        np.multiply(a[:, 3 * k :], tcs[t], out=hs[t + 1])
+    err = hs[T] @ w_out - target
+    dX = np.empty_like(X)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dz = np.empty((n, 4 * k), dtype=h0.dtype)
+    dh, dc = np.outer(err, w_out), np.zeros_like(c0)
+    for t in range(T - 1, -1, -1):
+        a, tc = gates[t], tcs[t]
+        i, f, g, o = a[:, :k], a[:, k : 2 * k], a[:, 2 * k : 3 * k], a[:, 3 * k :]
+        dc = dc + dh * o * (1 - tc**2)
+        dz[:, :k] = dc * g * i * (1 - i)
+        dz[:, k : 2 * k] = dc * cs[t] * f * (1 - f)
+        dz[:, 2 * k : 3 * k] = dc * i * (1 - g**2)
+        dz[:, 3 * k :] = dh * tc * o * (1 - o)
+        dc = dc * f
+        dWh += hs[t].T @ dz
+        dWx += X[t].T @ dz
+        db += dz.sum(axis=0)
+        dX[t] = dz @ Wx.T
+        dh = dz @ Wh.T
+    return 0.5 * (err @ err), (dX, -err, dh, dc, dWx, dWh, db, hs[T].T @ err)

@@ -25,7 +25,7 @@ import numpy as np
 from workloads import Workload
 
 FORWARD, HAND, GENERATED = "numpy forward", "hand-written v+g", "gradgen v+g"
-GENERATED_FORWARD, ON_TORCH = "gradgen forward", "gradgen on torch"
+GENERATED_FORWARD = "gradgen forward"
 BASELINE = " (before)"  # suffix of the rows timing an earlier generated module
 UNCHECKED_LABEL = " no checks"  # suffix of the row compiled without entry checks
 PEERS = ["autograd", "pytorch eager", "jax jit"]
@@ -53,7 +53,7 @@ def model_function(path: Path, name: str, numpy_namespace=None):
     return namespace[name]
 
 
-def _as_tuple(grads, count: int) -> tuple:
+def as_tuple(grads, count: int) -> tuple:
     return (grads,) if count == 1 else tuple(grads)
 
 
@@ -102,11 +102,11 @@ def generated_impls(
     forward = getattr(module, name)
     if workload.vjp:
         vjp = getattr(module, f"{name}_vjp")
-        run, convert = lambda: vjp(*args), lambda out: (None, _as_tuple(out, count))
+        run, convert = lambda: vjp(*args), lambda out: (None, as_tuple(out, count))
     else:
         value_and_grad = getattr(module, f"{name}_value_and_grad")
         run = lambda: value_and_grad(*args)  # noqa: E731
-        convert = lambda out: (out[0], _as_tuple(out[1], count))  # noqa: E731
+        convert = lambda out: (out[0], as_tuple(out[1], count))  # noqa: E731
     impl = Impl(GENERATED + label, run, convert)
     impl.source = source
     return (
@@ -116,47 +116,6 @@ def generated_impls(
             lambda out: (out, ()),
         ),
         impl,
-    )
-
-
-def generated_on_torch(
-    workload: Workload, args: list, params: list[str], source
-) -> Impl:
-    """gradgen's generated module run on PyTorch tensors, ``np`` bound to the adapter
-    below, no autograd: what an Array-API output target would give. ``source`` is
-    compiled without entry checks, which take NumPy arrays only."""
-    try:
-        import torch
-    except ImportError as error:
-        return Impl(ON_TORCH, None, missing=f"not installed ({error.name})")
-    torch.set_num_threads(1)
-    module = types.ModuleType(f"generated_{workload.name}_on_torch")
-    exec(compile(source, f"<generated {workload.name}>", "exec"), module.__dict__)
-    module.np = torch_numpy(torch)
-    suffix = "_vjp" if workload.vjp else "_value_and_grad"
-    fn = getattr(module, workload.function + suffix)
-    count = len(workload.wrt_indices(params))
-    tensors = [_tensor(torch, a) for a in args]
-
-    def to_numpy(out):
-        value, grads = (None, out) if workload.vjp else out
-        grads = [np.asarray(g) for g in _as_tuple(grads, count)]
-        return (None if value is None else np.asarray(value)), tuple(grads)
-
-    return Impl(
-        ON_TORCH,
-        lambda: fn(*tensors),
-        to_numpy,
-        traced_memory=False,
-        experimental=True,
-    )
-
-
-def _tensor(torch, a):
-    return (
-        torch.tensor(a, dtype=torch.float64)
-        if isinstance(a, float)
-        else torch.from_numpy(a)
     )
 
 
@@ -236,52 +195,53 @@ def torch_numpy(torch) -> types.SimpleNamespace:
     )
 
 
-def torch_impl(workload: Workload, args: list, params: list[str]) -> Impl:
+def torch_impl(
+    workload: Workload, args: list, params: list[str], device: str = "cpu"
+) -> Impl:
+    """PyTorch's autograd of the model source, on ``device`` ("cuda": the row is named
+    so, and each call waits for the device)."""
+    name = PEERS[1] + ("" if device == "cpu" else f" {device}")
     try:
         import torch
     except ImportError as error:
-        return Impl(PEERS[1], None, missing=f"not installed ({error.name})")
+        return Impl(name, None, missing=f"not installed ({error.name})")
     torch.set_num_threads(1)
+    sync = torch.cuda.synchronize if device == "cuda" else lambda: None
     f = model_function(workload.model, workload.function, torch_numpy(torch))
     wrt = workload.wrt_indices(params)
-    tensors = [
-        (
-            torch.tensor(a, dtype=torch.float64)
-            if isinstance(a, float)
-            else torch.from_numpy(a)
-        )
-        for a in args
-    ]
+    tensors = [torch.as_tensor(np.asarray(a), device=device) for a in args]
     inputs = [tensors[i].requires_grad_() for i in wrt]
     model_args, cotangent = _model_args(workload, tensors)
 
     def run():
         value = f(*model_args)
-        return value, torch.autograd.grad(value, inputs, grad_outputs=cotangent)
+        grads = torch.autograd.grad(value, inputs, grad_outputs=cotangent)
+        sync()
+        return value, grads
 
     def to_numpy(out):
         value, grads = out
-        return value.detach().numpy(), tuple(g.numpy() for g in grads)
+        return value.detach().cpu().numpy(), tuple(g.cpu().numpy() for g in grads)
 
-    return Impl(PEERS[1], run, to_numpy, traced_memory=False)
+    return Impl(name, run, to_numpy, traced_memory=False)
 
 
 # --- JAX jit ---------------------------------------------------------------------------------
 
 
-def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
+def jax_impl(workload: Workload, args: list, params: list[str], device=None) -> Impl:
+    """``jax.jit(jax.value_and_grad)`` of the model source, on the CPU unless ``device``
+    (a GPU: the row is named so)."""
+    name = PEERS[2] + ("" if device is None else " gpu")
     try:
         import jax
         import jax.numpy as jnp
     except ImportError as error:
-        return Impl(PEERS[2], None, missing=f"not installed ({error.name})")
-    try:  # run in the calling thread, as every other implementation does
-        jax.config.update("jax_cpu_enable_async_dispatch", False)
-    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
-        pass
+        return Impl(name, None, missing=f"not installed ({error.name})")
     f = model_function(workload.model, workload.function, jnp)
     wrt = workload.wrt_indices(params)
-    arrays = [jnp.asarray(a, dtype=jnp.float64) for a in args]
+    device = device or jax.devices("cpu")[0]
+    arrays = [jax.device_put(jnp.asarray(a, dtype=jnp.float64), device) for a in args]
     if workload.vjp:
 
         def value_and_vjp(*a):
@@ -291,6 +251,18 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
         jitted = jax.jit(value_and_vjp)
     else:
         jitted = jax.jit(jax.value_and_grad(f, argnums=tuple(wrt)))
+    return jitted_impl(name, jitted, arrays)
+
+
+def jitted_impl(name: str, jitted, arrays: list) -> Impl:
+    """The row of a jitted JAX function of ``arrays`` returning (value, grads), run in
+    the calling thread; its first call, which compiles, is made now and reported."""
+    import jax
+
+    try:  # run in the calling thread, as every other implementation does
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:  # pragma: no cover - older JAX: dispatch is synchronous
+        pass
     run = lambda: jax.block_until_ready(jitted(*arrays))  # noqa: E731
     start = time.perf_counter()
     run()
@@ -300,7 +272,7 @@ def jax_impl(workload: Workload, args: list, params: list[str]) -> Impl:
         value, grads = out
         return np.asarray(value), tuple(np.asarray(g) for g in grads)
 
-    return Impl(PEERS[2], run, to_numpy, {"first call": first}, traced_memory=False)
+    return Impl(name, run, to_numpy, {"first call": first}, traced_memory=False)
 
 
 def implementations(
@@ -323,7 +295,6 @@ def implementations(
     if not with_peers:
         return impls + [hand_written(workload, args)]
     return impls + [
-        generated_on_torch(workload, args, params, unchecked.source),
         hand_written(workload, args),
         autograd_impl(workload, args, params),
         torch_impl(workload, args, params),

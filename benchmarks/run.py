@@ -12,7 +12,10 @@ median time per call and paired ratios: ÷ the hand-written value+grad, and grad
 value+grad ÷ its own forward pass. Beside them (variants.py) it times gradgen's value+grad
 compiled without entry checks, gradgen's and the hand-written value+grad on float32
 inputs, and gradgen's value+grad a second time (an A/A control), and prints their paired
-ratios in a second table. Also peak traced memory of one call (NumPy allocations, so not
+ratios in a second table; and (array_api.py) the module compiled with --target array-api
+on NumPy, on PyTorch tensors and under jax.jit, each paired with the NumPy target,
+PyTorch's autograd and JAX's jitted grad, in a third (on a GPU too, where there is one).
+Also peak traced memory of one call (NumPy allocations, so not
 for PyTorch or JAX), gradgen's compile time and JAX's first (compiling) call, and gradgen's
 compile time and generated source size for tanh MLPs of growing depth. Prints the tables
 and writes everything to benchmarks/results/run-<time>.json.
@@ -28,7 +31,8 @@ THREADS = {
     "VECLIB_MAXIMUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
-    "JAX_PLATFORMS": "cpu",
+    # the CPU only, unless a CUDA device is present: array_api.py then also times JAX on it
+    "JAX_PLATFORMS": "" if os.path.exists("/dev/nvidiactl") else "cpu",
     "JAX_ENABLE_X64": "1",
 }
 os.environ.update(THREADS)
@@ -46,11 +50,12 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import array_api  # noqa: E402
 import compile_time  # noqa: E402
 import peers  # noqa: E402
 import variants  # noqa: E402
 from peers import BASELINE, FORWARD, GENERATED, GENERATED_FORWARD, HAND  # noqa: E402
-from peers import ON_TORCH, PEERS, implementations  # noqa: E402
+from peers import PEERS, implementations  # noqa: E402
 from timing import disagreement, interleaved, paired_ratio, peak_bytes  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
@@ -76,6 +81,26 @@ def check(impl, reference) -> dict:
     return {"dtype": variants.dtype_problem(out, impl.dtype) if impl.dtype else None}
 
 
+def time_rows(rows: dict, by_name: dict, timed: dict, options, hand=HAND) -> dict:
+    """Time the calls of ``timed`` ({name: call}) in interleaved rounds, as ``options``
+    say (repeats, batch_ms, clock), and record in each one's row its median, its samples,
+    its paired ratio to ``hand``'s row and the peak memory of one call of the ``Impl``
+    of that name in ``by_name``; return the samples."""
+    samples, walls, counts = interleaved(
+        timed, options.repeats, options.batch_ms / 1000, options.clock
+    )
+    for name, times in samples.items():
+        row = rows[name]
+        row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
+        row.update(samples_s=times, wall_samples_s=walls[name])
+        row["wall_median_s"] = statistics.median(walls[name])
+        if hand in samples:
+            row["vs_hand"] = paired_ratio(times, samples[hand])
+        if by_name[name].traced_memory:
+            row["peak_bytes"] = peak_bytes(by_name[name].run)
+    return samples
+
+
 def run_workload(workload, options) -> dict:
     """Check and time every implementation of one workload. ``options`` are the command
     line's: ``compare`` is a folder of generated modules from an earlier run, timed
@@ -88,6 +113,7 @@ def run_workload(workload, options) -> dict:
     impls = implementations(workload, args, params, baseline, not options.no_peers)
     source = next(i for i in impls if i.name == GENERATED).source
     impls += variants.variant_impls(workload, args, params, source, baseline)
+    impls += array_api.array_api_impls(workload, args, params, not options.no_peers)
     by_name = {impl.name: impl for impl in impls}
     reference = by_name[HAND].run()
     rows = {}
@@ -104,18 +130,7 @@ def run_workload(workload, options) -> dict:
         and not rows[impl.name].get("wrong")
         and (not options.only or impl.name.startswith(tuple(options.only.split(","))))
     }
-    samples, walls, counts = interleaved(
-        timed, options.repeats, options.batch_ms / 1000, options.clock
-    )
-    for name, times in samples.items():
-        row = rows[name]
-        row.update(median_s=statistics.median(times), calls_per_batch=counts[name])
-        row.update(samples_s=times, wall_samples_s=walls[name])
-        row["wall_median_s"] = statistics.median(walls[name])
-        if HAND in samples:
-            row["vs_hand"] = paired_ratio(times, samples[HAND])
-        if by_name[name].traced_memory:
-            row["peak_bytes"] = peak_bytes(by_name[name].run)
+    samples = time_rows(rows, by_name, timed, options)
     for suffix in ("", BASELINE):
         if GENERATED + suffix in samples and GENERATED_FORWARD + suffix in samples:
             rows[GENERATED + suffix]["vs_own_forward"] = paired_ratio(
@@ -139,6 +154,7 @@ def run_workload(workload, options) -> dict:
         "generated_source": source,
         "rows": rows,
         "ratios": variants.ratios(samples),
+        "array_api_ratios": array_api.ratios(samples),
     }
 
 
@@ -180,7 +196,7 @@ def _clock_note(row: dict, hand: dict) -> list[str]:
     return []
 
 
-def workload_table(result: dict) -> str:
+def workload_table(result: dict, hand: str = HAND) -> str:
     lines = [
         f"{result['name']}: {result['title']}",
         f"  {'implementation':<26} {'median':>9}  {'÷ hand [IQR]':<18} "
@@ -194,7 +210,7 @@ def workload_table(result: dict) -> str:
         if "median_s" not in row:  # not timed (--only)
             continue
         notes = [f"{k} {_time(v)}" for k, v in (row["setup_s"] or {}).items()]
-        notes += _clock_note(row, result["rows"].get(HAND, {}))
+        notes += _clock_note(row, result["rows"].get(hand, {}))
         if row.get("dtype"):
             notes.append(row["dtype"])  # e.g. "gradient 1 is float64, not float32"
         if "vs_own_forward" in row:
@@ -210,10 +226,7 @@ def workload_table(result: dict) -> str:
 
 def summary_table(results: list[dict]) -> str:
     head = ["workload", "hand v+g", "gradgen", "gen÷hand", "gen÷fwd"]
-    head += [f"{p.split()[0]}÷hand" for p in PEERS] + [
-        "gen÷fastest peer",
-        "on-torch÷hand",
-    ]
+    head += [f"{p.split()[0]}÷hand" for p in PEERS] + ["gen÷fastest peer"]
     lines = ["  ".join(f"{h:>12}" for h in head)]
     for result in results:
         rows = result["rows"]
@@ -338,6 +351,11 @@ def main() -> None:
     print(
         "\nEntry checks, float32, A/A control and earlier modules (median paired ratio "
         "[IQR] over rounds)\n" + variants.table(results)
+    )
+    print(
+        "\nThe Array API target (--target array-api) on NumPy, PyTorch and under jax.jit, "
+        "each ÷ the row it is paired with (median paired ratio [IQR] over rounds)\n"
+        + array_api.table(results)
     )
     compiled = None
     if not args.no_compile_time:

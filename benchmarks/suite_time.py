@@ -35,7 +35,9 @@ def _children_cpu() -> float:
 def run(workers: str, extra: list[str]) -> int:
     """One pytest run; prints its line and returns pytest's exit status."""
     command = [sys.executable, "-m", "pytest", *extra]
-    if workers != "default":  # default: pytest as the README runs it (-n auto, pyproject)
+    if (
+        workers != "default"
+    ):  # default: pytest as the README runs it (-n auto, pyproject)
         command += ["-n", workers]
     load = os.getloadavg()[0]
     cpu, start = _children_cpu(), time.perf_counter()

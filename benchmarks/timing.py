@@ -55,14 +55,16 @@ def calibrate(fn, batch_seconds: float, tries: int = 3) -> int:
 
 
 def interleaved(
-    fns: dict, repeats: int, batch_seconds: float, clock: str = "process"
+    fns: dict, repeats: int, batch_seconds: float, clock="process"
 ) -> tuple[dict, dict, dict]:
     """({name: [per-call seconds per round]}, the same in elapsed time, {name: calls per
     batch}). The ``process`` clock, CPU time of every thread of the process, leaves out
     the time other processes hold the CPU and counts the helper threads PyTorch and JAX
     may use: about what a call costs on one core of its own. ``thread`` counts the calling
-    thread only; ``wall`` is elapsed time."""
-    timer = CLOCKS[clock]
+    thread only; ``wall`` is elapsed time; a function of no arguments is a clock of the
+    caller's (dask_throughput.py: the CPU time of this process and of Dask's workers).
+    """
+    timer = CLOCKS[clock] if isinstance(clock, str) else clock
     for fn in fns.values():
         fn()  # warm caches and lazy imports
     gc.collect()

@@ -86,25 +86,26 @@ def dtype_problem(out: tuple, dtype) -> str | None:
     return None
 
 
-def ratios(samples: dict) -> dict:
+def ratios(samples: dict, pairs: list = RATIOS) -> dict:
+    """The paired ratio of each (label, numerator, denominator) of ``pairs`` whose two
+    rows were timed."""
     return {
         label: paired_ratio(samples[a], samples[b])
-        for label, a, b in RATIOS
+        for label, a, b in pairs
         if a in samples and b in samples
     }
 
 
-def table(results: list[dict]) -> str:
-    """Per workload, every ratio of RATIOS that any workload has: median [IQR]."""
-    labels = [
-        label for label, _, _ in RATIOS if any(label in r["ratios"] for r in results)
-    ]
+def table(results: list[dict], pairs: list = RATIOS, key: str = "ratios") -> str:
+    """Per workload, every ratio of ``pairs`` that any workload has (in its result's
+    ``key``): median [IQR]."""
+    labels = [label for label, _, _ in pairs if any(label in r[key] for r in results)]
     width = max([18] + [len(label) for label in labels])
     lines = [f"{'workload':>13}  " + "  ".join(f"{h:>{width}}" for h in labels)]
     for result in results:
         cells = []
         for label in labels:
-            r = result["ratios"].get(label)
+            r = result[key].get(label)
             cells.append(
                 f"{r['median']:.3f} [{r['q1']:.2f}-{r['q3']:.2f}]" if r else "-"
             )

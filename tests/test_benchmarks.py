@@ -92,3 +92,95 @@ def test_a_float64_gradient_is_named_in_a_float32_row():
         variants.dtype_problem(out, np.float32) == "gradient 2 is float64, not float32"
     )
     assert variants.dtype_problem((None, out[1][:1]), np.float32) is None
+
+
+def test_array_api_rows_agree():
+    """The Array API target's rows (array_api.py): the module on NumPy, and where
+    PyTorch and JAX are installed, on PyTorch tensors and under jax.jit (float64, as
+    run.py sets JAX), give the hand-written value and gradients; a GPU row without a
+    GPU says so."""
+    import contextlib
+
+    import array_api
+    from timing import disagreement
+
+    workload = next(w for w in WORKLOADS if w.name == "xor")
+    args = workload.inputs()
+    reference = workload.handwritten(*args)
+    try:
+        import jax
+
+        x64 = jax.enable_x64(True)
+    except ImportError:
+        x64 = contextlib.nullcontext()
+    with x64:
+        rows = array_api.array_api_impls(workload, args, _params(workload))
+        outs = {row.name: row.to_numpy(row.run()) for row in rows if not row.missing}
+    names = [row.name for row in rows]
+    assert names[0] == array_api.XP_NUMPY
+    for row in rows:
+        if row.missing:
+            assert row.name not in (array_api.XP_NUMPY, array_api.XP_TORCH_AA)
+            assert row.missing.startswith(("not installed", "no CUDA", "no GPU"))
+            continue
+        assert disagreement(outs[row.name], reference) is None, row.name
+
+
+# --- benchmarks/loops.py: loops over a sequence ------------------------------------------
+
+SMALL = {"n": 3, "d": 2, "k": 5}
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm"])
+def test_loop_gradients_agree_before_timing(name):
+    """The hand-written backpropagation through time (and the RNN's hoisted form) agrees
+    with central differences, and autograd running the model source with it."""
+    import loop_workloads
+    from timing import disagreement
+
+    model = next(m for m in loop_workloads.MODELS if m.name == name)
+    assert loop_workloads.check_against_differences(model) is None
+    args = loop_workloads.inputs(model, 4, SMALL)
+    reference = model.handwritten(*args)
+    impls = loop_workloads.implementations(model, 4, args, with_peers=False)
+    impls.append(loop_workloads.autograd_impl(model, args))
+    assert len(impls) == (4 if name == "rnn" else 3)
+    for impl in impls:
+        assert disagreement(impl.to_numpy(impl.run()), reference) is None, impl.name
+
+
+def test_a_wrong_loop_gradient_is_caught():
+    import handwritten
+    import loop_workloads
+
+    def transposed_dWh(*args):
+        value, grads = handwritten.rnn(*args)
+        return value, grads[:4] + (grads[4].T,) + grads[5:]
+
+    model = loop_workloads.MODELS[0]
+    wrong = loop_workloads.LoopModel(
+        **{**vars(model), "handwritten": transposed_dWh, "hoisted": None}
+    )
+    assert "gradient 5" in loop_workloads.check_against_differences(wrong)
+
+
+def test_the_generated_loop_module_agrees_at_every_length(tmp_path):
+    """--module: rnn_loop.py compiled by gradgen (T a name: a loop of the model) agrees
+    with the hand-written code at two lengths; inputs its entry check refuses make the
+    row unavailable, not a wrong gradient."""
+    import loop_workloads
+    from gradgen.pipeline import compile_file
+    from timing import disagreement
+
+    model = loop_workloads.MODELS[0]
+    module = tmp_path / "rnn_loop.py"
+    module.write_text(compile_file(str(model.path), functions=["loss"]))
+    for T in (3, 4):
+        args = loop_workloads.inputs(model, T, SMALL)
+        row = loop_workloads.implementations(model, T, args, module, 0, False)[-1]
+        assert row.name == loop_workloads.GRADGEN
+        reference = model.handwritten(*args)
+        assert disagreement(row.to_numpy(row.run()), reference) is None
+    args[2] = args[2][:, :-1]  # h0 one column short of Wh's
+    refused = loop_workloads.implementations(model, 4, args, module, 0, False)[-1]
+    assert "does not take these inputs" in refused.missing

@@ -16,7 +16,14 @@ import numpy as np
 import pytest
 
 from compiled import compiled
-from gradcheck import ROOT, central_difference, import_source, random_inputs, targets
+from gradcheck import (
+    DRIVERS,
+    ROOT,
+    central_difference,
+    import_source,
+    random_inputs,
+    targets,
+)
 from gradgen import GradgenError
 from gradgen.cli.commands import main
 from gradgen.pipeline import compile_file
@@ -110,11 +117,7 @@ def test_no_checks_leaves_the_check_out(tmp_path, monkeypatch):
 
 
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
-MODELS += sorted(
-    p
-    for p in (ROOT / "examples").glob("*.py")
-    if p.stem not in ("train_xor", "descent")
-)
+MODELS += sorted(p for p in (ROOT / "examples").glob("*.py") if p.stem not in DRIVERS)
 
 
 def _arrays(value) -> list:

@@ -20,13 +20,10 @@ import numpy as np
 import pytest
 
 from compiled import compiled
-from gradcheck import ROOT, random_inputs, targets
+from gradcheck import DRIVERS, ROOT, random_inputs, targets
+from test_examples import ROLLED
 
-EXAMPLES = sorted(
-    p
-    for p in (ROOT / "examples").glob("*.py")
-    if p.stem not in ("train_xor", "descent")
-)
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.stem not in DRIVERS)
 OP_MODELS = [
     ROOT / "tests" / "models" / f
     for f in ("ops.py", "arrays.py", "branches.py", "integers.py")
@@ -76,7 +73,7 @@ def _outputs(module, name, args, modes: bool, target) -> dict:
     return out
 
 
-CASES = [(p, False) for p in OP_MODELS] + [(p, True) for p in EXAMPLES]
+CASES = [(p, False) for p in OP_MODELS] + [(p, p.stem not in ROLLED) for p in EXAMPLES]
 
 
 @pytest.mark.parametrize("path, modes", CASES, ids=[p.name for p, _ in CASES])

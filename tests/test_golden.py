@@ -82,3 +82,22 @@ def test_readme_shows_the_committed_generated_code():
     marker = "<!-- generated/xor.py: loss_value_and_grad -->\n```python\n"
     excerpt = readme.split(marker, 1)[1].split("```", 1)[0]
     assert excerpt.strip() and excerpt in (GENERATED / "xor.py").read_text()
+
+
+# generated/array_api/ modules that this file checks (tests/test_array_api.py checks the
+# others): examples/train_dask.py runs this one on Dask arrays
+ARRAY_API_GOLDEN = ["logistic"]
+
+
+@pytest.mark.parametrize("name", ARRAY_API_GOLDEN)
+def test_array_api_module_is_reproduced_byte_for_byte(name, monkeypatch):
+    from gradgen.pipeline import compile_file
+
+    monkeypatch.chdir(ROOT)
+    command = (
+        f"gradgen compile examples/{name}.py -o generated/array_api/{name}.py "
+        "--target array-api"
+    )
+    fresh = compile_file(f"examples/{name}.py", command=command, target="array-api")
+    committed = (GENERATED / "array_api" / f"{name}.py").read_text()
+    assert fresh == committed, f"generated/array_api/{name}.py is stale: {command}"

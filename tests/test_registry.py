@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from gradcheck import ROOT
+from gradcheck import DRIVERS, ROOT
 from gradgen import ops
 from gradgen.cli.show import derivation, explanation, programs
 from gradgen.explain.paths import to_latex, to_text
@@ -37,9 +37,7 @@ def test_the_check_names_an_elementwise_function_without_a_derivative(monkeypatc
 
 
 MODELS = sorted(
-    p
-    for p in (ROOT / "examples").glob("*.py")
-    if p.stem not in ("train_xor", "descent")
+    p for p in (ROOT / "examples").glob("*.py") if p.stem not in DRIVERS
 ) + [
     ROOT / "tests" / "models" / f
     for f in ("ops.py", "arrays.py", "numerics.py", "integers.py")

@@ -14,6 +14,8 @@ import numpy as np
 from gradgen.frontend.model_file import find_targets, load_model
 
 ROOT = Path(__file__).resolve().parents[2]
+# the scripts of examples/ that run a model's generated module, rather than being models
+DRIVERS = ("descent", "train_xor", "train_dask")
 
 
 def import_source(source: str, name: str) -> types.ModuleType:

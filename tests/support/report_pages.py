@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradcheck import ROOT
+from gradcheck import DRIVERS, ROOT
 from gradgen.checking.check import choose_dims, shapes_of
 from gradgen.cli.commands import main
 from gradgen.frontend.model_file import find_targets, load_model
@@ -28,11 +28,7 @@ NAMED = {  # page name -> (model, arguments)
 
 def models() -> list[Path]:
     """The example files that define compile targets."""
-    return [
-        p
-        for p in sorted(EXAMPLES.glob("*.py"))
-        if p.stem not in ("descent", "train_xor")
-    ]
+    return [p for p in sorted(EXAMPLES.glob("*.py")) if p.stem not in DRIVERS]
 
 
 def random_point(model: Path, folder: Path, functions=None) -> Path:
