@@ -26,6 +26,20 @@ from gradgen.errors import GradgenError
 from gradgen.ops import SigmoidOf
 
 
+def _one_call(text: str) -> bool:
+    """Whether ``text`` is one call, ``np.log(2)``: not a sum or product of calls,
+    ``np.logaddexp(0, 0).item() / np.log(2).item()``, whose parts are made floats each.
+    """
+    if not text.endswith(")") or "(" not in text:
+        return False
+    depth = 0
+    for i, char in enumerate(text[text.index("(") :]):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - text.index("(") - 1
+    return False
+
+
 class NumPyPrinter(PythonCodePrinter):
     """Prints IR expressions as NumPy code over the names the naming stage chose."""
 
@@ -58,7 +72,7 @@ class NumPyPrinter(PythonCodePrinter):
             and not isinstance(expr, sp.Atom)
             and not expr.atoms(ir.Structural)
             and text.startswith(f"{self.np}.")
-            and text.endswith(")")
+            and _one_call(text)
         ):  # np.log(2), np.sin(n) of a size n: made a Python float, which (unlike a NumPy
             # float64) keeps float32 arrays float32
             return self._of_sizes(text)
