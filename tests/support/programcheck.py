@@ -156,6 +156,10 @@ def _autograd_numpy() -> types.ModuleType:
     module.take = _take
     module.take_along_axis = _take_along_axis
     module.einsum = _einsum
+    # autograd's VJP of pad needs the mode given
+    module.pad = lambda x, width, mode="constant", **kwargs: anp.pad(
+        x, width, mode, **kwargs
+    )
     module.var = _var
     module.std = lambda x, axis=None, ddof=0, keepdims=False: anp.sqrt(
         _var(x, axis, ddof, keepdims)
