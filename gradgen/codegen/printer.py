@@ -117,6 +117,15 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Float(self, expr):
         return repr(float(expr))
 
+    # Every traced value is real, but SymPy cannot always tell (arcsin of a value it cannot
+    # bound): it writes |exp(z)| as exp(re(z)). The real part of a real value is itself.
+    def _print_re(self, expr):
+        text = self._print(expr.args[0])
+        return text if isinstance(expr.args[0], (sp.Atom, sp.Function)) else f"({text})"
+
+    def _print_im(self, expr):
+        return self._print(sp.Float(0.0))
+
     def _print_Pi(self, expr):
         return f"{self.np}.pi"
 

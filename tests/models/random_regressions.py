@@ -707,3 +707,11 @@ def maximum_of_a_log_in_a_condition(s: float, t: float):
 # appending .item() to its text, after each call had one already (np.log(2).item().item()).
 def logaddexp2_of_equal_arguments(c: float) -> float:
     return np.maximum(np.tanh(c), np.logaddexp2(c, c))
+
+
+# --- the real part of a value SymPy cannot tell is real -----------------------------------------
+# |exp(z)| is exp(re(z)) to SymPy when z may be complex (arcsin of a value it cannot bound): the
+# p-norm's |x| ** 3 printed re(...), which no printer knew, an internal error.
+def norm_of_an_exp_of_arcsin(A: Array["d", "k"]) -> float:
+    x = np.exp(np.arcsin(0.85 * np.tanh(A)))
+    return np.sum(np.cos(np.linalg.norm(x, 3, axis=-2, keepdims=True)))
