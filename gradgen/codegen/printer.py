@@ -198,6 +198,15 @@ class NumPyPrinter(PythonCodePrinter):
         if ir.of_sizes(expr) and not expr.exp.is_Integer:  # k**0.5, a Python float
             base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True)
             return f"{base}**{float(expr.exp)!r}"
+        if precedence(expr.base) == PRECEDENCE["Pow"] and expr.exp not in (
+            sp.S.Half,
+            -sp.S.Half,
+            -1,
+        ):
+            # (x**y)**2 of a traced x**y (ops.TracedPower): ** groups to the right, so
+            # the base needs its parentheses (SymPy's printer leaves them out)
+            exp = self.parenthesize(expr.exp, PRECEDENCE["Pow"], strict=False)
+            return f"({self._print(expr.base)})**{exp}"
         return self._hprint_Pow(expr, rational=rational, sqrt=f"{self.np}.sqrt")
 
     def _print_Heaviside(self, expr):

@@ -186,6 +186,7 @@ class ZeroPower(_Named):
     (SymPy's, 0**x log(0), is nan)."""
 
     nargs = 1
+    precedence = PRECEDENCE["Pow"]  # printed 0.0**x
 
     def fdiff(self, argindex=1):
         return sp.Integer(0)
@@ -210,6 +211,7 @@ class TracedPower(_Named):
     for y > 0, not 0 log 0)."""
 
     nargs = 2
+    precedence = PRECEDENCE["Pow"]  # printed x**y: a power's base parenthesises it
 
     def fdiff(self, argindex=1):
         x, y = self.args

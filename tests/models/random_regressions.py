@@ -715,3 +715,10 @@ def logaddexp2_of_equal_arguments(c: float) -> float:
 def norm_of_an_exp_of_arcsin(A: Array["d", "k"]) -> float:
     x = np.exp(np.arcsin(0.85 * np.tanh(A)))
     return np.sum(np.cos(np.linalg.norm(x, 3, axis=-2, keepdims=True)))
+
+
+# --- a power of a traced power ----------------------------------------------------------------------
+# (x**w)**2 with both x and w traced printed as x ** w**2, which Python reads as x**(w**2).
+def norm_of_a_traced_power(W: Array["d", "d"]) -> Array[1, "d"]:
+    x = (1.25 + 0.67 * np.tanh(W)) ** W
+    return np.linalg.norm(x, 2, axis=0, keepdims=True) + np.sum(x**3)
