@@ -722,3 +722,10 @@ def norm_of_an_exp_of_arcsin(A: Array["d", "k"]) -> float:
 def norm_of_a_traced_power(W: Array["d", "d"]) -> Array[1, "d"]:
     x = (1.25 + 0.67 * np.tanh(W)) ** W
     return np.linalg.norm(x, 2, axis=0, keepdims=True) + np.sum(x**3)
+
+
+# x**w printed without parentheses before .T or an index (x ** w.T), and a power as its base
+# without them ((2**v)**w as 2**v ** w, which Python reads as 2**(v**w)).
+def transpose_of_a_traced_power(v: Array[2], W: Array[1, 1], s: float) -> Array[2]:
+    z = ((2.0**v) ** np.where(W > s, W, s)).transpose()
+    return z[:, 0] + ((1.25 + 0.67 * np.tanh(v)) ** s)[::-1]
