@@ -101,6 +101,8 @@ class OpsExpressions:
     def generic_param(self, scope, shape) -> Val:
         """A parameter of ``shape`` (new, or one the scope has): entries drawn
         independently, so no two are equal and no matrix of it is rank-deficient."""
+        if any(pv.derived_parts(d) for d in shape):  # no parameter has such a shape
+            return self.derive(scope, shape, 0)
         params = {p for p, _, _ in scope.params}
         known = [v for v in scope.pool if v.shape == shape and v.text in params]
         if known and self.maybe(50):
@@ -762,11 +764,16 @@ class OpsExpressions:
             return None
 
     # --- np.linalg ----------------------------------------------------------------------------
-    def spd(self, scope, m, depth) -> tuple[Val, float]:
+    def spd(self, scope, m, depth, distinct=False) -> tuple[Val, float]:
         """``A @ A.T + I``, symmetric positive definite with eigenvalues in [1, 1 + m r],
-        and its largest eigenvalue bound."""
-        r = self.pick(LINALG_DIMS)
-        a = self.fit(self.expr(scope, (m, r), depth), -1.0, 1.0)
+        and its largest eigenvalue bound. ``distinct``: A a square parameter, so that the
+        eigenvalues differ (eigenvectors have no derivative where two are equal, as in
+        I + u u.T)."""
+        if distinct:
+            r, a = m, self.generic_param(scope, (m, m))
+        else:
+            r = self.pick(LINALG_DIMS)
+            a = self.fit(self.expr(scope, (m, r), depth), -1.0, 1.0)
         size = self.size_text(scope, m, a)
         square = pv.matmul(a, pv.transpose(a))
         top = 1.0 + pv.count_range([m])[1] * pv.count_range([r])[1] * a.mag**2
@@ -791,7 +798,7 @@ class OpsExpressions:
         if kind == "svd":
             return self.singular_values(scope, shape, depth)
         m = shape[0] if rank else self.pick(LINALG_DIMS)
-        s, top = self.spd(scope, m, depth)
+        s, top = self.spd(scope, m, depth, distinct=kind in ("eigh", "eigvecs"))
         count = pv.count_range([m])
         if kind == "det":
             return Val(f"np.linalg.det({s.text})", (), 1.0, top ** count[1])
