@@ -1,7 +1,9 @@
-"""``--target array-api``: every example and every per-op model that compiles for the
-Array API gives, on NumPy arrays and on ``array_api_strict`` arrays (float64), the values
-and gradients of the NumPy target to 1e-12; the ops without an Array API form yet are
-refused with one line at the model's file:line (``REFUSED`` lists them)."""
+"""``--target array-api``: every example and every per-op model gives, on NumPy arrays, on
+``array_api_strict`` arrays (which refuse anything outside the standard), on PyTorch's
+CPU tensors, on JAX's arrays and on Dask's arrays chunked by rows (float64), the values
+and gradients of the NumPy target to 1e-12; a sample does under ``jax.jit`` too. What a
+library lacks of the standard is listed in ``GAPS`` (and checked to fail there); integer
+data is refused with one line at the model's file:line."""
 
 from __future__ import annotations
 
@@ -14,7 +16,15 @@ import numpy as np
 import pytest
 
 import gradgen
-from arrayapi import flat, as_numpy, compare, refusal
+from arrayapi import (
+    LIBRARIES,
+    as_numpy,
+    compare,
+    flat,
+    jitted,
+    real_libraries,
+    refusal,
+)
 from gradcheck import import_source, targets
 from gradgen import Array
 from gradgen.cli.commands import main
@@ -32,14 +42,44 @@ SIZES = {"n": 4, "d": 3, "k": 2, "m": 3, "h": 5, "c": 3, "T": 3, "t": 3}
 EXAMPLE_CASES = [(p, name) for p in EXAMPLES for name in targets(p)]
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
 MODEL_CASES = [(p, name) for p in MODELS for name in targets(p)]
-# What the Array API target refuses, by target of tests/models: target -> the refusal
-REFUSED: dict[str, str] = {
-    "einsum_forms": "np.einsum",
-    "einsum_diagonal": "np.einsum",
-    "einsum_ellipsis": "np.einsum",
-    "tensordot_inner_outer": "np.einsum",  # tensordot and inner trace to einsum
-    "batched_matmul": "np.einsum",  # N-D @ with broadcast batch dimensions too
+# The real libraries, beside NumPy and array_api_strict: PyTorch (CPU), JAX, Dask
+REAL = real_libraries()
+# What a library lacks of the standard, by target: target -> (library, what it lacks)
+GAPS: dict[str, tuple[str, str]] = {
+    "fixed_slices": ("torch", "PyTorch refuses negative slice steps (x[::-2])"),
+    **{
+        name: ("dask", "dask.array.linalg lacks it, or wants square chunks")
+        for name in [
+            "linalg_solve_inv",  # lu: square chunks only
+            "linalg_cholesky",  # square chunks only
+            "linalg_det",  # no slogdet
+            "linalg_eigh",  # no eigvalsh
+            "linalg_norms",  # svd(full_matrices=True)
+            "linalg_norms_more",
+            "linalg_svd",
+            "linalg_pinv",  # no pinv
+        ]
+    },
 }
+# A sample under jax.jit of the generated functions: the entry check traces (it reads
+# shapes and dtypes only), writes into arrays and contractions too
+JITTED = [
+    ("examples/xor.py", "loss"),
+    ("examples/mlp.py", "loss"),
+    ("examples/rosenbrock.py", "rosenbrock"),
+    ("examples/rnn.py", "loss"),
+    ("examples/attention.py", "loss"),
+    ("tests/models/ops.py", "einsum_forms"),
+    ("tests/models/ops.py", "batched_matmul"),
+    ("tests/models/arrays.py", "write_accumulate"),
+    ("tests/models/branches.py", "static_condition"),
+]
+
+
+def _libraries(name: str) -> dict:
+    """Every library but the one a target's operation is missing from (``GAPS``)."""
+    lacking = GAPS.get(name, ("",))[0]
+    return {**LIBRARIES, **{k: v for k, v in REAL.items() if k != lacking}}
 
 
 @pytest.mark.parametrize("case", EXAMPLE_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
@@ -53,7 +93,7 @@ def test_example(case):
             message,
         ), message
         return
-    compare(path, name, _sizes(path, name))
+    compare(path, name, _sizes(path, name), libraries=_libraries(name))
 
 
 def _sizes(path, name) -> dict:
@@ -66,16 +106,31 @@ def _sizes(path, name) -> dict:
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
 def test_op_model(case):
     path, name = case
-    if name in REFUSED:
-        message = refusal(path, name)
-        assert re.fullmatch(
-            rf"{re.escape(str(path))}:\d+: error: {re.escape(REFUSED[name])} has no "
-            r"Array API form in gradgen yet \(.*compile without --target array-api\)",
-            message,
-        ), message
-        return
-    skip = [n for n in REFUSED if n in targets(path)]
-    compare(path, name, _sizes(path, name), seed=len(name), skip=skip)
+    compare(path, name, _sizes(path, name), seed=len(name), libraries=_libraries(name))
+
+
+@pytest.mark.parametrize("case", JITTED, ids=lambda c: f"{Path(c[0]).stem}:{c[1]}")
+def test_under_jax_jit(case):
+    path, name = ROOT / case[0], case[1]
+    assert name in targets(path)
+    compare(path, name, _sizes(path, name), seed=len(name), libraries=jitted())
+
+
+@pytest.mark.parametrize("name", sorted(GAPS))
+def test_a_gap_of_a_library_is_the_library_s(name):
+    """What GAPS excuses fails on that library alone, and with the library's error (not
+    gradgen's): the day the library has it, this test says to take it out of GAPS."""
+    path = next(p for p, n in MODEL_CASES if n == name)
+    library, why = GAPS[name]
+    with pytest.raises((ValueError, AttributeError, NotImplementedError)) as error:
+        compare(
+            path,
+            name,
+            _sizes(path, name),
+            seed=len(name),
+            libraries={library: REAL[library]},
+        )
+    assert "gradgen" not in str(error.value) and "1e-12" not in str(error.value)
 
 
 # --- the committed Array API modules, and what the target refuses ----------------------
