@@ -202,28 +202,31 @@ def _assert_same(got, expected) -> None:
         np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
 
 
-def test_modes_on_array_api_strict():
+def test_modes_on_array_api_strict_and_jax():
     """f_jvp, f_hvp, f_hessian and f_jacobian of the Array API module equal the NumPy
-    module's, on array_api_strict arrays."""
+    module's, on array_api_strict arrays and on JAX's (which the dense modes' loops fill
+    by functional updates)."""
     numpy_xor, array_xor = _modules_with_modes("xor.py")
+    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
     rng = np.random.default_rng(3)
     args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
     tangents = tuple(rng.normal(size=a.shape) for a in args)
-    strict = [array_api_strict.asarray(a) for a in args]
-    strict_tangents = tuple(array_api_strict.asarray(t) for t in tangents)
-    for function in ["loss_jvp", "loss_hvp"]:
-        expected = getattr(numpy_xor, function)(*args, tangents)
-        _assert_same(getattr(array_xor, function)(*strict, strict_tangents), expected)
-    _assert_same(array_xor.loss_hessian(*strict), numpy_xor.loss_hessian(*args))
-    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
     z = rng.normal(size=4)
-    for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
-        expected = getattr(numpy_sigmoid, function)(z)
-        _assert_same(
-            getattr(array_sigmoid, function)(array_api_strict.asarray(z)), expected
-        )
-    z0 = array_api_strict.asarray(0.3, dtype=array_api_strict.float64)
-    _assert_same(array_sigmoid.sigmoid_hessian(z0), numpy_sigmoid.sigmoid_hessian(0.3))
+    for convert, wrap in [(LIBRARIES["array_api_strict"], lambda f: f), REAL["jax"]]:
+        arrays = [convert(a) for a in args]
+        directions = tuple(convert(t) for t in tangents)
+        for function in ["loss_jvp", "loss_hvp"]:
+            expected = getattr(numpy_xor, function)(*args, tangents)
+            got = wrap(getattr(array_xor, function))(*arrays, directions)
+            _assert_same(got, expected)
+        hessian = wrap(array_xor.loss_hessian)(*arrays)
+        _assert_same(hessian, numpy_xor.loss_hessian(*args))
+        for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
+            expected = getattr(numpy_sigmoid, function)(z)
+            _assert_same(wrap(getattr(array_sigmoid, function))(convert(z)), expected)
+        z0 = convert(np.asarray(0.3))
+        expected = numpy_sigmoid.sigmoid_hessian(0.3)
+        _assert_same(wrap(array_sigmoid.sigmoid_hessian)(z0), expected)
 
 
 SIZES_MODEL = """import numpy as np
