@@ -186,7 +186,8 @@ class Node:
 class Graph:
     """Nodes in creation (topological) order, their shapes, and a symbol factory."""
 
-    def __init__(self):
+    def __init__(self, prefix: str = "_gg_"):
+        self.prefix = prefix  # of the symbols' internal names (a loop body's are its own)
         self.nodes: list[Node] = []
         self.by_sym: dict[sp.Symbol, Node] = {}
         self.shapes: dict[sp.Symbol, Shape] = {}
@@ -196,10 +197,11 @@ class Graph:
         # size T has 6 elements only when T >= 6): condition -> what needs it, for the
         # generated functions to check at entry (codegen/entry.py)
         self.requires: dict = {}
+        self.loops: list = []  # the rolled loops (Loop), in the order they run
 
     def new_symbol(self, kind: str) -> sp.Symbol:
         self._counter += 1
-        return sp.Symbol(f"_gg_{kind}{self._counter}", real=True)
+        return sp.Symbol(f"{self.prefix}{kind}{self._counter}", real=True)
 
     def add(
         self, kind: str, expr, shape: Shape, site: Site | None, sym=None, at=None
@@ -216,6 +218,14 @@ class Graph:
         self.by_sym[node.sym] = node
         self.shapes[node.sym] = node.shape
         return node
+
+    def remove(self, syms: set) -> None:
+        """Take these nodes out (a rolled loop's body moves to a graph of its own)."""
+        self.nodes = [n for n in self.nodes if n.sym not in syms]
+        for k, n in enumerate(self.nodes):
+            n.index = k
+        for s in syms:
+            self.by_sym.pop(s, None)
 
     def operands(self, node: Node) -> list[sp.Symbol]:
         """The nodes a node reads, each once, in graph order."""
@@ -282,3 +292,59 @@ class Program:
     # when the module's programs are known (pipeline.name_module); None: the defaults
     module_names: object = None
     checks: bool = True  # generated functions check their arguments (entry.py)
+    outputs: list = field(default_factory=list)  # a loop body's: every carried value
+
+
+@dataclass
+class Carry:
+    """A value a rolled loop carries from step to step: ``init`` (outer graph) is its
+    value before the loop, ``inner`` the body's input for it, ``out`` the body's new value."""
+
+    name: str
+    init: sp.Symbol
+    inner: sp.Symbol
+    out: sp.Symbol
+    shape: Shape
+
+
+@dataclass
+class Slice:
+    """``X[t + offset]`` read in a rolled loop's body: ``inner`` is the body's input for
+    that row of the outer array ``array``."""
+
+    array: sp.Symbol
+    offset: int
+    inner: sp.Symbol
+    name: str
+
+
+@dataclass
+class Loop:
+    """A loop of the model that stays a loop: its body traced once into ``graph``.
+
+    ``index`` is the loop variable's name and ``index_sym`` the body's input for the step
+    number (None when the body does not read it); the steps are ``range(start, stop)``.
+    The body reads ``carries`` (inner), ``slices`` and the outer ``invariants``; the loop's
+    results are the carries' last values."""
+
+    key: int
+    line: int
+    header: str
+    index: str
+    index_sym: sp.Symbol | None
+    start: sp.Expr
+    stop: sp.Expr
+    carries: list
+    slices: list
+    invariants: list
+    graph: "Graph"
+    name: str = ""  # the generated helpers' base name, as _loss_loop1
+    outer_shapes: dict = field(default_factory=dict)  # of the inputs
+    passed: list = field(default_factory=list)  # sizes the helpers take (range bounds)
+    checkpoint: int = 0  # keep the carried values every K steps only (0: the whole tape)
+
+    @property
+    def inputs(self) -> list:
+        """The outer values the loop reads, in the order its helpers take them."""
+        found = [c.init for c in self.carries] + [s.array for s in self.slices]
+        return list(dict.fromkeys(found + list(self.invariants)))

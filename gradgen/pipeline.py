@@ -18,6 +18,7 @@ from gradgen import ir
 from gradgen.ad.reverse import differentiate, forward_statements
 from gradgen.ad.stable_rewrites import stabilise
 from gradgen.codegen.first_order import gradient_statements
+from gradgen.codegen.loops import step_sections
 from gradgen.codegen.modes import check_modes
 from gradgen.codegen.module import generate, name_module
 from gradgen.codegen.naming import ModuleNames
@@ -30,6 +31,7 @@ from gradgen.frontend.model_file import (
     model_of_function,
     with_branches,
 )
+from gradgen.frontend.loop_runtime import unrolling
 from gradgen.frontend.trace import trace
 from gradgen.options import differentiated, parse_modes, parse_target, parse_wrt
 from gradgen.timing import stage
@@ -75,13 +77,18 @@ def _compiled(
     modes=None,
     checks: bool = True,
     target: str = "numpy",
+    unroll: bool | None = None,
+    checkpoint: int = 0,
 ):
     """The programs of the targets and the generated module's source; ``checks``: the
     generated functions check their arguments (``codegen/entry.py``); ``target``: numpy
-    or array-api (``codegen/printer.py``)."""
+    or array-api (``codegen/printer.py``); ``unroll``: unroll every loop of a fixed
+    length (True), keep them all loops (False), or by their length (None,
+    ``loop_runtime.ROLL_AT``); ``checkpoint`` K: loops keep their state every K steps
+    only, and the backward pass recomputes the rest (0: every step's)."""
     parse_modes(modes)  # an unknown mode fails before any tracing
     array_api = parse_target(target)
-    with distribute(False):  # keep 2*(yhat - y) as written, not 2*yhat - 2*y
+    with distribute(False), unrolling(unroll, checkpoint):  # distribute: keep 2*(yhat - y) as written
         programs = [build_program(t, wrt) for t in targets]
         if modes:
             check_modes(programs, modes)
@@ -98,8 +105,10 @@ def compile_targets(
     modes=None,
     checks: bool = True,
     target: str = "numpy",
+    unroll: bool | None = None,
+    checkpoint: int = 0,
 ) -> str:
-    return _compiled(targets, wrt, command, modes, checks, target)[1]
+    return _compiled(targets, wrt, command, modes, checks, target, unroll, checkpoint)[1]
 
 
 def compile_file(
@@ -110,19 +119,25 @@ def compile_file(
     modes=None,
     checks: bool = True,
     target: str = "numpy",
+    unroll: bool | None = None,
+    checkpoint: int = 0,
 ) -> str:
     """The generated module's source for a model file."""
     with stage("load"):
         model = load_model(path)
     targets = find_targets(model, functions)
     command = command or f"gradgen compile {path}"
-    return compile_targets(targets, wrt, command, modes, checks, target)
+    return compile_targets(
+        targets, wrt, command, modes, checks, target, unroll, checkpoint
+    )
 
 
 def derivation(program: ir.Program) -> latex.Derivation:
     """The derivation of a program: the statements of its generated gradient function
     as formulas (``gradgen latex``, docstrings, ``Compiled.latex()``)."""
-    return latex.derive(program, *gradient_statements(program))
+    derived = latex.derive(program, *gradient_statements(program))
+    derived.sections += step_sections(program)
+    return derived
 
 
 class Compiled:

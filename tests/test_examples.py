@@ -93,11 +93,12 @@ def test_gate_gives_the_cs231n_numbers():
 
 
 SIZES = [
-    {"n": 4, "d": 3, "k": 2, "m": 3, "c": 3, "h": 5, "t": 3, "v": 5},
-    {"n": 7, "d": 2, "k": 4, "m": 5, "c": 2, "h": 3, "t": 4, "v": 3},
+    {"n": 4, "d": 3, "k": 2, "m": 3, "c": 3, "h": 5, "t": 3, "v": 5, "T": 3},
+    {"n": 7, "d": 2, "k": 4, "m": 5, "c": 2, "h": 3, "t": 4, "v": 3, "T": 6},
 ]
 DOMAINS = {
     "huber": {"delta": (0.5, 1.5)},
+    "euler": {"k": (0.5, 1.5)},
     "two_layer_net": {"y": ("index", "c"), "reg": (0.01, 0.1)},
     "embedding": {"tokens": ("index", "v"), "y": ("index", "c")},
 }

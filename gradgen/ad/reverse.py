@@ -138,16 +138,18 @@ def zero_outside(adjoint: sp.Expr):
 
 
 class _Sweep:
-    def __init__(self, graph: ir.Graph, output: sp.Symbol, wrt: list[sp.Symbol], seed):
+    def __init__(self, graph: ir.Graph, outputs: dict, wrt: list[sp.Symbol]):
+        """``outputs``: each output's seed (its adjoint)."""
         self.graph = graph
-        self.relevant = needed_nodes(graph, output) & active_nodes(graph, set(wrt))
+        needed = set().union(*(needed_nodes(graph, o) for o in outputs))
+        self.relevant = needed & active_nodes(graph, set(wrt))
         self.pending = {s: 0 for s in self.relevant}
         for node in graph.nodes:
             if node.sym in self.relevant:
                 for s in graph.operands(node):
                     if s in self.relevant:
                         self.pending[s] += 1
-        self.contributions = {output: [seed]}
+        self.contributions = {o: [seed] for o, seed in outputs.items()}
         self.adjoint: dict = {}
         self.masks: dict = (
             {}
@@ -168,6 +170,10 @@ class _Sweep:
             self.grads[sym] = self.gradient_statement(node, total, block)
             return
         if total == 0:
+            return
+        if hasattr(type(node.expr), "shared_vjp"):  # its VJP makes its own statement
+            self.adjoint[sym] = total
+            self.masks[sym] = None
             return
         if self.passes_transposed(node, total):
             self.adjoint[sym] = (
@@ -243,6 +249,16 @@ class _Sweep:
                     # np.sqrt(x), 0) at x = 0)
                     yield s, c if mask is None else sp.Piecewise((c, mask), (0, True))
             return
+        shared_vjp = getattr(type(node.expr), "shared_vjp", None)
+        if shared_vjp is not None:  # one call computes every argument's part (a loop)
+            call, parts = shared_vjp(node.expr, g, node.sym)
+            b = self.graph.new_symbol("b")
+            self.graph.shapes[b] = ()
+            self.statements.append(ir.Stmt(b, call, "temp", None, node.site))
+            for arg, part in zip(node.expr.args, parts):
+                if part is not None and arg in self.relevant:
+                    yield arg, part(b)
+            return
         if isinstance(node.expr, ops.Transpose) and isinstance(g, ops.MatMul):
             a, b = g.args  # passes_transposed: (A·B)ᵀ = Bᵀ·Aᵀ
             if node.expr.args[0] in self.relevant:
@@ -256,8 +272,12 @@ class _Sweep:
             if c is not None and arg in self.relevant:
                 yield arg, c
 
-    def run(self, output, returned: ir.Site) -> None:
-        self.finish(output, returned)
+    def run(self, outputs, returned: ir.Site) -> None:
+        for output in outputs:
+            if self.pending.get(output, 0) == 0 and (
+                output in self.relevant or len(outputs) == 1
+            ):
+                self.finish(output, returned)
         for node in reversed(self.graph.nodes):
             if node.sym not in self.relevant or node.kind == "input":
                 continue
@@ -281,8 +301,16 @@ def differentiate(
 ) -> tuple[list[ir.Stmt], list[sp.Symbol]]:
     """Backward statements and the gradient symbols, in the order of ``wrt``. ``seed`` is
     the output's adjoint (1, or the cotangent); ``returned`` the return statement."""
-    sweep = _Sweep(graph, output, wrt, seed)
-    sweep.run(output, returned)
+    return differentiate_many(graph, {output: seed}, wrt, returned)
+
+
+def differentiate_many(
+    graph: ir.Graph, outputs: dict, wrt: list[sp.Symbol], returned: ir.Site
+) -> tuple[list[ir.Stmt], list[sp.Symbol]]:
+    """``differentiate`` for several outputs at once, ``outputs`` mapping each to its
+    seed: the VJP of a loop's body, whose outputs are the values it carries."""
+    sweep = _Sweep(graph, outputs, wrt)
+    sweep.run(list(outputs), returned)
     for sym in wrt:  # parameters the output does not depend on
         if sym not in sweep.grads:
             sweep.grads[sym] = sweep.gradient_statement(

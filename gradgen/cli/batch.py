@@ -100,6 +100,10 @@ def _command(path: str, args, output: str | None) -> str:
         parts += ["--mode", mode]
     if args.no_checks:
         parts += ["--no-checks"]
+    if getattr(args, "unroll", None) is not None:
+        parts += ["--unroll" if args.unroll else "--no-unroll"]
+    if getattr(args, "checkpoint", 0):
+        parts += ["--checkpoint", str(args.checkpoint)]
     if args.target != "numpy":
         parts += ["--target", args.target]
     if args.emit_test:
@@ -187,6 +191,8 @@ def _cache_key(job: Job, args) -> str | None:
             "wrt": parse_wrt(args.wrt),
             "modes": check.modes_of(args),
             "checks": not args.no_checks,
+            "unroll": getattr(args, "unroll", None),
+            "checkpoint": getattr(args, "checkpoint", 0),
             "target": args.target,
             "dims": args.dims,
             "seed": args.seed,
@@ -218,6 +224,7 @@ def _compile_cached(job: Job, args) -> tuple[list, list]:
 
 def _compile(job: Job, args) -> tuple[list, list]:
     """The files of one job, (shown, text), and the inputs they must not overwrite."""
+    from gradgen.frontend import loop_runtime
     from gradgen.frontend.model_file import find_targets, load_model
     from gradgen.pipeline import compile_targets
 
@@ -226,10 +233,19 @@ def _compile(job: Job, args) -> tuple[list, list]:
         model = load_model(job.model)
         targets = find_targets(model, args.functions)
         source = compile_targets(
-            targets, wrt, job.command, modes, not args.no_checks, args.target
+            targets,
+            wrt,
+            job.command,
+            modes,
+            not args.no_checks,
+            args.target,
+            getattr(args, "unroll", None),
+            getattr(args, "checkpoint", 0),
         )
     if args.verbose:
         _report(job.model, times)
+        for note in loop_runtime.NOTES:
+            print(note, file=sys.stderr)
     files = [(job.output, source)]
     if job.test:
         files.append((job.test, _emitted_test(targets, args, wrt, modes, job, source)))

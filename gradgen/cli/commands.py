@@ -176,6 +176,25 @@ def _add_compile(commands) -> None:
     )
     options.add_target(comp)
     comp.add_argument(
+        "--unroll",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="--unroll: unroll every loop of a fixed length (one block per step); "
+        "--no-unroll: keep every loop a loop where it can be; default: loops over a "
+        "length that is a name (range(T), for x_t in X) and loops of 20 steps or more "
+        "stay loops, shorter ones are unrolled (-v says which loops are unrolled, and why)",
+    )
+    comp.add_argument(
+        "--checkpoint",
+        type=_positive,
+        default=0,
+        metavar="K",
+        help="loops that stay loops keep their carried values every K steps only, and "
+        "the backward pass recomputes each K steps forward before going back through "
+        "them: memory of T/K states and K steps' tape instead of T steps' tape, for one "
+        "more forward pass (default: keep every step's)",
+    )
+    comp.add_argument(
         "--emit-test",
         action="store_true",
         help="also write test_<module>.py beside the module: a pytest file checking it "
@@ -188,6 +207,16 @@ def _add_compile(commands) -> None:
         help="compile afresh, neither reading nor writing the compile cache "
         "(see gradgen cache --help)",
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps >= 1")
+    return value
 
 
 def run_compile(args) -> int:

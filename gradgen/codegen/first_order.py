@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from sympy.core.parameters import distribute
 
-from gradgen import ir
+from gradgen import ir, ops
 from gradgen.codegen import type_hints
 from gradgen.codegen.entry import dtype_lines, entry_lines, float_names
+from gradgen.codegen.loops import step_sections
 from gradgen.codegen.layout import dims_lines, docstring, statement_blocks, tuple_text
 from gradgen.codegen.naming import Namer
 from gradgen.codegen.optimize import optimise
@@ -70,10 +71,13 @@ def _function(
     result: str = "",
 ) -> Function:
     """One generated function; ``result`` is the type hint of what it returns."""
+    if not any(s.expr.has(ops.LoopBack) for s in stmts):  # no backward pass: no tape
+        stmts = [s.with_expr(ops.untaped(s.expr)) for s in stmts]
     stmts, results, mapping = named_statements(program, namer, stmts, results, keep)
     if formulas:  # the derivation, in the docstring of the function that computes it
         with stage("formulas"):
             derivation = latex.derive(program, stmts, results, mapping)
+            derivation.sections += step_sections(program)
         doc += "\n\n" + latex.to_text(derivation)
     used = set()
     for expr in [s.expr for s in stmts] + results:

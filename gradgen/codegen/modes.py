@@ -53,6 +53,17 @@ def check_modes(programs: list[ir.Program], modes) -> None:
 def mode_functions(program: ir.Program, text: ModuleText, modes) -> list[Function]:
     """The functions of the requested modes that apply to this target; ``text`` prints
     the expressions."""
+    wanted = [m for m in parse_modes(modes) if applies(m, program)]
+    if wanted and program.graph.loops:
+        loop = program.graph.loops[0]
+        raise GradgenError(
+            f"--mode {wanted[0]} through the loop at line {loop.line}, which stays a loop, "
+            "is not supported yet",
+            program.path,
+            loop.line,
+            hint="compile the gradient alone (no --mode), or give the loop a fixed length "
+            "and compile with --unroll",
+        )
     build = {
         "jvp": lambda b: [b.jvp()],
         "hvp": lambda b: [b.hvp()],

@@ -10,6 +10,7 @@ from gradgen import ir
 from gradgen.ad.stable_rewrites import REWRITES
 from gradgen.codegen.first_order import generated_functions, integer_note
 from gradgen.codegen.formatting import format_source
+from gradgen.codegen.loops import loop_functions
 from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
 from gradgen.codegen.printer import ModuleText
@@ -33,6 +34,9 @@ def name_module(
             names = [p.name, f"{p.name}_grad", f"{p.name}_value_and_grad"]
             called[p.name].add(names[2])  # f_grad returns f_value_and_grad(...)[1]
         names += [f"{p.name}_{m}" for m in parse_modes(modes) if applies(m, p)]
+        for k in range(1, len(p.graph.loops) + 1):  # the helpers of its loops
+            base = f"_{p.name}_loop{k}"
+            called[p.name] |= {base, f"{base}_forward", f"{base}_backward"}
         if "hessian" in parse_modes(modes) and not p.array_output:
             called[p.name].add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
         functions[p.name] = names
@@ -54,7 +58,11 @@ def _functions(program: ir.Program, text: ModuleText, modes) -> list:
             hint="compile without --target array-api",
         )
     try:
-        return generated_functions(program, text) + mode_functions(program, text, modes)
+        return (
+            loop_functions(program, text)
+            + generated_functions(program, text)
+            + mode_functions(program, text, modes)
+        )
     except GradgenError as exc:
         raise exc.located(program.path, program.line)
 

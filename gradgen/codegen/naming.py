@@ -215,7 +215,9 @@ class Namer:
                 if ir.is_dim_symbol(d):
                     self.names[d] = d.name
                     self.taken.add(d.name)
-        needed = needed_nodes(graph, program.output)  # not a zeros the trace dropped
+        needed = set().union(  # not a zeros the trace dropped
+            *(needed_nodes(graph, o) for o in program.outputs or [program.output])
+        )
         for node in graph.nodes:
             if node.kind != "input" and node.names and node.sym in needed:
                 self.names[node.sym] = self._claim(min(node.names)[2], self.taken)
@@ -276,6 +278,7 @@ class Namer:
             return names[sym]
 
         adjoint_of = {s.target: s.node for s in stmts if s.role == "adjoint"}
+        adjoint_of.update(getattr(self.program, "seed_of", {}))  # a loop body's seeds
         pre_activation = pre_activations(stmts, names)
         defined = {s.target for s in stmts}
 
@@ -302,6 +305,9 @@ class Namer:
             base = stmt.expr.args[0] if part else None
             if base is not None and base in names:  # exp(-|z|) of a sigmoid's z, ...
                 names[stmt.target] = self._claim(f"{part}_{names[base]}", taken)
+            elif isinstance(stmt.expr, (ops.LoopRun, ops.LoopBack)):
+                base = "loop" if isinstance(stmt.expr, ops.LoopRun) else "loop_grads"
+                names[stmt.target] = self._claim(base, taken)
             elif stmt.role == "forward":
                 node_name(stmt.target)
             elif stmt.target in pre_activation:

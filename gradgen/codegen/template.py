@@ -43,6 +43,7 @@ class Function:
     entry: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     result: str = ""
+    listed: bool = True  # in the module docstring's list (a loop's helpers are not)
 
     def signature(self) -> str:
         """``name(x: FloatArray, w: float) -> float``, without ``def``."""

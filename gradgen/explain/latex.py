@@ -141,6 +141,7 @@ def _is_small_temporary(stmt: ir.Stmt, name: str, expr: sp.Expr) -> bool:
     small = sp.count_ops(expr) <= SMALL or isinstance(expr, ops.LOWERED)  # σ's parts
     return (
         stmt.role == "temp"
+        and not isinstance(expr, (ops.LoopRun, ops.LoopBack))  # a loop: one formula
         and not name.startswith("delta_")
         and small
         and not constant_condition
@@ -155,7 +156,9 @@ class _Tables:
         self.shapes = {mapping[s]: shapes[s] for s in mapping if s in shapes}
         self.latex_names: dict = {}
         value = notation.latex_name(program.value_name)
-        if program.array_output:
+        if program.outputs:  # a loop's step: the gradients are of the whole value
+            value = "L"
+        elif program.array_output:
             cot = notation.latex_name(mapping[program.cotangent].name)
             value = rf"\left\langle {value}, {cot}\right\rangle"
         differentiated = [p for p in program.params if p.name in program.wrt]
@@ -232,7 +235,7 @@ def heading(section: Section, width: int | None = None) -> str:
     note = f"  ({section.note})" if section.note else ""
     text = f"{section.title}: {section.source}" if section.source else section.title
     if width is not None:
-        text = textwrap.shorten(text, width - len(note), placeholder=" ...")
+        text = textwrap.shorten(text, max(width - len(note), 30), placeholder=" ...")
     return text + note
 
 

@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradgen.errors import GradgenError
+from gradgen.frontend.loop_runtime import (  # noqa: F401 - the loop rewrite calls them
+    loop_begin,
+    loop_enter,
+    loop_exit,
+    range_,
+)
 
 
 def _tracer_type():

@@ -27,7 +27,7 @@ RESULT = "_gg_result"
 # --- static analysis ---------------------------------------------------------------------
 
 
-def _walk_local(nodes):
+def walk_local(nodes):
     """Nodes of these statements, not entering nested functions, lambdas or classes."""
     stack = list(nodes)
     while stack:
@@ -43,20 +43,20 @@ def _walk_local(nodes):
 def assigned_names(stmts) -> list[str]:
     """Names bound by these statements, in first-seen order."""
     names = []
-    for node in _walk_local(stmts):
+    for node in walk_local(stmts):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.append(node.id)
     return sorted(set(names), key=names.index)
 
 
 def _has(stmts, kinds) -> bool:
-    return any(isinstance(n, kinds) for n in _walk_local(stmts))
+    return any(isinstance(n, kinds) for n in walk_local(stmts))
 
 
 # --- early returns, lifted into one result variable ----------------------------------------
 
 
-def _at(node, like):
+def at(node, like):
     """Place a synthetic node (and its new children) on the first line of ``like``. Not
     ``ast.copy_location``: a span over several lines would move the lines Python reports
     for method calls inside it (CPython reports those at the attribute's end)."""
@@ -69,7 +69,7 @@ def _at(node, like):
 
 def _assign(name: str, value, like) -> ast.Assign:
     value = value if value is not None else ast.Constant(None)
-    return _at(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), like)
+    return at(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), like)
 
 
 def _lift(stmts: list) -> tuple[list, bool]:
@@ -86,7 +86,7 @@ def _lift(stmts: list) -> tuple[list, bool]:
             rest = stmts[i + 1 :]
             body, body_returns = _lift(stmt.body + copy.deepcopy(rest))
             orelse, else_returns = _lift(stmt.orelse + copy.deepcopy(rest))
-            lifted = _at(ast.If(stmt.test, body, orelse), stmt)
+            lifted = at(ast.If(stmt.test, body, orelse), stmt)
             lifted.gg_lifted = True  # nothing runs after it but the return of RESULT
             out.append(lifted)
             return out, body_returns and else_returns
@@ -97,18 +97,18 @@ def _lift(stmts: list) -> tuple[list, bool]:
 def _lift_function(fn: ast.FunctionDef) -> None:
     returns_in_if = any(
         isinstance(n, ast.If) and _has(n.body + n.orelse, ast.Return)
-        for n in _walk_local(fn.body)
+        for n in walk_local(fn.body)
     )
     loops_return = any(
         isinstance(n, (ast.For, ast.While, ast.With, ast.Try))
         and _has(n.body, ast.Return)
-        for n in _walk_local(fn.body)
+        for n in walk_local(fn.body)
     )
     if not returns_in_if or loops_return:
         return  # nothing to lift, or returns the lifting cannot move (left as written)
     body, _ = _lift(fn.body)
     start = _assign(RESULT, None, fn.body[0])
-    end = _at(ast.Return(ast.Name(RESULT, ast.Load())), fn.body[-1])
+    end = at(ast.Return(ast.Name(RESULT, ast.Load())), fn.body[-1])
     fn.body = [start] + body + [end]
 
 
@@ -118,14 +118,14 @@ def _lift_function(fn: ast.FunctionDef) -> None:
 def _call(name: str, *args, like=None) -> ast.Call:
     func = ast.Attribute(ast.Name(RUNTIME, ast.Load()), name, ast.Load())
     node = ast.Call(func=func, args=list(args), keywords=[])
-    return _at(node, like) if like is not None else node
+    return at(node, like) if like is not None else node
 
 
 def _lambda(body) -> ast.Lambda:
     arguments = ast.arguments(
         posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]
     )
-    return _at(ast.Lambda(arguments, body), body)
+    return at(ast.Lambda(arguments, body), body)
 
 
 def _names_tuple(names, ctx):
@@ -161,10 +161,10 @@ class _Rewriter(ast.NodeTransformer):
         if isinstance(test, ast.Compare) and len(test.ops) > 1:
             operands = [test.left] + test.comparators
             pairs = [
-                _at(ast.Compare(a, [op], [b]), test)
+                at(ast.Compare(a, [op], [b]), test)
                 for a, op, b in zip(operands, test.ops, operands[1:])
             ]
-            return self.condition(_at(ast.BoolOp(ast.And(), pairs), test))
+            return self.condition(at(ast.BoolOp(ast.And(), pairs), test))
         return self.visit(test)
 
     def visit_IfExp(self, node):
@@ -194,7 +194,7 @@ class _Rewriter(ast.NodeTransformer):
             _assign(state, _call("enter", load(cond), locals_, names_const), node),
         ]
         if _has(node.body + node.orelse, (ast.Return, ast.Break, ast.Continue)):
-            traced.append(_at(ast.Expr(_call("refuse_jump", like=node)), node))
+            traced.append(at(ast.Expr(_call("refuse_jump", like=node)), node))
         traced += copy.deepcopy(body)
         traced.append(ast.Expr(_call("switch", load(state), locals_)))
         if names:
@@ -211,7 +211,7 @@ class _Rewriter(ast.NodeTransformer):
             traced.append(ast.Expr(merged))
         plain = ast.If(load(cond), body, orelse)
         dispatch = ast.If(_call("traced", load(cond)), traced, [plain])
-        return [_assign(cond, test, node), _at(dispatch, node)]
+        return [_assign(cond, test, node), at(dispatch, node)]
 
 
 def _needs_rewrite(fn: ast.FunctionDef) -> bool:

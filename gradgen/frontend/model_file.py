@@ -18,7 +18,7 @@ import sympy as sp
 
 from gradgen.array import AnnotationError, Array, ArrayType
 from gradgen.errors import GradgenError
-from gradgen.frontend import branch_runtime, branches, usercode
+from gradgen.frontend import branch_runtime, branches, loops, usercode
 from gradgen.frontend.reading import check_model_path, function_source, read_source
 from gradgen.ir import Param, dim
 from gradgen.timing import stage
@@ -182,7 +182,9 @@ def load_model(path: str) -> Model:
     real_path = os.path.abspath(path)
     try:
         code = compile(
-            branches.transform(ast.parse(text, real_path)), real_path, "exec"
+            loops.transform(branches.transform(ast.parse(text, real_path))),
+            real_path,
+            "exec",
         )
     except SyntaxError as exc:
         raise GradgenError(
@@ -255,7 +257,7 @@ def with_branches(fn, model: Model):
     (``@gradgen.grad``). A function that is not at the top level of its file is returned
     as it is."""
     try:
-        tree = branches.transform(ast.parse(model.text, model.real_path))
+        tree = loops.transform(branches.transform(ast.parse(model.text, model.real_path)))
     except SyntaxError:
         return fn
     namespace = dict(fn.__globals__)

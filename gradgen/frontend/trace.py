@@ -44,6 +44,7 @@ class Session:
         self.step = ""
         self.reads: tuple = ()
         self._target_frame = None
+        self.loops: list = []  # the loops that stay loops being traced (loop_runtime)
 
     # --- where are we in the user's code ---------------------------------------------
     def user_line(self) -> int:

@@ -60,6 +60,7 @@ from gradgen.ops.indexing import (
 )
 from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
+from gradgen.ops.loops import LOOPS, LoopBack, LoopPart, LoopRun, LoopSeed, loop_run, untaped
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.prods import CumProd, ReduceProd
 from gradgen.ops.reductions import (
@@ -108,6 +109,9 @@ from gradgen.ops.stable import (
 from gradgen.ops.svd import SvdPart
 
 STRUCTURAL = (
+    LoopRun,
+    LoopPart,
+    LoopBack,
     BroadcastTo,
     FullLike,
     Eye,
@@ -257,6 +261,10 @@ def jvp(expr, tangents: list, ans, shape):
 
 
 __all__ = [c.__name__ for c in STRUCTURAL + ELEMENTWISE] + [
+    "LOOPS",
+    "LoopSeed",
+    "loop_run",
+    "untaped",
     "OMITTED",
     "Reduction",
     "broadcast_to",

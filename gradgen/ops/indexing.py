@@ -328,6 +328,10 @@ def _require_bounds(t, key) -> None:
 
 @dispatch.method("__getitem__")
 def getitem(t, key):
+    if t.session.loops:  # X[t] in a loop that stays a loop: the row of this step
+        row = t.session.loops[-1].slice(t, key)
+        if row is not None:
+            return row
     entries = key if isinstance(key, tuple) else (key,)
     if any(is_tracer(k) and k.is_condition for k in entries):
         raise mask_refusal(t)

@@ -1,0 +1,208 @@
+"""A loop of the model that stays a loop: ``LoopRun`` (the forward loop, run once),
+``LoopPart`` (one of its results: a carried value's last value, or one input's
+gradient) and ``LoopBack`` (the reversed loop of its VJP, run once). Each in one place:
+shape, rules, code, text and LaTeX.
+
+The loop's body is traced once into an ``ir.Loop`` (``frontend/loop_runtime.py``), kept
+in ``LOOPS`` by its key; the generated module computes it in helper functions of its own
+(``codegen/loops.py``): ``_f_loop1`` runs the loop, ``_f_loop1_forward`` runs it and
+keeps what the backward pass reads (the tape), ``_f_loop1_backward`` runs the steps in
+reverse. Here the loop is one opaque node whose VJP is one call of the backward helper
+(``shared_vjp``: the reverse sweep gives the call a statement of its own, and each input
+its part of the result).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+
+from gradgen import ir
+from gradgen.errors import GradgenError
+
+LOOPS: dict = {}  # key -> ir.Loop, for the printers
+
+_FORWARD_MODE = (
+    "forward mode through a loop that stays a loop (the loop at line {line})",
+    "compute gradients with the default mode, or give the loop a fixed length and "
+    "compile with --unroll",
+)
+
+
+def _no_forward_mode(key):
+    message, hint = _FORWARD_MODE
+    raise GradgenError(message.format(line=LOOPS[int(key)].line), hint=hint)
+
+
+def loop_run(loop: ir.Loop) -> "LoopRun":
+    return LoopRun(sp.Integer(loop.key), sp.Integer(1), loop.start, loop.stop, *loop.inputs)
+
+
+def untaped(expr: sp.Expr) -> sp.Expr:
+    """The loop run without keeping its tape (in a function without its backward pass)."""
+    if isinstance(expr, LoopRun):
+        return LoopRun(expr.args[0], sp.Integer(0), *expr.args[2:])
+    return expr
+
+
+class LoopRun(ir.Structural):
+    """The forward loop: args (key, taped, start, stop, *inputs); its value is the tuple
+    of the carried values' last values (and the tape, when taped)."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    @property
+    def array_args(self) -> int:
+        return len(self.args)
+
+    @property
+    def loop(self) -> ir.Loop:
+        return LOOPS[int(self.args[0])]
+
+    def out_shape(self, shapes):
+        return ()
+
+    @classmethod
+    def vjp(cls, g, ans, *args, shape):
+        """Each argument's part of the backward loop's result (the reverse sweep calls
+        ``shared_vjp``, so that the code runs the backward loop once)."""
+        call, parts = cls.shared_vjp(cls(*args), g, ans)
+        return [None if part is None else part(call) for part in parts]
+
+    @staticmethod
+    def jvp(t, ans, key, *args, shape):
+        _no_forward_mode(key)
+
+    @classmethod
+    def shared_vjp(cls, expr, g, ans):
+        """(the backward loop's call, and for each argument of ``expr`` the part of its
+        result (a function of the call's symbol) or None). ``g`` is the sum of the
+        ``LoopSeed``s of the carried values that have an adjoint."""
+        loop = expr.loop
+        seeds = {}
+        for term in sp.Add.make_args(g):
+            if isinstance(term, LoopSeed):
+                i = int(term.args[1])
+                seeds[i] = seeds.get(i, 0) + term.args[0]
+        seed_args = [seeds.get(i, sp.Integer(0)) for i in range(len(loop.carries))]
+        call = LoopBack(expr.args[0], ans, *loop.inputs, *seed_args)
+        first = 4  # the inputs' place among the arguments
+        parts = [None] * first
+        for j, s in enumerate(loop.inputs):
+            parts.append(lambda b, j=j, s=s: LoopPart(b, j, _shape_of(loop, s)))
+        return call, parts
+
+    def _gradgen_numpy(self, p, **kwargs):
+        loop = self.loop
+        name = loop.name + ("_forward" if int(self.args[1]) else "")
+        args = [p._print(sp.Float(a) if a.is_Number else a) for a in self.args[4:]] + [
+            p._print(b) for b in getattr(loop, "passed", ())
+        ]
+        return f"{name}({', '.join(args)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[4:])
+        return f"loop_{self.loop.line}({args})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[4:])
+        return rf"\operatorname{{loop}}_{{{self.loop.line}}}\left({args}\right)"
+
+
+def _shape_of(loop: ir.Loop, sym) -> ir.Shape:
+    return tuple(loop.outer_shapes[sym])
+
+
+class LoopPart(ir.Structural):
+    """Part ``i`` of a loop's tuple result (a ``LoopRun``'s carried value, a ``LoopBack``'s
+    gradient of input ``i``): args (tuple, i, shape)."""
+
+    precedence = PRECEDENCE["Atom"]
+    array_args = 1
+
+    def out_shape(self, shapes):
+        return tuple(self.args[2])
+
+    @staticmethod
+    def vjp(g, ans, whole, i, shape_, *, shape):
+        return (LoopSeed(g, i), None, None)
+
+    @staticmethod
+    def jvp(t, ans, whole, i, shape_, *, shape):
+        raise GradgenError(*_FORWARD_MODE[:1], hint=_FORWARD_MODE[1])
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{p._print(self.args[0])}[{int(self.args[1])}]"
+
+    def _gradgen_text(self, p, **kwargs):
+        return f"{p._print(self.args[0])}[{int(self.args[1])}]"
+
+    def _gradgen_latex(self, p, **kwargs):
+        return rf"{p._print(self.args[0])}_{{[{int(self.args[1])}]}}"
+
+
+class LoopSeed(ir.Structural):
+    """The adjoint ``g`` of a loop's carried value ``i``, on its way to the loop's VJP
+    (``LoopRun.shared_vjp``); never printed."""
+
+    array_args = 0
+
+    def out_shape(self, shapes):
+        return ()
+
+    def _gradgen_text(self, p, **kwargs):
+        k = int(self.args[1])
+        return f"({p._print(self.args[0])} for the loop's result {k})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        return rf"\left({p._print(self.args[0])} \to [{int(self.args[1])}]\right)"
+
+
+class LoopBack(ir.Structural):
+    """The backward loop: args (key, run, *inputs, *seeds), seeds the adjoints of the
+    carried values' last values (0 for none); its value is the tuple of the inputs'
+    gradients."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    @property
+    def array_args(self) -> int:
+        return len(self.args)
+
+    @property
+    def loop(self) -> ir.Loop:
+        return LOOPS[int(self.args[0])]
+
+    def out_shape(self, shapes):
+        return ()
+
+    @staticmethod
+    def vjp(g, ans, *args, shape):  # pragma: no cover - a backward pass is not differentiated
+        raise GradgenError("the backward loop has no VJP", hint="use the default mode")
+
+    @staticmethod
+    def jvp(t, ans, key, *args, shape):
+        _no_forward_mode(key)
+
+    def _call_args(self, p) -> list[str]:
+        loop = self.loop
+        run = p._print(self.args[1])
+        n = len(loop.inputs)
+        seeds = self.args[2 + n :]
+        out = [run] + [
+            p._print(sp.Float(a) if a.is_Number else a) for a in self.args[2 : 2 + n]
+        ]
+        for i, s in enumerate(seeds):
+            out.append(f"{p.np}.zeros_like({run}[{i}])" if s == 0 else p._print(s))
+        return out + [p._print(b) for b in getattr(loop, "passed", ())]
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{self.loop.name}_backward({', '.join(self._call_args(p))})"
+
+    def _gradgen_text(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[2:])
+        return f"backward_loop_{self.loop.line}({args})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[2:])
+        return rf"\overline{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"

@@ -1,0 +1,258 @@
+"""Loops that stay loops (tests/models/loops.py): one compile, any length; gradients
+against autograd and central differences; the generated code is a forward loop keeping
+a tape and a reversed loop; what cannot stay a loop is unrolled or refused clearly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from compiled import compiled, generated_source
+from gradcheck import (
+    ROOT,
+    assert_close,
+    autograd_namespace,
+    central_difference,
+    differentiated,
+    random_inputs,
+    targets,
+)
+
+import autograd
+
+MODEL = ROOT / "tests" / "models" / "loops.py"
+TARGETS = targets(MODEL)
+REFERENCE = autograd_namespace(MODEL)
+SIZES = {"n": 3, "d": 4, "k": 5, "m": 4, "c": 3}
+DOMAINS = {"tagged": {"Y": ("index", "c")}}
+
+
+@pytest.fixture(scope="module")
+def module():
+    return compiled(MODEL)
+
+
+def _inputs(name: str, steps: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    args = random_inputs(
+        TARGETS[name], {**SIZES, "T": steps}, rng, DOMAINS.get(name, {})
+    )
+    return [a * 0.5 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
+
+
+def _check(module, name: str, steps: int, central: bool = True):
+    args = _inputs(name, steps)
+    value, grads = getattr(module, f"{name}_value_and_grad")(*args)
+    floats = differentiated(TARGETS[name])
+    grads = grads if len(floats) > 1 else (grads,)
+    reference = REFERENCE[name]
+    assert_close(value, reference(*args), f"{name} value at T = {steps}", rtol=1e-10)
+    assert_close(getattr(module, name)(*args), value, f"{name} value function")
+    expected = autograd.grad(reference, floats)(*args)
+    for k, g, e in zip(floats, grads, expected):
+        what = f"{name} d{TARGETS[name].params[k].name} at T = {steps}"
+        assert_close(g, e, what + " (autograd)", rtol=1e-8, atol=1e-10)
+        if central:
+            numeric = central_difference(reference, args, k)
+            assert_close(g, numeric, what + " (central differences)", 1e-5, 1e-7)
+
+
+@pytest.mark.parametrize("steps", [1, 7])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "differences", "leaky", "tagged"])
+def test_one_compile_any_length(module, name, steps):
+    if name == "differences" and steps == 1:
+        steps = 2  # range(1, T): one step
+    _check(module, name, steps)
+
+
+def test_a_thousand_steps_from_the_same_compile(module):
+    _check(module, "rnn", 1000, central=False)
+
+
+def test_a_long_fixed_loop_stays_a_loop(module):
+    _check(module, "euler", 300)
+    source = generated_source(MODEL)
+    assert "for step in reversed(range(300)):" in source
+    assert source.count("np.sin(") <= 4  # the body once per helper, not 300 times
+
+
+def test_the_backward_loop_reads_like_bptt():
+    source = generated_source(MODEL)
+    backward = source[source.index("def _rnn_loop1_backward") :]
+    backward = backward[: backward.index("\ndef ")]
+    for line in [
+        "for t in reversed(range(T)):",
+        "h = hs[t]",
+        "h_next = hs[t + 1]",
+        "delta_z_h_next = dh * (1 - h_next**2)",
+        "dWh += np.dot(h.T, delta_z_h_next)",
+        "dh = np.dot(delta_z_h_next, Wh.T)",
+        "dX[t] += np.dot(delta_z_h_next, Wx.T)",
+    ]:
+        assert line in backward, line
+    forward = source[source.index("def _rnn_loop1_forward") :]
+    assert "hs = np.empty((T + 1, n, k), dtype)" in forward  # the tape: one array
+
+
+def test_what_does_not_change_is_computed_once():
+    source = generated_source(MODEL)
+    leaky = source[source.index("def leaky_value_and_grad") :]
+    before_loop = leaky[: leaky.index("_leaky_loop1_forward(")]
+    assert "W.T" in before_loop  # hoisted out of the loop into the outer function
+    body = source[source.index("def _leaky_loop1(") :]
+    body = body[: body.index("\ndef ")]
+    assert ".T" not in body
+
+
+def _compile(tmp_path, text: str, *options: str):
+    model = tmp_path / "model.py"
+    model.write_text(textwrap.dedent(text))
+    out = tmp_path / "out.py"
+    return subprocess.run(
+        [sys.executable, "-m", "gradgen", "compile", str(model), "-o", str(out),
+         "--no-cache", *options],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    ), out
+
+
+HEADER = """
+    import numpy as np
+    from gradgen import Array
+
+    def f(X: Array["T", "d"], w: Array["d"]) -> float:
+"""
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            """
+        s = 0.0
+        for t in range(X.shape[0]):
+            if t > 3:
+                break
+            s = s + np.sum(X[t] * w)
+        return s
+    """,
+            "cannot stay a loop: it has a break or continue",
+        ),
+        (
+            """
+        rows = []
+        for t in range(X.shape[0]):
+            rows.append(np.tanh(X[t] * w))
+        return np.sum(np.stack(rows))
+    """,
+            "changes the Python container 'rows'",
+        ),
+        (
+            """
+        for t in range(X.shape[0]):
+            z = np.tanh(X[t] * w)
+        return np.sum(z)
+    """,
+            "'z' is assigned inside the loop at line 6 and read after it",
+        ),
+        (
+            """
+        h = w
+        for t in range(X.shape[0]):
+            h = np.outer(h, X[t])
+        return np.sum(h)
+    """,
+            "'h' changes shape in the loop at line 7",
+        ),
+    ],
+)
+def test_what_cannot_stay_a_loop_is_refused_in_one_line(tmp_path, body, message):
+    text = textwrap.dedent(HEADER) + textwrap.indent(textwrap.dedent(body).lstrip(), "    ")
+    result, out = _compile(tmp_path, text)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert lines[0].startswith(str(tmp_path / "model.py") + ":") or lines[0].startswith("model.py:")
+    assert "Traceback" not in result.stderr and "_gg_" not in result.stderr
+    assert not out.exists()
+
+
+FIXED = """
+    import numpy as np
+    from gradgen import Array
+
+    def f(x: Array["d"], W: Array["d", "d"]) -> float:
+        h = x
+        for t in range(25):
+            h = np.tanh(h @ W)
+        return np.sum(h)
+"""
+
+
+def test_unroll_and_no_unroll(tmp_path):
+    rolled, out = _compile(tmp_path, FIXED)
+    assert rolled.returncode == 0, rolled.stderr
+    rolled_source = out.read_text()
+    assert "for t in reversed(range(25)):" in rolled_source
+    unrolled, out = _compile(tmp_path, FIXED, "--unroll", "-v")
+    assert unrolled.returncode == 0, unrolled.stderr
+    unrolled_source = out.read_text()
+    assert "reversed(range" not in unrolled_source
+    assert unrolled_source.count("np.tanh(") >= 25
+    # both compute the same gradient
+    from gradcheck import import_source
+
+    a = import_source(rolled_source, "rolled")
+    b = import_source(unrolled_source, "unrolled")
+    rng = np.random.default_rng(1)
+    x, W = rng.normal(size=4), rng.normal(size=(4, 4)) * 0.5
+    for ga, gb in zip(a.f_grad(x, W), b.f_grad(x, W)):
+        np.testing.assert_allclose(ga, gb, rtol=1e-12, atol=1e-14)
+    short = FIXED.replace("range(25)", "range(5)")
+    kept, out = _compile(tmp_path, short, "--no-unroll")
+    assert kept.returncode == 0, kept.stderr
+    assert "for t in reversed(range(5)):" in out.read_text()
+
+
+def test_forward_modes_through_a_loop_are_refused(tmp_path):
+    result, out = _compile(tmp_path, FIXED, "--mode", "hvp")
+    assert result.returncode == 2
+    assert "--mode hvp through the loop at line 7" in result.stderr
+    assert "--unroll" in result.stderr
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def checkpointed():
+    from gradcheck import import_source
+    from gradgen.pipeline import compile_file
+
+    return import_source(compile_file(str(MODEL), checkpoint=3), "checkpointed_loops")
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7, 9])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "differences", "tagged"])
+def test_checkpoints_recompute_the_same_gradient(module, checkpointed, name, steps):
+    if name == "differences" and steps == 1:
+        return
+    args = _inputs(name, steps, seed=5)
+    value, grads = getattr(checkpointed, f"{name}_value_and_grad")(*args)
+    kept, kept_grads = getattr(module, f"{name}_value_and_grad")(*args)
+    assert value == kept
+    for g, k in zip(grads, kept_grads):
+        np.testing.assert_allclose(g, k, rtol=1e-13, atol=1e-15)
+    _check(checkpointed, name, steps, central=False)  # and against autograd
+
+
+def test_checkpoints_keep_every_kth_state():
+    from gradgen.pipeline import compile_file
+
+    source = compile_file(str(MODEL), ["rnn"], checkpoint=3)
+    assert "h_saved = np.empty(((T + 2) // 3, n, k), dtype)" in source
+    assert "for segment in reversed(range(0, T, 3)):" in source
+    assert "hs = np.empty((3 + 1, n, k), dtype)" in source
