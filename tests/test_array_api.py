@@ -3,7 +3,8 @@
 CPU tensors, on JAX's arrays and on Dask's arrays chunked by rows (float64), the values
 and gradients of the NumPy target to 1e-12; a sample does under ``jax.jit`` too. What a
 library lacks of the standard is listed in ``GAPS`` (and checked to fail there); integer
-data is refused with one line at the model's file:line."""
+data, and a loop that stays a loop, are refused with one line at the model's file:line.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from arrayapi import (
     compare,
     flat,
     jitted,
+    module,
     real_libraries,
     refusal,
 )
@@ -90,6 +92,15 @@ def test_example(case):
         assert re.fullmatch(
             rf"{re.escape(str(path))}:\d+: error: integer data \(\w+(, \w+)*\) has no "
             r"Array API form in gradgen yet \(compile without --target array-api\)",
+            message,
+        ), message
+        return
+    if hasattr(module(path, "numpy"), f"_{name}_loop1"):  # a loop that stays a loop
+        message = refusal(path, name)
+        assert re.fullmatch(
+            rf"{re.escape(str(path))}:\d+: error: the loop at line \d+ stays a loop, which "
+            r"has no Array API form in gradgen yet \(compile without --target array-api, "
+            r"or give the loop a fixed length and compile with --unroll\)",
             message,
         ), message
         return
