@@ -162,7 +162,7 @@ def _loss_loop1_backward(
     """
     ys, t1s = run[1]
     dA = np.zeros_like(A)
-    dk = np.zeros_like(k)[()]
+    dk = 0.0
     for step in reversed(range(1000)):
         y = ys[step]
         t1 = t1s[step]
@@ -181,7 +181,6 @@ def loss(y0: FloatArray, A: FloatArray, k: float, target: FloatArray) -> Any:
     y0, A, k, target = check_inputs(
         "loss(y0[m], A[m m], k, target[m])", y0, A, k, target
     )
-    m = y0.shape[0]
     y = _loss_loop1(y0, A, k)[0]
     return np.sum((y - target) ** 2)
 
@@ -219,7 +218,7 @@ def loss_value_and_grad(
         dA = loop_grads[1]
         dk = loop_grads[2]
 
-    The loop at line 17, step t: for step in range(1000)  (y_next is y at t + 1)
+    The loop at line 17, step t: for step in range(1000)  (x_next is x at t + 1)
 
     Each step t, forward
         t1 = tanh(y)
@@ -233,7 +232,6 @@ def loss_value_and_grad(
     y0, A, k, target = check_inputs(
         "loss_value_and_grad(y0[m], A[m m], k, target[m])", y0, A, k, target
     )
-    m = y0.shape[0]
     # Forward pass
     loop = _loss_loop1_forward(y0, A, k)
     y = loop[0]

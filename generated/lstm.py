@@ -382,7 +382,10 @@ def loss(
     Uo (k, k), Wc (d, k), Uc (k, k), w_out (k,).
     """
     X, y, Wi, Ui, Wf, Uf, Wo, Uo, Wc, Uc, w_out = check_inputs(
-        "loss(X[T n d], y[n], Wi[d k], Ui[k k], Wf[d k], Uf[k k], Wo[d k], Uo[k k], Wc[d k], Uc[k k], w_out[k])",
+        (
+            "loss(X[T n d], y[n], Wi[d k], Ui[k k], Wf[d k], Uf[k k], "
+            "Wo[d k], Uo[k k], Wc[d k], Uc[k k], w_out[k])"
+        ),
         X,
         y,
         Wi,
@@ -395,7 +398,6 @@ def loss(
         Uc,
         w_out,
     )
-    T = X.shape[0]
     n = X.shape[1]
     k = Wi.shape[1]
     dtype = np.result_type(X, y, Wi, Ui, Wf, Uf, Wo, Uo, Wc, Uc, w_out, 1.0)
@@ -502,7 +504,7 @@ def loss_value_and_grad(
         dWc = loop_grads[10]
         dUc = loop_grads[11]
 
-    The loop at line 34, step ...  (penalty_next is penalty at t + 1; h_next is h at t + 1; c_next is c at t + 1)
+    The loop at line 34, step t: for x_t in X  (x_next is x at t + 1)
 
     Each step t, forward
         z = h·Ui + x_t·Wi
@@ -549,7 +551,10 @@ def loss_value_and_grad(
         dX[t] += delta_z·Wiᵀ + delta_z_1·Wfᵀ + delta_z_2·Woᵀ + delta_z_c_next·Wcᵀ
     """
     X, y, Wi, Ui, Wf, Uf, Wo, Uo, Wc, Uc, w_out = check_inputs(
-        "loss_value_and_grad(X[T n d], y[n], Wi[d k], Ui[k k], Wf[d k], Uf[k k], Wo[d k], Uo[k k], Wc[d k], Uc[k k], w_out[k])",
+        (
+            "loss_value_and_grad(X[T n d], y[n], Wi[d k], Ui[k k], Wf[d k], "
+            "Uf[k k], Wo[d k], Uo[k k], Wc[d k], Uc[k k], w_out[k])"
+        ),
         X,
         y,
         Wi,
@@ -562,7 +567,7 @@ def loss_value_and_grad(
         Uc,
         w_out,
     )
-    T, n, d = X.shape
+    n = X.shape[1]
     k = Wi.shape[1]
     dtype = np.result_type(X, y, Wi, Ui, Wf, Uf, Wo, Uo, Wc, Uc, w_out, 1.0)
     # Forward pass

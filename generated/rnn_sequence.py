@@ -216,9 +216,6 @@ def loss(
         b,
         w_out,
     )
-    T = X.shape[0]
-    n = X.shape[1]
-    k = h0.shape[1]
     h = _loss_loop1(h0, X, Wx, Wh, b)[0]
     prediction = np.dot(h, w_out)
     return np.mean((prediction - target) ** 2) / 2
@@ -292,7 +289,7 @@ def loss_value_and_grad(
         dWh = loop_grads[3]
         db = loop_grads[4]
 
-    The loop at line 25, step t: for t in range(X.shape[0])  (h_next is h at t + 1)
+    The loop at line 25, step t: for t in range(X.shape[0])  (x_next is x at t + 1)
 
     Each step t, forward
         h_next = tanh(b + X_t·Wx + h·Wh)
@@ -306,7 +303,10 @@ def loss_value_and_grad(
         dX[t] += delta_z_h_next·Wxᵀ
     """
     X, target, h0, Wx, Wh, b, w_out = check_inputs(
-        "loss_value_and_grad(X[T n d], target[n], h0[n k], Wx[d k], Wh[k k], b[k], w_out[k])",
+        (
+            "loss_value_and_grad(X[T n d], target[n], h0[n k], Wx[d k], "
+            "Wh[k k], b[k], w_out[k])"
+        ),
         X,
         target,
         h0,
@@ -315,8 +315,7 @@ def loss_value_and_grad(
         b,
         w_out,
     )
-    T, n, d = X.shape
-    k = h0.shape[1]
+    n = X.shape[1]
     # Forward pass
     loop = _loss_loop1_forward(h0, X, Wx, Wh, b)
     h = loop[0]

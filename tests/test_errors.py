@@ -198,34 +198,17 @@ CASES = [
         "a comparison of a dimension size that is a name",
     ),
     (
-        "range_of_a_named_size",
-        "def f(x: Array['T', 'd']) -> float:\n    h = 0.0\n"
-        "    for t in range(x.shape[0]):\n        h = h + np.sum(x[t])\n    return h\n",
-        7,
-        "a loop over range() of a dimension size that is a name (x.shape[i]): loops "
-        "are unrolled when compiling, so their length must be a number (write it "
-        "without the Python loop",
-    ),
-    (
-        "range_of_a_size_expression",
-        "def f(x: Array['T']) -> float:\n    h = 0.0\n"
-        "    for t in range(1, x.shape[0] - 1):\n        h = h + x[t]\n    return h\n",
-        7,
-        "a loop over range() of a dimension size that is a name",
-    ),
-    (
         "int_of_a_named_size",
         "def f(x: Array['T']) -> float:\n    return np.sum(x[: int(x.shape[0])])\n",
         6,
-        "a loop over range() of a dimension size that is a name",
+        "a dimension size that is a name (x.shape[i]) is made a Python integer",
     ),
     (
-        "iterating_a_named_size",
-        "def f(x: Array['T', 'd']) -> float:\n    h = 0.0\n"
-        "    for x_t in x:\n        h = h + np.sum(x_t)\n    return h\n",
-        7,
-        "iterating over an array whose first dimension T is symbolic (annotate that "
-        "dimension with an integer size, e.g. Array[50, 'd'])",
+        "range_of_a_size_in_a_comprehension",
+        "def f(x: Array['T']) -> float:\n    return sum(x[t] for t in range(x.shape[0]))\n",
+        6,
+        "is made a Python integer (int(n), or range() outside a for loop's header) "
+        "(loop over it in a for statement",
     ),
     (
         "bad_axis",
@@ -325,14 +308,6 @@ CASES = [
         "    return np.sum(z)\n",
         7,
         "write z = np.where(mask, v, z)",
-    ),
-    (
-        "range_of_size",
-        "def f(x: Array['n']) -> float:\n    s = 0.0\n"
-        "    for i in range(x.shape[0]):\n        s = s + x[i]\n    return s\n",
-        7,
-        "loops are unrolled when compiling, so their length must be a number (write "
-        "it without the Python loop (index with np.arange(n)",
     ),
     (
         "float_arange",

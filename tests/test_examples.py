@@ -102,6 +102,8 @@ DOMAINS = {
     "two_layer_net": {"y": ("index", "c"), "reg": (0.01, 0.1)},
     "embedding": {"tokens": ("index", "v"), "y": ("index", "c")},
 }
+# examples whose loops stay loops: no --mode (jvp, hvp, ...) through them yet
+ROLLED = {"rnn_sequence", "lstm", "euler"}
 EVERY_TARGET = [
     (path.stem, name)
     for path in sorted(EXAMPLES.glob("*.py"))

@@ -170,7 +170,10 @@ def test_timeout_ends_a_runaway_compile_naming_its_stage(
 ):
     (work / "slow.py").write_text(HEADER + body)
     err = _one_line(
-        capsys, ["compile", "slow.py", "--timeout", "0.5"], "slow.py:", stage
+        capsys,
+        ["compile", "slow.py", "--timeout", "0.5", "--unroll"],
+        "slow.py:",
+        stage,
     )
     line, message = err.split(":")[1], err.split(": error: ")[1]
     assert line in lines and message.startswith(f"timed out after 0.5 s {stage}"), err

@@ -41,7 +41,10 @@ def _inputs(name: str, steps: int, seed: int = 0):
     args = random_inputs(
         TARGETS[name], {**SIZES, "T": steps}, rng, DOMAINS.get(name, {})
     )
-    return [a * 0.5 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
+    return [
+        a * 0.5 if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+        for a in args
+    ]
 
 
 def _check(module, name: str, steps: int, central: bool = True):
@@ -112,13 +115,25 @@ def _compile(tmp_path, text: str, *options: str):
     model = tmp_path / "model.py"
     model.write_text(textwrap.dedent(text))
     out = tmp_path / "out.py"
-    return subprocess.run(
-        [sys.executable, "-m", "gradgen", "compile", str(model), "-o", str(out),
-         "--no-cache", *options],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    ), out
+    return (
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gradgen",
+                "compile",
+                str(model),
+                "-o",
+                str(out),
+                "--no-cache",
+                *options,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        ),
+        out,
+    )
 
 
 HEADER = """
@@ -172,12 +187,16 @@ HEADER = """
     ],
 )
 def test_what_cannot_stay_a_loop_is_refused_in_one_line(tmp_path, body, message):
-    text = textwrap.dedent(HEADER) + textwrap.indent(textwrap.dedent(body).lstrip(), "    ")
+    text = textwrap.dedent(HEADER) + textwrap.indent(
+        textwrap.dedent(body).lstrip(), "    "
+    )
     result, out = _compile(tmp_path, text)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
-    assert lines[0].startswith(str(tmp_path / "model.py") + ":") or lines[0].startswith("model.py:")
+    assert lines[0].startswith(str(tmp_path / "model.py") + ":") or lines[0].startswith(
+        "model.py:"
+    )
     assert "Traceback" not in result.stderr and "_gg_" not in result.stderr
     assert not out.exists()
 
@@ -256,3 +275,74 @@ def test_checkpoints_keep_every_kth_state():
     assert "h_saved = np.empty(((T + 2) // 3, n, k), dtype)" in source
     assert "for segment in reversed(range(0, T, 3)):" in source
     assert "hs = np.empty((3 + 1, n, k), dtype)" in source
+
+
+# --- random loops: bodies drawn from elementwise functions, products and carried sums ---
+
+_FUNCTIONS = [
+    "np.tanh({})",
+    "np.sin({})",
+    "1 / (1 + np.exp(-{}))",
+    "np.log(1 + {} ** 2)",
+]
+_LOOPS = ["range(X.shape[0])", "range(1, X.shape[0])", "range(25)"]
+
+
+def _random_loop(seed: int) -> str:
+    """A model whose loop carries a state ``h`` (an array), a running sum ``s`` (a
+    number) and sometimes a second state, built from random pieces."""
+    rng = np.random.default_rng(seed)
+    pick = lambda options: options[rng.integers(len(options))]  # noqa: E731
+    header = pick(_LOOPS)
+    row = "X[0]" if header == "range(25)" else pick(["X[t]", "X[t - 1]"])
+    inner = pick(["h @ W", "h * a", "h @ W + {row} * a", "{row} @ V + h * a"])
+    f = pick(_FUNCTIONS)
+    two = rng.integers(2) == 1
+    lines = [
+        "    h = h0",
+        "    s = 0.0",
+        "    g = h0 * 0.5" if two else "",
+        f"    for t in {header}:",
+        f"        z = {inner.format(row=row)}" + (" + g * a" if two else ""),
+        f"        h = {f.format('z')}",
+        f"        s = s + np.sum({pick(_FUNCTIONS).format('h')}) * b",
+        f"        g = 0.5 * g + {pick(_FUNCTIONS).format('z')}" if two else "",
+        "    return s + np.sum(h ** 2)",
+    ]
+    return (
+        "import numpy as np\nfrom gradgen import Array\n\n\n"
+        'def f(X: Array["T", "k"], h0: Array["k"], W: Array["k", "k"], '
+        'V: Array["k", "k"], a: Array["k"], b: float) -> float:\n'
+        + "\n".join(line for line in lines if line)
+        + "\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "seed", range(int(__import__("os").environ.get("GRADGEN_RANDOM_LOOPS", "3")))
+)
+def test_random_loops_against_autograd(tmp_path, seed):
+    """``GRADGEN_RANDOM_LOOPS=200 pytest tests/test_loops.py -k random`` runs more."""
+    from gradcheck import import_source
+    from gradgen.pipeline import compile_file
+
+    text = _random_loop(seed)
+    model = tmp_path / f"loop{seed}.py"
+    model.write_text(text)
+    module = import_source(compile_file(str(model)), f"random_loop_{seed}")
+    reference = autograd_namespace(model)["f"]
+    rng = np.random.default_rng(seed)
+    for steps in (1, 6):
+        args = [
+            rng.normal(size=(steps, 3)) * 0.5,
+            rng.normal(size=3) * 0.5,
+            rng.normal(size=(3, 3)) * 0.4,
+            rng.normal(size=(3, 3)) * 0.4,
+            rng.normal(size=3) * 0.5,
+            float(rng.normal()),
+        ]
+        value, grads = module.f_value_and_grad(*args)
+        assert_close(value, reference(*args), f"{text}\nvalue at T = {steps}", 1e-10)
+        expected = autograd.grad(reference, list(range(6)))(*args)
+        for k, (g, e) in enumerate(zip(grads, expected)):
+            assert_close(g, e, f"{text}\nargument {k} at T = {steps}", 1e-8, 1e-10)

@@ -43,6 +43,21 @@ def _plain(shape) -> bool:
     return shape is None or all(d.is_Integer or ir.is_dim_symbol(d) for d in shape)
 
 
+def _wrapped(signature: str, width: int = 60) -> str:
+    """The signature as a string literal; one too long for a line of 88 columns as
+    adjacent literals in parentheses, split after its commas (black keeps them apart)."""
+    if len(repr(signature)) + 9 <= 88:
+        return repr(signature)
+    pieces, piece = [], ""
+    for part in signature.split(", "):
+        if piece and len(piece) + len(part) > width:
+            pieces.append(piece + ", ")
+            piece = ""
+        piece += part if not piece else ", " + part
+    pieces.append(piece)
+    return "(" + " ".join(repr(p) for p in pieces) + ")"
+
+
 def _call(
     text, function: str, args: list, computed: bool = False, integers=frozenset()
 ) -> str:
@@ -61,7 +76,7 @@ def _call(
         signature = "f" + repr(f"{function}({params})")
     else:
         params = ", ".join(_param(n, s, text) + _kind(n, integers) for n, s in args)
-        signature = repr(f"{function}({params})")
+        signature = _wrapped(f"{function}({params})")
     targets = ", ".join(names) + ("," if len(names) == 1 else "")
     return f"{targets} = {helper}({signature}, {', '.join(names)})"
 

@@ -172,7 +172,6 @@ def bodies(program: ir.Program) -> list[Body]:
             loop.name = f"_{program.name}_loop{k}"
             with distribute(False):
                 body = Body(program, loop)
-            loop.passed = body.bounds()
             found.append(body)
         program._bodies = found
     return found
@@ -184,6 +183,16 @@ def _range(body: Body, text, reverse: bool = False) -> str:
     span = stop if loop.start == 0 else f"{start}, {stop}"
     steps = f"range({span})"
     return f"for {body.index} in {'reversed(' + steps + ')' if reverse else steps}:"
+
+
+def _row(text, array: str, key: str) -> str:
+    """``array[key]``: one row (the Array API indexes every axis: ``array[key, ...]``)."""
+    return f"{array}[{key}, ...]" if text.array_api else f"{array}[{key}]"
+
+
+def _empty(text, shape: str, dtype: str) -> str:
+    """A new array to fill: ``np.empty(shape, dtype)`` (the Array API's takes dtype=)."""
+    return f"{text.np}.empty({shape}, {'dtype=' if text.array_api else ''}{dtype})"
 
 
 def _grouped(text: str) -> str:
@@ -210,7 +219,7 @@ def _row_reads(body: Body, stmts, mapping, text) -> list[tuple[str, str, str]]:
         if s.inner in read:
             array = body.array_params[s.array]
             key = _shifted(body.index, s.offset)
-            lines.append((mapping[s.inner].name, "=", f"{array}[{key}]"))
+            lines.append((mapping[s.inner].name, "=", _row(text, array, key)))
     return lines
 
 
@@ -325,16 +334,6 @@ def _function(body, name, params, doc, dims, blocks, returns, hints, result) -> 
 
 def loop_functions(program: ir.Program, text) -> list[Function]:
     """The helpers of every loop of ``program`` (see the module docstring)."""
-    if program.graph.loops and text.array_api:
-        loop = program.graph.loops[0]
-        raise GradgenError(
-            f"the loop at line {loop.line} stays a loop, which has no Array API form in "
-            "gradgen yet",
-            program.path,
-            loop.line,
-            hint="compile without --target array-api, or give the loop a fixed length "
-            "and compile with --unroll",
-        )
     out = []
     for body in bodies(program):
         out += [_value(body, text), *_gradient(body, text)]
@@ -423,7 +422,10 @@ def step_sections(program: ir.Program) -> list:
         names = []
         for c, name in zip(loop.carries, body.carry_params):
             out = mapping[c.out].name if c.out in mapping else name
-            names.append(f"{out} is {name} at t + 1")
+            if out != f"{name}_next":
+                names.append(f"{out} is {name} at t + 1")
+        if len(names) < len(loop.carries):
+            names.insert(0, "x_next is x at t + 1")
         derived = latex.derive(body.program, stmts, results, mapping)
         wrt = [p for p in body.program.params if p.name in body.program.wrt]
         shown = {}  # the gradient's name in the formulas -> what the code writes
@@ -432,6 +434,9 @@ def step_sections(program: ir.Program) -> list:
             if g not in mapping:
                 continue
             name = mapping[g].name
+            backward = [s for s in stmts if s.section != "forward"]
+            if _reads_elsewhere(g, backward):
+                continue  # a step's value that other formulas read: shown as it is
             if p.sym in body.invariant_params or p.sym in body.array_params:
                 shown[name] = (name, "+=")
             elif p.sym in body.slice_names:
@@ -505,11 +510,11 @@ def _gradient(body: Body, text) -> list[Function]:
             n = f"{rows} + 1" if s in shared.values() else rows
             shape = ", ".join([n] + [printer(d) for d in shapes[s]])
             shape = f"({shape},)" if not shapes[s] else f"({shape})"
-            lines.append((store[s], "=", f"{text.np}.empty({shape}, {dtype})"))
+            lines.append((store[s], "=", _empty(text, shape, dtype)))
         return lines
 
     def first_rows() -> list:
-        return [(f"{store[inner]}[0]", "=", mapping[inner].name) for inner in shared.values()]
+        return [(_row(text, store[inner], "0"), "=", mapping[inner].name) for inner in shared.values()]
 
     def forward_steps(position: str, depth: int, keep: bool = True) -> list[Block]:
         """One step forward, at ``depth``, storing the tape at ``position``."""
@@ -518,9 +523,9 @@ def _gradient(body: Body, text) -> list[Function]:
         stores = []
         for s in tape if keep else []:
             if s in shared:
-                stores.append((f"{store[s]}[{position} + 1]", "=", mapping[s].name))
+                stores.append((_row(text, store[s], f"{position} + 1"), "=", mapping[s].name))
             elif s not in shared.values():
-                stores.append((f"{store[s]}[{position}]", "=", mapping[s].name))
+                stores.append((_row(text, store[s], position), "=", mapping[s].name))
         update = _carry_update(body, outs, mapping, text)
         blocks.append(Block(None, stores + ([update] if update else []), depth))
         return blocks
@@ -532,10 +537,10 @@ def _gradient(body: Body, text) -> list[Function]:
         for c in body.loop.carries:
             shape = ", ".join([count] + [printer(d) for d in c.shape])
             shape = f"({shape},)" if not c.shape else f"({shape})"
-            alloc.append((saved[c.inner], "=", f"{text.np}.empty({shape}, {dtype})"))
+            alloc.append((saved[c.inner], "=", _empty(text, shape, dtype)))
         fblocks = [Block(None, alloc, 0), Block(None, [], 1, _range(body, printer))]
         saves = [
-            (f"{saved[c.inner]}[{_grouped(step)} // {every}]", "=", name)
+            (_row(text, saved[c.inner], f"{_grouped(step)} // {every}"), "=", name)
             for c, name in zip(body.loop.carries, body.carry_params)
         ]
         fblocks.append(Block(None, saves, 2, f"if {_grouped(step)} % {every} == 0:"))
@@ -579,6 +584,9 @@ def _gradient(body: Body, text) -> list[Function]:
     for p in prog.params[: len(body.signature)]:
         g = inner_grad.get(p.sym)
         own_name = mapping[g].name if isinstance(g, sp.Symbol) and g in mapping else None
+        if own_name is not None and _reads_elsewhere(g, backward):
+            # the step's value is read by other statements: the sum is another name
+            own_name = _claim(f"{own_name}_sum", taken)
         if p.sym in body.array_params:
             rows = [sl for sl in body.loop.slices if sl.array == p.sym and sl.inner in inner_grad]
             if rows or p.sym in inner_grad:
@@ -588,7 +596,7 @@ def _gradient(body: Body, text) -> list[Function]:
     for sym, name in acc.items():
         pname = next(p.name for p in prog.params if p.sym == sym)
         pshape = next(p.shape for p in prog.params if p.sym == sym)
-        zeros = f"{text.np}.zeros_like({pname})" + ("" if pshape else "[()]")
+        zeros = f"{text.np}.zeros_like({pname})" if pshape else "0.0"
         pre.append((name, "=", zeros))
     position, depth = step, 1
     if every:  # segments of K steps, last first: recompute the tape, then go back
@@ -599,7 +607,7 @@ def _gradient(body: Body, text) -> list[Function]:
         begin = [(segment_end, "=", f"min({segment} + {every}, {stop})")]
         offset = segment if body.loop.start == 0 else f"{segment} - {start}"
         begin += [
-            (name, "=", f"{saved[c.inner]}[{_grouped(offset)} // {every}]")
+            (name, "=", _row(text, saved[c.inner], f"{_grouped(offset)} // {every}"))
             for c, name in zip(body.loop.carries, body.carry_params)
         ] + first_rows()
         header = f"for {segment} in reversed(range({start}, {stop}, {every})):"
@@ -612,7 +620,7 @@ def _gradient(body: Body, text) -> list[Function]:
         back_header = _range(body, printer, reverse=True)
     first_back = len(bblocks)
     restores = [
-        (mapping[s].name, "=", f"{store[s]}[{position} + 1]" if s in shared else f"{store[s]}[{position}]")
+        (mapping[s].name, "=", _row(text, store[s], f"{position} + 1" if s in shared else position))
         for s in tape
     ]
     bblocks.append(Block(None, restores + _row_reads(body, backward, mapping, text), depth, back_header))
@@ -628,7 +636,7 @@ def _gradient(body: Body, text) -> list[Function]:
         elif p.sym in body.slice_names:
             sl = next(sl for sl in body.loop.slices if sl.inner == p.sym)
             key = _shifted(body.index, sl.offset)
-            targets[p.sym] = (f"{acc[sl.array]}[{key}]", "+=")
+            targets[p.sym] = (_row(text, acc[sl.array], key), "+=")
     moves = []
     for c, seed_name in zip(body.loop.carries, seed_names):
         g = inner_grad.get(c.inner, 0)

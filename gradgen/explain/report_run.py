@@ -222,7 +222,10 @@ def run(program: ir.Program, named, source: str, inputs: dict) -> Run:
     recorded: dict = {}
     namespace = {
         "__name__": f"gradgen_report_{program.name}",
-        RECORD: lambda k, value: recorded.__setitem__(k, np.copy(value)),
+        # a loop's results are a tuple (its helpers' values): not a number to show
+        RECORD: lambda k, value: (
+            None if isinstance(value, tuple) else recorded.__setitem__(k, np.copy(value))
+        ),
     }
     exec(compile(tree, f"<generated {program.name}>", "exec"), namespace)
     args = arguments(program, inputs)

@@ -394,13 +394,16 @@ def loop_exit(state: LoopState, local_vars: dict) -> tuple:
         inner,
     )
     loop.outer_shapes = {s: graph.shapes[s] for s in loop.inputs}
+    known = {d for s in loop.inputs for d in graph.shapes[s]}
+    bounds = set().union(loop.start.free_symbols, loop.stop.free_symbols)
+    loop.passed = sorted(bounds - known, key=str)  # the helpers take these sizes
     loop.checkpoint = SETTINGS["checkpoint"]
     graph.loops.append(loop)
     ops.LOOPS[state.key] = loop
     run = session.structural(ops.loop_run(loop), [])
     results = {}
     for i, c in enumerate(carries):
-        part = session.structural(ops.LoopPart(run.expr, i, c.shape), [run])
+        part = session.structural(ops.LoopPart(run.expr, loop.key, 0, i), [run])
         results[c.name] = part
     values = [results.get(n, LoopLocal(n, state.line)) for n in state.names]
     return (LoopLocal(loop.index, state.line), *values)

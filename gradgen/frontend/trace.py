@@ -220,14 +220,13 @@ _SIZE_MISUSES = {
 }
 
 
-# range(T), range(n - 1), int(n): a loop's length must be a number while it is traced
+# int(n), or range(T) outside a for loop's header (a comprehension): a size made a number
 _LOOP_OVER_A_NAME = (
-    "a loop over range() of a dimension size that is a name (x.shape[i]): loops are "
-    "unrolled when compiling, so their length must be a number",
-    "write it without the Python loop (index with np.arange(n), reduce with "
-    "np.sum(..., axis=0)); or annotate that dimension with an integer size, e.g. "
-    "Array[50, 'd'], or loop over a slice of fixed length, for x_t in xs[:50]: the "
-    "generated code checks that xs has at least 50 rows",
+    "a dimension size that is a name (x.shape[i]) is made a Python integer (int(n), or "
+    "range() outside a for loop's header)",
+    "loop over it in a for statement (for t in range(T) stays a loop in the generated "
+    "code), index with np.arange(n), or annotate that dimension with an integer size, "
+    "e.g. Array[50, 'd']",
 )
 _NOT_AN_INTEGER = re.compile(r"'(\w+)' object cannot be interpreted as an integer")
 

@@ -439,7 +439,9 @@ def iterate(t):
         raise t.session.error("iterating over a 0-d array")
     if not t.shape_[0].is_Integer:
         raise t.session.error(
-            f"iterating over an array whose first dimension {t.shape_[0]} is symbolic",
-            "annotate that dimension with an integer size, e.g. Array[50, 'd']",
+            f"iterating over an array whose first dimension {t.shape_[0]} is symbolic, "
+            "other than in a for statement's header",
+            "loop over it directly (for x_t in X stays a loop), or over range(...) "
+            "reading X[t]; or annotate that dimension with an integer size",
         )
     return iter([getitem(t, i) for i in range(int(t.shape_[0]))])

@@ -44,8 +44,10 @@ class AsFloat(ir.Structural):
     def _gradgen_numpy(self, p, **kwargs):
         a, axes = self.args
         if axes:
+            if p.array_api:
+                return f"{p.np}.astype({p._print(a)}, {p.dtype})"
             return f"{p.postfix(a)}.astype({p.dtype})"
-        return f"{p.dtype}.type({p._print(a)})"
+        return p.typed(p._print(a))
 
     def _gradgen_text(self, p, **kwargs):  # a number is a number in the formulas
         return p._print(self.args[0])

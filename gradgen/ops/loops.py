@@ -35,7 +35,8 @@ def _no_forward_mode(key):
 
 
 def loop_run(loop: ir.Loop) -> "LoopRun":
-    return LoopRun(sp.Integer(loop.key), sp.Integer(1), loop.start, loop.stop, *loop.inputs)
+    passed = sp.Tuple(*loop.passed)
+    return LoopRun(sp.Integer(loop.key), sp.Integer(1), passed, *loop.inputs)
 
 
 def untaped(expr: sp.Expr) -> sp.Expr:
@@ -46,8 +47,9 @@ def untaped(expr: sp.Expr) -> sp.Expr:
 
 
 class LoopRun(ir.Structural):
-    """The forward loop: args (key, taped, start, stop, *inputs); its value is the tuple
-    of the carried values' last values (and the tape, when taped)."""
+    """The forward loop: args (key, taped, sizes, *inputs), ``sizes`` the range bounds
+    its helpers cannot read off the inputs' shapes; its value is the tuple of the
+    carried values' last values (and the tape, when taped)."""
 
     precedence = PRECEDENCE["Atom"]
 
@@ -86,59 +88,58 @@ class LoopRun(ir.Structural):
                 seeds[i] = seeds.get(i, 0) + term.args[0]
         seed_args = [seeds.get(i, sp.Integer(0)) for i in range(len(loop.carries))]
         call = LoopBack(expr.args[0], ans, *loop.inputs, *seed_args)
-        first = 4  # the inputs' place among the arguments
+        first = 3  # the inputs' place among the arguments
         parts = [None] * first
-        for j, s in enumerate(loop.inputs):
-            parts.append(lambda b, j=j, s=s: LoopPart(b, j, _shape_of(loop, s)))
+        for j in range(len(loop.inputs)):
+            parts.append(lambda b, j=j: LoopPart(b, loop.key, 1, j))
         return call, parts
 
     def _gradgen_numpy(self, p, **kwargs):
         loop = self.loop
         name = loop.name + ("_forward" if int(self.args[1]) else "")
-        args = [p._print(sp.Float(a) if a.is_Number else a) for a in self.args[4:]] + [
+        args = [p._print(sp.Float(a) if a.is_Number else a) for a in self.args[3:]] + [
             p._print(b) for b in getattr(loop, "passed", ())
         ]
         return f"{name}({', '.join(args)})"
 
     def _gradgen_text(self, p, **kwargs):
-        args = ", ".join(p._print(a) for a in self.args[4:])
+        args = ", ".join(p._print(a) for a in self.args[3:])
         return f"loop_{self.loop.line}({args})"
 
     def _gradgen_latex(self, p, **kwargs):
-        args = ", ".join(p._print(a) for a in self.args[4:])
+        args = ", ".join(p._print(a) for a in self.args[3:])
         return rf"\operatorname{{loop}}_{{{self.loop.line}}}\left({args}\right)"
 
 
-def _shape_of(loop: ir.Loop, sym) -> ir.Shape:
-    return tuple(loop.outer_shapes[sym])
-
-
 class LoopPart(ir.Structural):
-    """Part ``i`` of a loop's tuple result (a ``LoopRun``'s carried value, a ``LoopBack``'s
-    gradient of input ``i``): args (tuple, i, shape)."""
+    """Part ``i`` of a loop's tuple result: args (tuple, key, kind, i); kind 0: a
+    ``LoopRun``'s carried value i, kind 1: a ``LoopBack``'s gradient of input i."""
 
     precedence = PRECEDENCE["Atom"]
     array_args = 1
 
     def out_shape(self, shapes):
-        return tuple(self.args[2])
+        loop, i = LOOPS[int(self.args[1])], int(self.args[3])
+        if int(self.args[2]) == 0:
+            return tuple(loop.carries[i].shape)
+        return tuple(loop.outer_shapes[loop.inputs[i]])
 
     @staticmethod
-    def vjp(g, ans, whole, i, shape_, *, shape):
-        return (LoopSeed(g, i), None, None)
+    def vjp(g, ans, whole, key, kind, i, *, shape):
+        return (LoopSeed(g, i), None, None, None)
 
     @staticmethod
-    def jvp(t, ans, whole, i, shape_, *, shape):
+    def jvp(t, ans, whole, key, kind, i, *, shape):
         raise GradgenError(*_FORWARD_MODE[:1], hint=_FORWARD_MODE[1])
 
     def _gradgen_numpy(self, p, **kwargs):
-        return f"{p._print(self.args[0])}[{int(self.args[1])}]"
+        return f"{p._print(self.args[0])}[{int(self.args[3])}]"
 
     def _gradgen_text(self, p, **kwargs):
-        return f"{p._print(self.args[0])}[{int(self.args[1])}]"
+        return f"{p._print(self.args[0])}[{int(self.args[3])}]"
 
     def _gradgen_latex(self, p, **kwargs):
-        return rf"{p._print(self.args[0])}_{{[{int(self.args[1])}]}}"
+        return rf"{p._print(self.args[0])}_{{[{int(self.args[3])}]}}"
 
 
 class LoopSeed(ir.Structural):
