@@ -186,7 +186,6 @@ class ZeroPower(_Named):
     (SymPy's, 0**x log(0), is nan)."""
 
     nargs = 1
-    precedence = PRECEDENCE["Pow"]  # printed 0.0**x
 
     def fdiff(self, argindex=1):
         return sp.Integer(0)
@@ -211,7 +210,6 @@ class TracedPower(_Named):
     for y > 0, not 0 log 0)."""
 
     nargs = 2
-    precedence = PRECEDENCE["Pow"]  # printed x**y: a power's base parenthesises it
 
     def fdiff(self, argindex=1):
         x, y = self.args
@@ -223,13 +221,11 @@ class TracedPower(_Named):
         return sp.Pow(*self.args)
 
     def _power(self, p, **kwargs):
-        # ** groups to the right: a power as the base takes parentheses, (2**v)**w
-        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=False)
-        y = p.parenthesize(self.args[1], PRECEDENCE["Pow"], strict=True)
+        x, y = (p.parenthesize(a, PRECEDENCE["Pow"], strict=True) for a in self.args)
         return f"{x}**{y}"
 
     _gradgen_numpy = _gradgen_text = _power
 
     def _gradgen_latex(self, p, **kwargs):
-        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=False)
+        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=True)
         return f"{x}^{{{p._print(self.args[1])}}}"
