@@ -41,13 +41,7 @@ def _outer_name(outer: ir.Program, sym, taken: set) -> str:
     return _claim(base, taken)
 
 
-def _claim(base: str, taken: set) -> str:
-    name, k = base, 0
-    while name in taken:
-        k += 1
-        name = f"{base}_{k}"
-    taken.add(name)
-    return name
+_claim = Namer._claim  # base, else base_1, base_2, ...: a name not yet taken
 
 
 class Body:
@@ -150,17 +144,6 @@ class Body:
         self.grad_of = dict(zip(wrt_inner, grads))
         # a seed is the adjoint of a carried value's new value (its deltas are named so)
         self.program.seed_of = {seed: c.out for seed, c in zip(self.seeds, loop.carries)}
-
-    # --- the sizes the helpers take ------------------------------------------------------
-    def bounds(self) -> list:
-        """The range bounds the helpers cannot read off their arguments' shapes."""
-        known = {d for p in self.program.params[: len(self.signature)] for d in p.shape}
-        passed = []
-        for bound in (self.loop.start, self.loop.stop):
-            for s in sorted(bound.free_symbols, key=str):
-                if s not in known and s not in passed:
-                    passed.append(s)
-        return passed
 
 
 def bodies(program: ir.Program) -> list[Body]:
