@@ -24,6 +24,30 @@ from gradgen.codegen.statements import returned
 from gradgen.codegen.template import Block, Function
 
 
+def one_run_per_loop(stmts, tans, tangent) -> tuple[list, list, dict]:
+    """Forward statements and their tangents where each loop runs once: its tangent
+    helper (``ops.LoopDot``) returns the carried values too, so it takes the place of
+    the plain run, after the tangents of what comes before it; a loop without tangents
+    runs without its tape."""
+    dotted = {t.node: t for t in tans if isinstance(t.expr, ops.LoopDot)}
+    renamed = {t.target: t.node for t in dotted.values()}
+    tans = [
+        t.with_expr(t.expr.xreplace(renamed)) for t in tans if t.target not in renamed
+    ]
+    tangent = {s: renamed.get(t, t) for s, t in tangent.items()}
+    order, pending, seen = [], list(tans), set()
+    for stmt in stmts:
+        if stmt.target in dotted:  # the tangents it reads come first
+            order += [t for t in pending if t.node in seen]
+            pending = [t for t in pending if t.node not in seen]
+            stmt = stmt.with_expr(dotted[stmt.target].expr)
+        else:
+            stmt = stmt.with_expr(ops.untaped(stmt.expr))
+        order.append(stmt)
+        seen.add(stmt.target)
+    return order + pending, [], tangent
+
+
 class Builder:
     """What every mode function of one target needs: its program, a fresh namer (so each
     function names its values as if it were the only one), the differentiated parameters.
@@ -154,6 +178,8 @@ class Builder:
         tans, tangent = tangents(
             stmts, self.graph, dict(zip([p.sym for p in self.wrt], seeds))
         )
+        if program.graph.loops:
+            stmts, tans, tangent = one_run_per_loop(stmts, tans, tangent)
         out = program.output
         keep = self.with_tangents(self.named | {out}, tangent)
         results = [out, self.fit_output(tangent.get(out))]

@@ -9,7 +9,9 @@ generated function, then laid out inside ``for`` loops (``loop_functions``):
   (``hs[t] = h``: the tape, preallocated, O(steps × state));
 - ``_f_loop1_backward(run, ..., dh)``: ``for t in reversed(range(T))``, carrying the
   carried values' adjoints, accumulating the gradients of the outer values
-  (``dWh += ...``) and writing the rows' (``dX[t] += ...``).
+  (``dWh += ...``) and writing the rows' (``dX[t] += ...``);
+- ``_f_loop1_jvp(..., h_dot, ...)``, for the forward modes: the steps, each carried
+  value's tangent carried beside it (the forward sweep over the step).
 
 The outer function calls them through ``ops.LoopRun`` and ``ops.LoopBack``.
 """
@@ -21,7 +23,8 @@ import keyword
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import ir
+from gradgen import ir, ops
+from gradgen.ad.forward import primitive, tangents
 from gradgen.ad.reverse import active_nodes, differentiate_many, needed_nodes
 from gradgen.ad.stable_rewrites import stabilise
 from gradgen.codegen.entry import dtype_lines
@@ -84,6 +87,12 @@ class Body:
             if s in active and not integer:
                 wrt.append(name)
         self.signature = [p.name for p in params]
+        # the inputs with a tangent in forward mode: the carried values', the active ones
+        integers = g.integers | outer.graph.integers
+        inits = {c.init for c in loop.carries}
+        loop.active = [
+            s for s in loop.inputs if s in inits or (s in active and s not in integers)
+        ]
         self.slice_names = {}
         for s in loop.slices:
             name = _claim(s.name, taken)
@@ -662,3 +671,103 @@ def _gradient(body: Body, text) -> list[Function]:
         f"tuple[{own.any_type}, ...]",
     )
     return [forward_fn, backward_fn]
+
+
+def loop_jvp_functions(program: ir.Program, text) -> list[Function]:
+    """The tangent helper of every loop of ``program``, for the forward modes:
+    ``_f_loop1_jvp(..., h_dot, ...)`` runs the steps carrying each value's tangent beside
+    it and returns the carried values' last values, then their tangents."""
+    return [_jvp(body, text) for body in bodies(program)]
+
+
+def _jvp(body: Body, text) -> Function:
+    prog, loop = body.program, body.loop
+    g = prog.graph
+    namer = Namer(prog)
+    by_sym = {p.sym: p for p in prog.params}
+    inner_of = {c.init: c.inner for c in loop.carries}
+    seeds, dot_of, dot_params = {}, {}, []  # inner symbol -> tangent; outer -> name
+    for x in loop.active:  # one tangent per input the loop differentiates
+        p = by_sym[inner_of.get(x, x)]
+        seed = g.new_symbol("d")
+        g.shapes[seed] = tuple(p.shape)
+        namer.names[seed] = namer._claim(f"{p.name}_dot", namer.taken)
+        seeds[p.sym] = seed
+        dot_of[x] = namer.names[seed]
+        dot_params.append(p)
+    for sl in loop.slices:  # a row's tangent is the row of the array's tangent
+        if sl.array in dot_of:
+            seed = g.new_symbol("d")
+            g.shapes[seed] = g.shapes[sl.inner]
+            name = f"{body.slice_names[sl.inner]}_dot"
+            namer.names[seed] = namer._claim(name, namer.taken)
+            seeds[sl.inner] = seed
+    stmts = primitive(list(prog.forward), g)
+    tans, tangent = tangents(stmts, g, seeds)
+    outs = [c.out for c in loop.carries]
+    dots = []
+    for c in loop.carries:
+        t = tangent.get(c.out)
+        if not c.shape:
+            t = sp.Float(0) if t is None else t
+        elif t is None or ir.shape_of(t, g.shapes) != tuple(c.shape):
+            t = ops.FullLike(sp.Integer(0) if t is None else t, c.inner)
+        dots.append(t)
+    keep = {n.sym for n in g.nodes if n.names} | set(outs)
+    keep |= {tangent[s] for s in keep if s in tangent}
+    with distribute(False), stage("optimise"):
+        stmts, results = optimise(stmts + tans, outs + dots, keep, g)
+    mapping = namer.mapping(stmts)
+    printer = text.mapped(mapping)
+    read = set().union(
+        *(s.expr.free_symbols for s in stmts), *(r.free_symbols for r in results)
+    )
+    rows = _row_reads(
+        body,
+        stmts + [ir.Stmt(r, r, "temp") for r in results if isinstance(r, sp.Symbol)],
+        mapping,
+        text,
+    )
+    for sl in loop.slices:
+        seed = seeds.get(sl.inner)
+        if seed is not None and seed in read:
+            key = _shifted(body.index, sl.offset)
+            rows.append((namer.names[seed], "=", _row(text, dot_of[sl.array], key)))
+    blocks = [Block(None, rows, 1, _range(body, printer))]
+    blocks += _blocks(body, stmts, mapping, text, 1)
+    carried = body.carry_params + [dot_of[c.init] for c in loop.carries]
+    names, values = [], []
+    for name, result in zip(carried, results):
+        value = printer(result)
+        if value != name:
+            names.append(name)
+            values.append(value)
+    if names:
+        blocks.append(Block(None, [(", ".join(names), "=", ", ".join(values))], 1))
+    blocks = [b for b in blocks if b.statements or b.header]
+    used = _used_dims([s.expr for s in stmts] + results + [loop.start, loop.stop])
+    params = (
+        body.signature + [dot_of[x] for x in loop.active] + _bound_params(body, text)
+    )
+    own = prog.module_names
+    hints = _signature_hints(body, body.signature)
+    hints += [own.array_type if p.shape else "float" for p in dot_params]
+    hints += ["int"] * len(loop.passed)
+    given = ", ".join(dot_of[x] for x in loop.active)
+    doc = docstring(
+        f"The steps of the loop at {prog.path}:{loop.line} ({loop.header}) in forward "
+        f"mode: each carried value's tangent is carried beside it, from the tangents "
+        f"{given} of the inputs.",
+        "Returns the carried values' last values, then their tangents.",
+    )
+    return _function(
+        body,
+        loop.name + "_jvp",
+        params,
+        doc,
+        _dims(body, used) + _dtype(body, text, blocks),
+        blocks,
+        f"({', '.join(carried)})",
+        hints,
+        f"tuple[{own.any_type}, ...]",
+    )

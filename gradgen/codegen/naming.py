@@ -295,8 +295,8 @@ class Namer:
             base = stmt.expr.args[0] if part else None
             if base is not None and base in names:  # exp(-|z|) of a sigmoid's z, ...
                 names[stmt.target] = self._claim(f"{part}_{names[base]}", taken)
-            elif isinstance(stmt.expr, (ops.LoopRun, ops.LoopBack)):
-                base = "loop" if isinstance(stmt.expr, ops.LoopRun) else "loop_grads"
+            elif isinstance(stmt.expr, (ops.LoopRun, ops.LoopDot, ops.LoopBack)):
+                base = "loop_grads" if isinstance(stmt.expr, ops.LoopBack) else "loop"
                 names[stmt.target] = self._claim(base, taken)
             elif stmt.role == "forward":
                 node_name(stmt.target)

@@ -1,15 +1,18 @@
 """A loop of the model that stays a loop: ``LoopRun`` (the forward loop, run once),
-``LoopPart`` (one of its results: a carried value's last value, or one input's
-gradient) and ``LoopBack`` (the reversed loop of its VJP, run once). Each in one place:
-shape, rules, code, text and LaTeX.
+``LoopPart`` (one of its results: a carried value's last value, its tangent, or one
+input's gradient), ``LoopBack`` (the reversed loop of its VJP, run once) and ``LoopDot``
+(the loop run in forward mode: its JVP, run once). Each in one place: shape, rules,
+code, text and LaTeX.
 
 The loop's body is traced once into an ``ir.Loop`` (``frontend/loop_runtime.py``), kept
 in ``LOOPS`` by its key; the generated module computes it in helper functions of its own
 (``codegen/loops.py``): ``_f_loop1`` runs the loop, ``_f_loop1_forward`` runs it and
 keeps what the backward pass reads (the tape), ``_f_loop1_backward`` runs the steps in
-reverse. Here the loop is one opaque node whose VJP is one call of the backward helper
+reverse, ``_f_loop1_jvp`` runs it carrying each value's tangent beside it
+(``h_dot``). Here the loop is one opaque node whose VJP is one call of the backward helper
 (``shared_vjp``: the reverse sweep gives the call a statement of its own, and each input
-its part of the result).
+its part of the result) and whose JVP is one call of the tangent helper, whose
+result holds the carried values' last values, then their tangents.
 """
 
 from __future__ import annotations
@@ -72,8 +75,15 @@ class LoopRun(ir.Structural):
         return [None if part is None else part(call) for part in parts]
 
     @staticmethod
-    def jvp(t, ans, key, *args, shape):
-        _no_forward_mode(key)
+    def jvp(t, ans, key, taped, passed, *inputs, shape):
+        """The loop run in forward mode: the inputs and the tangents of those the loop
+        differentiates (``Loop.active``; 0 for none)."""
+        loop = LOOPS[int(key)]
+        tangent = dict(zip(loop.inputs, t[3:]))
+        dots = [tangent.get(s) for s in loop.active]
+        if all(d is None for d in dots):
+            return None
+        return LoopDot(key, *inputs, *[sp.Integer(0) if d is None else d for d in dots])
 
     @classmethod
     def shared_vjp(cls, expr, g, ans):
@@ -113,14 +123,15 @@ class LoopRun(ir.Structural):
 
 class LoopPart(ir.Structural):
     """Part ``i`` of a loop's tuple result: args (tuple, key, kind, i); kind 0: a
-    ``LoopRun``'s carried value i, kind 1: a ``LoopBack``'s gradient of input i."""
+    ``LoopRun``'s (or a ``LoopDot``'s) carried value i, kind 1: a ``LoopBack``'s
+    gradient of input i, kind 2: a ``LoopDot``'s tangent of carried value i."""
 
     precedence = PRECEDENCE["Atom"]
     array_args = 1
 
     def out_shape(self, shapes):
         loop, i = LOOPS[int(self.args[1])], int(self.args[3])
-        if int(self.args[2]) == 0:
+        if int(self.args[2]) in (0, 2):
             return tuple(loop.carries[i].shape)
         return tuple(loop.outer_shapes[loop.inputs[i]])
 
@@ -130,16 +141,27 @@ class LoopPart(ir.Structural):
 
     @staticmethod
     def jvp(t, ans, whole, key, kind, i, *, shape):
-        raise GradgenError(*_FORWARD_MODE[:1], hint=_FORWARD_MODE[1])
+        """A carried value's tangent: its part of the ``LoopDot`` that is the tangent of
+        the loop's run."""
+        if int(kind) != 0:
+            _no_forward_mode(key)
+        return None if t[0] is None else LoopPart(t[0], key, 2, i)
+
+    def _position(self) -> int:
+        """Where the part is in the tuple: a tangent comes after every carried value."""
+        i = int(self.args[3])
+        if int(self.args[2]) == 2:
+            return len(LOOPS[int(self.args[1])].carries) + i
+        return i
 
     def _gradgen_numpy(self, p, **kwargs):
-        return f"{p._print(self.args[0])}[{int(self.args[3])}]"
+        return f"{p._print(self.args[0])}[{self._position()}]"
 
     def _gradgen_text(self, p, **kwargs):
-        return f"{p._print(self.args[0])}[{int(self.args[3])}]"
+        return f"{p._print(self.args[0])}[{self._position()}]"
 
     def _gradgen_latex(self, p, **kwargs):
-        return rf"{p._print(self.args[0])}_{{[{int(self.args[3])}]}}"
+        return rf"{p._print(self.args[0])}_{{[{self._position()}]}}"
 
 
 class LoopSeed(ir.Structural):
@@ -207,3 +229,61 @@ class LoopBack(ir.Structural):
     def _gradgen_latex(self, p, **kwargs):
         args = ", ".join(p._print(a) for a in self.args[2:])
         return rf"\overline{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
+
+
+class LoopDot(ir.Structural):
+    """The loop in forward mode: args (key, *inputs, *tangents), a tangent (0 for none)
+    for each input the loop differentiates (``Loop.active``); its value is the tuple of
+    the carried values' last values, then their tangents."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    @property
+    def array_args(self) -> int:
+        return len(self.args)
+
+    @property
+    def loop(self) -> ir.Loop:
+        return LOOPS[int(self.args[0])]
+
+    def out_shape(self, shapes):
+        return ()
+
+    @staticmethod
+    def vjp(
+        g, ans, key, *args, shape
+    ):  # pragma: no cover - forward mode is not reversed
+        _no_forward_mode(key)
+
+    @staticmethod
+    def jvp(t, ans, key, *args, shape):
+        _no_forward_mode(key)
+
+    def _parts(self):
+        n = len(self.loop.inputs)
+        return self.args[1 : 1 + n], self.args[1 + n :]
+
+    def _call_args(self, p) -> list[str]:
+        loop = self.loop
+        inputs, dots = self._parts()
+        out = [p._print(sp.Float(a) if a.is_Number else a) for a in inputs]
+        for s, d in zip(loop.active, dots):
+            if d != 0:
+                out.append(p._print(d))
+            elif loop.outer_shapes[s]:
+                given = inputs[loop.inputs.index(s)]
+                out.append(f"{p.np}.zeros_like({p._print(given)})")
+            else:
+                out.append("0.0")
+        return out + [p._print(b) for b in getattr(loop, "passed", ())]
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{self.loop.name}_jvp({', '.join(self._call_args(p))})"
+
+    def _gradgen_text(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[1:])
+        return f"tangent_loop_{self.loop.line}({args})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[1:])
+        return rf"\dot{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
