@@ -152,7 +152,9 @@ class Body:
         )
         self.grad_of = dict(zip(wrt_inner, grads))
         # a seed is the adjoint of a carried value's new value (its deltas are named so)
-        self.program.seed_of = {seed: c.out for seed, c in zip(self.seeds, loop.carries)}
+        self.program.seed_of = {
+            seed: c.out for seed, c in zip(self.seeds, loop.carries)
+        }
 
 
 def bodies(program: ir.Program) -> list[Body]:
@@ -200,7 +202,11 @@ def _shifted(index: str, offset: int) -> str:
 
 def _step(body: Body, text) -> str:
     """The position of this step in the tape: t, or t - start."""
-    return body.index if body.loop.start == 0 else f"{body.index} - {text(body.loop.start)}"
+    return (
+        body.index
+        if body.loop.start == 0
+        else f"{body.index} - {text(body.loop.start)}"
+    )
 
 
 def _row_reads(body: Body, stmts, mapping, text) -> list[tuple[str, str, str]]:
@@ -217,7 +223,12 @@ def _row_reads(body: Body, stmts, mapping, text) -> list[tuple[str, str, str]]:
 
 def _blocks(body: Body, stmts, mapping, text, depth: int) -> list[Block]:
     blocks = statement_blocks(
-        stmts, mapping, text, body.program.graph.shapes, depth=depth, forward_header=False
+        stmts,
+        mapping,
+        text,
+        body.program.graph.shapes,
+        depth=depth,
+        forward_header=False,
     )
     for b in blocks:
         b.depth = depth
@@ -227,7 +238,11 @@ def _blocks(body: Body, stmts, mapping, text, depth: int) -> list[Block]:
 def _carry_update(body: Body, results, mapping, text) -> tuple[str, str, str] | None:
     names, values = [], []
     for name, out in zip(body.carry_params, results):
-        value = text.mapped(mapping)(out) if not isinstance(out, sp.Symbol) else mapping.get(out, out).name
+        value = (
+            text.mapped(mapping)(out)
+            if not isinstance(out, sp.Symbol)
+            else mapping.get(out, out).name
+        )
         if value != name:
             names.append(name)
             values.append(value)
@@ -238,7 +253,9 @@ def _carry_update(body: Body, results, mapping, text) -> tuple[str, str, str] | 
 
 def _doc(body: Body, what: str) -> str:
     loop = body.loop
-    return docstring(f"{what} of the loop at {body.program.path}:{loop.line} ({loop.header}).")
+    return docstring(
+        f"{what} of the loop at {body.program.path}:{loop.line} ({loop.header})."
+    )
 
 
 def _signature_hints(body: Body, names, tape: bool = False) -> list[str]:
@@ -287,7 +304,9 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
         if len(found) == 1 and found[0][1] is not None and not later_reads_seed:
             b, k = found[0]
             _, _, right = b.statements[k]
-            if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
+            if b.statements[k][1] == "=" and (
+                op == "=" or not _reads_elsewhere(g, backward)
+            ):
                 b.statements[k] = (left, op, right)
                 continue
         if name == left:  # computed in lines of its own: under another name, then added
@@ -301,7 +320,9 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
         value = name if name is not None else printer(g)
         (moves if op == "=" else lines).append((left, op, value))
     if moves:
-        lines.append((", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves)))
+        lines.append(
+            (", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves))
+        )
     return lines
 
 
@@ -320,8 +341,12 @@ def _reads_elsewhere(g, stmts) -> bool:
     return any(g in s.expr.free_symbols for s in stmts if s.target != g)
 
 
-def _function(body, name, params, doc, dims, blocks, returns, hints, result) -> Function:
-    return Function(name, params, doc, "", dims, blocks, returns, [], hints, result, False)
+def _function(
+    body, name, params, doc, dims, blocks, returns, hints, result
+) -> Function:
+    return Function(
+        name, params, doc, "", dims, blocks, returns, [], hints, result, False
+    )
 
 
 def loop_functions(program: ir.Program, text) -> list[Function]:
@@ -339,7 +364,14 @@ def _bound_params(body: Body, text) -> list[str]:
 def _dims(body: Body, used: set) -> list[str]:
     prog = body.program
     signature = ir.Program(
-        prog.name, prog.path, prog.line, prog.params[: len(body.signature)], [], prog.graph, prog.output, True
+        prog.name,
+        prog.path,
+        prog.line,
+        prog.params[: len(body.signature)],
+        [],
+        prog.graph,
+        prog.output,
+        True,
     )
     return dims_lines(signature, used - set(body.loop.passed))
 
@@ -359,17 +391,23 @@ def _value(body: Body, text) -> Function:
     namer = Namer(prog)
     keep = {n.sym for n in prog.graph.nodes if n.names} | set(prog.outputs)
     with distribute(False), stage("optimise"):
-        stmts, results = optimise(list(prog.forward), list(prog.outputs), keep, prog.graph)
+        stmts, results = optimise(
+            list(prog.forward), list(prog.outputs), keep, prog.graph
+        )
     mapping = namer.mapping(stmts)
     printer = text.mapped(mapping)
-    blocks = [Block(None, _row_reads(body, stmts, mapping, text), 1, _range(body, printer))]
+    blocks = [
+        Block(None, _row_reads(body, stmts, mapping, text), 1, _range(body, printer))
+    ]
     blocks += _blocks(body, stmts, mapping, text, 1)
     update = _carry_update(body, results, mapping, text)
     blocks.append(Block(None, [update] if update else [], 1))
     blocks = [b for b in blocks if b.statements or b.header]
     used = _used_dims([s.expr for s in stmts] + [body.loop.start, body.loop.stop])
     params = body.signature + _bound_params(body, text)
-    returns = ", ".join(body.carry_params) + ("," if len(body.carry_params) == 1 else "")
+    returns = ", ".join(body.carry_params) + (
+        "," if len(body.carry_params) == 1 else ""
+    )
     own = prog.module_names
     return _function(
         body,
@@ -398,7 +436,10 @@ def named_gradient(body: Body):
         }
         with distribute(False), stage("optimise"):
             stmts, results = optimise(
-                prog.forward + prog.backward, list(prog.outputs) + grads, keep, prog.graph
+                prog.forward + prog.backward,
+                list(prog.outputs) + grads,
+                keep,
+                prog.graph,
             )
         body._named = stmts, results, namer.mapping(stmts)
     return body._named
@@ -445,8 +486,12 @@ def step_sections(program: ir.Program) -> list:
             if section.title == "Forward pass":
                 section.title = "Each step t, forward"
             section.equations = [  # dh = dh: an adjoint that a step passes on as it is
-                eq for eq in section.equations if eq.text != f"{eq.name} = {eq.name}"
-                and not (eq.name in shown and eq.text == f"{eq.name} = {shown[eq.name][0]}")
+                eq
+                for eq in section.equations
+                if eq.text != f"{eq.name} = {eq.name}"
+                and not (
+                    eq.name in shown and eq.text == f"{eq.name} = {shown[eq.name][0]}"
+                )
             ]
             for eq in section.equations:
                 if eq.name in shown:  # summed over the steps, or one step back
@@ -467,14 +512,27 @@ def _gradient(body: Body, text) -> list[Function]:
     backward = [s for s in stmts if s.section != "forward"]
     grads = list(prog.grads)
     grad_of = dict(zip(grads, grad_results))
-    inner_grad = {p.sym: grad_of[g] for p, g in zip([p for p in prog.params if p.name in prog.wrt], grads)}
+    inner_grad = {
+        p.sym: grad_of[g]
+        for p, g in zip([p for p in prog.params if p.name in prog.wrt], grads)
+    }
     # what the backward pass reads of the forward one: the tape
     defined_forward = {s.target for s in forward}
     carried = {c.inner for c in body.loop.carries}
-    read_back = set().union(*(s.expr.free_symbols for s in backward)) if backward else set()
+    read_back = (
+        set().union(*(s.expr.free_symbols for s in backward)) if backward else set()
+    )
     for r in grad_results:
         read_back |= r.free_symbols
-    tape = [s for s in list(dict.fromkeys([c.inner for c in body.loop.carries] + [s.target for s in forward])) if s in read_back and (s in defined_forward or s in carried)]
+    tape = [
+        s
+        for s in list(
+            dict.fromkeys(
+                [c.inner for c in body.loop.carries] + [s.target for s in forward]
+            )
+        )
+        if s in read_back and (s in defined_forward or s in carried)
+    ]
     names = {mapping[s].name if s in mapping else s.name for s in mapping}
     names |= set(body.signature) | {p.name for p in prog.params}
     taken = set(names) | set(prog.module_names.reserved if prog.module_names else ())
@@ -506,7 +564,10 @@ def _gradient(body: Body, text) -> list[Function]:
         return lines
 
     def first_rows() -> list:
-        return [(_row(text, store[inner], "0"), "=", mapping[inner].name) for inner in shared.values()]
+        return [
+            (_row(text, store[inner], "0"), "=", mapping[inner].name)
+            for inner in shared.values()
+        ]
 
     def forward_steps(position: str, depth: int, keep: bool = True) -> list[Block]:
         """One step forward, at ``depth``, storing the tape at ``position``."""
@@ -515,14 +576,23 @@ def _gradient(body: Body, text) -> list[Function]:
         stores = []
         for s in tape if keep else []:
             if s in shared:
-                stores.append((_row(text, store[s], f"{position} + 1"), "=", mapping[s].name))
+                stores.append(
+                    (_row(text, store[s], f"{position} + 1"), "=", mapping[s].name)
+                )
             elif s not in shared.values():
                 stores.append((_row(text, store[s], position), "=", mapping[s].name))
         update = _carry_update(body, outs, mapping, text)
         blocks.append(Block(None, stores + ([update] if update else []), depth))
         return blocks
 
-    saved = {c.inner: _claim(f"{name}_saved", taken) for c, name in zip(body.loop.carries, body.carry_params)} if every else {}
+    saved = (
+        {
+            c.inner: _claim(f"{name}_saved", taken)
+            for c, name in zip(body.loop.carries, body.carry_params)
+        }
+        if every
+        else {}
+    )
     if every:  # the carried values every K steps: the backward pass recomputes the rest
         count = f"({length} + {every - 1}) // {every}"
         alloc = []
@@ -565,7 +635,7 @@ def _gradient(body: Body, text) -> list[Function]:
     )
     # backward: the steps in reverse
     run = _claim("run", taken)
-    seed_names = [p.name for p in prog.params[-len(body.seeds):]]
+    seed_names = [p.name for p in prog.params[-len(body.seeds) :]]
     pre = []
     if every:
         pre.append((f"({saved_text})", "=", f"{run}[{len(body.loop.carries)}]"))
@@ -575,12 +645,18 @@ def _gradient(body: Body, text) -> list[Function]:
     acc = {}
     for p in prog.params[: len(body.signature)]:
         g = inner_grad.get(p.sym)
-        own_name = mapping[g].name if isinstance(g, sp.Symbol) and g in mapping else None
+        own_name = (
+            mapping[g].name if isinstance(g, sp.Symbol) and g in mapping else None
+        )
         if own_name is not None and _reads_elsewhere(g, backward):
             # the step's value is read by other statements: the sum is another name
             own_name = _claim(f"{own_name}_sum", taken)
         if p.sym in body.array_params:
-            rows = [sl for sl in body.loop.slices if sl.array == p.sym and sl.inner in inner_grad]
+            rows = [
+                sl
+                for sl in body.loop.slices
+                if sl.array == p.sym and sl.inner in inner_grad
+            ]
             if rows or p.sym in inner_grad:
                 acc[p.sym] = own_name or _claim("d" + p.name, taken)
         elif p.sym in inner_grad and p.sym not in carried:
@@ -604,7 +680,9 @@ def _gradient(body: Body, text) -> list[Function]:
         ] + first_rows()
         header = f"for {segment} in reversed(range({start}, {stop}, {every})):"
         bblocks = [Block(None, pre, 0), Block(None, begin, 1, header)]
-        bblocks.append(Block(None, [], 2, f"for {body.index} in range({segment}, {segment_end}):"))
+        bblocks.append(
+            Block(None, [], 2, f"for {body.index} in range({segment}, {segment_end}):")
+        )
         bblocks += forward_steps(position, 2)
         back_header = f"for {body.index} in reversed(range({segment}, {segment_end})):"
     else:
@@ -612,10 +690,21 @@ def _gradient(body: Body, text) -> list[Function]:
         back_header = _range(body, printer, reverse=True)
     first_back = len(bblocks)
     restores = [
-        (mapping[s].name, "=", _row(text, store[s], f"{position} + 1" if s in shared else position))
+        (
+            mapping[s].name,
+            "=",
+            _row(text, store[s], f"{position} + 1" if s in shared else position),
+        )
         for s in tape
     ]
-    bblocks.append(Block(None, restores + _row_reads(body, backward, mapping, text), depth, back_header))
+    bblocks.append(
+        Block(
+            None,
+            restores + _row_reads(body, backward, mapping, text),
+            depth,
+            back_header,
+        )
+    )
     bblocks += _blocks(body, backward, mapping, text, depth)
     # accumulate: outer values, rows; then the carried values' adjoints move one step back
     targets = {}  # grad symbol -> (left, operator): where the step's gradient goes
@@ -653,9 +742,12 @@ def _gradient(body: Body, text) -> list[Function]:
         else:
             results_text.append("None")
     bparams = [run] + body.signature + seed_names + _bound_params(body, text)
-    bhints = [own.any_type] + _signature_hints(body, body.signature) + [
-        own.array_type if c.shape else "float" for c in body.loop.carries
-    ] + ["int"] * len(body.loop.passed)
+    bhints = (
+        [own.any_type]
+        + _signature_hints(body, body.signature)
+        + [own.array_type if c.shape else "float" for c in body.loop.carries]
+        + ["int"] * len(body.loop.passed)
+    )
     bused = _used_dims([s.expr for s in backward] + [body.loop.start, body.loop.stop])
     if every:  # it recomputes the forward steps and allocates the tape
         bused |= used
@@ -680,62 +772,125 @@ def loop_jvp_functions(program: ir.Program, text) -> list[Function]:
     return [_jvp(body, text) for body in bodies(program)]
 
 
-def _jvp(body: Body, text) -> Function:
+def loop_hvp_functions(program: ir.Program, text) -> list[Function]:
+    """The helpers of every loop of ``program`` for Hessian-vector products (forward
+    mode over the backward pass): ``_f_loop1_forward_jvp``, the tangent helper keeping
+    each step's carried values and their tangents, and ``_f_loop1_backward_jvp``, the
+    steps in reverse, each recomputed from them, with the gradients' tangents."""
+    return [
+        f
+        for body in bodies(program)
+        for f in (_jvp(body, text, True), _backward_jvp(body, text))
+    ]
+
+
+class _Tangents:
+    """A step's tangent symbols in a helper of its own: one per input the loop
+    differentiates (``h_dot``, ``W_dot``), one per row read of those (``x_t_dot``), and
+    with ``adjoints`` one per carried value's adjoint (``dh_dot``)."""
+
+    def __init__(self, body: Body, adjoints: bool = False):
+        prog, loop = body.program, body.loop
+        g = self.graph = prog.graph
+        self.namer = namer = Namer(prog)
+        by_sym = {p.sym: p for p in prog.params}
+        inner_of = {c.init: c.inner for c in loop.carries}
+        self.seeds, self.dot_of, self.params = {}, {}, []
+        for x in loop.active:
+            p = by_sym[inner_of.get(x, x)]
+            self.dot_of[x] = self.new(p.sym, p.name, p.shape)
+            self.params.append((self.dot_of[x], p.shape))
+        for sl in loop.slices:  # a row's tangent is the row of the array's tangent
+            if sl.array in self.dot_of:
+                self.new(sl.inner, body.slice_names[sl.inner], g.shapes[sl.inner])
+        self.adjoints = []
+        if adjoints:
+            names = [p.name for p in prog.params[-len(body.seeds) :]]
+            for seed, name, c in zip(body.seeds, names, loop.carries):
+                self.adjoints.append(self.new(seed, name, c.shape))
+                self.params.append((self.adjoints[-1], c.shape))
+        self.body = body
+
+    def new(self, sym, name: str, shape) -> str:
+        seed = self.graph.new_symbol("d")
+        self.graph.shapes[seed] = tuple(shape)
+        self.namer.names[seed] = self.namer._claim(f"{name}_dot", self.namer.taken)
+        self.seeds[sym] = seed
+        return self.namer.names[seed]
+
+    def rows(self, stmts, results, mapping, text) -> list:
+        """``x_t = X[t]`` and ``x_t_dot = X_dot[t]`` for the rows the step reads."""
+        body = self.body
+        read = set().union(
+            *(s.expr.free_symbols for s in stmts), *(r.free_symbols for r in results)
+        )
+        lines = []
+        for sl in body.loop.slices:
+            key = _shifted(body.index, sl.offset)
+            if sl.inner in read:
+                array = body.array_params[sl.array]
+                lines.append((mapping[sl.inner].name, "=", _row(text, array, key)))
+            seed = self.seeds.get(sl.inner)
+            if seed is not None and seed in read:
+                name = self.namer.names[seed]
+                lines.append((name, "=", _row(text, self.dot_of[sl.array], key)))
+        return lines
+
+    def hints(self, names) -> list[str]:
+        own = self.body.program.module_names
+        hints = _signature_hints(self.body, names)
+        hints += [own.array_type if shape else "float" for _, shape in self.params]
+        return hints + ["int"] * len(self.body.loop.passed)
+
+
+def _fitted(t, c: ir.Carry, shapes):
+    """A carried value's tangent (or adjoint) with the carried value's shape."""
+    if not c.shape:
+        return sp.Float(0) if t is None else t
+    if t is None or ir.shape_of(t, shapes) != tuple(c.shape):
+        return ops.FullLike(sp.Integer(0) if t is None else t, c.inner)
+    return t
+
+
+def _taken(body: Body, mapping) -> set:
+    taken = {s.name for s in mapping.values()} | set(body.signature)
+    taken |= {p.name for p in body.program.params} | set(keyword.kwlist)
+    own = body.program.module_names
+    return taken | set(own.reserved if own else ())
+
+
+def _jvp(body: Body, text, taped: bool = False) -> Function:
+    """``_f_loop1_jvp``; ``taped``: ``_f_loop1_forward_jvp``, keeping each step's
+    carried values and their tangents for ``_f_loop1_backward_jvp``."""
     prog, loop = body.program, body.loop
     g = prog.graph
-    namer = Namer(prog)
-    by_sym = {p.sym: p for p in prog.params}
-    inner_of = {c.init: c.inner for c in loop.carries}
-    seeds, dot_of, dot_params = {}, {}, []  # inner symbol -> tangent; outer -> name
-    for x in loop.active:  # one tangent per input the loop differentiates
-        p = by_sym[inner_of.get(x, x)]
-        seed = g.new_symbol("d")
-        g.shapes[seed] = tuple(p.shape)
-        namer.names[seed] = namer._claim(f"{p.name}_dot", namer.taken)
-        seeds[p.sym] = seed
-        dot_of[x] = namer.names[seed]
-        dot_params.append(p)
-    for sl in loop.slices:  # a row's tangent is the row of the array's tangent
-        if sl.array in dot_of:
-            seed = g.new_symbol("d")
-            g.shapes[seed] = g.shapes[sl.inner]
-            name = f"{body.slice_names[sl.inner]}_dot"
-            namer.names[seed] = namer._claim(name, namer.taken)
-            seeds[sl.inner] = seed
+    tan = _Tangents(body)
     stmts = primitive(list(prog.forward), g)
-    tans, tangent = tangents(stmts, g, seeds)
+    tans, tangent = tangents(stmts, g, tan.seeds)
     outs = [c.out for c in loop.carries]
-    dots = []
-    for c in loop.carries:
-        t = tangent.get(c.out)
-        if not c.shape:
-            t = sp.Float(0) if t is None else t
-        elif t is None or ir.shape_of(t, g.shapes) != tuple(c.shape):
-            t = ops.FullLike(sp.Integer(0) if t is None else t, c.inner)
-        dots.append(t)
+    dots = [_fitted(tangent.get(c.out), c, g.shapes) for c in loop.carries]
     keep = {n.sym for n in g.nodes if n.names} | set(outs)
     keep |= {tangent[s] for s in keep if s in tangent}
     with distribute(False), stage("optimise"):
         stmts, results = optimise(stmts + tans, outs + dots, keep, g)
-    mapping = namer.mapping(stmts)
+    mapping = tan.namer.mapping(stmts)
     printer = text.mapped(mapping)
-    read = set().union(
-        *(s.expr.free_symbols for s in stmts), *(r.free_symbols for r in results)
-    )
-    rows = _row_reads(
-        body,
-        stmts + [ir.Stmt(r, r, "temp") for r in results if isinstance(r, sp.Symbol)],
-        mapping,
-        text,
-    )
-    for sl in loop.slices:
-        seed = seeds.get(sl.inner)
-        if seed is not None and seed in read:
-            key = _shifted(body.index, sl.offset)
-            rows.append((namer.names[seed], "=", _row(text, dot_of[sl.array], key)))
-    blocks = [Block(None, rows, 1, _range(body, printer))]
+    carried = body.carry_params + [tan.dot_of[c.init] for c in loop.carries]
+    pre, stores, tape = [], [], []
+    if taped:  # each step's carried values and their tangents, before the step
+        taken = _taken(body, mapping)
+        length = printer(loop.stop - loop.start)
+        for name, c in zip(carried, loop.carries + loop.carries):
+            store = _claim(f"{name}s", taken)
+            shape = ", ".join([length] + [printer(d) for d in c.shape])
+            shape = f"({shape},)" if not c.shape else f"({shape})"
+            pre.append((store, "=", _empty(text, shape, prog.module_names.dtype)))
+            stores.append((_row(text, store, _step(body, printer)), "=", name))
+            tape.append(store)
+    blocks = [Block(None, pre, 0)] if pre else []
+    rows = tan.rows(stmts, results, mapping, text)
+    blocks.append(Block(None, stores + rows, 1, _range(body, printer)))
     blocks += _blocks(body, stmts, mapping, text, 1)
-    carried = body.carry_params + [dot_of[c.init] for c in loop.carries]
     names, values = [], []
     for name, result in zip(carried, results):
         value = printer(result)
@@ -746,28 +901,192 @@ def _jvp(body: Body, text) -> Function:
         blocks.append(Block(None, [(", ".join(names), "=", ", ".join(values))], 1))
     blocks = [b for b in blocks if b.statements or b.header]
     used = _used_dims([s.expr for s in stmts] + results + [loop.start, loop.stop])
-    params = (
-        body.signature + [dot_of[x] for x in loop.active] + _bound_params(body, text)
-    )
-    own = prog.module_names
-    hints = _signature_hints(body, body.signature)
-    hints += [own.array_type if p.shape else "float" for p in dot_params]
-    hints += ["int"] * len(loop.passed)
-    given = ", ".join(dot_of[x] for x in loop.active)
-    doc = docstring(
+    if taped:
+        used |= {d for c in loop.carries for d in c.shape if ir.is_dim_symbol(d)}
+    params = body.signature + [n for n, _ in tan.params] + _bound_params(body, text)
+    given = ", ".join(n for n, _ in tan.params)
+    returns = ", ".join(carried)
+    doc = [
         f"The steps of the loop at {prog.path}:{loop.line} ({loop.header}) in forward "
         f"mode: each carried value's tangent is carried beside it, from the tangents "
         f"{given} of the inputs.",
-        "Returns the carried values' last values, then their tangents.",
+        "Returns the carried values' last values, then their tangents"
+        + (
+            ", then each step's values of both, for the backward pass."
+            if taped
+            else "."
+        ),
+    ]
+    if taped:
+        returns += f", ({', '.join(tape)})"
+    return _function(
+        body,
+        loop.name + ("_forward_jvp" if taped else "_jvp"),
+        params,
+        docstring(*doc),
+        _dims(body, used) + _dtype(body, text, blocks),
+        blocks,
+        f"({returns})" if not taped else returns,
+        tan.hints(body.signature),
+        f"tuple[{prog.module_names.any_type}, ...]",
+    )
+
+
+def _backward_jvp(body: Body, text) -> Function:
+    """``_f_loop1_backward_jvp``: the steps in reverse, each recomputed from its carried
+    values and their tangents, with the gradients and their tangents."""
+    prog, loop = body.program, body.loop
+    g = prog.graph
+    tan = _Tangents(body, adjoints=True)
+    stmts = primitive(list(prog.forward) + list(prog.backward), g)
+    tans, tangent = tangents(stmts, g, tan.seeds)
+    wrt = [p for p in prog.params if p.name in prog.wrt]
+    grad_of = dict(zip([p.sym for p in wrt], prog.grads))
+    seed_names = [p.name for p in prog.params[-len(body.seeds) :]]
+    # what each step adds to the outer values' gradients, then the carried adjoints
+    sums = []  # (param, slice or None, gradient)
+    for p in prog.params[: len(body.signature)]:
+        if p.sym in body.array_params:
+            for sl in loop.slices:
+                if sl.array == p.sym and sl.inner in grad_of:
+                    sums.append((p, sl, grad_of[sl.inner]))
+        if p.sym in grad_of and p.name not in body.carry_params:
+            sums.append((p, None, grad_of[p.sym]))
+    moves = [_fitted(grad_of.get(c.inner), c, g.shapes) for c in loop.carries]
+    move_dots = [
+        _fitted(tangent.get(grad_of.get(c.inner)), c, g.shapes) for c in loop.carries
+    ]
+    sum_dots = [tangent.get(gr) for _, _, gr in sums]
+    results = [gr for _, _, gr in sums] + [d for d in sum_dots if d is not None]
+    results += moves + move_dots
+    named = {n.sym for n in g.nodes if n.names}
+    keep = named | set(prog.grads) | set(prog.outputs)
+    keep |= {s.target for s in prog.backward if s.role == "adjoint" and s.node in named}
+    aliases = {t.target for t in tans if isinstance(t.expr, sp.Symbol)}  # t = dh_dot
+    keep |= {tangent[s] for s in keep if s in tangent} - aliases
+    with distribute(False), stage("optimise"):
+        stmts, results = optimise(stmts + tans, results, keep, g)
+    mapping = tan.namer.mapping(stmts)
+    printer = text.mapped(mapping)
+    taken = _taken(body, mapping)
+    n_sums = len(sums)
+    sum_results = results[:n_sums]
+    dot_results = iter(results[n_sums : n_sums + sum(d is not None for d in sum_dots)])
+    sum_dots = [None if d is None else next(dot_results) for d in sum_dots]
+    moves = results[len(results) - 2 * len(moves) : len(results) - len(moves)]
+    move_dots = results[len(results) - len(move_dots) :]
+    # the accumulated gradients and their tangents: dW, dW_dot, dX, dX_dot; a step's
+    # gradient that its statement adds in place gives its name to the sum
+    step_blocks = _blocks(body, stmts, mapping, text, 1)
+    acc, acc_dot = {}, {}
+    for p, _, _ in sums:
+        if p.sym in acc:
+            continue
+        mine = [k for k, (q, _, _) in enumerate(sums) if q is p]
+        for names, values, suffix in (
+            (acc, sum_results, ""),
+            (acc_dot, sum_dots, "_dot"),
+        ):
+            value = values[mine[0]]
+            whole = len(mine) == 1 and sums[mine[0]][1] is None
+            if whole and _foldable(value, step_blocks, stmts, results, mapping):
+                names[p.sym] = mapping[value].name
+            else:
+                names[p.sym] = _claim(f"d{p.name}{suffix}", taken)
+    pre = []
+    run = _claim("run", taken)
+    stores = [_claim(f"{n}s", taken) for n in body.carry_params]
+    stores += [_claim(f"{tan.dot_of[c.init]}s", taken) for c in loop.carries]
+    pre.append((f"({', '.join(stores)})", "=", f"{run}[{2 * len(loop.carries)}]"))
+    for p, _, _ in sums:
+        if (acc[p.sym], "=", f"{text.np}.zeros_like({p.name})") not in pre:
+            zeros = f"{text.np}.zeros_like({p.name})" if p.shape else "0.0"
+            pre += [(acc[p.sym], "=", zeros), (acc_dot[p.sym], "=", zeros)]
+    position = _step(body, printer)
+    carried = body.carry_params + [tan.dot_of[c.init] for c in loop.carries]
+    restores = [(n, "=", _row(text, s, position)) for n, s in zip(carried, stores)]
+    rows = tan.rows(stmts, results, mapping, text)
+    blocks = [Block(None, pre, 0)]
+    header = _range(body, printer, reverse=True)
+    blocks.append(Block(None, restores + rows, 1, header))
+    blocks += step_blocks
+    lines = []
+    for (p, sl, _), value, dot in zip(sums, sum_results, sum_dots):
+        key = None if sl is None else _shifted(body.index, sl.offset)
+        for name, v in ((acc[p.sym], value), (acc_dot[p.sym], dot)):
+            if v is None or v == 0:
+                continue
+            left = name if key is None else _row(text, name, key)
+            lines.append(_added(left, v, step_blocks, stmts, results, mapping, printer))
+    adjoints = seed_names + tan.adjoints
+    names, values = [], []
+    for name, value in zip(adjoints, list(moves) + list(move_dots)):
+        if printer(value) != name:
+            names.append(name)
+            values.append(printer(value))
+    if names:
+        lines.append((", ".join(names), "=", ", ".join(values)))
+    blocks.append(Block(None, [line for line in lines if line], 1))
+    blocks = [b for b in blocks if b.statements or b.header]
+    grads, dots = [], []
+    for s in loop.inputs:
+        c = next((c for c in loop.carries if c.init == s), None)
+        if c is not None:
+            k = loop.carries.index(c)
+            grads.append(seed_names[k])
+            dots.append(tan.adjoints[k])
+        else:
+            grads.append(acc.get(s, "None"))
+            dots.append(acc_dot.get(s, "None"))
+    params = [run] + body.signature + seed_names + [n for n, _ in tan.params]
+    params += _bound_params(body, text)
+    hints = [prog.module_names.any_type] + _signature_hints(body, body.signature)
+    hints += [
+        prog.module_names.array_type if c.shape else "float" for c in loop.carries
+    ]
+    hints += tan.hints([])
+    used = _used_dims([s.expr for s in stmts] + results + [loop.start, loop.stop])
+    doc = docstring(
+        f"The steps of the loop at {prog.path}:{loop.line} ({loop.header}) in reverse, "
+        "in forward mode: each step is recomputed from its carried values and their "
+        "tangents, then its gradients and their tangents along them.",
+        "Returns the inputs' gradients, then their tangents.",
     )
     return _function(
         body,
-        loop.name + "_jvp",
+        loop.name + "_backward_jvp",
         params,
         doc,
         _dims(body, used) + _dtype(body, text, blocks),
         blocks,
-        f"({', '.join(carried)})",
+        ", ".join(grads + dots),
         hints,
-        f"tuple[{own.any_type}, ...]",
+        f"tuple[{prog.module_names.any_type}, ...]",
     )
+
+
+def _foldable(value, blocks, stmts, results, mapping):
+    """The line computing ``value`` in ``blocks``, when nothing else reads it."""
+    if not isinstance(value, sp.Symbol) or value not in mapping:
+        return None
+    name = mapping[value].name
+    readers = sum(value in s.expr.free_symbols for s in stmts)
+    readers += sum(value in r.free_symbols for r in results)
+    found = [
+        (b, k)
+        for b in blocks
+        for k, line in enumerate(b.statements)
+        if line[0] == name and line[1] == "="
+    ]
+    return found[0] if readers == 1 and len(found) == 1 else None
+
+
+def _added(left: str, value, blocks, stmts, results, mapping, printer):
+    """``left += value``: the statement computing ``value`` itself when nothing else
+    reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded)."""
+    found = _foldable(value, blocks, stmts, results, mapping)
+    if found is not None:
+        b, k = found
+        b.statements[k] = (left, "+=", b.statements[k][2])
+        return None
+    return (left, "+=", printer(value))

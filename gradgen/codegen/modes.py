@@ -20,7 +20,7 @@ from __future__ import annotations
 from gradgen import ir
 from gradgen.codegen.builder import Builder
 from gradgen.codegen.dense import hessian, jacobian
-from gradgen.codegen.loops import loop_jvp_functions
+from gradgen.codegen.loops import loop_hvp_functions, loop_jvp_functions
 from gradgen.codegen.printer import ModuleText
 from gradgen.codegen.template import Function
 from gradgen.errors import GradgenError
@@ -55,20 +55,11 @@ def mode_functions(program: ir.Program, text: ModuleText, modes) -> list[Functio
     """The functions of the requested modes that apply to this target; ``text`` prints
     the expressions."""
     wanted = [m for m in parse_modes(modes) if applies(m, program)]
-    refused = [m for m in wanted if m in ("hvp", "hessian")]
-    if refused and program.graph.loops:
-        loop = program.graph.loops[0]
-        raise GradgenError(
-            f"--mode {refused[0]} through the loop at line {loop.line}, which stays a "
-            "loop, is not supported yet",
-            program.path,
-            loop.line,
-            hint="compile the gradient, jvp or jacobian alone, or give the loop a fixed "
-            "length and compile with --unroll",
-        )
-    helpers = (
-        loop_jvp_functions(program, text) if wanted and program.graph.loops else []
-    )
+    helpers = []
+    if wanted and program.graph.loops:  # the loops' helpers in forward mode
+        helpers = loop_jvp_functions(program, text)
+        if {"hvp", "hessian"} & set(wanted):
+            helpers += loop_hvp_functions(program, text)
     build = {
         "jvp": lambda b: [b.jvp()],
         "hvp": lambda b: [b.hvp()],

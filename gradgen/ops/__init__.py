@@ -69,6 +69,7 @@ from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Sol
 from gradgen.ops.loops import (
     LOOPS,
     LoopBack,
+    LoopBackDot,
     LoopDot,
     LoopPart,
     LoopRun,
@@ -128,6 +129,7 @@ STRUCTURAL = (
     LoopPart,
     LoopBack,
     LoopDot,
+    LoopBackDot,
     BroadcastTo,
     FullLike,
     Eye,

@@ -44,8 +44,8 @@ def loop_run(loop: ir.Loop) -> "LoopRun":
 
 def untaped(expr: sp.Expr) -> sp.Expr:
     """The loop run without keeping its tape (in a function without its backward pass)."""
-    if isinstance(expr, LoopRun):
-        return LoopRun(expr.args[0], sp.Integer(0), *expr.args[2:])
+    if isinstance(expr, (LoopRun, LoopDot)):
+        return type(expr)(expr.args[0], sp.Integer(0), *expr.args[2:])
     return expr
 
 
@@ -83,7 +83,8 @@ class LoopRun(ir.Structural):
         dots = [tangent.get(s) for s in loop.active]
         if all(d is None for d in dots):
             return None
-        return LoopDot(key, *inputs, *[sp.Integer(0) if d is None else d for d in dots])
+        zero = sp.Integer(0)
+        return LoopDot(key, taped, *inputs, *[zero if d is None else d for d in dots])
 
     @classmethod
     def shared_vjp(cls, expr, g, ans):
@@ -124,7 +125,8 @@ class LoopRun(ir.Structural):
 class LoopPart(ir.Structural):
     """Part ``i`` of a loop's tuple result: args (tuple, key, kind, i); kind 0: a
     ``LoopRun``'s (or a ``LoopDot``'s) carried value i, kind 1: a ``LoopBack``'s
-    gradient of input i, kind 2: a ``LoopDot``'s tangent of carried value i."""
+    gradient of input i, kind 2: a ``LoopDot``'s tangent of carried value i, kind 3: a
+    ``LoopBackDot``'s tangent of the gradient of input i."""
 
     precedence = PRECEDENCE["Atom"]
     array_args = 1
@@ -143,15 +145,17 @@ class LoopPart(ir.Structural):
     def jvp(t, ans, whole, key, kind, i, *, shape):
         """A carried value's tangent: its part of the ``LoopDot`` that is the tangent of
         the loop's run."""
-        if int(kind) != 0:
+        if int(kind) > 1:
             _no_forward_mode(key)
-        return None if t[0] is None else LoopPart(t[0], key, 2, i)
+        return None if t[0] is None else LoopPart(t[0], key, 2 + int(kind), i)
 
     def _position(self) -> int:
         """Where the part is in the tuple: a tangent comes after every carried value."""
-        i = int(self.args[3])
-        if int(self.args[2]) == 2:
-            return len(LOOPS[int(self.args[1])].carries) + i
+        i, kind, loop = int(self.args[3]), int(self.args[2]), LOOPS[int(self.args[1])]
+        if kind == 2:
+            return len(loop.carries) + i
+        if kind == 3:
+            return len(loop.inputs) + i
         return i
 
     def _gradgen_numpy(self, p, **kwargs):
@@ -200,12 +204,25 @@ class LoopBack(ir.Structural):
         return ()
 
     @staticmethod
-    def vjp(g, ans, *args, shape):  # pragma: no cover - a backward pass is not differentiated
+    def vjp(
+        g, ans, *args, shape
+    ):  # pragma: no cover - a backward pass is not differentiated
         raise GradgenError("the backward loop has no VJP", hint="use the default mode")
 
     @staticmethod
-    def jvp(t, ans, key, *args, shape):
-        _no_forward_mode(key)
+    def jvp(t, ans, key, run, *args, shape):
+        """The backward loop in forward mode (for Hessian-vector products): it reads the
+        tape of the loop run in forward mode (the tangent of ``run``, a ``LoopDot``
+        that keeps its tape) and the tangents of the inputs and of the seeds."""
+        loop = LOOPS[int(key)]
+        n = len(loop.inputs)
+        if t[1] is None:  # the loop has no tangent: neither has its backward pass
+            return None
+        tangent = dict(zip(loop.inputs, t[2 : 2 + n]))
+        zero = sp.Integer(0)
+        dots = [tangent.get(s) for s in loop.active] + list(t[2 + n :])
+        dots = [zero if d is None else d for d in dots]
+        return LoopBackDot(key, t[1], *args, *dots)
 
     def _call_args(self, p) -> list[str]:
         loop = self.loop
@@ -232,9 +249,10 @@ class LoopBack(ir.Structural):
 
 
 class LoopDot(ir.Structural):
-    """The loop in forward mode: args (key, *inputs, *tangents), a tangent (0 for none)
-    for each input the loop differentiates (``Loop.active``); its value is the tuple of
-    the carried values' last values, then their tangents."""
+    """The loop in forward mode: args (key, taped, *inputs, *tangents), a tangent (0 for
+    none) for each input the loop differentiates (``Loop.active``); its value is the
+    tuple of the carried values' last values, then their tangents (and, taped, what its
+    backward pass in forward mode reads: ``LoopBackDot``)."""
 
     precedence = PRECEDENCE["Atom"]
 
@@ -259,31 +277,89 @@ class LoopDot(ir.Structural):
     def jvp(t, ans, key, *args, shape):
         _no_forward_mode(key)
 
-    def _parts(self):
-        n = len(self.loop.inputs)
-        return self.args[1 : 1 + n], self.args[1 + n :]
-
-    def _call_args(self, p) -> list[str]:
-        loop = self.loop
-        inputs, dots = self._parts()
-        out = [p._print(sp.Float(a) if a.is_Number else a) for a in inputs]
-        for s, d in zip(loop.active, dots):
-            if d != 0:
-                out.append(p._print(d))
-            elif loop.outer_shapes[s]:
-                given = inputs[loop.inputs.index(s)]
-                out.append(f"{p.np}.zeros_like({p._print(given)})")
-            else:
-                out.append("0.0")
-        return out + [p._print(b) for b in getattr(loop, "passed", ())]
-
     def _gradgen_numpy(self, p, **kwargs):
-        return f"{self.loop.name}_jvp({', '.join(self._call_args(p))})"
+        n = len(self.loop.inputs)
+        inputs, dots = self.args[2 : 2 + n], self.args[2 + n :]
+        args = _with_tangents(p, self.loop, inputs, dots)
+        name = "_forward_jvp" if int(self.args[1]) else "_jvp"
+        return f"{self.loop.name}{name}({', '.join(args)})"
 
     def _gradgen_text(self, p, **kwargs):
-        args = ", ".join(p._print(a) for a in self.args[1:])
+        args = ", ".join(p._print(a) for a in self.args[2:])
         return f"tangent_loop_{self.loop.line}({args})"
 
     def _gradgen_latex(self, p, **kwargs):
-        args = ", ".join(p._print(a) for a in self.args[1:])
+        args = ", ".join(p._print(a) for a in self.args[2:])
         return rf"\dot{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
+
+
+def _with_tangents(p, loop: ir.Loop, inputs, dots, seeds=()) -> list[str]:
+    """The printed arguments of a tangent helper: the inputs, the seeds (printed), the
+    inputs' tangents (zeros for 0), the seeds' tangents, the sizes it takes."""
+    out = [p._print(sp.Float(a) if a.is_Number else a) for a in inputs] + list(seeds)
+    likes = [p._print(inputs[loop.inputs.index(s)]) for s in loop.active]
+    shapes = [loop.outer_shapes[s] for s in loop.active]
+    likes += list(seeds)
+    shapes += [c.shape for c in loop.carries][: len(seeds)]
+    for d, shape, like in zip(dots, shapes, likes):
+        if d != 0:
+            out.append(p._print(d))
+        elif shape:
+            out.append(f"{p.np}.zeros_like({like})")
+        else:
+            out.append("0.0")
+    return out + [p._print(b) for b in getattr(loop, "passed", ())]
+
+
+class LoopBackDot(ir.Structural):
+    """The backward loop in forward mode: args (key, run, *inputs, *seeds, *tangents),
+    ``run`` the loop run in forward mode keeping its tape (a ``LoopDot``), a tangent (0
+    for none) for each input the loop differentiates, then for each seed; its value is
+    the tuple of the inputs' gradients, then their tangents."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    @property
+    def array_args(self) -> int:
+        return len(self.args)
+
+    @property
+    def loop(self) -> ir.Loop:
+        return LOOPS[int(self.args[0])]
+
+    def out_shape(self, shapes):
+        return ()
+
+    @staticmethod
+    def vjp(
+        g, ans, key, *args, shape
+    ):  # pragma: no cover - forward mode is not reversed
+        _no_forward_mode(key)
+
+    @staticmethod
+    def jvp(t, ans, key, *args, shape):
+        _no_forward_mode(key)
+
+    def _gradgen_numpy(self, p, **kwargs):
+        loop = self.loop
+        n, k = len(loop.inputs), len(loop.carries)
+        inputs, seeds = self.args[2 : 2 + n], self.args[2 + n : 2 + n + k]
+        run = p._print(self.args[1])
+        seeds = [
+            (
+                p._print(sp.Float(s) if s.is_Number else s)
+                if s != 0 or not c.shape
+                else f"{p.np}.zeros_like({run}[{i}])"
+            )
+            for i, (s, c) in enumerate(zip(seeds, loop.carries))
+        ]
+        args = _with_tangents(p, loop, inputs, self.args[2 + n + k :], seeds)
+        return f"{loop.name}_backward_jvp({', '.join([run] + args)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[1:])
+        return f"tangent_backward_loop_{self.loop.line}({args})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[1:])
+        return rf"\dot{{\overline{{\operatorname{{loop}}}}}}_{{{self.loop.line}}}\left({args}\right)"
