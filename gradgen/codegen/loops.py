@@ -152,9 +152,7 @@ class Body:
         )
         self.grad_of = dict(zip(wrt_inner, grads))
         # a seed is the adjoint of a carried value's new value (its deltas are named so)
-        self.program.seed_of = {
-            seed: c.out for seed, c in zip(self.seeds, loop.carries)
-        }
+        self.program.seed_of = {seed: c.out for seed, c in zip(self.seeds, loop.carries)}
 
 
 def bodies(program: ir.Program) -> list[Body]:
@@ -202,11 +200,7 @@ def _shifted(index: str, offset: int) -> str:
 
 def _step(body: Body, text) -> str:
     """The position of this step in the tape: t, or t - start."""
-    return (
-        body.index
-        if body.loop.start == 0
-        else f"{body.index} - {text(body.loop.start)}"
-    )
+    return body.index if body.loop.start == 0 else f"{body.index} - {text(body.loop.start)}"
 
 
 def _row_reads(body: Body, stmts, mapping, text) -> list[tuple[str, str, str]]:
@@ -223,12 +217,7 @@ def _row_reads(body: Body, stmts, mapping, text) -> list[tuple[str, str, str]]:
 
 def _blocks(body: Body, stmts, mapping, text, depth: int) -> list[Block]:
     blocks = statement_blocks(
-        stmts,
-        mapping,
-        text,
-        body.program.graph.shapes,
-        depth=depth,
-        forward_header=False,
+        stmts, mapping, text, body.program.graph.shapes, depth=depth, forward_header=False
     )
     for b in blocks:
         b.depth = depth
@@ -238,11 +227,7 @@ def _blocks(body: Body, stmts, mapping, text, depth: int) -> list[Block]:
 def _carry_update(body: Body, results, mapping, text) -> tuple[str, str, str] | None:
     names, values = [], []
     for name, out in zip(body.carry_params, results):
-        value = (
-            text.mapped(mapping)(out)
-            if not isinstance(out, sp.Symbol)
-            else mapping.get(out, out).name
-        )
+        value = text.mapped(mapping)(out) if not isinstance(out, sp.Symbol) else mapping.get(out, out).name
         if value != name:
             names.append(name)
             values.append(value)
@@ -253,9 +238,7 @@ def _carry_update(body: Body, results, mapping, text) -> tuple[str, str, str] | 
 
 def _doc(body: Body, what: str) -> str:
     loop = body.loop
-    return docstring(
-        f"{what} of the loop at {body.program.path}:{loop.line} ({loop.header})."
-    )
+    return docstring(f"{what} of the loop at {body.program.path}:{loop.line} ({loop.header}).")
 
 
 def _signature_hints(body: Body, names, tape: bool = False) -> list[str]:
@@ -304,9 +287,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
         if len(found) == 1 and found[0][1] is not None and not later_reads_seed:
             b, k = found[0]
             _, _, right = b.statements[k]
-            if b.statements[k][1] == "=" and (
-                op == "=" or not _reads_elsewhere(g, backward)
-            ):
+            if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
                 b.statements[k] = (left, op, right)
                 continue
         if name == left:  # computed in lines of its own: under another name, then added
@@ -320,9 +301,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
         value = name if name is not None else printer(g)
         (moves if op == "=" else lines).append((left, op, value))
     if moves:
-        lines.append(
-            (", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves))
-        )
+        lines.append((", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves)))
     return lines
 
 
@@ -341,12 +320,8 @@ def _reads_elsewhere(g, stmts) -> bool:
     return any(g in s.expr.free_symbols for s in stmts if s.target != g)
 
 
-def _function(
-    body, name, params, doc, dims, blocks, returns, hints, result
-) -> Function:
-    return Function(
-        name, params, doc, "", dims, blocks, returns, [], hints, result, False
-    )
+def _function(body, name, params, doc, dims, blocks, returns, hints, result) -> Function:
+    return Function(name, params, doc, "", dims, blocks, returns, [], hints, result, False)
 
 
 def loop_functions(program: ir.Program, text) -> list[Function]:
@@ -364,14 +339,7 @@ def _bound_params(body: Body, text) -> list[str]:
 def _dims(body: Body, used: set) -> list[str]:
     prog = body.program
     signature = ir.Program(
-        prog.name,
-        prog.path,
-        prog.line,
-        prog.params[: len(body.signature)],
-        [],
-        prog.graph,
-        prog.output,
-        True,
+        prog.name, prog.path, prog.line, prog.params[: len(body.signature)], [], prog.graph, prog.output, True
     )
     return dims_lines(signature, used - set(body.loop.passed))
 
@@ -391,23 +359,17 @@ def _value(body: Body, text) -> Function:
     namer = Namer(prog)
     keep = {n.sym for n in prog.graph.nodes if n.names} | set(prog.outputs)
     with distribute(False), stage("optimise"):
-        stmts, results = optimise(
-            list(prog.forward), list(prog.outputs), keep, prog.graph
-        )
+        stmts, results = optimise(list(prog.forward), list(prog.outputs), keep, prog.graph)
     mapping = namer.mapping(stmts)
     printer = text.mapped(mapping)
-    blocks = [
-        Block(None, _row_reads(body, stmts, mapping, text), 1, _range(body, printer))
-    ]
+    blocks = [Block(None, _row_reads(body, stmts, mapping, text), 1, _range(body, printer))]
     blocks += _blocks(body, stmts, mapping, text, 1)
     update = _carry_update(body, results, mapping, text)
     blocks.append(Block(None, [update] if update else [], 1))
     blocks = [b for b in blocks if b.statements or b.header]
     used = _used_dims([s.expr for s in stmts] + [body.loop.start, body.loop.stop])
     params = body.signature + _bound_params(body, text)
-    returns = ", ".join(body.carry_params) + (
-        "," if len(body.carry_params) == 1 else ""
-    )
+    returns = ", ".join(body.carry_params) + ("," if len(body.carry_params) == 1 else "")
     own = prog.module_names
     return _function(
         body,
@@ -436,10 +398,7 @@ def named_gradient(body: Body):
         }
         with distribute(False), stage("optimise"):
             stmts, results = optimise(
-                prog.forward + prog.backward,
-                list(prog.outputs) + grads,
-                keep,
-                prog.graph,
+                prog.forward + prog.backward, list(prog.outputs) + grads, keep, prog.graph
             )
         body._named = stmts, results, namer.mapping(stmts)
     return body._named
@@ -486,12 +445,8 @@ def step_sections(program: ir.Program) -> list:
             if section.title == "Forward pass":
                 section.title = "Each step t, forward"
             section.equations = [  # dh = dh: an adjoint that a step passes on as it is
-                eq
-                for eq in section.equations
-                if eq.text != f"{eq.name} = {eq.name}"
-                and not (
-                    eq.name in shown and eq.text == f"{eq.name} = {shown[eq.name][0]}"
-                )
+                eq for eq in section.equations if eq.text != f"{eq.name} = {eq.name}"
+                and not (eq.name in shown and eq.text == f"{eq.name} = {shown[eq.name][0]}")
             ]
             for eq in section.equations:
                 if eq.name in shown:  # summed over the steps, or one step back
@@ -512,27 +467,14 @@ def _gradient(body: Body, text) -> list[Function]:
     backward = [s for s in stmts if s.section != "forward"]
     grads = list(prog.grads)
     grad_of = dict(zip(grads, grad_results))
-    inner_grad = {
-        p.sym: grad_of[g]
-        for p, g in zip([p for p in prog.params if p.name in prog.wrt], grads)
-    }
+    inner_grad = {p.sym: grad_of[g] for p, g in zip([p for p in prog.params if p.name in prog.wrt], grads)}
     # what the backward pass reads of the forward one: the tape
     defined_forward = {s.target for s in forward}
     carried = {c.inner for c in body.loop.carries}
-    read_back = (
-        set().union(*(s.expr.free_symbols for s in backward)) if backward else set()
-    )
+    read_back = set().union(*(s.expr.free_symbols for s in backward)) if backward else set()
     for r in grad_results:
         read_back |= r.free_symbols
-    tape = [
-        s
-        for s in list(
-            dict.fromkeys(
-                [c.inner for c in body.loop.carries] + [s.target for s in forward]
-            )
-        )
-        if s in read_back and (s in defined_forward or s in carried)
-    ]
+    tape = [s for s in list(dict.fromkeys([c.inner for c in body.loop.carries] + [s.target for s in forward])) if s in read_back and (s in defined_forward or s in carried)]
     names = {mapping[s].name if s in mapping else s.name for s in mapping}
     names |= set(body.signature) | {p.name for p in prog.params}
     taken = set(names) | set(prog.module_names.reserved if prog.module_names else ())
@@ -564,10 +506,7 @@ def _gradient(body: Body, text) -> list[Function]:
         return lines
 
     def first_rows() -> list:
-        return [
-            (_row(text, store[inner], "0"), "=", mapping[inner].name)
-            for inner in shared.values()
-        ]
+        return [(_row(text, store[inner], "0"), "=", mapping[inner].name) for inner in shared.values()]
 
     def forward_steps(position: str, depth: int, keep: bool = True) -> list[Block]:
         """One step forward, at ``depth``, storing the tape at ``position``."""
@@ -576,23 +515,14 @@ def _gradient(body: Body, text) -> list[Function]:
         stores = []
         for s in tape if keep else []:
             if s in shared:
-                stores.append(
-                    (_row(text, store[s], f"{position} + 1"), "=", mapping[s].name)
-                )
+                stores.append((_row(text, store[s], f"{position} + 1"), "=", mapping[s].name))
             elif s not in shared.values():
                 stores.append((_row(text, store[s], position), "=", mapping[s].name))
         update = _carry_update(body, outs, mapping, text)
         blocks.append(Block(None, stores + ([update] if update else []), depth))
         return blocks
 
-    saved = (
-        {
-            c.inner: _claim(f"{name}_saved", taken)
-            for c, name in zip(body.loop.carries, body.carry_params)
-        }
-        if every
-        else {}
-    )
+    saved = {c.inner: _claim(f"{name}_saved", taken) for c, name in zip(body.loop.carries, body.carry_params)} if every else {}
     if every:  # the carried values every K steps: the backward pass recomputes the rest
         count = f"({length} + {every - 1}) // {every}"
         alloc = []
@@ -635,7 +565,7 @@ def _gradient(body: Body, text) -> list[Function]:
     )
     # backward: the steps in reverse
     run = _claim("run", taken)
-    seed_names = [p.name for p in prog.params[-len(body.seeds) :]]
+    seed_names = [p.name for p in prog.params[-len(body.seeds):]]
     pre = []
     if every:
         pre.append((f"({saved_text})", "=", f"{run}[{len(body.loop.carries)}]"))
@@ -645,18 +575,12 @@ def _gradient(body: Body, text) -> list[Function]:
     acc = {}
     for p in prog.params[: len(body.signature)]:
         g = inner_grad.get(p.sym)
-        own_name = (
-            mapping[g].name if isinstance(g, sp.Symbol) and g in mapping else None
-        )
+        own_name = mapping[g].name if isinstance(g, sp.Symbol) and g in mapping else None
         if own_name is not None and _reads_elsewhere(g, backward):
             # the step's value is read by other statements: the sum is another name
             own_name = _claim(f"{own_name}_sum", taken)
         if p.sym in body.array_params:
-            rows = [
-                sl
-                for sl in body.loop.slices
-                if sl.array == p.sym and sl.inner in inner_grad
-            ]
+            rows = [sl for sl in body.loop.slices if sl.array == p.sym and sl.inner in inner_grad]
             if rows or p.sym in inner_grad:
                 acc[p.sym] = own_name or _claim("d" + p.name, taken)
         elif p.sym in inner_grad and p.sym not in carried:
@@ -680,9 +604,7 @@ def _gradient(body: Body, text) -> list[Function]:
         ] + first_rows()
         header = f"for {segment} in reversed(range({start}, {stop}, {every})):"
         bblocks = [Block(None, pre, 0), Block(None, begin, 1, header)]
-        bblocks.append(
-            Block(None, [], 2, f"for {body.index} in range({segment}, {segment_end}):")
-        )
+        bblocks.append(Block(None, [], 2, f"for {body.index} in range({segment}, {segment_end}):"))
         bblocks += forward_steps(position, 2)
         back_header = f"for {body.index} in reversed(range({segment}, {segment_end})):"
     else:
@@ -690,21 +612,10 @@ def _gradient(body: Body, text) -> list[Function]:
         back_header = _range(body, printer, reverse=True)
     first_back = len(bblocks)
     restores = [
-        (
-            mapping[s].name,
-            "=",
-            _row(text, store[s], f"{position} + 1" if s in shared else position),
-        )
+        (mapping[s].name, "=", _row(text, store[s], f"{position} + 1" if s in shared else position))
         for s in tape
     ]
-    bblocks.append(
-        Block(
-            None,
-            restores + _row_reads(body, backward, mapping, text),
-            depth,
-            back_header,
-        )
-    )
+    bblocks.append(Block(None, restores + _row_reads(body, backward, mapping, text), depth, back_header))
     bblocks += _blocks(body, backward, mapping, text, depth)
     # accumulate: outer values, rows; then the carried values' adjoints move one step back
     targets = {}  # grad symbol -> (left, operator): where the step's gradient goes
@@ -742,12 +653,9 @@ def _gradient(body: Body, text) -> list[Function]:
         else:
             results_text.append("None")
     bparams = [run] + body.signature + seed_names + _bound_params(body, text)
-    bhints = (
-        [own.any_type]
-        + _signature_hints(body, body.signature)
-        + [own.array_type if c.shape else "float" for c in body.loop.carries]
-        + ["int"] * len(body.loop.passed)
-    )
+    bhints = [own.any_type] + _signature_hints(body, body.signature) + [
+        own.array_type if c.shape else "float" for c in body.loop.carries
+    ] + ["int"] * len(body.loop.passed)
     bused = _used_dims([s.expr for s in backward] + [body.loop.start, body.loop.stop])
     if every:  # it recomputes the forward steps and allocates the tape
         bused |= used

@@ -204,9 +204,7 @@ class LoopBack(ir.Structural):
         return ()
 
     @staticmethod
-    def vjp(
-        g, ans, *args, shape
-    ):  # pragma: no cover - a backward pass is not differentiated
+    def vjp(g, ans, *args, shape):  # pragma: no cover - a backward pass is not differentiated
         raise GradgenError("the backward loop has no VJP", hint="use the default mode")
 
     @staticmethod
