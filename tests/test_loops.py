@@ -469,15 +469,18 @@ def _random_loop(seed: int) -> str:
     "seed", range(int(__import__("os").environ.get("GRADGEN_RANDOM_LOOPS", "3")))
 )
 def test_random_loops_against_autograd(tmp_path, seed):
-    """``GRADGEN_RANDOM_LOOPS=200 pytest tests/test_loops.py -k random`` runs more."""
+    """The gradient, JVP and HVP of random loops against autograd;
+    ``GRADGEN_RANDOM_LOOPS=200 pytest tests/test_loops.py -k random`` runs more."""
     from gradcheck import import_source
     from gradgen.pipeline import compile_file
 
     text = _random_loop(seed)
     model = tmp_path / f"loop{seed}.py"
     model.write_text(text)
-    module = import_source(compile_file(str(model)), f"random_loop_{seed}")
+    source = compile_file(str(model), modes="jvp,hvp")
+    module = import_source(source, f"random_loop_{seed}")
     reference = autograd_namespace(model)["f"]
+    gradient = autograd.grad(reference, list(range(6)))
     rng = np.random.default_rng(seed)
     for steps in (1, 6):
         args = [
@@ -490,6 +493,19 @@ def test_random_loops_against_autograd(tmp_path, seed):
         ]
         value, grads = module.f_value_and_grad(*args)
         assert_close(value, reference(*args), f"{text}\nvalue at T = {steps}", 1e-10)
-        expected = autograd.grad(reference, list(range(6)))(*args)
+        expected = gradient(*args)
         for k, (g, e) in enumerate(zip(grads, expected)):
             assert_close(g, e, f"{text}\nargument {k} at T = {steps}", 1e-8, 1e-10)
+        v = [rng.normal(size=np.shape(a)) for a in args[:5]] + [float(rng.normal())]
+        _, value_dot = module.f_jvp(*args, tuple(v))
+        along = sum(np.vdot(e, d) for e, d in zip(expected, v))
+        assert_close(value_dot, along, f"{text}\njvp at T = {steps}", 1e-8, 1e-10)
+
+        def along_v(*a):  # <grad f, v>: its gradient is H v
+            return sum(autograd.numpy.sum(g * d) for g, d in zip(gradient(*a), v))
+
+        hvp = module.f_hvp(*args, tuple(v))
+        for k, (h, e) in enumerate(
+            zip(hvp, autograd.grad(along_v, list(range(6)))(*args))
+        ):
+            assert_close(h, e, f"{text}\nhvp {k} at T = {steps}", 1e-8, 1e-10)

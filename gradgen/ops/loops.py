@@ -84,7 +84,8 @@ class LoopRun(ir.Structural):
         if all(d is None for d in dots):
             return None
         zero = sp.Integer(0)
-        return LoopDot(key, taped, *inputs, *[zero if d is None else d for d in dots])
+        dots = [zero if d is None else d for d in dots]
+        return LoopDot(key, taped, passed, *inputs, *dots)
 
     @classmethod
     def shared_vjp(cls, expr, g, ans):
@@ -247,8 +248,8 @@ class LoopBack(ir.Structural):
 
 
 class LoopDot(ir.Structural):
-    """The loop in forward mode: args (key, taped, *inputs, *tangents), a tangent (0 for
-    none) for each input the loop differentiates (``Loop.active``); its value is the
+    """The loop in forward mode: args (key, taped, sizes, *inputs, *tangents) (sizes as
+    ``LoopRun``'s), a tangent (0 for none) for each input the loop differentiates (``Loop.active``); its value is the
     tuple of the carried values' last values, then their tangents (and, taped, what its
     backward pass in forward mode reads: ``LoopBackDot``)."""
 
@@ -277,17 +278,17 @@ class LoopDot(ir.Structural):
 
     def _gradgen_numpy(self, p, **kwargs):
         n = len(self.loop.inputs)
-        inputs, dots = self.args[2 : 2 + n], self.args[2 + n :]
+        inputs, dots = self.args[3 : 3 + n], self.args[3 + n :]
         args = _with_tangents(p, self.loop, inputs, dots)
         name = "_forward_jvp" if int(self.args[1]) else "_jvp"
         return f"{self.loop.name}{name}({', '.join(args)})"
 
     def _gradgen_text(self, p, **kwargs):
-        args = ", ".join(p._print(a) for a in self.args[2:])
+        args = ", ".join(p._print(a) for a in self.args[3:])
         return f"tangent_loop_{self.loop.line}({args})"
 
     def _gradgen_latex(self, p, **kwargs):
-        args = ", ".join(p._print(a) for a in self.args[2:])
+        args = ", ".join(p._print(a) for a in self.args[3:])
         return rf"\dot{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
 
 
