@@ -306,6 +306,15 @@ def test_forward_modes_keep_the_loop_a_loop():
     assert "dWh_dot += " in back and "dX_dot[t] += " in back
 
 
+def test_readme_shows_the_tangent_loop():
+    readme = (ROOT / "README.md").read_text()
+    marker = "<!-- gradgen compile examples/rnn_sequence.py --mode jvp: _loss_loop1_jvp"
+    excerpt = readme.split(marker, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    source = generated_source(ROOT / "examples" / "rnn_sequence.py", modes="jvp")
+    helper = source[source.index("def _loss_loop1_jvp(") :]
+    assert excerpt.startswith("    for t in") and excerpt in helper
+
+
 SHORT = """
     import numpy as np
     from gradgen import Array
