@@ -49,10 +49,9 @@ def untaped(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-class LoopRun(ir.Structural):
-    """The forward loop: args (key, taped, sizes, *inputs), ``sizes`` the range bounds
-    its helpers cannot read off the inputs' shapes; its value is the tuple of the
-    carried values' last values (and the tape, when taped)."""
+class _LoopCall(ir.Structural):
+    """A call of one of a loop's helpers: args (key, ...), all of them read; its value
+    is a tuple, read by ``LoopPart``."""
 
     precedence = PRECEDENCE["Atom"]
 
@@ -66,6 +65,26 @@ class LoopRun(ir.Structural):
 
     def out_shape(self, shapes):
         return ()
+
+
+class _TangentCall(_LoopCall):
+    """A call of a loop's helper in forward mode: differentiated no further."""
+
+    @staticmethod
+    def vjp(
+        g, ans, key, *args, shape
+    ):  # pragma: no cover - forward mode is not reversed
+        _no_forward_mode(key)
+
+    @staticmethod
+    def jvp(t, ans, key, *args, shape):
+        _no_forward_mode(key)
+
+
+class LoopRun(_LoopCall):
+    """The forward loop: args (key, taped, sizes, *inputs), ``sizes`` the range bounds
+    its helpers cannot read off the inputs' shapes; its value is the tuple of the
+    carried values' last values (and the tape, when taped)."""
 
     @classmethod
     def vjp(cls, g, ans, *args, shape):
@@ -186,23 +205,10 @@ class LoopSeed(ir.Structural):
         return rf"\left({p._print(self.args[0])} \to [{int(self.args[1])}]\right)"
 
 
-class LoopBack(ir.Structural):
+class LoopBack(_LoopCall):
     """The backward loop: args (key, run, *inputs, *seeds), seeds the adjoints of the
     carried values' last values (0 for none); its value is the tuple of the inputs'
     gradients."""
-
-    precedence = PRECEDENCE["Atom"]
-
-    @property
-    def array_args(self) -> int:
-        return len(self.args)
-
-    @property
-    def loop(self) -> ir.Loop:
-        return LOOPS[int(self.args[0])]
-
-    def out_shape(self, shapes):
-        return ()
 
     @staticmethod
     def vjp(g, ans, *args, shape):  # pragma: no cover - a backward pass is not differentiated
@@ -247,34 +253,12 @@ class LoopBack(ir.Structural):
         return rf"\overline{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
 
 
-class LoopDot(ir.Structural):
+class LoopDot(_TangentCall):
     """The loop in forward mode: args (key, taped, sizes, *inputs, *tangents) (sizes as
-    ``LoopRun``'s), a tangent (0 for none) for each input the loop differentiates (``Loop.active``); its value is the
-    tuple of the carried values' last values, then their tangents (and, taped, what its
-    backward pass in forward mode reads: ``LoopBackDot``)."""
-
-    precedence = PRECEDENCE["Atom"]
-
-    @property
-    def array_args(self) -> int:
-        return len(self.args)
-
-    @property
-    def loop(self) -> ir.Loop:
-        return LOOPS[int(self.args[0])]
-
-    def out_shape(self, shapes):
-        return ()
-
-    @staticmethod
-    def vjp(
-        g, ans, key, *args, shape
-    ):  # pragma: no cover - forward mode is not reversed
-        _no_forward_mode(key)
-
-    @staticmethod
-    def jvp(t, ans, key, *args, shape):
-        _no_forward_mode(key)
+    ``LoopRun``'s), a tangent (0 for none) for each input the loop differentiates
+    (``Loop.active``); its value is the tuple of the carried values' last values, then
+    their tangents (and, taped, what its backward pass in forward mode reads:
+    ``LoopBackDot``)."""
 
     def _gradgen_numpy(self, p, **kwargs):
         n = len(self.loop.inputs)
@@ -310,34 +294,11 @@ def _with_tangents(p, loop: ir.Loop, inputs, dots, seeds=()) -> list[str]:
     return out + [p._print(b) for b in getattr(loop, "passed", ())]
 
 
-class LoopBackDot(ir.Structural):
+class LoopBackDot(_TangentCall):
     """The backward loop in forward mode: args (key, run, *inputs, *seeds, *tangents),
     ``run`` the loop run in forward mode keeping its tape (a ``LoopDot``), a tangent (0
     for none) for each input the loop differentiates, then for each seed; its value is
     the tuple of the inputs' gradients, then their tangents."""
-
-    precedence = PRECEDENCE["Atom"]
-
-    @property
-    def array_args(self) -> int:
-        return len(self.args)
-
-    @property
-    def loop(self) -> ir.Loop:
-        return LOOPS[int(self.args[0])]
-
-    def out_shape(self, shapes):
-        return ()
-
-    @staticmethod
-    def vjp(
-        g, ans, key, *args, shape
-    ):  # pragma: no cover - forward mode is not reversed
-        _no_forward_mode(key)
-
-    @staticmethod
-    def jvp(t, ans, key, *args, shape):
-        _no_forward_mode(key)
 
     def _gradgen_numpy(self, p, **kwargs):
         loop = self.loop
