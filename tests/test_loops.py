@@ -109,7 +109,7 @@ def test_zip_and_enumerate_over_a_named_axis_stay_loops():
     """``for x_t, y_t in zip(X, Y)`` and ``for t, x_t in enumerate(X)`` roll like ``for
     x_t in X``, their rows named as the header names them; a zip of Python lists is
     unrolled, as written."""
-    source = generated_source(MODEL)
+    source = generated_source(MODEL, modes=MODES)
     zipped = source[source.index("def _zipped_loop1_backward") :]
     for line in ["for t in reversed(range(T)):", "x_t = X[t]", "dY[t] += "]:
         assert line in zipped, line
@@ -280,7 +280,19 @@ def _along(f, args, floats, v, eps: float = 1e-6):
 
 @pytest.mark.parametrize(
     "name, steps",
-    [(n, s) for n in ["rnn", "lstm", "differences", "leaky", "tagged"] for s in (1, 7)]
+    [
+        (n, s)
+        for n in [
+            "rnn",
+            "lstm",
+            "differences",
+            "leaky",
+            "tagged",
+            "zipped",
+            "enumerated",
+        ]
+        for s in (1, 7)
+    ]
     + [("euler", 300)],
 )
 def test_jvp_and_hvp_through_the_loop(module, name, steps):
