@@ -13,7 +13,11 @@ generated function, then laid out inside ``for`` loops (``loop_functions``):
 - ``_f_loop1_jvp(..., h_dot, ...)``, for the forward modes: the steps, each carried
   value's tangent carried beside it (the forward sweep over the step).
 
-The outer function calls them through ``ops.LoopRun`` and ``ops.LoopBack``.
+For Hessian-vector products, ``_f_loop1_forward_jvp`` is the tangent helper keeping each
+step's carried values and their tangents, and ``_f_loop1_backward_jvp`` the steps in reverse,
+each recomputed from them, with the gradients' tangents. The outer function calls them
+through ``ops.LoopRun`` and ``ops.LoopBack``, in forward mode ``ops.LoopDot`` and
+``ops.LoopBackDot``.
 """
 
 from __future__ import annotations

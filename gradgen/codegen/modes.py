@@ -13,6 +13,8 @@ records laid out like the first-order ones. Names and return conventions follow 
   one more gradient; reverse over reverse would have to sweep back over the backward pass
   and keep all of its values as well.
 - ``f_hessian(*args)`` and ``f_jacobian(*args)``: loops over basis vectors (``basis_loops.py``).
+- A loop that stays a loop stays one in all of them: its helpers in forward mode
+  (``loops.loop_jvp_functions``, ``loops.loop_hvp_functions``) come before the functions.
 """
 
 from __future__ import annotations
