@@ -152,7 +152,8 @@ class Builder(Expressions, Statements):
 
     def loop(self, scope: Scope, shape: tuple, depth: int) -> None:
         """``h = ...`` then ``for _ in range(R): h = body(h)``, with body mapping h's
-        interval into itself so every iteration stays in the domains."""
+        interval into itself so every iteration stays in the domains; R = 24 makes a
+        loop that stays a loop (carrying h: its tape, backward and tangent loops)."""
         start = self.expr(scope, shape, depth)
         name = self.local_name(scope)
         lo, hi = min(start.lo, -1.0), max(start.hi, 1.0)
@@ -160,7 +161,7 @@ class Builder(Expressions, Statements):
         scope.bind(name, pv.name(name, shape, lo, hi))
         body = self.fit(self.expr(scope, shape, depth), lo, hi)
         scope.lines += [
-            f"for _ in range({self.pick([2, 3, 1])}):",
+            f"for _ in range({self.pick([2, 3, 1, 24])}):",
             f"    {name} = {body.text}",
         ]
         scope.bind(name, pv.name(name, shape, lo, hi))
