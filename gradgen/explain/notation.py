@@ -237,6 +237,12 @@ class Formula:
     def _print_Float(self, expr):
         return repr(float(expr))
 
+    def _print_re(self, expr):
+        # every traced value is real; SymPy, when it cannot tell (arcsin of a value it
+        # cannot bound), writes |exp(z)| as exp(re(z))
+        text = self._print(expr.args[0])
+        return text if isinstance(expr.args[0], (sp.Atom, sp.Function)) else f"({text})"
+
     def _print_Mul(self, expr):
         """-(…) for a negative product; a product with numbers or a denominator as the
         printer's ``_product`` writes it; else the SymPy printer's product."""

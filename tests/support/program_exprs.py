@@ -21,6 +21,7 @@ import hypothesis.strategies as st
 import program_values as pv
 from program_arrays import ArrayExpressions
 from program_numerics import NumericExpressions
+from program_ops import OpsExpressions
 from program_values import CAP, EXP_ARG, POSITIVE, Val
 
 NAMED_DIMS = ("n", "d", "k")
@@ -30,6 +31,8 @@ PLAIN, POSITIVE_PARAM = (-1.0, 1.0), (0.5, 2.0)  # parameter domains
 CONSTANTS = (2.0, 0.5, 1.0, 3, 1.5, -1.0, 0.1, 2, math.pi, -0.5, 0.25, 10.0)
 FUNCTIONS = ("tanh", "exp", "sin", "cos", "log", "sqrt", "abs", "square")
 FUNCTIONS += ("arctan", "sinh", "cosh", "tan", "arcsin", "arccos", "negate")
+FUNCTIONS += ("log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "sign")
+FUNCTIONS += ("deg2rad", "rad2deg", "radians", "degrees")
 COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
 UFUNCS = ("greater", "less", "greater_equal", "less_equal", "equal", "not_equal")
 COMPARISON_UFUNCS = dict(zip(COMPARISONS, UFUNCS))
@@ -56,7 +59,7 @@ class Scope:
         self.taken.add(name)
 
 
-class Expressions(ArrayExpressions, NumericExpressions):
+class Expressions(ArrayExpressions, NumericExpressions, OpsExpressions):
     """Random expressions; every random choice goes through hypothesis's ``draw``. The
     program builder (``programs.Builder``) adds helpers (``_helper``) and statements.
     Indexing and reshaping come from ``program_arrays``, stable forms and undefined
@@ -190,6 +193,12 @@ class Expressions(ArrayExpressions, NumericExpressions):
                 ("stable", 1),
                 ("guarded", 1),
                 ("choice", 1),
+                ("reduce_more", 1),
+                ("elementwise", 1),
+                ("product", 1),
+                ("shaping", 1),
+                ("linalg", 1),
+                ("gather", 1),
             ]
         )
         if kind == "leaf":
