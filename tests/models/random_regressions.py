@@ -729,3 +729,13 @@ def norm_of_a_traced_power(W: Array["d", "d"]) -> Array[1, "d"]:
 def transpose_of_a_traced_power(v: Array[2], W: Array[1, 1], s: float) -> Array[2]:
     z = ((2.0**v) ** np.where(W > s, W, s)).transpose()
     return z[:, 0] + ((1.25 + 0.67 * np.tanh(v)) ** s)[::-1]
+
+
+# --- a logistic in a condition ------------------------------------------------------------------
+# exp(x) / (1 + exp(x)) compared in an `if` whose other side is a select: the derivation, which
+# writes sigma(-x) as 1 - sigma(x) and multiplies out where that is shorter, multiplied out the
+# condition itself (an if-then-else of comparisons), which SymPy cannot expand: an internal error.
+def logistic_compared_under_a_select(s: float, v: Array[2], W: Array[2, 2]) -> float:
+    if s < np.where(s > 0.5, np.exp(v[-1]) / (1 + np.exp(v[-1])), np.amin(W)):
+        return s * 2.0
+    return np.sum(W) * s
