@@ -33,6 +33,16 @@ FUNCTIONS = ("tanh", "exp", "sin", "cos", "log", "sqrt", "abs", "square")
 FUNCTIONS += ("arctan", "sinh", "cosh", "tan", "arcsin", "arccos", "negate")
 FUNCTIONS += ("log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "sign")
 FUNCTIONS += ("deg2rad", "rad2deg", "radians", "degrees")
+# the operations of program_ops: each a kind of its own with every_kind (the long profile)
+MORE_KINDS = [
+    ("reduce_more", 1),
+    ("elementwise", 1),
+    ("product", 1),
+    ("shaping", 1),
+    ("linalg", 1),
+    ("gather", 1),
+]
+MORE_CAP = 2
 COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
 UFUNCS = ("greater", "less", "greater_equal", "less_equal", "equal", "not_equal")
 COMPARISON_UFUNCS = dict(zip(COMPARISONS, UFUNCS))
@@ -65,8 +75,13 @@ class Expressions(ArrayExpressions, NumericExpressions, OpsExpressions):
     Indexing and reshaping come from ``program_arrays``, stable forms and undefined
     branches from ``program_numerics``."""
 
-    def __init__(self, draw):
+    def __init__(self, draw, every_kind: bool = True):
         self.draw = draw
+        # every kind of expression at its weight; otherwise (the default profile's budget)
+        # the operations of program_ops are one rare kind, at most MORE_CAP times a
+        # program, on leaves
+        self.every_kind = every_kind
+        self.more_left = MORE_CAP
         self.nesting = 0  # helpers being generated inside helpers
         self.imports: set = set()  # names from gradgen.functions the model uses
         self.branch_nans = False  # whether a branch not taken may compute nan
@@ -193,13 +208,12 @@ class Expressions(ArrayExpressions, NumericExpressions, OpsExpressions):
                 ("stable", 1),
                 ("guarded", 1),
                 ("choice", 1),
-                ("reduce_more", 1),
-                ("elementwise", 1),
-                ("product", 1),
-                ("shaping", 1),
-                ("linalg", 1),
-                ("gather", 1),
             ]
+            + (
+                MORE_KINDS
+                if self.every_kind
+                else [("more", 1 if self.more_left else 0)]
+            )
         )
         if kind == "leaf":
             return self.leaf(scope, shape, const_ok)
@@ -208,6 +222,13 @@ class Expressions(ArrayExpressions, NumericExpressions, OpsExpressions):
         if value.mag > CAP:
             value = self.fit(value, -CAP, CAP)
         return value
+
+    def _more(self, scope, shape, depth):
+        """One of the operations of ``program_ops``, at depth 0 (on leaves): the default
+        profile's rare kind."""
+        self.more_left -= 1
+        kind = self.pick([k for k, _ in MORE_KINDS])
+        return getattr(self, f"_{kind}")(scope, shape, 0)
 
     def fit(self, v: Val, lo: float, hi: float) -> Val:
         """``v``, or ``v`` passed through a function that maps it into [lo, hi]."""

@@ -91,15 +91,17 @@ class Statements:
 
     def masked_write(self, scope, name: str, target: Val, depth) -> Val:
         """``y[mask] = v`` (a mask of y's shape), or ``y[np.arange(n), labels] = v``
-        through integer data: a number written into the selected slots."""
-        value = self.expr(scope, (), depth, const_ok=True)
+        through integer data: a value written into the selected slots (through integer
+        data a constant, as gradgen writes nothing else there)."""
         shape = target.shape
         plain = not any(pv.derived_parts(d) for d in shape)
         if len(shape) == 2 and plain and scope.kind == "target" and self.maybe(40):
             labels = self.int_param(scope, shape[:1], shape[1])
             rows = f"np.arange({self.size_text(scope, shape[0], target)})"
             key = f"{rows}, {labels.text}"
+            value = pv.constant(self.pick([0.0, 1.0, -0.5, 2]))
         else:
+            value = self.expr(scope, (), depth, const_ok=True)
             key = self.condition(scope, shape, depth).text
         scope.lines.append(f"{name}[{key}] = {value.text}")
         lo, hi = min(target.lo, value.lo), max(target.hi, value.hi)

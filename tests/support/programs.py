@@ -53,8 +53,8 @@ class Builder(Expressions, Statements):
     """Draws one program: expressions, plus helpers and statements (writes and branches
     from ``program_statements``)."""
 
-    def __init__(self, draw):
-        super().__init__(draw)
+    def __init__(self, draw, every_kind: bool = True):
+        super().__init__(draw, every_kind)
         self.helpers: list[Helper] = []
         self.helper_count = itertools.count(1)
         self.writes = False  # whether the program writes into arrays
@@ -186,9 +186,11 @@ def _annotation(shape: tuple, zero_dim: bool, one_string: bool, integer=False) -
 
 
 @st.composite
-def programs(draw) -> Program:
-    """A model file with one target and its helpers, as a ``Program``."""
-    b = Builder(draw)
+def programs(draw, every_kind: bool = True) -> Program:
+    """A model file with one target and its helpers, as a ``Program``. ``every_kind``
+    false: the operations of ``program_ops`` are one rare kind (``Expressions._more``),
+    for the default profile's time budget."""
+    b = Builder(draw, every_kind)
     scope = Scope("target")
     array_output = b.maybe(30)
     shape = (b.shape(derived=False) or (b.pick(NAMED_DIMS),)) if array_output else ()
