@@ -194,6 +194,7 @@ class LoopState:
         self.start_sym, self.stop_sym = start, stop
         self.over = over  # the array a for x_t in X runs over, or None
         self.first = len(self.graph.nodes)  # the body's nodes come after this one
+        self.local: dict = {}  # value -> whether it is computed per step (_local)
         self.key = next(_KEYS)
         self.site = session.site()
         self.carried = [
@@ -224,10 +225,9 @@ class LoopState:
             return False
         if sym in self.inputs:
             return True
-        memo = self.__dict__.setdefault("_memo", {})
-        if sym not in memo:
-            memo[sym] = any(self._local(s) for s in self.graph.operands(node))
-        return memo[sym]
+        if sym not in self.local:
+            self.local[sym] = any(self._local(s) for s in self.graph.operands(node))
+        return self.local[sym]
 
     def _offset(self, k) -> int | None:
         """c when ``k`` is the step number plus a whole number c."""
@@ -382,7 +382,7 @@ def loop_exit(state: LoopState, local_vars: dict) -> tuple:
         out = session.materialise(value)
         if not state._local(out) or out == inner:  # the same every step: a copy
             out = graph.add("elementwise", out, shape, state.site).sym
-            state.__dict__.get("_memo", {})[out] = True
+            state.local[out] = True  # the copy is the step's: made in it
         outs.append(out)
     if not state.carries:  # the body changes nothing that is read after it
         graph.remove(state.inputs)

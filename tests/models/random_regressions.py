@@ -739,3 +739,14 @@ def logistic_compared_under_a_select(s: float, v: Array[2], W: Array[2, 2]) -> f
     if s < np.where(s > 0.5, np.exp(v[-1]) / (1 + np.exp(v[-1])), np.amin(W)):
         return s * 2.0
     return np.sum(W) * s
+
+
+# --- a loop that stays a loop and sets its carried value to an outer one ---------------------
+# k = s1 in each of 24 steps: the step's new value is a copy of an outer value, marked as the
+# step's own in a memo that was a throwaway dict; the copy then stayed outside the step and
+# building the loop's helpers was an internal error.
+def loop_that_sets_its_carry_to_an_outer_value(s1: float, b: Array["d"]) -> Array["d"]:
+    k = np.sum(b)
+    for _ in range(24):
+        k = s1
+    return k + b * s1
