@@ -750,3 +750,14 @@ def loop_that_sets_its_carry_to_an_outer_value(s1: float, b: Array["d"]) -> Arra
     for _ in range(24):
         k = s1
     return k + b * s1
+
+
+# --- a loop whose carried value has a size that no input has as an axis of its own ----------
+# t1 has n - 1 entries and no input of the loop's helpers has an axis of n: the tape
+# np.empty((24, n - 1)) read an n the helper did not have, a NameError at run time. Such sizes
+# are now passed to the helpers.
+def loop_over_a_value_of_n_minus_one(X: Array["n", "n"], A: Array[1, "n"], u: Array[1]) -> float:
+    t1 = np.max(np.cosh(X[1:, :]), axis=-1)
+    for _ in range(24):
+        t1 = np.tanh(t1) * np.max(A[:, :-1], axis=-2) * u
+    return np.sum(t1)
