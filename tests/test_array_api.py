@@ -1,7 +1,11 @@
-"""``--target array-api``: every example and every per-op model that compiles for the
-Array API gives, on NumPy arrays and on ``array_api_strict`` arrays (float64), the values
-and gradients of the NumPy target to 1e-12; the ops without an Array API form yet are
-refused with one line at the model's file:line (``REFUSED`` lists them)."""
+"""``--target array-api``: every example and every per-op model gives, on NumPy arrays, on
+``array_api_strict`` arrays (which refuse anything outside the standard), on PyTorch's
+CPU tensors, on Dask's arrays chunked by rows and (the examples) on JAX's arrays (float64),
+the values and gradients of the NumPy target to 1e-12; a sample of both does under
+``jax.jit``. What a
+library lacks of the standard is listed in ``GAPS`` (and checked to fail there); integer
+data, and a loop that stays a loop, are refused with one line at the model's file:line.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,16 @@ import numpy as np
 import pytest
 
 import gradgen
-from arrayapi import flat, as_numpy, compare, refusal
+from arrayapi import (
+    LIBRARIES,
+    as_numpy,
+    compare,
+    flat,
+    jitted,
+    module,
+    real_libraries,
+    refusal,
+)
 from gradcheck import import_source, targets
 from gradgen import Array
 from gradgen.cli.commands import main
@@ -32,15 +45,46 @@ SIZES = {"n": 4, "d": 3, "k": 2, "m": 3, "h": 5, "c": 3, "T": 3, "t": 3}
 EXAMPLE_CASES = [(p, name) for p in EXAMPLES for name in targets(p)]
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
 MODEL_CASES = [(p, name) for p in MODELS for name in targets(p)]
-# What the Array API target refuses, by target of tests/models: target -> the refusal
-REFUSED: dict[str, str] = {
-    "einsum_forms": "np.einsum",
-    "einsum_diagonal": "np.einsum",
-    "einsum_ellipsis": "np.einsum",
-    "tensordot_inner_outer": "np.einsum",  # tensordot and inner trace to einsum
-    "batched_matmul": "np.einsum",  # N-D @ with broadcast batch dimensions too
-    "dot_nd": "np.einsum",  # np.dot of N-D arrays is a tensordot
+# The real libraries, beside NumPy and array_api_strict: PyTorch (CPU), JAX, Dask
+REAL = real_libraries()
+# What a library lacks of the standard, by target: target -> (library, what it lacks)
+GAPS: dict[str, tuple[str, str]] = {
+    "fixed_slices": ("torch", "PyTorch refuses negative slice steps (x[::-2])"),
+    **{
+        name: ("dask", "dask.array.linalg lacks it, or wants square chunks")
+        for name in [
+            "linalg_solve_inv",  # lu: square chunks only
+            "linalg_cholesky",  # square chunks only
+            "linalg_det",  # no slogdet
+            "linalg_eigh",  # no eigvalsh
+            "linalg_norms",  # svd(full_matrices=True)
+            "linalg_norms_more",
+            "linalg_svd",
+            "linalg_pinv",  # no pinv
+        ]
+    },
 }
+# A sample under jax.jit of the generated functions: the entry check traces (it reads
+# shapes and dtypes only), writes into arrays and contractions too
+JITTED = [
+    ("examples/xor.py", "loss"),
+    ("examples/mlp.py", "loss"),
+    ("examples/rosenbrock.py", "rosenbrock"),
+    ("examples/rnn.py", "loss"),
+    ("examples/attention.py", "loss"),
+    ("tests/models/ops.py", "einsum_forms"),
+    ("tests/models/ops.py", "batched_matmul"),
+    ("tests/models/arrays.py", "write_accumulate"),
+    ("tests/models/branches.py", "static_condition"),
+]
+
+
+def _libraries(name: str, jax: bool = True) -> dict:
+    """Every library but the one a target's operation is missing from (``GAPS``), and
+    JAX only with ``jax`` (its first call of each operation compiles it, about a second
+    a target: the per-op models run on JAX through the sample under jax.jit)."""
+    lacking = {GAPS.get(name, ("",))[0]} | (set() if jax else {"jax"})
+    return {**LIBRARIES, **{k: v for k, v in REAL.items() if k not in lacking}}
 
 
 @pytest.mark.parametrize("case", EXAMPLE_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
@@ -54,7 +98,10 @@ def test_example(case):
             message,
         ), message
         return
-    compare(path, name, _sizes(path, name))
+    # a loop that stays a loop writes its tape in place (hs[t] = h), which JAX refuses
+    looped = hasattr(module(path, "numpy"), f"_{name}_loop1")
+    libraries = _libraries(name, jax=not looped)
+    compare(path, name, _sizes(path, name), libraries=libraries)
 
 
 def _sizes(path, name) -> dict:
@@ -67,16 +114,32 @@ def _sizes(path, name) -> dict:
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
 def test_op_model(case):
     path, name = case
-    if name in REFUSED:
-        message = refusal(path, name)
-        assert re.fullmatch(
-            rf"{re.escape(str(path))}:\d+: error: {re.escape(REFUSED[name])} has no "
-            r"Array API form in gradgen yet \(.*compile without --target array-api\)",
-            message,
-        ), message
-        return
-    skip = [n for n in REFUSED if n in targets(path)]
-    compare(path, name, _sizes(path, name), seed=len(name), skip=skip)
+    libraries = _libraries(name, jax=False)
+    compare(path, name, _sizes(path, name), seed=len(name), libraries=libraries)
+
+
+@pytest.mark.parametrize("case", JITTED, ids=lambda c: f"{Path(c[0]).stem}:{c[1]}")
+def test_under_jax_jit(case):
+    path, name = ROOT / case[0], case[1]
+    assert name in targets(path)
+    compare(path, name, _sizes(path, name), seed=len(name), libraries=jitted())
+
+
+@pytest.mark.parametrize("name", sorted(GAPS))
+def test_a_gap_of_a_library_is_the_library_s(name):
+    """What GAPS excuses fails on that library alone, and with the library's error (not
+    gradgen's): the day the library has it, this test says to take it out of GAPS."""
+    path = next(p for p, n in MODEL_CASES if n == name)
+    library, why = GAPS[name]
+    with pytest.raises((ValueError, AttributeError, NotImplementedError)) as error:
+        compare(
+            path,
+            name,
+            _sizes(path, name),
+            seed=len(name),
+            libraries={library: REAL[library]},
+        )
+    assert "gradgen" not in str(error.value) and "1e-12" not in str(error.value)
 
 
 # --- the committed Array API modules, and what the target refuses ----------------------
@@ -148,28 +211,31 @@ def _assert_same(got, expected) -> None:
         np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
 
 
-def test_modes_on_array_api_strict():
+def test_modes_on_array_api_strict_and_jax():
     """f_jvp, f_hvp, f_hessian and f_jacobian of the Array API module equal the NumPy
-    module's, on array_api_strict arrays."""
+    module's, on array_api_strict arrays and on JAX's (which the dense modes' loops fill
+    by functional updates)."""
     numpy_xor, array_xor = _modules_with_modes("xor.py")
+    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
     rng = np.random.default_rng(3)
     args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
     tangents = tuple(rng.normal(size=a.shape) for a in args)
-    strict = [array_api_strict.asarray(a) for a in args]
-    strict_tangents = tuple(array_api_strict.asarray(t) for t in tangents)
-    for function in ["loss_jvp", "loss_hvp"]:
-        expected = getattr(numpy_xor, function)(*args, tangents)
-        _assert_same(getattr(array_xor, function)(*strict, strict_tangents), expected)
-    _assert_same(array_xor.loss_hessian(*strict), numpy_xor.loss_hessian(*args))
-    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
     z = rng.normal(size=4)
-    for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
-        expected = getattr(numpy_sigmoid, function)(z)
-        _assert_same(
-            getattr(array_sigmoid, function)(array_api_strict.asarray(z)), expected
-        )
-    z0 = array_api_strict.asarray(0.3, dtype=array_api_strict.float64)
-    _assert_same(array_sigmoid.sigmoid_hessian(z0), numpy_sigmoid.sigmoid_hessian(0.3))
+    for convert, wrap in [(LIBRARIES["array_api_strict"], lambda f: f), REAL["jax"]]:
+        arrays = [convert(a) for a in args]
+        directions = tuple(convert(t) for t in tangents)
+        for function in ["loss_jvp", "loss_hvp"]:
+            expected = getattr(numpy_xor, function)(*args, tangents)
+            got = wrap(getattr(array_xor, function))(*arrays, directions)
+            _assert_same(got, expected)
+        hessian = wrap(array_xor.loss_hessian)(*arrays)
+        _assert_same(hessian, numpy_xor.loss_hessian(*args))
+        for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
+            expected = getattr(numpy_sigmoid, function)(z)
+            _assert_same(wrap(getattr(array_sigmoid, function))(convert(z)), expected)
+        z0 = convert(np.asarray(0.3))
+        expected = numpy_sigmoid.sigmoid_hessian(0.3)
+        _assert_same(wrap(array_sigmoid.sigmoid_hessian)(z0), expected)
 
 
 SIZES_MODEL = """import numpy as np
