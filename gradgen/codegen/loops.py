@@ -173,6 +173,12 @@ def _row(text, array: str, key: str) -> str:
     return f"{array}[{key}, ...]" if text.array_api else f"{array}[{key}]"
 
 
+def _write(text, array: str, key: str, value: str, op: str = "=") -> tuple[str, str, str]:
+    """``array[key] op value``, one row (``text.write``: in the Array API a functional
+    update, ``hs = xpx.at(hs)[t + 1, ...].set(h_next)``, which JAX's arrays allow)."""
+    return text.write(array, f"[{key}, ...]" if text.array_api else f"[{key}]", value, op)
+
+
 def _empty(text, shape: str, dtype: str) -> str:
     """A new array to fill: ``np.empty(shape, dtype)`` (the Array API's takes dtype=)."""
     return f"{text.np}.empty({shape}, {'dtype=' if text.array_api else ''}{dtype})"
@@ -250,7 +256,14 @@ def _signature_hints(body: Body, names, tape: bool = False) -> list[str]:
 def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list:
     """Where each step's gradient goes: the statement computing it writes there itself
     (``dWh += h.T @ delta``; ``dh = delta @ Wh.T`` once nothing after it reads ``dh``),
-    else a line after the step's statements; returns those lines."""
+    else a line after the step's statements; returns those lines. A target is a name,
+    or (array, key) for a row (``dX[t] += ...``, written by ``printer.write``)."""
+
+    def written(left, op, right):
+        if isinstance(left, tuple):
+            return _write(printer, *left, right, op)
+        return left, op, right
+
     lines, moves = [], []
     seeds = {p.name for p in body.program.params[-len(body.seeds) :]}
     for sym, (left, op) in targets.items():
@@ -279,7 +292,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
             b, k = found[0]
             _, _, right = b.statements[k]
             if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
-                b.statements[k] = (left, op, right)
+                b.statements[k] = written(left, op, right)
                 continue
         if name == left:  # computed in lines of its own: under another name, then added
             step_name = _claim(f"{name}_step", set(mapping_names(mapping)))
@@ -290,7 +303,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
                 ]
             name = step_name
         value = name if name is not None else printer(g)
-        (moves if op == "=" else lines).append((left, op, value))
+        (moves if op == "=" else lines).append(written(left, op, value))
     if moves:
         lines.append((", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves)))
     return lines
@@ -497,7 +510,7 @@ def _gradient(body: Body, text) -> list[Function]:
         return lines
 
     def first_rows() -> list:
-        return [(_row(text, store[inner], "0"), "=", mapping[inner].name) for inner in shared.values()]
+        return [_write(text, store[inner], "0", mapping[inner].name) for inner in shared.values()]
 
     def forward_steps(position: str, depth: int, keep: bool = True) -> list[Block]:
         """One step forward, at ``depth``, storing the tape at ``position``."""
@@ -506,9 +519,9 @@ def _gradient(body: Body, text) -> list[Function]:
         stores = []
         for s in tape if keep else []:
             if s in shared:
-                stores.append((_row(text, store[s], f"{position} + 1"), "=", mapping[s].name))
+                stores.append(_write(text, store[s], f"{position} + 1", mapping[s].name))
             elif s not in shared.values():
-                stores.append((_row(text, store[s], position), "=", mapping[s].name))
+                stores.append(_write(text, store[s], position, mapping[s].name))
         update = _carry_update(body, outs, mapping, text)
         blocks.append(Block(None, stores + ([update] if update else []), depth))
         return blocks
@@ -523,7 +536,7 @@ def _gradient(body: Body, text) -> list[Function]:
             alloc.append((saved[c.inner], "=", _empty(text, shape, dtype)))
         fblocks = [Block(None, alloc, 0), Block(None, [], 1, _range(body, printer))]
         saves = [
-            (_row(text, saved[c.inner], f"{_grouped(step)} // {every}"), "=", name)
+            _write(text, saved[c.inner], f"{_grouped(step)} // {every}", name)
             for c, name in zip(body.loop.carries, body.carry_params)
         ]
         fblocks.append(Block(None, saves, 2, f"if {_grouped(step)} % {every} == 0:"))
@@ -619,7 +632,7 @@ def _gradient(body: Body, text) -> list[Function]:
         elif p.sym in body.slice_names:
             sl = next(sl for sl in body.loop.slices if sl.inner == p.sym)
             key = _shifted(body.index, sl.offset)
-            targets[p.sym] = (_row(text, acc[sl.array], key), "+=")
+            targets[p.sym] = ((acc[sl.array], key), "+=")
     moves = []
     for c, seed_name in zip(body.loop.carries, seed_names):
         g = inner_grad.get(c.inner, 0)
