@@ -182,7 +182,7 @@ def loss(
 
 def loss_grad(
     X: FloatArray, Wq: FloatArray, Wk: FloatArray, Wv: FloatArray, target: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, ...]:
     """Gradient of ``loss`` with respect to X, Wq, Wk, Wv, target: returns (dX, dWq,
     dWk, dWv, dtarget).
     """
@@ -191,7 +191,7 @@ def loss_grad(
 
 def loss_value_and_grad(
     X: FloatArray, Wq: FloatArray, Wk: FloatArray, Wv: FloatArray, target: FloatArray
-) -> tuple[Any, tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]]:
+) -> tuple[Any, tuple[FloatArray, ...]]:
     """Value of ``loss`` and its gradient with respect to X, Wq, Wk, Wv, target.
 
     Returns (loss, (dX, dWq, dWk, dWv, dtarget)); each gradient has its parameter's

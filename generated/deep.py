@@ -169,7 +169,7 @@ def cost_grad(
     W2: FloatArray,
     W3: FloatArray,
     W4: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, ...]:
     """Gradient of ``cost`` with respect to x, t, W1, W2, W3, W4: returns (dx, dt, dW1,
     dW2, dW3, dW4).
     """
@@ -183,9 +183,7 @@ def cost_value_and_grad(
     W2: FloatArray,
     W3: FloatArray,
     W4: FloatArray,
-) -> tuple[
-    Any, tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
-]:
+) -> tuple[Any, tuple[FloatArray, ...]]:
     """Value of ``cost`` and its gradient with respect to x, t, W1, W2, W3, W4.
 
     Returns (cost, (dx, dt, dW1, dW2, dW3, dW4)); each gradient has its parameter's

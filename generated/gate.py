@@ -145,9 +145,7 @@ def gate(w0: float, x0: float, w1: float, x1: float, w2: float) -> Any:
     return sigmoid(w0 * x0 + w1 * x1 + w2)
 
 
-def gate_grad(
-    w0: float, x0: float, w1: float, x1: float, w2: float
-) -> tuple[Any, Any, Any, Any, Any]:
+def gate_grad(w0: float, x0: float, w1: float, x1: float, w2: float) -> tuple[Any, ...]:
     """Gradient of ``gate`` with respect to w0, x0, w1, x1, w2: returns (dw0, dx0, dw1,
     dx1, dw2).
     """
@@ -156,7 +154,7 @@ def gate_grad(
 
 def gate_value_and_grad(
     w0: float, x0: float, w1: float, x1: float, w2: float
-) -> tuple[Any, tuple[Any, Any, Any, Any, Any]]:
+) -> tuple[Any, tuple[Any, ...]]:
     """Value of ``gate`` and its gradient with respect to w0, x0, w1, x1, w2.
 
     Returns (gate, (dw0, dx0, dw1, dx1, dw2)); each gradient has its parameter's shape.

@@ -421,19 +421,7 @@ def loss_grad(
     Wc: FloatArray,
     Uc: FloatArray,
     w_out: FloatArray,
-) -> tuple[
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-    FloatArray,
-]:
+) -> tuple[FloatArray, ...]:
     """Gradient of ``loss`` with respect to X, y, Wi, Ui, Wf, Uf, Wo, Uo, Wc, Uc, w_out:
     returns (dX, dy, dWi, dUi, dWf, dUf, dWo, dUo, dWc, dUc, dw_out).
     """
@@ -452,22 +440,7 @@ def loss_value_and_grad(
     Wc: FloatArray,
     Uc: FloatArray,
     w_out: FloatArray,
-) -> tuple[
-    Any,
-    tuple[
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-    ],
-]:
+) -> tuple[Any, tuple[FloatArray, ...]]:
     """Value of ``loss`` and its gradient with respect to X, y, Wi, Ui, Wf, Uf, Wo, Uo,
     Wc, Uc, w_out.
 

@@ -188,7 +188,7 @@ def loss_grad(
     b1: FloatArray,
     W2: FloatArray,
     b2: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, ...]:
     """Gradient of ``loss`` with respect to X, Y, W1, b1, W2, b2: returns (dX, dY, dW1,
     db1, dW2, db2).
     """
@@ -202,9 +202,7 @@ def loss_value_and_grad(
     b1: FloatArray,
     W2: FloatArray,
     b2: FloatArray,
-) -> tuple[
-    Any, tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
-]:
+) -> tuple[Any, tuple[FloatArray, ...]]:
     """Value of ``loss`` and its gradient with respect to X, Y, W1, b1, W2, b2.
 
     Returns (loss, (dX, dY, dW1, db1, dW2, db2)); each gradient has its parameter's

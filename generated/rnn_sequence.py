@@ -229,9 +229,7 @@ def loss_grad(
     Wh: FloatArray,
     b: FloatArray,
     w_out: FloatArray,
-) -> tuple[
-    FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray
-]:
+) -> tuple[FloatArray, ...]:
     """Gradient of ``loss`` with respect to X, target, h0, Wx, Wh, b, w_out: returns
     (dX, dtarget, dh0, dWx, dWh, db, dw_out).
     """
@@ -246,18 +244,7 @@ def loss_value_and_grad(
     Wh: FloatArray,
     b: FloatArray,
     w_out: FloatArray,
-) -> tuple[
-    Any,
-    tuple[
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-    ],
-]:
+) -> tuple[Any, tuple[FloatArray, ...]]:
     """Value of ``loss`` and its gradient with respect to X, target, h0, Wx, Wh, b,
     w_out.
 

@@ -18,7 +18,7 @@ from gradgen import ir
 from gradgen.ad.reverse import differentiate, forward_statements
 from gradgen.ad.stable_rewrites import stabilise
 from gradgen.codegen.first_order import gradient_statements
-from gradgen.codegen.loops import step_sections
+from gradgen.codegen.loops import loop_steps, step_sections
 from gradgen.codegen.modes import check_modes
 from gradgen.codegen.module import generate, name_module
 from gradgen.codegen.naming import ModuleNames
@@ -181,7 +181,7 @@ class Compiled:
 
         program = self.programs[0]
         stmts, _, mapping = gradient_statements(program)
-        return graph.draw(program, stmts, mapping)
+        return graph.draw(program, stmts, mapping, steps=loop_steps(program))
 
     def _repr_latex_(self) -> str:
         return latex.to_latex(self._derivations(), notebook=True)

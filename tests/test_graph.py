@@ -193,3 +193,53 @@ def test_a_look_gives_ids_colours_and_numbers_without_changing_the_default(capsy
     assert by_id["f0-f-f-g"]["label"] == "f"  # no number: the name alone
     default = _parse(graph.draw(program, stmts, mapping).source)[1]
     assert all("id" not in a and "style" not in a for _, _, a in default)
+
+
+def test_a_loop_that_stays_a_loop_is_drawn_once_with_its_back_edge(capsys):
+    """The RNN over a named length: one node for the loop in the function, and its step
+    once in a box, values forward, adjoints backward under the helpers' names (dWh
+    summed over the steps, dX[t] a row), and the back edges of the carried value: h_next
+    is h at the next step, whose adjoint dh is the next step's seed."""
+    dot = _dot(capsys, ROOT / "examples" / "rnn_sequence.py")
+    assert "subgraph cluster_loop1 {" in dot
+    assert 'label="loop_25, one step of: for t in range(X.shape[0])"' in dot
+    nodes, edges = _parse(dot.replace('"loop1.h"', "step_h").replace('"loop1.', '"'))
+    nodes = {n.strip('"'): a for n, a in nodes.items()}
+    edges = [(t.strip('"'), h.strip('"'), a) for t, h, a in edges]
+    step = "h_next = tanh(b + X_t·Wx + h·Wh)"
+    assert nodes["loop"]["label"] == "loop = loop_25(h0, X, Wx, Wh, b)"
+    assert nodes["h_next"]["label"] == step and nodes["h_next"]["shape"] == "box"
+    backward = {(t, h, a["label"]) for t, h, a in edges if a["color"] == BACKWARD}
+    forward = {(t, h, a["label"]) for t, h, a in edges if a["color"] == FORWARD}
+    assert {
+        ("Wh", "h_next", "dWh"),
+        ("X_t", "h_next", "dX[t]"),
+        ("step_h", "h_next", "dh"),
+        ("h_next", "step_h", "dh"),
+    } <= backward
+    assert ("h_next", "step_h", "h, next step") in forward
+    back = [a for t, h, a in edges if (t, h) == ("h_next", "step_h")]
+    assert all(a["style"] == "dashed" and a["constraint"] == "false" for a in back)
+    # the step's names are its own: the outer h (the loop's result) is another node
+    assert nodes["h"]["label"] == "h = loop[0]" and nodes["step_h"]["label"] == "h"
+
+
+def test_a_report_of_a_loop_draws_the_step_without_numbers(tmp_path, capsys):
+    """Numbers on a report's graph are the function's; the step's names (h) would read
+    the outer value of the same name, so the step carries none."""
+    from gradgen.explain import graph
+    from gradgen.cli.show import programs
+    from gradgen.pipeline import gradient_statements, loop_steps
+
+    class Numbered(graph.Look):
+        def number(self, name):
+            return "7"
+
+    program = programs(ROOT / "examples" / "rnn_sequence.py", None, None)[0]
+    stmts, _, mapping = gradient_statements(program)
+    steps = loop_steps(program)
+    dot = graph.draw(program, stmts, mapping, Numbered(ids="g"), steps).source
+    inside = dot[dot.index("subgraph cluster_loop1") :]
+    outside = dot[: dot.index("subgraph cluster_loop1")]
+    assert "= 7" in outside and "= 7" not in inside
+    assert 'id="gn-h"' in outside and "id=" not in inside

@@ -65,7 +65,10 @@ def _check(module, name: str, steps: int, central: bool = True):
 
 
 @pytest.mark.parametrize("steps", [1, 7])
-@pytest.mark.parametrize("name", ["rnn", "lstm", "differences", "leaky", "tagged"])
+@pytest.mark.parametrize(
+    "name",
+    ["rnn", "lstm", "differences", "leaky", "tagged", "zipped", "enumerated", "layers"],
+)
 def test_one_compile_any_length(module, name, steps):
     if name == "differences" and steps == 1:
         steps = 2  # range(1, T): one step
@@ -99,6 +102,20 @@ def test_the_backward_loop_reads_like_bptt():
         assert line in backward, line
     forward = source[source.index("def _rnn_loop1_forward") :]
     assert "hs = np.empty((T + 1, n, k), dtype)" in forward  # the tape: one array
+
+
+def test_zip_and_enumerate_over_a_named_axis_stay_loops():
+    """``for x_t, y_t in zip(X, Y)`` and ``for t, x_t in enumerate(X)`` roll like ``for
+    x_t in X``, their rows named as the header names them; a zip of Python lists is
+    unrolled, as written."""
+    source = generated_source(MODEL)
+    zipped = source[source.index("def _zipped_loop1_backward") :]
+    for line in ["for t in reversed(range(T)):", "x_t = X[t]", "dY[t] += "]:
+        assert line in zipped, line
+    assert "(for x_t, y_t in zip(X, Y))" in source
+    enumerated = source[source.index("def _enumerated_loop1(") :]
+    assert "for t in range(T):" in enumerated and "x_t = X[t]" in enumerated
+    assert "_layers_loop1" not in source and "_gg_" not in source
 
 
 def test_what_does_not_change_is_computed_once():
@@ -183,6 +200,15 @@ HEADER = """
         return np.sum(h)
     """,
             "'h' changes shape in the loop at line 7",
+        ),
+        (
+            """
+        s = 0.0
+        for x_t, w_t in zip(X, np.outer(np.ones(3), w)):
+            s = s + np.sum(x_t * w_t)
+        return s
+    """,
+            "zip over arrays whose first axes differ (T and 3)",
         ),
     ],
 )

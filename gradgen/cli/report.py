@@ -80,7 +80,7 @@ def _views(args, wrt, compile_targets) -> tuple:
     from sympy.core.parameters import distribute
 
     from gradgen.explain import report_page, report_run
-    from gradgen.pipeline import generate, gradient_statements
+    from gradgen.pipeline import generate, gradient_statements, loop_steps
 
     inputs = report_run.parse_at(args.at) if args.at else None
     programs = compile_targets(args.model, args.functions, wrt)
@@ -94,7 +94,9 @@ def _views(args, wrt, compile_targets) -> tuple:
         numbers = None
         if inputs is not None:
             numbers = report_run.run(program, named, source, inputs)
-        functions.append(report_page.build(f"f{k}", program, named, source, numbers))
+        steps = loop_steps(program)
+        view = report_page.build(f"f{k}", program, named, source, numbers, steps)
+        functions.append(view)
     with open(args.model, encoding="utf-8") as handle:
         return functions, source, handle.read()
 

@@ -184,7 +184,7 @@ def run_graph(args, write) -> int:
         formats = {f".{f}": f for f in GRAPH_FORMATS}
         fmt = _format(args.output, formats, "name it .dot, .svg, .png or .pdf")
     from gradgen.explain import graph
-    from gradgen.pipeline import gradient_statements
+    from gradgen.pipeline import gradient_statements, loop_steps
 
     found = programs(args.model, args.functions, wrt)
     if len(found) > 1:
@@ -195,7 +195,7 @@ def run_graph(args, write) -> int:
             hint="choose one with --function",
         )
     stmts, _, mapping = gradient_statements(found[0])
-    picture = graph.draw(found[0], stmts, mapping)
+    picture = graph.draw(found[0], stmts, mapping, steps=loop_steps(found[0]))
     data = graph.render(picture, args.output or "-", fmt)
     return _emit(args, data, write)
 

@@ -17,6 +17,7 @@ The outer function calls them through ``ops.LoopRun`` and ``ops.LoopBack``.
 from __future__ import annotations
 
 import keyword
+from dataclasses import dataclass
 
 import sympy as sp
 from sympy.core.parameters import distribute
@@ -408,6 +409,71 @@ def named_gradient(body: Body):
     return body._named
 
 
+def step_gradients(body: Body) -> dict:
+    """How the helpers write a step's gradients: the gradient's name in the step's
+    statements -> (what the code writes, ``+=`` or ``=``): ``dWh`` summed over the steps,
+    ``dX[t]`` a row of the rows' gradient, ``dh`` the carried value's adjoint, passed
+    one step back. A gradient that other statements of the step read is left out."""
+    stmts, _, mapping = named_gradient(body)
+    loop = body.loop
+    wrt = [p for p in body.program.params if p.name in body.program.wrt]
+    shown = {}
+    seeds = [p.name for p in body.program.params[-len(body.seeds) :]]
+    backward = [s for s in stmts if s.section != "forward"]
+    for p, g in zip(wrt, body.program.grads):
+        if g not in mapping:
+            continue
+        name = mapping[g].name
+        if _reads_elsewhere(g, backward):
+            continue  # a step's value that other formulas read: shown as it is
+        if p.sym in body.invariant_params or p.sym in body.array_params:
+            shown[name] = (name, "+=")
+        elif p.sym in body.slice_names:
+            sl = next(s for s in loop.slices if s.inner == p.sym)
+            key = _shifted(body.index, sl.offset)
+            shown[name] = (f"d{body.array_params[sl.array]}[{key}]", "+=")
+        elif p.name in body.carry_params:
+            shown[name] = (seeds[body.carry_params.index(p.name)], "=")
+    return shown
+
+
+@dataclass
+class LoopStep:
+    """A loop's step as ``gradgen graph`` draws it (``explain.graph``): the step's
+    program, named statements and names, the seed of each carried value's new value
+    (the adjoint the step after passes back), the back edges (new value, carried
+    value's name) and the names of its gradients as the helpers write them."""
+
+    title: str
+    program: ir.Program
+    stmts: list
+    mapping: dict
+    seeds: dict
+    back: list
+    written: dict
+
+
+def loop_steps(program: ir.Program) -> list[LoopStep]:
+    """One ``LoopStep`` per loop that stays a loop in ``program``."""
+    steps = []
+    for body in bodies(program):
+        stmts, _, mapping = named_gradient(body)
+        loop = body.loop
+        back = [
+            (c.out, name)
+            for c, name in zip(loop.carries, body.carry_params)
+            if c.out != c.inner
+        ]
+        title = f"loop_{loop.line}, one step of: {loop.header}"
+        seeds = dict(zip(body.program.outputs, body.seeds))
+        steps.append(
+            LoopStep(
+                title, body.program, stmts, mapping, seeds, back, step_gradients(body)
+            )
+        )
+    return steps
+
+
 def step_sections(program: ir.Program) -> list:
     """The formulas of each loop's step, forward and in reverse, as sections of a
     derivation (``latex.Section``): the recurrence in t that the helpers compute."""
@@ -423,24 +489,7 @@ def step_sections(program: ir.Program) -> list:
         if len(names) < len(loop.carries):
             names.insert(0, "x_next is x at t + 1")
         derived = latex.derive(body.program, stmts, results, mapping)
-        wrt = [p for p in body.program.params if p.name in body.program.wrt]
-        shown = {}  # the gradient's name in the formulas -> what the code writes
-        seeds = [p.name for p in body.program.params[-len(body.seeds) :]]
-        for p, g in zip(wrt, body.program.grads):
-            if g not in mapping:
-                continue
-            name = mapping[g].name
-            backward = [s for s in stmts if s.section != "forward"]
-            if _reads_elsewhere(g, backward):
-                continue  # a step's value that other formulas read: shown as it is
-            if p.sym in body.invariant_params or p.sym in body.array_params:
-                shown[name] = (name, "+=")
-            elif p.sym in body.slice_names:
-                sl = next(s for s in loop.slices if s.inner == p.sym)
-                key = _shifted(body.index, sl.offset)
-                shown[name] = (f"d{body.array_params[sl.array]}[{key}]", "+=")
-            elif p.name in body.carry_params:
-                shown[name] = (seeds[body.carry_params.index(p.name)], "=")
+        shown = step_gradients(body)
         head = latex.Section(
             f"The loop at line {loop.line}, step t", loop.header, note="; ".join(names)
         )

@@ -32,8 +32,13 @@ def result(shape, program: ir.Program) -> str:
 
 
 def tuple_of(hints: list[str]) -> str:
-    """One hint for one value, else a tuple: as the generated functions return them."""
-    return hints[0] if len(hints) == 1 else f"tuple[{', '.join(hints)}]"
+    """One hint for one value, else a tuple: as the generated functions return them;
+    ``tuple[FloatArray, ...]`` for more than four of one kind (one line, not one a row)."""
+    if len(hints) == 1:
+        return hints[0]
+    if len(hints) > 4 and len(set(hints)) == 1:
+        return f"tuple[{hints[0]}, ...]"
+    return f"tuple[{', '.join(hints)}]"
 
 
 def param(p: ir.Param, program: ir.Program) -> str:

@@ -94,8 +94,11 @@ class _Look(graph.Look):
         return [(f"value {self.numbers[name]}", VALUE), (self.seed, GRADIENT)]
 
 
-def build(fid: str, program, named, source: str, run: Run | None) -> FunctionView:
-    """The view of one compiled function; ``run`` holds its numbers (or None)."""
+def build(
+    fid: str, program, named, source: str, run: Run | None, steps=()
+) -> FunctionView:
+    """The view of one compiled function; ``run`` holds its numbers (or None);
+    ``steps``: its loops' steps (``codegen.loops.loop_steps``), drawn in the graph."""
     stmts, results, mapping = named
     code = run or code_statements(program, named, source)
     view = FunctionView(
@@ -103,7 +106,7 @@ def build(fid: str, program, named, source: str, run: Run | None) -> FunctionVie
     )
     chain = Chain(program, stmts, mapping)
     shown = report_values.numbers(run, program)
-    _graph(view, program, named, shown)
+    _graph(view, program, named, shown, steps)
     _nodes(view, chain, stmts, mapping, shown)
     _derivation(view, program, named, shown)
     view.explanations = report_values.explanations(
@@ -123,7 +126,7 @@ def _adjoint_names(stmts: list, mapping) -> dict:
     }
 
 
-def _graph(view: FunctionView, program, named, shown) -> None:
+def _graph(view: FunctionView, program, named, shown, steps) -> None:
     stmts, _, mapping = named
     numbers = {mapping.get(s, s).name: v.graph for s, v in shown.values.items()}
     adjoint_names = _adjoint_names(stmts, mapping)
@@ -131,7 +134,7 @@ def _graph(view: FunctionView, program, named, shown) -> None:
     seed = "gradient 1" if not program.array_output else "gradient: cotangent"
     look = _Look(f"{view.id}-", numbers, seed)
     try:
-        svg = graph.render(graph.draw(program, stmts, mapping, look), "-", "svg")
+        svg = graph.render(graph.draw(program, stmts, mapping, look, steps), "-", "svg")
     except GradgenError as exc:
         view.graph_note = exc.message
         return

@@ -20,6 +20,7 @@ from gradgen.frontend.loop_runtime import (  # noqa: F401 - the loop rewrite cal
     loop_enter,
     loop_exit,
     range_,
+    rows_of,
 )
 
 

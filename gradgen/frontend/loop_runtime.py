@@ -96,6 +96,52 @@ def range_(*args):
     return SizeRange(start, stop)
 
 
+class RowsOf:
+    """``zip(X, Y)`` or ``enumerate(X)`` in a loop header, rewritten (``loops``) as a loop
+    over the step number: ``steps`` are the steps (a ``SizeRange`` for a first axis that
+    is a name, so that the loop can stay a loop), ``at(t)`` the rows of step t. Python
+    sequences are zipped as Python zips them."""
+
+    def __init__(self, func, seqs: tuple):
+        if func not in (zip, enumerate):
+            raise GradgenError(
+                f"a loop over {getattr(func, '__name__', 'a call')}(...) with several "
+                "names, where zip or enumerate was rebound",
+                hint="loop over range(n) and index each array with t",
+            )
+        tracer = _tracer_type()
+        if seqs and all(isinstance(s, tracer) and s.shape_ for s in seqs):
+            sizes = list(dict.fromkeys(s.shape_[0] for s in seqs))
+            if len(sizes) > 1 and not all(d.is_Integer for d in sizes):
+                names = " and ".join(str(d) for d in sizes)
+                raise seqs[0].session.error(
+                    f"zip over arrays whose first axes differ ({names})",
+                    f"loop over range({sizes[0]}) and index each array with t, or give "
+                    "them one dimension name",
+                )
+            self.seqs = seqs
+            self.steps = range_(min(sizes, key=lambda d: int(d)) if len(sizes) > 1 else sizes[0])
+        else:
+            self.seqs = tuple(list(s) for s in seqs)
+            self.steps = range(min(len(s) for s in self.seqs) if seqs else 0)
+
+    def at(self, t, names: tuple = ()) -> tuple:
+        """The rows of step t; in a loop that stays a loop, named as the header names
+        them (``x_t``), as in ``for x_t in X``."""
+        rows = tuple(s[t] for s in self.seqs)
+        loops = getattr(getattr(self.seqs[0], "session", None), "loops", None)
+        if loops:
+            for s, name in zip(self.seqs, names):
+                found = loops[-1].slices.get((s.expr, 0))
+                if found is not None:
+                    found.name = name
+        return rows
+
+
+def rows_of(func, seqs: tuple) -> RowsOf:
+    return RowsOf(func, seqs)
+
+
 class LoopLocal:
     """A name the body of a loop that stays a loop binds without a value before it:
     read after the loop, it is an error (it has no value in the generated code)."""
@@ -420,5 +466,9 @@ def _reads(body, sym) -> bool:
 
 
 def _index_name(state) -> str:
-    header = state.header.split()
-    return header[1] if len(header) > 1 else "t"
+    """The loop variable's name (``for t in``, ``for x_t in X``, the t of ``for t, x_t in
+    enumerate(X)``); ``t`` for ``for x_t, y_t in zip(X, Y)``."""
+    target = state.header[len("for ") :].split(" in ", 1)[0]
+    first = target.split(",")[0].strip()
+    enumerated = " in enumerate(" in state.header
+    return first if first.isidentifier() and ("," not in target or enumerated) else "t"

@@ -78,8 +78,57 @@ def _reason(loop: ast.For) -> str | None:
 
 
 def _header(loop: ast.For) -> str:
-    text = f"for {ast.unparse(loop.target)} in {ast.unparse(loop.iter)}"
+    target = loop.target
+    names = target.elts if isinstance(target, ast.Tuple) else [target]
+    text = f"for {', '.join(map(ast.unparse, names))} in {ast.unparse(loop.iter)}"
     return " ".join(text.split())
+
+
+def _zipped(loop: ast.For, k: int) -> list | None:
+    """``for x_t, y_t in zip(X, Y)`` and ``for t, x_t in enumerate(X)`` as a loop over
+    the step number that reads each step's rows (``RowsOf``)::
+
+        _gg_rowsK = _gg_branch.rows_of(zip, (X, Y))
+        for _gg_tK in _gg_rowsK.steps:
+            x_t, y_t = _gg_rowsK.at(_gg_tK)
+            BODY
+
+    (the assignment and the new loop), or None for another loop."""
+    call, target = loop.iter, loop.target
+    if not (
+        isinstance(target, ast.Tuple)
+        and all(isinstance(e, ast.Name) for e in target.elts)
+        and isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in ("zip", "enumerate")
+        and not call.keywords
+        and call.args
+        and not any(isinstance(a, ast.Starred) for a in call.args)
+    ):
+        return None
+    names = [e.id for e in target.elts]
+    if call.func.id == "zip" and len(names) == len(call.args):
+        index, rows = f"_gg_t{k}", names
+    elif call.func.id == "enumerate" and len(call.args) == 1 and len(names) == 2:
+        index, rows = names[0], names[1:]
+    else:
+        return None
+    holder = f"_gg_rows{k}"
+    seqs = ast.Tuple(list(call.args), ast.Load())
+    setup = ast.Assign([ast.Name(holder, ast.Store())], _call("rows_of", call.func, seqs))
+    read = ast.Assign(
+        [ast.Tuple([ast.Name(n, ast.Store()) for n in rows], ast.Store())],
+        ast.Call(
+            ast.Attribute(ast.Name(holder, ast.Load()), "at", ast.Load()),
+            [ast.Name(index, ast.Load()), ast.Constant(tuple(rows))],
+            [],
+        ),
+    )
+    steps = ast.Attribute(ast.Name(holder, ast.Load()), "steps", ast.Load())
+    body = [at(read, loop)] + loop.body
+    new = at(ast.For(ast.Name(index, ast.Store()), steps, body, loop.orelse, None), loop)
+    new.header = _header(loop)  # what messages and the derivation show
+    return [at(setup, loop), new]
 
 
 class _RangeCalls(ast.NodeTransformer):
@@ -120,6 +169,13 @@ class _Loops(ast.NodeTransformer):
 
     def visit_For(self, node):
         node.body = self.statements(node.body)
+        zipped = None if node.orelse else _zipped(node, next(self.counter))
+        if zipped is not None:
+            rolled = self._rolled(zipped[1])
+            return [zipped[0], *(rolled if isinstance(rolled, list) else [rolled])]
+        return self._rolled(node)
+
+    def _rolled(self, node) -> list | ast.For:
         if not isinstance(node.target, ast.Name) or node.orelse:
             return node
         k = next(self.counter)
@@ -136,7 +192,7 @@ class _Loops(ast.NodeTransformer):
             locals_,
             ast.Constant(tuple(names)),
             ast.Constant(node.lineno),
-            ast.Constant(_header(node)),
+            ast.Constant(getattr(node, "header", None) or _header(node)),
             ast.Constant(reason),
         )
         bound = ast.Tuple([ast.Name(n, ast.Store()) for n in [target] + names], ast.Store())

@@ -90,3 +90,34 @@ def tagged(
         logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
         total = total - np.mean(logp[np.arange(n), Y[t]])
     return total
+
+
+def zipped(
+    X: Array["T", "n", "d"], Y: Array["T", "n"], Wx: Array["d", "k"],
+    Wh: Array["k", "k"], w: Array["k"]
+) -> float:
+    h = np.zeros((X.shape[1], Wh.shape[0]))
+    total = 0.0
+    for x_t, y_t in zip(X, Y):  # a target per step
+        h = np.tanh(x_t @ Wx + h @ Wh)
+        total = total + np.mean((h @ w - y_t) ** 2)
+    return total / X.shape[0]
+
+
+def enumerated(X: Array["T", "d"], W: Array["d", "d"], v: Array["d"]) -> float:
+    h = v
+    total = 0.0
+    for t, x_t in enumerate(X):
+        h = np.tanh(W @ h + x_t)
+        total = total + np.exp(-0.5 * t) * np.sum(h * v)  # later steps count less
+    return total
+
+
+def layers(
+    x: Array["n", "d"], W1: Array["d", "k"], b1: Array["k"], W2: Array["k", "c"],
+    b2: Array["c"]
+) -> float:
+    h = x
+    for W, b in zip([W1, W2], [b1, b2]):  # Python lists: unrolled, as written
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2)
