@@ -1,15 +1,21 @@
-"""``--target array-api``: every example and every per-op model gives, on NumPy arrays, on
+"""``--target array-api``: the generated module gives, on NumPy arrays, on
 ``array_api_strict`` arrays (which refuse anything outside the standard), on PyTorch's
-CPU tensors, on Dask's arrays chunked by rows and (the examples) on JAX's arrays (float64),
-the values and gradients of the NumPy target to 1e-12; a sample of both does under
-``jax.jit``. What a
-library lacks of the standard is listed in ``GAPS`` (and checked to fail there); integer
-data, and a loop that stays a loop, are refused with one line at the model's file:line.
+CPU tensors, on JAX's arrays and on Dask's arrays chunked by rows (float64), the values
+and gradients of the NumPy target to 1e-12.
+
+By default every example (the loops that stay loops too, with and without checkpoints)
+runs on every library, every per-op model on NumPy and array_api_strict and a sample of
+them (``MODEL_SAMPLE``) on PyTorch, JAX and Dask, and a sample of both under
+``jax.jit`` (``JITTED``). ``GRADGEN_ALL_LIBRARIES=1`` runs the full cross product: every
+per-op model on every library, every example and the sample of models under ``jax.jit``.
+What a library lacks of the standard is listed in ``GAPS`` (and checked to fail there);
+integer data is refused with one line at the model's file:line.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -24,7 +30,6 @@ from arrayapi import (
     compare,
     flat,
     jitted,
-    module,
     real_libraries,
     refusal,
 )
@@ -35,6 +40,8 @@ from gradgen.errors import GradgenError
 from gradgen.pipeline import compile_file
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every per-op model on every library, every example under jax.jit (minutes on 2 cores)
+ALL_LIBRARIES = os.environ.get("GRADGEN_ALL_LIBRARIES", "0") not in ("", "0")
 # the model files of examples/ (those gradgen compile examples/ writes to generated/)
 EXAMPLES = sorted(
     p
@@ -42,14 +49,35 @@ EXAMPLES = sorted(
     if (ROOT / "generated" / p.name).exists()
 )
 SIZES = {"n": 4, "d": 3, "k": 2, "m": 3, "h": 5, "c": 3, "T": 3, "t": 3}
-EXAMPLE_CASES = [(p, name) for p in EXAMPLES for name in targets(p)]
+# (model file, target, checkpoint): the loops of the sequence examples also keep their
+# state every 2 steps (--checkpoint 2), the backward pass recomputing the rest
+EXAMPLE_CASES = [(p, name, 0) for p in EXAMPLES for name in targets(p)] + [
+    (ROOT / "examples" / f"{stem}.py", "loss", 2) for stem in ["lstm", "rnn_sequence"]
+]
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
 MODEL_CASES = [(p, name) for p in MODELS for name in targets(p)]
-# The real libraries, beside NumPy and array_api_strict: PyTorch (CPU), JAX, Dask
-REAL = real_libraries()
+# The per-op models that run on PyTorch, JAX and Dask by default: contractions, writes
+# into arrays, joins and reshapes, indexing, linear algebra, reductions, branches
+MODEL_SAMPLE = [
+    "einsum_forms",
+    "batched_matmul",
+    "softmax_forms",
+    "var_std",
+    "cumprod_axes",
+    "reshapes",
+    "concatenate",
+    "write_accumulate",
+    "write_broadcast",
+    "static_condition",
+    "piecewise_array",
+    "linalg_solve_inv",
+]
 # What a library lacks of the standard, by target: target -> (library, what it lacks)
 GAPS: dict[str, tuple[str, str]] = {
-    "fixed_slices": ("torch", "PyTorch refuses negative slice steps (x[::-2])"),
+    **{
+        name: ("torch", "PyTorch refuses negative slice steps (x[::-2])")
+        for name in ["fixed_slices", "rearranged"]  # rearranged: np.flip, np.rot90
+    },
     **{
         name: ("dask", "dask.array.linalg lacks it, or wants square chunks")
         for name in [
@@ -64,32 +92,52 @@ GAPS: dict[str, tuple[str, str]] = {
         ]
     },
 }
-# A sample under jax.jit of the generated functions: the entry check traces (it reads
-# shapes and dtypes only), writes into arrays and contractions too
+# What runs on a library in principle but takes minutes there: (model file, library)
+SLOW = {
+    # 1000 steps, one after the other: Dask adds a layer to the graph for every
+    # operation of every step; the loops of a few steps (lstm, rnn_sequence) run on Dask
+    ("euler", "dask"),
+}
+# Under jax.jit of the generated functions: the entry check traces (it reads shapes and
+# dtypes only), writes into arrays, contractions and loops (unrolled by the trace) too
 JITTED = [
     ("examples/xor.py", "loss"),
-    ("examples/mlp.py", "loss"),
-    ("examples/rosenbrock.py", "rosenbrock"),
-    ("examples/rnn.py", "loss"),
-    ("examples/attention.py", "loss"),
+    ("examples/rnn_sequence.py", "loss"),
     ("tests/models/ops.py", "einsum_forms"),
-    ("tests/models/ops.py", "batched_matmul"),
     ("tests/models/arrays.py", "write_accumulate"),
-    ("tests/models/branches.py", "static_condition"),
 ]
+if ALL_LIBRARIES:
+    JITTED += [
+        (f"examples/{p.name}", name)
+        for p, name, checkpoint in EXAMPLE_CASES
+        if not checkpoint and (f"examples/{p.name}", name) not in JITTED
+    ] + [
+        (f"tests/models/{p.name}", name)
+        for p, name in MODEL_CASES
+        if name in MODEL_SAMPLE and (f"tests/models/{p.name}", name) not in JITTED
+    ]
 
 
-def _libraries(name: str, jax: bool = True) -> dict:
-    """Every library but the one a target's operation is missing from (``GAPS``), and
-    JAX only with ``jax`` (its first call of each operation compiles it, about a second
-    a target: the per-op models run on JAX through the sample under jax.jit)."""
-    lacking = {GAPS.get(name, ("",))[0]} | (set() if jax else {"jax"})
-    return {**LIBRARIES, **{k: v for k, v in REAL.items() if k not in lacking}}
+def _libraries(path: Path, name: str, real: bool = True) -> dict:
+    """NumPy and array_api_strict, and with ``real`` PyTorch, JAX and Dask but the
+    library a target's operation is missing from (``GAPS``) or takes minutes on
+    (``SLOW``)."""
+    if not real:
+        return dict(LIBRARIES)
+    lacking = {GAPS.get(name, ("",))[0]}
+    lacking |= {library for stem, library in SLOW if stem == path.stem}
+    reals = {k: v for k, v in real_libraries().items() if k not in lacking}
+    return {**LIBRARIES, **reals}
 
 
-@pytest.mark.parametrize("case", EXAMPLE_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
+def _case_id(case) -> str:
+    path, name, checkpoint = case
+    return f"{path.stem}:{name}" + (f":checkpoint{checkpoint}" if checkpoint else "")
+
+
+@pytest.mark.parametrize("case", EXAMPLE_CASES, ids=_case_id)
 def test_example(case):
-    path, name = case
+    path, name, checkpoint = case
     if any(p.integer for p in targets(path)[name].params):
         message = refusal(path, name)
         assert re.fullmatch(
@@ -98,10 +146,10 @@ def test_example(case):
             message,
         ), message
         return
-    # a loop that stays a loop writes its tape in place (hs[t] = h), which JAX refuses
-    looped = hasattr(module(path, "numpy"), f"_{name}_loop1")
-    libraries = _libraries(name, jax=not looped)
-    compare(path, name, _sizes(path, name), libraries=libraries)
+    libraries = _libraries(path, name)
+    compare(
+        path, name, _sizes(path, name), libraries=libraries, checkpoint=checkpoint
+    )
 
 
 def _sizes(path, name) -> dict:
@@ -114,14 +162,19 @@ def _sizes(path, name) -> dict:
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
 def test_op_model(case):
     path, name = case
-    libraries = _libraries(name, jax=False)
+    libraries = _libraries(path, name, real=ALL_LIBRARIES or name in MODEL_SAMPLE)
     compare(path, name, _sizes(path, name), seed=len(name), libraries=libraries)
+
+
+def test_the_samples_name_targets():
+    names = [name for _, name in MODEL_CASES]
+    assert [n for n in MODEL_SAMPLE + list(GAPS) if n not in names] == []
+    assert [c for c in JITTED if c[1] not in targets(ROOT / c[0])] == []
 
 
 @pytest.mark.parametrize("case", JITTED, ids=lambda c: f"{Path(c[0]).stem}:{c[1]}")
 def test_under_jax_jit(case):
     path, name = ROOT / case[0], case[1]
-    assert name in targets(path)
     compare(path, name, _sizes(path, name), seed=len(name), libraries=jitted())
 
 
@@ -137,7 +190,7 @@ def test_a_gap_of_a_library_is_the_library_s(name):
             name,
             _sizes(path, name),
             seed=len(name),
-            libraries={library: REAL[library]},
+            libraries={library: real_libraries()[library]},
         )
     assert "gradgen" not in str(error.value) and "1e-12" not in str(error.value)
 
@@ -221,7 +274,7 @@ def test_modes_on_array_api_strict_and_jax():
     args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
     tangents = tuple(rng.normal(size=a.shape) for a in args)
     z = rng.normal(size=4)
-    for convert, wrap in [(LIBRARIES["array_api_strict"], lambda f: f), REAL["jax"]]:
+    for convert, wrap in [(LIBRARIES["array_api_strict"], lambda f: f), real_libraries()["jax"]]:
         arrays = [convert(a) for a in args]
         directions = tuple(convert(t) for t in tangents)
         for function in ["loss_jvp", "loss_hvp"]:

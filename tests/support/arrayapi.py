@@ -3,14 +3,17 @@ and for the Array API, run on the same float64 inputs given as NumPy arrays and 
 ``array_api_strict`` arrays (which refuse anything outside the standard), and the values
 and gradients of both compared to 1e-12.
 
-``compare(path, name, sizes, seed, skip, libraries)`` compares one target (the Array API
-module compiled from the file's targets but those in ``skip``) on each library of
+``compare(path, name, sizes, seed, skip, libraries, checkpoint)`` compares one target
+(the Array API module compiled from the file's targets but those in ``skip``, its loops
+keeping their state every ``checkpoint`` steps if given) on each library of
 ``libraries`` (NumPy and array_api_strict by default); an assertion names the target,
 the library and the result that differ. ``refusal(path, name)`` is the one-line error with
 which the Array API target refuses a target, or None.
 """
 
 from __future__ import annotations
+
+import functools
 
 import array_api_strict
 import numpy as np
@@ -32,10 +35,11 @@ LIBRARIES = {
 _MODULES: dict = {}
 
 
+@functools.cache
 def real_libraries() -> dict:
     """PyTorch's CPU tensors, JAX's arrays (float64: 64-bit types enabled around each
     conversion and call, not for the whole process) and Dask's arrays in chunks of rows,
-    as ``compare`` takes them."""
+    as ``compare`` takes them; imported once per process, at the first call."""
     import dask.array
     import jax
     import torch
@@ -66,15 +70,16 @@ def jitted() -> dict:
     return {"jax.jit": (convert, lambda f: x64(jax.jit(f)))}
 
 
-def module(path, target: str, skip=()):
+def module(path, target: str, skip=(), checkpoint: int = 0):
     """The module gradgen generates for ``path`` and ``target`` (without the targets in
-    ``skip``), imported (once)."""
-    if target == "numpy":  # shared with the other tests of the process
+    ``skip``; its loops keeping their state every ``checkpoint`` steps if given),
+    imported (once)."""
+    if target == "numpy" and not checkpoint:  # shared with the other tests
         return compiled(path)
-    key = (str(path), target, tuple(sorted(skip)))
+    key = (str(path), target, tuple(sorted(skip)), checkpoint)
     if key not in _MODULES:
         functions = [n for n in targets(path) if n not in skip] if skip else None
-        text = compile_file(str(path), functions, target=target)
+        text = compile_file(str(path), functions, target=target, checkpoint=checkpoint)
         _MODULES[key] = import_source(
             text, f"{target.replace('-', '_')}_{len(_MODULES)}"
         )
@@ -123,13 +128,21 @@ def _calls(path, name: str, sizes: dict, seed: int) -> list[tuple[str, list]]:
 
 
 def compare(
-    path, name: str, sizes: dict, seed: int = 0, skip=(), libraries=None
+    path,
+    name: str,
+    sizes: dict,
+    seed: int = 0,
+    skip=(),
+    libraries=None,
+    checkpoint: int = 0,
 ) -> None:
     """The Array API module's results on each library equal the NumPy module's.
     ``libraries`` maps a library's name to the conversion of a NumPy array into one of
     its arrays (``LIBRARIES`` by default), or to (conversion, wrapper of a generated
-    function), such as ``jax.jit``."""
-    numpy_module, array_module = module(path, "numpy"), module(path, "array-api", skip)
+    function), such as ``jax.jit``. With ``checkpoint``, both modules keep their loops'
+    state every ``checkpoint`` steps."""
+    numpy_module = module(path, "numpy", checkpoint=checkpoint)
+    array_module = module(path, "array-api", skip, checkpoint)
     for function, args in _calls(path, name, sizes, seed):
         expected = flat(getattr(numpy_module, function)(*args))
         for library, convert in (libraries or LIBRARIES).items():
