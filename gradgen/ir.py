@@ -42,6 +42,7 @@ def of_sizes(value) -> bool:
     return isinstance(value, sp.Expr) and all(
         is_dim_symbol(s) for s in value.free_symbols
     )
+    active: list = field(default_factory=list)  # the inputs it differentiates, in order
 
 
 def shape_str(shape: Shape) -> str:

@@ -6,6 +6,7 @@ visits the graph's nodes in reverse topological order. Skipped without Chromium.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -137,6 +138,10 @@ def test_step_through_visits_nodes_in_reverse_topological_order(opened, name):
         figure = page.locator(f'figure.graph[data-fn="{fn}"]')
         nodes = figure.locator("svg g.node > title").all_text_contents()
         edges = figure.locator("svg g.edge > title").all_text_contents()
+        # a loop's step, drawn once beside its node (loop1.h), is not a step of the pass
+        step = re.compile(r"loop\d+\.")
+        nodes = [n for n in nodes if not step.match(n)]
+        edges = [e for e in edges if not step.match(e)]
         figure.focus()
         visited, said = [], set()
         for _ in nodes:

@@ -42,9 +42,10 @@ class _Splitter:
         return sym
 
     def operand(self, expr: sp.Expr, like: ir.Stmt) -> sp.Expr:
-        """A structural operation's array argument: a symbol or a number."""
+        """A structural operation's array argument: a symbol or a number (or the sizes
+        a loop takes, as they are)."""
         expr = self.split(expr, like)
-        if isinstance(expr, sp.Symbol) or expr.is_Number:
+        if isinstance(expr, (sp.Symbol, sp.Tuple)) or expr.is_Number:
             return expr
         return self.emit(expr, like)
 

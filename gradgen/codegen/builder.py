@@ -24,6 +24,28 @@ from gradgen.codegen.statements import returned
 from gradgen.codegen.template import Block, Function
 
 
+def one_run_per_loop(stmts, tans, tangent) -> tuple[list, list, dict]:
+    """Statements and their tangents where each loop runs once: its tangent helper
+    (``ops.LoopDot``, ``ops.LoopBackDot`` for its backward pass) returns the values too,
+    so it takes the place of the plain run, after the tangents of what comes before it.
+    """
+    kinds = (ops.LoopDot, ops.LoopBackDot)
+    renamed = {t.target: t.node for t in tans if isinstance(t.expr, kinds)}
+    tans = [t.with_expr(t.expr.xreplace(renamed)) for t in tans]
+    dotted = {t.node: t for t in tans if t.target in renamed}
+    tans = [t for t in tans if t.target not in renamed]
+    tangent = {s: renamed.get(t, t) for s, t in tangent.items()}
+    order, pending, seen = [], list(tans), set()
+    for stmt in stmts:
+        if stmt.target in dotted:  # the tangents it reads come first
+            order += [t for t in pending if t.node in seen]
+            pending = [t for t in pending if t.node not in seen]
+            stmt = stmt.with_expr(dotted[stmt.target].expr)
+        order.append(stmt)
+        seen.add(stmt.target)
+    return order + pending, [], tangent
+
+
 class Builder:
     """What every mode function of one target needs: its program, a fresh namer (so each
     function names its values as if it were the only one), the differentiated parameters.
@@ -122,6 +144,8 @@ class Builder:
     def _straight(
         self, name, stmts, results, keep, extra, seeds, doc, summary, returns, result
     ):
+        kinds = (ops.LoopRun, ops.LoopDot, ops.LoopBack, ops.LoopBackDot)
+        keep = keep | {s.target for s in stmts if isinstance(s.expr, kinds)}  # a call
         stmts, results = optimise(stmts, results, keep, self.graph)
         mapping = self.namer.mapping(stmts)
         inputs = {p.sym for p in self.program.params} | set(seeds)
@@ -150,10 +174,13 @@ class Builder:
         program, name = self.program, self.program.name
         direction = self.claim("tangents")
         seeds = [self.seed(p) for p in self.wrt]
-        stmts = primitive(program.forward, self.graph)
+        forward = [s.with_expr(ops.untaped(s.expr)) for s in program.forward]
+        stmts = primitive(forward, self.graph)
         tans, tangent = tangents(
             stmts, self.graph, dict(zip([p.sym for p in self.wrt], seeds))
         )
+        if program.graph.loops:
+            stmts, tans, tangent = one_run_per_loop(stmts, tans, tangent)
         out = program.output
         keep = self.with_tangents(self.named | {out}, tangent)
         results = [out, self.fit_output(tangent.get(out))]
@@ -188,6 +215,8 @@ class Builder:
         tans, tangent = tangents(
             stmts, self.graph, dict(zip([p.sym for p in self.wrt], seeds))
         )
+        if program.graph.loops:
+            stmts, tans, tangent = one_run_per_loop(stmts, tans, tangent)
         results = [
             self.fit_param(tangent.get(g), p) for g, p in zip(program.grads, self.wrt)
         ]

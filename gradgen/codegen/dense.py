@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gradgen import ir
+from gradgen import ir, ops
 from gradgen.ad.forward import primitive, tangents
 from gradgen.codegen import type_hints
 from gradgen.codegen.basis_loops import Loop, loop_blocks, plan
@@ -94,6 +94,8 @@ def _seeded(b: Builder, primal, param, index, stores_of, comment, branch=None):
     """
     seed = b.seed(param)
     tans, tangent = tangents(primal, b.graph, {param.sym: seed})
+    if not any(t.expr.has(ops.LoopBackDot) for t in tans):  # a loop's tape: not read
+        tans = [t.with_expr(ops.untaped(t.expr)) for t in tans]
     what = (
         f"Basis vector {index} of {param.name}"
         if param.shape

@@ -9,9 +9,15 @@ generated function, then laid out inside ``for`` loops (``loop_functions``):
   (``hs[t] = h``: the tape, preallocated, O(steps × state));
 - ``_f_loop1_backward(run, ..., dh)``: ``for t in reversed(range(T))``, carrying the
   carried values' adjoints, accumulating the gradients of the outer values
-  (``dWh += ...``) and writing the rows' (``dX[t] += ...``).
+  (``dWh += ...``) and writing the rows' (``dX[t] += ...``);
+- ``_f_loop1_jvp(..., h_dot, ...)``, for the forward modes: the steps, each carried
+  value's tangent carried beside it (the forward sweep over the step).
 
-The outer function calls them through ``ops.LoopRun`` and ``ops.LoopBack``.
+For Hessian-vector products, ``_f_loop1_forward_jvp`` is the tangent helper keeping each
+step's carried values and their tangents, and ``_f_loop1_backward_jvp`` the steps in reverse,
+each recomputed from them, with the gradients' tangents. The outer function calls them
+through ``ops.LoopRun`` and ``ops.LoopBack``, in forward mode ``ops.LoopDot`` and
+``ops.LoopBackDot``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from gradgen import ir
+from gradgen import ir, ops
+from gradgen.ad.forward import primitive, tangents
 from gradgen.ad.reverse import active_nodes, differentiate_many, needed_nodes
 from gradgen.ad.stable_rewrites import stabilise
 from gradgen.codegen.entry import dtype_lines
@@ -85,6 +92,12 @@ class Body:
             if s in active and not integer:
                 wrt.append(name)
         self.signature = [p.name for p in params]
+        # the inputs with a tangent in forward mode: the carried values', the active ones
+        integers = g.integers | outer.graph.integers
+        inits = {c.init for c in loop.carries}
+        loop.active = [
+            s for s in loop.inputs if s in inits or (s in active and s not in integers)
+        ]
         self.slice_names = {}
         for s in loop.slices:
             name = _claim(s.name, taken)
@@ -724,3 +737,330 @@ def _gradient(body: Body, text) -> list[Function]:
         f"tuple[{own.any_type}, ...]",
     )
     return [forward_fn, backward_fn]
+
+
+def loop_jvp_functions(program: ir.Program, text) -> list[Function]:
+    """The tangent helper of every loop of ``program``, for the forward modes:
+    ``_f_loop1_jvp(..., h_dot, ...)`` runs the steps carrying each value's tangent beside
+    it and returns the carried values' last values, then their tangents."""
+    return [_jvp(body, text) for body in bodies(program)]
+
+
+def loop_hvp_functions(program: ir.Program, text) -> list[Function]:
+    """The helpers of every loop of ``program`` for Hessian-vector products (forward
+    mode over the backward pass): ``_f_loop1_forward_jvp``, the tangent helper keeping
+    each step's carried values and their tangents, and ``_f_loop1_backward_jvp``, the
+    steps in reverse, each recomputed from them, with the gradients' tangents."""
+    return [
+        f
+        for body in bodies(program)
+        for f in (_jvp(body, text, True), _backward_jvp(body, text))
+    ]
+
+
+class _Tangents:
+    """A step's tangent symbols in a helper of its own: one per input the loop
+    differentiates (``h_dot``, ``W_dot``), one per row read of those (``x_t_dot``), and
+    with ``adjoints`` one per carried value's adjoint (``dh_dot``)."""
+
+    def __init__(self, body: Body, adjoints: bool = False):
+        prog, loop = body.program, body.loop
+        g = self.graph = prog.graph
+        self.namer = namer = Namer(prog)
+        by_sym = {p.sym: p for p in prog.params}
+        inner_of = {c.init: c.inner for c in loop.carries}
+        self.seeds, self.dot_of, self.params = {}, {}, []
+        for x in loop.active:
+            p = by_sym[inner_of.get(x, x)]
+            self.dot_of[x] = self.new(p.sym, p.name, p.shape)
+            self.params.append((self.dot_of[x], p.shape))
+        for sl in loop.slices:  # a row's tangent is the row of the array's tangent
+            if sl.array in self.dot_of:
+                self.new(sl.inner, body.slice_names[sl.inner], g.shapes[sl.inner])
+        self.adjoints = []
+        if adjoints:
+            names = [p.name for p in prog.params[-len(body.seeds) :]]
+            for seed, name, c in zip(body.seeds, names, loop.carries):
+                self.adjoints.append(self.new(seed, name, c.shape))
+                self.params.append((self.adjoints[-1], c.shape))
+        self.body = body
+
+    def new(self, sym, name: str, shape) -> str:
+        seed = self.graph.new_symbol("d")
+        self.graph.shapes[seed] = tuple(shape)
+        self.namer.names[seed] = self.namer._claim(f"{name}_dot", self.namer.taken)
+        self.seeds[sym] = seed
+        return self.namer.names[seed]
+
+    def rows(self, stmts, results, mapping, text) -> list:
+        """``x_t = X[t]`` and ``x_t_dot = X_dot[t]`` for the rows the step reads."""
+        body = self.body
+        read = set().union(
+            *(s.expr.free_symbols for s in stmts), *(r.free_symbols for r in results)
+        )
+        lines = []
+        for sl in body.loop.slices:
+            key = _shifted(body.index, sl.offset)
+            if sl.inner in read:
+                array = body.array_params[sl.array]
+                lines.append((mapping[sl.inner].name, "=", _row(text, array, key)))
+            seed = self.seeds.get(sl.inner)
+            if seed is not None and seed in read:
+                name = self.namer.names[seed]
+                lines.append((name, "=", _row(text, self.dot_of[sl.array], key)))
+        return lines
+
+    def hints(self, names) -> list[str]:
+        own = self.body.program.module_names
+        hints = _signature_hints(self.body, names)
+        hints += [own.array_type if shape else "float" for _, shape in self.params]
+        return hints + ["int"] * len(self.body.loop.passed)
+
+
+def _fitted(t, c: ir.Carry, shapes):
+    """A carried value's tangent (or adjoint) with the carried value's shape."""
+    if not c.shape:
+        return sp.Float(0) if t is None else t
+    if t is None or ir.shape_of(t, shapes) != tuple(c.shape):
+        return ops.FullLike(sp.Integer(0) if t is None else t, c.inner)
+    return t
+
+
+def _taken(body: Body, mapping) -> set:
+    taken = {s.name for s in mapping.values()} | set(body.signature)
+    taken |= {p.name for p in body.program.params} | set(keyword.kwlist)
+    own = body.program.module_names
+    return taken | set(own.reserved if own else ())
+
+
+def _jvp(body: Body, text, taped: bool = False) -> Function:
+    """``_f_loop1_jvp``; ``taped``: ``_f_loop1_forward_jvp``, keeping each step's
+    carried values and their tangents for ``_f_loop1_backward_jvp``."""
+    prog, loop = body.program, body.loop
+    g = prog.graph
+    tan = _Tangents(body)
+    stmts = primitive(list(prog.forward), g)
+    tans, tangent = tangents(stmts, g, tan.seeds)
+    outs = [c.out for c in loop.carries]
+    dots = [_fitted(tangent.get(c.out), c, g.shapes) for c in loop.carries]
+    keep = {n.sym for n in g.nodes if n.names} | set(outs)
+    keep |= {tangent[s] for s in keep if s in tangent}
+    with distribute(False), stage("optimise"):
+        stmts, results = optimise(stmts + tans, outs + dots, keep, g)
+    mapping = tan.namer.mapping(stmts)
+    printer = text.mapped(mapping)
+    carried = body.carry_params + [tan.dot_of[c.init] for c in loop.carries]
+    pre, stores, tape = [], [], []
+    if taped:  # each step's carried values and their tangents, before the step
+        taken = _taken(body, mapping)
+        length = printer(loop.stop - loop.start)
+        for name, c in zip(carried, loop.carries + loop.carries):
+            store = _claim(f"{name}s", taken)
+            shape = ", ".join([length] + [printer(d) for d in c.shape])
+            shape = f"({shape},)" if not c.shape else f"({shape})"
+            pre.append((store, "=", _empty(text, shape, prog.module_names.dtype)))
+            stores.append((_row(text, store, _step(body, printer)), "=", name))
+            tape.append(store)
+    blocks = [Block(None, pre, 0)] if pre else []
+    rows = tan.rows(stmts, results, mapping, text)
+    blocks.append(Block(None, stores + rows, 1, _range(body, printer)))
+    blocks += _blocks(body, stmts, mapping, text, 1)
+    names, values = [], []
+    for name, result in zip(carried, results):
+        value = printer(result)
+        if value != name:
+            names.append(name)
+            values.append(value)
+    if names:
+        blocks.append(Block(None, [(", ".join(names), "=", ", ".join(values))], 1))
+    blocks = [b for b in blocks if b.statements or b.header]
+    used = _used_dims([s.expr for s in stmts] + results + [loop.start, loop.stop])
+    if taped:
+        used |= {d for c in loop.carries for d in c.shape if ir.is_dim_symbol(d)}
+    params = body.signature + [n for n, _ in tan.params] + _bound_params(body, text)
+    given = ", ".join(n for n, _ in tan.params)
+    returns = ", ".join(carried)
+    doc = [
+        f"The steps of the loop at {prog.path}:{loop.line} ({loop.header}) in forward "
+        f"mode: each carried value's tangent is carried beside it, from the tangents "
+        f"{given} of the inputs.",
+        "Returns the carried values' last values, then their tangents"
+        + (
+            ", then each step's values of both, for the backward pass."
+            if taped
+            else "."
+        ),
+    ]
+    if taped:
+        returns += f", ({', '.join(tape)})"
+    return _function(
+        body,
+        loop.name + ("_forward_jvp" if taped else "_jvp"),
+        params,
+        docstring(*doc),
+        _dims(body, used) + _dtype(body, text, blocks),
+        blocks,
+        f"({returns})" if not taped else returns,
+        tan.hints(body.signature),
+        f"tuple[{prog.module_names.any_type}, ...]",
+    )
+
+
+def _backward_jvp(body: Body, text) -> Function:
+    """``_f_loop1_backward_jvp``: the steps in reverse, each recomputed from its carried
+    values and their tangents, with the gradients and their tangents."""
+    prog, loop = body.program, body.loop
+    g = prog.graph
+    tan = _Tangents(body, adjoints=True)
+    stmts = primitive(list(prog.forward) + list(prog.backward), g)
+    tans, tangent = tangents(stmts, g, tan.seeds)
+    wrt = [p for p in prog.params if p.name in prog.wrt]
+    grad_of = dict(zip([p.sym for p in wrt], prog.grads))
+    seed_names = [p.name for p in prog.params[-len(body.seeds) :]]
+    # what each step adds to the outer values' gradients, then the carried adjoints
+    sums = []  # (param, slice or None, gradient)
+    for p in prog.params[: len(body.signature)]:
+        if p.sym in body.array_params:
+            for sl in loop.slices:
+                if sl.array == p.sym and sl.inner in grad_of:
+                    sums.append((p, sl, grad_of[sl.inner]))
+        if p.sym in grad_of and p.name not in body.carry_params:
+            sums.append((p, None, grad_of[p.sym]))
+    moves = [_fitted(grad_of.get(c.inner), c, g.shapes) for c in loop.carries]
+    move_dots = [
+        _fitted(tangent.get(grad_of.get(c.inner)), c, g.shapes) for c in loop.carries
+    ]
+    sum_dots = [tangent.get(gr) for _, _, gr in sums]
+    results = [gr for _, _, gr in sums] + [d for d in sum_dots if d is not None]
+    results += moves + move_dots
+    named = {n.sym for n in g.nodes if n.names}
+    keep = named | set(prog.grads) | set(prog.outputs)
+    keep |= {s.target for s in prog.backward if s.role == "adjoint" and s.node in named}
+    aliases = {t.target for t in tans if isinstance(t.expr, sp.Symbol)}  # t = dh_dot
+    keep |= {tangent[s] for s in keep if s in tangent} - aliases
+    with distribute(False), stage("optimise"):
+        stmts, results = optimise(stmts + tans, results, keep, g)
+    mapping = tan.namer.mapping(stmts)
+    printer = text.mapped(mapping)
+    taken = _taken(body, mapping)
+    n_sums = len(sums)
+    sum_results = results[:n_sums]
+    dot_results = iter(results[n_sums : n_sums + sum(d is not None for d in sum_dots)])
+    sum_dots = [None if d is None else next(dot_results) for d in sum_dots]
+    moves = results[len(results) - 2 * len(moves) : len(results) - len(moves)]
+    move_dots = results[len(results) - len(move_dots) :]
+    # the accumulated gradients and their tangents: dW, dW_dot, dX, dX_dot; a step's
+    # gradient that its statement adds in place gives its name to the sum
+    step_blocks = _blocks(body, stmts, mapping, text, 1)
+    acc, acc_dot = {}, {}
+    for p, _, _ in sums:
+        if p.sym in acc:
+            continue
+        mine = [k for k, (q, _, _) in enumerate(sums) if q is p]
+        for names, values, suffix in (
+            (acc, sum_results, ""),
+            (acc_dot, sum_dots, "_dot"),
+        ):
+            value = values[mine[0]]
+            whole = len(mine) == 1 and sums[mine[0]][1] is None
+            if whole and _foldable(value, step_blocks, stmts, results, mapping):
+                names[p.sym] = mapping[value].name
+            else:
+                names[p.sym] = _claim(f"d{p.name}{suffix}", taken)
+    pre = []
+    run = _claim("run", taken)
+    stores = [_claim(f"{n}s", taken) for n in body.carry_params]
+    stores += [_claim(f"{tan.dot_of[c.init]}s", taken) for c in loop.carries]
+    pre.append((f"({', '.join(stores)})", "=", f"{run}[{2 * len(loop.carries)}]"))
+    for p, _, _ in sums:
+        if (acc[p.sym], "=", f"{text.np}.zeros_like({p.name})") not in pre:
+            zeros = f"{text.np}.zeros_like({p.name})" if p.shape else "0.0"
+            pre += [(acc[p.sym], "=", zeros), (acc_dot[p.sym], "=", zeros)]
+    position = _step(body, printer)
+    carried = body.carry_params + [tan.dot_of[c.init] for c in loop.carries]
+    restores = [(n, "=", _row(text, s, position)) for n, s in zip(carried, stores)]
+    rows = tan.rows(stmts, results, mapping, text)
+    blocks = [Block(None, pre, 0)]
+    header = _range(body, printer, reverse=True)
+    blocks.append(Block(None, restores + rows, 1, header))
+    blocks += step_blocks
+    lines = []
+    for (p, sl, _), value, dot in zip(sums, sum_results, sum_dots):
+        key = None if sl is None else _shifted(body.index, sl.offset)
+        for name, v in ((acc[p.sym], value), (acc_dot[p.sym], dot)):
+            if v is None or v == 0:
+                continue
+            left = name if key is None else _row(text, name, key)
+            lines.append(_added(left, v, step_blocks, stmts, results, mapping, printer))
+    adjoints = seed_names + tan.adjoints
+    names, values = [], []
+    for name, value in zip(adjoints, list(moves) + list(move_dots)):
+        if printer(value) != name:
+            names.append(name)
+            values.append(printer(value))
+    if names:
+        lines.append((", ".join(names), "=", ", ".join(values)))
+    blocks.append(Block(None, [line for line in lines if line], 1))
+    blocks = [b for b in blocks if b.statements or b.header]
+    grads, dots = [], []
+    for s in loop.inputs:
+        c = next((c for c in loop.carries if c.init == s), None)
+        if c is not None:
+            k = loop.carries.index(c)
+            grads.append(seed_names[k])
+            dots.append(tan.adjoints[k])
+        else:
+            grads.append(acc.get(s, "None"))
+            dots.append(acc_dot.get(s, "None"))
+    params = [run] + body.signature + seed_names + [n for n, _ in tan.params]
+    params += _bound_params(body, text)
+    hints = [prog.module_names.any_type] + _signature_hints(body, body.signature)
+    hints += [
+        prog.module_names.array_type if c.shape else "float" for c in loop.carries
+    ]
+    hints += tan.hints([])
+    used = _used_dims([s.expr for s in stmts] + results + [loop.start, loop.stop])
+    doc = docstring(
+        f"The steps of the loop at {prog.path}:{loop.line} ({loop.header}) in reverse, "
+        "in forward mode: each step is recomputed from its carried values and their "
+        "tangents, then its gradients and their tangents along them.",
+        "Returns the inputs' gradients, then their tangents.",
+    )
+    return _function(
+        body,
+        loop.name + "_backward_jvp",
+        params,
+        doc,
+        _dims(body, used) + _dtype(body, text, blocks),
+        blocks,
+        ", ".join(grads + dots),
+        hints,
+        f"tuple[{prog.module_names.any_type}, ...]",
+    )
+
+
+def _foldable(value, blocks, stmts, results, mapping):
+    """The line computing ``value`` in ``blocks``, when nothing else reads it."""
+    if not isinstance(value, sp.Symbol) or value not in mapping:
+        return None
+    name = mapping[value].name
+    readers = sum(value in s.expr.free_symbols for s in stmts)
+    readers += sum(value in r.free_symbols for r in results)
+    found = [
+        (b, k)
+        for b in blocks
+        for k, line in enumerate(b.statements)
+        if line[0] == name and line[1] == "="
+    ]
+    return found[0] if readers == 1 and len(found) == 1 else None
+
+
+def _added(left: str, value, blocks, stmts, results, mapping, printer):
+    """``left += value``: the statement computing ``value`` itself when nothing else
+    reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded)."""
+    found = _foldable(value, blocks, stmts, results, mapping)
+    if found is not None:
+        b, k = found
+        b.statements[k] = (left, "+=", b.statements[k][2])
+        return None
+    return (left, "+=", printer(value))

@@ -13,6 +13,8 @@ records laid out like the first-order ones. Names and return conventions follow 
   one more gradient; reverse over reverse would have to sweep back over the backward pass
   and keep all of its values as well.
 - ``f_hessian(*args)`` and ``f_jacobian(*args)``: loops over basis vectors (``basis_loops.py``).
+- A loop that stays a loop stays one in all of them: its helpers in forward mode
+  (``loops.loop_jvp_functions``, ``loops.loop_hvp_functions``) come before the functions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from gradgen import ir
 from gradgen.codegen.builder import Builder
 from gradgen.codegen.dense import hessian, jacobian
+from gradgen.codegen.loops import loop_hvp_functions, loop_jvp_functions
 from gradgen.codegen.printer import ModuleText
 from gradgen.codegen.template import Function
 from gradgen.errors import GradgenError
@@ -54,16 +57,11 @@ def mode_functions(program: ir.Program, text: ModuleText, modes) -> list[Functio
     """The functions of the requested modes that apply to this target; ``text`` prints
     the expressions."""
     wanted = [m for m in parse_modes(modes) if applies(m, program)]
-    if wanted and program.graph.loops:
-        loop = program.graph.loops[0]
-        raise GradgenError(
-            f"--mode {wanted[0]} through the loop at line {loop.line}, which stays a loop, "
-            "is not supported yet",
-            program.path,
-            loop.line,
-            hint="compile the gradient alone (no --mode), or give the loop a fixed length "
-            "and compile with --unroll",
-        )
+    helpers = []
+    if wanted and program.graph.loops:  # the loops' helpers in forward mode
+        helpers = loop_jvp_functions(program, text)
+        if {"hvp", "hessian"} & set(wanted):
+            helpers += loop_hvp_functions(program, text)
     build = {
         "jvp": lambda b: [b.jvp()],
         "hvp": lambda b: [b.hvp()],
@@ -76,4 +74,4 @@ def mode_functions(program: ir.Program, text: ModuleText, modes) -> list[Functio
             if applies(mode, program):
                 for f in build[mode](Builder(program, text)):
                     functions.setdefault(f.name, f)
-    return list(functions.values())
+    return helpers + list(functions.values())

@@ -37,6 +37,9 @@ def name_module(
         for k in range(1, len(p.graph.loops) + 1):  # the helpers of its loops
             base = f"_{p.name}_loop{k}"
             called[p.name] |= {base, f"{base}_forward", f"{base}_backward"}
+            if parse_modes(modes):
+                called[p.name] |= {f"{base}_{m}_jvp" for m in ("forward", "backward")}
+                called[p.name].add(f"{base}_jvp")
         if "hessian" in parse_modes(modes) and not p.array_output:
             called[p.name].add(f"{p.name}_hvp")  # f_hessian may call f_hvp per column
         functions[p.name] = names

@@ -200,6 +200,9 @@ def pre_activations(stmts: list[ir.Stmt], names: dict) -> dict:
     return found
 
 
+_LOOP_CALLS = (ops.LoopRun, ops.LoopDot, ops.LoopBack, ops.LoopBackDot)
+
+
 class Namer:
     """Names shared by all functions generated for one target."""
 
@@ -305,8 +308,9 @@ class Namer:
             base = stmt.expr.args[0] if part else None
             if base is not None and base in names:  # exp(-|z|) of a sigmoid's z, ...
                 names[stmt.target] = self._claim(f"{part}_{names[base]}", taken)
-            elif isinstance(stmt.expr, (ops.LoopRun, ops.LoopBack)):
-                base = "loop" if isinstance(stmt.expr, ops.LoopRun) else "loop_grads"
+            elif isinstance(stmt.expr, _LOOP_CALLS):
+                backward = isinstance(stmt.expr, (ops.LoopBack, ops.LoopBackDot))
+                base = "loop_grads" if backward else "loop"
                 names[stmt.target] = self._claim(base, taken)
             elif stmt.role == "forward":
                 node_name(stmt.target)

@@ -26,6 +26,20 @@ from gradgen.errors import GradgenError
 from gradgen.ops import SigmoidOf
 
 
+def _one_call(text: str) -> bool:
+    """Whether ``text`` is one call, ``np.log(2)``: not a sum or product of calls,
+    ``np.logaddexp(0, 0).item() / np.log(2).item()``, whose parts are made floats each.
+    """
+    if not text.endswith(")") or "(" not in text:
+        return False
+    depth = 0
+    for i, char in enumerate(text[text.index("(") :]):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - text.index("(") - 1
+    return False
+
+
 class NumPyPrinter(PythonCodePrinter):
     """Prints IR expressions as NumPy code over the names the naming stage chose."""
 
@@ -58,7 +72,7 @@ class NumPyPrinter(PythonCodePrinter):
             and not isinstance(expr, sp.Atom)
             and not expr.atoms(ir.Structural)
             and text.startswith(f"{self.np}.")
-            and text.endswith(")")
+            and _one_call(text)
         ):  # np.log(2), np.sin(n) of a size n: made a Python float, which (unlike a NumPy
             # float64) keeps float32 arrays float32
             return self._of_sizes(text)
@@ -102,6 +116,15 @@ class NumPyPrinter(PythonCodePrinter):
     # --- numbers ----------------------------------------------------------------
     def _print_Float(self, expr):
         return repr(float(expr))
+
+    # Every traced value is real, but SymPy cannot always tell (arcsin of a value it cannot
+    # bound): it writes |exp(z)| as exp(re(z)). The real part of a real value is itself.
+    def _print_re(self, expr):
+        text = self._print(expr.args[0])
+        return text if isinstance(expr.args[0], (sp.Atom, sp.Function)) else f"({text})"
+
+    def _print_im(self, expr):
+        return self._print(sp.Float(0.0))
 
     def _print_Pi(self, expr):
         return f"{self.np}.pi"
@@ -175,6 +198,15 @@ class NumPyPrinter(PythonCodePrinter):
         if ir.of_sizes(expr) and not expr.exp.is_Integer:  # k**0.5, a Python float
             base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True)
             return f"{base}**{float(expr.exp)!r}"
+        if precedence(expr.base) == PRECEDENCE["Pow"] and expr.exp not in (
+            sp.S.Half,
+            -sp.S.Half,
+            -1,
+        ):
+            # (x**y)**2 of a traced x**y (ops.TracedPower): ** groups to the right, so
+            # the base needs its parentheses (SymPy's printer leaves them out)
+            exp = self.parenthesize(expr.exp, PRECEDENCE["Pow"], strict=False)
+            return f"({self._print(expr.base)})**{exp}"
         return self._hprint_Pow(expr, rational=rational, sqrt=f"{self.np}.sqrt")
 
     def _print_Heaviside(self, expr):

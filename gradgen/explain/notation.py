@@ -124,9 +124,12 @@ def _cancelled(expr: sp.Expr, shapes: dict) -> sp.Expr:
     """``expr`` with σ(-u) written 1 - σ(u) and multiplied out, when that is shorter:
     the logistic loss's -(y ⊙ σ(-z) - σ(z) ⊙ (1 - y))/n is (σ(z) - y)/n. Exact, as
     σ(-u) = 1 - σ(u) is; only products of sums are multiplied out (nothing inside a
-    function or an array operation), and only where the shape stays the same."""
+    function or an array operation), and only where the shape stays the same. A
+    condition (and, or, not, if-then-else of comparisons) has each of its parts done so."""
     if not any(e.args[0].could_extract_minus_sign() for e in expr.atoms(Sigmoid)):
         return expr
+    if isinstance(expr, sp.logic.boolalg.BooleanFunction):
+        return expr.func(*[_cancelled(a, shapes) for a in expr.args])
     complement = textbook(expr)
     opaque = {f: sp.Dummy() for f in complement.atoms(sp.Function)}
     expanded = sp.expand(complement.xreplace(opaque))
@@ -236,6 +239,12 @@ class Formula:
 
     def _print_Float(self, expr):
         return repr(float(expr))
+
+    def _print_re(self, expr):
+        # every traced value is real; SymPy, when it cannot tell (arcsin of a value it
+        # cannot bound), writes |exp(z)| as exp(re(z))
+        text = self._print(expr.args[0])
+        return text if isinstance(expr.args[0], (sp.Atom, sp.Function)) else f"({text})"
 
     def _print_Mul(self, expr):
         """-(…) for a negative product; a product with numbers or a denominator as the

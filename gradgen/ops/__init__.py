@@ -66,7 +66,17 @@ from gradgen.ops.indexing import (
 )
 from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
 from gradgen.ops.linalg import Cholesky, Det, DetSign, Inv, LogAbsDet, Pinv, Solve
-from gradgen.ops.loops import LOOPS, LoopBack, LoopPart, LoopRun, LoopSeed, loop_run, untaped
+from gradgen.ops.loops import (
+    LOOPS,
+    LoopBack,
+    LoopBackDot,
+    LoopDot,
+    LoopPart,
+    LoopRun,
+    LoopSeed,
+    loop_run,
+    untaped,
+)
 from gradgen.ops.linear import MatMul, Outer, TraceOp, Transpose, Vdot
 from gradgen.ops.prods import CumProd, ReduceProd
 from gradgen.ops.reductions import (
@@ -118,6 +128,8 @@ STRUCTURAL = (
     LoopRun,
     LoopPart,
     LoopBack,
+    LoopDot,
+    LoopBackDot,
     BroadcastTo,
     FullLike,
     Eye,

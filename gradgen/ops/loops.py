@@ -1,15 +1,18 @@
 """A loop of the model that stays a loop: ``LoopRun`` (the forward loop, run once),
-``LoopPart`` (one of its results: a carried value's last value, or one input's
-gradient) and ``LoopBack`` (the reversed loop of its VJP, run once). Each in one place:
-shape, rules, code, text and LaTeX.
+``LoopPart`` (one of its results: a carried value's last value, its tangent, or one
+input's gradient), ``LoopBack`` (the reversed loop of its VJP, run once) and ``LoopDot``
+(the loop run in forward mode: its JVP, run once). Each in one place: shape, rules,
+code, text and LaTeX.
 
 The loop's body is traced once into an ``ir.Loop`` (``frontend/loop_runtime.py``), kept
 in ``LOOPS`` by its key; the generated module computes it in helper functions of its own
 (``codegen/loops.py``): ``_f_loop1`` runs the loop, ``_f_loop1_forward`` runs it and
 keeps what the backward pass reads (the tape), ``_f_loop1_backward`` runs the steps in
-reverse. Here the loop is one opaque node whose VJP is one call of the backward helper
+reverse, ``_f_loop1_jvp`` runs it carrying each value's tangent beside it
+(``h_dot``). Here the loop is one opaque node whose VJP is one call of the backward helper
 (``shared_vjp``: the reverse sweep gives the call a statement of its own, and each input
-its part of the result).
+its part of the result) and whose JVP is one call of the tangent helper, whose
+result holds the carried values' last values, then their tangents.
 """
 
 from __future__ import annotations
@@ -41,15 +44,14 @@ def loop_run(loop: ir.Loop) -> "LoopRun":
 
 def untaped(expr: sp.Expr) -> sp.Expr:
     """The loop run without keeping its tape (in a function without its backward pass)."""
-    if isinstance(expr, LoopRun):
-        return LoopRun(expr.args[0], sp.Integer(0), *expr.args[2:])
+    if isinstance(expr, (LoopRun, LoopDot)):
+        return type(expr)(expr.args[0], sp.Integer(0), *expr.args[2:])
     return expr
 
 
-class LoopRun(ir.Structural):
-    """The forward loop: args (key, taped, sizes, *inputs), ``sizes`` the range bounds
-    its helpers cannot read off the inputs' shapes; its value is the tuple of the
-    carried values' last values (and the tape, when taped)."""
+class _LoopCall(ir.Structural):
+    """A call of one of a loop's helpers: args (key, ...), all of them read; its value
+    is a tuple, read by ``LoopPart``."""
 
     precedence = PRECEDENCE["Atom"]
 
@@ -64,6 +66,26 @@ class LoopRun(ir.Structural):
     def out_shape(self, shapes):
         return ()
 
+
+class _TangentCall(_LoopCall):
+    """A call of a loop's helper in forward mode: differentiated no further."""
+
+    @staticmethod
+    def vjp(
+        g, ans, key, *args, shape
+    ):  # pragma: no cover - forward mode is not reversed
+        _no_forward_mode(key)
+
+    @staticmethod
+    def jvp(t, ans, key, *args, shape):
+        _no_forward_mode(key)
+
+
+class LoopRun(_LoopCall):
+    """The forward loop: args (key, taped, sizes, *inputs), ``sizes`` the range bounds
+    its helpers cannot read off the inputs' shapes; its value is the tuple of the
+    carried values' last values (and the tape, when taped)."""
+
     @classmethod
     def vjp(cls, g, ans, *args, shape):
         """Each argument's part of the backward loop's result (the reverse sweep calls
@@ -72,8 +94,17 @@ class LoopRun(ir.Structural):
         return [None if part is None else part(call) for part in parts]
 
     @staticmethod
-    def jvp(t, ans, key, *args, shape):
-        _no_forward_mode(key)
+    def jvp(t, ans, key, taped, passed, *inputs, shape):
+        """The loop run in forward mode: the inputs and the tangents of those the loop
+        differentiates (``Loop.active``; 0 for none)."""
+        loop = LOOPS[int(key)]
+        tangent = dict(zip(loop.inputs, t[3:]))
+        dots = [tangent.get(s) for s in loop.active]
+        if all(d is None for d in dots):
+            return None
+        zero = sp.Integer(0)
+        dots = [zero if d is None else d for d in dots]
+        return LoopDot(key, taped, passed, *inputs, *dots)
 
     @classmethod
     def shared_vjp(cls, expr, g, ans):
@@ -113,14 +144,16 @@ class LoopRun(ir.Structural):
 
 class LoopPart(ir.Structural):
     """Part ``i`` of a loop's tuple result: args (tuple, key, kind, i); kind 0: a
-    ``LoopRun``'s carried value i, kind 1: a ``LoopBack``'s gradient of input i."""
+    ``LoopRun``'s (or a ``LoopDot``'s) carried value i, kind 1: a ``LoopBack``'s
+    gradient of input i, kind 2: a ``LoopDot``'s tangent of carried value i, kind 3: a
+    ``LoopBackDot``'s tangent of the gradient of input i."""
 
     precedence = PRECEDENCE["Atom"]
     array_args = 1
 
     def out_shape(self, shapes):
         loop, i = LOOPS[int(self.args[1])], int(self.args[3])
-        if int(self.args[2]) == 0:
+        if int(self.args[2]) in (0, 2):
             return tuple(loop.carries[i].shape)
         return tuple(loop.outer_shapes[loop.inputs[i]])
 
@@ -130,16 +163,29 @@ class LoopPart(ir.Structural):
 
     @staticmethod
     def jvp(t, ans, whole, key, kind, i, *, shape):
-        raise GradgenError(*_FORWARD_MODE[:1], hint=_FORWARD_MODE[1])
+        """A carried value's tangent: its part of the ``LoopDot`` that is the tangent of
+        the loop's run."""
+        if int(kind) > 1:
+            _no_forward_mode(key)
+        return None if t[0] is None else LoopPart(t[0], key, 2 + int(kind), i)
+
+    def _position(self) -> int:
+        """Where the part is in the tuple: a tangent comes after every carried value."""
+        i, kind, loop = int(self.args[3]), int(self.args[2]), LOOPS[int(self.args[1])]
+        if kind == 2:
+            return len(loop.carries) + i
+        if kind == 3:
+            return len(loop.inputs) + i
+        return i
 
     def _gradgen_numpy(self, p, **kwargs):
-        return f"{p._print(self.args[0])}[{int(self.args[3])}]"
+        return f"{p._print(self.args[0])}[{self._position()}]"
 
     def _gradgen_text(self, p, **kwargs):
-        return f"{p._print(self.args[0])}[{int(self.args[3])}]"
+        return f"{p._print(self.args[0])}[{self._position()}]"
 
     def _gradgen_latex(self, p, **kwargs):
-        return rf"{p._print(self.args[0])}_{{[{int(self.args[3])}]}}"
+        return rf"{p._print(self.args[0])}_{{[{self._position()}]}}"
 
 
 class LoopSeed(ir.Structural):
@@ -159,31 +205,29 @@ class LoopSeed(ir.Structural):
         return rf"\left({p._print(self.args[0])} \to [{int(self.args[1])}]\right)"
 
 
-class LoopBack(ir.Structural):
+class LoopBack(_LoopCall):
     """The backward loop: args (key, run, *inputs, *seeds), seeds the adjoints of the
     carried values' last values (0 for none); its value is the tuple of the inputs'
     gradients."""
-
-    precedence = PRECEDENCE["Atom"]
-
-    @property
-    def array_args(self) -> int:
-        return len(self.args)
-
-    @property
-    def loop(self) -> ir.Loop:
-        return LOOPS[int(self.args[0])]
-
-    def out_shape(self, shapes):
-        return ()
 
     @staticmethod
     def vjp(g, ans, *args, shape):  # pragma: no cover - a backward pass is not differentiated
         raise GradgenError("the backward loop has no VJP", hint="use the default mode")
 
     @staticmethod
-    def jvp(t, ans, key, *args, shape):
-        _no_forward_mode(key)
+    def jvp(t, ans, key, run, *args, shape):
+        """The backward loop in forward mode (for Hessian-vector products): it reads the
+        tape of the loop run in forward mode (the tangent of ``run``, a ``LoopDot``
+        that keeps its tape) and the tangents of the inputs and of the seeds."""
+        loop = LOOPS[int(key)]
+        n = len(loop.inputs)
+        if t[1] is None:  # the loop has no tangent: neither has its backward pass
+            return None
+        tangent = dict(zip(loop.inputs, t[2 : 2 + n]))
+        zero = sp.Integer(0)
+        dots = [tangent.get(s) for s in loop.active] + list(t[2 + n :])
+        dots = [zero if d is None else d for d in dots]
+        return LoopBackDot(key, t[1], *args, *dots)
 
     def _call_args(self, p) -> list[str]:
         loop = self.loop
@@ -207,3 +251,75 @@ class LoopBack(ir.Structural):
     def _gradgen_latex(self, p, **kwargs):
         args = ", ".join(p._print(a) for a in self.args[2:])
         return rf"\overline{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
+
+
+class LoopDot(_TangentCall):
+    """The loop in forward mode: args (key, taped, sizes, *inputs, *tangents) (sizes as
+    ``LoopRun``'s), a tangent (0 for none) for each input the loop differentiates
+    (``Loop.active``); its value is the tuple of the carried values' last values, then
+    their tangents (and, taped, what its backward pass in forward mode reads:
+    ``LoopBackDot``)."""
+
+    def _gradgen_numpy(self, p, **kwargs):
+        n = len(self.loop.inputs)
+        inputs, dots = self.args[3 : 3 + n], self.args[3 + n :]
+        args = _with_tangents(p, self.loop, inputs, dots)
+        name = "_forward_jvp" if int(self.args[1]) else "_jvp"
+        return f"{self.loop.name}{name}({', '.join(args)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[3:])
+        return f"tangent_loop_{self.loop.line}({args})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[3:])
+        return rf"\dot{{\operatorname{{loop}}}}_{{{self.loop.line}}}\left({args}\right)"
+
+
+def _with_tangents(p, loop: ir.Loop, inputs, dots, seeds=()) -> list[str]:
+    """The printed arguments of a tangent helper: the inputs, the seeds (printed), the
+    inputs' tangents (zeros for 0), the seeds' tangents, the sizes it takes."""
+    out = [p._print(sp.Float(a) if a.is_Number else a) for a in inputs] + list(seeds)
+    likes = [p._print(inputs[loop.inputs.index(s)]) for s in loop.active]
+    shapes = [loop.outer_shapes[s] for s in loop.active]
+    likes += list(seeds)
+    shapes += [c.shape for c in loop.carries][: len(seeds)]
+    for d, shape, like in zip(dots, shapes, likes):
+        if d != 0:
+            out.append(p._print(d))
+        elif shape:
+            out.append(f"{p.np}.zeros_like({like})")
+        else:
+            out.append("0.0")
+    return out + [p._print(b) for b in getattr(loop, "passed", ())]
+
+
+class LoopBackDot(_TangentCall):
+    """The backward loop in forward mode: args (key, run, *inputs, *seeds, *tangents),
+    ``run`` the loop run in forward mode keeping its tape (a ``LoopDot``), a tangent (0
+    for none) for each input the loop differentiates, then for each seed; its value is
+    the tuple of the inputs' gradients, then their tangents."""
+
+    def _gradgen_numpy(self, p, **kwargs):
+        loop = self.loop
+        n, k = len(loop.inputs), len(loop.carries)
+        inputs, seeds = self.args[2 : 2 + n], self.args[2 + n : 2 + n + k]
+        run = p._print(self.args[1])
+        seeds = [
+            (
+                p._print(sp.Float(s) if s.is_Number else s)
+                if s != 0 or not c.shape
+                else f"{p.np}.zeros_like({run}[{i}])"
+            )
+            for i, (s, c) in enumerate(zip(seeds, loop.carries))
+        ]
+        args = _with_tangents(p, loop, inputs, self.args[2 + n + k :], seeds)
+        return f"{loop.name}_backward_jvp({', '.join([run] + args)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[1:])
+        return f"tangent_backward_loop_{self.loop.line}({args})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        args = ", ".join(p._print(a) for a in self.args[1:])
+        return rf"\dot{{\overline{{\operatorname{{loop}}}}}}_{{{self.loop.line}}}\left({args}\right)"

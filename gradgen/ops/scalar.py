@@ -186,6 +186,7 @@ class ZeroPower(_Named):
     (SymPy's, 0**x log(0), is nan)."""
 
     nargs = 1
+    precedence = PRECEDENCE["Pow"]  # printed 0.0**x
 
     def fdiff(self, argindex=1):
         return sp.Integer(0)
@@ -210,6 +211,7 @@ class TracedPower(_Named):
     for y > 0, not 0 log 0)."""
 
     nargs = 2
+    precedence = PRECEDENCE["Pow"]  # printed x**y: a power's base parenthesises it
 
     def fdiff(self, argindex=1):
         x, y = self.args
@@ -221,11 +223,13 @@ class TracedPower(_Named):
         return sp.Pow(*self.args)
 
     def _power(self, p, **kwargs):
-        x, y = (p.parenthesize(a, PRECEDENCE["Pow"], strict=True) for a in self.args)
+        # ** groups to the right: a power as the base takes parentheses, (2**v)**w
+        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=False)
+        y = p.parenthesize(self.args[1], PRECEDENCE["Pow"], strict=True)
         return f"{x}**{y}"
 
     _gradgen_numpy = _gradgen_text = _power
 
     def _gradgen_latex(self, p, **kwargs):
-        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=True)
+        x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=False)
         return f"{x}^{{{p._print(self.args[1])}}}"

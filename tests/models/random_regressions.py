@@ -700,3 +700,42 @@ def maximum_of_a_log_in_a_condition(s: float, t: float):
     if np.maximum(s, np.where(s > 1.25, np.log(s - 1.15), 1.0)) <= t:
         return 0.0 * t
     return np.exp(t)
+
+
+# --- a constant quotient of calls on sizes ---------------------------------------------------------
+# logaddexp2(c, c) is c + logaddexp(0, 0) / log(2): the printer made the quotient a float by
+# appending .item() to its text, after each call had one already (np.log(2).item().item()).
+def logaddexp2_of_equal_arguments(c: float) -> float:
+    return np.maximum(np.tanh(c), np.logaddexp2(c, c))
+
+
+# --- the real part of a value SymPy cannot tell is real -----------------------------------------
+# |exp(z)| is exp(re(z)) to SymPy when z may be complex (arcsin of a value it cannot bound): the
+# p-norm's |x| ** 3 printed re(...), which no printer knew, an internal error.
+def norm_of_an_exp_of_arcsin(A: Array["d", "k"]) -> float:
+    x = np.exp(np.arcsin(0.85 * np.tanh(A)))
+    return np.sum(np.cos(np.linalg.norm(x, 3, axis=-2, keepdims=True)))
+
+
+# --- a power of a traced power ----------------------------------------------------------------------
+# (x**w)**2 with both x and w traced printed as x ** w**2, which Python reads as x**(w**2).
+def norm_of_a_traced_power(W: Array["d", "d"]) -> Array[1, "d"]:
+    x = (1.25 + 0.67 * np.tanh(W)) ** W
+    return np.linalg.norm(x, 2, axis=0, keepdims=True) + np.sum(x**3)
+
+
+# x**w printed without parentheses before .T or an index (x ** w.T), and a power as its base
+# without them ((2**v)**w as 2**v ** w, which Python reads as 2**(v**w)).
+def transpose_of_a_traced_power(v: Array[2], W: Array[1, 1], s: float) -> Array[2]:
+    z = ((2.0**v) ** np.where(W > s, W, s)).transpose()
+    return z[:, 0] + ((1.25 + 0.67 * np.tanh(v)) ** s)[::-1]
+
+
+# --- a logistic in a condition ------------------------------------------------------------------
+# exp(x) / (1 + exp(x)) compared in an `if` whose other side is a select: the derivation, which
+# writes sigma(-x) as 1 - sigma(x) and multiplies out where that is shorter, multiplied out the
+# condition itself (an if-then-else of comparisons), which SymPy cannot expand: an internal error.
+def logistic_compared_under_a_select(s: float, v: Array[2], W: Array[2, 2]) -> float:
+    if s < np.where(s > 0.5, np.exp(v[-1]) / (1 + np.exp(v[-1])), np.amin(W)):
+        return s * 2.0
+    return np.sum(W) * s

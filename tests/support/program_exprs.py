@@ -21,6 +21,7 @@ import hypothesis.strategies as st
 import program_values as pv
 from program_arrays import ArrayExpressions
 from program_numerics import NumericExpressions
+from program_ops import OpsExpressions
 from program_values import CAP, EXP_ARG, POSITIVE, Val
 
 NAMED_DIMS = ("n", "d", "k")
@@ -30,6 +31,18 @@ PLAIN, POSITIVE_PARAM = (-1.0, 1.0), (0.5, 2.0)  # parameter domains
 CONSTANTS = (2.0, 0.5, 1.0, 3, 1.5, -1.0, 0.1, 2, math.pi, -0.5, 0.25, 10.0)
 FUNCTIONS = ("tanh", "exp", "sin", "cos", "log", "sqrt", "abs", "square")
 FUNCTIONS += ("arctan", "sinh", "cosh", "tan", "arcsin", "arccos", "negate")
+FUNCTIONS += ("log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "sign")
+FUNCTIONS += ("deg2rad", "rad2deg", "radians", "degrees")
+# the operations of program_ops: each a kind of its own with every_kind (the long profile)
+MORE_KINDS = [
+    ("reduce_more", 1),
+    ("elementwise", 1),
+    ("product", 1),
+    ("shaping", 1),
+    ("linalg", 1),
+    ("gather", 1),
+]
+MORE_CAP = 2
 COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
 UFUNCS = ("greater", "less", "greater_equal", "less_equal", "equal", "not_equal")
 COMPARISON_UFUNCS = dict(zip(COMPARISONS, UFUNCS))
@@ -56,14 +69,19 @@ class Scope:
         self.taken.add(name)
 
 
-class Expressions(ArrayExpressions, NumericExpressions):
+class Expressions(ArrayExpressions, NumericExpressions, OpsExpressions):
     """Random expressions; every random choice goes through hypothesis's ``draw``. The
     program builder (``programs.Builder``) adds helpers (``_helper``) and statements.
     Indexing and reshaping come from ``program_arrays``, stable forms and undefined
     branches from ``program_numerics``."""
 
-    def __init__(self, draw):
+    def __init__(self, draw, every_kind: bool = True):
         self.draw = draw
+        # every kind of expression at its weight; otherwise (the default profile's budget)
+        # the operations of program_ops are one rare kind, at most MORE_CAP times a
+        # program, on leaves
+        self.every_kind = every_kind
+        self.more_left = MORE_CAP
         self.nesting = 0  # helpers being generated inside helpers
         self.imports: set = set()  # names from gradgen.functions the model uses
         self.branch_nans = False  # whether a branch not taken may compute nan
@@ -191,6 +209,11 @@ class Expressions(ArrayExpressions, NumericExpressions):
                 ("guarded", 1),
                 ("choice", 1),
             ]
+            + (
+                MORE_KINDS
+                if self.every_kind
+                else [("more", 1 if self.more_left else 0)]
+            )
         )
         if kind == "leaf":
             return self.leaf(scope, shape, const_ok)
@@ -199,6 +222,13 @@ class Expressions(ArrayExpressions, NumericExpressions):
         if value.mag > CAP:
             value = self.fit(value, -CAP, CAP)
         return value
+
+    def _more(self, scope, shape, depth):
+        """One of the operations of ``program_ops``, at depth 0 (on leaves): the default
+        profile's rare kind."""
+        self.more_left -= 1
+        kind = self.pick([k for k, _ in MORE_KINDS])
+        return getattr(self, f"_{kind}")(scope, shape, 0)
 
     def fit(self, v: Val, lo: float, hi: float) -> Val:
         """``v``, or ``v`` passed through a function that maps it into [lo, hi]."""

@@ -4,7 +4,8 @@ the part of ``programs.Builder`` that draws them.
 ``write_block``: a fresh array (``np.zeros_like(a)``, ``a * 1.0``, ``np.copy(a)``,
 ``a.copy()``, ``np.zeros((h.shape[0], 3))``) then one to three writes into it: ``y[key] = v``,
 ``y[key] += v`` (also -= and *=) with the keys of ``program_arrays`` and a value of the
-selected shape or one that broadcasts to it, ``y += v``, sometimes reading ``y`` itself
+selected shape or one that broadcasts to it, ``y += v``, ``y[mask] = v`` and
+``y[np.arange(n), labels] = v`` (a number; labels integer data), sometimes reading ``y`` itself
 (``y[1:] += y[:-1]``), or an ``if`` writing in each branch. Nothing else names the array
 while it is written, so the intervals stay sound. autograd cannot run such a program
 (``Builder.writes``).
@@ -88,8 +89,28 @@ class Statements:
             key = f"{key}, :"
         return key, selected
 
+    def masked_write(self, scope, name: str, target: Val, depth) -> Val:
+        """``y[mask] = v`` (a mask of y's shape), or ``y[np.arange(n), labels] = v``
+        through integer data: a value written into the selected slots (through integer
+        data a constant, as gradgen writes nothing else there)."""
+        shape = target.shape
+        plain = not any(pv.derived_parts(d) for d in shape)
+        if len(shape) == 2 and plain and scope.kind == "target" and self.maybe(40):
+            labels = self.int_param(scope, shape[:1], shape[1])
+            rows = f"np.arange({self.size_text(scope, shape[0], target)})"
+            key = f"{rows}, {labels.text}"
+            value = pv.constant(self.pick([0.0, 1.0, -0.5, 2]))
+        else:
+            value = self.expr(scope, (), depth, const_ok=True)
+            key = self.condition(scope, shape, depth).text
+        scope.lines.append(f"{name}[{key}] = {value.text}")
+        lo, hi = min(target.lo, value.lo), max(target.hi, value.hi)
+        return Val(name, target.shape, lo, hi)
+
     def write(self, scope, name: str, target: Val, depth) -> Val:
         """One write into ``name``; returns its new value."""
+        if self.maybe(15):
+            return self.masked_write(scope, name, target, depth)
         op = self.weighted([("=", 3), ("+=", 3), ("-=", 1), ("*=", 1)])
         whole = self.maybe(25)
         key, selected = ("", target.shape) if whole else self.write_key(target.shape)

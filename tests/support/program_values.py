@@ -23,7 +23,8 @@ CAP = 100.0  # every value stays in [-CAP, CAP]
 POSITIVE = (0.1, CAP)  # domain of log, sqrt, fractional powers and divisors
 EXP_ARG = (-3.0, 3.0)  # arguments of exp, sinh, cosh, 2**x
 TAN_ARG = (-1.2, 1.2)
-ASIN_ARG = (-0.95, 0.95)
+ASIN_ARG = (-0.95, 0.95)  # also of arctanh
+ACOSH_ARG = (1.1, CAP)
 
 # Python operator precedence, enough to parenthesise correctly.
 CMP, ADD, MUL, UNARY, POWER, ATOM = 3, 5, 6, 7, 8, 10
@@ -239,6 +240,17 @@ FUNCTIONS = {
         lambda lo, hi: (0.0 if lo < 0 < hi else min(lo * lo, hi * hi),)
         + (max(lo * lo, hi * hi),),
     ),
+    "log2": (POSITIVE, _monotone(math.log2)),
+    "log10": (POSITIVE, _monotone(math.log10)),
+    "exp2": (EXP_ARG, _monotone(lambda x: 2.0**x)),
+    "arcsinh": (None, _monotone(math.asinh)),
+    "arccosh": (ACOSH_ARG, _monotone(math.acosh)),
+    "arctanh": (ASIN_ARG, _monotone(math.atanh)),
+    "sign": (None, _monotone(lambda x: float((x > 0) - (x < 0)))),
+    "deg2rad": (None, _monotone(math.radians)),
+    "radians": (None, _monotone(math.radians)),
+    "rad2deg": (None, _monotone(math.degrees)),
+    "degrees": (None, _monotone(math.degrees)),
 }
 
 

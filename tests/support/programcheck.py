@@ -149,16 +149,132 @@ def _autograd_numpy() -> types.ModuleType:
     module = types.ModuleType("autograd_numpy_reference")
     module.__dict__.update(vars(anp))
 
-    def where(condition, x, y):
-        ones = np.ones(
-            np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
-        )
-        # * un-broadcasts its gradient; it also makes a float's tangent an array, which
-        # autograd's forward mode of where needs
-        return anp.where(condition, x * ones, y * ones)
-
-    module.where = where
+    module.where = _where
+    module.diag = _diag
+    module.clip = _clip
+    module.cumprod = _cumprod
+    module.take = _take
+    module.take_along_axis = _take_along_axis
+    module.einsum = _einsum
+    # autograd's VJP of pad needs the mode given
+    module.pad = lambda x, width, mode="constant", **kwargs: anp.pad(
+        x, width, mode, **kwargs
+    )
+    module.var = _var
+    module.std = lambda x, axis=None, ddof=0, keepdims=False: anp.sqrt(
+        _var(x, axis, ddof, keepdims)
+    )
+    module.linalg = types.SimpleNamespace(**vars(anp.linalg))
+    module.linalg.norm = _norm
+    module.linalg.eigvalsh = lambda x: anp.linalg.eigh(x)[0]
+    # autograd's VJP of broadcast_to cannot add leading dimensions; a sum with zeros can
+    module.broadcast_to = lambda x, shape: x + np.zeros(shape)
     return module
+
+
+def _where(condition, x, y):
+    ones = np.ones(np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y)))
+    # * un-broadcasts its gradient; it also makes a float's tangent an array, which
+    # autograd's forward mode of where needs
+    return anp.where(condition, x * ones, y * ones)
+
+
+# NumPy functions autograd cannot differentiate (or not with every argument, or not of
+# every shape), as forms of ones it can.
+def _diag(x, k=0):
+    """np.diag; of a matrix by indexing (autograd's VJP is of square matrices only)."""
+    if anp.ndim(x) == 1:
+        return anp.diag(x, k)
+    rows, cols = np.shape(x)
+    count = max(0, min(rows - max(-k, 0), cols - max(k, 0)))
+    i = np.arange(count)
+    return x[i + max(-k, 0), i + max(k, 0)]
+
+
+def _clip(x, a_min, a_max):
+    """np.clip: derivative 1 strictly inside the bounds, a traced bound gets the rest
+    (autograd has no derivative for the bounds)."""
+    out = x
+    if a_min is not None:
+        out = _where(out > a_min, out, a_min)
+    if a_max is not None:
+        out = _where(out < a_max, out, a_max)
+    return out
+
+
+def _einsum(spec, *operands):
+    """np.einsum; a label repeated in one operand (a diagonal) as a product with the
+    identity first: autograd's VJP would repeat it in an output."""
+    inputs, output = spec.split("->")
+    parts = inputs.split(",")
+    for j, part in enumerate(parts):
+        if part in ("ii",):  # the only such operand the random programs write
+            operands = list(operands)
+            operands[j] = anp.sum(operands[j] * np.eye(len(operands[j])), axis=0)
+            parts[j] = "i"
+    return anp.einsum(f"{','.join(parts)}->{output}", *operands)
+
+
+def _var(x, axis=None, ddof=0, keepdims=False):
+    """np.var written out (autograd's forward mode of var fails)."""
+    count = (
+        np.size(x)
+        if axis is None
+        else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
+    )
+    centred = x - anp.mean(x, axis=axis, keepdims=True)
+    return anp.sum(centred * centred, axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def _cumprod(x, axis=None):
+    if axis is None:
+        x, axis = anp.ravel(x), 0
+    moved = anp.moveaxis(x, axis, 0)
+    parts = [anp.prod(moved[: i + 1], axis=0) for i in range(moved.shape[0])]
+    return anp.moveaxis(anp.stack(parts), 0, axis)
+
+
+def _take(a, indices, axis=None):
+    if axis is None:
+        return anp.ravel(a)[indices]
+    axis %= anp.ndim(a)
+    return a[(slice(None),) * axis + (indices,)]
+
+
+def _take_along_axis(a, indices, axis):
+    axis %= anp.ndim(a)
+    key = [
+        np.arange(size).reshape([-1 if i == j else 1 for j in range(anp.ndim(a))])
+        for i, size in enumerate(anp.shape(a))
+    ]
+    key[axis] = indices
+    return a[tuple(key)]
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):
+    """np.linalg.norm with every ord, from sums, maxima and singular values (autograd
+    has the 2-norm, p-norms of vectors, "fro" and "nuc" only)."""
+    matrix = anp.ndim(x) == 2 and axis is None
+    if matrix:
+        if ord in (None, "fro"):
+            return anp.sqrt(anp.sum(x * x))
+        if ord in ("nuc", 2, -2):
+            s = anp.linalg.svd(x, compute_uv=False)
+            return {"nuc": anp.sum, 2: anp.max, -2: anp.min}[ord](s)
+        sums = anp.sum(anp.abs(x), axis=0 if ord in (1, -1) else 1)
+        return anp.max(sums) if ord in (1, np.inf) else anp.min(sums)
+    if axis is None:
+        x, axis = anp.ravel(x), 0
+    if ord is None or ord == 2:
+        return anp.sqrt(anp.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return anp.max(anp.abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return anp.min(anp.abs(x), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return anp.sum(anp.abs(x), axis=axis, keepdims=keepdims)
+    total = anp.sum(anp.abs(x) ** ord, axis=axis, keepdims=keepdims)
+    return total ** (1.0 / ord)
 
 
 def _logsumexp(x, axis=None, keepdims=False):
@@ -250,8 +366,17 @@ def _jvp_reference(case: Case, tangents: tuple):
     if case.reference is None:
         u = numericref.flat(tangents)
         return value, np.reshape(_numeric(case, "model") @ u, np.shape(value))
-    jvp = autograd.make_jvp(case.reference, tuple(case.wrt))(*case.args)
-    return value, jvp(tangents)[1]
+    try:
+        jvp = autograd.make_jvp(case.reference, tuple(case.wrt))(*case.args)
+        return value, jvp(tangents)[1]
+    except NotImplementedError:
+        # autograd has no forward mode of some functions (np.linalg.solve, np.hypot):
+        # the JVP from its reverse mode, one cotangent per output entry
+        rows = []
+        for e in np.eye(np.size(value)):
+            grads = _vjp_reference(case, np.reshape(e, np.shape(value)))
+            rows.append(sum(np.sum(g * u) for g, u in zip(grads, tangents)))
+        return value, np.reshape(np.array(rows), np.shape(value))
 
 
 def _numeric_hvp(case: Case, v: tuple) -> tuple:
@@ -266,8 +391,13 @@ def _hvp_reference(case: Case, v: tuple) -> tuple:
     # Floats as 0-d arrays: autograd's second pass through np.stack([s]) of a float s
     # indexes the float's cotangent (its VJP of untake), which fails
     args = [np.asarray(a) if isinstance(a, float) else a for a in case.args]
-    hvp, _ = autograd.make_hvp(case.reference, tuple(case.wrt))(*args)
-    hv = hvp(tuple(np.asarray(u) if isinstance(u, float) else u for u in v))
+    try:
+        hvp, _ = autograd.make_hvp(case.reference, tuple(case.wrt))(*args)
+        hv = hvp(tuple(np.asarray(u) if isinstance(u, float) else u for u in v))
+    except NotImplementedError:
+        # autograd has no second derivative of some functions: the caller compares
+        # with central differences of the generated gradient instead
+        return tuple(np.full(np.shape(case.args[i]), np.nan) for i in case.wrt)
     return tuple(
         float(h) if isinstance(case.args[i], float) else h for i, h in zip(case.wrt, hv)
     )
@@ -329,8 +459,9 @@ def check_hvp(case: Case) -> None:
     rtol, against = case.tolerance, None
     if case.reference is not None and not all(np.all(np.isfinite(e)) for e in expected):
         # autograd's second derivatives can overflow where the true one is finite: its
-        # tanh'' at 60 divides by cosh(60)**2 = inf twice (inf / inf). Compare with central
-        # differences of the generated gradient there (itself checked against autograd).
+        # tanh'' at 60 divides by cosh(60)**2 = inf twice (inf / inf); and it has none
+        # of some functions (nan here). Compare with central differences of the generated
+        # gradient there (itself checked against autograd).
         case.numeric["grad"] = numericref.jacobian(
             _generated_grad(case), case.args, case.wrt
         )
@@ -351,8 +482,17 @@ ALL_MODES = tuple(MODES)
 
 
 def _arguments(program: Program, params, sizes: dict, rng) -> list:
+    """Random arguments: floats uniform in each parameter's domain; integer data (a
+    domain ("index", c)) uniform over the indices of an axis of size c, repeats and all.
+    """
     args = []
     for p in params:
+        if p.integer:
+            _, bound = program.domains[p.name]
+            high = sizes[bound] if isinstance(bound, str) else bound
+            value = rng.integers(0, high, size=shape_for(p, sizes))
+            args.append(int(value) if value.shape == () else value)
+            continue
         lo, hi = program.domains.get(p.name, PLAIN)
         value = rng.uniform(lo, hi, shape_for(p, sizes))
         scalar = value.shape == () and p.name not in program.zero_dim
@@ -446,7 +586,8 @@ def check_program(
         reference = reference_function(path, program.name) if program.autograd else None
         probed = ties.Probed(program.source, str(path), program.name)
     names = [p.name for p in target.params]
-    wrt = [names.index(w) for w in program.wrt] if program.wrt else range(len(names))
+    floats = [i for i, p in enumerate(target.params) if not p.integer]
+    wrt = [names.index(w) for w in program.wrt] if program.wrt else floats
     rng = np.random.default_rng(seed)
     for sizes in size_sets:
         args = _arguments(program, target.params, sizes, rng)

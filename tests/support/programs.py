@@ -53,8 +53,8 @@ class Builder(Expressions, Statements):
     """Draws one program: expressions, plus helpers and statements (writes and branches
     from ``program_statements``)."""
 
-    def __init__(self, draw):
-        super().__init__(draw)
+    def __init__(self, draw, every_kind: bool = True):
+        super().__init__(draw, every_kind)
         self.helpers: list[Helper] = []
         self.helper_count = itertools.count(1)
         self.writes = False  # whether the program writes into arrays
@@ -67,7 +67,11 @@ class Builder(Expressions, Statements):
         else:
             helper = self.new_helper(shape, depth)
         args = [
-            self.fit(self.expr(scope, s, depth), *domain)
+            (
+                self.batch_operand(scope, s, depth)
+                if len(s) == 3
+                else self.fit(self.expr(scope, s, depth), *domain)
+            )
             for _, s, domain in helper.params
         ]
         text = f"{helper.name}({', '.join(a.text for a in args)})"
@@ -152,7 +156,8 @@ class Builder(Expressions, Statements):
 
     def loop(self, scope: Scope, shape: tuple, depth: int) -> None:
         """``h = ...`` then ``for _ in range(R): h = body(h)``, with body mapping h's
-        interval into itself so every iteration stays in the domains."""
+        interval into itself so every iteration stays in the domains; R = 24 makes a
+        loop that stays a loop (carrying h: its tape, backward and tangent loops)."""
         start = self.expr(scope, shape, depth)
         name = self.local_name(scope)
         lo, hi = min(start.lo, -1.0), max(start.hi, 1.0)
@@ -160,13 +165,16 @@ class Builder(Expressions, Statements):
         scope.bind(name, pv.name(name, shape, lo, hi))
         body = self.fit(self.expr(scope, shape, depth), lo, hi)
         scope.lines += [
-            f"for _ in range({self.pick([2, 3, 1])}):",
+            f"for _ in range({self.pick([2, 3, 1, 24])}):",
             f"    {name} = {body.text}",
         ]
         scope.bind(name, pv.name(name, shape, lo, hi))
 
 
-def _annotation(shape: tuple, zero_dim: bool, one_string: bool) -> str:
+def _annotation(shape: tuple, zero_dim: bool, one_string: bool, integer=False) -> str:
+    if integer:
+        dims = ", ".join(f'"{d}"' if isinstance(d, str) else str(d) for d in shape)
+        return f"Array[{dims}, int]" if shape else "int"
     if not shape:
         return "Array[()]" if zero_dim else "float"
     if all(isinstance(d, str) for d in shape) and len(shape) > 1 and one_string:
@@ -179,9 +187,11 @@ def _annotation(shape: tuple, zero_dim: bool, one_string: bool) -> str:
 
 
 @st.composite
-def programs(draw) -> Program:
-    """A model file with one target and its helpers, as a ``Program``."""
-    b = Builder(draw)
+def programs(draw, every_kind: bool = True) -> Program:
+    """A model file with one target and its helpers, as a ``Program``. ``every_kind``
+    false: the operations of ``program_ops`` are one rare kind (``Expressions._more``),
+    for the default profile's time budget."""
+    b = Builder(draw, every_kind)
     scope = Scope("target")
     array_output = b.maybe(30)
     shape = (b.shape(derived=False) or (b.pick(NAMED_DIMS),)) if array_output else ()
@@ -194,16 +204,21 @@ def programs(draw) -> Program:
     # a target without parameters (every value built from constants) is not one: rejected
     assume(scope.params)
     name = b.pick(["f", "loss", "model"])
-    zero_dim = tuple(p for p, s, _ in scope.params if s == () and b.maybe(20))
+    integer = {p for p, _, d in scope.params if d[0] == "index"}
+    zero_dim = tuple(
+        p for p, s, _ in scope.params if s == () and p not in integer and b.maybe(20)
+    )
     signature = ", ".join(
-        f"{p}: {_annotation(s, p in zero_dim, b.maybe(20))}" for p, s, _ in scope.params
+        f"{p}: {_annotation(s, p in zero_dim, b.maybe(20), p in integer)}"
+        for p, s, _ in scope.params
     )
     returns = ""
     if b.maybe(80):
         returns = (
             f" -> {_annotation(shape, False, False)}" if array_output else " -> float"
         )
-    names = [p for p, _, _ in scope.params]
+    names = [p for p, _, _ in scope.params if p not in integer]
+    assume(names)  # something to differentiate
     wrt = [p for p in names if b.maybe(50)] if b.maybe(20) else None
     imports = "import numpy as np\n\nfrom gradgen import Array\n"
     if b.imports:

@@ -35,7 +35,12 @@ WATCHED = {
     "not_equal",
     "maximum",
     "minimum",
+    "fmax",
+    "fmin",
 }
+# Functions with a kink or a jump a random point meets only by rounding: where they are
+# (np.sign at 0, np.clip at its bounds, np.remainder and % at multiples of the divisor).
+KINKED = {"sign", "clip", "remainder"}
 
 
 class Probed:
@@ -48,6 +53,7 @@ class Probed:
             "__name__": "probed_model",
             "_gg_side": lambda value: _Side(value, self),
             "_gg_watched": self._watched,
+            "_gg_kinked": self._kinked,
         }
         exec(compile(ast.fix_missing_locations(tree), filename, "exec"), namespace)
         self.function = namespace[name]
@@ -67,6 +73,20 @@ class Probed:
     def _watched(self, name: str, a, b):
         self.look(a, b)
         return getattr(np, name)(a, b)
+
+    def _kinked(self, name: str, a, *rest):
+        if name == "sign":
+            self.look(a, 0.0)
+        elif name == "clip":
+            for bound in rest:
+                if bound is not None:
+                    self.look(a, bound)
+        else:
+            ratio = np.asarray(a, dtype=float) / np.asarray(rest[0], dtype=float)
+            self.look(ratio, np.round(ratio))
+        if name == "clip":
+            return np.clip(a, *rest)
+        return getattr(np, name)(a, *rest)
 
 
 class _Side:
@@ -112,6 +132,24 @@ class _Watch(ast.NodeTransformer):
             and not node.keywords
         ):
             return _call("_gg_watched", [ast.Constant(f.attr), *node.args])
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Name)
+            and f.value.id == "np"
+            and f.attr in KINKED
+            and not node.keywords
+        ):
+            return _call("_gg_kinked", [ast.Constant(f.attr), *node.args])
+        if isinstance(f, ast.Attribute) and f.attr == "clip" and not node.keywords:
+            return _call("_gg_kinked", [ast.Constant("clip"), f.value, *node.args])
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Mod):
+            return _call(
+                "_gg_kinked", [ast.Constant("remainder"), node.left, node.right]
+            )
         return node
 
 
