@@ -859,7 +859,7 @@ def _jvp(body: Body, text, taped: bool = False) -> Function:
             shape = ", ".join([length] + [printer(d) for d in c.shape])
             shape = f"({shape},)" if not c.shape else f"({shape})"
             pre.append((store, "=", _empty(text, shape, prog.module_names.dtype)))
-            stores.append((_row(text, store, _step(body, printer)), "=", name))
+            stores.append(_write(text, store, _step(body, printer), name))
             tape.append(store)
     blocks = [Block(None, pre, 0)] if pre else []
     rows = tan.rows(stmts, results, mapping, text)
@@ -990,7 +990,7 @@ def _backward_jvp(body: Body, text) -> Function:
         for name, v in ((acc[p.sym], value), (acc_dot[p.sym], dot)):
             if v is None or v == 0:
                 continue
-            left = name if key is None else _row(text, name, key)
+            left = name if key is None else (name, key)
             lines.append(_added(left, v, step_blocks, stmts, results, mapping, printer))
     adjoints = seed_names + tan.adjoints
     names, values = [], []
@@ -1055,12 +1055,20 @@ def _foldable(value, blocks, stmts, results, mapping):
     return found[0] if readers == 1 and len(found) == 1 else None
 
 
-def _added(left: str, value, blocks, stmts, results, mapping, printer):
+def _added(left, value, blocks, stmts, results, mapping, printer):
     """``left += value``: the statement computing ``value`` itself when nothing else
-    reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded)."""
+    reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded).
+    ``left`` is a name, or (array, key) for a row (``dX[t] += ...``, written by
+    ``printer.write``)."""
+
+    def added(right):
+        if isinstance(left, tuple):
+            return _write(printer, *left, right, "+=")
+        return left, "+=", right
+
     found = _foldable(value, blocks, stmts, results, mapping)
     if found is not None:
         b, k = found
-        b.statements[k] = (left, "+=", b.statements[k][2])
+        b.statements[k] = added(b.statements[k][2])
         return None
-    return (left, "+=", printer(value))
+    return added(printer(value))
