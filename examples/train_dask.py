@@ -157,8 +157,19 @@ def main(argv=None) -> dict:
     if args.scheduler:
         client = cluster = Client(args.scheduler)
     else:
-        # no spilling to disk: each worker holds what it computes within its limit
-        with dask.config.set({"distributed.worker.memory.spill": False}):
+        # no spilling to disk: each worker holds what it computes within its limit.
+        # In-process workers are threads of this process, whose memory (the caller's
+        # too: a test runner's other libraries) is not theirs to limit: nothing pauses
+        # or stops them
+        memory = {"distributed.worker.memory.spill": False}
+        if args.in_process:
+            memory.update(
+                {
+                    "distributed.worker.memory.pause": False,
+                    "distributed.worker.memory.terminate": False,
+                }
+            )
+        with dask.config.set(memory):
             cluster = LocalCluster(
                 n_workers=args.workers,
                 threads_per_worker=1,

@@ -1,11 +1,21 @@
-"""``--target array-api``: every example and every per-op model that compiles for the
-Array API gives, on NumPy arrays and on ``array_api_strict`` arrays (float64), the values
-and gradients of the NumPy target to 1e-12; the ops without an Array API form yet are
-refused with one line at the model's file:line (``REFUSED`` lists them)."""
+"""``--target array-api``: the generated module gives, on NumPy arrays, on
+``array_api_strict`` arrays (which refuse anything outside the standard), on PyTorch's
+CPU tensors, on JAX's arrays and on Dask's arrays chunked by rows (float64), the values
+and gradients of the NumPy target to 1e-12.
+
+By default every example (the loops that stay loops too, with and without checkpoints)
+runs on every library, every per-op model on NumPy and array_api_strict and a sample of
+them (``MODEL_SAMPLE``) on PyTorch, JAX and Dask, and a sample of both under
+``jax.jit`` (``JITTED``). ``GRADGEN_ALL_LIBRARIES=1`` runs the full cross product: every
+per-op model on every library, every example and the sample of models under ``jax.jit``.
+What a library lacks of the standard is listed in ``GAPS`` (and checked to fail there);
+integer data is refused with one line at the model's file:line.
+"""
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -14,7 +24,15 @@ import numpy as np
 import pytest
 
 import gradgen
-from arrayapi import flat, as_numpy, compare, refusal
+from arrayapi import (
+    LIBRARIES,
+    as_numpy,
+    compare,
+    flat,
+    jitted,
+    real_libraries,
+    refusal,
+)
 from gradcheck import import_source, targets
 from gradgen import Array
 from gradgen.cli.commands import main
@@ -22,6 +40,8 @@ from gradgen.errors import GradgenError
 from gradgen.pipeline import compile_file
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every per-op model on every library, every example under jax.jit (minutes on 2 cores)
+ALL_LIBRARIES = os.environ.get("GRADGEN_ALL_LIBRARIES", "0") not in ("", "0")
 # the model files of examples/ (those gradgen compile examples/ writes to generated/)
 EXAMPLES = sorted(
     p
@@ -29,23 +49,100 @@ EXAMPLES = sorted(
     if (ROOT / "generated" / p.name).exists()
 )
 SIZES = {"n": 4, "d": 3, "k": 2, "m": 3, "h": 5, "c": 3, "T": 3, "t": 3}
-EXAMPLE_CASES = [(p, name) for p in EXAMPLES for name in targets(p)]
+# (model file, target, checkpoint): the loops of the sequence examples also keep their
+# state every 2 steps (--checkpoint 2), the backward pass recomputing the rest
+EXAMPLE_CASES = [(p, name, 0) for p in EXAMPLES for name in targets(p)] + [
+    (ROOT / "examples" / f"{stem}.py", "loss", 2) for stem in ["lstm", "rnn_sequence"]
+]
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
 MODEL_CASES = [(p, name) for p in MODELS for name in targets(p)]
-# What the Array API target refuses, by target of tests/models: target -> the refusal
-REFUSED: dict[str, str] = {
-    "einsum_forms": "np.einsum",
-    "einsum_diagonal": "np.einsum",
-    "einsum_ellipsis": "np.einsum",
-    "tensordot_inner_outer": "np.einsum",  # tensordot and inner trace to einsum
-    "batched_matmul": "np.einsum",  # N-D @ with broadcast batch dimensions too
-    "dot_nd": "np.einsum",  # np.dot of N-D arrays is a tensordot
+# The per-op models that run on PyTorch, JAX and Dask by default: contractions, writes
+# into arrays, joins and reshapes, indexing, linear algebra, reductions, branches
+MODEL_SAMPLE = [
+    "einsum_forms",
+    "batched_matmul",
+    "softmax_forms",
+    "var_std",
+    "cumprod_axes",
+    "reshapes",
+    "concatenate",
+    "write_accumulate",
+    "write_broadcast",
+    "static_condition",
+    "piecewise_array",
+    "linalg_solve_inv",
+]
+# What a library lacks of the standard, by target: target -> (library, what it lacks)
+GAPS: dict[str, tuple[str, str]] = {
+    **{
+        name: ("torch", "PyTorch refuses negative slice steps (x[::-2])")
+        for name in ["fixed_slices", "rearranged"]  # rearranged: np.flip, np.rot90
+    },
+    **{
+        name: ("dask", "dask.array.linalg lacks it, or wants square chunks")
+        for name in [
+            "linalg_solve_inv",  # lu: square chunks only
+            "linalg_cholesky",  # square chunks only
+            "linalg_det",  # no slogdet
+            "linalg_eigh",  # no eigvalsh
+            "linalg_norms",  # svd(full_matrices=True)
+            "linalg_norms_more",
+            "linalg_svd",
+            "linalg_pinv",  # no pinv
+        ]
+    },
 }
+# What runs on a library in principle but takes minutes there: (model file, library)
+SLOW = {
+    # 1000 steps, one after the other: Dask adds a layer to the graph for every
+    # operation of every step; the loops of a few steps (lstm, rnn_sequence) run on Dask
+    ("euler", "dask"),
+    # under jax.jit the trace unrolls the 1000 steps, and XLA compiles them for minutes
+    ("euler", "jax.jit"),
+}
+# Under jax.jit of the generated functions: the entry check traces (it reads shapes and
+# dtypes only), writes into arrays, contractions and loops (unrolled by the trace) too
+JITTED = [
+    ("examples/xor.py", "loss"),
+    ("examples/rnn_sequence.py", "loss"),
+    ("tests/models/ops.py", "einsum_forms"),
+    ("tests/models/arrays.py", "write_accumulate"),
+]
+if ALL_LIBRARIES:
+    JITTED += [
+        (f"examples/{p.name}", name)
+        for p, name, checkpoint in EXAMPLE_CASES
+        if not checkpoint
+        and not any(q.integer for q in targets(p)[name].params)
+        and (p.stem, "jax.jit") not in SLOW
+        and (f"examples/{p.name}", name) not in JITTED
+    ] + [
+        (f"tests/models/{p.name}", name)
+        for p, name in MODEL_CASES
+        if name in MODEL_SAMPLE and (f"tests/models/{p.name}", name) not in JITTED
+    ]
 
 
-@pytest.mark.parametrize("case", EXAMPLE_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
+def _libraries(path: Path, name: str, real: bool = True) -> dict:
+    """NumPy and array_api_strict, and with ``real`` PyTorch, JAX and Dask but the
+    library a target's operation is missing from (``GAPS``) or takes minutes on
+    (``SLOW``)."""
+    if not real:
+        return dict(LIBRARIES)
+    lacking = {GAPS.get(name, ("",))[0]}
+    lacking |= {library for stem, library in SLOW if stem == path.stem}
+    reals = {k: v for k, v in real_libraries().items() if k not in lacking}
+    return {**LIBRARIES, **reals}
+
+
+def _case_id(case) -> str:
+    path, name, checkpoint = case
+    return f"{path.stem}:{name}" + (f":checkpoint{checkpoint}" if checkpoint else "")
+
+
+@pytest.mark.parametrize("case", EXAMPLE_CASES, ids=_case_id)
 def test_example(case):
-    path, name = case
+    path, name, checkpoint = case
     if any(p.integer for p in targets(path)[name].params):
         message = refusal(path, name)
         assert re.fullmatch(
@@ -54,7 +151,8 @@ def test_example(case):
             message,
         ), message
         return
-    compare(path, name, _sizes(path, name))
+    libraries = _libraries(path, name)
+    compare(path, name, _sizes(path, name), libraries=libraries, checkpoint=checkpoint)
 
 
 def _sizes(path, name) -> dict:
@@ -67,16 +165,37 @@ def _sizes(path, name) -> dict:
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
 def test_op_model(case):
     path, name = case
-    if name in REFUSED:
-        message = refusal(path, name)
-        assert re.fullmatch(
-            rf"{re.escape(str(path))}:\d+: error: {re.escape(REFUSED[name])} has no "
-            r"Array API form in gradgen yet \(.*compile without --target array-api\)",
-            message,
-        ), message
-        return
-    skip = [n for n in REFUSED if n in targets(path)]
-    compare(path, name, _sizes(path, name), seed=len(name), skip=skip)
+    libraries = _libraries(path, name, real=ALL_LIBRARIES or name in MODEL_SAMPLE)
+    compare(path, name, _sizes(path, name), seed=len(name), libraries=libraries)
+
+
+def test_the_samples_name_targets():
+    names = [name for _, name in MODEL_CASES]
+    assert [n for n in MODEL_SAMPLE + list(GAPS) if n not in names] == []
+    assert [c for c in JITTED if c[1] not in targets(ROOT / c[0])] == []
+
+
+@pytest.mark.parametrize("case", JITTED, ids=lambda c: f"{Path(c[0]).stem}:{c[1]}")
+def test_under_jax_jit(case):
+    path, name = ROOT / case[0], case[1]
+    compare(path, name, _sizes(path, name), seed=len(name), libraries=jitted())
+
+
+@pytest.mark.parametrize("name", sorted(GAPS))
+def test_a_gap_of_a_library_is_the_library_s(name):
+    """What GAPS excuses fails on that library alone, and with the library's error (not
+    gradgen's): the day the library has it, this test says to take it out of GAPS."""
+    path = next(p for p, n in MODEL_CASES if n == name)
+    library, why = GAPS[name]
+    with pytest.raises((ValueError, AttributeError, NotImplementedError)) as error:
+        compare(
+            path,
+            name,
+            _sizes(path, name),
+            seed=len(name),
+            libraries={library: real_libraries()[library]},
+        )
+    assert "gradgen" not in str(error.value) and "1e-12" not in str(error.value)
 
 
 # --- the committed Array API modules, and what the target refuses ----------------------
@@ -148,28 +267,38 @@ def _assert_same(got, expected) -> None:
         np.testing.assert_allclose(as_numpy(g), e, rtol=1e-12, atol=1e-12)
 
 
-def test_modes_on_array_api_strict():
+@pytest.mark.parametrize("library", ["array_api_strict", "jax"])
+def test_modes(library):
     """f_jvp, f_hvp, f_hessian and f_jacobian of the Array API module equal the NumPy
-    module's, on array_api_strict arrays."""
+    module's, on array_api_strict arrays and on JAX's (which the dense modes' loops fill
+    by functional updates). On JAX the Hessian of examples/xor.py, each of its entries
+    written by a JAX call of its own (seconds), is in the full profile only
+    (GRADGEN_ALL_LIBRARIES)."""
     numpy_xor, array_xor = _modules_with_modes("xor.py")
+    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
     rng = np.random.default_rng(3)
     args = [rng.normal(size=s) for s in [(5, 2), (5, 1), (2, 4), (4, 1)]]
     tangents = tuple(rng.normal(size=a.shape) for a in args)
-    strict = [array_api_strict.asarray(a) for a in args]
-    strict_tangents = tuple(array_api_strict.asarray(t) for t in tangents)
+    z = rng.normal(size=4)
+    if library == "jax":
+        convert, wrap = real_libraries()["jax"]
+    else:
+        convert, wrap = LIBRARIES[library], lambda f: f
+    arrays = [convert(a) for a in args]
+    directions = tuple(convert(t) for t in tangents)
     for function in ["loss_jvp", "loss_hvp"]:
         expected = getattr(numpy_xor, function)(*args, tangents)
-        _assert_same(getattr(array_xor, function)(*strict, strict_tangents), expected)
-    _assert_same(array_xor.loss_hessian(*strict), numpy_xor.loss_hessian(*args))
-    numpy_sigmoid, array_sigmoid = _modules_with_modes("sigmoid.py")
-    z = rng.normal(size=4)
+        got = wrap(getattr(array_xor, function))(*arrays, directions)
+        _assert_same(got, expected)
+    if library != "jax" or ALL_LIBRARIES:
+        hessian = wrap(array_xor.loss_hessian)(*arrays)
+        _assert_same(hessian, numpy_xor.loss_hessian(*args))
     for function in ["sigmoid_array_jacobian", "sigmoid_array"]:
         expected = getattr(numpy_sigmoid, function)(z)
-        _assert_same(
-            getattr(array_sigmoid, function)(array_api_strict.asarray(z)), expected
-        )
-    z0 = array_api_strict.asarray(0.3, dtype=array_api_strict.float64)
-    _assert_same(array_sigmoid.sigmoid_hessian(z0), numpy_sigmoid.sigmoid_hessian(0.3))
+        _assert_same(wrap(getattr(array_sigmoid, function))(convert(z)), expected)
+    z0 = convert(np.asarray(0.3))
+    expected = numpy_sigmoid.sigmoid_hessian(0.3)
+    _assert_same(wrap(array_sigmoid.sigmoid_hessian)(z0), expected)
 
 
 SIZES_MODEL = """import numpy as np

@@ -131,7 +131,7 @@ def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, te
             loop.seed_comment,
             [
                 (seed, "=", text.zeros(loop.over)),
-                (f"{seed}[{index}]", "=", "1.0"),
+                text.write(seed, f"[{index}]", "1.0"),
             ],
             depth,
             f"for {index} in {text.indices(loop.over)}:",
@@ -141,7 +141,7 @@ def loop_blocks(loop: Loop, mapping: dict, index: str, depth: int, blocks_of, te
     stores = Block(
         loop.store_comment,
         [
-            (f"{a}{_index(kind, loop, index, text)}", "=", printed(v))
+            text.write(a, _index(kind, loop, index, text), printed(v))
             for a, kind, v in loop.stores
         ],
         body_depth,

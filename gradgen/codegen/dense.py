@@ -209,10 +209,13 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
     blocks = [Block("The direction: zero but for one entry at a time", _assign(zeros))]
     call = f"{name}_hvp({b.args}, {tuple_text(dots)})"
     for i, p in enumerate(wrt):
-        at = f"{dots[i]}[{index}]" if p.shape else dots[i]
         row = b.text.leading(index if p.shape else "")
-        stmts = [(at, "1.0"), (", ".join(outs), call), (at, "0.0")]
-        stmts += [(f"{H[i, j]}{row}", outs[j]) for j in range(i, len(wrt))]
+        one, zero = [
+            b.text.write(dots[i], f"[{index}]", v) if p.shape else (dots[i], "=", v)
+            for v in ("1.0", "0.0")
+        ]
+        stmts = [one, (", ".join(outs), "=", call), zero]
+        stmts += [b.text.write(H[i, j], row, outs[j]) for j in range(i, len(wrt))]
         header = (
             f"for {index} in {b.text.indices(f'{p.name}.shape')}:" if p.shape else None
         )
@@ -221,7 +224,7 @@ def _hessian_by_hvp(b: Builder) -> list[Function]:
             if p.shape
             else f"The direction {p.name}"
         )
-        blocks.append(Block(what, _assign(stmts), 1 if p.shape else 0, header))
+        blocks.append(Block(what, stmts, 1 if p.shape else 0, header))
     how = (
         f"One call of {name}_hvp per parameter entry (this model has too many parameter "
         "arrays for a loop specialised to each: its code would grow with their square)"

@@ -187,6 +187,12 @@ def _row(text, array: str, key: str) -> str:
     return f"{array}[{key}, ...]" if text.array_api else f"{array}[{key}]"
 
 
+def _write(text, array: str, key: str, value: str, op: str = "=") -> tuple[str, str, str]:
+    """``array[key] op value``, one row (``text.write``: in the Array API a functional
+    update, ``hs = xpx.at(hs)[t + 1, ...].set(h_next)``, which JAX's arrays allow)."""
+    return text.write(array, f"[{key}, ...]" if text.array_api else f"[{key}]", value, op)
+
+
 def _empty(text, shape: str, dtype: str) -> str:
     """A new array to fill: ``np.empty(shape, dtype)`` (the Array API's takes dtype=)."""
     return f"{text.np}.empty({shape}, {'dtype=' if text.array_api else ''}{dtype})"
@@ -264,7 +270,14 @@ def _signature_hints(body: Body, names, tape: bool = False) -> list[str]:
 def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list:
     """Where each step's gradient goes: the statement computing it writes there itself
     (``dWh += h.T @ delta``; ``dh = delta @ Wh.T`` once nothing after it reads ``dh``),
-    else a line after the step's statements; returns those lines."""
+    else a line after the step's statements; returns those lines. A target is a name,
+    or (array, key) for a row (``dX[t] += ...``, written by ``printer.write``)."""
+
+    def written(left, op, right):
+        if isinstance(left, tuple):
+            return _write(printer, *left, right, op)
+        return left, op, right
+
     lines, moves = [], []
     seeds = {p.name for p in body.program.params[-len(body.seeds) :]}
     for sym, (left, op) in targets.items():
@@ -293,7 +306,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
             b, k = found[0]
             _, _, right = b.statements[k]
             if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
-                b.statements[k] = (left, op, right)
+                b.statements[k] = written(left, op, right)
                 continue
         if name == left:  # computed in lines of its own: under another name, then added
             step_name = _claim(f"{name}_step", set(mapping_names(mapping)))
@@ -304,7 +317,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
                 ]
             name = step_name
         value = name if name is not None else printer(g)
-        (moves if op == "=" else lines).append((left, op, value))
+        (moves if op == "=" else lines).append(written(left, op, value))
     if moves:
         lines.append((", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves)))
     return lines
@@ -559,7 +572,7 @@ def _gradient(body: Body, text) -> list[Function]:
         return lines
 
     def first_rows() -> list:
-        return [(_row(text, store[inner], "0"), "=", mapping[inner].name) for inner in shared.values()]
+        return [_write(text, store[inner], "0", mapping[inner].name) for inner in shared.values()]
 
     def forward_steps(position: str, depth: int, keep: bool = True) -> list[Block]:
         """One step forward, at ``depth``, storing the tape at ``position``."""
@@ -568,9 +581,9 @@ def _gradient(body: Body, text) -> list[Function]:
         stores = []
         for s in tape if keep else []:
             if s in shared:
-                stores.append((_row(text, store[s], f"{position} + 1"), "=", mapping[s].name))
+                stores.append(_write(text, store[s], f"{position} + 1", mapping[s].name))
             elif s not in shared.values():
-                stores.append((_row(text, store[s], position), "=", mapping[s].name))
+                stores.append(_write(text, store[s], position, mapping[s].name))
         update = _carry_update(body, outs, mapping, text)
         blocks.append(Block(None, stores + ([update] if update else []), depth))
         return blocks
@@ -585,7 +598,7 @@ def _gradient(body: Body, text) -> list[Function]:
             alloc.append((saved[c.inner], "=", _empty(text, shape, dtype)))
         fblocks = [Block(None, alloc, 0), Block(None, [], 1, _range(body, printer))]
         saves = [
-            (_row(text, saved[c.inner], f"{_grouped(step)} // {every}"), "=", name)
+            _write(text, saved[c.inner], f"{_grouped(step)} // {every}", name)
             for c, name in zip(body.loop.carries, body.carry_params)
         ]
         fblocks.append(Block(None, saves, 2, f"if {_grouped(step)} % {every} == 0:"))
@@ -681,7 +694,7 @@ def _gradient(body: Body, text) -> list[Function]:
         elif p.sym in body.slice_names:
             sl = next(sl for sl in body.loop.slices if sl.inner == p.sym)
             key = _shifted(body.index, sl.offset)
-            targets[p.sym] = (_row(text, acc[sl.array], key), "+=")
+            targets[p.sym] = ((acc[sl.array], key), "+=")
     moves = []
     for c, seed_name in zip(body.loop.carries, seed_names):
         g = inner_grad.get(c.inner, 0)
@@ -846,7 +859,7 @@ def _jvp(body: Body, text, taped: bool = False) -> Function:
             shape = ", ".join([length] + [printer(d) for d in c.shape])
             shape = f"({shape},)" if not c.shape else f"({shape})"
             pre.append((store, "=", _empty(text, shape, prog.module_names.dtype)))
-            stores.append((_row(text, store, _step(body, printer)), "=", name))
+            stores.append(_write(text, store, _step(body, printer), name))
             tape.append(store)
     blocks = [Block(None, pre, 0)] if pre else []
     rows = tan.rows(stmts, results, mapping, text)
@@ -977,7 +990,7 @@ def _backward_jvp(body: Body, text) -> Function:
         for name, v in ((acc[p.sym], value), (acc_dot[p.sym], dot)):
             if v is None or v == 0:
                 continue
-            left = name if key is None else _row(text, name, key)
+            left = name if key is None else (name, key)
             lines.append(_added(left, v, step_blocks, stmts, results, mapping, printer))
     adjoints = seed_names + tan.adjoints
     names, values = [], []
@@ -1042,12 +1055,20 @@ def _foldable(value, blocks, stmts, results, mapping):
     return found[0] if readers == 1 and len(found) == 1 else None
 
 
-def _added(left: str, value, blocks, stmts, results, mapping, printer):
+def _added(left, value, blocks, stmts, results, mapping, printer):
     """``left += value``: the statement computing ``value`` itself when nothing else
-    reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded)."""
+    reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded).
+    ``left`` is a name, or (array, key) for a row (``dX[t] += ...``, written by
+    ``printer.write``)."""
+
+    def added(right):
+        if isinstance(left, tuple):
+            return _write(printer, *left, right, "+=")
+        return left, "+=", right
+
     found = _foldable(value, blocks, stmts, results, mapping)
     if found is not None:
         b, k = found
-        b.statements[k] = (left, "+=", b.statements[k][2])
+        b.statements[k] = added(b.statements[k][2])
         return None
-    return (left, "+=", printer(value))
+    return added(printer(value))

@@ -80,7 +80,9 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
     """The formatted module for one or more compiled targets; ``modes`` adds the
     forward-mode and second-order functions (``modes.py``)."""
     own = programs[0].module_names or name_module(programs, modes)
-    text = ModuleText(own.helpers, own.numpy, own.dtype, own.array_api, own.namespace)
+    text = ModuleText(
+        own.helpers, own.numpy, own.dtype, own.array_api, own.namespace, own.extra
+    )
     functions = [f for p in programs for f in _functions(p, text, modes)]
     names = ", ".join(f"``{p.name}``" for p in programs)
     title = f"Gradients of {names}, compiled from {source}."
@@ -98,7 +100,7 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
             own.numpy,
             (own.array_type, own.any_type, _int_array_type(programs, own)),
             (
-                (own.namespace, text.used & {"math", "itertools"})
+                (own.namespace, _array_api_uses(programs, text), own.extra)
                 if own.array_api
                 else None
             ),
@@ -107,6 +109,17 @@ def generate(programs: list[ir.Program], source: str, command: str, modes=None) 
         _no_builtin_hidden(programs, module)
     with stage("black"):
         return format_source(module)
+
+
+def _array_api_uses(programs: list[ir.Program], text: ModuleText) -> set[str]:
+    """What an Array API module imports beside array_namespace: ``math``, ``itertools``,
+    ``xpx`` (array_api_extra) as its code calls them, and ``floats_only`` when a function
+    takes no array (its Python numbers become NumPy's arrays, array_api_compat.numpy).
+    """
+    uses = text.used & {"math", "itertools", "xpx"}
+    if any(all(not p.shape for p in program.params) for program in programs):
+        uses.add("floats_only")
+    return uses
 
 
 def _no_builtin_hidden(programs: list[ir.Program], module: str) -> None:

@@ -45,7 +45,9 @@ class ModuleNames:
     type hints' names for a float array and for ``typing.Any``; ``int_array_type`` for an
     integer array (defined in a module whose functions take one). For the Array API
     target (``array_api``), ``numpy`` is the namespace each function takes from its
-    arguments (``xp``) and ``namespace`` the name of ``array_api_compat.array_namespace``.
+    arguments (``xp``), ``namespace`` the name of ``array_api_compat.array_namespace``
+    and ``extra`` the name ``array_api_extra`` is imported as (``xpx``, for writes into
+    arrays).
     """
 
     numpy: str = "np"
@@ -59,6 +61,7 @@ class ModuleNames:
     int_array_type: str = "IntArray"  # np.ndarray[Any, np.dtype[np.integer[Any]]]
     array_api: bool = False
     namespace: str = "array_namespace"
+    extra: str = "xpx"
 
 
 def _free(base: str, taken: set, suffix: str = "") -> str:
@@ -112,13 +115,15 @@ def module_names(
             taken.add(name)
     if array_api:
         numpy = _free("xp", taken)
-        namespace = _free("array_namespace", taken | {numpy, "math"})
-        taken |= {numpy, namespace, "math"}
+        fixed = {"math", "itertools", "array_api_compat"}  # modules imported by name
+        namespace = _free("array_namespace", taken | {numpy} | fixed)
+        extra = _free("xpx", taken | {numpy, namespace} | fixed)
+        taken |= {numpy, namespace, extra} | fixed
     else:
         numpy = (
             "numpy" if "np" in taken and "numpy" not in taken else _free("np", taken)
         )
-        namespace = ModuleNames.namespace
+        namespace, extra = ModuleNames.namespace, ModuleNames.extra
     taken.add(numpy)
     dtype = _free("dtype", taken)
     taken.add(dtype)
@@ -134,7 +139,11 @@ def module_names(
     taken |= {array_type, any_type, int_array_type}
     calls = {name for names in called.values() for name in names}
     own = {numpy, dtype, array_type, any_type, int_array_type, *helpers.values()}
-    own |= {namespace, "math"} if array_api else set()
+    own |= (
+        {namespace, extra, "math", "itertools", "array_api_compat"}
+        if array_api
+        else set()
+    )
     reserved = frozenset(keyword.kwlist) | own | calls
     return ModuleNames(
         numpy,
@@ -146,6 +155,7 @@ def module_names(
         int_array_type,
         array_api,
         namespace,
+        extra,
     )
 
 

@@ -346,12 +346,14 @@ class ModuleText:
         dtype: str = "dtype",
         array_api: bool = False,
         namespace: str = "array_namespace",
+        extra: str = "xpx",
     ):
         self.helpers = dict(helpers) if helpers else {h: h for h in HELPERS}
         self.np = np
         self.dtype = dtype
         self.array_api = array_api
         self.namespace = namespace  # array_api_compat's array_namespace, in the module
+        self.extra = extra  # array_api_extra, in the module
         self.used: set[str] = set()
         self.mapping: dict = {}
 
@@ -370,6 +372,20 @@ class ModuleText:
         if self.array_api:
             return f"{self.np}.asarray({text}, copy=True)"
         return f"{text}.copy()"
+
+    def write(
+        self, target: str, key: str, value: str, op: str = "="
+    ) -> tuple[str, str, str]:
+        """The statement ``target[key] op value`` (``key`` with its brackets, ``op`` ``=``
+        or ``+=``) as ``(left, operator, right)``. In the Array API a functional update,
+        ``x = xpx.at(x)[key].set(v)`` (``.add(v)``) of array_api_extra: the standard's
+        ``x[key] = v`` where the library allows it, and JAX's ``x.at[key].set(v)`` where
+        its arrays are immutable."""
+        if not self.array_api:
+            return f"{target}{key}", op, value
+        self.used.add("xpx")
+        method = "add" if op == "+=" else "set"
+        return target, "=", f"{self.extra}.at({target}){key}.{method}({value})"
 
     # --- what the dense modes' loops print (dense.py, basis_loops.py) -------------------
     def zeros(self, shape: str) -> str:
@@ -419,7 +435,7 @@ class ModuleText:
     def definitions(self) -> list[tuple[str, str]]:
         """(helper, name) for every helper the printed code calls, and those they call."""
         used = self.used | {HELPER_NEEDS[h] for h in self.used if h in HELPER_NEEDS}
-        used -= {"math", "itertools"}
+        used -= {"math", "itertools", "xpx"}
         return [(h, self.helpers[h]) for h in HELPERS if h in used]
 
 

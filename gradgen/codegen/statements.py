@@ -149,12 +149,13 @@ def assignments(
 
 
 def _slot(target: str, key, value, text, op: str) -> tuple[str, str, str]:
-    """``target[key] op value``. The Array API standard writes through no new axis
+    """``target[key] op value`` (``text.write``: in the Array API a functional update).
+    The Array API standard writes through no new axis
     (``dx[:, None] = v``): there the key leaves out its ``None``s and the value is
     squeezed along them (``dx[:, ...] = xp.squeeze(v, axis=1)``)."""
     parts = ops.decode_key(key)
     if not text.array_api or None not in parts or value.is_Number:
-        return f"{target}[{text.key(key)}]", op, text(value)
+        return text.write(target, f"[{text.key(key)}]", text(value), op)
     axes, axis = [], 0
     for k in parts:
         if k is None:
@@ -162,4 +163,4 @@ def _slot(target: str, key, value, text, op: str) -> tuple[str, str, str]:
         axis += k is None or isinstance(k, slice)  # an integer takes its axis away
     squeezed = f"{text.np}.squeeze({text(value)}, axis={axes[0] if len(axes) == 1 else tuple(axes)})"
     kept = ops.encode_key(tuple(k for k in parts if k is not None))
-    return f"{target}[{text.key(kept)}]", op, squeezed
+    return text.write(target, f"[{text.key(kept)}]", squeezed, op)

@@ -79,7 +79,7 @@ def render_module(
     helpers: list[tuple[str, str]] = (),
     np: str = "np",
     types: tuple = ("FloatArray", "Any", None),
-    array_api: tuple[str, set] | None = None,
+    array_api: tuple[str, set, str] | None = None,
     notes: list[str] = (),
 ) -> str:
     """``rewrites`` describes the stable forms used; ``helpers`` lists (helper, name in
@@ -87,9 +87,11 @@ def render_module(
     is the name the module imports NumPy as; ``types`` the names of the type hints for a
     float array, for ``typing.Any`` and for an integer array (None: no function takes
     one). ``array_api``: for the Array API target, the module's name for
-    ``array_namespace`` and the standard library's modules the code calls (``math``,
-    ``itertools``; helpers from helpers_array_api.py.j2; ``np`` is then the namespace's
-    local name). ``notes`` are paragraphs of the module docstring (which parameters are
+    ``array_namespace``, the modules the code calls (``math``, ``itertools``, and
+    ``xpx`` for array_api_extra; ``floats_only`` when a function takes no array, whose
+    Python numbers become NumPy's arrays through ``array_api_compat.numpy``) and the
+    module's name for array_api_extra; helpers come
+    from helpers_array_api.py.j2, and ``np`` is then the namespace's local name. ``notes`` are paragraphs of the module docstring (which parameters are
     integer data)."""
     template = environment().get_template("module.py.j2")
     return template.render(
@@ -105,6 +107,8 @@ def render_module(
         namespace=array_api[0] if array_api else "",
         uses_math=bool(array_api and "math" in array_api[1]),
         uses_itertools=bool(array_api and "itertools" in array_api[1]),
+        extra=array_api[2] if array_api and "xpx" in array_api[1] else None,
+        floats_only=bool(array_api and "floats_only" in array_api[1]),
         array_type=types[0],
         any_type=types[1],
         int_array_type=types[2] if len(types) > 2 else None,

@@ -21,6 +21,7 @@ import sympy as sp
 from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str, static
 from gradgen.ops.arrays import Eye
+from gradgen.ops.contraction_text import contraction_text
 from gradgen.ops.linear import MatMul, Outer
 from gradgen.ops.reductions import expand_dims
 from gradgen.ops.shapes import Permute
@@ -124,8 +125,9 @@ class Einsum(ir.Structural):
         return sp.Add(*terms) if terms else None
 
     def _gradgen_numpy(self, p, **kwargs):
-        if p.array_api:  # the standard has no einsum
-            p.refuse("np.einsum", "write the contraction with @, sums and permute_dims")
+        if p.array_api:  # the standard has no einsum: its matmul, tensordot, sums
+            operands = [(p.postfix(a), x) for a, x in zip(self.args[:-1], self.labels)]
+            return contraction_text(p.np, operands, self.labels[-1])
         arrays = ", ".join(p._print(a) for a in self.args[:-1])
         return f'{p.np}.einsum("{subscripts(self.args[-1])}", {arrays})'
 

@@ -3,13 +3,17 @@ and for the Array API, run on the same float64 inputs given as NumPy arrays and 
 ``array_api_strict`` arrays (which refuse anything outside the standard), and the values
 and gradients of both compared to 1e-12.
 
-``compare(path, name, sizes, seed, skip)`` compares one target (the Array API module
-compiled from the file's targets but those in ``skip``); an assertion names the target,
+``compare(path, name, sizes, seed, skip, libraries, checkpoint)`` compares one target
+(the Array API module compiled from the file's targets but those in ``skip``, its loops
+keeping their state every ``checkpoint`` steps if given) on each library of
+``libraries`` (NumPy and array_api_strict by default); an assertion names the target,
 the library and the result that differ. ``refusal(path, name)`` is the one-line error with
 which the Array API target refuses a target, or None.
 """
 
 from __future__ import annotations
+
+import functools
 
 import array_api_strict
 import numpy as np
@@ -31,15 +35,51 @@ LIBRARIES = {
 _MODULES: dict = {}
 
 
-def module(path, target: str, skip=()):
+@functools.cache
+def real_libraries() -> dict:
+    """PyTorch's CPU tensors, JAX's arrays (float64: 64-bit types enabled around each
+    conversion and call, not for the whole process) and Dask's arrays in chunks of rows,
+    as ``compare`` takes them; imported once per process, at the first call."""
+    import dask.array
+    import jax
+    import torch
+
+    def x64(f):
+        def in_x64(*args):
+            with jax.enable_x64(True):
+                return f(*args)
+
+        return in_x64
+
+    def rows(a):  # about two chunks along the first axis
+        return dask.array.from_array(a, chunks=(-(-a.shape[0] // 2),) + a.shape[1:])
+
+    return {
+        "torch": torch.asarray,
+        "jax": (x64(jax.numpy.asarray), x64),
+        "dask": lambda a: rows(a) if a.ndim else dask.array.from_array(a),
+    }
+
+
+def jitted() -> dict:
+    """JAX's arrays with the generated function under ``jax.jit``, as ``compare`` takes
+    them."""
+    import jax
+
+    convert, x64 = real_libraries()["jax"]
+    return {"jax.jit": (convert, lambda f: x64(jax.jit(f)))}
+
+
+def module(path, target: str, skip=(), checkpoint: int = 0):
     """The module gradgen generates for ``path`` and ``target`` (without the targets in
-    ``skip``), imported (once)."""
-    if target == "numpy":  # shared with the other tests of the process
+    ``skip``; its loops keeping their state every ``checkpoint`` steps if given),
+    imported (once)."""
+    if target == "numpy" and not checkpoint:  # shared with the other tests
         return compiled(path)
-    key = (str(path), target, tuple(sorted(skip)))
+    key = (str(path), target, tuple(sorted(skip)), checkpoint)
     if key not in _MODULES:
         functions = [n for n in targets(path) if n not in skip] if skip else None
-        text = compile_file(str(path), functions, target=target)
+        text = compile_file(str(path), functions, target=target, checkpoint=checkpoint)
         _MODULES[key] = import_source(
             text, f"{target.replace('-', '_')}_{len(_MODULES)}"
         )
@@ -55,8 +95,11 @@ def refusal(path, name: str) -> str | None:
 
 
 def as_numpy(value) -> np.ndarray:
-    """A result of either module as a NumPy float64 array."""
-    if not isinstance(value, (float, np.ndarray, np.generic)):  # array_api_strict's
+    """A result of either module as a NumPy float64 array: Dask's computed, the other
+    libraries' (array_api_strict, PyTorch, JAX) through DLPack."""
+    if hasattr(value, "compute"):  # a Dask array
+        value = value.compute()
+    if not isinstance(value, (float, np.ndarray, np.generic)):
         return np.from_dlpack(value)
     return np.asarray(value, dtype=np.float64)
 
@@ -84,13 +127,29 @@ def _calls(path, name: str, sizes: dict, seed: int) -> list[tuple[str, list]]:
     return [(name, args), (f"{name}_vjp", args + [cotangent])]
 
 
-def compare(path, name: str, sizes: dict, seed: int = 0, skip=()) -> None:
-    """The Array API module's results on each library equal the NumPy module's."""
-    numpy_module, array_module = module(path, "numpy"), module(path, "array-api", skip)
+def compare(
+    path,
+    name: str,
+    sizes: dict,
+    seed: int = 0,
+    skip=(),
+    libraries=None,
+    checkpoint: int = 0,
+) -> None:
+    """The Array API module's results on each library equal the NumPy module's.
+    ``libraries`` maps a library's name to the conversion of a NumPy array into one of
+    its arrays (``LIBRARIES`` by default), or to (conversion, wrapper of a generated
+    function), such as ``jax.jit``. With ``checkpoint``, both modules keep their loops'
+    state every ``checkpoint`` steps."""
+    numpy_module = module(path, "numpy", checkpoint=checkpoint)
+    array_module = module(path, "array-api", skip, checkpoint)
     for function, args in _calls(path, name, sizes, seed):
         expected = flat(getattr(numpy_module, function)(*args))
-        for library, convert in LIBRARIES.items():
-            got = flat(getattr(array_module, function)(*[convert(a) for a in args]))
+        for library, convert in (libraries or LIBRARIES).items():
+            convert, wrap = convert if isinstance(convert, tuple) else (convert, None)
+            called = getattr(array_module, function)
+            called = wrap(called) if wrap else called
+            got = flat(called(*[convert(a) for a in args]))
             assert len(got) == len(
                 expected
             ), f"{function} on {library}: {len(got)} results"
