@@ -195,10 +195,10 @@ class ZeroPower(_Named):
         return sp.Pow(0, self.args[0], evaluate=False)
 
     def _gradgen_numpy(self, p, **kwargs):
-        return f"0.0**{p.parenthesize(self.args[0], PRECEDENCE['Pow'], strict=True)}"
+        return f"0.0**{p.parenthesize(self.args[0], PRECEDENCE['Pow'], strict=False)}"
 
     def _gradgen_text(self, p, **kwargs):
-        return f"0**{p.parenthesize(self.args[0], PRECEDENCE['Pow'], strict=True)}"
+        return f"0**{p.parenthesize(self.args[0], PRECEDENCE['Pow'], strict=False)}"
 
     def _gradgen_latex(self, p, **kwargs):
         return f"0^{{{p._print(self.args[0])}}}"
@@ -223,9 +223,11 @@ class TracedPower(_Named):
         return sp.Pow(*self.args)
 
     def _power(self, p, **kwargs):
-        # ** groups to the right: a power as the base takes parentheses, (2**v)**w
+        # ** groups to the right: a power as the base takes parentheses, (2**v)**w; so
+        # does a power as the exponent, whose printed form may be a division that binds
+        # less than ** (x**(1/np.sqrt(y)) for y**-0.5)
         x = p.parenthesize(self.args[0], PRECEDENCE["Pow"], strict=False)
-        y = p.parenthesize(self.args[1], PRECEDENCE["Pow"], strict=True)
+        y = p.parenthesize(self.args[1], PRECEDENCE["Pow"], strict=False)
         return f"{x}**{y}"
 
     _gradgen_numpy = _gradgen_text = _power

@@ -761,3 +761,11 @@ def loop_over_a_value_of_n_minus_one(X: Array["n", "n"], A: Array[1, "n"], u: Ar
     for _ in range(24):
         t1 = np.tanh(t1) * np.max(A[:, :-1], axis=-2) * u
     return np.sum(t1)
+
+
+# --- a traced power whose exponent is a power with a negative exponent -----------------------
+# x ** ((5.1 + tanh(y)) ** -0.5), both traced: the exponent prints as 1 / np.sqrt(...), and it
+# was printed without parentheses (x ** 1 / np.sqrt(...), which Python reads as x / sqrt(...)):
+# a wrong value, from the value function on.
+def power_to_a_reciprocal_root(x: Array["n"], y: Array["n"]) -> float:
+    return np.sum((np.abs(x) + 0.5) ** ((5.1 + np.tanh(y)) ** (-0.5)))
