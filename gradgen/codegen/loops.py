@@ -193,6 +193,13 @@ def _write(text, array: str, key: str, value: str, op: str = "=") -> tuple[str, 
     return text.write(array, f"[{key}, ...]" if text.array_api else f"[{key}]", value, op)
 
 
+def _assign(text, left, op: str, value: str) -> tuple[str, str, str]:
+    """``left op value``: ``left`` a name, or (array, key) for a row (``_write``)."""
+    if isinstance(left, tuple):
+        return _write(text, *left, value, op)
+    return left, op, value
+
+
 def _empty(text, shape: str, dtype: str) -> str:
     """A new array to fill: ``np.empty(shape, dtype)`` (the Array API's takes dtype=)."""
     return f"{text.np}.empty({shape}, {'dtype=' if text.array_api else ''}{dtype})"
@@ -272,12 +279,6 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
     (``dWh += h.T @ delta``; ``dh = delta @ Wh.T`` once nothing after it reads ``dh``),
     else a line after the step's statements; returns those lines. A target is a name,
     or (array, key) for a row (``dX[t] += ...``, written by ``printer.write``)."""
-
-    def written(left, op, right):
-        if isinstance(left, tuple):
-            return _write(printer, *left, right, op)
-        return left, op, right
-
     lines, moves = [], []
     seeds = {p.name for p in body.program.params[-len(body.seeds) :]}
     for sym, (left, op) in targets.items():
@@ -306,7 +307,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
             b, k = found[0]
             _, _, right = b.statements[k]
             if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
-                b.statements[k] = written(left, op, right)
+                b.statements[k] = _assign(printer, left, op, right)
                 continue
         if name == left:  # computed in lines of its own: under another name, then added
             step_name = _claim(f"{name}_step", set(mapping_names(mapping)))
@@ -317,7 +318,7 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
                 ]
             name = step_name
         value = name if name is not None else printer(g)
-        (moves if op == "=" else lines).append(written(left, op, value))
+        (moves if op == "=" else lines).append(_assign(printer, left, op, value))
     if moves:
         lines.append((", ".join(m[0] for m in moves), "=", ", ".join(m[2] for m in moves)))
     return lines
@@ -1060,15 +1061,9 @@ def _added(left, value, blocks, stmts, results, mapping, printer):
     reads it (``dW += np.dot(h.T, delta)``), else a line of its own (None: folded).
     ``left`` is a name, or (array, key) for a row (``dX[t] += ...``, written by
     ``printer.write``)."""
-
-    def added(right):
-        if isinstance(left, tuple):
-            return _write(printer, *left, right, "+=")
-        return left, "+=", right
-
     found = _foldable(value, blocks, stmts, results, mapping)
     if found is not None:
         b, k = found
-        b.statements[k] = added(b.statements[k][2])
+        b.statements[k] = _assign(printer, left, "+=", b.statements[k][2])
         return None
-    return added(printer(value))
+    return _assign(printer, left, "+=", printer(value))
