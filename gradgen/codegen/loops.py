@@ -456,7 +456,7 @@ class LoopStep:
     """A loop's step as ``gradgen graph`` draws it (``explain.graph``): the step's
     program, named statements and names, the seed of each carried value's new value
     (the adjoint the step after passes back), the back edges (new value, carried
-    value's name) and the names of its gradients as the helpers write them."""
+    value) and the names of its gradients as the helpers write them."""
 
     title: str
     program: ir.Program
@@ -473,11 +473,7 @@ def loop_steps(program: ir.Program) -> list[LoopStep]:
     for body in bodies(program):
         stmts, _, mapping = named_gradient(body)
         loop = body.loop
-        back = [
-            (c.out, name)
-            for c, name in zip(loop.carries, body.carry_params)
-            if c.out != c.inner
-        ]
+        back = [(c.out, c.inner) for c in loop.carries if c.out != c.inner]
         title = f"loop_{loop.line}, one step of: {loop.header}"
         seeds = dict(zip(body.program.outputs, body.seeds))
         steps.append(

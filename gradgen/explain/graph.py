@@ -172,15 +172,15 @@ def _loop_step(dot, step, k: int, look: Look) -> None:
     with dot.subgraph(name=f"cluster_loop{k}") as box:
         box.attr(label=step.title, style="rounded,dashed", labelloc="t")
         _steps(box, chain, wrt, adjoint, plain, prefix)
-        for out, name in step.back:
+        for out, inner in step.back:
             if out not in chain.names:
                 continue
+            name = chain.names[inner]
             ends = (prefix + chain.names[out], prefix + name)
             colour = {"color": look.forward, "fontcolor": look.forward}
             back = {"constraint": "false", "style": "dashed"}
             box.edge(*ends, label=f"{name}, next step", **colour, **back)
-            inner_sym = next(p.sym for p in program.params if p.name == name)
-            if inner_sym in wrt:  # the adjoint of the step after: this one's seed
+            if inner in wrt:  # the adjoint of the step after: this one's seed
                 colour = {"color": look.backward, "fontcolor": look.backward}
                 seed = chain.names[step.seeds[out]]
                 box.edge(*ends, label=seed, dir="back", **colour, **back)
