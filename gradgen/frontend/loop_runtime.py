@@ -138,8 +138,7 @@ class RowsOf:
         return rows
 
 
-def rows_of(func, seqs: tuple) -> RowsOf:
-    return RowsOf(func, seqs)
+rows_of = RowsOf  # what the loop rewrite calls
 
 
 class LoopLocal:
@@ -187,8 +186,9 @@ class LoopState:
         self.rolled = rolled
 
     # --- set up by loop_enter for a loop that stays one --------------------------------
-    def setup(self, session, names, line, header, start, stop, over, local_vars):
+    def setup(self, session, names, line, header, index, start, stop, over, local_vars):
         self.session = session
+        self.index_name = index  # the loop variable's name (t, x_t); t for zip's
         self.graph = session.graph
         self.names, self.line, self.header = names, line, header
         self.start_sym, self.stop_sym = start, stop
@@ -268,7 +268,9 @@ def _slice_name(session, sym, offset: int) -> str:
     return f"{base}_{step}"
 
 
-def loop_enter(iterable, local_vars: dict, names: tuple, line: int, header: str, reason):
+def loop_enter(
+    iterable, local_vars: dict, names: tuple, line: int, header: str, reason, index: str
+):
     session = _session(local_vars)
     tracer = _tracer_type()
     over = None
@@ -326,7 +328,7 @@ def loop_enter(iterable, local_vars: dict, names: tuple, line: int, header: str,
         NOTES.append(f"{session.model.path}:{line}: the loop is unrolled: {reason}")
         return LoopState(iterable)
     state = LoopState(None, rolled=True)
-    state.setup(session, names, line, header, start, stop, over, local_vars)
+    state.setup(session, names, line, header, index, start, stop, over, local_vars)
     return state
 
 
@@ -353,7 +355,7 @@ def loop_begin(state: LoopState) -> tuple:
         values.append(tracer(inner, value.shape_, session, state.site))
     if state.over is not None:
         first = state.slice(state.over, state.index)
-        state.slices[(state.over.expr, 0)].name = _index_name(state)  # for x_t in X
+        state.slices[(state.over.expr, 0)].name = state.index_name  # for x_t in X
         return (first, *values)
     return (state.index, *values)
 
@@ -386,7 +388,7 @@ def loop_exit(state: LoopState, local_vars: dict) -> tuple:
         outs.append(out)
     if not state.carries:  # the body changes nothing that is read after it
         graph.remove(state.inputs)
-        return tuple(LoopLocal(n, state.line) for n in (_index_name(state), *state.names))
+        return tuple(LoopLocal(n, state.line) for n in (state.index_name, *state.names))
     body = [
         n
         for n in graph.nodes[state.first :]
@@ -430,7 +432,7 @@ def loop_exit(state: LoopState, local_vars: dict) -> tuple:
         state.key,
         state.line,
         state.header,
-        _index_name(state),
+        state.index_name,
         index_sym,
         state.start_sym,
         state.stop_sym,
@@ -469,12 +471,3 @@ def _constant(value):
 
 def _reads(body, sym) -> bool:
     return any(n.expr is not None and sym in n.expr.free_symbols for n in body)
-
-
-def _index_name(state) -> str:
-    """The loop variable's name (``for t in``, ``for x_t in X``, the t of ``for t, x_t in
-    enumerate(X)``); ``t`` for ``for x_t, y_t in zip(X, Y)``."""
-    target = state.header[len("for ") :].split(" in ", 1)[0]
-    first = target.split(",")[0].strip()
-    enumerated = " in enumerate(" in state.header
-    return first if first.isidentifier() and ("," not in target or enumerated) else "t"

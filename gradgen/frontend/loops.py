@@ -5,7 +5,7 @@ once, on fresh values for what it carries from step to step.
 Takes a model file's AST (``transform``, after ``branches.transform``) and returns it with
 each ``for`` over a single name rewritten as::
 
-    _gg_loopK = _gg_branch.loop_enter(ITER, locals(), NAMES, LINE, HEADER, REASON)
+    _gg_loopK = _gg_branch.loop_enter(ITER, locals(), NAMES, LINE, HEADER, REASON, INDEX)
     if _gg_loopK.rolled:
         TARGET, *NAMES = _gg_branch.loop_begin(_gg_loopK)   # the step, fresh carries
         BODY
@@ -14,7 +14,8 @@ each ``for`` over a single name rewritten as::
         for TARGET in _gg_loopK.values:   # unrolled, as written
             BODY
 
-``NAMES`` are the names the body binds or writes into; ``REASON`` says why the loop
+``NAMES`` are the names the body binds or writes into; ``INDEX`` is TARGET's name
+(``t`` for the loop a ``zip`` becomes); ``REASON`` says why the loop
 cannot stay a loop (a ``break``, a list it appends to), or is None. ``range(...)`` in the
 loop header may take sizes that are names. What the runtime decides and builds is in
 ``loop_runtime``. Python's ``ast`` has no such pass; it is written here. Line numbers
@@ -194,6 +195,7 @@ class _Loops(ast.NodeTransformer):
             ast.Constant(node.lineno),
             ast.Constant(getattr(node, "header", None) or _header(node)),
             ast.Constant(reason),
+            ast.Constant("t" if target.startswith("_gg_") else target),  # zip's: t
         )
         bound = ast.Tuple([ast.Name(n, ast.Store()) for n in [target] + names], ast.Store())
         rolled = [
