@@ -211,6 +211,15 @@ HEADER = """
     """,
             "zip over arrays whose first axes differ (T and 3)",
         ),
+        (
+            """
+        s = 0.0
+        for x_t, k in zip(X, range(3)):
+            s = s + k * np.sum(x_t * w)
+        return s
+    """,
+            "zip(...) of an array of T rows (a name) and a sequence that is not such",
+        ),
     ],
 )
 def test_what_cannot_stay_a_loop_is_refused_in_one_line(tmp_path, body, message):

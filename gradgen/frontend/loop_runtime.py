@@ -122,6 +122,14 @@ class RowsOf:
             self.seqs = seqs
             self.steps = range_(min(sizes, key=lambda d: int(d)) if len(sizes) > 1 else sizes[0])
         else:
+            named = [s for s in seqs if isinstance(s, tracer) and s.shape_ and not s.shape_[0].is_Integer]
+            if named:
+                raise named[0].session.error(
+                    f"{func.__name__}(...) of an array of {named[0].shape_[0]} rows (a "
+                    "name) and a sequence that is not such an array: the loop's length "
+                    "is the shorter one's, which is not known before the call",
+                    "loop over range(...) of the length you mean and index each with t",
+                )
             self.seqs = tuple(list(s) for s in seqs)
             self.steps = range(min(len(s) for s in self.seqs) if seqs else 0)
 
