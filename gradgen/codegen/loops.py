@@ -303,12 +303,28 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
                 g in stmt.expr.free_symbols for stmt in backward if stmt.target != g
             )
             later_reads_seed = later_reads_seed or reads_grad
+        # the lines that write into it after its first (``d[None, :] = ...``, a scatter)
+        slots = [
+            (b, k)
+            for b in blocks
+            if b.depth
+            for k, line in enumerate(b.statements)
+            if name is not None and line[0].startswith(name + "[")
+        ]
         if len(found) == 1 and found[0][1] is not None and not later_reads_seed:
             b, k = found[0]
             _, _, right = b.statements[k]
             if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
-                b.statements[k] = _assign(printer, left, op, right)
-                continue
+                if not slots:
+                    b.statements[k] = _assign(printer, left, op, right)
+                    continue
+                if op == "=" and isinstance(left, str):  # every line writes it instead
+                    for b in [b for b in blocks if b.depth]:
+                        b.statements = [
+                            (_renamed(line[0], name, left), line[1], line[2])
+                            for line in b.statements
+                        ]
+                    continue
         if name == left:  # computed in lines of its own: under another name, then added
             step_name = _claim(f"{name}_step", set(mapping_names(mapping)))
             for b in [b for b in blocks if b.depth]:

@@ -769,3 +769,14 @@ def loop_over_a_value_of_n_minus_one(X: Array["n", "n"], A: Array[1, "n"], u: Ar
 # a wrong value, from the value function on.
 def power_to_a_reciprocal_root(x: Array["n"], y: Array["n"]) -> float:
     return np.sum((np.abs(x) + 0.5) ** ((5.1 + np.tanh(y)) ** (-0.5)))
+
+
+# --- a carried value's adjoint written in several lines, in a loop that stays a loop ------
+# v[None, :] gives v's adjoint as zeros with a row written in (d = zeros; d[None, :] = ...).
+# The backward loop renamed the first line to the carried adjoint (dv) but not the row
+# written after it: a NameError in the generated gradient.
+def carry_read_through_a_new_axis(W: Array["k", "k"], u: Array["k"], v0: Array["k"]) -> float:
+    v = v0
+    for _ in range(24):
+        v = np.sin((W - v[None, :]) @ u)
+    return np.sum(v)
