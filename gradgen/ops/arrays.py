@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import Boolean
 from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
@@ -52,7 +53,26 @@ class BroadcastTo(Linear, ir.Structural):
     _gradgen_latex = _gradgen_text
 
 
+class BroadcastCondition(BroadcastTo, Boolean):
+    """A condition broadcast to an array's shape: a Boolean, which a select (SymPy's
+    Piecewise) takes as its condition, as it takes the comparison itself. Folding makes
+    one where a condition loses its array operands: ``(x != x) | (a > c)`` is the scalar
+    ``a > c`` (and ``x > x`` is false), where the select needs x's shape."""
+
+    @staticmethod
+    def vjp(g, ans, a, dims, *, shape):
+        return (None,)  # a condition is not differentiated
+
+    @classmethod
+    def jvp(cls, t, ans, a, *static, shape):
+        return None
+
+
 def broadcast_to(a, shape: ir.Shape) -> sp.Expr:
+    """``a`` broadcast to ``shape``; a condition stays a condition (a Symbol, which SymPy
+    also counts a Boolean, is a value)."""
+    if isinstance(a, Boolean) and not isinstance(a, sp.Symbol):
+        return BroadcastCondition(a, sp.Tuple(*shape))
     return BroadcastTo(a, sp.Tuple(*shape))
 
 
