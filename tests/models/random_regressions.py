@@ -728,6 +728,14 @@ def logaddexp2_of_equal_arguments(c: float) -> float:
     return np.maximum(np.tanh(c), np.logaddexp2(c, c))
 
 
+# --- a constant power ending in parentheses --------------------------------------------------
+# The second derivative of sin(x / pi) has the factor pi**-2, printed np.pi ** (-2): taken
+# for one call (it ends in a parenthesis) and made a float as np.pi ** (-2).item(), which
+# Python reads as (-2).item(), an AttributeError in the HVP.
+def second_derivative_of_a_quotient_by_pi(x: float) -> float:
+    return np.sin(x / np.pi)
+
+
 # --- the real part of a value SymPy cannot tell is real -----------------------------------------
 # |exp(z)| is exp(re(z)) to SymPy when z may be complex (arcsin of a value it cannot bound): the
 # p-norm's |x| ** 3 printed re(...), which no printer knew, an internal error.
