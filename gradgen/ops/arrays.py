@@ -68,12 +68,13 @@ class BroadcastCondition(BroadcastTo, Boolean):
         return None
 
 
-def broadcast_to(a, shape: ir.Shape) -> sp.Expr:
-    """``a`` broadcast to ``shape``; a condition stays a condition (a Symbol, which SymPy
-    also counts a Boolean, is a value)."""
-    if isinstance(a, Boolean) and not isinstance(a, sp.Symbol):
-        return BroadcastCondition(a, sp.Tuple(*shape))
-    return BroadcastTo(a, sp.Tuple(*shape))
+def broadcast_to(a, shape: ir.Shape, condition: bool | None = None) -> sp.Expr:
+    """``a`` broadcast to ``shape``; a condition stays a condition. ``condition``: whether
+    ``a`` is one, by default whether it is a Boolean other than a Symbol (which SymPy also
+    counts a Boolean: a symbol may name a value or a condition)."""
+    if condition is None:
+        condition = isinstance(a, Boolean) and not isinstance(a, sp.Symbol)
+    return (BroadcastCondition if condition else BroadcastTo)(a, sp.Tuple(*shape))
 
 
 def zeros(shape) -> sp.Expr:

@@ -257,6 +257,16 @@ def select_on_an_or_folded_to_a_scalar(
     return np.where((w != np.outer(u, u)) | (a > c), w, c)
 
 
+# ... and where a > c is also a select's condition, so that it is computed once and named:
+# the named condition broadcast must be a condition too.
+def select_on_an_or_folded_to_a_named_condition(
+    u: Array["k"], a: float, c: float
+) -> float:
+    s = a > c
+    w = np.outer(u, u)
+    return np.where(s, a, c) * np.sum(np.where((w != np.outer(u, u)) | s, w, c))
+
+
 def write_of_a_select_on_an_or_folded_to_a_scalar(
     X: Array["k", "k"], u: Array["k"], a: float, c: float
 ) -> float:
