@@ -24,6 +24,7 @@ OPTIONS: dict = {
     "write_of_a_select": {"autograd": False},  # autograd has no writes
     "write_reversed_columns": {"autograd": False},
     "write_then_early_return": {"autograd": False},
+    "write_of_a_select_on_an_or_folded_to_a_scalar": {"autograd": False},
     # s below 0.3: the branch not taken computes log(s - 0.3) = nan
     "tangent_of_an_undefined_branch": {
         "domains": {"s": (-1.0, 0.25)},

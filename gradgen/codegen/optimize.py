@@ -407,12 +407,23 @@ def restore_shapes(
     stmts: list[ir.Stmt], results: list[sp.Expr], wanted: list, graph: ir.Graph
 ) -> tuple[list[ir.Stmt], list[sp.Expr]]:
     """Broadcast back what folding shrank: once values are substituted, SymPy may cancel
-    delta_t - delta_t to 0, a scalar, where an array (a delta, a gradient) was meant."""
+    delta_t - delta_t to 0, a scalar, where an array (a delta, a gradient) was meant, and
+    (x != x) | c to the scalar condition c (broadcast, still a condition)."""
+    conditions: set = set()  # the symbols that name a condition
+
+    def is_condition(expr) -> bool:
+        if isinstance(expr, sp.Symbol):
+            return expr in conditions
+        return isinstance(expr, sp.logic.boolalg.Boolean)
 
     def fit(expr, shape):
         if ir.shape_of(expr, graph.shapes) == shape:
             return expr
-        return ops.broadcast_to(expr, shape)
+        return ops.broadcast_to(expr, shape, is_condition(expr))
 
-    stmts = [s.with_expr(fit(s.expr, graph.shapes[s.target])) for s in stmts]
-    return stmts, [fit(r, shape) for r, shape in zip(results, wanted)]
+    fitted = []
+    for s in stmts:
+        if is_condition(s.expr):
+            conditions.add(s.target)
+        fitted.append(s.with_expr(fit(s.expr, graph.shapes[s.target])))
+    return fitted, [fit(r, shape) for r, shape in zip(results, wanted)]

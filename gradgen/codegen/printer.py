@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
@@ -28,9 +29,12 @@ from gradgen.ops import SigmoidOf
 
 def _one_call(text: str) -> bool:
     """Whether ``text`` is one call, ``np.log(2)``: not a sum or product of calls,
-    ``np.logaddexp(0, 0).item() / np.log(2).item()``, whose parts are made floats each.
+    ``np.logaddexp(0, 0).item() / np.log(2).item()``, whose parts are made floats each,
+    nor a constant in an operation that ends in parentheses, ``np.pi ** (-2)``.
     """
     if not text.endswith(")") or "(" not in text:
+        return False
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", text[: text.index("(")]):
         return False
     depth = 0
     for i, char in enumerate(text[text.index("(") :]):

@@ -132,19 +132,13 @@ def _section_of(stmt: ir.Stmt, mapping: dict) -> tuple:
 
 
 def _is_small_temporary(stmt: ir.Stmt, name: str, expr: sp.Expr) -> bool:
-    """Written out where it is read, rather than as a formula of its own. Not a constant
-    condition broadcast to an array's shape (np.where(x > x, ...)): SymPy's Piecewise
-    takes only a Boolean as a condition."""
-    constant_condition = isinstance(expr, ops.BroadcastTo) and isinstance(
-        expr.args[0], sp.logic.boolalg.BooleanAtom
-    )
+    """Written out where it is read, rather than as a formula of its own."""
     small = sp.count_ops(expr) <= SMALL or isinstance(expr, ops.LOWERED)  # σ's parts
     return (
         stmt.role == "temp"
         and not isinstance(expr, (ops.LoopRun, ops.LoopBack))  # a loop: one formula
         and not name.startswith("delta_")
         and small
-        and not constant_condition
     )
 
 

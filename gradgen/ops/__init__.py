@@ -44,6 +44,7 @@ from gradgen.ops import (  # noqa: F401 - they register
 )
 from gradgen.ops.arrays import (
     ArrayConstant,
+    BroadcastCondition,
     BroadcastTo,
     Eye,
     FullLike,
@@ -131,6 +132,7 @@ STRUCTURAL = (
     LoopDot,
     LoopBackDot,
     BroadcastTo,
+    BroadcastCondition,
     FullLike,
     Eye,
     Tri,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import Boolean
 from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
@@ -52,8 +53,28 @@ class BroadcastTo(Linear, ir.Structural):
     _gradgen_latex = _gradgen_text
 
 
-def broadcast_to(a, shape: ir.Shape) -> sp.Expr:
-    return BroadcastTo(a, sp.Tuple(*shape))
+class BroadcastCondition(BroadcastTo, Boolean):
+    """A condition broadcast to an array's shape: a Boolean, which a select (SymPy's
+    Piecewise) takes as its condition, as it takes the comparison itself. Folding makes
+    one where a condition loses its array operands: ``(x != x) | (a > c)`` is the scalar
+    ``a > c`` (and ``x > x`` is false), where the select needs x's shape."""
+
+    @staticmethod
+    def vjp(g, ans, a, dims, *, shape):
+        return (None,)  # a condition is not differentiated
+
+    @classmethod
+    def jvp(cls, t, ans, a, *static, shape):
+        return None
+
+
+def broadcast_to(a, shape: ir.Shape, condition: bool | None = None) -> sp.Expr:
+    """``a`` broadcast to ``shape``; a condition stays a condition. ``condition``: whether
+    ``a`` is one, by default whether it is a Boolean other than a Symbol (which SymPy also
+    counts a Boolean: a symbol may name a value or a condition)."""
+    if condition is None:
+        condition = isinstance(a, Boolean) and not isinstance(a, sp.Symbol)
+    return (BroadcastCondition if condition else BroadcastTo)(a, sp.Tuple(*shape))
 
 
 def zeros(shape) -> sp.Expr:

@@ -246,6 +246,35 @@ def select_on_a_constant_condition(q: Array["n"], w: Array["n"]) -> float:
     return np.max(t)
 
 
+# (u ⊗ u != u ⊗ u) | (a > c) is a > c once the two products are found equal, a scalar
+# condition broadcast to (k, k): the broadcast was an array, not a condition, and written out
+# into a select in the derivation it was refused by SymPy (an internal error). A condition
+# broadcast is now a condition.
+def select_on_an_or_folded_to_a_scalar(
+    u: Array["k"], a: float, c: float
+) -> Array["k", "k"]:
+    w = np.outer(u, u)
+    return np.where((w != np.outer(u, u)) | (a > c), w, c)
+
+
+# ... and where a > c is also a select's condition, so that it is computed once and named:
+# the named condition broadcast must be a condition too.
+def select_on_an_or_folded_to_a_named_condition(
+    u: Array["k"], a: float, c: float
+) -> float:
+    s = a > c
+    w = np.outer(u, u)
+    return np.where(s, a, c) * np.sum(np.where((w != np.outer(u, u)) | s, w, c))
+
+
+def write_of_a_select_on_an_or_folded_to_a_scalar(
+    X: Array["k", "k"], u: Array["k"], a: float, c: float
+) -> float:
+    y = np.tanh(X)
+    y[:, 0] += np.where((np.cumsum(u) != np.cumsum(u)) | (a > c), u, c)
+    return np.sum(y)
+
+
 # --- the tangent of a traced if whose branch not taken is undefined -----------------------------
 # The JVP of the select a traced if becomes was u_dot * np.where(c, 1, 0) + u_1_dot *
 # np.where(c, 0, 1): where the branch not taken takes the log of a negative number, its
@@ -709,6 +738,14 @@ def logaddexp2_of_equal_arguments(c: float) -> float:
     return np.maximum(np.tanh(c), np.logaddexp2(c, c))
 
 
+# --- a constant power ending in parentheses --------------------------------------------------
+# The second derivative of sin(x / pi) has the factor pi**-2, printed np.pi ** (-2): taken
+# for one call (it ends in a parenthesis) and made a float as np.pi ** (-2).item(), which
+# Python reads as (-2).item(), an AttributeError in the HVP.
+def second_derivative_of_a_quotient_by_pi(x: float) -> float:
+    return np.sin(x / np.pi)
+
+
 # --- the real part of a value SymPy cannot tell is real -----------------------------------------
 # |exp(z)| is exp(re(z)) to SymPy when z may be complex (arcsin of a value it cannot bound): the
 # p-norm's |x| ** 3 printed re(...), which no printer knew, an internal error.
@@ -756,7 +793,9 @@ def loop_that_sets_its_carry_to_an_outer_value(s1: float, b: Array["d"]) -> Arra
 # t1 has n - 1 entries and no input of the loop's helpers has an axis of n: the tape
 # np.empty((24, n - 1)) read an n the helper did not have, a NameError at run time. Such sizes
 # are now passed to the helpers.
-def loop_over_a_value_of_n_minus_one(X: Array["n", "n"], A: Array[1, "n"], u: Array[1]) -> float:
+def loop_over_a_value_of_n_minus_one(
+    X: Array["n", "n"], A: Array[1, "n"], u: Array[1]
+) -> float:
     t1 = np.max(np.cosh(X[1:, :]), axis=-1)
     for _ in range(24):
         t1 = np.tanh(t1) * np.max(A[:, :-1], axis=-2) * u
