@@ -219,7 +219,7 @@ ROWS = [
     (
         "np.linalg",
         "np.linalg.cholesky",
-        "a symmetric positive definite matrix; a symmetric gradient",
+        "a symmetric positive definite matrix (its lower triangle read)",
     ),
     ("np.linalg", "np.linalg.solve", "a square matrix and a vector or a matrix"),
     ("np.linalg", "np.linalg.pinv", "a matrix of full rank (the rank may not change)"),

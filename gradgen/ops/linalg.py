@@ -5,8 +5,12 @@ matrix-calculus ones collected by Giles (2008), "An extended collection of matri
 derivative results for forward and reverse mode algorithmic differentiation", written
 with ``np.linalg.solve`` where that is more accurate than an explicit inverse.
 
-A symmetric input (``cholesky``): NumPy reads one triangle, and the gradient is the
-symmetric one (as autograd's), right for every symmetric perturbation.
+A symmetric input (``cholesky``, and ``eigh`` in ``spectral``): NumPy reads the lower
+triangle only, and computes with the symmetric matrix it holds, sym_L(A) = tril(A) +
+tril(A, -1)ᵀ. The tangent taken is sym_L(dA); the gradient, of a function of A's lower
+triangle, is S's lower part with the entries below the diagonal doubled (S the symmetric
+gradient): zero above the diagonal, as central differences find for a matrix that is not
+symmetric, and the same as the symmetric gradient for every symmetric perturbation.
 """
 
 from __future__ import annotations
@@ -33,6 +37,18 @@ def square_shape(shape, name: str):
 
 def symmetric(x):
     return (x + Transpose(x)) / 2
+
+
+def from_lower(t, n):
+    """sym_L(t) = tril(t) + tril(t, -1)ᵀ: the symmetric matrix NumPy reads from t."""
+    below = t * Tri(n, n, sp.Integer(-1))
+    return t * Eye(n, n) + below + Transpose(below)
+
+
+def onto_lower(s, n):
+    """The gradient with respect to A of a function of sym_L(A), from its symmetric
+    gradient ``s``: 2 s below the diagonal, s on it, 0 above."""
+    return s * (2 * Tri(n, n, sp.Integer(-1)) + Eye(n, n))
 
 
 def _call(p, name: str, *args) -> str:
@@ -197,8 +213,9 @@ def _conjugate_solve(lower, x):
 
 class Cholesky(MatrixFunction):
     """``np.linalg.cholesky(a)``, L with A = L Lᵀ (Murray 2016, as autograd):
-    Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹); dL = L Φ(L⁻¹ sym(dA) L⁻ᵀ), Φ the lower triangle with
-    half its diagonal."""
+    Ā = lower(sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)); dL = L Φ(L⁻¹ sym_L(dA) L⁻ᵀ), Φ the lower triangle
+    with half its diagonal (``onto_lower``, ``from_lower``: NumPy reads A's lower
+    triangle)."""
 
     name, text, latex = (
         "cholesky",
@@ -213,14 +230,15 @@ class Cholesky(MatrixFunction):
     @staticmethod
     def vjp(g, ans, a, *, shape):
         n = shape(a)[0]
-        return (symmetric(_conjugate_solve(ans, _phi(MatMul(Transpose(ans), g), n))),)
+        sym = symmetric(_conjugate_solve(ans, _phi(MatMul(Transpose(ans), g), n)))
+        return (onto_lower(sym, n),)
 
     @staticmethod
     def jvp(t, ans, a, *, shape):
         if t[0] is None:
             return None
         n = shape(a)[0]
-        inner = Solve(ans, Transpose(Solve(ans, Transpose(symmetric(t[0])))))
+        inner = Solve(ans, Transpose(Solve(ans, Transpose(from_lower(t[0], n)))))
         return MatMul(ans, _phi(inner, n))
 
 
@@ -306,7 +324,7 @@ def slogdet(a):
 
 @dispatch.numpy(
     np.linalg.cholesky,
-    note="a symmetric positive definite matrix; a symmetric gradient",
+    note="a symmetric positive definite matrix (its lower triangle read)",
     section=SECTION,
 )
 def cholesky(a, upper=False):

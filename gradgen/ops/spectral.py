@@ -4,8 +4,9 @@ traced as compositions (the spectral and nuclear norms from the singular values,
 Each operation in one place: shape, VJP and JVP, code, text and LaTeX; the rules are
 Giles (2008)'s.
 
-NumPy reads one triangle of a symmetric input; the gradient is the symmetric one (as
-autograd's), right for every symmetric perturbation. The eigenvectors' derivative divides
+NumPy reads the lower triangle of a symmetric input: the gradient is zero above the
+diagonal (``linalg.onto_lower``), and agrees with the symmetric one for every symmetric
+perturbation. The eigenvectors' derivative divides
 by the differences of the eigenvalues: it needs them distinct.
 """
 
@@ -18,7 +19,15 @@ import sympy as sp
 
 from gradgen import dispatch
 from gradgen.ops.arrays import Eye
-from gradgen.ops.linalg import SECTION, MatrixFunction, apply, square_shape, symmetric
+from gradgen.ops.linalg import (
+    SECTION,
+    MatrixFunction,
+    apply,
+    from_lower,
+    onto_lower,
+    square_shape,
+    symmetric,
+)
 from gradgen.ops.linear import MatMul, Transpose
 from gradgen.ops.reductions import ReduceSum, reduce
 from gradgen.ops.shapes import Reshape
@@ -46,14 +55,14 @@ class EighValues(MatrixFunction):
     @staticmethod
     def vjp(g, ans, a, *, shape):
         v = EighVectors(a)
-        return (MatMul(v * g, Transpose(v)),)
+        return (onto_lower(MatMul(v * g, Transpose(v)), shape(a)[0]),)
 
     @staticmethod
     def jvp(t, ans, a, *, shape):
         if t[0] is None:
             return None
         v = EighVectors(a)
-        return reduce(ReduceSum, v * MatMul(symmetric(t[0]), v), [0], 2)
+        return reduce(ReduceSum, v * MatMul(from_lower(t[0], shape(a)[0]), v), [0], 2)
 
 
 class EighVectors(MatrixFunction):
@@ -71,14 +80,15 @@ class EighVectors(MatrixFunction):
     def vjp(g, ans, a, *, shape):
         gaps = _gaps(EighValues(a), shape(a)[0])
         inner = gaps * MatMul(Transpose(ans), g)
-        return (symmetric(MatMul(ans, MatMul(inner, Transpose(ans)))),)
+        sym = symmetric(MatMul(ans, MatMul(inner, Transpose(ans))))
+        return (onto_lower(sym, shape(a)[0]),)
 
     @staticmethod
     def jvp(t, ans, a, *, shape):
         if t[0] is None:
             return None
         gaps = _gaps(EighValues(a), shape(a)[0])
-        projected = MatMul(Transpose(ans), MatMul(symmetric(t[0]), ans))
+        projected = MatMul(Transpose(ans), MatMul(from_lower(t[0], shape(a)[0]), ans))
         return MatMul(ans, gaps * projected)
 
 

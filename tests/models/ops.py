@@ -36,6 +36,7 @@ DOMAINS = {
 # the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
 # np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
 NO_AUTOGRAD = {
+    "linalg_lower_triangle",  # autograd's cholesky gradient is the symmetric one
     "dot_method",
     "einsum_diagonal",
     "cross_",
@@ -643,6 +644,15 @@ def linalg_eigh(B: Array["d", "d"], c: Array["d"], M: Array["d", "d"]) -> float:
     A = 0.1 * (B + B.T) + np.diag(np.cumsum(np.ones(B.shape[0])) * 2.0)
     w, V = np.linalg.eigh(A)
     return np.sum(np.sin(w) * c) + np.sum(V**2 * M) + np.sum(np.linalg.eigh(A)[0] ** 2)
+
+
+def linalg_lower_triangle(B: Array["d", "d"], c: Array["d"]) -> float:
+    # A is not symmetric: eigh and cholesky read its lower triangle, and the gradient is
+    # zero above the diagonal, as central differences find
+    A = 0.1 * B + np.diag(np.cumsum(np.ones(B.shape[0])) * 2.0)
+    w, V = np.linalg.eigh(A)
+    L = np.linalg.cholesky(A)
+    return np.sum(np.sin(w) * c) + np.sum(V**2 * B) + np.sum(np.sin(L))
 
 
 def linalg_norms(x: Array["d"], A: Array["n", "d"], S: Array["d", "d"]) -> float:
