@@ -63,9 +63,15 @@ def decode_key(key: sp.Tuple) -> tuple:
 def key_text(key: sp.Tuple, write, every_axis: bool = False) -> str:
     """A key as written inside ``[...]`` in NumPy (``1:``, ``:, 0``, ``..., None``);
     ``write`` prints a bound. ``every_axis``: the Array API standard's form, which
-    indexes every axis, so a key ends in ``...`` (``1:, ...``)."""
+    indexes every axis, so a key ends in ``...`` (``1:, ...``; ``...`` alone for every
+    element)."""
+    entries = decode_key(key)
+    if every_axis:
+        while entries and entries[-1] == slice(None):
+            entries = entries[:-1]
+        entries += (Ellipsis,)
     parts = []
-    for k in decode_key(key) + ((Ellipsis,) if every_axis else ()):
+    for k in entries:
         if k is None or k is Ellipsis:
             parts.append("None" if k is None else "...")
         elif isinstance(k, slice):
