@@ -147,8 +147,28 @@ def assignments(
         op = "=" if zero else "+="  # a slot still zero is assigned
         written.append(key)
         value = _slot_value(sp.Add(*values))
-        lines.append(_slot(target, key, value, text, op, (whole, shape(value))))
+        shapes = (whole, shape(value))
+        if text.array_api and zero and len(written) == 1:
+            every = _every_element(key, value, text, shapes)
+            if every is not None:  # no zeros, written over
+                lines = [(target, "=", every)]
+                continue
+        lines.append(_slot(target, key, value, text, op, shapes))
     return lines
+
+
+def _every_element(key, value, text, shapes) -> str | None:
+    """In the Array API, a first write into zeros that writes every element with a value
+    of the target's whole shape, ``dx[::-1] = v``: that value as a new array
+    (``xp.flip(v, axis=0)``), as a statement of its own; None for any other write.
+    (Besides reading better than zeros written over, this keeps XLA from a reversal of
+    a scatter into a constant, which aborts JAX's compile under ``jax.jit``.)"""
+    written, printed, squeezed = _array_api_slot(key, value, text, shapes)
+    if squeezed != tuple(shapes[0]) or any(
+        k != slice(None) for k in ops.decode_key(written)
+    ):
+        return None
+    return printed if fresh(value) else text.copied(printed)
 
 
 def _array_api_slot(key, value, text, shapes) -> tuple[sp.Tuple, str, tuple]:
