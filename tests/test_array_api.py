@@ -34,7 +34,7 @@ from arrayapi import (
     refusal,
 )
 from gradcheck import import_source, targets
-from gradgen import Array
+from gradgen import Array, ops
 from gradgen.cli.commands import main
 from gradgen.errors import GradgenError
 from gradgen.pipeline import compile_file
@@ -57,7 +57,8 @@ EXAMPLE_CASES = [(p, name, 0) for p in EXAMPLES for name in targets(p)] + [
 MODELS = [ROOT / "tests" / "models" / f for f in ("ops.py", "arrays.py", "branches.py")]
 MODEL_CASES = [(p, name) for p in MODELS for name in targets(p)]
 # The per-op models that run on PyTorch, JAX and Dask by default: contractions, writes
-# into arrays, joins and reshapes, indexing, linear algebra, reductions, branches
+# into arrays, joins and reshapes, indexing (reversed slices too), linear algebra,
+# reductions, branches
 MODEL_SAMPLE = [
     "einsum_forms",
     "batched_matmul",
@@ -66,6 +67,8 @@ MODEL_SAMPLE = [
     "cumprod_axes",
     "reshapes",
     "concatenate",
+    "fixed_slices",  # x[::-2]: PyTorch takes no negative step
+    "rearranged",  # np.flip, np.rot90
     "write_accumulate",
     "write_broadcast",
     "static_condition",
@@ -74,10 +77,6 @@ MODEL_SAMPLE = [
 ]
 # What a library lacks of the standard, by target: target -> (library, what it lacks)
 GAPS: dict[str, tuple[str, str]] = {
-    **{
-        name: ("torch", "PyTorch refuses negative slice steps (x[::-2])")
-        for name in ["fixed_slices", "rearranged"]  # rearranged: np.flip, np.rot90
-    },
     **{
         name: ("dask", "dask.array.linalg lacks it, or wants square chunks")
         for name in [
@@ -198,6 +197,77 @@ def test_a_gap_of_a_library_is_the_library_s(name):
     assert "gradgen" not in str(error.value) and "1e-12" not in str(error.value)
 
 
+# --- slices of negative step, which PyTorch refuses: reversed axes instead -------------
+def _slices(size: int) -> list[slice]:
+    """Every slice of an axis of ``size`` with bounds omitted or from -size - 1 to size
+    (outside the axis too: NumPy clips them), of steps -1 to -4, 2 and omitted."""
+    bounds = [None, *range(-size - 1, size + 1)]
+    steps = [None, 2, -1, -2, -3, -4]
+    return [slice(a, b, c) for a in bounds for b in bounds for c in steps]
+
+
+@pytest.mark.parametrize("size", range(6))
+def test_a_read_of_negative_step_is_a_slice_of_the_reversed_axis(size):
+    """``x[a:b:-s]`` is printed ``xp.flip(x, axis=k)[a':b':s]``: the same elements in the
+    same order, for every slice (``ops.reversed_first``); bounds inside the axis (which
+    the standard takes) stay inside it, and no step is negative."""
+    x = np.arange(2.0 * size * 3).reshape(2, size, 3)
+    for i, s in enumerate(_slices(size)):
+        # every slice after an integer; every third beside other axes and new ones
+        others = [
+            (None, slice(None), s, None, 2),
+            (slice(None, None, -1), s, None),
+            (slice(0, None, -2), s, -1),
+        ]
+        for key in [(1, s)] + others[i % 3 : i % 3 + 1]:
+            turned, axes = ops.reversed_first(ops.encode_key(key))
+            entries = ops.decode_key(turned)
+            got = np.flip(x, axis=tuple(axes))[entries]
+            assert np.array_equal(got, x[key]), (key, entries)
+            sizes = iter(x.shape)
+            for k, t in zip(key, entries, strict=True):
+                n = None if k is None else next(sizes)
+                if not isinstance(k, slice):
+                    continue
+                assert t.step is None or t.step > 0, (key, entries)
+                if all(-n <= b < n for b in (k.start, k.stop) if b is not None):
+                    bounds = [b for b in (t.start, t.stop) if b is not None]
+                    assert all(-n <= b <= n for b in bounds), (key, entries)
+
+
+@pytest.mark.parametrize("size", range(6))
+def test_a_write_of_negative_step_is_a_write_of_the_reversed_value(size):
+    """``dx[a:b:-s] = v`` is printed ``dx[c:d:s] = xp.flip(v, axis=k)``: every element
+    written where NumPy writes it, for every slice and a value of every number of
+    dimensions that broadcasts into the slot (``ops.array_api_slot``), with new axes
+    squeezed out; every bound inside the axis, and no step negative."""
+    rng = np.random.default_rng(size)
+    shape = (2, size, 3)
+    for i, s in enumerate(_slices(size)):
+        # every slice after an integer; every other one beside other axes and new ones
+        others = [(None, slice(None, None, -1), s, None, 2), (0, s, -1)]
+        for key in [(1, s)] + others[i % 2 : i % 2 + 1]:
+            slot = np.zeros(shape)[key].shape
+            for ndim in range(len(slot) + 1) if None in key else [len(slot)]:
+                value = rng.normal(size=slot[len(slot) - ndim :])
+                expected = np.zeros(shape)
+                expected[key] = value
+                written, squeeze, flip = ops.array_api_slot(
+                    ops.encode_key(key), shape, ndim
+                )
+                entries = ops.decode_key(written)
+                got = np.zeros(shape)
+                got[entries] = np.flip(np.squeeze(value, axis=tuple(squeeze)), flip)
+                assert np.array_equal(got, expected), (key, ndim, entries)
+                assert None not in entries
+                originals = [k for k in key if k is not None]
+                for k, t, n in zip(originals, entries, shape):
+                    if isinstance(k, slice) and k.step is not None and k.step < 0:
+                        bounds = [b for b in (t.start, t.stop) if b is not None]
+                        assert t.step is None or t.step > 0, (key, entries)
+                        assert all(0 <= b <= n for b in bounds), (key, entries)
+
+
 # --- the committed Array API modules, and what the target refuses ----------------------
 GOLDEN = ["xor", "mlp"]
 REGENERATE = (
@@ -303,7 +373,7 @@ def test_modes(library):
 
 SIZES_MODEL = """import numpy as np
 
-from gradgen import Array
+from gradgen import Array, ops
 
 
 def of_size(x: Array["n"]) -> float:

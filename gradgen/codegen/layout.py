@@ -99,7 +99,7 @@ def statement_blocks(
                 mapping[stmt.target].name,
                 stmt.expr,
                 text.mapped(mapping),
-                lambda e, target=stmt.target: ir.shape_of(e, shapes) == shapes[target],
+                lambda e: ir.shape_of(e, shapes),
                 stmt.in_place,
             )
     return blocks

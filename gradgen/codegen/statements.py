@@ -110,17 +110,18 @@ def disjoint(a: sp.Tuple, b: sp.Tuple) -> bool:
 
 
 def assignments(
-    target: str, expr: sp.Expr, text, full, in_place: bool = False
+    target: str, expr: sp.Expr, text, shape, in_place: bool = False
 ) -> list[tuple[str, str, str]]:
     """The statements ``(left, operator, right)`` that compute ``target = expr``. A sum of
     ``Scatter``s becomes zeros with slots filled in (``t[1:] += v``; values for the same
-    slot are added first), an ``Update`` a copy with one slot written; ``full(e)`` says
-    whether ``e`` has the target's whole shape; ``text`` prints an expression. In place,
-    the target already holds the array written into."""
+    slot are added first), an ``Update`` a copy with one slot written; ``shape(e)`` is
+    the shape of an expression; ``text`` prints an expression. In place, the target
+    already holds the array written into."""
     if isinstance(expr, Update):
         base, value, key = expr.args
         start = text(base) if fresh(base) else text.copied(text(base))
-        slot = _slot(target, key, _slot_value(value), text, "=")
+        value = _slot_value(value)
+        slot = _slot(target, key, value, text, "=", (shape(base), shape(value)))
         return [slot] if in_place else [(target, "=", start), slot]
     terms = _scatter_terms(expr)
     slots: dict = {}  # key -> the values scattered there, in order
@@ -130,10 +131,12 @@ def assignments(
     if not slots:
         return [(target, "=", text.value(expr))]
     rest = sp.Add(*[t for t in terms if not isinstance(t, Scatter)])
-    like = text(next(t for t in terms if isinstance(t, Scatter)).args[1])
+    like = next(t for t in terms if isinstance(t, Scatter)).args[1]
+    whole = shape(like)
+    like = text(like)
     if rest == 0:
         start = f"{text.np}.zeros_like({like})"
-    elif full(rest):
+    elif shape(rest) == whole:
         start = text(rest) if fresh(rest) else text.copied(text(rest))
     else:
         start = f"{text.np}.zeros_like({like}) + {text(rest)}"
@@ -144,23 +147,50 @@ def assignments(
         op = "=" if zero else "+="  # a slot still zero is assigned
         written.append(key)
         value = _slot_value(sp.Add(*values))
-        lines.append(_slot(target, key, value, text, op))
+        shapes = (whole, shape(value))
+        if text.array_api and zero and len(written) == 1:
+            every = _every_element(key, value, text, shapes)
+            if every is not None:  # no zeros, written over
+                lines = [(target, "=", every)]
+                continue
+        lines.append(_slot(target, key, value, text, op, shapes))
     return lines
 
 
-def _slot(target: str, key, value, text, op: str) -> tuple[str, str, str]:
-    """``target[key] op value`` (``text.write``: in the Array API a functional update).
-    The Array API standard writes through no new axis
-    (``dx[:, None] = v``): there the key leaves out its ``None``s and the value is
-    squeezed along them (``dx[:, ...] = xp.squeeze(v, axis=1)``)."""
-    parts = ops.decode_key(key)
-    if not text.array_api or None not in parts or value.is_Number:
+def _every_element(key, value, text, shapes) -> str | None:
+    """In the Array API, a first write into zeros that writes every element with a value
+    of the target's whole shape, ``dx[::-1] = v``: that value as a new array
+    (``xp.flip(v, axis=0)``), as a statement of its own; None for any other write.
+    (Besides reading better than zeros written over, this keeps XLA from a reversal of
+    a scatter into a constant, which aborts JAX's compile under ``jax.jit``.)"""
+    written, printed, squeezed = _array_api_slot(key, value, text, shapes)
+    if squeezed != tuple(shapes[0]) or any(
+        k != slice(None) for k in ops.decode_key(written)
+    ):
+        return None
+    return printed if fresh(value) else text.copied(printed)
+
+
+def _array_api_slot(key, value, text, shapes) -> tuple[sp.Tuple, str, tuple]:
+    """The Array API form of the write ``[key] = value`` (``ops.array_api_slot``): the
+    key written at, the value printed, and the shape of the value written."""
+    key, squeeze, flip = ops.array_api_slot(key, shapes[0], len(shapes[1]))
+    printed = text(value)
+    for name, axes in (("squeeze", squeeze), ("flip", flip)):
+        if axes:
+            axis = axes[0] if len(axes) == 1 else tuple(axes)
+            printed = f"{text.np}.{name}({printed}, axis={axis})"
+    squeezed = tuple(d for i, d in enumerate(shapes[1]) if i not in squeeze)
+    return key, printed, squeezed
+
+
+def _slot(target: str, key, value, text, op: str, shapes) -> tuple[str, str, str]:
+    """``target[key] op value`` (``text.write``: in the Array API a functional update,
+    at a key without new axes or negative steps, ``ops.array_api_slot``:
+    ``dx[:, ...] = xp.squeeze(v, axis=1)`` for ``dx[:, None] = v``,
+    ``dx[1::2, ...] = xp.flip(v, axis=0)`` for ``dx[::-2] = v`` of a 6-vector).
+    ``shapes``: the shapes of ``target`` and of ``value``."""
+    if not text.array_api:
         return text.write(target, f"[{text.key(key)}]", text(value), op)
-    axes, axis = [], 0
-    for k in parts:
-        if k is None:
-            axes.append(axis)
-        axis += k is None or isinstance(k, slice)  # an integer takes its axis away
-    squeezed = f"{text.np}.squeeze({text(value)}, axis={axes[0] if len(axes) == 1 else tuple(axes)})"
-    kept = ops.encode_key(tuple(k for k in parts if k is not None))
-    return text.write(target, f"[{text.key(kept)}]", squeezed, op)
+    key, printed, _ = _array_api_slot(key, value, text, shapes)
+    return text.write(target, f"[{text.key(key)}]", printed, op)

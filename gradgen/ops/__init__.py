@@ -59,10 +59,12 @@ from gradgen.ops.indexing import (
     Index,
     Scatter,
     Update,
+    array_api_slot,
     decode_key,
     encode_key,
     index_shape,
     key_text,
+    reversed_first,
     statement_level,
 )
 from gradgen.ops.integers import Arange, ArgMax, ArgMin, AsFloat
@@ -288,6 +290,7 @@ __all__ = [c.__name__ for c in STRUCTURAL + ELEMENTWISE] + [
     "untaped",
     "OMITTED",
     "Reduction",
+    "array_api_slot",
     "broadcast_to",
     "decode_key",
     "elementwise",
@@ -301,6 +304,7 @@ __all__ = [c.__name__ for c in STRUCTURAL + ELEMENTWISE] + [
     "missing_parts",
     "reduce",
     "reshape_shape",
+    "reversed_first",
     "statement_level",
     "vjp",
     "zeros",

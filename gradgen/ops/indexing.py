@@ -63,9 +63,15 @@ def decode_key(key: sp.Tuple) -> tuple:
 def key_text(key: sp.Tuple, write, every_axis: bool = False) -> str:
     """A key as written inside ``[...]`` in NumPy (``1:``, ``:, 0``, ``..., None``);
     ``write`` prints a bound. ``every_axis``: the Array API standard's form, which
-    indexes every axis, so a key ends in ``...`` (``1:, ...``)."""
+    indexes every axis, so a key ends in ``...`` (``1:, ...``; ``...`` alone for every
+    element)."""
+    entries = decode_key(key)
+    if every_axis:
+        while entries and entries[-1] == slice(None):
+            entries = entries[:-1]
+        entries += (Ellipsis,)
     parts = []
-    for k in decode_key(key) + ((Ellipsis,) if every_axis else ()):
+    for k in entries:
         if k is None or k is Ellipsis:
             parts.append("None" if k is None else "...")
         elif isinstance(k, slice):
@@ -75,6 +81,79 @@ def key_text(key: sp.Tuple, write, every_axis: bool = False) -> str:
         else:
             parts.append(write(k))
     return ", ".join(parts) if parts else "()"
+
+
+def _axes_text(axes: list[int]) -> str:
+    return str(axes[0]) if len(axes) == 1 else str(tuple(axes))
+
+
+def reversed_first(key: sp.Tuple) -> tuple[sp.Tuple, list[int]]:
+    """``a[key]`` as ``flip(a, axes)[turned]``, every step of ``turned`` positive (the
+    Array API form of a read: PyTorch takes no negative step). Along a reversed axis of
+    size n position i is n - 1 - i, so a bound b (counted from the start when b >= 0,
+    from the end when b < 0) becomes -1 - b, counted from the other end, clipped as
+    NumPy clips it; an omitted bound stays omitted. Needs no size: bounds inside the
+    axis stay inside it. ``axes``: the axes of ``a`` to reverse."""
+    turned, axes, axis = [], [], 0
+    for k in decode_key(key):
+        if isinstance(k, slice) and k.step is not None and k.step < 0:
+            start, stop = (None if b is None else -1 - b for b in (k.start, k.stop))
+            step = None if k.step == -1 else -k.step
+            k = slice(None if start == 0 else start, stop, step)
+            axes.append(axis)
+        turned.append(k)
+        axis += k is not None
+    return encode_key(tuple(turned)), axes
+
+
+def _ascending(k: slice, size: int) -> slice:
+    """The slice of step > 0 that picks what ``k`` (a step < 0) picks from an axis of
+    ``size``, in the reverse order: lowest position first, and a stop (omitted where the
+    end stops it as well) just past the highest."""
+    picked = range(*k.indices(size))
+    if not picked:
+        return slice(sp.Integer(0), sp.Integer(0))
+    step = -int(k.step)
+    start, stop = picked[-1], picked[0] + 1
+    return slice(
+        sp.Integer(start) if start else None,
+        None if picked[0] + step >= size else sp.Integer(stop),
+        sp.Integer(step) if step > 1 else None,
+    )
+
+
+def array_api_slot(
+    key: sp.Tuple, shape: ir.Shape, value_ndim: int
+) -> tuple[sp.Tuple, list[int], list[int]]:
+    """The Array API form of a write ``a[key] = v`` into an array of ``shape``, for a
+    ``v`` of ``value_ndim`` dimensions that broadcasts into the slot. The standard writes
+    through no new axis, and PyTorch takes no negative step: the key written at has no
+    ``None`` and every step positive (the same positions, taken in ascending order), and
+    ``v`` is squeezed along the new axes (``squeeze``: axes of ``v``), then reversed
+    along the axes of negative step (``flip``: axes of the squeezed ``v``); an axis that
+    ``v`` lacks (it broadcasts along it) is left out."""
+    parts = decode_key(key)
+    written, new, negative = [], [], []  # new, negative: positions in the slot
+    position = axis = 0
+    for k in parts:
+        if k is None:
+            new.append(position)
+            position += 1
+            continue
+        if isinstance(k, slice):
+            if k.step is not None and k.step < 0:
+                negative.append(position)
+                k = _ascending(k, int(shape[axis]))
+            position += 1
+        written.append(k)  # an integer takes its axis away
+        axis += 1
+    ndim = position + len(shape) - axis  # the slot's
+    squeeze = [a - ndim + value_ndim for a in new if ndim - a <= value_ndim]
+    # then the slot without its new axes, and v without those it had
+    negative = [a - sum(b < a for b in new) for a in negative]
+    ndim, value_ndim = ndim - len(new), value_ndim - len(squeeze)
+    flip = [a - ndim + value_ndim for a in negative if ndim - a <= value_ndim]
+    return encode_key(tuple(written)), squeeze, flip
 
 
 def _latex_key(p, key: sp.Tuple) -> str:
@@ -150,8 +229,16 @@ class Index(Linear, ir.Structural):
         return (Scatter(g, a, key),)
 
     def _gradgen_numpy(self, p, **kwargs):
-        key = key_text(self.args[1], p._print, p.array_api)
-        return f"{p.postfix(self.args[0])}[{key}]"
+        a, key = self.args
+        if not p.array_api:
+            return f"{p.postfix(a)}[{key_text(key, p._print)}]"
+        key, axes = reversed_first(key)
+        if not axes:
+            return f"{p.postfix(a)}[{key_text(key, p._print, True)}]"
+        flipped = f"{p.np}.flip({p._print(a)}, axis={_axes_text(axes)})"
+        if all(k == slice(None) for k in decode_key(key)):  # np.flip: the whole axes
+            return flipped
+        return f"{flipped}[{key_text(key, p._print, True)}]"
 
     def _gradgen_text(self, p, **kwargs):
         return f"{p.postfix(self.args[0])}[{key_text(self.args[1], p._print)}]"
