@@ -35,6 +35,7 @@ OPTIONS: dict = {
         "branch_nans": True,
     },
     "select_compared_in_a_condition": {"branch_nans": True},
+    "scalar_branch_broadcast_beside_an_array": {"branch_nans": True},
     "slice_times_itself": {"min_sizes": {"n": 2}},
     "not_on_floats": {"domains": {"a": (0.85, 1.35)}},
     "comparison_of_an_undefined_select": {"branch_nans": True},

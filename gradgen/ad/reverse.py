@@ -154,6 +154,7 @@ class _Sweep:
         self.masks: dict = (
             {}
         )  # node -> where its adjoint can be nonzero (None: anywhere)
+        self.adjoint_masks: dict = {}  # adjoint symbol -> its node's mask
         self.statements: list[ir.Stmt] = []
         self.grads: dict = {}
         self.zero_sums: dict = {}  # adjoint -> the axes along which it sums to 0
@@ -186,8 +187,31 @@ class _Sweep:
         self.statements.append(ir.Stmt(a, total, "adjoint", sym, block))
         self.adjoint[sym] = a
         self.masks[sym] = zero_outside(total)
+        if self.masks[sym] is None:
+            self.masks[sym] = self.scalar_mask(total)
+        self.adjoint_masks[a] = self.masks[sym]
         if isinstance(total, ops.LogSoftmaxGrad):  # g - p·sum(g) sums to 0 (Σp = 1)
             self.zero_sums[a] = set(total.axes)
+
+    def scalar_mask(self, adjoint):
+        """The condition outside which ``adjoint`` is 0 when it is a sum or a broadcast of
+        (a multiple of) another adjoint that is 0 outside a condition on scalars: a branch
+        that gives a scalar broadcast to an array (its adjoint np.sum(np.broadcast_to(g)))
+        keeps the guard of the branch, so that its 0 times nan stays 0."""
+        while True:
+            if isinstance(adjoint, sp.Mul):
+                inner = [a for a in adjoint.args if not a.is_Number]
+                if len(inner) != 1:
+                    return None
+                adjoint = inner[0]
+            elif isinstance(adjoint, (ops.ReduceSum, ops.BroadcastTo)):
+                adjoint = adjoint.args[0]
+            else:
+                break
+        mask = self.adjoint_masks.get(adjoint)
+        if mask is None or any(self.shape(s) for s in mask.free_symbols):
+            return None
+        return mask
 
     def sums_to_zero(self, c) -> bool:
         """Whether ``c`` is a sum of an adjoint along axes it sums to 0 along (times a

@@ -819,3 +819,17 @@ def carry_read_through_a_new_axis(W: Array["k", "k"], u: Array["k"], v0: Array["
     for _ in range(24):
         v = np.sin((W - v[None, :]) @ u)
     return np.sum(v)
+
+
+# --- a branch's guard kept through the sum of a broadcast ---------------------------------
+# b - b folds to 0, so the else branch is a scalar (a sqrt, nan where the if branch is
+# taken) broadcast to (k, d); its adjoint, np.sum(np.broadcast_to(np.where(c, 0, g))), lost
+# the guard of the branch: 0 * (nan from the sqrt's derivative) gave a nan gradient.
+def scalar_branch_broadcast_beside_an_array(
+    W: Array[2, "d"], A: Array["d", 2], X: Array["k", "d"], b: Array["k"]
+) -> float:
+    if np.cos(np.mean(np.dot(W, A))) > -0.4:
+        z = np.log(np.cos(np.mean(np.dot(W, A))) + 0.5) + X
+    else:
+        z = np.sqrt(-0.3 - np.cos(np.mean(np.dot(W, A)))) + np.tensordot(b, b - b, axes=0) @ X
+    return np.mean(z)
