@@ -303,35 +303,26 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
                 g in stmt.expr.free_symbols for stmt in backward if stmt.target != g
             )
             later_reads_seed = later_reads_seed or reads_grad
-        # the lines that write into it after its first (``d[None, :] = ...``, a scatter)
-        slots = [
-            (b, k)
-            for b in blocks
-            if b.depth
-            for k, line in enumerate(b.statements)
-            if name is not None and line[0].startswith(name + "[")
-        ]
         if len(found) == 1 and found[0][1] is not None and not later_reads_seed:
             b, k = found[0]
             _, _, right = b.statements[k]
             if b.statements[k][1] == "=" and (op == "=" or not _reads_elsewhere(g, backward)):
+                # lines that write into it after its first (``d[None, :] = ...``, a scatter)
+                slots = any(
+                    line[0].startswith(name + "[")
+                    for b in blocks
+                    if b.depth
+                    for line in b.statements
+                )
                 if not slots:
                     b.statements[k] = _assign(printer, left, op, right)
                     continue
                 if op == "=" and isinstance(left, str):  # every line writes it instead
-                    for b in [b for b in blocks if b.depth]:
-                        b.statements = [
-                            (_renamed(line[0], name, left), line[1], line[2])
-                            for line in b.statements
-                        ]
+                    _rename_in(blocks, name, left)
                     continue
         if name == left:  # computed in lines of its own: under another name, then added
             step_name = _claim(f"{name}_step", set(mapping_names(mapping)))
-            for b in [b for b in blocks if b.depth]:
-                b.statements = [
-                    (_renamed(line[0], name, step_name), line[1], line[2])
-                    for line in b.statements
-                ]
+            _rename_in(blocks, name, step_name)
             name = step_name
         value = name if name is not None else printer(g)
         (moves if op == "=" else lines).append(_assign(printer, left, op, value))
@@ -342,6 +333,13 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
 
 def mapping_names(mapping) -> set:
     return {s.name for s in mapping.values()}
+
+
+def _rename_in(blocks, old: str, new: str) -> None:
+    """The step's lines (the blocks inside the loop) that write ``old`` write ``new``."""
+    for b in blocks:
+        if b.depth:
+            b.statements = [(_renamed(line[0], old, new), *line[1:]) for line in b.statements]
 
 
 def _renamed(left: str, old: str, new: str) -> str:
