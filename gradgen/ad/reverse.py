@@ -209,9 +209,7 @@ class _Sweep:
             else:
                 break
         mask = self.adjoint_masks.get(adjoint)
-        if mask is None or any(self.shape(s) for s in mask.free_symbols):
-            return None
-        return mask
+        return None if mask is None or self.shape(mask) else mask
 
     def sums_to_zero(self, c) -> bool:
         """Whether ``c`` is a sum of an adjoint along axes it sums to 0 along (times a
