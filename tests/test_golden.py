@@ -77,6 +77,32 @@ def test_generated_module_imports_only_numpy_and_reads_like_backprop(path):
         assert len(line) <= 88, f"line longer than black's 88 columns: {line}"
 
 
+@pytest.mark.parametrize("name", ["mlp", "lstm"])
+def test_black_afterwards_gives_the_committed_module(name, monkeypatch):
+    """The numerical tests run modules compiled without black's layout
+    (``support/compiled.py``): formatted afterwards, such a module is the one gradgen
+    compile writes, so they run the code users get."""
+    from gradgen.codegen.formatting import format_source, layout_only_skipped
+    from gradgen.pipeline import compile_file
+
+    monkeypatch.chdir(ROOT)
+    with layout_only_skipped():
+        laid_out = compile_file(f"examples/{name}.py")
+    committed = (GENERATED / f"{name}.py").read_text()
+    assert laid_out != committed  # the layout was skipped
+    assert _code(laid_out) == _code(committed)
+    assert format_source(laid_out) == committed
+
+
+def _code(source: str) -> str:
+    """The syntax tree, docstrings with their whitespace collapsed (black indents them)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = " ".join(node.value.split())
+    return ast.dump(tree)
+
+
 def test_readme_shows_the_committed_generated_code():
     readme = (ROOT / "README.md").read_text()
     marker = "<!-- generated/xor.py: loss_value_and_grad -->\n```python\n"

@@ -93,15 +93,14 @@ def test_names_are_the_generated_modules(name):
         ), hidden
 
 
-def test_every_emitted_formula_renders(capsys):
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_every_emitted_formula_renders(capsys, model):
     """All examples and every supported operation: each row of each aligned block is
     valid TeX math for mathtext, and the blocks are well formed."""
-    count = 0
-    for model in MODELS:
-        text = _latex(capsys, model)
-        for block in blocks(text, r"\[", r"\]"):
-            count += render_rows(block)
-    assert count > 250
+    text = _latex(capsys, model)
+    count = sum(render_rows(block) for block in blocks(text, r"\[", r"\]"))
+    # a row per operation of ops.py's; a forward and a backward row at least elsewhere
+    assert count > (250 if model.name == "ops.py" else 2)
 
 
 def test_the_renderer_rejects_broken_tex():

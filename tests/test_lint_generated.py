@@ -26,6 +26,8 @@ MODELS = [
     ROOT / "tests" / "models" / "integers.py",
 ]
 
+LIBRARIES = "torch.*,jax.*,jaxlib.*,dask.*,distributed.*,cupy.*,sparse.*,ndonnx.*"
+
 
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory) -> list[Path]:
@@ -76,7 +78,10 @@ def _mypy_cache(request, tmp_path) -> Path:
 
 def test_mypy_strict_accepts_the_generated_modules(modules, tmp_path, request):
     config = tmp_path / "mypy.ini"
-    config.write_text("[mypy]\n")  # mypy's defaults, whatever the project configures
+    # mypy's defaults, whatever the project configures, except that it does not analyse
+    # the array libraries array_api_compat can hand arrays to (an Array API module names
+    # none of them; their sources are four fifths of the run's time)
+    config.write_text(f"[mypy]\n[mypy-{LIBRARIES}]\nfollow_imports = skip\n")
     command = _tool("mypy") + ["--strict", "--config-file", str(config)]
     command += ["--cache-dir", str(_mypy_cache(request, tmp_path)), *map(str, modules)]
     run = _run(command, tmp_path)

@@ -20,6 +20,7 @@ import numpy as np
 
 from compiled import compiled
 from gradcheck import import_source, random_inputs, targets
+from gradgen.codegen.formatting import layout_only_skipped
 from gradgen.errors import GradgenError
 from gradgen.pipeline import compile_file
 
@@ -79,7 +80,10 @@ def module(path, target: str, skip=(), checkpoint: int = 0):
     key = (str(path), target, tuple(sorted(skip)), checkpoint)
     if key not in _MODULES:
         functions = [n for n in targets(path) if n not in skip] if skip else None
-        text = compile_file(str(path), functions, target=target, checkpoint=checkpoint)
+        with layout_only_skipped():  # imported, not read (support/compiled.py)
+            text = compile_file(
+                str(path), functions, target=target, checkpoint=checkpoint
+            )
         _MODULES[key] = import_source(
             text, f"{target.replace('-', '_')}_{len(_MODULES)}"
         )
