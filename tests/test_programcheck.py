@@ -141,6 +141,45 @@ def test_an_hvp_autograd_cannot_compute_is_checked_by_central_differences(
         check_program(program, SIZES, ("hvp",))
 
 
+NO_SPREAD = """import numpy as np
+
+from gradgen import Array
+
+
+def model(W1: Array["n", "n"], b2: Array["n"], W4: Array[2, "n"], W5: Array[1, "n"]):
+    h3 = np.tanh(W1 @ W1 @ b2)
+    h6 = np.std(np.tanh(np.maximum(W4, W5)), axis=0, ddof=0)
+    return np.mean(h3) + np.mean(h6)
+"""
+
+
+def test_a_gradient_autograd_gives_as_nan_is_checked_by_central_differences(
+    monkeypatch, tmp_path
+):
+    """With W5 above both rows of W4, each column np.std reduces has no spread: the
+    model does not depend on W4 or W5 there, but autograd's gradient is nan (sqrt'(0)
+    times 0). The checker compares with central differences of the model instead, which
+    still catch a wrong rule (found by the long profile)."""
+    import autograd
+
+    from programcheck import reference_function
+
+    path = tmp_path / "no_spread.py"
+    path.write_text(NO_SPREAD)
+    rng = np.random.default_rng(0)
+    args = [rng.normal(size=s) for s in [(3, 3), (3,), (2, 3), (1, 3)]]
+    args[2], args[3] = -np.abs(args[2]), np.abs(args[3]) + 0.1
+    with np.errstate(all="ignore"):
+        grads = autograd.grad(reference_function(path, "model"), (0, 1, 2, 3))(*args)
+    assert not np.all(np.isfinite(grads[3]))
+    domains = {"W4": (-1.0, 0.0), "W5": (0.1, 1.0)}
+    program = Program(NO_SPREAD, "model", domains=domains)
+    check_program(program, SIZES, ALL_MODES)
+    monkeypatch.setattr(ops.MatMul, "vjp", staticmethod(_doubled_matmul))
+    with pytest.raises(AssertionError, match="d/dW1 vs central.*autograd's is not"):
+        check_program(program, SIZES, ("value", "grad"))
+
+
 def test_hvp_is_skipped_for_an_array_output():
     check_program(Program(MODEL, "g"), SIZES, ("hvp",))
 
