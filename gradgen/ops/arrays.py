@@ -180,6 +180,9 @@ class ArrayConstant(ir.Structural):
         return "[" + ", ".join(items) + "]"
 
     def _gradgen_numpy(self, p, **kwargs):
+        if p.array_api:  # the standard's is asarray, its dtype a keyword
+            dtype = "" if self.args[2] else f", dtype={p.dtype}"
+            return f"{p.np}.asarray({self._nested(p)}{dtype})"
         dtype = "" if self.args[2] else f", {p.dtype}"
         return f"{p.np}.array({self._nested(p)}{dtype})"
 

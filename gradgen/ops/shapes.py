@@ -25,6 +25,13 @@ def _shape_text(p, dims) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
+def _number(expr: sp.Expr) -> bool:
+    """A number or a size (a Python number in the code), not an array."""
+    return ir.of_sizes(expr) and not any(
+        isinstance(e, ir.Structural) for e in sp.preorder_traversal(expr)
+    )
+
+
 class Reshape(Linear, ir.Structural):
     """``a.reshape(shape)``; the shape is a Tuple of dims."""
 
@@ -43,10 +50,11 @@ class Reshape(Linear, ir.Structural):
         return (Reshape(g, sp.Tuple(*shape(a))),)
 
     def _gradgen_numpy(self, p, **kwargs):
+        value, shape = p._print(self.args[0]), _shape_text(p, self.args[1])
+        if p.array_api and _number(self.args[0]):  # the standard's takes arrays
+            return f"{p.np}.full({shape}, {value}, dtype={p.dtype})"
         # np.reshape, not .reshape: the operand may be a Python float
-        return (
-            f"{p.np}.reshape({p._print(self.args[0])}, {_shape_text(p, self.args[1])})"
-        )
+        return f"{p.np}.reshape({value}, {shape})"
 
     def _gradgen_text(self, p, **kwargs):
         return f"reshape({p._print(self.args[0])}, {_shape_text(p, self.args[1])})"
