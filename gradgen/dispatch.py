@@ -20,6 +20,9 @@ METHODS: dict = (
     {}
 )  # an array method or protocol ("sum", "__getitem__") -> implementation
 CREATION: dict = {}  # a NumPy name (np.zeros) -> factory(session) of its traced version
+# a CREATION name -> its (section, call, note) in `gradgen ops`, where the default
+# ("Creating arrays", "np.<name>", "shapes of integers and dimension names") does not fit
+LISTED: dict = {}
 STABLE: dict = {}  # a gradgen.functions name -> its implementation on tracers
 OPERANDS: dict = {}  # a constant's type (np.ndarray) -> impl(tracer, value): a tracer
 REWRITES: dict = {}  # the name of a NumPy call not traced ("np.cbrt") -> what to write
@@ -50,12 +53,15 @@ def method(*names: str):
     return register
 
 
-def creation(name: str):
+def creation(name: str, listed: tuple | None = None):
     """Decorator: ``factory(session)`` gives the traced ``np.<name>``, a function NumPy
-    cannot dispatch to a tracer (it takes no array); the trace swaps it in."""
+    cannot dispatch to a tracer (it takes no array); the trace swaps it in. ``listed``:
+    its (section, call, note) in `gradgen ops`, where the default does not fit."""
 
     def register(factory):
         CREATION[name] = factory
+        if listed is not None:
+            LISTED[name] = listed
         return factory
 
     return register

@@ -287,6 +287,16 @@ ROWS = [
     ("Arrays", "np.split", "sections or constant split points; axis"),
     ("Arrays", "np.array_split", "sections (an axis of fixed size) or points; axis"),
     (
+        "Arrays",
+        "np.c_[a, b, ...]",
+        "vectors as columns, arrays joined along the last axis (np.column_stack); not slices or string directives",
+    ),
+    (
+        "Arrays",
+        "np.r_[a, b, ...]",
+        "arrays and numbers joined along the first axis (np.concatenate); not slices or string directives",
+    ),
+    (
         "Creating arrays",
         "np.linspace",
         "start and stop numbers (traced or not); num an integer or a size",

@@ -329,6 +329,40 @@ CASES = [
         "(slice with constants or sizes",
     ),
     (
+        "r_slice",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.r_[0:3, x] ** 2)\n",
+        6,
+        "a slice (0:3) in np.r_[...] is not supported (write np.concatenate([...]), "
+        "with np.arange or np.linspace for the range)",
+    ),
+    (
+        "r_directive",
+        "def f(a: Array['n'], b: Array['n']) -> float:\n"
+        "    return np.sum(np.r_['0,2', a, b])\n",
+        6,
+        "the directive '0,2' in np.r_[...] is not supported (write np.concatenate("
+        "[...]), with axis= and np.reshape as needed)",
+    ),
+    (
+        "c_slice",
+        "def f(x: Array[3]) -> float:\n    return np.sum(np.c_[x, 0:6:2])\n",
+        6,
+        "a slice (0:6:2) in np.c_[...] is not supported (write np.column_stack([...]),",
+    ),
+    (
+        "c_directive",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.c_['r', x, x])\n",
+        6,
+        "the directive 'r' in np.c_[...] is not supported (write np.column_stack(",
+    ),
+    (
+        "r_shapes",
+        "def f(x: Array['n'], A: Array['n', 2]) -> float:\n"
+        "    return np.sum(np.r_[x, A])\n",
+        6,
+        "np.r_[...]: np.concatenate of shapes (n,) and (n, 2)",
+    ),
+    (
         "only_integers",
         "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
         5,

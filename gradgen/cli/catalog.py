@@ -68,7 +68,9 @@ def supported_operations() -> list[tuple[str, str, str]]:
     for f in dispatch.FUNCTIONS:
         rows.append((dispatch.SECTIONS[f], _name(f), notes.get(f, "")))
     rows += [
-        ("Creating arrays", f"np.{n}", "shapes of integers and dimension names")
+        dispatch.LISTED.get(
+            n, ("Creating arrays", f"np.{n}", "shapes of integers and dimension names")
+        )
         for n in sorted(dispatch.CREATION)
         if n not in ("sum",)
     ]

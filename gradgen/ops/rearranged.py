@@ -2,7 +2,9 @@
 other operations, whose derivatives, code, text and LaTeX are theirs: ``np.rollaxis``,
 ``np.atleast_3d``, ``np.column_stack``, ``np.vsplit``/``np.hsplit``/``np.dsplit``,
 ``np.flip``/``np.flipud``/``np.fliplr`` (reversed slices), ``np.roll`` (two slices
-joined), ``np.rot90``, ``np.append``; ``np.real`` and ``np.real_if_close`` of real numbers
+joined), ``np.rot90``, ``np.append``; ``np.r_[a, b]`` and ``np.c_[a, b]`` of arrays and
+numbers (np.concatenate along the first axis, np.column_stack's columns joined along the
+last); ``np.real`` and ``np.real_if_close`` of real numbers
 (the numbers themselves); ``np.gradient`` (central differences inside, one-sided ones at
 the ends, as NumPy computes them with unit spacing).
 
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradgen import dispatch
-from gradgen.ops.tracing import any_tracer, as_tracer
+from gradgen import dispatch, ir
+from gradgen.errors import GradgenError
+from gradgen.ops.tracing import any_tracer, as_tracer, holds_tracer, is_tracer
 from gradgen.ops.tracing import axis as axis_of
+from gradgen.traced import Tracer
 
 
 def _f(function):
@@ -67,6 +71,92 @@ def column_stack(tup):
         dispatch.METHODS["reshape"](a, (-1, 1)) if a.ndim < 2 else a for a in items
     ]
     return _f(np.concatenate)(columns, 1)
+
+
+def _r_pieces(a):
+    return _f(np.atleast_1d)(a)
+
+
+def _c_pieces(a):
+    return dispatch.METHODS["reshape"](a, (-1, 1)) if a.ndim < 2 else a
+
+
+def _slice_text(item: slice) -> str:
+    parts = [item.start, item.stop] + ([item.step] if item.step is not None else [])
+    return ":".join("" if p is None else str(p) for p in parts)
+
+
+class _IndexJoin:
+    """``np.r_`` or ``np.c_`` while a model is traced: ``np.r_[a, b, ...]`` joins arrays
+    and numbers as NumPy's does, here by np.concatenate of each piece made at least 1-D
+    (np.r_) or a column (np.c_: a vector becomes an (n, 1) column, a number (1, 1); the
+    pieces are joined along the last axis). NumPy's own asks ``np.ndim`` of each piece,
+    which a tracer cannot answer. Slices and string directives are refused, with the
+    call to write instead; a key that holds no traced value is NumPy's constant."""
+
+    def __init__(self, session, name: str, pieces, axis: int, rewrite: str):
+        self._session, self._name, self._pieces = session, name, pieces
+        self._axis, self._rewrite = axis, rewrite
+        self._original = getattr(np, name)
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        sizes = [i for i in items if ir.of_sizes(i) and i.free_symbols]
+        if not holds_tracer(items) and not sizes:
+            return self._original[key]
+        where = f"np.{self._name}"
+        for item in items:
+            if isinstance(item, slice):
+                raise self._session.error(
+                    f"a slice ({_slice_text(item)}) in {where}[...] is not supported",
+                    f"write {self._rewrite}, with np.arange or np.linspace for "
+                    "the range",
+                )
+            if isinstance(item, str):
+                raise self._session.error(
+                    f"the directive {item!r} in {where}[...] is not supported",
+                    f"write {self._rewrite}, with axis= and np.reshape as needed",
+                )
+        s = self._session
+        array = dispatch.CREATION["array"](s)
+        items = [array(i) if isinstance(i, (list, tuple)) else i for i in items]
+        tracers = [i for i in items if is_tracer(i)]
+        like = tracers[0] if tracers else Tracer(sizes[0], (), s, s.site())
+        traced = [self._pieces(as_tracer(item, like)) for item in items]
+        try:
+            return _f(np.concatenate)(traced, self._axis)
+        except GradgenError as exc:
+            exc.message = f"{where}[...]: {exc.message}"
+            raise
+
+    def __getattr__(self, name):
+        return getattr(self._original, name)
+
+
+@dispatch.creation(
+    "r_",
+    listed=(
+        "Arrays",
+        "np.r_[a, b, ...]",
+        "arrays and numbers joined along the first axis (np.concatenate); "
+        "not slices or string directives",
+    ),
+)
+def _r(session):
+    return _IndexJoin(session, "r_", _r_pieces, 0, "np.concatenate([...])")
+
+
+@dispatch.creation(
+    "c_",
+    listed=(
+        "Arrays",
+        "np.c_[a, b, ...]",
+        "vectors as columns, arrays joined along the last axis (np.column_stack); "
+        "not slices or string directives",
+    ),
+)
+def _c(session):
+    return _IndexJoin(session, "c_", _c_pieces, -1, "np.column_stack([...])")
 
 
 def _split_along(name: str, axis_for):

@@ -71,6 +71,22 @@ def stack(a: Array["n"], b: Array["n"], C: Array["n", 2]) -> float:
     return np.sum(np.stack([a, b * a], axis=1) * C) + np.sum(np.stack((a, b)) ** 2)
 
 
+def index_joins(
+    x: Array["n"], s: float, A: Array["n", "d"], w: Array["n"], C: Array["n", 2]
+) -> float:
+    v = np.r_[s, x, 2.0, x * s]
+    rows = np.r_[A, A * s, np.tanh(A)]
+    columns = np.c_[x, np.tanh(x) * s]
+    M = np.c_[A * s, x, A**2]
+    return (
+        np.sum(v**2 * np.r_[1.0, w, 0.5, w]) * np.sum(np.r_[0:2, 0.5])  # a constant
+        + np.sum(rows**3)
+        + np.sum(columns * C)
+        + np.sum(M**3)
+        + np.sum(np.r_[[s, s * s], x, [1.0, 2.0]] ** 3)
+    )
+
+
 def rearranged(X: Array[3, 4], T: Array[2, 3, 4], c: Array[4, 3]) -> float:
     turned = np.rot90(np.flipud(X)) + np.fliplr(np.rollaxis(np.roll(X, 1, 1), 1))
     stacked = (
