@@ -230,3 +230,64 @@ def test_a_slice_that_is_always_empty_is_refused(tmp_path):
         f"{path}:7: error: the slice [5:2] of an axis of size T is always empty "
         "(slice with bounds inside the axis)"
     )
+
+
+PICKED = """\
+import numpy as np
+from gradgen import Array
+
+
+def loss(x: Array["n"], c: Array[2]) -> float:
+    return np.sum(x[np.array([0, 3])] * c) + np.take(x, -2) ** 2
+"""
+
+
+def test_constant_indices_into_a_named_size_are_checked_at_entry(tmp_path):
+    """x[[0, 3]] needs n >= 4 and np.take(x, -2) n >= 2: with fewer entries NumPy raises
+    an IndexError, and libraries of the Array API target may clip the index instead."""
+    path = tmp_path / "picked.py"
+    path.write_text(PICKED)
+    module = import_source(compile_file(str(path)), "entry_picked")
+    namespace: dict = {}
+    exec(PICKED, namespace)
+    rng = np.random.default_rng(0)
+    for n in (4, 7):
+        args = [rng.normal(size=n), rng.normal(size=2)]
+        value, grads = module.loss_value_and_grad(*args)
+        assert value == pytest.approx(namespace["loss"](*args), rel=1e-12)
+        for k in range(2):
+            expected = central_difference(namespace["loss"], args, k)
+            np.testing.assert_allclose(grads[k], expected, rtol=1e-6, atol=1e-8)
+    with pytest.raises(IndexError):
+        namespace["loss"](np.ones(3), np.ones(2))
+    with pytest.raises(ValueError) as error:
+        module.loss_value_and_grad(np.ones(3), np.ones(2))
+    assert str(error.value) == (
+        f"loss_value_and_grad: n = 3, but the index 3 at {path}:6 needs n >= 4"
+    )
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        "x[[0, 3]]",
+        "x[np.array([-4])]",
+        "np.take(x, 7)",
+        "x[np.arange(4)]",
+        "np.eye(3)[[3]]",
+    ],
+)
+def test_a_constant_index_outside_an_axis_of_fixed_size_is_refused(tmp_path, index):
+    path = tmp_path / "outside.py"
+    path.write_text(
+        PICKED.replace('x: Array["n"]', "x: Array[3]").replace(
+            "np.sum(x[np.array([0, 3])] * c) + np.take(x, -2) ** 2",
+            f"np.sum({index} * c[0]) + np.sum(x)",
+        )
+    )
+    with pytest.raises(GradgenError) as error:
+        compile_file(str(path))
+    assert str(error.value).startswith(f"{path}:6: error: index ")
+    assert str(error.value).endswith(
+        "is out of range for an axis of size 3 (index inside the axis)"
+    )

@@ -363,6 +363,12 @@ CASES = [
         "np.r_[...]: np.concatenate of shapes (n,) and (n, 2)",
     ),
     (
+        "index_array_outside",
+        "def f(x: Array[3]) -> float:\n    return np.sum(x[[0, 7]])\n",
+        6,
+        "index 7 is out of range for an axis of size 3 (index inside the axis)",
+    ),
+    (
         "only_integers",
         "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
         5,

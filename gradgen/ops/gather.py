@@ -20,7 +20,8 @@ from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str
-from gradgen.ops.integers import arange_of
+from gradgen.ops.arrays import ArrayConstant
+from gradgen.ops.integers import Arange, arange_of
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import axis as read_axis
 from gradgen.ops.tracing import is_tracer, shape_error, static_int
@@ -174,7 +175,52 @@ def _index_args(t, indices: list, axis: int) -> tuple[list, list]:
         gather_shape(t.shape_, shapes, axis)
     except ShapeError as exc:
         raise shape_error(t, exc) from None
+    for k, expr in enumerate(exprs):
+        _require_inside(t, t.shape_[axis + k], _positions(s, expr))
     return exprs + [sp.Integer(axis)], [_Shape(sh) for sh in shapes]
+
+
+def _positions(session, index: sp.Expr) -> list[int]:
+    """The positions an index selects, where tracing knows them (an int, a constant
+    array, np.arange of numbers); none for data."""
+    node = session.graph.by_sym.get(index)
+    expr = index if node is None or node.expr is None else node.expr
+    if expr.is_Integer:
+        return [int(expr)]
+    if isinstance(expr, ArrayConstant):
+        return [int(v) for v in expr.args[0]]
+    if isinstance(expr, Arange) and all(v.is_Integer for v in expr.args):
+        return list(range(*(int(v) for v in expr.args)))
+    return []
+
+
+def _require_inside(t, size: sp.Expr, positions: list[int]) -> None:
+    """Known positions inside an axis: NumPy raises an IndexError for one outside, some
+    libraries of the Array API target clip it. On an axis of fixed size one outside is
+    refused; on a named one the entry checks ask for a size that holds them."""
+    if not positions:
+        return
+    low, high = min(positions), max(positions)
+    if size.is_Integer:
+        outside = [p for p in (high, low) if not -int(size) <= p < int(size)]
+        if outside:
+            raise t.session.error(
+                f"index {outside[0]} is out of range for an axis of size {size}",
+                "index inside the axis",
+            )
+        return
+    site = t.session.site()
+    for position, least in ((high, high + 1), (low, -low)):
+        constant, rest = sp.expand(size - least).as_coeff_Add()
+        condition = sp.Ge(rest, -constant)
+        if condition is sp.false:
+            raise t.session.error(
+                f"index {position} is out of range for an axis of size {size}",
+                "index inside the axis",
+            )
+        if condition is not sp.true:
+            where = f"the index {position} at {site.path}:{site.line}"
+            t.session.graph.requires.setdefault(condition, where)
 
 
 def gather(t, indices: list, axis: int):
