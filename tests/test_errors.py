@@ -369,6 +369,21 @@ CASES = [
         "index 7 is out of range for an axis of size 3 (index inside the axis)",
     ),
     (
+        "inner_shapes",
+        "def f(x: Array[3], y: Array[4]) -> float:\n    return np.inner(x, y)\n",
+        6,
+        "error: np.inner of shapes (3,) and (4,): sizes 3 and 4 on axes that must match "
+        "(give equal sizes the same dimension name)",
+    ),
+    (
+        "batched_matmul_shapes",
+        "def f(T: Array[2, 3, 4], U: Array[3, 4, 2]) -> float:\n"
+        "    return np.sum(T @ U)\n",
+        6,
+        "error: matmul of shapes (2, 3, 4) and (3, 4, 2): sizes 2 and 3 on axes that "
+        "must match",
+    ),
+    (
         "only_integers",
         "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
         5,

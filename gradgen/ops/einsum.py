@@ -204,18 +204,28 @@ def _diagonals(t, operands: list, labels: list[str]) -> None:
         labels[k] = "".join(letters)
 
 
-def _unbroadcast(t, operands: list, labels: list[str]) -> None:
+def _unbroadcast(t, operands: list, labels: list[str], name: str) -> None:
     """A label of size 1 in an operand where another has it larger broadcasts (NumPy's
-    rule): the operand drops that axis."""
+    rule): the operand drops that axis. ``name``: the call the user wrote, whose
+    labels are gradgen's own unless it is np.einsum."""
     sizes: dict = {}
     for a, letters in zip(operands, labels):
         for c, d in zip(letters, a.shape_):
             if d != 1:
                 if sizes.setdefault(c, d) != d:
-                    raise _error(
-                        t,
-                        f"label {c!r} is {sizes[c]} in one operand and {d} in another",
-                        "give equal sizes the same dimension name",
+                    hint = "give equal sizes the same dimension name"
+                    if name == "np.einsum":
+                        raise _error(
+                            t,
+                            f"label {c!r} is {sizes[c]} in one operand and {d} in "
+                            "another",
+                            hint,
+                        )
+                    shapes = " and ".join(shape_str(x.shape_) for x in operands)
+                    raise t.session.error(
+                        f"{name} of shapes {shapes}: sizes {sizes[c]} and {d} on "
+                        "axes that must match",
+                        hint,
                     )
     for k, (a, letters) in enumerate(zip(operands, labels)):
         drop = [i for i, c in enumerate(letters) if a.shape_[i] == 1 and c in sizes]
@@ -249,13 +259,14 @@ def _as_product(operands: list, labels: list[str], output: str):
     return product if made == output else dispatch.METHODS["transpose"](product)
 
 
-def contraction(t, operands: list, labels: list[str], output: str):
-    """The traced contraction of tracers ``operands``, labelled, into ``output``."""
+def contraction(t, operands: list, labels: list[str], output: str, name="np.einsum"):
+    """The traced contraction of tracers ``operands``, labelled, into ``output``, for
+    the call ``name``."""
     if len(set(output)) != len(output) or not set(output) <= set("".join(labels)):
         raise _error(t, f"result subscripts {output!r}: each a distinct input label")
     operands, labels = list(operands), list(labels)
     _diagonals(t, operands, labels)
-    _unbroadcast(t, operands, labels)
+    _unbroadcast(t, operands, labels, name)
     if len(operands) == 1:
         (a,), (letters,) = operands, labels
         summed = [i for i, c in enumerate(letters) if c not in output]
@@ -318,6 +329,10 @@ def einsum(subscripts, *operands, optimize=False):
     np.tensordot, note="axes: a count or two lists", section="Reductions and products"
 )
 def tensordot(a, b, axes=2):
+    return _tensordot(a, b, axes, "np.tensordot")
+
+
+def _tensordot(a, b, axes, name: str):
     t, (a, b) = _operands((a, b))
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= min(a.ndim, b.ndim):
@@ -339,7 +354,7 @@ def tensordot(a, b, axes=2):
         lb[j] = la[i]
     output = [c for i, c in enumerate(la) if i not in over_a]
     output += [c for j, c in enumerate(lb) if j not in over_b]
-    return contraction(t, [a, b], ["".join(la), "".join(lb)], "".join(output))
+    return contraction(t, [a, b], ["".join(la), "".join(lb)], "".join(output), name)
 
 
 @dispatch.numpy(np.inner, section="Reductions and products")
@@ -347,7 +362,7 @@ def inner(a, b):
     t, (a, b) = _operands((a, b))
     if not a.ndim or not b.ndim:
         return a * b
-    return tensordot(a, b, ([-1], [-1]))
+    return _tensordot(a, b, ([-1], [-1]), "np.inner")
 
 
 @dispatch.numpy(
@@ -386,4 +401,4 @@ def _batched(t, a, b):
     pa = letters[batch - max(a.ndim - 2, 0) :] if a.ndim > 2 else ""
     pb = letters[batch - max(b.ndim - 2, 0) :] if b.ndim > 2 else ""
     output = letters + la.replace("j", "") + lb.replace("j", "")
-    return contraction(t, [a, b], [pa + la, pb + lb], output)
+    return contraction(t, [a, b], [pa + la, pb + lb], output, "matmul")
