@@ -26,7 +26,8 @@ def _shape_text(p, dims) -> str:
 
 
 def _number(expr: sp.Expr) -> bool:
-    """A number or a size (a Python number in the code), not an array."""
+    """A number or a size (a Python number in the code, whose reshape would be an
+    array of integers), not an array."""
     return ir.of_sizes(expr) and not any(
         isinstance(e, ir.Structural) for e in sp.preorder_traversal(expr)
     )
@@ -51,8 +52,9 @@ class Reshape(Linear, ir.Structural):
 
     def _gradgen_numpy(self, p, **kwargs):
         value, shape = p._print(self.args[0]), _shape_text(p, self.args[1])
-        if p.array_api and _number(self.args[0]):  # the standard's takes arrays
-            return f"{p.np}.full({shape}, {value}, dtype={p.dtype})"
+        if _number(self.args[0]):  # of the float type (the Array API's takes arrays)
+            dtype = f"dtype={p.dtype}" if p.array_api else p.dtype
+            return f"{p.np}.full({shape}, {value}, {dtype})"
         # np.reshape, not .reshape: the operand may be a Python float
         return f"{p.np}.reshape({value}, {shape})"
 
