@@ -317,7 +317,9 @@ def _fold(blocks, backward, targets, inner_grad, mapping, printer, body) -> list
                 if not slots:
                     b.statements[k] = _assign(printer, left, op, right)
                     continue
-                if op == "=" and isinstance(left, str):  # every line writes it instead
+                # every line writes it instead; not where they read the seed itself: the
+                # first line (``d = np.zeros_like(z)``) would clear what the scatter copies
+                if op == "=" and isinstance(left, str) and not _reads_seed(g, seed, backward):
                     _rename_in(blocks, name, left)
                     continue
         if name == left:  # computed in lines of its own: under another name, then added
@@ -347,6 +349,11 @@ def _renamed(left: str, old: str, new: str) -> str:
     if left == old or left.startswith(old + "["):
         return new + left[len(old) :]
     return left
+
+
+def _reads_seed(g, seed, stmts) -> bool:
+    """Whether the statement computing ``g`` reads ``seed`` directly."""
+    return any(s.target == g and seed in s.expr.free_symbols for s in stmts)
 
 
 def _reads_elsewhere(g, stmts) -> bool:

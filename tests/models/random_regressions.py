@@ -833,3 +833,14 @@ def scalar_branch_broadcast_beside_an_array(
     else:
         z = np.sqrt(-0.3 - np.cos(np.mean(np.dot(W, A)))) + np.tensordot(b, b - b, axes=0) @ X
     return np.mean(z)
+
+
+# --- a carried value's adjoint scattered from itself, in a loop that stays a loop ----------
+# z[:, :] gives z's adjoint as zeros with the incoming adjoint written in (d = zeros; d[:, :]
+# = dz). The backward loop wrote both lines to the carried adjoint dz itself: the first
+# cleared what the second copies, a zero gradient.
+def carry_read_through_a_full_slice(X: Array["k", 2]) -> float:
+    z = X
+    for _ in range(24):
+        z = z[:, :]
+    return np.mean(z)
