@@ -451,13 +451,17 @@ def loop_exit(state: LoopState, local_vars: dict) -> tuple:
     )
     loop.outer_shapes = {s: graph.shapes[s] for s in loop.inputs}
     # the sizes the helpers read (range bounds, shapes of the tape and of the step's
-    # values) that no input's shape has as an axis of its own (only as n - 1): they
+    # values, sizes in its expressions) that no input's shape has as an axis of its own (only as n - 1): they
     # are passed to the helpers
     known = {d for s in loop.inputs for d in graph.shapes[s] if ir.is_dim_symbol(d)}
     needed = set().union(loop.start.free_symbols, loop.stop.free_symbols)
     for shape in inner.shapes.values():
         for d in shape:
             needed |= {x for x in sp.sympify(d).free_symbols if ir.is_dim_symbol(x)}
+    # and the sizes the step's expressions read (np.var(W) < c folds to inv / n < c)
+    for node in inner.nodes:
+        if node.expr is not None:
+            needed |= {x for x in node.expr.free_symbols if ir.is_dim_symbol(x)}
     loop.passed = sorted(needed - known, key=str)  # the helpers take these sizes
     loop.checkpoint = SETTINGS["checkpoint"]
     graph.loops.append(loop)

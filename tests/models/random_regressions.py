@@ -844,3 +844,14 @@ def carry_read_through_a_full_slice(X: Array["k", 2]) -> float:
     for _ in range(24):
         z = z[:, :]
     return np.mean(z)
+
+
+# --- a size read only in the expression of a loop's step ----------------------------------
+# np.var(W) < 0 folds to inv / n < 0 with inv = sum((W - mean(W))**2) computed outside the
+# loop; no value the loop's helpers take has n as an axis, and they were not passed it: a
+# NameError in the generated code.
+def size_read_in_a_loop_condition(W: Array["n"], h0: Array["k"]) -> float:
+    h = h0
+    for _ in range(24):
+        h = np.sin(h) if np.var(W) < 0.5 else np.cos(h)
+    return np.sum(h)
