@@ -161,6 +161,32 @@ def test_an_hvp_with_no_reference_at_the_point_is_not_checked():
         check_program(program, SIZES, ("hvp",))
 
 
+CHAOTIC = """import numpy as np
+
+from gradgen import Array
+
+
+def f(s: float) -> float:
+    x = np.radians(np.arccos(0.85 * np.tanh(s)))
+    for _ in range(24):
+        x = np.cos(10.0 / np.cosh(x) / ((x / np.exp(x)) ** 2 + 1.0))
+    return x
+"""
+
+
+@pytest.mark.skipif(
+    np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps,
+    reason="NumPy has no extended precision here",
+)
+def test_a_model_that_amplifies_its_rounding_is_not_checked():
+    """The loop multiplies a change of x at a step by up to 1e9: the model run in
+    float64 is itself off by more than the tolerance (the generated code differed from it
+    by 1.3e-8 of its value, found by the long profile, seed 41). Unsettled, not a failure."""
+    program = Program(CHAOTIC, "f", domains={"s": (0.5, 2.0)})
+    with pytest.raises(Unsettled, match="amplifies its rounding"):
+        check_program(program, SIZES, ALL_MODES)
+
+
 NO_SPREAD = """import numpy as np
 
 from gradgen import Array
