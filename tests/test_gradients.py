@@ -115,3 +115,27 @@ def test_vector_jacobian_product(generated, reference, case, sizes):
             grads[j], expected[j], what + " vs autograd", rtol=1e-9, atol=1e-12
         )
         assert_close(grads[j], central_difference(projected, args, i), what, 1e-5, 1e-6)
+
+
+def test_a_rewrite_sympy_cannot_evaluate_is_not_used():
+    """A derivative rewritten through the node's value (tanh' as 1 - value**2) is checked
+    at random points with SymPy's evalf. At a point where a log's argument is negative,
+    SymPy's sin of the complex value recursed without end there (found by the long
+    profile, seed 41, in an HVP): the derivative is kept as SymPy gives it, and the
+    compile goes on. Here a function whose evalf recurses stands for it."""
+    import sympy as sp
+
+    from gradgen.ad import partials
+
+    class Recursing(sp.Function):
+        def fdiff(self, argindex=1):
+            return Recursing(self.args[0])
+
+        def _eval_evalf(self, prec):
+            raise RecursionError("maximum recursion depth exceeded")
+
+    x, value = sp.Symbol("x_recursing", real=True), sp.Symbol("v_recursing", real=True)
+    expr = sp.tanh(3 * Recursing(x))
+    d = partials.elementwise_partial(expr, x, value)
+    assert not d.has(value)
+    assert sp.simplify(d - sp.diff(expr, x)) == 0

@@ -54,9 +54,12 @@ def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
             reference = d.evalf(subs=point)
             point[value] = expr.evalf(subs=point)
             got = candidate.evalf(subs=point)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             # a select's condition on a value not real at this point: SymPy refuses to
-            # order it (TypeError) or to take its Max/Min (ValueError, "not comparable")
+            # order it (TypeError) or to take its Max/Min (ValueError, "not comparable");
+            # and at a point where a log's argument is negative, sin of the complex value
+            # can recurse without end in SymPy (sin(-a) -> -sin(a), when a and -a both
+            # "could extract a minus sign"): the rewritten form is not used
             return False
         if not (reference.is_real and got.is_real):
             return False
