@@ -363,6 +363,27 @@ CASES = [
         "np.r_[...]: np.concatenate of shapes (n,) and (n, 2)",
     ),
     (
+        "vstack_shapes",
+        "def f(x: Array['n', 2], y: Array['m', 3]) -> float:\n"
+        "    return np.sum(np.vstack([x, y]))\n",
+        6,
+        "np.vstack of shapes (n, 2) and (m, 3): only axis 0 may differ",
+    ),
+    (
+        "hstack_shapes",
+        "def f(x: Array[2, 'n'], y: Array[3, 'm']) -> float:\n"
+        "    return np.sum(np.hstack([x, y]))\n",
+        6,
+        "np.hstack of shapes (2, n) and (3, m): only axis 1 may differ",
+    ),
+    (
+        "column_stack_shapes",
+        "def f(x: Array['n'], y: Array[3, 'm']) -> float:\n"
+        "    return np.sum(np.column_stack([x, y]))\n",
+        6,
+        "np.column_stack of shapes (n, 1) and (3, m): only axis 1 may differ",
+    ),
+    (
         "index_array_outside",
         "def f(x: Array[3]) -> float:\n    return np.sum(x[[0, 7]])\n",
         6,

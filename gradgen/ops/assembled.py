@@ -17,7 +17,7 @@ import sympy as sp
 from gradgen import dispatch, ir
 from gradgen.ops.arrays import BroadcastTo, Eye, broadcast_to
 from gradgen.ops.linear import Vdot
-from gradgen.ops.shapes import traced_list
+from gradgen.ops.shapes import joined, traced_list
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, static_int
 from gradgen.ops.tracing import axis as axis_of
 from gradgen.traced import constant
@@ -309,14 +309,14 @@ def _float_type(t, dtype):
 def vstack(tup, *, dtype=None, casting="same_kind"):
     items = traced_list(tup)
     _float_type(items[0], dtype)
-    return _concatenate([dispatch.FUNCTIONS[np.atleast_2d](a) for a in items], 0)
+    return joined([dispatch.FUNCTIONS[np.atleast_2d](a) for a in items], 0, "np.vstack")
 
 
 @dispatch.numpy(np.hstack, note="a list or tuple of arrays")
 def hstack(tup, *, dtype=None, casting="same_kind"):
     items = [dispatch.FUNCTIONS[np.atleast_1d](a) for a in traced_list(tup)]
     _float_type(items[0], dtype)
-    return _concatenate(items, 0 if items[0].ndim == 1 else 1)
+    return joined(items, 0 if items[0].ndim == 1 else 1, "np.hstack")
 
 
 def _pieces(ary, bounds: list, axis: int) -> list:

@@ -18,6 +18,7 @@ import numpy as np
 
 from gradgen import dispatch, ir
 from gradgen.errors import GradgenError
+from gradgen.ops.shapes import joined
 from gradgen.ops.tracing import any_tracer, as_tracer, holds_tracer, is_tracer
 from gradgen.ops.tracing import axis as axis_of
 from gradgen.traced import Tracer
@@ -70,7 +71,7 @@ def column_stack(tup):
     columns = [
         dispatch.METHODS["reshape"](a, (-1, 1)) if a.ndim < 2 else a for a in items
     ]
-    return _f(np.concatenate)(columns, 1)
+    return joined(columns, 1, "np.column_stack")
 
 
 def _r_pieces(a):
