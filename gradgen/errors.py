@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 
 class GradgenError(Exception):
     """A problem with the user's input, reported without a traceback.
@@ -37,3 +39,16 @@ class GradgenError(Exception):
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+@contextlib.contextmanager
+def written_as(call: str, inner: str):
+    """An error of ``inner`` (np.concatenate, np.stack) raised inside, as the model's
+    ``call`` that is made of it (np.vstack, np.sum of a list): the message names the call
+    the user wrote."""
+    try:
+        yield
+    except GradgenError as exc:
+        if exc.message.startswith(inner + " "):
+            exc.message = call + exc.message[len(inner) :]
+        raise

@@ -267,6 +267,52 @@ def test_constant_indices_into_a_named_size_are_checked_at_entry(tmp_path):
     )
 
 
+PLAIN = """\
+import numpy as np
+from gradgen import Array
+
+
+def loss(x: Array["n"], W: Array["m", "n"]) -> float:
+    z = np.zeros_like(x)
+    z[-4] = x[0] * x[1]
+    return np.sum(z * x) + x[5] ** 2 + np.sum(W[:, 2])
+"""
+
+
+@pytest.mark.parametrize(
+    "n, m, message",
+    [
+        (5, 2, "n = 5, but the index 5 at {path}:8 needs n >= 6"),
+        (6, 1, None),
+        (3, 1, "n = 3, but the index -4 at {path}:7 needs n >= 4"),
+    ],
+)
+def test_a_constant_integer_index_into_a_named_size_is_checked_at_entry(
+    tmp_path, n, m, message
+):
+    """x[5], z[-4] = ... and W[:, 2] of named axes need n >= 6: NumPy would raise an
+    IndexError (and a library of the Array API target might clip the index); the entry
+    check names the index and its line."""
+    path = tmp_path / "plain.py"
+    path.write_text(PLAIN)
+    module = import_source(compile_file(str(path)), "entry_plain")
+    namespace: dict = {}
+    exec(PLAIN, namespace)
+    args = [np.linspace(0.5, 1.5, n), np.ones((m, n))]
+    if message is None:
+        value, grads = module.loss_value_and_grad(*args)
+        assert value == pytest.approx(namespace["loss"](*args), rel=1e-12)
+        for k in range(2):
+            expected = central_difference(namespace["loss"], args, k)
+            np.testing.assert_allclose(grads[k], expected, rtol=1e-6, atol=1e-8)
+        return
+    with pytest.raises(IndexError):
+        namespace["loss"](*args)
+    with pytest.raises(ValueError) as error:
+        module.loss_value_and_grad(*args)
+    assert str(error.value) == "loss_value_and_grad: " + message.format(path=path)
+
+
 @pytest.mark.parametrize(
     "index",
     [

@@ -384,6 +384,19 @@ CASES = [
         "np.column_stack of shapes (n, 1) and (3, m): only axis 1 may differ",
     ),
     (
+        "sum_of_a_list_shapes",
+        "def f(x: Array['n'], y: Array['m']) -> float:\n" "    return np.sum([x, y])\n",
+        6,
+        "np.sum of a list of shapes (n,) and (m,): all must be equal",
+    ),
+    (
+        "array_of_a_list_shapes",
+        "def f(x: Array['n'], y: Array['m']) -> float:\n"
+        "    return np.sum(np.array([x, y]) ** 2)\n",
+        6,
+        "np.array of a list of shapes (n,) and (m,): all must be equal",
+    ),
+    (
         "index_array_outside",
         "def f(x: Array[3]) -> float:\n    return np.sum(x[[0, 7]])\n",
         6,

@@ -301,7 +301,7 @@ def _call(target: Target, args: list, session: Session):
             purity.deterministic(
                 target.fn.__globals__, target.name, model, target.line
             ),
-            tracing.patched(session),
+            tracing.patched(session, target.fn.__globals__),
         ):
             return target.fn(*args)
     finally:

@@ -16,6 +16,7 @@ from sympy.logic.boolalg import Boolean
 from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
+from gradgen.errors import written_as
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import dims, holds_tracer, is_tracer
 from gradgen.traced import constant
@@ -296,7 +297,8 @@ def _array(session):
         if is_tracer(obj):
             return copy(obj)
         if isinstance(obj, (list, tuple)) and holds_tracer(obj):
-            return dispatch.FUNCTIONS[np.stack]([array(item) for item in obj])
+            with written_as("np.array of a list", "np.stack"):
+                return dispatch.FUNCTIONS[np.stack]([array(item) for item in obj])
         return original(obj, *args, **kwargs)
 
     return array
@@ -317,7 +319,8 @@ def _sum(session):
 
     def sum_(a, *args, **kwargs):
         if isinstance(a, (list, tuple)) and holds_tracer(a):
-            a = dispatch.FUNCTIONS[np.stack]([array(item) for item in a])
+            with written_as("np.sum of a list", "np.stack"):
+                a = dispatch.FUNCTIONS[np.stack]([array(item) for item in a])
         return original(a, *args, **kwargs)
 
     return sum_

@@ -176,7 +176,7 @@ def _index_args(t, indices: list, axis: int) -> tuple[list, list]:
     except ShapeError as exc:
         raise shape_error(t, exc) from None
     for k, expr in enumerate(exprs):
-        _require_inside(t, t.shape_[axis + k], _positions(s, expr))
+        require_inside(t, t.shape_[axis + k], _positions(s, expr))
     return exprs + [sp.Integer(axis)], [_Shape(sh) for sh in shapes]
 
 
@@ -194,7 +194,7 @@ def _positions(session, index: sp.Expr) -> list[int]:
     return []
 
 
-def _require_inside(t, size: sp.Expr, positions: list[int]) -> None:
+def require_inside(t, size: sp.Expr, positions: list[int]) -> None:
     """Known positions inside an axis: NumPy raises an IndexError for one outside, some
     libraries of the Array API target clip it. On an axis of fixed size one outside is
     refused; on a named one the entry checks ask for a size that holds them."""

@@ -28,6 +28,7 @@ from gradgen.ops.gather import (
     is_index_array,
     mask_refusal,
     put,
+    require_inside,
 )
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
@@ -393,12 +394,14 @@ def slice_conditions(size: sp.Expr, k: slice) -> list:
 
 
 def _require_bounds(t, key) -> None:
-    """Record what the slices of symbolic axes in ``key`` take to hold, for the entry
-    checks; a slice that cannot hold is an error."""
+    """Record what the slices and integers on symbolic axes in ``key`` take to hold (x[5]
+    of an axis of n: n >= 6), for the entry checks; one that cannot hold is an error."""
     axis = 0
     for k in key:
         if k is None:
             continue
+        if isinstance(k, sp.Integer):
+            require_inside(t, t.shape_[axis], [int(k)])
         if isinstance(k, slice):
             for cond in slice_conditions(t.shape_[axis], k):
                 if cond is sp.false:
@@ -457,6 +460,7 @@ def setitem(t, key, value) -> None:
         t.expr, t.site = new.expr, new.site
         return
     key = normalise_key(t, key)
+    _require_bounds(t, key)
     if getattr(value, "written", None) == (id(t), key):
         return  # x[k] += v: the view already wrote through (see inplace)
     expr, shape = t._operand(value)

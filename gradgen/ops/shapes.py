@@ -11,7 +11,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
-from gradgen.errors import GradgenError
+from gradgen.errors import written_as
 from gradgen.ir import ShapeError, shape_str, static
 from gradgen.ops.arrays import LinearInAll
 from gradgen.ops.indexing import Index, encode_key
@@ -271,12 +271,8 @@ def concatenate(arrays, axis=0):
 def joined(arrays, axis: int, name: str):
     """np.concatenate of ``arrays``, for the join ``name`` that is written with it
     (np.vstack, np.hstack, np.column_stack): a shape error names the model's call."""
-    try:
+    with written_as(name, "np.concatenate"):
         return concatenate(arrays, axis)
-    except GradgenError as exc:
-        if exc.message.startswith("np.concatenate "):
-            exc.message = name + exc.message[len("np.concatenate") :]
-        raise
 
 
 @dispatch.numpy(np.stack, note="a list or tuple of arrays (or numbers), axis")

@@ -138,16 +138,27 @@ def _size_ufuncs(session) -> dict:
 
 
 @contextlib.contextmanager
-def patched(session):
+def patched(session, model_globals: dict | None = None):
     """NumPy's functions that NumPy cannot dispatch to a tracer (``np.zeros``, a ufunc of
-    a size), replaced by traced ones while a model runs."""
+    a size), replaced by traced ones while a model runs: in NumPy's namespace and, for
+    ``from numpy import zeros, r_``, under the model's own names in ``model_globals``."""
     replacements = {name: make(session) for name, make in dispatch.CREATION.items()}
     replacements.update(_size_ufuncs(session))
     saved = {name: getattr(np, name) for name in replacements}
+    by_id = {id(fn): replacements[name] for name, fn in saved.items()}
+    imported = {
+        name: value
+        for name, value in (model_globals or {}).items()
+        if id(value) in by_id and value is not np
+    }
     try:
         for name, fn in replacements.items():
             setattr(np, name, fn)
+        for name, value in imported.items():
+            model_globals[name] = by_id[id(value)]
         yield
     finally:
         for name, fn in saved.items():
             setattr(np, name, fn)
+        if imported:
+            model_globals.update(imported)

@@ -38,6 +38,7 @@ def autograd_namespace(path: Path) -> dict:
         Path(path)
         .read_text()
         .replace("import numpy as np", "import autograd.numpy as np")
+        .replace("from numpy import", "from autograd.numpy import")
     )
     namespace: dict = {"__name__": f"reference_{Path(path).stem}"}
     exec(compile(text, str(path), "exec"), namespace)
