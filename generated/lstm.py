@@ -189,14 +189,11 @@ def _loss_loop1_forward(
     dtype = np.result_type(penalty, h, c, X, Wi, Ui, Wf, Uf, Wo, Uo, Wc, Uc, 1.0)
     hs = np.empty((T + 1, n, k), dtype)
     cs = np.empty((T, n, k), dtype)
-    sigmoid_abs_zs = np.empty((T, n, k), dtype)
-    sigmoid_neg_abs_zs = np.empty((T, n, k), dtype)
+    sigmoid_slope_zs = np.empty((T, n, k), dtype)
     is_1 = np.empty((T, n, k), dtype)
-    sigmoid_abs_z_1s = np.empty((T, n, k), dtype)
-    sigmoid_neg_abs_z_1s = np.empty((T, n, k), dtype)
+    sigmoid_slope_z_1s = np.empty((T, n, k), dtype)
     fs = np.empty((T, n, k), dtype)
-    sigmoid_abs_z_2s = np.empty((T, n, k), dtype)
-    sigmoid_neg_abs_z_2s = np.empty((T, n, k), dtype)
+    sigmoid_slope_z_2s = np.empty((T, n, k), dtype)
     os = np.empty((T, n, k), dtype)
     t1s = np.empty((T, n, k), dtype)
     t2s = np.empty((T, n, k), dtype)
@@ -207,16 +204,19 @@ def _loss_loop1_forward(
         exp_neg_abs_z = np.exp(-np.abs(z))
         sigmoid_abs_z = 1 / (exp_neg_abs_z + 1)
         sigmoid_neg_abs_z = exp_neg_abs_z * sigmoid_abs_z
+        sigmoid_slope_z = sigmoid_abs_z * sigmoid_neg_abs_z
         i = np.where(z >= 0, sigmoid_abs_z, sigmoid_neg_abs_z)
         z_1 = np.dot(h, Uf) + np.dot(x_t, Wf) + 1
         exp_neg_abs_z_1 = np.exp(-np.abs(z_1))
         sigmoid_abs_z_1 = 1 / (exp_neg_abs_z_1 + 1)
         sigmoid_neg_abs_z_1 = exp_neg_abs_z_1 * sigmoid_abs_z_1
+        sigmoid_slope_z_1 = sigmoid_abs_z_1 * sigmoid_neg_abs_z_1
         f = np.where(z_1 >= 0, sigmoid_abs_z_1, sigmoid_neg_abs_z_1)
         z_2 = np.dot(h, Uo) + np.dot(x_t, Wo)
         exp_neg_abs_z_2 = np.exp(-np.abs(z_2))
         sigmoid_abs_z_2 = 1 / (exp_neg_abs_z_2 + 1)
         sigmoid_neg_abs_z_2 = exp_neg_abs_z_2 * sigmoid_abs_z_2
+        sigmoid_slope_z_2 = sigmoid_abs_z_2 * sigmoid_neg_abs_z_2
         o = np.where(z_2 >= 0, sigmoid_abs_z_2, sigmoid_neg_abs_z_2)
         t1 = np.tanh(np.dot(h, Uc) + np.dot(x_t, Wc))
         c_next = c * f + i * t1
@@ -224,14 +224,11 @@ def _loss_loop1_forward(
         h_next = o * t2
         penalty_next = penalty + np.vdot(h_next, h_next) / (k * n)
         cs[t] = c
-        sigmoid_abs_zs[t] = sigmoid_abs_z
-        sigmoid_neg_abs_zs[t] = sigmoid_neg_abs_z
+        sigmoid_slope_zs[t] = sigmoid_slope_z
         is_1[t] = i
-        sigmoid_abs_z_1s[t] = sigmoid_abs_z_1
-        sigmoid_neg_abs_z_1s[t] = sigmoid_neg_abs_z_1
+        sigmoid_slope_z_1s[t] = sigmoid_slope_z_1
         fs[t] = f
-        sigmoid_abs_z_2s[t] = sigmoid_abs_z_2
-        sigmoid_neg_abs_z_2s[t] = sigmoid_neg_abs_z_2
+        sigmoid_slope_z_2s[t] = sigmoid_slope_z_2
         os[t] = o
         t1s[t] = t1
         t2s[t] = t2
@@ -244,14 +241,11 @@ def _loss_loop1_forward(
         (
             hs,
             cs,
-            sigmoid_abs_zs,
-            sigmoid_neg_abs_zs,
+            sigmoid_slope_zs,
             is_1,
-            sigmoid_abs_z_1s,
-            sigmoid_neg_abs_z_1s,
+            sigmoid_slope_z_1s,
             fs,
-            sigmoid_abs_z_2s,
-            sigmoid_neg_abs_z_2s,
+            sigmoid_slope_z_2s,
             os,
             t1s,
             t2s,
@@ -285,14 +279,11 @@ def _loss_loop1_backward(
     (
         hs,
         cs,
-        sigmoid_abs_zs,
-        sigmoid_neg_abs_zs,
+        sigmoid_slope_zs,
         is_1,
-        sigmoid_abs_z_1s,
-        sigmoid_neg_abs_z_1s,
+        sigmoid_slope_z_1s,
         fs,
-        sigmoid_abs_z_2s,
-        sigmoid_neg_abs_z_2s,
+        sigmoid_slope_z_2s,
         os,
         t1s,
         t2s,
@@ -309,14 +300,11 @@ def _loss_loop1_backward(
     for t in reversed(range(T)):
         h = hs[t]
         c = cs[t]
-        sigmoid_abs_z = sigmoid_abs_zs[t]
-        sigmoid_neg_abs_z = sigmoid_neg_abs_zs[t]
+        sigmoid_slope_z = sigmoid_slope_zs[t]
         i = is_1[t]
-        sigmoid_abs_z_1 = sigmoid_abs_z_1s[t]
-        sigmoid_neg_abs_z_1 = sigmoid_neg_abs_z_1s[t]
+        sigmoid_slope_z_1 = sigmoid_slope_z_1s[t]
         f = fs[t]
-        sigmoid_abs_z_2 = sigmoid_abs_z_2s[t]
-        sigmoid_neg_abs_z_2 = sigmoid_neg_abs_z_2s[t]
+        sigmoid_slope_z_2 = sigmoid_slope_z_2s[t]
         o = os[t]
         t1 = t1s[t]
         t2 = t2s[t]
@@ -336,15 +324,15 @@ def _loss_loop1_backward(
         dUc += np.dot(h.T, delta_z_c_next)
         dWc += np.dot(x_t.T, delta_z_c_next)
         # Grad of: o = sigmoid(x_t @ Wo + h @ Uo)
-        delta_z_2 = delta_o * sigmoid_abs_z_2 * sigmoid_neg_abs_z_2
+        delta_z_2 = delta_o * sigmoid_slope_z_2
         dUo += np.dot(h.T, delta_z_2)
         dWo += np.dot(x_t.T, delta_z_2)
         # Grad of: f = sigmoid(x_t @ Wf + h @ Uf + 1.0)
-        delta_z_1 = delta_f * sigmoid_abs_z_1 * sigmoid_neg_abs_z_1
+        delta_z_1 = delta_f * sigmoid_slope_z_1
         dUf += np.dot(h.T, delta_z_1)
         dWf += np.dot(x_t.T, delta_z_1)
         # Grad of: i = sigmoid(x_t @ Wi + h @ Ui)
-        delta_z = delta_i * sigmoid_abs_z * sigmoid_neg_abs_z
+        delta_z = delta_i * sigmoid_slope_z
         dUi += np.dot(h.T, delta_z)
         dh = (
             np.dot(delta_z, Ui.T)

@@ -105,6 +105,20 @@ def test_the_backward_loop_reads_like_bptt():
     assert "hs = np.empty((T + 1, n, k), dtype)" in forward  # the tape: one array
 
 
+def test_a_sigmoid_slope_is_taped_as_one_array():
+    """The backward pass reads a stable sigmoid's two factors σ(|z|), σ(−|z|) only as
+    their product, the slope: the forward step makes it, the tape keeps it alone."""
+    source = generated_source(MODEL, modes=MODES)
+    forward = source[source.index("def _lstm_loop1_forward") :]
+    forward = forward[: forward.index("\ndef ")]
+    assert "sigmoid_slope_zs = np.empty((T, n, k), dtype)" in forward
+    assert "sigmoid_slope_z = sigmoid_abs_z * sigmoid_neg_abs_z" in forward
+    assert "sigmoid_abs_zs" not in forward and "sigmoid_neg_abs_zs" not in forward
+    assert forward.count("np.empty(") == 8  # h, c, two slopes, i, f, the tanh's
+    backward = source[source.index("def _lstm_loop1_backward") :]
+    assert "delta_z = delta_i * sigmoid_slope_z\n" in backward
+
+
 def test_zip_and_enumerate_over_a_named_axis_stay_loops():
     """``for x_t, y_t in zip(X, Y)`` and ``for t, x_t in enumerate(X)`` roll like ``for
     x_t in X``, their rows named as the header names them; a zip of Python lists is

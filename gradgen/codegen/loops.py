@@ -563,6 +563,10 @@ def _gradient(body: Body, text) -> list[Function]:
     names |= set(body.signature) | {p.name for p in prog.params}
     taken = set(names) | set(prog.module_names.reserved if prog.module_names else ())
     taken |= set(keyword.kwlist)
+    forward, backward, tape, mapping = _taped_products(
+        body, forward, backward, tape, grad_results, mapping, taken
+    )
+    printer = text.mapped(mapping)
     # a carried value's new value is the next step's value: one array holds both
     shared = {
         c.out: c.inner for c in body.loop.carries if c.out in tape and c.inner in tape
@@ -755,6 +759,73 @@ def _gradient(body: Body, text) -> list[Function]:
         f"tuple[{own.any_type}, ...]",
     )
     return [forward_fn, backward_fn]
+
+
+def _taped_products(body: Body, forward, backward, tape, results, mapping, taken):
+    """Forward values that the backward pass reads only as one product (the factors
+    σ(|z|)·σ(−|z|) of a stable sigmoid's slope) are taped as that product, made in the
+    forward step: one array per step instead of one per factor. Returns the statements,
+    the tape and the names, with the products in."""
+    carried = {c.inner for c in body.loop.carries} | {c.out for c in body.loop.carries}
+    shapes = body.program.graph.shapes
+    where = {s.target: k for k, s in enumerate(forward)}
+    read_by_results = set().union(*(sp.sympify(r).free_symbols for r in results))
+    candidates = {
+        s for s in tape if s in where and s not in carried and s not in read_by_results
+    }
+    uses: dict = {s: 0 for s in candidates}  # every occurrence in the backward pass
+    together: dict = {}  # a candidate -> the candidates it is multiplied with, always
+    for stmt in backward:
+        for e in sp.preorder_traversal(stmt.expr):
+            if e in uses:
+                uses[e] += 1
+            elif e.is_Mul:
+                factors = {a for a in e.args if a in uses}
+                for a in factors:
+                    together[a] = together.get(a, factors) & factors
+                    uses[a] -= 1  # counted as a factor: not a use of its own
+    groups = []
+    for a, group in together.items():
+        if uses[a] or len(group) < 2 or a != min(group, key=str):
+            continue
+        if all(uses[b] == 0 and together.get(b) == group for b in group) and len(
+            {shapes[b] for b in group}
+        ) == 1:
+            groups.append(sorted(group, key=lambda b: where[b]))
+    if not groups:
+        return forward, backward, tape, mapping
+    forward, mapping = list(forward), dict(mapping)
+    for group in groups:
+        product = sp.Dummy("taped")
+        shapes[product] = shapes[group[0]]
+        parts = [forward[where[b]].expr for b in group]
+        args = {p.args[0] for p in parts}
+        sigmoid = len(args) == 1 and {type(p) for p in parts} == {
+            ops.SigmoidAbs,
+            ops.SigmoidNegAbs,
+        }
+        name = (
+            f"sigmoid_slope_{mapping[args.pop()].name}"
+            if sigmoid and parts[0].args[0] in mapping
+            else "_times_".join(mapping[b].name for b in group)
+        )
+        mapping[product] = sp.Symbol(_claim(name, taken))
+        last = forward[where[group[-1]]]
+        stmt = ir.Stmt(product, sp.Mul(*group), "forward", block=last.block)
+        forward.insert(forward.index(last) + 1, stmt)
+        backward = [b.with_expr(_product_in(b.expr, set(group), product)) for b in backward]
+        at = min(tape.index(b) for b in group)
+        tape = [b for b in tape if b not in group]
+        tape.insert(at, product)
+    return forward, backward, tape, mapping
+
+
+def _product_in(expr, factors: set, product):
+    """``expr`` with each product that has all of ``factors`` reading ``product``."""
+    return expr.replace(
+        lambda e: e.is_Mul and factors <= set(e.args),
+        lambda e: sp.Mul(*[a for a in e.args if a not in factors], product),
+    )
 
 
 def loop_jvp_functions(program: ir.Program, text) -> list[Function]:
