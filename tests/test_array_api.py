@@ -162,11 +162,27 @@ def _sizes(path, name) -> dict:
     return {n: SIZES.get(n, 3) for n in names}
 
 
+# Per-op models that index by integers they make (np.argsort): refused on this target
+BY_INTEGERS = {"sort_vector", "sort_axes", "argsort_order"}
+
+
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: f"{c[0].stem}:{c[1]}")
 def test_op_model(case):
     path, name = case
+    if name in BY_INTEGERS:
+        message = refusal(path, name)
+        assert re.fullmatch(
+            rf"{re.escape(str(path))}:\d+: error: indexing by integer arrays \(.*\) has "
+            r"no Array API form in gradgen yet \(compile without --target array-api\)",
+            message,
+        ), message
+        return
     libraries = _libraries(path, name, real=ALL_LIBRARIES or name in MODEL_SAMPLE)
-    compare(path, name, _sizes(path, name), seed=len(name), libraries=libraries)
+    compare(path, name, _sizes(path, name), len(name), _skip(path), libraries)
+
+
+def _skip(path) -> list:
+    return sorted(BY_INTEGERS & set(targets(path)))
 
 
 def test_the_samples_name_targets():
@@ -178,7 +194,7 @@ def test_the_samples_name_targets():
 @pytest.mark.parametrize("case", JITTED, ids=lambda c: f"{Path(c[0]).stem}:{c[1]}")
 def test_under_jax_jit(case):
     path, name = ROOT / case[0], case[1]
-    compare(path, name, _sizes(path, name), seed=len(name), libraries=jitted())
+    compare(path, name, _sizes(path, name), len(name), _skip(path), jitted())
 
 
 @pytest.mark.parametrize("name", sorted(GAPS))
@@ -193,6 +209,7 @@ def test_a_gap_of_a_library_is_the_library_s(name):
             name,
             _sizes(path, name),
             seed=len(name),
+            skip=_skip(path),
             libraries={library: real_libraries()[library]},
         )
     assert "gradgen" not in str(error.value) and "1e-12" not in str(error.value)

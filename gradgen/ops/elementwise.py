@@ -239,6 +239,25 @@ def where(condition, x, y):
     return condition._new(sp.Piecewise((a, cond), (b, True)), shape)
 
 
+@dispatch.numpy(
+    np.select,
+    note="condlist, choicelist, default: np.where nested, the first condition that "
+    "holds picks",
+    section="Reductions and products",
+)
+def select(condlist, choicelist, default=0):
+    t = any_tracer(*condlist, *choicelist, default)
+    if len(condlist) != len(choicelist) or not condlist:
+        raise t.session.error(
+            "np.select needs as many choices as conditions, at least one",
+            "e.g. np.select([x < 0, x > 1], [-x, x - 1], default=0)",
+        )
+    result = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        result = where(condition, choice, result)
+    return result
+
+
 @dispatch.method("clip")
 @dispatch.numpy(
     np.clip,

@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 from gradgen import dispatch, ir
 from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.arrays import ArrayConstant
-from gradgen.ops.integers import Arange, arange_of
+from gradgen.ops.integers import Arange, arange_of, argsort_of
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import axis as read_axis
 from gradgen.ops.tracing import is_tracer, shape_error, static_int
@@ -44,6 +44,14 @@ def _key_text(p, indices, axis: int) -> str:
     return ", ".join([":"] * axis + [p._print(i) for i in indices])
 
 
+def refuse_array_api(p) -> None:
+    """The Array API has no np.add.at, and its integer-array indexing is optional."""
+    if p.array_api:
+        p.refuse(
+            "indexing by integer arrays (np.argmax, np.argsort, np.arange as an index)"
+        )
+
+
 class _ByIndices(ir.Structural):
     """An operation whose arguments are ``lead`` arrays, the indices, and the axis: all
     but the axis are arrays (an index may be a number)."""
@@ -60,6 +68,7 @@ class _ByIndices(ir.Structural):
 
     def helper_call(self, p, helper: str, array, value) -> str:
         """``helper(array, index, value)``: the module's ``scatter_add``, ``put_at``."""
+        refuse_array_api(p)
         _, indices, axis = self.parts()
         index = _index_argument(p, indices, axis)
         return f"{p.helper(helper)}({p._print(array)}, {index}, {p._print(value)})"
@@ -89,10 +98,12 @@ class Gather(Linear, _ByIndices):
         return (ScatterAdd(g, a, *rest),) + (None,) * (len(rest) - 1)
 
     def _gradgen_numpy(self, p, **kwargs):
+        refuse_array_api(p)
+        return self._gradgen_text(p)
+
+    def _gradgen_text(self, p, **kwargs):
         a, *indices, axis = self.args
         return f"{p.postfix(a)}[{_key_text(p, indices, int(axis))}]"
-
-    _gradgen_text = _gradgen_numpy
 
     def _gradgen_latex(self, p, **kwargs):
         a, *indices, axis = self.args
@@ -129,7 +140,7 @@ class ScatterAdd(Linear, _ByIndices):
         return self.braces(p, "", "+=", self.args[0], latex=False)
 
     def _gradgen_latex(self, p, **kwargs):
-        return self.braces(p, "", r"\mathrel{+}=", self.args[0], latex=True)
+        return self.braces(p, "", "+=", self.args[0], latex=True)
 
 
 class PutAt(_ByIndices):
@@ -307,6 +318,19 @@ def take_along_axis(arr, indices, axis):
         ramp = arange_of(arr.session, 0, arr.shape_[m], 1)
         keys.append(ramp[(slice(None),) + (None,) * (ndim - 1 - m)])
     return gather(arr, keys, 0)
+
+
+@dispatch.numpy(
+    np.sort,
+    note="axis (None: of the flattened array), kind; np.take_along_axis by np.argsort: "
+    "the gradient goes back to where each entry came from",
+    section="Reductions and products",
+)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None or stable is not None:
+        raise a.session.error("np.sort: order= and stable= are not supported", "use kind=")
+    a, k, order = argsort_of(a, axis, kind, "np.sort")
+    return take_along_axis(a, order, k)
 
 
 def is_index_array(k) -> bool:

@@ -246,8 +246,10 @@ class Index(Linear, ir.Structural):
 
     def _gradgen_latex(self, p, **kwargs):
         a, key = self.args
-        if all(k.is_Integer for k in key):  # x_{0}, W_{1,2}
-            return f"{p.postfix(a)}_{{{','.join(p._print(k) for k in key)}}}"
+        if all(k.is_Integer for k in key):  # x_{0}, W_{1,2}; {t_{3}}_{0}
+            base = p.postfix(a)
+            base = f"{{{base}}}" if "_" in base or "^" in base else base
+            return f"{base}_{{{','.join(p._print(k) for k in key)}}}"
         return rf"{p.postfix(a)}\left[{_latex_key(p, key)}\right]"
 
 

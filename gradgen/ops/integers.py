@@ -1,5 +1,6 @@
 """Integer data made inside a model: ``Arange`` (``np.arange``), ``ArgMax`` / ``ArgMin``
-(``np.argmax``, ``x.argmin()``), and ``AsFloat``, integer data as floats where it meets
+(``np.argmax``, ``x.argmin()``), ``ArgSort`` (``np.argsort``; ``np.sort`` is a gather by
+it, in ``gather``), and ``AsFloat``, integer data as floats where it meets
 them (``y.astype(dtype)``). Integers are data: these operations have no derivative and
 a zero tangent, and their results index arrays (``gather``). Each operation in one place:
 shape, rules, code, text and LaTeX, and how it traces.
@@ -116,6 +117,33 @@ class ArgMin(ArgMax):
     numpy_name = "argmin"
 
 
+class ArgSort(_Integers):
+    """``np.argsort(a, axis, kind)``: the positions that sort ``a`` along ``axis``, with
+    NumPy's ``kind`` as written ("" for its default) so that equal entries come in the
+    same order as in the model's NumPy."""
+
+    nargs = 3
+
+    def out_shape(self, shapes):
+        return shapes[0]
+
+    def _arguments(self, p, array_api: bool = False) -> str:
+        a, axis, kind = self.args
+        text = f"{p._print(a)}, axis={int(axis)}"
+        if array_api:  # the Array API's argsort is stable unless told otherwise
+            return text
+        return text + (f", kind={str(kind.name)!r}" if kind.name else "")
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{p.np}.argsort({self._arguments(p, p.array_api)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        return f"argsort({self._arguments(p)})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        return rf"\operatorname{{argsort}}\left({self._arguments(p)}\right)"
+
+
 # --- tracing ---------------------------------------------------------------------------
 
 
@@ -156,6 +184,36 @@ def _arg_extreme(cls):
         return s.structural(cls(s.materialise(a), sp.Integer(k)), [a], integer=True)
 
     return impl
+
+
+SORT_KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
+
+
+def argsort_of(a, axis, kind, name: str):
+    """``np.argsort(a, axis, kind)`` traced: integers; ``axis=None`` sorts the flattened
+    array. ``name`` is the call the model wrote (np.sort, np.argsort), for errors."""
+    if kind not in SORT_KINDS:
+        raise a.session.error(f"{name}: kind={kind!r} is not one of NumPy's sorts")
+    if axis is None:
+        a, axis = dispatch.METHODS["reshape"](a, (-1,)), 0
+    if not a.shape_:
+        raise a.session.error(f"{name} needs an array", "sort an array's entries")
+    k = read_axis(a, axis, len(a.shape_))
+    s = a.session
+    node = ArgSort(s.materialise(a), sp.Integer(k), sp.Symbol(kind or ""))
+    return a, k, s.structural(node, [a], integer=True)
+
+
+@dispatch.method("argsort")
+@dispatch.numpy(
+    np.argsort,
+    note="axis (None: of the flattened array), kind; integers (data): usable as indices",
+    section="Reductions and products",
+)
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None or stable is not None:
+        raise a.session.error("np.argsort: order= and stable= are not supported", "use kind=")
+    return argsort_of(a, axis, kind, "np.argsort")[2]
 
 
 @dispatch.method("astype")

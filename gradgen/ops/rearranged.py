@@ -264,6 +264,17 @@ def real(val):
     return val._new(val.expr, val.shape_)
 
 
+@dispatch.numpy(np.imag, note="of real numbers: zeros")
+def imag(val):
+    return val * 0.0
+
+
+@dispatch.numpy(np.angle, note="of real numbers: np.arctan2(0, x), π where x < 0; deg")
+def angle(z, deg=False):
+    phase = np.arctan2(0.0, z)
+    return phase * (180 / np.pi) if deg else phase
+
+
 @dispatch.numpy(np.real_if_close, note="of real numbers: the numbers themselves")
 def real_if_close(a, tol=100):
     return a._new(a.expr, a.shape_)

@@ -34,7 +34,8 @@ DOMAINS = {
 # last two axes or with an offset, the second derivatives of np.gradient and of einsum's
 # operand lists (its rules fail on them),
 # the norms it has no gradient for (or nan, for ord=inf), diag of a rectangular matrix,
-# np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it)
+# np.cumprod and np.clip in its bounds (no rule), // (its arrays lack it), np.sort of a
+# matrix
 NO_AUTOGRAD = {
     "linalg_lower_triangle",  # autograd's cholesky gradient is the symmetric one
     "dot_method",
@@ -49,6 +50,8 @@ NO_AUTOGRAD = {
     "diagonal_offsets",
     "gradient_",
     "einsum_operand_lists",
+    "sort_axes",  # autograd sorts vectors only
+    "angle_degrees",  # autograd's np.angle has no deg=
 }
 
 
@@ -701,3 +704,37 @@ def linalg_svd(
         + np.sum(P**4) * np.sum(t)
         + np.sum(np.sin(Qh**2))
     )
+
+
+# --- sorting, np.select, the phase of real numbers --------------------------------------
+def sort_vector(x: Array["n"], c: Array["n"], w: Array[2]) -> float:
+    """Each entry's gradient goes back to where np.sort took it from."""
+    return np.sum(np.sort(x) * c) + np.sum(np.sort(x, kind="stable")[-2:] * w)
+
+
+def sort_axes(x: Array["n", "d"], c: Array["n", "d"], w: Array[3]) -> float:
+    return (
+        np.sum(np.sort(x, axis=0) * c)
+        + np.sum(np.sort(x) * c)
+        + np.sum(np.sort(x, axis=None)[:3] * w)
+        + np.sum(np.sort(x, axis=0, kind="stable")[-1] ** 2)
+    )
+
+
+def argsort_order(x: Array["n"], y: Array["n"], c: Array["n"]) -> float:
+    """y in the order of x: the order is integer data, y's gradient a scatter by it."""
+    order = np.argsort(x)
+    return np.sum(y[order] * c) + np.sum(x[x.argsort()] * c)
+
+
+def select_(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    y = np.select([x < -0.5, x > 0.5], [x**2, np.sin(x)], default=0.1 * x)
+    return np.sum(y * c) + np.sum(np.select([x > 0], [x], 0.0) ** 2)
+
+
+def angle_imag(x: Array["n"], c: Array["n"]) -> float:
+    return np.sum((np.angle(x) * x + np.imag(x) + np.real(x)) * c)
+
+
+def angle_degrees(x: Array["n"], c: Array["n"]) -> float:
+    return np.sum(np.angle(x, deg=True) * c + np.angle(-x) * x)
