@@ -545,7 +545,6 @@ def step_sections(program: ir.Program) -> list:
 def _gradient(body: Body, text) -> list[Function]:
     prog = body.program
     stmts, results, mapping = named_gradient(body)
-    printer = text.mapped(mapping)
     outs, grad_results = results[: len(prog.outputs)], results[len(prog.outputs) :]
     forward = [s for s in stmts if s.section == "forward"]
     backward = [s for s in stmts if s.section != "forward"]

@@ -327,10 +327,8 @@ def take_along_axis(arr, indices, axis):
     section="Reductions and products",
 )
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
-    if order is not None or stable is not None:
-        raise a.session.error("np.sort: order= and stable= are not supported", "use kind=")
-    a, k, order = argsort_of(a, axis, kind, "np.sort")
-    return take_along_axis(a, order, k)
+    a, k, positions = argsort_of(a, axis, kind, order, stable, "np.sort")
+    return take_along_axis(a, positions, k)
 
 
 def is_index_array(k) -> bool:

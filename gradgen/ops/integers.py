@@ -189,9 +189,11 @@ def _arg_extreme(cls):
 SORT_KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
 
-def argsort_of(a, axis, kind, name: str):
+def argsort_of(a, axis, kind, order, stable, name: str):
     """``np.argsort(a, axis, kind)`` traced: integers; ``axis=None`` sorts the flattened
     array. ``name`` is the call the model wrote (np.sort, np.argsort), for errors."""
+    if order is not None or stable is not None:
+        raise a.session.error(f"{name}: order= and stable= are not supported", "use kind=")
     if kind not in SORT_KINDS:
         raise a.session.error(f"{name}: kind={kind!r} is not one of NumPy's sorts")
     if axis is None:
@@ -211,9 +213,7 @@ def argsort_of(a, axis, kind, name: str):
     section="Reductions and products",
 )
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    if order is not None or stable is not None:
-        raise a.session.error("np.argsort: order= and stable= are not supported", "use kind=")
-    return argsort_of(a, axis, kind, "np.argsort")[2]
+    return argsort_of(a, axis, kind, order, stable, "np.argsort")[2]
 
 
 @dispatch.method("astype")

@@ -237,7 +237,7 @@ class TracedPower(_Named):
         if argindex == 1:
             return y * TracedPower(x, y - 1)
         try:
-            log_or_zero = sp.Piecewise((0, sp.Eq(x, 0)), (sp.log(x), True))
+            log_or_zero = LogOrZero(x).value()
         except RecursionError:
             # SymPy's select of it can recurse without end where x holds a select and
             # the log of a value that is negative (tanh(log(-p - 0.3)): the long
