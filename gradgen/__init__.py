@@ -50,8 +50,11 @@ def compile(
     from their arguments (``array_api_compat``) and call only the Array API standard's
     functions: they run on NumPy, CuPy, PyTorch, JAX or Dask arrays, in every mode.
     """
-    from gradgen.pipeline import (
-        compile as _compile,
-    )  # deferred: `from gradgen import Array` stays light
+    from gradgen.process import stack_budget
 
-    return _compile(fn, wrt, modes, checks, target)
+    with stack_budget():  # from here: the first call imports the pipeline
+        from gradgen.pipeline import (
+            compile as _compile,
+        )  # deferred: `from gradgen import Array` stays light
+
+        return _compile(fn, wrt, modes, checks, target)

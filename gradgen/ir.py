@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from gradgen import sympy_fixes  # noqa: F401 - applied on import
+
 Shape = tuple  # of sympy Integer / positive integer Symbol
 
 

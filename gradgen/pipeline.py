@@ -34,6 +34,7 @@ from gradgen.frontend.model_file import (
 from gradgen.frontend.loop_runtime import unrolling
 from gradgen.frontend.trace import trace
 from gradgen.options import differentiated, parse_modes, parse_target, parse_wrt
+from gradgen.process import stack_budget
 from gradgen.timing import stage
 
 
@@ -88,7 +89,7 @@ def _compiled(
     only, and the backward pass recomputes the rest (0: every step's)."""
     parse_modes(modes)  # an unknown mode fails before any tracing
     array_api = parse_target(target)
-    with distribute(False), unrolling(unroll, checkpoint):  # distribute: keep 2*(yhat - y) as written
+    with stack_budget(), distribute(False), unrolling(unroll, checkpoint):  # distribute: keep 2*(yhat - y) as written
         programs = [build_program(t, wrt) for t in targets]
         if modes:
             check_modes(programs, modes)
@@ -135,8 +136,9 @@ def compile_file(
 def derivation(program: ir.Program) -> latex.Derivation:
     """The derivation of a program: the statements of its generated gradient function
     as formulas (``gradgen latex``, docstrings, ``Compiled.latex()``)."""
-    derived = latex.derive(program, *gradient_statements(program))
-    derived.sections += step_sections(program)
+    with stack_budget():
+        derived = latex.derive(program, *gradient_statements(program))
+        derived.sections += step_sections(program)
     return derived
 
 

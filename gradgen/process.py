@@ -8,12 +8,15 @@ raises KeyboardInterrupt itself can be told apart (``interrupted()``).
 longer, carrying the stage it was in and the lines of the user's code then running;
 ``timeout_error`` turns that into the one-line error. Both are no-ops off the main thread
 and where the platform has no such signal.
+``stack_budget()`` (around gradgen's own work on a model) gives it the same number of
+Python frames whatever depth it is called from.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import traceback
 
@@ -34,7 +37,14 @@ class TimedOut(BaseException):
         self.seconds, self.stage, self.frames = seconds, stage, frames
 
 
-_state = {"installed": False, "interrupted": False}
+_state = {"installed": False, "interrupted": False, "budgeted": False}
+
+# Frames for one compile, above the depth it starts at. SymPy recurses on deep
+# expressions (Abs.eval on a long product: about 350 frames); with Python's default
+# limit of 1000 counted from the bottom of the stack, whether such a model compiled
+# depended on how deep the caller was (a script, a test runner, a notebook). 3000 frames
+# stay well inside an 8 MiB C stack (about 8000 Python-to-C-to-Python calls fit).
+STACK_BUDGET = 3000
 
 
 def _main_thread() -> bool:
@@ -73,6 +83,26 @@ def handling_signals():
         for signum, handler in saved.items():
             signal.signal(signum, handler)
         _state.update(installed=False, interrupted=False)
+
+
+@contextlib.contextmanager
+def stack_budget():
+    """Set the recursion limit to the current depth plus ``STACK_BUDGET`` for the block
+    (nested blocks keep the outer one's), and restore it after."""
+    if _state["budgeted"]:
+        yield
+        return
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + STACK_BUDGET)
+    _state["budgeted"] = True
+    try:
+        yield
+    finally:
+        _state["budgeted"] = False
+        sys.setrecursionlimit(saved)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from sympy.core.parameters import distribute
 from gradgen import dispatch, ir
 from gradgen.errors import GradgenError
 from gradgen.ir import ShapeError
+from gradgen.selects import indicator
 
 OPS_HINT = "`gradgen ops` lists the supported operations"
 
@@ -42,12 +43,6 @@ def constant(value) -> sp.Expr:
     if den <= 1024:
         return sp.Rational(num, den)
     return sp.Float(v)
-
-
-def indicator(condition) -> sp.Expr:
-    """A comparison used as a number, as NumPy does: 1 where it holds, else 0. Flat, so
-    its derivative is 0."""
-    return sp.Piecewise((sp.Integer(1), condition), (sp.Integer(0), True))
 
 
 def numpy_name(func) -> str:

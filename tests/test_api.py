@@ -123,3 +123,29 @@ def test_a_function_without_source_is_refused_with_a_hint(tmp_path):
         "source: define it in a .py file or a notebook cell, not in python -c or at the "
         "interactive prompt)"
     )
+
+
+def test_a_compile_called_near_the_recursion_limit_runs_as_from_the_top():
+    """A notebook's or a test runner's stack can be deep: the compile gets the same
+    number of frames above wherever it starts (gradgen.process.stack_budget), so a model
+    compiles, or not, whatever the caller's depth."""
+    limit = sys.getrecursionlimit()
+
+    def depth():
+        frame, count = sys._getframe(), 0
+        while frame is not None:
+            frame, count = frame.f_back, count + 1
+        return count
+
+    def at_depth(k):
+        return at_depth(k - 1) if k else (depth(), gradgen.compile(tanh_regression))
+
+    started, compiled = at_depth(limit - depth() - 30)
+    assert started > limit - 40  # within 40 frames of the limit
+    assert sys.getrecursionlimit() == limit  # restored
+    X, w = np.ones((3, 2)), np.array([0.5, -0.25])
+    value, grads = compiled.module.tanh_regression_value_and_grad(X, w, 0.1)
+    expected = autograd.grad(tanh_regression_reference, (0, 1, 2))(X, w, 0.1)
+    assert value == pytest.approx(tanh_regression(X, w, 0.1), rel=1e-14)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10)

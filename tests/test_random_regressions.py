@@ -56,6 +56,8 @@ OPTIONS: dict = {
     },
     # s below 1.15: the branch not taken computes log(s - 1.15) = nan
     "maximum_of_a_log_in_a_condition": {"branch_nans": True},
+    # log(-u - 0.91) is nan for every z: the condition is false, the branch not taken
+    "arccos_of_a_log_of_a_negated_select": {"branch_nans": True},
     "select_of_a_value_not_real": {
         "domains": {"W8": (0.5, 2.0), "b10": (0.5, 2.0), "X13": (0.5, 2.0)},
         "branch_nans": True,
@@ -138,3 +140,17 @@ def test_a_power_whose_exponent_derivative_sympy_cannot_select_compiles(tmp_path
         assert value == pytest.approx(loss(*args), rel=1e-12)
         for k, g in enumerate(grads):
             np.testing.assert_allclose(g, central_difference(loss, args, k), rtol=1e-6)
+
+
+def test_sympy_abs_of_a_negated_sum_ends_under_distribute_false():
+    """gradgen.sympy_fixes: without it SymPy's Abs(-x - 0.91) recursed without end when
+    products do not distribute (as gradgen builds them)."""
+    import sympy as sp
+    from sympy.core.parameters import distribute
+
+    import gradgen.ir  # noqa: F401 - applies the fix
+
+    x = sp.Symbol("x", real=True)
+    with distribute(False):
+        assert sp.Abs(-x - sp.Float(0.91)) == sp.Abs(x + sp.Float(0.91))
+        assert sp.Abs(-2 * (x - 1)) == 2 * sp.Abs(x - 1)

@@ -295,15 +295,20 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
 
 
+def _command(args) -> int:
+    if args.command == "compile":
+        return run_compile(args)
+    if args.command == "ops":
+        return run_ops(args.markdown)
+    if args.command == "cache":
+        return run_cache(args.action)
+    return run_model_command(args)
+
+
 def _run(args) -> int:
     try:
-        if args.command == "compile":
-            return run_compile(args)
-        if args.command == "ops":
-            return run_ops(args.markdown)
-        if args.command == "cache":
-            return run_cache(args.action)
-        return run_model_command(args)
+        with process.stack_budget():
+            return _command(args)
     except GradgenError as exc:
         return _stop(str(exc), 2)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ statement it came from. Knows no calculus.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import traceback
@@ -268,6 +269,8 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     except GradgenError as exc:
         raise exc.located(*_locate(exc, session)) from None
     except RecursionError as exc:
+        if not _user_recursed(exc):
+            raise  # in the algebra, not the model: an internal error, reported as one
         raise GradgenError(
             "the model recurses without end while it is traced",
             *_locate(exc, session),
@@ -280,6 +283,20 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
         )
         raise GradgenError(message, *_locate(exc, session), hint) from None
     return session.graph, _output(result, target, session), session
+
+
+# SymPy's package, gradgen's, the standard library
+_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (sp, ir, os))
+
+
+def _user_recursed(exc: RecursionError) -> bool:
+    """Whether the user's code recursed, rather than SymPy on a deep or unlucky
+    expression: a recursion in the model fills the stack with the model's frames, one
+    in the algebra with SymPy's, the model's being only the few calls down to the line
+    that built the expression."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    users = sum(not f.filename.startswith(_LIBRARY_DIRS) for f in frames)
+    return users >= 50
 
 
 RECURSION_HINT = (

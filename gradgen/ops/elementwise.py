@@ -34,6 +34,7 @@ from gradgen.ops.scalar import (
 )
 from gradgen.ops.stable import Softplus, expm1, log1p
 from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen import selects
 
 ANY = (-math.inf, math.inf)
 
@@ -176,50 +177,6 @@ dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))
 # --- np.where --------------------------------------------------------------------------
 
 
-def _outside_structural(expr: sp.Basic):
-    """The subexpressions of ``expr`` not inside a structural operation, outermost first."""
-    yield expr
-    if not isinstance(expr, ir.Structural):
-        for arg in expr.args:
-            yield from _outside_structural(arg)
-
-
-def untangled(cond: sp.Basic) -> sp.Basic:
-    """``cond`` without selects inside it: a comparison of a select, f(where(c, a, b)) < t,
-    as ITE(c, f(a) < t, f(b) < t). SymPy would fold and simplify it when it builds the
-    select on it, and its simplification can recurse without end (log(p - 0.69) < h);
-    written by hand because piecewise_fold always simplifies."""
-    if not cond.has(sp.Piecewise):
-        return cond
-    if isinstance(cond, sp.core.relational.Relational):
-        # Not a select inside @ or a sum: its condition may be an array (structural
-        # operations are nodes while tracing, so none is here)
-        select = next(
-            (e for e in _outside_structural(cond) if isinstance(e, sp.Piecewise)), None
-        )
-        if select is None:
-            return cond
-        (a, c), rest = select.args[0], select.args[1:]
-        other = rest[0][0] if len(rest) == 1 else sp.Piecewise(*rest)
-        return sp.ITE(
-            untangled(c),
-            untangled(_compared(cond, {select: a})),
-            untangled(_compared(cond, {select: other})),
-        )
-    return cond.func(*[untangled(arg) for arg in cond.args])
-
-
-def _compared(cond: sp.Basic, mapping: dict) -> sp.Basic:
-    """The comparison ``cond`` with ``mapping`` put in. A side that is then not real
-    (log(-1/2), where a select's branch meets a value its condition rules out) is nan in
-    NumPy, and compares as nan does: false, and true for ``!=``. SymPy refuses to build
-    a comparison of a non-real."""
-    lhs, rhs = cond.lhs.xreplace(mapping), cond.rhs.xreplace(mapping)
-    if any(side is sp.nan or side.is_extended_real is False for side in (lhs, rhs)):
-        return sp.true if isinstance(cond, sp.Ne) else sp.false
-    return cond.func(lhs, rhs)
-
-
 @dispatch.numpy(
     np.where,
     note="np.where(condition, a, b); the branch not taken adds 0 to gradients",
@@ -232,11 +189,10 @@ def where(condition, x, y):
             "np.where needs a comparison of traced values as its condition",
             "e.g. np.where(x > 0, x, 0.1 * x)",
         )
-    cond, cond_shape = untangled(condition.expr), condition.shape_
     a, sa = condition._operand(x)
     b, sb = condition._operand(y)
-    shape = condition._broadcast(cond_shape, sa, sb)
-    return condition._new(sp.Piecewise((a, cond), (b, True)), shape)
+    shape = condition._broadcast(condition.shape_, sa, sb)
+    return condition._new(selects.select(condition.expr, a, b), shape)
 
 
 @dispatch.numpy(

@@ -855,3 +855,15 @@ def size_read_in_a_loop_condition(W: Array["n"], h0: Array["k"]) -> float:
     for _ in range(24):
         h = np.sin(h) if np.var(W) < 0.5 else np.cos(h)
     return np.sum(h)
+
+
+# --- an arccos of the log of a negated select -------------------------------------------
+# Asked whether arccos(0.85 * tanh(log(-u - 0.91))) is real (to compare it), SymPy formed
+# Abs(-u - 0.91); under gradgen's distribute(False) its sign extraction turned the sum
+# over without end (sympy 1.14), reported as "the model recurses without end". Whether it
+# did depended on the hash seed (long profile, seeds 62 and 64).
+def arccos_of_a_log_of_a_negated_select(z: float, a: float) -> float:
+    u = np.where(z > 1.55, np.log(z - 1.45), z)
+    if np.arccos(0.85 * np.tanh(np.log(-u - 0.91))) < a:
+        return a * z
+    return np.sin(z)
