@@ -24,8 +24,8 @@ ROWS = [
     ("Python syntax", "+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
     (
         "Python syntax",
-        "x[i], x[1:], x[::2], X[:, 0], x[..., None]",
-        "constant indices and slices",
+        "x[i], x[1:], x[::2], x[::-1], X[:, 0], x[..., None]",
+        "constant indices and slices (also reversed, of named axes)",
     ),
     (
         "Python syntax",

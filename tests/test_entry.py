@@ -337,3 +337,37 @@ def test_a_constant_index_outside_an_axis_of_fixed_size_is_refused(tmp_path, ind
     assert str(error.value).endswith(
         "is out of range for an axis of size 3 (index inside the axis)"
     )
+
+
+REVERSED = """\
+import numpy as np
+from gradgen import Array
+
+
+def loss(X: Array["n", "d"], w: Array["d"]) -> float:
+    return np.sum(X[2::-1] @ w) + np.sum(X[::-1][1:] ** 2) + np.sum(X[:0:-1, 0] ** 3)
+"""
+
+
+def test_reversed_slices_of_a_named_axis_compile_and_check_their_bounds(tmp_path):
+    """X[2::-1] of an axis of size n takes 3 rows where n >= 3 (NumPy clips the start
+    below that, and the gradient's shapes would not hold): checked at entry, like
+    X[5:]."""
+    path = tmp_path / "reversed.py"
+    path.write_text(REVERSED)
+    module = import_source(compile_file(str(path)), "entry_reversed")
+    namespace: dict = {}
+    exec(REVERSED, namespace)
+    rng = np.random.default_rng(3)
+    for n in (3, 6):
+        args = [rng.normal(size=(n, 2)), rng.normal(size=2)]
+        value, grads = module.loss_value_and_grad(*args)
+        assert value == pytest.approx(namespace["loss"](*args), rel=1e-12)
+        for k in range(2):
+            expected = central_difference(namespace["loss"], args, k)
+            np.testing.assert_allclose(grads[k], expected, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError) as error:
+        module.loss_value_and_grad(np.ones((2, 2)), np.ones(2))
+    assert str(error.value) == (
+        f"loss_value_and_grad: n = 2, but the slice [2::-1] at {path}:6 needs n >= 3"
+    )

@@ -20,7 +20,10 @@ SYNTAX = [
         "(x > 0).astype(float)",
     ),
     ("+= -= *= /= **=", "in place, also on a slice (x[1:] += v)"),
-    ("x[i], x[1:], x[::2], X[:, 0], x[..., None]", "constant indices and slices"),
+    (
+        "x[i], x[1:], x[::2], x[::-1], X[:, 0], x[..., None]",
+        "constant indices and slices (also reversed, of named axes)",
+    ),
     (
         "p[np.arange(n), y], E[idx], x[[0, 2]], X[:, idx], np.eye(c)[y]",
         "by integer arrays (Array['n', int], np.arange, np.argmax, constants); "

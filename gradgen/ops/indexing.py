@@ -20,6 +20,7 @@ from sympy.core.symbol import Str
 from sympy.printing.precedence import PRECEDENCE
 
 from gradgen import dispatch, ir
+from gradgen.errors import GradgenError
 from gradgen.ir import ShapeError, shape_str
 from gradgen.ops.arrays import BroadcastTo, LinearInAll, broadcast_to
 from gradgen.ops.gather import (
@@ -110,7 +111,18 @@ def reversed_first(key: sp.Tuple) -> tuple[sp.Tuple, list[int]]:
 def _ascending(k: slice, size: int) -> slice:
     """The slice of step > 0 that picks what ``k`` (a step < 0) picks from an axis of
     ``size``, in the reverse order: lowest position first, and a stop (omitted where the
-    end stops it as well) just past the highest."""
+    end stops it as well) just past the highest. Of an axis of symbolic size, only the
+    whole axis reversed ([::-1]) is written without it."""
+    if not isinstance(size, int) and not sp.sympify(size).is_Integer:
+        if k.start is None and k.stop is None and k.step == -1:
+            return slice(None)
+        raise GradgenError(
+            f"the reversed slice {_slice_text(k)} of an axis of size {size} (written "
+            "through, or a read whose gradient is) has no Array API form in gradgen yet",
+            hint="reverse the whole axis and slice that (x[-2::-1] is x[::-1][1:]), "
+            "or compile without --target array-api",
+        )
+    size = int(size)
     picked = range(*k.indices(size))
     if not picked:
         return slice(sp.Integer(0), sp.Integer(0))
@@ -144,7 +156,7 @@ def array_api_slot(
         if isinstance(k, slice):
             if k.step is not None and k.step < 0:
                 negative.append(position)
-                k = _ascending(k, int(shape[axis]))
+                k = _ascending(k, shape[axis])
             position += 1
         written.append(k)  # an integer takes its axis away
         axis += 1
@@ -163,18 +175,11 @@ def _latex_key(p, key: sp.Tuple) -> str:
     return key_text(key, p._print).replace(":", "{:}")
 
 
-def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
-    """Elements of an axis of ``size`` a slice selects. With a symbolic size, bounds are
-    taken to lie inside the axis (the generated code slices at run time, as NumPy does).
-    """
-    step = 1 if s.step is None else s.step
-    if size.is_Integer and all(
-        b is None or sp.sympify(b).is_Integer for b in (s.start, s.stop)
-    ):
-        plain = slice(*[None if b is None else int(b) for b in (s.start, s.stop)], step)
-        return sp.Integer(len(range(*plain.indices(int(size)))))
-    if int(step) < 0:
-        raise ShapeError("a negative slice step needs an axis of fixed size")
+def _span(size: sp.Expr, k: slice) -> tuple[sp.Expr, list]:
+    """For a slice of an axis of symbolic ``size``: the distance its steps cover, and
+    what must be at least 0 for both bounds to lie inside the axis, in order. A bound
+    b < 0 counts from the end (size + b); an omitted one is the end the step starts or
+    stops at: 0 and size going up, size - 1 and -1 (past the first) going down."""
 
     def bound(b, default):
         if b is None:
@@ -182,9 +187,26 @@ def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
         b = sp.sympify(b)
         return size + b if b.is_Integer and b < 0 else b
 
+    if k.step is None or int(k.step) > 0:
+        start, stop = bound(k.start, sp.Integer(0)), bound(k.stop, size)
+        return stop - start, [start, size - stop, stop - start]
+    start, stop = bound(k.start, size - 1), bound(k.stop, sp.Integer(-1))
+    return start - stop, [size - 1 - start, stop + 1, start - stop]
+
+
+def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
+    """Elements of an axis of ``size`` a slice selects. With a symbolic size, bounds are
+    taken to lie inside the axis (the generated code slices at run time, as NumPy does,
+    and checks them at entry: ``slice_conditions``)."""
+    step = 1 if s.step is None else s.step
+    if size.is_Integer and all(
+        b is None or sp.sympify(b).is_Integer for b in (s.start, s.stop)
+    ):
+        plain = slice(*[None if b is None else int(b) for b in (s.start, s.stop)], step)
+        return sp.Integer(len(range(*plain.indices(int(size)))))
     # expand: the compile runs with distribution off (pipeline), and n + m - (m) must be n
-    length = sp.expand(bound(s.stop, size) - bound(s.start, sp.Integer(0)))
-    return length if step == 1 else sp.ceiling(length / step)
+    length = sp.expand(_span(size, s)[0])
+    return length if abs(int(step)) == 1 else sp.ceiling(length / abs(int(step)))
 
 
 def index_shape(shape: ir.Shape, key: tuple) -> ir.Shape:
@@ -378,18 +400,10 @@ def slice_conditions(size: sp.Expr, k: slice) -> list:
     """What a slice of an axis of symbolic ``size`` takes to hold when its length is
     computed (``_slice_length``): both bounds inside the axis, in order; each condition
     SymPy cannot decide (``T >= 6`` for ``[:6]``), or False."""
-    if size.is_Integer or (k.step is not None and int(k.step) < 0):
+    if size.is_Integer:
         return []
-
-    def bound(b, default):
-        if b is None:
-            return default
-        b = sp.sympify(b)
-        return size + b if b.is_Integer and b < 0 else b
-
-    start, stop = bound(k.start, sp.Integer(0)), bound(k.stop, size)
     found = []
-    for difference in (start, size - stop, stop - start):  # each at least 0
+    for difference in _span(size, k)[1]:  # each at least 0
         constant, rest = sp.expand(difference).as_coeff_Add()
         found.append(sp.Ge(rest, -constant))  # T >= 6, not T - 6 >= 0
     return [c for c in found if c is not sp.true]

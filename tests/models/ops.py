@@ -738,3 +738,15 @@ def angle_imag(x: Array["n"], c: Array["n"]) -> float:
 
 def angle_degrees(x: Array["n"], c: Array["n"]) -> float:
     return np.sum(np.angle(x, deg=True) * c + np.angle(-x) * x)
+
+
+# --- reversed slices of an axis whose size is a name ------------------------------------
+def reversed_named_axis(x: Array["n"], X: Array["n", "d"], v: Array["d"]) -> float:
+    """x[::-1] and np.flipud of named axes: a sequence read backwards."""
+    r = np.cumsum(x[::-1]) * np.flipud(x)
+    return np.sum(r) + np.sum(np.tanh(X[::-1] @ v) * X[:, 0]) + np.sum(X[::-1][1:] ** 2)
+
+
+def reversed_slice_bounds(X: Array["n", "d"], w: Array["d"]) -> float:
+    """Reversed slices with bounds (the entry checks need n >= 3)."""
+    return np.sum(X[-2::-1] @ w) + np.sum(X[:1:-2, 0] ** 2) + np.sum(np.sin(X[2::-1]))
