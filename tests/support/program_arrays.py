@@ -4,8 +4,8 @@ another shape.
 
 ``x[0]``, ``X[:, -1]`` (constant indices; any index of an integer dimension, 0 or -1 of a
 named one), slices with constant bounds and steps (``x[1:]``, ``x[:-1]``, ``x[::2]``,
-``X[1:3, :]``, ``x[::-1]`` of an integer dimension: gradgen refuses a negative step on a
-named one), ``np.concatenate``, ``np.stack`` and ``np.array`` of scalars,
+``X[1:3, :]``, ``x[::-1]``; of a named dimension ``x[::-1]``, ``x[-2::-1]`` and
+``x[:0:-1]``), ``np.concatenate``, ``np.stack`` and ``np.array`` of scalars,
 ``reshape``/``np.reshape``/``ravel``/``flatten``, ``np.expand_dims``, ``x[:, None]``,
 ``np.squeeze``, ``np.atleast_1d/2d``. Slicing and joining change a dimension's size: an
 integer dimension gives another integer one, a named one a derived dimension ("n-1" for
@@ -65,8 +65,8 @@ def slice_options(dim) -> list[tuple]:
         return options
     parts = pv.derived_parts(dim)
     if parts is not None and parts[1:] == ("-", 1):
-        return [(parts[0], t) for t in ("1:", ":-1")]
-    return [(dim, ":")]
+        return [(parts[0], t) for t in ("1:", ":-1", "-2::-1", ":0:-1")]
+    return [(dim, ":")] + ([(dim, "::-1")] if parts is None else [])
 
 
 def slices_of(dim) -> list[tuple]:
@@ -78,7 +78,8 @@ def slices_of(dim) -> list[tuple]:
         ]
     options = [(":", dim), (":1", 1), ("-1:", 1)]
     if pv.derived_parts(dim) is None:
-        options += [("1:", f"{dim}-1"), (":-1", f"{dim}-1")]
+        options += [("1:", f"{dim}-1"), (":-1", f"{dim}-1"), ("::-1", dim)]
+        options += [("-2::-1", f"{dim}-1")]
     return options
 
 
