@@ -15,16 +15,20 @@ of a select could not be compiled, and whether it could depended on the hash see
 from __future__ import annotations
 
 import sympy as sp
-from sympy.core.parameters import distribute, global_parameters
+from sympy.core.parameters import global_parameters
 
 _abs_eval = sp.Abs.eval.__func__
 
 
 def _abs_eval_distributed(cls, arg):
-    if global_parameters.distribute:
+    # only a sum starts it (a product's factors come back here); Abs is asked often
+    if global_parameters.distribute or not isinstance(arg, sp.Add):
         return _abs_eval(cls, arg)
-    with distribute(True):
+    global_parameters.distribute = True
+    try:
         return _abs_eval(cls, arg)
+    finally:
+        global_parameters.distribute = False
 
 
 if not getattr(sp.Abs.eval, "gradgen_fixed", False):
