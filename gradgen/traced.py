@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 import sympy as sp
-from sympy.core.parameters import distribute
 
 from gradgen import dispatch, ir
 from gradgen.errors import GradgenError
@@ -148,12 +147,6 @@ class Tracer:
             # is real, writes |b|**re(e), expanded into re, im and arg, which NumPy code
             # cannot print
             return self._new(parts[0][0], shape, is_condition)
-        if isinstance(fn, sp.FunctionClass):
-            # sin(-x - y) is -sin(x + y): SymPy negates the argument, and with distribution
-            # off (as while compiling) -(-x - y) stays -1*(-x - y), which it negates again,
-            # without end. Distribution only matters here for that negation.
-            with distribute(True):
-                return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
         return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
 
     def _logic(self, fn, *values) -> "Tracer":

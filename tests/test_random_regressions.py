@@ -142,9 +142,11 @@ def test_a_power_whose_exponent_derivative_sympy_cannot_select_compiles(tmp_path
             np.testing.assert_allclose(g, central_difference(loss, args, k), rtol=1e-6)
 
 
-def test_sympy_abs_of_a_negated_sum_ends_under_distribute_false():
-    """gradgen.sympy_fixes: without it SymPy's Abs(-x - 0.91) recursed without end when
-    products do not distribute (as gradgen builds them)."""
+def test_sympy_functions_of_a_negated_sum_end_under_distribute_false():
+    """gradgen.sympy_fixes: without it SymPy's odd and even functions of a sum it can
+    pull a sign out of (Abs(-x - 0.91), tanh(-x - 1), cos(-x - 1)) recursed without end
+    when products do not distribute (as gradgen builds them: long profile, seeds 62, 64
+    and 76); and the products around them still do not distribute."""
     import sympy as sp
     from sympy.core.parameters import distribute
 
@@ -154,3 +156,8 @@ def test_sympy_abs_of_a_negated_sum_ends_under_distribute_false():
     with distribute(False):
         assert sp.Abs(-x - sp.Float(0.91)) == sp.Abs(x + sp.Float(0.91))
         assert sp.Abs(-2 * (x - 1)) == 2 * sp.Abs(x - 1)
+        assert sp.tanh(-x - 1) == -sp.tanh(x + 1)
+        assert sp.cos(-x - 1) == sp.cos(x + 1)
+        assert sp.erf(-x - 1) == -sp.erf(x + 1)
+        assert str(2 * (x - 1)) == "2*(x - 1)"
+        assert str(-(x - 1)) == "-(x - 1)"

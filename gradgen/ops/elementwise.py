@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from sympy.core.parameters import distribute
 
 from gradgen import dispatch, ir
 from gradgen.ops.scalar import (
@@ -41,16 +40,13 @@ ANY = (-math.inf, math.inf)
 
 @dispatch.method("__pow__")
 def power(a, b):
-    """``a**b``. A power of exp(-x - 1) takes |-x - 1| (Pow._eval_power), and SymPy's Abs
-    negates its argument: with distribution off (as while compiling), -(-x - 1) stays
-    -1*(-x - 1), which Abs negates again, without end (as for functions,
-    Tracer._elementwise)."""
+    """``a**b``. (A power of exp(-x - 1) takes |-x - 1|, Pow._eval_power, which recursed
+    without end while compiling before gradgen.sympy_fixes.)"""
     if a == 0 and _traced(b):  # 0**x: SymPy's derivative, 0**x log(0), is nan
         return ZeroPower(b)
     if _traced(a) and _traced(b):  # x**y: SymPy's derivatives are nan at x = 0
         return TracedPower(a, b)
-    with distribute(True):
-        return a**b
+    return a**b
 
 
 def floor_divide(a, b):
