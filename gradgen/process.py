@@ -87,16 +87,18 @@ def handling_signals():
 
 @contextlib.contextmanager
 def stack_budget():
-    """Set the recursion limit to the current depth plus ``STACK_BUDGET`` for the block
-    (nested blocks keep the outer one's), and restore it after."""
-    if _state["budgeted"]:
+    """Raise the recursion limit to the current depth plus ``STACK_BUDGET`` for the block
+    (nested blocks keep the outer one's; a higher limit set by the caller is kept), and
+    restore it after. On the main thread only."""
+    if _state["budgeted"] or not _main_thread():
+        # another thread's stack may be small (512 KiB), and the limit is the process's
         yield
         return
     depth, frame = 0, sys._getframe()
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
     saved = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + STACK_BUDGET)
+    sys.setrecursionlimit(max(saved, depth + STACK_BUDGET))
     _state["budgeted"] = True
     try:
         yield

@@ -19,6 +19,7 @@ from compiled import compiled, generated_source
 from gradcheck import ROOT, assert_close, central_difference, random_inputs, targets
 
 from gradgen.cli.commands import main
+from gradgen.pipeline import compile_file
 
 EXAMPLES = ROOT / "examples"
 
@@ -296,3 +297,17 @@ def test_explain_writes_the_code_lines_as_latex_and_the_docstring_do(capsys):
             assert " ".join(line.split()) in " ".join(code.split()), line
     assert "delta_z_1 = delta_yhat ⊙ yhat ⊙ (1 - yhat)" in lines
     assert "σ(-" not in lines
+
+
+def test_a_size_that_is_a_sum_is_bracketed_in_a_product_or_a_quotient(tmp_path):
+    """/(n - 1) and (n - 1)·x, not /n - 1 and n - 1·x (a size read from a slice)."""
+    path = tmp_path / "sizes.py"
+    path.write_text(
+        "import numpy as np\nfrom gradgen import Array\n\n\n"
+        'def loss(x: Array["n"]) -> float:\n'
+        "    m = x.shape[0]\n"
+        "    return np.sum(x[1:] * (m - 1)) + np.sum(x[m - 2::-1] ** 2) / (m - 1)\n"
+    )
+    source = compile_file(str(path))
+    assert "loss = sum((n - 1)·x[1:]) + (t1·t1)/(n - 1)" in source
+    assert "dx = {[n - 2::-1] ← 2·t1/(n - 1)} + {[1:] ← n - 1}" in source

@@ -371,3 +371,22 @@ def test_reversed_slices_of_a_named_axis_compile_and_check_their_bounds(tmp_path
     assert str(error.value) == (
         f"loss_value_and_grad: n = 2, but the slice [2::-1] at {path}:6 needs n >= 3"
     )
+
+
+def test_a_reversed_slice_from_a_size_expression_is_checked_at_entry(tmp_path):
+    """x[n - 2::-1] starts at n - 2, which NumPy counts from the end when it is
+    negative (n = 1): the generated code would take a length of n - 1 = 0 entries
+    where NumPy takes 1, so n >= 2 is checked at entry."""
+    path = tmp_path / "bounded.py"
+    path.write_text(
+        "import numpy as np\nfrom gradgen import Array\n\n\n"
+        'def loss(x: Array["n"]) -> float:\n'
+        "    return np.mean(x[x.shape[0] - 2::-1] ** 2)\n"
+    )
+    module = import_source(compile_file(str(path)), "entry_bounded")
+    x = np.array([0.5, -1.5, 2.0])
+    value, dx = module.loss_value_and_grad(x)
+    assert value == pytest.approx(np.mean(x[1::-1] ** 2), rel=1e-14)
+    np.testing.assert_allclose(dx, [0.5, -1.5, 0.0], rtol=1e-14)
+    with pytest.raises(ValueError, match=r"n = 1, but the slice \[n - 2::-1\] at "):
+        module.loss_value_and_grad(np.ones(1))

@@ -450,3 +450,34 @@ def test_a_bad_model_gets_one_located_line_with_a_hint(
     assert sys.getrecursionlimit() == limit and os.getcwd() == cwd
     if name in {case[0] for case in IMPURE}:
         assert "pass it as data" in err
+
+
+def test_the_stack_budget_keeps_a_higher_limit_and_stays_off_other_threads():
+    """process.stack_budget raises the recursion limit for a compile, never lowers one
+    the caller raised, and leaves threads other than the main one alone (their stacks
+    may be too small for more frames)."""
+    import threading
+
+    from gradgen.process import STACK_BUDGET, stack_budget
+
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(50_000)
+        with stack_budget():
+            assert sys.getrecursionlimit() == 50_000
+        sys.setrecursionlimit(1_000)
+        with stack_budget():
+            assert sys.getrecursionlimit() > STACK_BUDGET
+        assert sys.getrecursionlimit() == 1_000
+        seen = []
+
+        def compile_in_a_thread():
+            with stack_budget():
+                seen.append(sys.getrecursionlimit())
+
+        thread = threading.Thread(target=compile_in_a_thread)
+        thread.start()
+        thread.join()
+        assert seen == [1_000]
+    finally:
+        sys.setrecursionlimit(limit)

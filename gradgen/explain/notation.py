@@ -276,6 +276,8 @@ class Formula:
 
     def _constant(self, value, parenthesize=False) -> str:
         """A constant factor such as 2, 1/n or d·n, printed by SymPy's own rules."""
+        if isinstance(value, sp.Add):  # a size n - 1: (n - 1) when it multiplies or divides
+            return self.wrap(self._print(value)) if parenthesize else self._print(value)
         if not isinstance(value, sp.Mul):
             return self._print(value)
         text = super()._print_Mul(value)
@@ -339,6 +341,8 @@ class TextFormula(Formula, StrPrinter):
         """A product split by ``_split_product``, as ``c·a·b/(d·e)``."""
         parts = [self._constant(top)] if top != 1 or not numerator else []
         if numerator:
+            if isinstance(top, sp.Add):  # (n - 1)·x
+                parts = [self.wrap(parts[0])]
             parts.append(self._factors(numerator))
         text = self.SCALE.join(parts)
         below = [self._constant(bottom, parenthesize=True)] if bottom != 1 else []

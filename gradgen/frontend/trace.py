@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import sysconfig
 import traceback
 
 import numpy as np
@@ -285,18 +286,22 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
     return session.graph, _output(result, target, session), session
 
 
-# SymPy's package, gradgen's, the standard library
-_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (sp, ir, os))
+# gradgen's package, the standard library, installed packages (SymPy, NumPy, mpmath)
+_LIBRARY_DIRS = tuple(
+    os.path.join(d, "")
+    for d in {os.path.dirname(ir.__file__), os.path.dirname(os.__file__)}
+    | {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+)
 
 
 def _user_recursed(exc: RecursionError) -> bool:
     """Whether the user's code recursed, rather than SymPy on a deep or unlucky
-    expression: a recursion in the model fills the stack with the model's frames, one
-    in the algebra with SymPy's, the model's being only the few calls down to the line
-    that built the expression."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    users = sum(not f.filename.startswith(_LIBRARY_DIRS) for f in frames)
-    return users >= 50
+    expression: where the stack ran out, a recursion in the model has the model's frames,
+    one in the algebra SymPy's (a model that recursed to a depth and ended has its
+    frames lower down, not there)."""
+    innermost = traceback.extract_tb(exc.__traceback__)[-100:]
+    users = sum(not f.filename.startswith(_LIBRARY_DIRS) for f in innermost)
+    return users * 2 > len(innermost)
 
 
 RECURSION_HINT = (

@@ -191,7 +191,14 @@ def _span(size: sp.Expr, k: slice) -> tuple[sp.Expr, list]:
         start, stop = bound(k.start, sp.Integer(0)), bound(k.stop, size)
         return stop - start, [start, size - stop, stop - start]
     start, stop = bound(k.start, size - 1), bound(k.stop, sp.Integer(-1))
-    return start - stop, [size - 1 - start, stop + 1, start - stop]
+    # a bound that is an expression (x[n - 2::-1]) must itself be 0 or more: NumPy
+    # counts a negative one from the end (only an omitted stop goes past the first)
+    given = [b for b, g in ((start, k.start), (stop, k.stop)) if not _literal(g)]
+    return start - stop, [size - 1 - start, stop + 1, start - stop, *given]
+
+
+def _literal(b) -> bool:
+    return b is None or sp.sympify(b).is_Integer
 
 
 def _slice_length(size: sp.Expr, s: slice) -> sp.Expr:
