@@ -15,10 +15,12 @@ import sympy as sp
 from gradgen import ir, ops
 from gradgen.ops import Index, Reshape, Scatter, Update
 
-# Values that may share memory with their operand: written into only after a copy.
+# Values that may share memory with their operand: written into only after a copy. A
+# gather is one where its indices are single integers (p[np.argmin(q)] is a row of p).
 _VIEWS = (
     sp.Symbol,
     Index,
+    ops.Gather,
     Reshape,
     ops.Transpose,
     ops.Permute,

@@ -867,3 +867,17 @@ def arccos_of_a_log_of_a_negated_select(z: float, a: float) -> float:
     if np.arccos(0.85 * np.tanh(np.log(-u - 0.91))) < a:
         return a * z
     return np.sin(z)
+
+
+# --- a row picked by a computed index, then written into -------------------------------
+# p[np.argmin(q)] is a row of p, a view (a single integer index is NumPy's basic indexing),
+# but the generated code wrote into it without a copy: the write changed p, the caller's
+# array or a value the backward pass reads (tanh(solve(...)) here: a wrong gradient; long
+# profile, seed 87).
+def row_by_argmin_written_into(X: Array[3, "n"], B: Array[3, "k"], q: Array[3], a: float) -> float:
+    C = np.clip(X, -0.4, 0.6)
+    p = np.tanh(np.linalg.solve(C @ C.T + np.eye(3), B))
+    row = p[np.argmin(q)] * 1.0
+    row[::-1] += a
+    row[-1] += np.cosh(a)
+    return np.sum(row)
