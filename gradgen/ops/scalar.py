@@ -204,25 +204,6 @@ class ZeroPower(_Named):
         return f"0^{{{p._print(self.args[0])}}}"
 
 
-class LogOrZero(_Named):
-    """log(x), and 0 where x is 0: the factor of TracedPower's derivative in its
-    exponent, where SymPy cannot build it as a select."""
-
-    nargs = 1
-    code = "log"
-
-    def fdiff(self, argindex=1):
-        return 1 / self.args[0]
-
-    def value(self):
-        x = self.args[0]
-        return sp.Piecewise((0, sp.Eq(x, 0)), (sp.log(x), True))
-
-    def _gradgen_numpy(self, p, **kwargs):
-        x = p._print(self.args[0])
-        return f"{p.np}.log({p.np}.where({x} == 0, 1, {x}))"
-
-
 class TracedPower(_Named):
     """x**y where both x and y are traced: SymPy's power, with autograd's derivative
     where x is 0, which SymPy's gives as nan: y x**(y - 1) in x (0 there for y > 1, not
@@ -236,14 +217,7 @@ class TracedPower(_Named):
         x, y = self.args
         if argindex == 1:
             return y * TracedPower(x, y - 1)
-        try:
-            log_or_zero = LogOrZero(x).value()
-        except RecursionError:
-            # SymPy's select of it can recurse without end where x holds a select and
-            # the log of a value that is negative (tanh(log(-p - 0.3)): the long
-            # profile, seed 61); the function that is that select instead
-            log_or_zero = LogOrZero(x)
-        return self * log_or_zero
+        return self * sp.Piecewise((0, sp.Eq(x, 0)), (sp.log(x), True))
 
     def value(self):
         return sp.Pow(*self.args)
