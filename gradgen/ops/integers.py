@@ -19,7 +19,10 @@ from gradgen.traced import indicator
 
 
 class _Integers(ir.Structural):
-    """Integer data made from other values: no derivative, zero tangent."""
+    """Integer data made from other values: no derivative, zero tangent. Printed as the
+    NumPy call ``np.<numpy_name>(<_arguments>)``, in formulas without ``np.``."""
+
+    numpy_name = ""
 
     @staticmethod
     def vjp(g, ans, *args, shape):
@@ -28,6 +31,18 @@ class _Integers(ir.Structural):
     @staticmethod
     def jvp(t, ans, *args, shape):
         return None
+
+    def _arguments(self, p, array_api: bool = False) -> str:
+        raise NotImplementedError
+
+    def _gradgen_numpy(self, p, **kwargs):
+        return f"{p.np}.{self.numpy_name}({self._arguments(p, p.array_api)})"
+
+    def _gradgen_text(self, p, **kwargs):
+        return f"{self.numpy_name}({self._arguments(p)})"
+
+    def _gradgen_latex(self, p, **kwargs):
+        return rf"\operatorname{{{self.numpy_name}}}\left({self._arguments(p)}\right)"
 
 
 class AsFloat(ir.Structural):
@@ -61,6 +76,7 @@ class Arange(_Integers):
 
     nargs = 3
     array_args = 0
+    numpy_name = "arange"
 
     def out_shape(self, shapes):
         start, stop, step = self.args
@@ -70,20 +86,11 @@ class Arange(_Integers):
             raise ShapeError("np.arange with a step needs bounds of fixed size")
         return (sp.expand(stop - start),)
 
-    def _arguments(self, p) -> str:
+    def _arguments(self, p, array_api: bool = False) -> str:
         start, stop, step = self.args
         shown = [stop] if start == 0 and step == 1 else [start, stop]
         shown += [step] if step != 1 else []
         return ", ".join(p._print(v) for v in shown)
-
-    def _gradgen_numpy(self, p, **kwargs):
-        return f"{p.np}.arange({self._arguments(p)})"
-
-    def _gradgen_text(self, p, **kwargs):
-        return f"arange({self._arguments(p)})"
-
-    def _gradgen_latex(self, p, **kwargs):
-        return rf"\operatorname{{arange}}\left({self._arguments(p)}\right)"
 
 
 class ArgMax(_Integers):
@@ -97,18 +104,9 @@ class ArgMax(_Integers):
         axis = int(self.args[1])
         return () if axis < 0 else shapes[0][:axis] + shapes[0][axis + 1 :]
 
-    def _arguments(self, p) -> str:
+    def _arguments(self, p, array_api: bool = False) -> str:
         axis = int(self.args[1])
         return p._print(self.args[0]) + ("" if axis < 0 else f", axis={axis}")
-
-    def _gradgen_numpy(self, p, **kwargs):
-        return f"{p.np}.{self.numpy_name}({self._arguments(p)})"
-
-    def _gradgen_text(self, p, **kwargs):
-        return f"{self.numpy_name}({self._arguments(p)})"
-
-    def _gradgen_latex(self, p, **kwargs):
-        return rf"\operatorname{{{self.numpy_name}}}\left({self._arguments(p)}\right)"
 
 
 class ArgMin(ArgMax):
@@ -123,6 +121,7 @@ class ArgSort(_Integers):
     same order as in the model's NumPy."""
 
     nargs = 3
+    numpy_name = "argsort"
 
     def out_shape(self, shapes):
         return shapes[0]
@@ -133,15 +132,6 @@ class ArgSort(_Integers):
         if array_api:  # the Array API's argsort is stable unless told otherwise
             return text
         return text + (f", kind={str(kind.name)!r}" if kind.name else "")
-
-    def _gradgen_numpy(self, p, **kwargs):
-        return f"{p.np}.argsort({self._arguments(p, p.array_api)})"
-
-    def _gradgen_text(self, p, **kwargs):
-        return f"argsort({self._arguments(p)})"
-
-    def _gradgen_latex(self, p, **kwargs):
-        return rf"\operatorname{{argsort}}\left({self._arguments(p)}\right)"
 
 
 # --- tracing ---------------------------------------------------------------------------
