@@ -13,6 +13,7 @@ import ties
 from gradgen import ops
 from gradgen.ops import Index, Update
 from program_arrays import slice_options
+import programcheck
 from programcheck import ALL_MODES, Program, Unsettled, check_program
 
 SIZES = [{"n": 2, "d": 3, "k": 4}, {"n": 3, "d": 1, "k": 2}]
@@ -181,10 +182,52 @@ def f(s: float) -> float:
 def test_a_model_that_amplifies_its_rounding_is_not_checked():
     """The loop multiplies a change of x at a step by up to 1e9: the model run in
     float64 is itself off by more than the tolerance (the generated code differed from it
-    by 1.3e-8 of its value, found by the long profile, seed 41). Unsettled, not a failure."""
+    by 1.3e-8 of its value, found by the long profile, seed 41). Unsettled, not a failure.
+    """
     program = Program(CHAOTIC, "f", domains={"s": (0.5, 2.0)})
     with pytest.raises(Unsettled, match="amplifies its rounding"):
         check_program(program, SIZES, ALL_MODES)
+
+
+SATURATED_DEGREES = """import numpy as np
+
+from gradgen import Array
+
+
+def f(w: Array["n"], s: float) -> float:
+    return np.tanh(s + np.sum(np.cos(np.rad2deg(np.rad2deg(w)))))
+"""
+
+
+@pytest.mark.skipif(
+    not programcheck.EXTENDED, reason="NumPy has no extended precision here"
+)
+def test_a_derivative_the_generated_code_rounds_is_checked_in_extended_precision(
+    monkeypatch,
+):
+    """tanh at s in (14, 15) saturates: the generated 1 - tanh**2 keeps a few digits in
+    float64 (autograd's 1/cosh**2 all of them), and the HVP multiplies that rounding by
+    (180/pi)**4; in float64 it differs from autograd's by more than the tolerance (long
+    profile, seed 86). Run again in extended precision it agrees; a wrong one does not.
+    """
+    program = Program(SATURATED_DEGREES, "f", domains={"s": (14.0, 15.0)})
+    sizes = [{"n": 2}, {"n": 3}]
+    check_program(program, sizes, ("hvp",))
+    monkeypatch.setattr(programcheck, "EXTENDED", False)
+    with pytest.raises(AssertionError, match="f_hvp d/dw vs autograd"):
+        check_program(program, sizes, ("hvp",))
+    monkeypatch.setattr(programcheck, "EXTENDED", True)
+    real_import = programcheck.import_source
+
+    def wrong(source, name):
+        module = real_import(source, name)
+        real = module.f_hvp
+        module.f_hvp = lambda *args: tuple(h * 1.01 for h in real(*args))
+        return module
+
+    monkeypatch.setattr(programcheck, "import_source", wrong)
+    with pytest.raises(AssertionError, match="f_hvp d/dw vs autograd"):
+        check_program(program, sizes, ("hvp",))
 
 
 NO_SPREAD = """import numpy as np
