@@ -48,12 +48,15 @@ def _agrees(d, candidate, expr, value, wrt, symbols) -> bool:
         (s for s in expr.free_symbols if ir.is_dim_symbol(s)), key=sp.default_sort_key
     )
     for _ in range(3):
-        point = {s: sp.Float(rng.uniform(0.15, 0.85)) for s in symbols}
+        # 30 digits, put in with xreplace: SymPy evaluates numbers as it builds, where
+        # evalf(subs=...) walks the tree again at each precision it tries (seconds for
+        # one Min of a power)
+        point = {s: sp.Float(rng.uniform(0.15, 0.85), 30) for s in symbols}
         point.update({s: sp.Integer(rng.randint(2, 5)) for s in dims})  # from x.shape
         try:
-            reference = d.evalf(subs=point)
-            point[value] = expr.evalf(subs=point)
-            got = candidate.evalf(subs=point)
+            reference = d.xreplace(point).evalf(30)
+            point[value] = expr.xreplace(point).evalf(30)
+            got = candidate.xreplace(point).evalf(30)
         except (TypeError, ValueError, RecursionError):
             # a select's condition on a value not real at this point: SymPy refuses to
             # order it (TypeError) or to take its Max/Min (ValueError, "not comparable");
