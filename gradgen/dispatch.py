@@ -16,6 +16,7 @@ ELEMENTWISE: dict = (
     {}
 )  # a ufunc -> the SymPy expression of its value, from its operands
 COMPARISONS: dict = {}  # a ufunc -> the SymPy relation
+LOGIC: dict = {}  # a ufunc on conditions (np.logical_and) -> the SymPy connective
 METHODS: dict = (
     {}
 )  # an array method or protocol ("sum", "__getitem__") -> implementation

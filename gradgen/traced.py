@@ -21,6 +21,11 @@ from gradgen.ir import ShapeError
 from gradgen.selects import indicator
 
 OPS_HINT = "`gradgen ops` lists the supported operations"
+PARTIAL = (
+    "this value is infinite or undefined for some inputs: a division by zero, or the "
+    "log of zero, where a comparison used as a number is 0"
+)
+PARTIAL_HINT = "divide by np.where(c, t, 1.0), and pick the result with np.where(c, ..., 0.0)"
 
 
 def constant(value) -> sp.Expr:
@@ -59,7 +64,7 @@ class Tracer:
     # an in-place operation on a view wrote through to its array; integer: it holds
     # integers (data: labels, indices), never differentiated.
     __slots__ = tuple(
-        "expr shape_ session site is_condition base written integer".split()
+        "expr shape_ session site is_condition base written integer partial".split()
     )
     __array_priority__ = 1000
     # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the
@@ -77,10 +82,15 @@ class Tracer:
         self.base = None
         self.written = None
         self.integer = integer
+        # partial: infinite or undefined where a condition fails (1 / (x > 0)), for
+        # np.where to pick from; no other operation takes it (x - x would drop the nan)
+        self.partial = False
 
     # --- operands ---------------------------------------------------------------
-    def _operand(self, value):
+    def _operand(self, value, partial=False):
         if isinstance(value, Tracer):
+            if value.partial and not partial:
+                raise self.session.error(PARTIAL, PARTIAL_HINT)
             if value.is_condition:  # as NumPy's booleans: 1 where true, else 0
                 return indicator(value.expr), value.shape_
             return value.expr, value.shape_
@@ -107,14 +117,16 @@ class Tracer:
         )
 
     def _new(self, expr, shape, is_condition=False, integer=False) -> "Tracer":
-        if expr.has(sp.zoo, sp.nan):  # SymPy folded x/0 or log(0): no number is right
+        if _undefined(expr):  # SymPy folded x/0 or log(0): no number is right
             raise self.session.error(
                 "this value is infinite or undefined for every input (a division by "
                 "zero, or the log of zero)",
                 "divide by, or take the log of, a value that is not always zero",
             )
         site = self.session.site()
-        return Tracer(expr, shape, self.session, site, is_condition, integer)
+        made = Tracer(expr, shape, self.session, site, is_condition, integer)
+        made.partial = expr.has(sp.zoo, sp.nan)
+        return made
 
     def _broadcast(self, *shapes):
         try:
@@ -150,10 +162,11 @@ class Tracer:
         return self._new(fn(*[e for e, _ in parts]), shape, is_condition)
 
     def _logic(self, fn, *values) -> "Tracer":
+        values = [_mask(self, v) for v in values]
         for v in values:
             if not (isinstance(v, Tracer) and v.is_condition):
                 raise self.session.error(
-                    "&, | and ~ combine comparisons only",
+                    "&, |, ^ and ~ combine comparisons and boolean masks only",
                     "compare first, e.g. (x > 0) & (x < 1)",
                 )
         shape = self._broadcast(*[v.shape_ for v in values])
@@ -245,6 +258,18 @@ class Tracer:
 
     def __or__(self, o):
         return self._logic(sp.Or, self, o)
+
+    def __xor__(self, o):
+        return self._logic(sp.Xor, self, o)
+
+    def __rand__(self, o):
+        return self._logic(sp.And, o, self)
+
+    def __ror__(self, o):
+        return self._logic(sp.Or, o, self)
+
+    def __rxor__(self, o):
+        return self._logic(sp.Xor, o, self)
 
     def __invert__(self):
         return self._logic(sp.Not, self)
@@ -391,6 +416,8 @@ class Tracer:
             return self._elementwise(
                 dispatch.COMPARISONS[ufunc], *inputs, is_condition=True
             )
+        if ufunc in dispatch.LOGIC:
+            return self._logic(dispatch.LOGIC[ufunc], *inputs)
         raise self._refused(name)
 
     def _refused(self, name: str) -> GradgenError:
@@ -411,6 +438,27 @@ class Tracer:
                 "only the arguments listed by " "`gradgen ops` are supported",
             ) from None
         return impl(*args, **kwargs)
+
+
+def _undefined(expr) -> bool:
+    """Whether ``expr`` is infinite or undefined for every input: SymPy folded a division
+    by zero or the log of zero into it (zoo, nan) other than in a branch of a select (a
+    value with such a branch is ``partial``)."""
+    if isinstance(expr, sp.Piecewise):
+        return all(_undefined(e) for e, _ in expr.args)
+    if expr in (sp.zoo, sp.nan):
+        return True
+    return any(_undefined(a) for a in expr.args if isinstance(a, sp.Basic))
+
+
+def _mask(t: Tracer, value):
+    """A boolean constant (a mask the model holds) as a condition; anything else as it
+    is."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "b"
+    ):
+        return dispatch.OPERANDS[np.ndarray](t, np.asarray(value))
+    return value
 
 
 def _as_float(value):

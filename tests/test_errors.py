@@ -150,9 +150,40 @@ CASES = [
     ),
     (
         "array_constant",
-        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array([True, False]))\n",
+        "def f(x: Array[2]) -> float:\n    return np.sum(x * np.array(['a', 'b']))\n",
         6,
-        "a boolean array cannot be a constant of the model (pass it to the function",
+        "this array cannot be a constant of the model (pass it to the function",
+    ),
+    (
+        "partial_value",
+        "def f(x: Array[2]) -> float:\n    a = 1.0 / (x > 0).astype(float)\n"
+        "    return np.sum(a - a)\n",
+        7,
+        "this value is infinite or undefined for some inputs: a division by zero",
+    ),
+    (
+        "partial_output",
+        "def f(x: Array[2]) -> float:\n    return np.sum(x / (x > 0).astype(float))\n",
+        6,
+        "this value is infinite or undefined for some inputs: a division by zero",
+    ),
+    (
+        "where_condition",
+        "def f(x: Array[2]) -> float:\n    return np.sum(np.where('yes', x, 0.0))\n",
+        6,
+        "np.where needs a comparison or a mask as its condition, not a str",
+    ),
+    (
+        "select_condition",
+        "def f(x: Array[2]) -> float:\n    return np.sum(np.select([None], [x]))\n",
+        6,
+        "np.select needs a comparison or a mask as its condition, not a NoneType",
+    ),
+    (
+        "logic_on_numbers",
+        "def f(x: Array[2]) -> float:\n    return np.sum(np.where((x > 0) & x, x, 0.0))\n",
+        6,
+        "&, |, ^ and ~ combine comparisons and boolean masks only",
     ),
     (
         "index_range",

@@ -68,6 +68,7 @@ def supported_operations() -> list[tuple[str, str, str]]:
     notes = dispatch.NOTES
     rows += [("Elementwise", _name(f), notes.get(f, "")) for f in dispatch.ELEMENTWISE]
     rows += [("Comparisons", _name(f), notes[f]) for f in dispatch.COMPARISONS]
+    rows += [("Comparisons", _name(f), notes[f]) for f in dispatch.LOGIC]
     for f in dispatch.FUNCTIONS:
         rows.append((dispatch.SECTIONS[f], _name(f), notes.get(f, "")))
     rows += [

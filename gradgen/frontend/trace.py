@@ -25,7 +25,7 @@ from gradgen.frontend.branch_runtime import Unset
 from gradgen.frontend.model_file import Target
 from gradgen.ir import ShapeError
 from gradgen.ops import tracing
-from gradgen.traced import OPS_HINT, Tracer, indicator
+from gradgen.traced import OPS_HINT, PARTIAL, PARTIAL_HINT, Tracer, indicator
 
 # Products: zeros when either factor is zeros
 _PRODUCTS = (ops.MatMul, ops.Outer, ops.Vdot)
@@ -283,7 +283,19 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
             "only float and Array values can be traced; " + OPS_HINT,
         )
         raise GradgenError(message, *_locate(exc, session), hint) from None
-    return session.graph, _output(result, target, session), session
+    output = _output(result, target, session)
+    _defined(session.graph)
+    return session.graph, output, session
+
+
+def _defined(graph: ir.Graph) -> None:
+    """Refuse a value SymPy folded into an infinity or nan for some inputs: 1 / (x > 0)
+    as a number is 1 where x > 0 and a division by zero elsewhere. A select that never
+    picks that branch (np.where(x > 0, 1 / (x > 0), 0)) folds it away first; tracing lets
+    a value hold such a branch until then (``Tracer._new``)."""
+    for node in graph.nodes:
+        if node.expr is not None and node.expr.has(sp.zoo, sp.nan):
+            raise GradgenError(PARTIAL, node.site.path, node.site.line, PARTIAL_HINT)
 
 
 # gradgen's package, the standard library, installed packages (SymPy, NumPy, mpmath)

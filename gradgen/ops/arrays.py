@@ -200,14 +200,16 @@ CONSTANT_LIMIT = 1000  # entries: a larger constant belongs in a parameter
 @dispatch.operand(np.ndarray)
 def array_constant(t, value: np.ndarray):
     """A NumPy array constant in a traced computation, as a node: integers stay
-    integers (indices), booleans are refused, floats take the function's float type."""
+    integers (indices), booleans are a mask (a condition: its entries as 0 or 1, not 0),
+    floats take the function's float type."""
     value = np.asarray(value)
+    if value.dtype.kind == "b" and value.size <= CONSTANT_LIMIT:
+        return array_constant(t, value.astype(np.int64)) != 0
     if value.ndim == 0:
         return t._new(constant(value[()]), ())
     if value.dtype.kind not in "iuf" or value.size > CONSTANT_LIMIT:
-        what = "a boolean array" if value.dtype.kind == "b" else "this array"
         raise t.session.error(
-            f"{what} cannot be a constant of the model",
+            "this array cannot be a constant of the model",
             "pass it to the function as a parameter (Array['n', int] for integers), "
             f"or compare traced values to make a mask; constants hold at most "
             f"{CONSTANT_LIMIT} numbers",
@@ -226,18 +228,29 @@ def array_constant(t, value: np.ndarray):
 # --- tracing: arrays made from numbers, and copies --------------------------------------
 
 
-def _constant(session, value, shape):
-    return session.structural(broadcast_to(sp.sympify(value), shape), [])
+def _constant(session, value, shape, dtype=None):
+    return typed(session.structural(broadcast_to(sp.sympify(value), shape), []), dtype)
+
+
+def typed(made, dtype):
+    """An array a model makes (np.ones, np.tri, ...) of the ``dtype`` it asks for: with
+    dtype=bool a mask, true where the entry is not 0 (a condition, for np.where, &, ~);
+    otherwise as it is: floats, or integers the integer operations make."""
+    try:
+        boolean = dtype is not None and np.dtype(dtype).kind == "b"
+    except TypeError:
+        raise made.session.error(f"dtype={dtype!r} is not a NumPy type") from None
+    return made != 0 if boolean else made
 
 
 @dispatch.numpy(np.zeros_like)
 def zeros_like(a, dtype=None):
-    return _constant(a.session, 0, a.shape_)
+    return _constant(a.session, 0, a.shape_, dtype)
 
 
 @dispatch.numpy(np.ones_like)
 def ones_like(a, dtype=None):
-    return _constant(a.session, 1, a.shape_)
+    return _constant(a.session, 1, a.shape_, dtype)
 
 
 @dispatch.numpy(np.full_like)
@@ -245,7 +258,7 @@ def full_like(a, fill_value, dtype=None):
     expr, shape = a._operand(fill_value)
     if shape:
         raise a.session.error("np.full_like needs a number as its fill value")
-    return _constant(a.session, expr, a.shape_)
+    return _constant(a.session, expr, a.shape_, dtype)
 
 
 @dispatch.method("copy")
@@ -261,12 +274,12 @@ def copy(a, order="K"):
 @dispatch.creation("zeros")
 @dispatch.creation("empty")
 def _zeros(session):
-    return lambda shape, dtype=None: _constant(session, 0, dims(session, shape))
+    return lambda shape, dtype=None: _constant(session, 0, dims(session, shape), dtype)
 
 
 @dispatch.creation("ones")
 def _ones(session):
-    return lambda shape, dtype=None: _constant(session, 1, dims(session, shape))
+    return lambda shape, dtype=None: _constant(session, 1, dims(session, shape), dtype)
 
 
 @dispatch.creation("full")
@@ -274,7 +287,7 @@ def _full(session):
     def full(shape, fill_value, dtype=None):
         if not isinstance(fill_value, (int, float, np.integer, np.floating)):
             raise session.error("np.full needs a number as its fill value")
-        return _constant(session, constant(fill_value), dims(session, shape))
+        return _constant(session, constant(fill_value), dims(session, shape), dtype)
 
     return full
 
@@ -284,7 +297,7 @@ def _full(session):
 def _eye(session):
     def eye(n, m=None, dtype=None):
         n, m = dims(session, n)[0], dims(session, n if m is None else m)[0]
-        return session.structural(Eye(n, m), [])
+        return typed(session.structural(Eye(n, m), []), dtype)
 
     return eye
 

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from gradgen import dispatch, ir
-from gradgen.ops.arrays import BroadcastTo, Eye, broadcast_to
+from gradgen.ops.arrays import BroadcastTo, Eye, broadcast_to, typed
 from gradgen.ops.linear import Vdot
 from gradgen.ops.shapes import joined, traced_list
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, static_int
@@ -152,7 +152,7 @@ def _tri(session):
         m = n if M is None else dims(session, M)[0]
         if not isinstance(k, (int, np.integer)):
             raise session.error("np.tri: k must be an integer")
-        return session.structural(Tri(n, m, sp.Integer(int(k))), [])
+        return typed(session.structural(Tri(n, m, sp.Integer(int(k))), []), dtype)
 
     return tri
 

@@ -168,6 +168,19 @@ dispatch.METHODS["__floordiv__"] = floor_divide  # x // y
 dispatch.COMPARISONS.update(COMPARISONS)
 dispatch.NOTES.update({u.ufunc: u.note for u in UFUNCS})
 dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))
+# on conditions and masks (NumPy's booleans): & | ^ ~ are the bitwise ufuncs
+LOGIC = {
+    np.logical_and: sp.And,
+    np.bitwise_and: sp.And,
+    np.logical_or: sp.Or,
+    np.bitwise_or: sp.Or,
+    np.logical_xor: sp.Xor,
+    np.bitwise_xor: sp.Xor,
+    np.logical_not: sp.Not,
+    np.invert: sp.Not,
+}
+dispatch.LOGIC.update(LOGIC)
+dispatch.NOTES.update(dict.fromkeys(LOGIC, "of conditions and boolean masks (& | ^ ~)"))
 
 
 # --- np.where --------------------------------------------------------------------------
@@ -179,14 +192,27 @@ dispatch.NOTES.update(dict.fromkeys(COMPARISONS, "a condition"))
     section="Reductions and products",
 )
 def where(condition, x, y):
+    return _where(condition, x, y, "np.where")
+
+
+def _where(condition, x, y, name: str):
+    """np.where, for ``name`` (np.where or np.select). A condition that is not a comparison
+    is true where it is not 0, as in NumPy: a constant mask (a boolean array of the model,
+    np.tri(T, dtype=bool)), or numbers."""
     if not (is_tracer(condition) and condition.is_condition):
         t = any_tracer(condition, x, y)
-        raise t.session.error(
-            "np.where needs a comparison of traced values as its condition",
-            "e.g. np.where(x > 0, x, 0.1 * x)",
-        )
-    a, sa = condition._operand(x)
-    b, sb = condition._operand(y)
+        if not is_tracer(condition):
+            if not isinstance(condition, (bool, int, float, np.generic, np.ndarray, list)):
+                raise t.session.error(
+                    f"{name} needs a comparison or a mask as its condition, "
+                    f"not a {type(condition).__name__}",
+                    "e.g. np.where(x > 0, x, 0.1 * x)",
+                )
+            condition = dispatch.OPERANDS[np.ndarray](t, np.asarray(condition))
+        condition = condition if condition.is_condition else condition != 0
+    # a branch may be infinite where the condition does not pick it: 1 / (x > 0)
+    a, sa = condition._operand(x, partial=True)
+    b, sb = condition._operand(y, partial=True)
     shape = condition._broadcast(condition.shape_, sa, sb)
     return condition._new(selects.select(condition.expr, a, b), shape)
 
@@ -206,7 +232,7 @@ def select(condlist, choicelist, default=0):
         )
     result = default
     for condition, choice in reversed(list(zip(condlist, choicelist))):
-        result = where(condition, choice, result)
+        result = _where(condition, choice, result, "np.select")
     return result
 
 

@@ -151,6 +151,22 @@ def where_two_arrays(
     return np.sum(np.where((x < y) & (x > -1.0), x * y, np.exp(y)) * c)
 
 
+def where_masks(
+    S: Array["n", "n"], x: Array["n", 3], c: Array["n", "n"], e: Array["n", 3]
+) -> float:
+    # masks that are not comparisons: np.tri(dtype=bool) (causal attention), a boolean
+    # constant, numbers (true where not 0); with comparisons through & | ^ ~
+    causal = np.where(np.tri(S.shape[0], dtype=bool), S, -1e9)
+    p = np.exp(causal - np.max(causal, axis=1, keepdims=True))
+    p = p / np.sum(p, axis=1, keepdims=True)
+    keep = np.array([True, False, True])
+    a = np.where(keep, np.tanh(x), x**2) + x * keep
+    b = np.where(keep & (x > 0) | ~keep ^ (x < -0.5), x, 0.0)
+    s = np.select([~keep, np.logical_and(x < 0, keep)], [np.sin(x), -x], default=x)
+    u = np.where(np.triu(np.ones((S.shape[0], S.shape[0])), 1), np.cos(S), S)
+    return np.sum(p * c) + np.sum((a + b + s) * e) + np.sum(u * c)
+
+
 def sigmoid_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     a = 1 / (1 + np.exp(-x))
     b = np.exp(x) / (1 + np.exp(x))

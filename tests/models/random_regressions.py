@@ -881,3 +881,18 @@ def row_by_argmin_written_into(X: Array[3, "n"], B: Array[3, "k"], q: Array[3], 
     row[::-1] += a
     row[-1] += np.cosh(a)
     return np.sum(row)
+
+
+# --- a division by a comparison, picked where it holds ----------------------------------------
+# 1 / (v < w) as a number is 1 where v < w, and a division by zero elsewhere: SymPy folds it
+# into a select with an infinite branch, refused as "infinite for every input" although the
+# np.where around it picks it only where it is 1 (long profile, seed 96).
+def division_by_a_comparison_where_it_holds(
+    v: Array["k"], w: Array[1], W: Array[1, "k"]
+) -> float:
+    t = np.where(
+        (v < w).astype(float) > 0.5,
+        1.0 / ((v < w).astype(float) - 0.5 + 0.5),
+        np.tanh(W) * v,
+    )
+    return np.sum(t * v)
