@@ -51,9 +51,10 @@ def test_generated_folder_is_reproduced_byte_for_byte(regenerated):
         )
 
 
-@pytest.mark.parametrize("seed", ["1", "12345"])
-def test_output_does_not_depend_on_the_hash_seed(regenerated, tmp_path, seed):
-    _regenerate(tmp_path, seed)
+def test_output_does_not_depend_on_the_hash_seed(regenerated, tmp_path):
+    """Compiled under another hash seed than ``regenerated``'s (0: no randomisation),
+    every example gives the same bytes (SymPy orders terms by hashes in places)."""
+    _regenerate(tmp_path, "12345")
     for path in regenerated.glob("*.py"):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 

@@ -45,12 +45,6 @@ def reference_model(path: Path) -> dict:
     return autograd_namespace(path)
 
 
-@functools.lru_cache(maxsize=None)
-def model_targets(path: Path) -> dict:
-    """The targets of a model file, loaded once (ops.py takes 50 ms to load)."""
-    return targets(path)
-
-
 def _close(actual, expected, what):
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=what)
 
@@ -78,7 +72,7 @@ def _of_floats(fn, args: list, wrt: list):
 def _references(module, path: Path, name: str, model, args, wrt):
     """The Jacobian (and Hessian) to compare with, and their tolerances: autograd's, or
     central differences where autograd cannot run the model. Of the float arguments."""
-    target = model_targets(path)[name]
+    target = targets(path)[name]
     floats = [args[i] for i in wrt]
     if name in target.model.namespace.get("NO_AUTOGRAD", set()) | NUMERIC_ONLY:
         grad = getattr(module, f"{name}_grad", None)
@@ -92,7 +86,7 @@ def _references(module, path: Path, name: str, model, args, wrt):
 
 
 def check_modes(module, path: Path, name: str, args: list, rng) -> None:
-    target = model_targets(path)[name]
+    target = targets(path)[name]
     model = target.model.namespace.get("REFERENCE", {}).get(name, target.fn)
     wrt = differentiated(target)
     floats = [args[i] for i in wrt]
@@ -140,7 +134,7 @@ MODEL_TARGETS = [
     indirect=["modes_module"],
 )
 def test_every_model_target(modes_module, path, name, sizes):
-    target = model_targets(path)[name]
+    target = targets(path)[name]
     rng = np.random.default_rng(len(name))
     domains = target.model.namespace.get("DOMAINS", {}).get(name)
     if path.name == "numerics.py":
@@ -163,7 +157,5 @@ def test_every_model_target(modes_module, path, name, sizes):
 def test_every_example_target(modes_module, stem, name, sizes):
     path = EXAMPLES / f"{stem}.py"
     rng = np.random.default_rng(7)
-    args = random_inputs(
-        model_targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem)
-    )
+    args = random_inputs(targets(path)[name], sizes, rng, EXAMPLE_DOMAINS.get(stem))
     check_modes(modes_module, path, name, args, rng)

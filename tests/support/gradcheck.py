@@ -45,8 +45,21 @@ def autograd_namespace(path: Path) -> dict:
     return namespace
 
 
+_TARGETS: dict = {}
+
+
 def targets(path: Path) -> dict:
-    return {t.name: t for t in find_targets(load_model(str(path)))}
+    """The compile targets of a model file by name. Those of the repository's files are
+    loaded once per process for each text of the file: loading runs the model file's
+    loop and branch rewrites (most of a second for tests/models/ops.py), and the tests
+    ask for a file's targets per case; others (the random programs' files) each time."""
+    resolved = Path(path).resolve()
+    if ROOT not in resolved.parents:
+        return {t.name: t for t in find_targets(load_model(str(path)))}
+    key = (str(path), resolved.read_bytes())
+    if key not in _TARGETS:
+        _TARGETS[key] = {t.name: t for t in find_targets(load_model(str(path)))}
+    return _TARGETS[key]
 
 
 def shape_for(param, sizes: dict) -> tuple:
