@@ -421,13 +421,11 @@ class OpsExpressions:
         return Val(f"np.{form}({a.text}, {b.text}{tail})", shape, *_products(a, b))
 
     def product_cross(self, scope, shape, depth):
-        sa, sb = self.split(shape, 2)
-        if sa[-1:] != (3,):
-            sa = sa[:-1] + (3,) if sa else (3,)
-        if sb[-1:] != (3,):
-            sb = sb[:-1] + (3,) if sb else (3,)
-        a = self.bounded(self.expr(scope, sa, depth), 10.0)
-        b = self.bounded(self.expr(scope, sb, depth), 10.0)
+        # operands of the result's shape: autograd's gradient of np.cross fails on operands
+        # that broadcast ((2, 3) and (1, 3): long profile, seed 92), which the per-op model
+        # cross_ checks by central differences
+        a = self.bounded(self.expr(scope, shape, depth), 10.0)
+        b = self.bounded(self.expr(scope, shape, depth), 10.0)
         lo, hi = _products(a, b)
         top = 2 * max(abs(lo), abs(hi))
         return Val(f"np.cross({a.text}, {b.text})", shape, -top, top)
