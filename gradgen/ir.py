@@ -143,6 +143,19 @@ def shape_of(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> Shape:
 # --- The graph -------------------------------------------------------------------------
 
 
+# A value SymPy folded into an infinity or nan for some inputs: 1 / (x > 0) as a number is
+# 1 where x > 0 and a division by zero elsewhere. A select that never picks that branch
+# (np.where(x > 0, 1 / (x > 0), 0)) folds it away; tracing lets a value hold such a branch
+# until then (``Tracer.partial``), and no node may hold one (``Graph.add``).
+PARTIAL = (
+    "this value is infinite or undefined for some inputs: a division by zero, or the "
+    "log of zero, where a comparison used as a number is 0"
+)
+PARTIAL_HINT = (
+    "divide by np.where(c, t, 1.0), and pick the result with np.where(c, ..., 0.0)"
+)
+
+
 @dataclass(frozen=True)
 class Site:
     """Where a node was traced: the innermost line in the model file (for errors), and the
@@ -209,7 +222,14 @@ class Graph:
     def add(
         self, kind: str, expr, shape: Shape, site: Site | None, sym=None, at=None
     ) -> Node:
-        """A new node, appended, or inserted at position ``at`` (before the node there)."""
+        """A new node, appended, or inserted at position ``at`` (before the node there).
+        No node holds an infinity or nan SymPy folded in (``PARTIAL``): a model's own
+        graph, a loop's steps' or a derivative's."""
+        if isinstance(expr, sp.Basic) and expr.has(sp.zoo, sp.nan):
+            from gradgen.errors import GradgenError
+
+            where = (site.path, site.line) if site is not None else (None, None)
+            raise GradgenError(PARTIAL, *where, PARTIAL_HINT)
         node = Node(sym or self.new_symbol("n"), kind, expr, tuple(shape), site)
         if at is None:
             node.index = len(self.nodes)

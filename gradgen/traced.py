@@ -17,15 +17,10 @@ import sympy as sp
 
 from gradgen import dispatch, ir
 from gradgen.errors import GradgenError
-from gradgen.ir import ShapeError
+from gradgen.ir import PARTIAL, PARTIAL_HINT, ShapeError
 from gradgen.selects import indicator
 
 OPS_HINT = "`gradgen ops` lists the supported operations"
-PARTIAL = (
-    "this value is infinite or undefined for some inputs: a division by zero, or the "
-    "log of zero, where a comparison used as a number is 0"
-)
-PARTIAL_HINT = "divide by np.where(c, t, 1.0), and pick the result with np.where(c, ..., 0.0)"
 
 
 def constant(value) -> sp.Expr:
@@ -143,7 +138,7 @@ class Tracer:
             parts = [self._operand(v) for v in values]
             shape = self._broadcast(*[s for _, s in parts])
             return self._new(fn(*[e for e, _ in parts]), shape, integer=True)
-        if not is_condition and sum(_is_condition(v) for v in values) > 1:
+        if not is_condition and sum(map(is_boolean, values)) > 1:
             # NumPy's bool + bool is their or, bool * bool their and, bool - bool an error
             raise self.session.error(
                 "arithmetic on two comparisons",
@@ -449,6 +444,14 @@ def _undefined(expr) -> bool:
     if expr in (sp.zoo, sp.nan):
         return True
     return any(_undefined(a) for a in expr.args if isinstance(a, sp.Basic))
+
+
+def is_boolean(value) -> bool:
+    """A comparison, or a boolean constant: NumPy's bool + bool is their or."""
+    return _is_condition(value) or (
+        isinstance(value, (bool, np.bool_, np.ndarray))
+        and np.asarray(value).dtype.kind == "b"
+    )
 
 
 def _mask(t: Tracer, value):

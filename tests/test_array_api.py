@@ -166,7 +166,7 @@ def _sizes(path, name) -> dict:
 # form in gradgen yet (...compile without --target array-api)"
 REFUSED = {
     **dict.fromkeys(
-        ["sort_vector", "sort_axes", "argsort_order"],
+        ["sort_vector", "sort_axes", "argsort_order", "constant_mask_index"],
         r"indexing by integer arrays \(.*\)",
     ),
     "reversed_slice_bounds": r"the reversed slice \[:1:-2\] of an axis of size n "

@@ -168,6 +168,55 @@ CASES = [
         "this value is infinite or undefined for some inputs: a division by zero",
     ),
     (
+        "partial_in_a_loop",
+        "def f(X: Array['T', 2]) -> float:\n    h = np.zeros(2)\n"
+        "    for t in range(X.shape[0]):\n"
+        "        h = np.where(X[t] < 0, 1.0 / (X[t] > 0).astype(float), h)\n"
+        "    return np.sum(np.tanh(h))\n",
+        8,
+        "this value is infinite or undefined for some inputs: a division by zero",
+    ),
+    (
+        "comparison_plus_mask",
+        "def f(x: Array[2]) -> float:\n"
+        "    return np.sum(((x > 0) + np.array([True, False])) * x)\n",
+        6,
+        "arithmetic on two comparisons",
+    ),
+    (
+        "transposed_comparison_plus",
+        "def f(S: Array['n', 'n']) -> float:\n"
+        "    return np.sum(((S > 0).T + (S > 0.5)) * S)\n",
+        6,
+        "arithmetic on two comparisons",
+    ),
+    (
+        "eye_offset",
+        "def f(x: Array['n']) -> float:\n    return np.sum(np.eye(x.shape[0], k=1) @ x)\n",
+        6,
+        "np.eye with k other than 0",
+    ),
+    (
+        "integer_dtype_of_a_fraction",
+        "def f(x: Array['n']) -> float:\n"
+        "    return np.sum(x * np.full_like(x, 2.7, dtype=int))\n",
+        6,
+        "an integer dtype (int64) for a value that is not whole",
+    ),
+    (
+        "where_of_a_list",
+        "def f(x: Array[2]) -> float:\n"
+        "    return np.sum(np.where([x[0] > 0, x[1] > 0], x, -x))\n",
+        6,
+        "np.where of a list of conditions",
+    ),
+    (
+        "select_of_numbers",
+        "def f(x: Array[2]) -> float:\n    return np.sum(np.select([x], [x]))\n",
+        6,
+        "np.select needs comparisons or boolean masks as its conditions",
+    ),
+    (
         "where_condition",
         "def f(x: Array[2]) -> float:\n    return np.sum(np.where('yes', x, 0.0))\n",
         6,

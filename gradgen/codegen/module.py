@@ -10,7 +10,7 @@ from gradgen import ir
 from gradgen.ad.stable_rewrites import REWRITES
 from gradgen.codegen.first_order import generated_functions, integer_note
 from gradgen.codegen.formatting import format_source
-from gradgen.codegen.loops import loop_functions
+from gradgen.codegen.loops import bodies, loop_functions
 from gradgen.codegen.modes import applies, mode_functions
 from gradgen.codegen.naming import ModuleNames, module_names
 from gradgen.codegen.printer import ModuleText
@@ -71,9 +71,15 @@ def _functions(program: ir.Program, text: ModuleText, modes) -> list:
 
 
 def _int_array_type(programs: list[ir.Program], own: ModuleNames) -> str | None:
-    """The hint's name for an integer array, where some function takes one."""
-    takes = any(p.integer and p.shape for program in programs for p in program.params)
-    return own.int_array_type if takes else None
+    """The hint's name for an integer array, where some function takes one: a target,
+    or the function of a loop's steps (an integer constant the steps read)."""
+
+    def takes(program: ir.Program) -> bool:
+        return any(p.integer and p.shape for p in program.params) or any(
+            takes(body.program) for body in bodies(program)
+        )
+
+    return own.int_array_type if any(map(takes, programs)) else None
 
 
 def generate(programs: list[ir.Program], source: str, command: str, modes=None) -> str:

@@ -121,6 +121,13 @@ class NumPyPrinter(PythonCodePrinter):
     def _print_Float(self, expr):
         return repr(float(expr))
 
+    def _print_ComplexInfinity(self, expr):
+        # SymPy's folded x/0 (zoo) is no NumPy number: its printer writes nan, where
+        # NumPy gives inf or -inf. Graph.add keeps it out of every node (ir.PARTIAL).
+        raise AssertionError("a folded division by zero reached the generated code")
+
+    _print_NaN = _print_ComplexInfinity
+
     # Every traced value is real, but SymPy cannot always tell (arcsin of a value it cannot
     # bound): it writes |exp(z)| as exp(re(z)). The real part of a real value is itself.
     def _print_re(self, expr):

@@ -25,10 +25,23 @@ from gradgen.frontend.branch_runtime import Unset
 from gradgen.frontend.model_file import Target
 from gradgen.ir import ShapeError
 from gradgen.ops import tracing
-from gradgen.traced import OPS_HINT, PARTIAL, PARTIAL_HINT, Tracer, indicator
+from gradgen.traced import OPS_HINT, Tracer, indicator
 
 # Products: zeros when either factor is zeros
 _PRODUCTS = (ops.MatMul, ops.Outer, ops.Vdot)
+# operations that move entries without changing them: of conditions, they give conditions
+# (NumPy's booleans stay booleans: (S > 0).T + (S > 1) is their or, not a sum)
+_REARRANGING = (
+    ops.Index,
+    ops.Gather,
+    ops.Reshape,
+    ops.Transpose,
+    ops.Permute,
+    ops.ExpandDims,
+    ops.BroadcastTo,
+    ops.Concat,
+    ops.Stack,
+)
 
 
 class Session:
@@ -110,7 +123,11 @@ class Session:
         node = self.graph.add("structural", expr, shape, site)
         if integer:
             self.graph.integers.add(node.sym)
-        return Tracer(node.sym, shape, self, site, integer=integer)
+        made = Tracer(node.sym, shape, self, site, integer=integer)
+        conditions = [t.is_condition for t in operands if isinstance(t, Tracer)]
+        if isinstance(expr, _REARRANGING) and conditions and all(conditions):
+            return made != 0
+        return made
 
     def _zero(self, operand: sp.Expr) -> bool:
         """Whether an operand is all zeros (``np.zeros``, ``0 * x``): a product with it
@@ -138,6 +155,7 @@ class Session:
             if (
                 type(value) is not Tracer
                 or value.is_condition
+                or value.partial  # for np.where to pick from, never a node itself
                 or not name.isidentifier()
                 or name.startswith("_gg_")  # the branch rewrite's own variables
             ):
@@ -165,7 +183,7 @@ class Session:
         found = []
         for name, assigned in self.model.names_read(line):
             value = frame.f_locals.get(name)
-            if type(value) is Tracer and not value.is_condition:
+            if type(value) is Tracer and not (value.is_condition or value.partial):
                 found.append((name, self.materialise(value), assigned))
         return tuple(found)
 
@@ -283,19 +301,7 @@ def trace(target: Target) -> tuple[ir.Graph, sp.Symbol, Session]:
             "only float and Array values can be traced; " + OPS_HINT,
         )
         raise GradgenError(message, *_locate(exc, session), hint) from None
-    output = _output(result, target, session)
-    _defined(session.graph)
-    return session.graph, output, session
-
-
-def _defined(graph: ir.Graph) -> None:
-    """Refuse a value SymPy folded into an infinity or nan for some inputs: 1 / (x > 0)
-    as a number is 1 where x > 0 and a division by zero elsewhere. A select that never
-    picks that branch (np.where(x > 0, 1 / (x > 0), 0)) folds it away first; tracing lets
-    a value hold such a branch until then (``Tracer._new``)."""
-    for node in graph.nodes:
-        if node.expr is not None and node.expr.has(sp.zoo, sp.nan):
-            raise GradgenError(PARTIAL, node.site.path, node.site.line, PARTIAL_HINT)
+    return session.graph, _output(result, target, session), session
 
 
 # gradgen's package, the standard library, installed packages (SymPy, NumPy, mpmath)

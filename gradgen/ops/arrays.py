@@ -229,18 +229,28 @@ def array_constant(t, value: np.ndarray):
 
 
 def _constant(session, value, shape, dtype=None):
-    return typed(session.structural(broadcast_to(sp.sympify(value), shape), []), dtype)
+    value = sp.sympify(value)
+    made = typed(session.structural(broadcast_to(value, shape), []), dtype)
+    if _kind(made, dtype) in ("i", "u") and value.is_integer is not True:
+        raise session.error(
+            f"an integer dtype ({np.dtype(dtype).name}) for a value that is not whole",
+            "make the value a whole number, or leave dtype out",
+        )
+    return made
 
 
 def typed(made, dtype):
     """An array a model makes (np.ones, np.tri, ...) of the ``dtype`` it asks for: with
     dtype=bool a mask, true where the entry is not 0 (a condition, for np.where, &, ~);
     otherwise as it is: floats, or integers the integer operations make."""
+    return made != 0 if _kind(made, dtype) == "b" else made
+
+
+def _kind(made, dtype) -> str | None:
     try:
-        boolean = dtype is not None and np.dtype(dtype).kind == "b"
+        return None if dtype is None else np.dtype(dtype).kind
     except TypeError:
         raise made.session.error(f"dtype={dtype!r} is not a NumPy type") from None
-    return made != 0 if boolean else made
 
 
 @dispatch.numpy(np.zeros_like)
@@ -295,7 +305,12 @@ def _full(session):
 @dispatch.creation("eye")
 @dispatch.creation("identity")
 def _eye(session):
-    def eye(n, m=None, dtype=None):
+    def eye(n, m=None, k=0, dtype=None):
+        if not isinstance(k, (int, np.integer)) or k:
+            raise session.error(
+                "np.eye with k other than 0",
+                "np.tri(n, k=k) - np.tri(n, k=k - 1) has ones on the k-th diagonal",
+            )
         n, m = dims(session, n)[0], dims(session, n if m is None else m)[0]
         return typed(session.structural(Eye(n, m), []), dtype)
 

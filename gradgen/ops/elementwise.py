@@ -32,7 +32,8 @@ from gradgen.ops.scalar import (
     ZeroPower,
 )
 from gradgen.ops.stable import Softplus, expm1, log1p
-from gradgen.ops.tracing import any_tracer, is_tracer
+from gradgen.ops.tracing import any_tracer, holds_tracer, is_tracer
+from gradgen.traced import is_boolean
 from gradgen import selects
 
 ANY = (-math.inf, math.inf)
@@ -201,20 +202,37 @@ def _where(condition, x, y, name: str):
     np.tri(T, dtype=bool)), or numbers."""
     if not (is_tracer(condition) and condition.is_condition):
         t = any_tracer(condition, x, y)
+        kinds = (bool, int, float, np.generic, np.ndarray, list)
+        if name == "np.select":  # as NumPy's, which refuses numbers
+            kinds = (bool, np.bool_, np.ndarray, list)
+        if isinstance(condition, (list, tuple)) and holds_tracer(condition):
+            raise t.session.error(
+                f"{name} of a list of conditions", "make it one array with np.stack"
+            )
         if not is_tracer(condition):
-            if not isinstance(condition, (bool, int, float, np.generic, np.ndarray, list)):
+            if not isinstance(condition, kinds) or (
+                name == "np.select" and np.asarray(condition).dtype.kind != "b"
+            ):
                 raise t.session.error(
                     f"{name} needs a comparison or a mask as its condition, "
                     f"not a {type(condition).__name__}",
                     "e.g. np.where(x > 0, x, 0.1 * x)",
                 )
             condition = dispatch.OPERANDS[np.ndarray](t, np.asarray(condition))
+        elif name == "np.select":
+            raise t.session.error(
+                "np.select needs comparisons or boolean masks as its conditions",
+                "compare first, e.g. x != 0",
+            )
         condition = condition if condition.is_condition else condition != 0
     # a branch may be infinite where the condition does not pick it: 1 / (x > 0)
     a, sa = condition._operand(x, partial=True)
     b, sb = condition._operand(y, partial=True)
     shape = condition._broadcast(condition.shape_, sa, sb)
-    return condition._new(selects.select(condition.expr, a, b), shape)
+    picked = condition._new(selects.select(condition.expr, a, b), shape)
+    if is_boolean(x) and is_boolean(y):  # picks between conditions: a condition
+        return picked != 0
+    return picked
 
 
 @dispatch.numpy(

@@ -32,7 +32,13 @@ from gradgen.ops.gather import (
     require_inside,
 )
 from gradgen.ops.rules import Linear
-from gradgen.ops.tracing import as_tracer, is_tracer, shape_error, static_int
+from gradgen.ops.tracing import (
+    as_tracer,
+    holds_tracer,
+    is_tracer,
+    shape_error,
+    static_int,
+)
 
 OMITTED = Str("omitted")  # an atom that is no number: sorting and printing leave it be
 
@@ -445,7 +451,8 @@ def getitem(t, key):
         row = t.session.loops[-1].slice(t, key)
         if row is not None:
             return row
-    entries = key if isinstance(key, tuple) else (key,)
+    entries = _constant_masks(key if isinstance(key, tuple) else (key,))
+    key = entries if len(entries) != 1 else entries[0]
     if any(is_tracer(k) and k.is_condition for k in entries):
         raise mask_refusal(t)
     if any(is_index_array(k) for k in entries):
@@ -463,6 +470,20 @@ def getitem(t, key):
     return result
 
 
+def _constant_masks(entries: tuple) -> tuple:
+    """A boolean array of the model in an index, as the integer arrays of where it holds
+    (np.nonzero), as NumPy reads it: x[:, keep] picks a fixed number of columns."""
+    out = []
+    for k in entries:
+        if isinstance(k, (list, np.ndarray)) and not holds_tracer(k):
+            array = np.asarray(k)
+            if array.dtype.kind == "b" and array.ndim:
+                out.extend(np.nonzero(array))
+                continue
+        out.append(k)
+    return tuple(out)
+
+
 def _view_error(t):
     return t.session.error(
         "writing into a view (a slice, transpose or reshape) of a traced array",
@@ -475,7 +496,8 @@ def setitem(t, key, value) -> None:
     """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array."""
     if t.base is not None:
         raise _view_error(t)
-    entries = key if isinstance(key, tuple) else (key,)
+    entries = _constant_masks(key if isinstance(key, tuple) else (key,))
+    key = entries if len(entries) != 1 else entries[0]
     if any(is_tracer(k) and k.is_condition for k in entries):
         return _masked_write(t, entries, value)
     if any(is_index_array(k) for k in entries):

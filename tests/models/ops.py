@@ -167,6 +167,22 @@ def where_masks(
     return np.sum(p * c) + np.sum((a + b + s) * e) + np.sum(u * c)
 
 
+def masks_rearranged(
+    S: Array["n", "n"], x: Array["n", 3], c: Array["n", "n"], e: Array["n", 3]
+) -> float:
+    # masks stay masks through .T, slices and np.where between masks (& of a transposed
+    # mask, not a product of numbers)
+    m = np.tri(S.shape[0], dtype=bool).T & (S > 0) | (S > 0.5).T
+    picked = np.where(S[0] > 0, S[1] > 0, S[1] < -1) | (S[:, 0] > 0.3)
+    return np.sum(np.where(m, S, -S) * c) + np.sum(picked * x[:, 0] * e[:, 1])
+
+
+def constant_mask_index(x: Array["n", 3], e: Array["n", 2]) -> float:
+    # a boolean constant indexes as its np.nonzero: a fixed number of columns
+    keep = np.array([True, False, True])
+    return np.sum(x[:, keep] * e)
+
+
 def sigmoid_forms(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     a = 1 / (1 + np.exp(-x))
     b = np.exp(x) / (1 + np.exp(x))
