@@ -177,7 +177,7 @@ ROWS = [
     (
         "Reductions and products",
         "np.where",
-        "np.where(condition, a, b); the branch not taken adds 0 to gradients",
+        "np.where(condition, a, b); the condition a comparison, a boolean mask or numbers (true where not 0); the branch not taken adds 0 to gradients",
     ),
     (
         "Reductions and products",

@@ -189,7 +189,8 @@ dispatch.NOTES.update(dict.fromkeys(LOGIC, "of conditions and boolean masks (& |
 
 @dispatch.numpy(
     np.where,
-    note="np.where(condition, a, b); the branch not taken adds 0 to gradients",
+    note="np.where(condition, a, b); the condition a comparison, a boolean mask or "
+    "numbers (true where not 0); the branch not taken adds 0 to gradients",
     section="Reductions and products",
 )
 def where(condition, x, y):
