@@ -141,7 +141,7 @@ class Tracer:
         if not is_condition and sum(map(is_boolean, values)) > 1:
             # NumPy's bool + bool is their or, bool * bool their and, bool - bool an error
             raise self.session.error(
-                "arithmetic on two comparisons",
+                "arithmetic on two comparisons (other than + and *, their or and and)",
                 "combine them with & or |, or make each a number first with "
                 ".astype(float)",
             )
@@ -168,10 +168,15 @@ class Tracer:
         return self._new(fn(*[v.expr for v in values]), shape, True)
 
     # --- Python operators ---------------------------------------------------------
+    # NumPy's bool + bool is their or, bool * bool their and
     def __add__(self, o):
+        if is_boolean(self) and is_boolean(o):
+            return self._logic(sp.Or, self, o)
         return self._elementwise(lambda a, b: a + b, self, o, integral=True)
 
     def __radd__(self, o):
+        if is_boolean(self) and is_boolean(o):
+            return self._logic(sp.Or, o, self)
         return self._elementwise(lambda a, b: a + b, o, self, integral=True)
 
     def __sub__(self, o):
@@ -181,9 +186,13 @@ class Tracer:
         return self._elementwise(lambda a, b: a - b, o, self, integral=True)
 
     def __mul__(self, o):
+        if is_boolean(self) and is_boolean(o):
+            return self._logic(sp.And, self, o)
         return self._elementwise(lambda a, b: a * b, self, o, integral=True)
 
     def __rmul__(self, o):
+        if is_boolean(self) and is_boolean(o):
+            return self._logic(sp.And, o, self)
         return self._elementwise(lambda a, b: a * b, o, self, integral=True)
 
     def __truediv__(self, o):
@@ -413,6 +422,8 @@ class Tracer:
             )
         if ufunc in dispatch.LOGIC:
             return self._logic(dispatch.LOGIC[ufunc], *inputs)
+        if ufunc in (np.add, np.multiply) and all(map(is_boolean, inputs)):
+            return self._logic(sp.Or if ufunc is np.add else sp.And, *inputs)
         raise self._refused(name)
 
     def _refused(self, name: str) -> GradgenError:
@@ -444,6 +455,15 @@ def _undefined(expr) -> bool:
     if expr in (sp.zoo, sp.nan):
         return True
     return any(_undefined(a) for a in expr.args if isinstance(a, sp.Basic))
+
+
+def kept_mask(inputs, result: Tracer) -> Tracer:
+    """``result`` of an operation that keeps booleans booleans in NumPy (np.triu, np.pad,
+    np.outer, np.max of masks): a mask where every input is one, so that + and * of it
+    are or and and, as NumPy's; as it is otherwise."""
+    if all(is_boolean(v) for v in inputs) and not result.is_condition:
+        return result != 0
+    return result
 
 
 def is_boolean(value) -> bool:

@@ -265,6 +265,8 @@ def ones_like(a, dtype=None):
 
 @dispatch.numpy(np.full_like)
 def full_like(a, fill_value, dtype=None):
+    if isinstance(fill_value, (bool, np.bool_)) and np.dtype(dtype or float).kind == "b":
+        fill_value = int(fill_value)  # np.full_like(x, True, dtype=bool): a mask
     expr, shape = a._operand(fill_value)
     if shape:
         raise a.session.error("np.full_like needs a number as its fill value")
@@ -297,6 +299,8 @@ def _full(session):
     def full(shape, fill_value, dtype=None):
         if not isinstance(fill_value, (int, float, np.integer, np.floating)):
             raise session.error("np.full needs a number as its fill value")
+        if isinstance(fill_value, (bool, np.bool_)) and dtype is None:
+            dtype = bool  # as NumPy: the fill value's type
         return _constant(session, constant(fill_value), dims(session, shape), dtype)
 
     return full

@@ -20,7 +20,7 @@ from gradgen.ops.linear import Vdot
 from gradgen.ops.shapes import joined, traced_list
 from gradgen.ops.tracing import any_tracer, as_tracer, dims, is_tracer, static_int
 from gradgen.ops.tracing import axis as axis_of
-from gradgen.traced import constant
+from gradgen.traced import constant, kept_mask
 
 
 class Tri(ir.Structural):
@@ -170,12 +170,17 @@ def _mask(m, k: int):
 
 @dispatch.numpy(np.tril, note="k; a product with np.tri")
 def tril(m, k=0):
-    return m * _mask(m, k)
+    return kept_mask([m], _as_number(m) * _mask(m, k))
 
 
 @dispatch.numpy(np.triu, note="k; a product with 1 - np.tri")
 def triu(m, k=0):
-    return m * (1 - _mask(m, int(k) - 1))
+    return kept_mask([m], _as_number(m) * (1 - _mask(m, int(k) - 1)))
+
+
+def _as_number(m):
+    """A mask as its 0 and 1 (np.tri is numbers: a mask times it is no and of masks)."""
+    return m.astype(float) if m.is_condition else m
 
 
 @dispatch.numpy(np.diag, note="of a vector; of a matrix (square, or of fixed sizes); k")
@@ -183,7 +188,7 @@ def diag(v, k=0):
     k = _count(v, abs(k), "np.diag: k") * (1 if k >= 0 else -1)
     if v.ndim == 1:
         n = v.shape_[0]
-        square = v.session.structural(Eye(n, n), []) * v
+        square = kept_mask([v], v.session.structural(Eye(n, n), []) * _as_number(v))
         if k == 0:
             return square
         width = ((0, k), (k, 0)) if k > 0 else ((-k, 0), (0, -k))
@@ -297,7 +302,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
             parts.append(_filled(out.session, constant_values, tuple(shape)))
         pieces = [parts[0]] * bool(before) + [out] + [parts[1]] * bool(after)
         out = _concatenate(pieces, axis) if len(pieces) > 1 else out
-    return out
+    return kept_mask([array], out)
 
 
 def _float_type(t, dtype):

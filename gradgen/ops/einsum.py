@@ -27,6 +27,7 @@ from gradgen.ops.reductions import expand_dims
 from gradgen.ops.shapes import Permute
 from gradgen.ops.tracing import any_tracer, as_tracer
 from gradgen.ops.tracing import axis as axis_of
+from gradgen.traced import kept_mask
 
 LETTERS = string.ascii_letters
 
@@ -372,7 +373,8 @@ def outer(a, b):
     t, (a, b) = _operands((a, b))
     a, b = (dispatch.METHODS["reshape"](x, (-1,)) for x in (a, b))
     s = t.session
-    return s.structural(Outer(s.materialise(a), s.materialise(b)), [a, b])
+    made = s.structural(Outer(s.materialise(a), s.materialise(b)), [a, b])
+    return kept_mask([a, b], made)
 
 
 @dispatch.method("__matmul__")

@@ -15,6 +15,7 @@ from gradgen.ir import ShapeError, shape_str, static
 from gradgen.ops.rules import Linear
 from gradgen.ops.tracing import axes as axes_of
 from gradgen.ops.tracing import axis as axis_of
+from gradgen.traced import kept_mask
 
 
 def reduce(cls, a, axes, ndim: int, keepdims=False) -> sp.Expr:
@@ -338,7 +339,7 @@ def mean(a, axis=None, keepdims=False):
     section="Reductions and products",
 )
 def max_(a, axis=None, keepdims=False):
-    return traced_reduce(ReduceMax, a, axis, keepdims)
+    return kept_mask([a], traced_reduce(ReduceMax, a, axis, keepdims))
 
 
 @dispatch.method("min")
@@ -349,7 +350,7 @@ def max_(a, axis=None, keepdims=False):
     section="Reductions and products",
 )
 def min_(a, axis=None, keepdims=False):
-    return traced_reduce(ReduceMin, a, axis, keepdims)
+    return kept_mask([a], traced_reduce(ReduceMin, a, axis, keepdims))
 
 
 def logsumexp(a, axis=None, keepdims=False):

@@ -172,9 +172,20 @@ def masks_rearranged(
 ) -> float:
     # masks stay masks through .T, slices and np.where between masks (& of a transposed
     # mask, not a product of numbers)
+    # + and * of masks are their or and and, as NumPy's; np.triu, np.outer, np.max,
+    # np.pad of masks are masks
     m = np.tri(S.shape[0], dtype=bool).T & (S > 0) | (S > 0.5).T
     picked = np.where(S[0] > 0, S[1] > 0, S[1] < -1) | (S[:, 0] > 0.3)
-    return np.sum(np.where(m, S, -S) * c) + np.sum(picked * x[:, 0] * e[:, 1])
+    n = S.shape[0]
+    ors = ((S > 0).T + (S > 0.5)) * S + (np.triu(np.ones((n, n), dtype=bool), 1) + m) * c
+    ands = np.outer(x[:, 0] > 0, x[:, 1] > 0.5) * (S < 0.2) + np.max(S > 0, axis=0)
+    padded = np.pad(x[1:, 2] > 0, (0, 1)) + (x[:, 2] > 0.5)
+    return (
+        np.sum(np.where(m, S, -S) * c)
+        + np.sum(picked * x[:, 0] * e[:, 1])
+        + np.sum(ors * c + ands * S)
+        + np.sum(padded * x[:, 1])
+    )
 
 
 def constant_mask_index(x: Array["n", 3], e: Array["n", 2]) -> float:
