@@ -108,6 +108,11 @@ with distribute(False):
             "logsumexp(h, axis 1)",
         ),
         (ops.Outer(v, v), r"v v^{\top}", "v·vᵀ"),
+        (
+            sp.And(h > 0, sp.Ne(s, 0)),
+            r"h > 0 \wedge s \neq 0",
+            "(h > 0) & (s != 0)",  # & binds tighter than != in Python
+        ),
     ]
 
 

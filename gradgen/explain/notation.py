@@ -401,6 +401,22 @@ class TextFormula(Formula, StrPrinter):
     def _print_Unequality(self, expr):
         return f"{self._print(expr.lhs)} != {self._print(expr.rhs)}"
 
+    # & | ^ bind tighter than comparisons in Python: each part of one is bracketed unless
+    # it is a name, as in the generated code ((x > 0) & (m != 0), not x > 0 & m != 0)
+    def _logic(self, op: str, args) -> str:
+        return f" {op} ".join(
+            self._print(a) if a.is_Symbol else f"({self._print(a)})" for a in args
+        )
+
+    def _print_And(self, expr):
+        return self._logic("&", expr.args)
+
+    def _print_Or(self, expr):
+        return self._logic("|", expr.args)
+
+    def _print_Xor(self, expr):
+        return self._logic("^", expr.args)
+
     def sum(self, operand, axes, ndim, full) -> str:
         """The sum over ``axes`` of an ``ndim``-dimensional operand (``full``: all)."""
         where = "" if full else f", axis {','.join(map(str, axes))}"
