@@ -493,7 +493,18 @@ def _view_error(t):
 
 @dispatch.method("__setitem__")
 def setitem(t, key, value) -> None:
-    """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array."""
+    """``t[key] = value``: ``t`` becomes a new node, as NumPy writes into the array. A
+    mask stays a mask (its new node holds 0 and 1; True and False are written as those)."""
+    if not t.is_condition:
+        return _setitem(t, key, value)
+    if isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    _setitem(t, key, value)
+    if t.expr.is_Symbol:  # the written node, of numbers
+        t.expr = (t._new(t.expr, t.shape_) != 0).expr
+
+
+def _setitem(t, key, value) -> None:
     if t.base is not None:
         raise _view_error(t)
     entries = _constant_masks(key if isinstance(key, tuple) else (key,))

@@ -52,6 +52,7 @@ NO_AUTOGRAD = {
     "einsum_operand_lists",
     "sort_axes",  # autograd sorts vectors only
     "angle_degrees",  # autograd's np.angle has no deg=
+    "mask_written",  # autograd has no writes into arrays
 }
 
 
@@ -186,6 +187,14 @@ def masks_rearranged(
         + np.sum(ors * c + ands * S)
         + np.sum(padded * x[:, 1])
     )
+
+
+def mask_written(x: Array["n"], c: Array["n"]) -> float:
+    # a mask written into stays a mask: True and comparisons written, then & and +
+    m = np.zeros(x.shape[0], dtype=bool)
+    m[0] = True
+    m[1:] = x[1:] > 0.5
+    return np.sum(np.where(m & (x < 1.5), x, -x) * c) + np.sum((m + (x > 1)) * x)
 
 
 def constant_mask_index(x: Array["n", 3], e: Array["n", 2]) -> float:
