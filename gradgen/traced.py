@@ -461,7 +461,7 @@ def kept_mask(inputs, result: Tracer) -> Tracer:
     """``result`` of an operation that keeps booleans booleans in NumPy (np.triu, np.pad,
     np.outer, np.max of masks): a mask where every input is one, so that + and * of it
     are or and and, as NumPy's; as it is otherwise."""
-    if all(is_boolean(v) for v in inputs) and not result.is_condition:
+    if inputs and all(map(is_boolean, inputs)) and not result.is_condition:
         return result != 0
     return result
 
@@ -477,9 +477,7 @@ def is_boolean(value) -> bool:
 def _mask(t: Tracer, value):
     """A boolean constant (a mask the model holds) as a condition; anything else as it
     is."""
-    if isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, np.ndarray) and value.dtype.kind == "b"
-    ):
+    if not isinstance(value, Tracer) and is_boolean(value):
         return dispatch.OPERANDS[np.ndarray](t, np.asarray(value))
     return value
 

@@ -25,7 +25,7 @@ from gradgen.frontend.branch_runtime import Unset
 from gradgen.frontend.model_file import Target
 from gradgen.ir import ShapeError
 from gradgen.ops import tracing
-from gradgen.traced import OPS_HINT, Tracer, indicator
+from gradgen.traced import OPS_HINT, Tracer, indicator, kept_mask
 
 # Products: zeros when either factor is zeros
 _PRODUCTS = (ops.MatMul, ops.Outer, ops.Vdot)
@@ -124,9 +124,9 @@ class Session:
         if integer:
             self.graph.integers.add(node.sym)
         made = Tracer(node.sym, shape, self, site, integer=integer)
-        conditions = [t.is_condition for t in operands if isinstance(t, Tracer)]
-        if isinstance(expr, _REARRANGING) and conditions and all(conditions):
-            return made != 0
+        if isinstance(expr, _REARRANGING):
+            tracers = [t for t in operands if isinstance(t, Tracer)]
+            return kept_mask(tracers, made)
         return made
 
     def _zero(self, operand: sp.Expr) -> bool:

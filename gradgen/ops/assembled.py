@@ -170,17 +170,12 @@ def _mask(m, k: int):
 
 @dispatch.numpy(np.tril, note="k; a product with np.tri")
 def tril(m, k=0):
-    return kept_mask([m], _as_number(m) * _mask(m, k))
+    return kept_mask([m], m * _mask(m, k))
 
 
 @dispatch.numpy(np.triu, note="k; a product with 1 - np.tri")
 def triu(m, k=0):
-    return kept_mask([m], _as_number(m) * (1 - _mask(m, int(k) - 1)))
-
-
-def _as_number(m):
-    """A mask as its 0 and 1 (np.tri is numbers: a mask times it is no and of masks)."""
-    return m.astype(float) if m.is_condition else m
+    return kept_mask([m], m * (1 - _mask(m, int(k) - 1)))
 
 
 @dispatch.numpy(np.diag, note="of a vector; of a matrix (square, or of fixed sizes); k")
@@ -188,7 +183,7 @@ def diag(v, k=0):
     k = _count(v, abs(k), "np.diag: k") * (1 if k >= 0 else -1)
     if v.ndim == 1:
         n = v.shape_[0]
-        square = kept_mask([v], v.session.structural(Eye(n, n), []) * _as_number(v))
+        square = kept_mask([v], v.session.structural(Eye(n, n), []) * v)
         if k == 0:
             return square
         width = ((0, k), (k, 0)) if k > 0 else ((-k, 0), (0, -k))

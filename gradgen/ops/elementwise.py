@@ -33,7 +33,7 @@ from gradgen.ops.scalar import (
 )
 from gradgen.ops.stable import Softplus, expm1, log1p
 from gradgen.ops.tracing import any_tracer, holds_tracer, is_tracer
-from gradgen.traced import is_boolean
+from gradgen.traced import kept_mask
 from gradgen import selects
 
 ANY = (-math.inf, math.inf)
@@ -198,42 +198,46 @@ def where(condition, x, y):
 
 
 def _where(condition, x, y, name: str):
-    """np.where, for ``name`` (np.where or np.select). A condition that is not a comparison
-    is true where it is not 0, as in NumPy: a constant mask (a boolean array of the model,
-    np.tri(T, dtype=bool)), or numbers."""
+    """np.where, for ``name`` (np.where or np.select)."""
     if not (is_tracer(condition) and condition.is_condition):
-        t = any_tracer(condition, x, y)
-        kinds = (bool, int, float, np.generic, np.ndarray, list)
-        if name == "np.select":  # as NumPy's, which refuses numbers
-            kinds = (bool, np.bool_, np.ndarray, list)
-        if isinstance(condition, (list, tuple)) and holds_tracer(condition):
-            raise t.session.error(
-                f"{name} of a list of conditions", "make it one array with np.stack"
-            )
-        if not is_tracer(condition):
-            if not isinstance(condition, kinds) or (
-                name == "np.select" and np.asarray(condition).dtype.kind != "b"
-            ):
-                raise t.session.error(
-                    f"{name} needs a comparison or a mask as its condition, "
-                    f"not a {type(condition).__name__}",
-                    "e.g. np.where(x > 0, x, 0.1 * x)",
-                )
-            condition = dispatch.OPERANDS[np.ndarray](t, np.asarray(condition))
-        elif name == "np.select":
-            raise t.session.error(
-                "np.select needs comparisons or boolean masks as its conditions",
-                "compare first, e.g. x != 0",
-            )
-        condition = condition if condition.is_condition else condition != 0
+        condition = _condition(condition, any_tracer(condition, x, y), name)
     # a branch may be infinite where the condition does not pick it: 1 / (x > 0)
     a, sa = condition._operand(x, partial=True)
     b, sb = condition._operand(y, partial=True)
     shape = condition._broadcast(condition.shape_, sa, sb)
     picked = condition._new(selects.select(condition.expr, a, b), shape)
-    if is_boolean(x) and is_boolean(y):  # picks between conditions: a condition
-        return picked != 0
-    return picked
+    return kept_mask([x, y], picked)  # a pick between masks is a mask
+
+
+def _condition(condition, t, name: str):
+    """A condition of ``name`` that is not a comparison, as one: true where it is not 0,
+    as in NumPy: a constant mask (a boolean array of the model, np.tri(T, dtype=bool)), or
+    numbers. np.select, as NumPy's, takes no numbers."""
+    select = name == "np.select"
+    if is_tracer(condition):
+        if select:
+            raise t.session.error(
+                "np.select needs comparisons or boolean masks as its conditions",
+                "compare first, e.g. x != 0",
+            )
+        return condition != 0
+    if isinstance(condition, (list, tuple)) and holds_tracer(condition):
+        raise t.session.error(
+            f"{name} of a list of conditions", "make it one array with np.stack"
+        )
+    kinds = (bool, np.bool_, np.ndarray, list)
+    if not select:
+        kinds += (int, float, np.generic)
+    if not isinstance(condition, kinds) or (
+        select and np.asarray(condition).dtype.kind != "b"
+    ):
+        raise t.session.error(
+            f"{name} needs a comparison or a mask as its condition, "
+            f"not a {type(condition).__name__}",
+            "e.g. np.where(x > 0, x, 0.1 * x)",
+        )
+    made = dispatch.OPERANDS[np.ndarray](t, np.asarray(condition))
+    return made if made.is_condition else made != 0
 
 
 @dispatch.numpy(
