@@ -50,6 +50,11 @@ OPTIONS: dict = {
         "domains": {"W6": (0.5, 2.0), "b3": (0.5, 1.0), "s5": (-1.0, 0.4)}
     },
     "comparison_of_a_log_of_a_select": {"branch_nans": True},
+    "division_at_its_pole_in_a_branch_not_taken": {
+        "domains": {"s": (-1.0, 1.0)},
+        "autograd": False,
+        "branch_nans": True,
+    },
     "fold_of_a_tanh_of_a_select": {
         "domains": {"b6": (0.5, 2.0), "W11": (0.5, 2.0)},
         "branch_nans": True,

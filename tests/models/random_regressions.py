@@ -896,3 +896,14 @@ def division_by_a_comparison_where_it_holds(
         np.tanh(W) * v,
     )
     return np.sum(t * v)
+
+
+# --- a division at its pole in the branch np.where does not take ------------------------------
+# h is 0 where it was not written, so 1 / (h - 0.5 + 0.5) divides by zero there, in NumPy as in
+# the generated code, and np.where discards it; the checker took the generated code's division
+# by zero for its own (long profile, seed 107).
+def division_at_its_pole_in_a_branch_not_taken(s: float, v: Array["d"]) -> float:
+    h = np.zeros((v.shape[0],))
+    h[0] = np.cos(s)
+    h[::-1] -= np.where(h > 0.5, 1.0 / (h - 0.5 + 0.5), h)
+    return np.max(h) + np.sum(h * v)

@@ -120,9 +120,10 @@ class Case:
         """A generated function on the case's arguments (or ``args``). It must not overflow
         or divide by zero where the references compute finite numbers (they are run without
         that check: autograd's tanh' = 1/cosh(x)**2 overflows to the right answer, 0); nor
-        meet invalid values, unless a branch the model does not take may hold them."""
-        invalid = "ignore" if self.program.branch_nans else "raise"
-        with np.errstate(over="raise", divide="raise", invalid=invalid):
+        meet invalid values, unless a branch the model does not take may hold them (and
+        then it may divide by zero there too, as the model does at a pole it discards)."""
+        discarded = "ignore" if self.program.branch_nans else "raise"
+        with np.errstate(over="raise", divide=discarded, invalid=discarded):
             args = self.args if args is None else args
             return getattr(self.generated, function)(*args, *extra)
 
