@@ -22,8 +22,17 @@ sys.path[:0] = [str(_HERE / "support"), str(_HERE)]
 os.environ["GRADGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gradgen-test-cache-")
 atexit.register(shutil.rmtree, os.environ["GRADGEN_CACHE_DIR"], ignore_errors=True)
 
+# Modules support/compiled.py compiled in this run, shared by the pytest -n workers: made
+# by the first process (pytest itself, before it starts the workers, which inherit it) and
+# removed by it when it ends.
+if "GRADGEN_TEST_SHARED" not in os.environ:
+    os.environ["GRADGEN_TEST_SHARED"] = tempfile.mkdtemp(prefix="gradgen-test-shared-")
+    atexit.register(
+        shutil.rmtree, os.environ["GRADGEN_TEST_SHARED"], ignore_errors=True
+    )
+
 # Hypothesis profiles for the random programs:
-# "gradgen-ci", the default: 100 programs, derandomized, so every run checks the same
+# "gradgen-ci", the default: 40 programs, derandomized, so every run checks the same
 # ones; "long": 10,000 programs drawn afresh each run (--hypothesis-profile=long), or as
 # many as GRADGEN_LONG_PROGRAMS says. Either is split over the shards of
 # test_random_programs.py, which pytest -n runs side by side.
@@ -33,7 +42,7 @@ _COMMON = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "gradgen-ci", max_examples=100, derandomize=True, database=None, **_COMMON
+    "gradgen-ci", max_examples=40, derandomize=True, database=None, **_COMMON
 )
 _LONG = int(os.environ.get("GRADGEN_LONG_PROGRAMS", "10000"))
 settings.register_profile("long", max_examples=_LONG, **_COMMON)

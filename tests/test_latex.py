@@ -108,6 +108,19 @@ def test_the_renderer_rejects_broken_tex():
     for broken in [r"\frac{a}", r"W_{1}_{2}", r"\left( x", r"\hat{y", r"\sigmoid(x)"]:
         with pytest.raises(ValueError):
             render(broken)
+    # nor when rendered with other rows (render_rows renders them ten to a call)
+    good = [r"z &= x W", r"h &= \sigma\left(z\right)", r"\delta_{z} &= x^{2}"]
+    for broken in [
+        r"y &= x^",
+        r"y &= \frac{a}",
+        r"y &= W_{1}_{2}",
+        r"y &= \sigmoid(x)",
+    ]:
+        rows = good + [broken] + good
+        block = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+        assert render_rows(block.replace(broken, good[0])) == len(rows)
+        with pytest.raises(ValueError):
+            render_rows(block)
 
 
 def test_markdown_has_a_display_block_per_section(tmp_path, capsys):

@@ -3,7 +3,7 @@ compiled once by gradgen and compared with NumPy and HIPS autograd running the s
 model file, at two sets of dimension sizes (``programcheck.py``).
 
 How many programs comes from the hypothesis profile (``conftest.py``): under plain
-``pytest`` the same 100 every run; ``pytest tests/test_random_programs.py
+``pytest`` the same 40 every run; ``pytest tests/test_random_programs.py
 --hypothesis-profile=long`` checks 10,000 new ones. They are split over ``SHARDS``
 tests, so that ``pytest -n auto`` checks them on every core. A failure prints the
 program as a model file; every bug found this way is kept as a named model in

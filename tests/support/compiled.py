@@ -2,10 +2,12 @@
 
 ``compiled(path, functions, wrt, modes)`` takes a model file and gradgen's options and
 returns the generated module, imported (``generated_source`` returns its text). The same
-file and options give the same module object, compiled once per process (each
-``pytest -n`` worker compiles what its own tests need). Tests reach it through fixtures,
-so that a slow compile shows in the setup of the first test that needs it, and a failed
-one fails every test that needs it.
+file and options give the same module object, compiled once per run: the ``pytest -n``
+workers share what one of them compiled through a folder of the run
+(``$GRADGEN_TEST_SHARED``, made by ``conftest.py``), and a worker that needs a module
+another is compiling waits for it. Tests reach it through fixtures, so that a slow compile
+shows in the setup of the first test that needs it, and a failed one fails every test
+that needs it.
 
 The module is compiled without black's layout (a quarter of the time of a compile, and
 the same syntax tree); ``generated_source`` formats it when a test reads the text, which
@@ -14,6 +16,9 @@ gives the text of ``gradgen compile`` (``test_golden.py`` checks that it does).
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import types
 from pathlib import Path
 
@@ -25,12 +30,37 @@ _COMPILED: dict[tuple, tuple[str, types.ModuleType]] = {}
 _FORMATTED: dict[tuple, str] = {}
 
 
+def _compile(path: Path, functions, wrt, modes) -> str:
+    with layout_only_skipped():
+        return compile_file(str(path), functions, wrt, modes=modes)
+
+
+def _shared(path: Path, functions, wrt, modes) -> str:
+    """``_compile``'s text, compiled by the first worker of the run that asks for it (a
+    failed compile is not kept: each worker that asks raises its error)."""
+    folder = os.environ.get("GRADGEN_TEST_SHARED")
+    if not folder:
+        return _compile(path, functions, wrt, modes)
+    digest = hashlib.sha256(
+        repr((str(path), path.read_bytes(), functions, wrt, modes)).encode()
+    ).hexdigest()
+    stored = Path(folder) / f"{digest}.py"
+    with open(Path(folder) / f"{digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if stored.exists():
+            return stored.read_text()
+        source = _compile(path, functions, wrt, modes)
+        partial = stored.with_suffix(".part")
+        partial.write_text(source)
+        partial.replace(stored)
+        return source
+
+
 def _compiled(path, functions, wrt, modes) -> tuple[tuple, str, types.ModuleType]:
     path = Path(path).resolve()
     key = (path, tuple(functions or ()), tuple(wrt or ()), modes)
     if key not in _COMPILED:
-        with layout_only_skipped():
-            source = compile_file(str(path), functions, wrt, modes=modes)
+        source = _shared(path, functions, wrt, modes)
         name = f"compiled_{path.stem}_{len(_COMPILED)}"
         _COMPILED[key] = source, import_source(source, name)
     return key, *_COMPILED[key]
