@@ -50,6 +50,7 @@ OPTIONS: dict = {
         "domains": {"W6": (0.5, 2.0), "b3": (0.5, 1.0), "s5": (-1.0, 0.4)}
     },
     "comparison_of_a_log_of_a_select": {"branch_nans": True},
+    "select_summed_inside_a_select": {"domains": {"u6": (0.5, 2.0), "A8": (0.5, 2.0)}},
     "division_at_its_pole_in_a_branch_not_taken": {
         "domains": {"s": (-1.0, 1.0)},
         "autograd": False,

@@ -181,12 +181,15 @@ def derive(
     grads = [mapping[g] for g in program.grads]
     tables = _Tables(program, mapping, grads)
     written_out: dict = {}
+    shown: set = set()
     sections: list[Section] = []
     keys: list = []
     for stmt in stmts:
         target = mapping[stmt.target]
-        expr = stmt.expr.xreplace(mapping).xreplace(written_out)
-        expr = notation.recognise(expr).xreplace(written_out)  # now with its σ(-u)
+        named: set = set()  # written-out selects that stay names here (_written)
+        expr = _written(stmt.expr.xreplace(mapping), written_out, tables.shapes, named)
+        expr = notation.recognise(expr)  # now with its σ(-u)
+        expr = _written(expr, written_out, tables.shapes, named)
         if isinstance(expr, ops.Sigmoid) and textbook:  # later: h and 1 - h
             written_out[ops.Sigmoid(expr.args[0])] = target
             written_out[ops.Sigmoid(-expr.args[0])] = 1 - target
@@ -199,6 +202,11 @@ def derive(
         if not keys or keys[-1] != key:
             keys.append(key)
             sections.append(section)
+        for temporary in sorted(named - shown, key=lambda s: s.name):
+            shown.add(temporary)  # its formula, before the first that names it
+            sections[-1].equations.append(
+                _equation(temporary, written_out[temporary], tables)
+            )
         sections[-1].equations.append(_equation(target, expr, tables))
     value = results[0].xreplace(mapping) if not program.array_output else None
     if value is not None and value not in {mapping[s.target] for s in stmts}:
@@ -206,9 +214,27 @@ def derive(
         tables.shapes[target] = ()
         sections.append(Section("The value"))
         sections[-1].equations.append(
-            _equation(target, value.xreplace(written_out), tables)
+            _equation(target, _written(value, written_out, tables.shapes, set()), tables)
         )
     return Derivation(program.name, f"{program.path}:{program.line}", sections)
+
+
+def _written(expr: sp.Expr, written_out: dict, shapes: dict, named: set) -> sp.Expr:
+    """``expr`` with the small temporaries written out, but for the selects among them
+    where writing them out leaves an operation's operands misshapen: SymPy decides a
+    written-out select by an enclosing select's condition, as if the condition were one
+    truth value (where(u < v, 1, 0) summed inside where(sum(...) < a, ...) became the
+    scalar 1, a sum of a 1-D array of shape ()). Those stay names, added to ``named``."""
+    full = expr.xreplace(written_out)
+    try:
+        ir.shape_of(full, shapes)
+    except ir.ShapeError:
+        plain = {k: v for k, v in written_out.items() if not v.has(sp.Piecewise)}
+        named |= {k for k in written_out if k not in plain and expr.has(k)}
+        return expr.xreplace(plain)
+    except KeyError:  # a symbol with no shape of its own to check against
+        pass
+    return full
 
 
 def _equation(target: sp.Symbol, expr: sp.Expr, tables: _Tables) -> Equation:

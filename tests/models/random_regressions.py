@@ -907,3 +907,17 @@ def division_at_its_pole_in_a_branch_not_taken(s: float, v: Array["d"]) -> float
     h[0] = np.cos(s)
     h[::-1] -= np.where(h > 0.5, 1.0 / (h - 0.5 + 0.5), h)
     return np.max(h) + np.sum(h * v)
+
+
+# --- a sum of a select, written out in the derivation inside a select ---------------------
+# t = where(u6 < u7, 1, 0) is a small temporary, written out where the docstring's derivation
+# reads it; inside where(sum(t) * A8 < ..., ...) SymPy decided it by that condition as if it
+# were one truth value, leaving sum(1) of a 1-D array: the compile ended in an internal error
+# (long profile, seed 103).
+def select_summed_inside_a_select(W1: Array["d", 1], b3: Array["n"], u6: Array["k"], u7: Array[1], A8: Array["n", 1], X9: Array["d", 2]) -> float:
+    h2 = np.linalg.norm(W1, 'fro')
+    h4 = b3
+    u5 = 1 / (1 + np.exp(-np.arccos(0.85 * np.tanh(W1 * W1))))
+    for _ in range(2):
+        u5 = np.sin(np.tri(X9.shape[0], 1, k=1) * ((u5 + W1) * np.sum(A8 * np.sum(u6 < u7) < np.linalg.norm(X9, np.inf, axis=-2, keepdims=True))))
+    return np.max(h4) + np.max(u5) - np.maximum(1.5 - h2, b3 @ b3)
