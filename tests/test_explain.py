@@ -172,3 +172,14 @@ def test_many_paths_are_cut_short_but_summed_in_full(tmp_path):
     assert _value(x.total, x.chain, {"x": 0.3}) == pytest.approx(
         float(numeric), rel=1e-6
     )
+
+
+def test_a_select_summed_inside_a_select_is_explained(capsys):
+    """where(u6 < u7, 1, 0), summed inside another select, is a step of its own: folded
+    into its reader, SymPy decided it by the outer condition (an internal error before).
+    """
+    models = ROOT / "tests" / "models" / "random_regressions.py"
+    args = ["--function", "select_summed_inside_a_select"]
+    assert main(["explain", str(models), *args]) == 0
+    out, err = capsys.readouterr()
+    assert "W1" in out and err == ""
