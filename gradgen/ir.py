@@ -115,6 +115,18 @@ def static(value) -> sp.Basic:
     return sp.Integer(int(value))
 
 
+def misshapen(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> bool:
+    """Whether folding made an operation's operands not fit: SymPy cancels a * r - a * r
+    to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
+    try:
+        shape_of(expr, shapes, memo)
+    except ShapeError:
+        return True
+    except KeyError:  # a symbol made after tracing: nothing to check it against
+        return False
+    return False
+
+
 def shape_of(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> Shape:
     """The broadcast shape of an expression over symbols whose shapes are in ``shapes``."""
     memo = {} if memo is None else memo

@@ -155,18 +155,6 @@ def _kind(term: sp.Expr) -> sp.Expr:
     return term.as_coeff_Mul()[1] if isinstance(term, sp.Expr) else term
 
 
-def _misshapen(expr: sp.Expr, shapes: dict, memo: dict) -> bool:
-    """Whether folding made an operation's operands not fit: SymPy cancels a * r - a * r
-    to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
-    try:
-        ir.shape_of(expr, shapes, memo)
-    except ir.ShapeError:
-        return True
-    except KeyError:  # a symbol made after tracing: nothing to check it against
-        return False
-    return False
-
-
 class _Inliner:
     """The state of one ``inline``: the statements' terms, who reads each symbol, the
     results and what they read."""
@@ -282,7 +270,7 @@ class _Inliner:
         exprs = [t for terms in changes.values() for t in terms.values()]
         if results is not self.results:
             exprs += results
-        if any(_misshapen(e, self.shapes, self.shape_memo) for e in exprs):
+        if any(ir.misshapen(e, self.shapes, self.shape_memo) for e in exprs):
             return True
         for j, terms in changes.items():  # the sum of the terms, when one changed shape
             summed = self.held[j]
@@ -290,7 +278,7 @@ class _Inliner:
                 self.shape(t) != self.shape(summed.terms[k]) for k, t in terms.items()
             ):
                 new = dict(enumerate(summed.terms)) | terms
-                if _misshapen(sp.Add(*new.values()), self.shapes, self.shape_memo):
+                if ir.misshapen(sp.Add(*new.values()), self.shapes, self.shape_memo):
                     return True
         return False
 
@@ -324,7 +312,7 @@ def inline(
     """Fold values into their users: single-use ones, and trivial ones (a name, -x, x.T)
     wherever used, except statements in ``keep`` (a kept adjoint that is a mere alias or a
     constant is still folded). Drop statements nothing reads. With ``shapes``, a value is
-    not folded where its users' operands would no longer fit (``_misshapen``).
+    not folded where its users' operands would no longer fit (``ir.misshapen``).
 
     One pass from the last statement to the first reaches the fixed point: a statement only
     reads earlier ones, so folding or dropping it changes nothing already decided; and

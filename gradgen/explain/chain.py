@@ -45,16 +45,6 @@ def _structural_parts(expr: sp.Expr, wrt: sp.Symbol) -> list:
     return sorted(found, key=sp.default_sort_key)
 
 
-def _misshapen(expr: sp.Expr, shapes: dict) -> bool:
-    try:
-        ir.shape_of(expr, shapes)
-    except ir.ShapeError:
-        return True
-    except KeyError:  # a symbol with no shape of its own to check against
-        return False
-    return False
-
-
 class Chain:
     """Steps, parameters and their code names; local derivatives of each step."""
 
@@ -66,19 +56,12 @@ class Chain:
         self.steps: list[Step] = []
         folded: dict = {}
         for stmt in program.forward:
-            expr = stmt.expr.xreplace(folded)
-            if _misshapen(expr, self.shapes):
-                # SymPy decided a folded select by an enclosing select's condition, as if
-                # it were one truth value (latex._written): such selects become steps
-                kept = [t for t, e in folded.items() if e.has(sp.Piecewise)]
-                for t in kept:
-                    if stmt.expr.has(t) and t not in named:
-                        name = mapping[t].name if t in mapping else t.name
-                        self.steps.append(Step(t, folded[t], name))
-                        named.add(t)
-                expr = stmt.expr.xreplace(
-                    {t: e for t, e in folded.items() if t not in named}
-                )
+            kept: set = set()  # folded selects that stay names (notation.written_out)
+            expr = notation.written_out(stmt.expr, folded, self.shapes, kept)
+            for t in sorted(kept - named, key=lambda s: s.name):  # steps of their own
+                name = mapping[t].name if t in mapping else t.name
+                self.steps.append(Step(t, folded[t], name))
+                named.add(t)
             if stmt.target in named:
                 self.steps.append(Step(stmt.target, expr, mapping[stmt.target].name))
             else:

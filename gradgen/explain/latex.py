@@ -187,9 +187,9 @@ def derive(
     for stmt in stmts:
         target = mapping[stmt.target]
         named: set = set()  # written-out selects that stay names here (_written)
-        expr = _written(stmt.expr.xreplace(mapping), written_out, tables.shapes, named)
+        expr = notation.written_out(stmt.expr.xreplace(mapping), written_out, tables.shapes, named)
         expr = notation.recognise(expr)  # now with its σ(-u)
-        expr = _written(expr, written_out, tables.shapes, named)
+        expr = notation.written_out(expr, written_out, tables.shapes, named)
         if isinstance(expr, ops.Sigmoid) and textbook:  # later: h and 1 - h
             written_out[ops.Sigmoid(expr.args[0])] = target
             written_out[ops.Sigmoid(-expr.args[0])] = 1 - target
@@ -214,27 +214,9 @@ def derive(
         tables.shapes[target] = ()
         sections.append(Section("The value"))
         sections[-1].equations.append(
-            _equation(target, _written(value, written_out, tables.shapes, set()), tables)
+            _equation(target, notation.written_out(value, written_out, tables.shapes, set()), tables)
         )
     return Derivation(program.name, f"{program.path}:{program.line}", sections)
-
-
-def _written(expr: sp.Expr, written_out: dict, shapes: dict, named: set) -> sp.Expr:
-    """``expr`` with the small temporaries written out, but for the selects among them
-    where writing them out leaves an operation's operands misshapen: SymPy decides a
-    written-out select by an enclosing select's condition, as if the condition were one
-    truth value (where(u < v, 1, 0) summed inside where(sum(...) < a, ...) became the
-    scalar 1, a sum of a 1-D array of shape ()). Those stay names, added to ``named``."""
-    full = expr.xreplace(written_out)
-    try:
-        ir.shape_of(full, shapes)
-    except ir.ShapeError:
-        plain = {k: v for k, v in written_out.items() if not v.has(sp.Piecewise)}
-        named |= {k for k in written_out if k not in plain and expr.has(k)}
-        return expr.xreplace(plain)
-    except KeyError:  # a symbol with no shape of its own to check against
-        pass
-    return full
 
 
 def _equation(target: sp.Symbol, expr: sp.Expr, tables: _Tables) -> Equation:

@@ -425,3 +425,17 @@ class TextFormula(Formula, StrPrinter):
 
 def text(expr: sp.Expr, shapes: dict, names: dict | None = None) -> str:
     return TextFormula(shapes, names).doprint(recognise(expr))
+
+
+def written_out(expr: sp.Expr, values: dict, shapes: dict, named: set) -> sp.Expr:
+    """``expr`` with the values of ``values`` put in for their symbols, but for the selects
+    among them where that leaves an operation's operands misshapen: SymPy decides a
+    written-out select by an enclosing select's condition, as if the condition were one
+    truth value (where(u < v, 1, 0) summed inside where(sum(...) < a, ...) became the
+    scalar 1, a sum of a 1-D array of shape ()). Those stay names, added to ``named``."""
+    full = expr.xreplace(values)
+    if not ir.misshapen(full, shapes):
+        return full
+    plain = {k: v for k, v in values.items() if not v.has(sp.Piecewise)}
+    named |= {k for k in values if k not in plain and expr.has(k)}
+    return expr.xreplace(plain)
