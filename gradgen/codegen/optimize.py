@@ -417,9 +417,24 @@ def restore_shapes(
         return isinstance(expr, sp.logic.boolalg.Boolean)
 
     def fit(expr, shape):
+        if statement_level(expr):
+            expr = expr.xreplace(
+                {w: written(w, shape) for w in expr.atoms(Scatter, Update)}
+            )
         if ir.shape_of(expr, graph.shapes) == shape:
             return expr
         return ops.broadcast_to(expr, shape, is_condition(expr))
+
+    def written(expr, shape):
+        # the array a write starts from (a Scatter's like, an Update's base) is the
+        # statement's array: folded to 0 (x - x), it is broadcast back, not the write
+        at = 1 if isinstance(expr, Scatter) else 0
+        base = expr.args[at]
+        if ir.shape_of(base, graph.shapes) == shape:
+            return expr
+        args = list(expr.args)
+        args[at] = ops.broadcast_to(base, shape)
+        return type(expr)(*args)
 
     fitted = []
     for s in stmts:

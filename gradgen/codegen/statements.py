@@ -135,13 +135,16 @@ def assignments(
     rest = sp.Add(*[t for t in terms if not isinstance(t, Scatter)])
     like = next(t for t in terms if isinstance(t, Scatter)).args[1]
     whole = shape(like)
-    like = text(like)
+    if isinstance(like, ops.BroadcastTo):  # a constant (x - x folded to 0): new zeros
+        zeros = text(ops.BroadcastTo(0, like.args[1]))
+    else:
+        zeros = f"{text.np}.zeros_like({text(like)})"
     if rest == 0:
-        start = f"{text.np}.zeros_like({like})"
+        start = zeros
     elif shape(rest) == whole:
         start = text(rest) if fresh(rest) else text.copied(text(rest))
     else:
-        start = f"{text.np}.zeros_like({like}) + {text(rest)}"
+        start = f"{zeros} + {text(rest)}"
     lines = [] if in_place else [(target, "=", start)]
     written: list = []  # the keys written so far
     for key, values in slots.items():

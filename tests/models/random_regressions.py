@@ -921,3 +921,12 @@ def select_summed_inside_a_select(W1: Array["d", 1], b3: Array["n"], u6: Array["
     for _ in range(2):
         u5 = np.sin(np.tri(X9.shape[0], 1, k=1) * ((u5 + W1) * np.sum(A8 * np.sum(u6 < u7) < np.linalg.norm(X9, np.inf, axis=-2, keepdims=True))))
     return np.max(h4) + np.max(u5) - np.maximum(1.5 - h2, b3 @ b3)
+
+
+# --- the gradient of a slice of an array that cancels to zeros ------------------------------
+# X.reshape(-1) - X.reshape(-1) folds to the number 0; the gradient of its slice [:] is zeros
+# shaped like it with the slice written, and with the shape of the number 0 it was broadcast
+# whole, a write inside an expression: the compile ended in an internal error (long profile,
+# seed 104).
+def slice_of_a_difference_that_cancels(W: Array[2, "n"], X: Array["n", "k"]) -> Array["n", "k"]:
+    return np.reshape((X.reshape(-1) - X.reshape(-1))[:], (W.shape[1], -1)) + X
