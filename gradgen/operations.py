@@ -177,7 +177,7 @@ ROWS = [
     (
         "Reductions and products",
         "np.where",
-        "np.where(condition, a, b); the condition a comparison, a boolean mask or numbers (true where not 0); the branch not taken adds 0 to gradients",
+        "np.where(condition, a, b); the condition a comparison, a boolean mask or numbers (true where not 0); the branch not taken adds 0 to gradients; booleans picked (np.where(c, True, False)) make a mask",
     ),
     (
         "Reductions and products",
@@ -263,10 +263,22 @@ ROWS = [
         "every ord of vectors and matrices, axis, keepdims; the 2-norm's gradient is 0 at 0; the spectral and nuclear norms from the singular values",
     ),
     ("Arrays", "np.expand_dims", "axis (an int or a tuple)"),
-    ("Arrays", "np.zeros_like", ""),
-    ("Arrays", "np.ones_like", ""),
-    ("Arrays", "np.full_like", ""),
-    ("Arrays", "np.copy", ""),
+    (
+        "Arrays",
+        "np.zeros_like",
+        "dtype; of a mask a mask, of integer data integers, as NumPy",
+    ),
+    (
+        "Arrays",
+        "np.ones_like",
+        "dtype; of a mask a mask, of integer data integers, as NumPy",
+    ),
+    (
+        "Arrays",
+        "np.full_like",
+        "dtype; of a mask a mask, of integer data integers (2.5 is 2), as NumPy",
+    ),
+    ("Arrays", "np.copy", "a mask stays a mask, integer data integers"),
     (
         "Arrays",
         "np.take",

@@ -117,6 +117,23 @@ def test_vector_jacobian_product(generated, reference, case, sizes):
         assert_close(grads[j], central_difference(projected, args, i), what, 1e-5, 1e-6)
 
 
+def test_a_missing_derivative_rule_is_refused_without_sympy_text():
+    """An elementwise expression SymPy cannot differentiate (a function it does not
+    know) is refused, where the node comes from, in words the user knows: no
+    ``Derivative(...)`` or symbol of gradgen's in the message."""
+    import sympy as sp
+
+    from gradgen.ad import partials
+    from gradgen.errors import GradgenError
+
+    x, value = sp.Symbol("x_unknown", real=True), sp.Symbol("v_unknown", real=True)
+    with pytest.raises(GradgenError) as caught:
+        partials.elementwise_partial(sp.Function("f")(x) + x, x, value)
+    message = str(caught.value.located("model.py", 7))
+    assert message.startswith("model.py:7: error: gradgen has no derivative rule")
+    assert "Derivative" not in message and "_gg" not in message
+
+
 def test_a_rewrite_sympy_cannot_evaluate_is_not_used():
     """A derivative rewritten through the node's value (tanh' as 1 - value**2) is checked
     at random points with SymPy's evalf. At a point where a log's argument is negative,

@@ -18,6 +18,8 @@ operation reads it.
 
 from __future__ import annotations
 
+import contextlib
+
 import sympy as sp
 
 from gradgen import ir, ops
@@ -102,6 +104,18 @@ def _into_selects(partial: sp.Expr, tangent: sp.Expr) -> sp.Expr:
     return partial * tangent
 
 
+@contextlib.contextmanager
+def _located(stmt: ir.Stmt):
+    """An error without a place, from a rule: at the model line of ``stmt``."""
+    try:
+        yield
+    except GradgenError as exc:
+        site = stmt.block
+        raise exc.located(
+            site.path if site else None, site.line if site else None
+        ) from None
+
+
 def primitive(stmts: list[ir.Stmt], graph: ir.Graph) -> list[ir.Stmt]:
     """The same computation with every structural operation in a statement of its own."""
     splitter = _Splitter(graph)
@@ -146,13 +160,8 @@ class TangentSweep:
         t = [self.tangent.get(a) if isinstance(a, sp.Symbol) else None for a in arrays]
         if all(x is None for x in t):
             return None
-        try:
+        with _located(stmt):
             return ops.jvp(expr, t, stmt.target, self.shape)
-        except GradgenError as exc:  # pragma: no cover - every operation has its rules
-            site = stmt.block
-            raise exc.located(
-                site.path if site else None, site.line if site else None
-            ) from None
 
     def _scattered(self, stmt: ir.Stmt) -> sp.Expr:
         """A sum of ``Scatter`` terms and one symbol (or number): the sum of their
@@ -166,7 +175,8 @@ class TangentSweep:
         elif _scatters(stmt.expr):
             t = self._scattered(stmt)
         else:
-            t = self._elementwise(stmt)
+            with _located(stmt):
+                t = self._elementwise(stmt)
         if t is None or t == 0:
             return
         sym = self.graph.new_symbol("t")

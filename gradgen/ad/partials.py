@@ -150,7 +150,11 @@ def elementwise_partial(expr: sp.Expr, wrt: sp.Symbol, value: sp.Symbol) -> sp.E
         d = tidy(d.replace(sp.DiracDelta, lambda *args: sp.Integer(0)))
         unknown = d.atoms(sp.Derivative) | d.atoms(AppliedUndef)
         if unknown:
-            raise GradgenError(f"no derivative rule for {sorted(map(str, unknown))[0]}")
+            raise GradgenError(  # located by the caller; no SymPy text for the user
+                "gradgen has no derivative rule for a value computed here",
+                hint="please report it with the model; `gradgen ops` lists the "
+                "operations with rules",
+            )
         symbols = [cw] + [canon[s] for s in names]
         _CACHE[key] = _through_value(d, key, cv, cw, symbols)
     back = {c: s for s, c in canon.items()}

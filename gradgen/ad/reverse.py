@@ -266,7 +266,10 @@ class _Sweep:
             mask = self.masks.get(node.sym)
             for s in self.graph.operands(node):
                 if s in self.relevant:
-                    c = g * elementwise_partial(node.expr, s, node.sym)
+                    try:
+                        c = g * elementwise_partial(node.expr, s, node.sym)
+                    except GradgenError as exc:
+                        raise exc.located(node.site.path, node.site.line) from None
                     # the branch not taken adds 0, not 0 * inf = nan (np.where(x > 0,
                     # np.sqrt(x), 0) at x = 0)
                     yield s, c if mask is None else sp.Piecewise((c, mask), (0, True))

@@ -253,20 +253,41 @@ def _kind(made, dtype) -> str | None:
         raise made.session.error(f"dtype={dtype!r} is not a NumPy type") from None
 
 
-@dispatch.numpy(np.zeros_like)
+def _like(a, dtype):
+    """The dtype of np.zeros_like(a, dtype) and the like: ``a``'s unless one is given,
+    so that of a mask is a mask (ones_like(m) + ones_like(m) is their or) and of integer
+    data integers (None: the float type of the generated code)."""
+    if dtype is not None:
+        return dtype
+    return bool if a.is_condition else int if a.integer else None
+
+
+@dispatch.numpy(np.zeros_like, note="dtype; of a mask a mask, of integer data integers, as NumPy")
 def zeros_like(a, dtype=None):
-    return _constant(a.session, 0, a.shape_, dtype)
+    return _constant(a.session, 0, a.shape_, _like(a, dtype))
 
 
-@dispatch.numpy(np.ones_like)
+@dispatch.numpy(np.ones_like, note="dtype; of a mask a mask, of integer data integers, as NumPy")
 def ones_like(a, dtype=None):
-    return _constant(a.session, 1, a.shape_, dtype)
+    return _constant(a.session, 1, a.shape_, _like(a, dtype))
 
 
-@dispatch.numpy(np.full_like)
+@dispatch.numpy(
+    np.full_like,
+    note="dtype; of a mask a mask, of integer data integers (2.5 is 2), as NumPy",
+)
 def full_like(a, fill_value, dtype=None):
-    if isinstance(fill_value, (bool, np.bool_)) and np.dtype(dtype or float).kind == "b":
-        fill_value = int(fill_value)  # np.full_like(x, True, dtype=bool): a mask
+    given, dtype = dtype, _like(a, dtype)
+    kind = np.dtype(dtype or float).kind
+    if isinstance(fill_value, (bool, np.bool_)):
+        fill_value = int(fill_value)  # True in the array's type: 1, 1.0 or a mask
+    elif given is None and kind in "iu" and isinstance(fill_value, (float, np.floating)):
+        if not np.isfinite(fill_value):
+            raise a.session.error(
+                "np.full_like of integer data with a value that is not finite",
+                "give a whole number, or dtype=float",
+            )
+        fill_value = int(fill_value)  # in integer data's type, as NumPy: 2.5 is 2
     expr, shape = a._operand(fill_value)
     if shape:
         raise a.session.error("np.full_like needs a number as its fill value")
@@ -274,9 +295,9 @@ def full_like(a, fill_value, dtype=None):
 
 
 @dispatch.method("copy")
-@dispatch.numpy(np.copy)
+@dispatch.numpy(np.copy, note="a mask stays a mask, integer data integers")
 def copy(a, order="K"):
-    return a._new(a.expr, a.shape_)
+    return a._new(a.expr, a.shape_, a.is_condition, a.integer)  # a mask stays a mask
 
 
 # NumPy cannot dispatch a function that takes no array to a tracer: these are swapped in

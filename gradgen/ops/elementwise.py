@@ -33,7 +33,7 @@ from gradgen.ops.scalar import (
 )
 from gradgen.ops.stable import Softplus, expm1, log1p
 from gradgen.ops.tracing import any_tracer, holds_tracer, is_tracer
-from gradgen.traced import kept_mask
+from gradgen.traced import is_boolean, kept_mask
 from gradgen import selects
 
 ANY = (-math.inf, math.inf)
@@ -190,7 +190,8 @@ dispatch.NOTES.update(dict.fromkeys(LOGIC, "of conditions and boolean masks (& |
 @dispatch.numpy(
     np.where,
     note="np.where(condition, a, b); the condition a comparison, a boolean mask or "
-    "numbers (true where not 0); the branch not taken adds 0 to gradients",
+    "numbers (true where not 0); the branch not taken adds 0 to gradients; "
+    "booleans picked (np.where(c, True, False)) make a mask",
     section="Reductions and products",
 )
 def where(condition, x, y):
@@ -201,6 +202,9 @@ def _where(condition, x, y, name: str):
     """np.where, for ``name`` (np.where or np.select)."""
     if not (is_tracer(condition) and condition.is_condition):
         condition = _condition(condition, any_tracer(condition, x, y), name)
+    if is_boolean(x) and is_boolean(y) and not (is_tracer(x) and is_tracer(y)):
+        # booleans picked, as np.where(c, True, False): a mask, as NumPy's
+        return (condition & x) | (~condition & y)
     # a branch may be infinite where the condition does not pick it: 1 / (x > 0)
     a, sa = condition._operand(x, partial=True)
     b, sb = condition._operand(y, partial=True)

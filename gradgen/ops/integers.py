@@ -209,8 +209,9 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
 @dispatch.method("astype")
 def astype(a, dtype, copy=True):
     """``x.astype(float)``: integer data as floats; a comparison as a number (1 where it
-    holds, else 0); floats stay floats (the generated code computes in the arguments'
-    float type). Floats made integers would have no derivative: refused."""
+    holds, else 0; also .astype(int), whose 0 and 1 are computed as floats); floats stay
+    floats (the generated code computes in the arguments' float type); .astype(bool)
+    true where not 0. Floats made integers would have no derivative: refused."""
     try:
         kind = np.dtype(dtype).kind
     except TypeError:
@@ -228,6 +229,11 @@ def astype(a, dtype, copy=True):
         return s.structural(node, [a])
     if kind in "iu" and a.integer:
         return a._new(a.expr, a.shape_, integer=True)
+    if kind in "iu" and a.is_condition:
+        # 1 where it holds, else 0: whole numbers, computed as floats (not indices)
+        return a._new(indicator(a.expr), a.shape_)
+    if kind == "b":  # as NumPy: true where not 0
+        return a._new(a.expr, a.shape_, True) if a.is_condition else a != 0
     raise a.session.error(
         f".astype({np.dtype(dtype).name}) of {'integers' if a.integer else 'floats'}",
         "floats made integers have no derivative: compute indices from integer data "

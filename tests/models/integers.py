@@ -137,6 +137,21 @@ def compared_labels(
     return np.sum(Y * s * c) + np.sum(s < 0) * np.sum(s**2)  # a mask counted
 
 
+def like_a_mask(x: Array["n", "d"], y: Array["n", int], c: Array["n", "d"]) -> float:
+    mask = x > 0.1
+    kept = np.ones_like(mask) + mask.copy()  # masks: their or, all true
+    scale = np.full_like(y, 2.5)  # integer data: 2
+    return np.sum(x * kept * c) + np.sum(x**2 * scale[:, None])
+
+
+def picked_booleans(x: Array["n", "d"], c: Array["n", "d"]) -> float:
+    wide = np.where(x > c, True, False) | np.where(x < -0.5, False, c > 0.2)
+    counted = (x > 0).astype(int)  # 0 and 1 as numbers
+    nonzero = (x - 0.5).astype(bool)
+    picked = np.where(wide, x * c, c**2) + np.where(nonzero, x, 2 * c)
+    return np.sum(picked) + np.sum(x**2 * counted)
+
+
 def masked_write(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     z = x * c
     z[x < 0] = 0.0
