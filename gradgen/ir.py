@@ -120,7 +120,7 @@ def misshapen(expr: sp.Expr, shapes: dict, memo: dict | None = None) -> bool:
     to 0, a scalar, where an argument of @ needs a matrix (A @ 0)."""
     try:
         shape_of(expr, shapes, memo)
-    except ShapeError:
+    except (ShapeError, IndexError):  # IndexError: an operand of too few axes (outer)
         return True
     except KeyError:  # a symbol made after tracing: nothing to check it against
         return False

@@ -338,7 +338,11 @@ ROWS = [
         "np.linspace",
         "start and stop numbers (traced or not); num an integer or a size",
     ),
-    ("Creating arrays", "np.arange", "shapes of integers and dimension names"),
+    (
+        "Creating arrays",
+        "np.arange",
+        "bounds of integers and sizes: integer data (indices); dtype=float: floats",
+    ),
     ("Creating arrays", "np.array", "shapes of integers and dimension names"),
     ("Creating arrays", "np.asarray", "shapes of integers and dimension names"),
     ("Creating arrays", "np.empty", "shapes of integers and dimension names"),

@@ -59,7 +59,7 @@ class Tracer:
     # an in-place operation on a view wrote through to its array; integer: it holds
     # integers (data: labels, indices), never differentiated.
     __slots__ = tuple(
-        "expr shape_ session site is_condition base written integer partial".split()
+        "expr shape_ session site is_condition base written integer partial whole".split()
     )
     __array_priority__ = 1000
     # Above SymPy's Expr (10): a dimension size (a SymPy symbol, from x.shape[i]) on the
@@ -80,6 +80,9 @@ class Tracer:
         # partial: infinite or undefined where a condition fails (1 / (x > 0)), for
         # np.where to pick from; no other operation takes it (x - x would drop the nan)
         self.partial = False
+        # whole: NumPy holds it as integers (np.zeros(n, dtype=int)) though gradgen
+        # computes it as floats; what is written into it is made whole, as NumPy does
+        self.whole = False
 
     # --- operands ---------------------------------------------------------------
     def _operand(self, value, partial=False):
@@ -214,10 +217,26 @@ class Tracer:
         return self._elementwise(dispatch.METHODS["__floordiv__"], o, self)
 
     def __pow__(self, o):
+        self._integer_power(self, o)
         return self._elementwise(dispatch.METHODS["__pow__"], self, o)
 
     def __rpow__(self, o):
+        self._integer_power(o, self)
         return self._elementwise(dispatch.METHODS["__pow__"], o, self)
+
+    def _integer_power(self, base, exponent) -> None:
+        """NumPy refuses integers to negative integer powers (y ** -1 of integer data)."""
+        if (
+            isinstance(base, Tracer)
+            and base.integer
+            and isinstance(exponent, (int, np.integer))
+            and not isinstance(exponent, bool)
+            and exponent < 0
+        ):
+            raise self.session.error(
+                "integers to a negative integer power (NumPy refuses it)",
+                "make them floats first: y.astype(float) ** -1",
+            )
 
     def __neg__(self):
         if self.is_condition:  # NumPy refuses -bool
@@ -414,8 +433,17 @@ class Tracer:
             )
         if ufunc is np.matmul:
             return dispatch.METHODS["__matmul__"](*inputs)
+        if ufunc is _POWER and len(inputs) == 2:
+            self._integer_power(*inputs)
         if ufunc in dispatch.ELEMENTWISE:
-            return self._elementwise(dispatch.ELEMENTWISE[ufunc], *inputs)
+            if ufunc in _NO_BOOLEAN_LOOP and is_boolean(inputs[0]):
+                raise self.session.error(  # as NumPy, which has no loop for booleans
+                    f"{name} of a comparison or mask",
+                    "make it a number first with .astype(float)",
+                )
+            made = self._elementwise(dispatch.ELEMENTWISE[ufunc], *inputs)
+            # NumPy's np.floor, np.ceil and np.abs of booleans are booleans
+            return kept_mask(inputs, made) if ufunc in _BOOLEAN_KEPT else made
         if ufunc in dispatch.COMPARISONS:
             return self._elementwise(
                 dispatch.COMPARISONS[ufunc], *inputs, is_condition=True
@@ -455,6 +483,12 @@ def _undefined(expr) -> bool:
     if expr in (sp.zoo, sp.nan):
         return True
     return any(_undefined(a) for a in expr.args if isinstance(a, sp.Basic))
+
+
+# NumPy's own ufuncs (while a model runs, the names in np are the tracer's wrappers)
+_POWER = np.power
+_BOOLEAN_KEPT = (np.floor, np.ceil, np.absolute)  # np.fabs: float16
+_NO_BOOLEAN_LOOP = (np.negative, np.positive, np.sign)
 
 
 def kept_mask(inputs, result: Tracer) -> Tracer:

@@ -491,6 +491,48 @@ CASES = [
         "must match",
     ),
     (
+        "sign_of_a_mask",
+        "def f(x: Array['n']) -> float:\n    return np.sum(x * np.sign(x > 0))\n",
+        6,
+        "np.sign of a comparison or mask (make it a number first with .astype(float))",
+    ),
+    (
+        "in_place_numbers_into_a_mask",
+        "def f(x: Array['n']) -> float:\n    m = x > 0\n    m += 1\n"
+        "    return np.sum(x * m)\n",
+        7,
+        "an in-place operation makes numbers of a mask",
+    ),
+    (
+        "floats_written_into_integers",
+        "def f(x: Array['n']) -> float:\n    z = np.zeros(x.shape[0], dtype=int)\n"
+        "    z[0] = 3 * x[0]\n    return np.sum(x * z)\n",
+        7,
+        "floats written into an array of integers",
+    ),
+    (
+        "in_place_floats_into_integers",
+        "def f(x: Array['n'], y: Array['n', int]) -> float:\n    z = y.copy()\n"
+        "    z += 0.5\n    return np.sum(x * z)\n",
+        7,
+        "an in-place operation makes floats of an array of integers",
+    ),
+    (
+        "integers_to_a_negative_power",
+        "def f(x: Array['n'], y: Array['n', int]) -> float:\n"
+        "    return np.sum(x * np.power(y, -2))\n",
+        6,
+        "integers to a negative integer power (NumPy refuses it) (make them floats "
+        "first: y.astype(float) ** -1)",
+    ),
+    (
+        "arange_of_booleans",
+        "def f(x: Array['n']) -> float:\n"
+        "    return np.sum(x * np.arange(x.shape[0], dtype=bool))\n",
+        6,
+        "np.arange with dtype=bool",
+    ),
+    (
         "only_integers",
         "def f(y: Array['n', int]) -> float:\n    return np.sum(y * 1.0)\n",
         5,

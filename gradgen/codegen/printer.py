@@ -206,7 +206,8 @@ class NumPyPrinter(PythonCodePrinter):
         return f"({self._print(scalar)}) * {array}"
 
     def _print_Pow(self, expr, rational=False):
-        if ir.of_sizes(expr) and not expr.exp.is_Integer:  # k**0.5, a Python float
+        if ir.of_sizes(expr) and expr.exp.is_Number and not expr.exp.is_Integer:
+            # k**0.5, a Python float (0.5**np.arange(n) is an array, printed below)
             base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True)
             return f"{base}**{float(expr.exp)!r}"
         if precedence(expr.base) == PRECEDENCE["Pow"] and expr.exp not in (

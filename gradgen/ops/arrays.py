@@ -231,11 +231,13 @@ def array_constant(t, value: np.ndarray):
 def _constant(session, value, shape, dtype=None):
     value = sp.sympify(value)
     made = typed(session.structural(broadcast_to(value, shape), []), dtype)
-    if _kind(made, dtype) in ("i", "u") and value.is_integer is not True:
-        raise session.error(
-            f"an integer dtype ({np.dtype(dtype).name}) for a value that is not whole",
-            "make the value a whole number, or leave dtype out",
-        )
+    if _kind(made, dtype) in ("i", "u"):
+        if value.is_integer is not True:
+            raise session.error(
+                f"an integer dtype ({np.dtype(dtype).name}) for a value that is not "
+                "whole",
+                "make the value a whole number, or leave dtype out",
+            )
     return made
 
 
@@ -243,7 +245,10 @@ def typed(made, dtype):
     """An array a model makes (np.ones, np.tri, ...) of the ``dtype`` it asks for: with
     dtype=bool a mask, true where the entry is not 0 (a condition, for np.where, &, ~);
     otherwise as it is: floats, or integers the integer operations make."""
-    return made != 0 if _kind(made, dtype) == "b" else made
+    kind = _kind(made, dtype)
+    if kind in ("i", "u"):
+        made.whole = True  # computed as floats; what is written into it made whole
+    return made != 0 if kind == "b" else made
 
 
 def _kind(made, dtype) -> str | None:
@@ -297,7 +302,9 @@ def full_like(a, fill_value, dtype=None):
 @dispatch.method("copy")
 @dispatch.numpy(np.copy, note="a mask stays a mask, integer data integers")
 def copy(a, order="K"):
-    return a._new(a.expr, a.shape_, a.is_condition, a.integer)  # a mask stays a mask
+    made = a._new(a.expr, a.shape_, a.is_condition, a.integer)  # a mask stays a mask
+    made.whole = a.whole
+    return made
 
 
 # NumPy cannot dispatch a function that takes no array to a tracer: these are swapped in
@@ -322,6 +329,8 @@ def _full(session):
             raise session.error("np.full needs a number as its fill value")
         if isinstance(fill_value, (bool, np.bool_)) and dtype is None:
             dtype = bool  # as NumPy: the fill value's type
+        elif isinstance(fill_value, (int, np.integer)) and dtype is None:
+            dtype = int  # np.full(n, 2) holds integers: 0.5 written into it is 0
         return _constant(session, constant(fill_value), dims(session, shape), dtype)
 
     return full

@@ -211,7 +211,7 @@ def _diagonal_last(v, k: int, what: str):
         v = v[..., : min(n, m), : min(n, m)]
         n = m = sp.Integer(min(n, m))
     eye = v.session.structural(Eye(n, m), [])
-    return dispatch.METHODS["sum"](v * eye, -1)
+    return kept_mask([v], dispatch.METHODS["sum"](v * eye, -1))  # of a mask, a mask
 
 
 @dispatch.method("diagonal")

@@ -323,7 +323,8 @@ def einsum(subscripts, *operands, optimize=False):
         subscripts, operands = _sublists(subscripts, operands)
     t, arrays = _operands(operands)
     labels, output = _parse(t, subscripts, [a.ndim for a in arrays])
-    return contraction(t, arrays, labels, output)
+    # of masks, NumPy's einsum (as @, np.dot) sums with or: a mask
+    return kept_mask(arrays, contraction(t, arrays, labels, output))
 
 
 @dispatch.numpy(
@@ -355,7 +356,8 @@ def _tensordot(a, b, axes, name: str):
         lb[j] = la[i]
     output = [c for i, c in enumerate(la) if i not in over_a]
     output += [c for j, c in enumerate(lb) if j not in over_b]
-    return contraction(t, [a, b], ["".join(la), "".join(lb)], "".join(output), name)
+    made = contraction(t, [a, b], ["".join(la), "".join(lb)], "".join(output), name)
+    return kept_mask([a, b], made)
 
 
 @dispatch.numpy(np.inner, section="Reductions and products")
@@ -389,9 +391,10 @@ def matmul(a, b):
     if not a.shape_ or not b.shape_:
         raise t.session.error("matmul (@) of a scalar", "use * to multiply by a scalar")
     if a.ndim > 2 or b.ndim > 2:
-        return _batched(t, a, b)
+        return kept_mask([a, b], _batched(t, a, b))
     s = t.session
-    return s.structural(MatMul(s.materialise(a), s.materialise(b)), [a, b])
+    made = s.structural(MatMul(s.materialise(a), s.materialise(b)), [a, b])
+    return kept_mask([a, b], made)  # of masks: or of ands, a mask
 
 
 def _batched(t, a, b):

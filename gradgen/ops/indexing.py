@@ -497,16 +497,48 @@ def setitem(t, key, value) -> None:
     mask stays a mask (its new node holds 0 and 1; True and False are written as those)."""
     if not t.is_condition:
         return _setitem(t, key, value)
-    if isinstance(value, (bool, np.bool_)):
-        value = int(value)
+    if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
+        value = int(bool(value))  # as NumPy writes a number into booleans: not 0
+    elif is_tracer(value) and not value.is_condition:
+        value = value != 0
     _setitem(t, key, value)
-    if t.expr.is_Symbol:  # the written node, of numbers
-        t.expr = (t._new(t.expr, t.shape_) != 0).expr
+    if t.expr.is_Symbol or not isinstance(t.expr, sp.logic.boolalg.Boolean):
+        t.expr = (t._new(t.expr, t.shape_) != 0).expr  # written: a node of numbers
+
+
+def _floats(value) -> bool:
+    """Whether ``value`` holds floats: traced ones (not integer data, whole numbers or a
+    mask), or a float number or array of the model."""
+    if is_tracer(value):
+        return not (value.integer or value.whole or value.is_condition)
+    if isinstance(value, (list, tuple)) and holds_tracer(value):
+        return True
+    return np.asarray(value).dtype.kind == "f"
+
+
+def _whole_value(t, value):
+    """``value`` as NumPy writes it into ``t``: into an array of integers (integer data,
+    np.zeros(n, dtype=int)) a number is made whole (2.7 is 2, -1.5 is -1); floats
+    computed from the parameters are refused (that cut has no derivative)."""
+    if not (t.integer or t.whole) or not _floats(value):
+        return value
+    if is_tracer(value) or isinstance(value, (list, tuple)) and holds_tracer(value):
+        raise t.session.error(
+            "floats written into an array of integers (NumPy would cut them to whole "
+            "numbers, which has no derivative)",
+            "make the array one of floats: np.zeros(n), or y.astype(float)",
+        )
+    array = np.asarray(value)
+    if not np.all(np.isfinite(array)):
+        raise t.session.error("a value that is not finite written into integers")
+    array = array.astype(np.int64)  # as NumPy casts: toward zero
+    return int(array) if array.ndim == 0 else array
 
 
 def _setitem(t, key, value) -> None:
     if t.base is not None:
         raise _view_error(t)
+    value = _whole_value(t, value)
     entries = _constant_masks(key if isinstance(key, tuple) else (key,))
     key = entries if len(entries) != 1 else entries[0]
     if any(is_tracer(k) and k.is_condition for k in entries):
@@ -550,7 +582,17 @@ def inplace(t, op, other):
     is rebound instead). A view writes through to its array."""
     if not t.shape_:
         return NotImplemented
+    if (t.integer or t.whole) and (op is operator.truediv or _floats(other)):
+        raise t.session.error(  # NumPy's UFuncTypeError: floats into integers
+            "an in-place operation makes floats of an array of integers",
+            "write z = z + v, or make the array one of floats: np.zeros(n)",
+        )
     new = op(t, other)
+    if t.is_condition and not new.is_condition:
+        raise t.session.error(  # NumPy cannot cast the numbers back into booleans
+            "an in-place operation makes numbers of a mask",
+            "write m = m + v for a number array, or m |= c to combine masks",
+        )
     if new.shape_ != t.shape_:
         raise t.session.error(
             f"an in-place operation gives shape {ir.shape_str(new.shape_)} "

@@ -145,7 +145,14 @@ def arange_of(session, start, stop, step):
     return session.structural(Arange(*values), [], integer=True)
 
 
-@dispatch.creation("arange")
+@dispatch.creation(
+    "arange",
+    (
+        "Creating arrays",
+        "np.arange",
+        "bounds of integers and sizes: integer data (indices); dtype=float: floats",
+    ),
+)
 def _arange(session):
     def arange(start, stop=None, step=1, dtype=None):
         if stop is None:
@@ -158,7 +165,19 @@ def _arange(session):
                 )
         if step == 0 or not sp.sympify(step).is_Integer:
             raise session.error("np.arange needs a nonzero integer step")
-        return arange_of(session, start, stop, step)
+        made = arange_of(session, start, stop, step)
+        try:
+            kind = np.dtype(dtype).kind if dtype is not None else "i"
+        except TypeError:
+            kind = None
+        if kind == "f":  # floats: no longer indices
+            return dispatch.METHODS["astype"](made, float)
+        if kind not in ("i", "u"):
+            raise session.error(
+                f"np.arange with dtype={getattr(dtype, '__name__', dtype)!s}",
+                "leave dtype out (integers), or give dtype=float",
+            )
+        return made
 
     return arange
 
@@ -231,7 +250,9 @@ def astype(a, dtype, copy=True):
         return a._new(a.expr, a.shape_, integer=True)
     if kind in "iu" and a.is_condition:
         # 1 where it holds, else 0: whole numbers, computed as floats (not indices)
-        return a._new(indicator(a.expr), a.shape_)
+        made = a._new(indicator(a.expr), a.shape_)
+        made.whole = True
+        return made
     if kind == "b":  # as NumPy: true where not 0
         return a._new(a.expr, a.shape_, True) if a.is_condition else a != 0
     raise a.session.error(

@@ -152,6 +152,25 @@ def picked_booleans(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     return np.sum(picked) + np.sum(x**2 * counted)
 
 
+def products_of_masks(x: Array["n", "d"], A: Array["d", "d"], c: Array["n", "d"]) -> float:
+    # NumPy's @, einsum and diagonals of booleans are booleans (or of ands, not counts)
+    reach = (A > 0) @ (A > 0.5)
+    rows = np.einsum("ij->i", x > 0)
+    own = np.diagonal(A > 0) + np.floor(np.diag(A) > 0.5) + np.abs(np.diag(A) > 1.0)
+    return np.sum(x @ (A * reach) * c) + np.sum(x.T * rows) + np.sum(np.diag(A) * own)
+
+
+def written_masks_and_integers(x: Array["n"], y: Array["n", int], c: Array["n"]) -> float:
+    mask = x > 0
+    mask[x < -1] = 0.5  # as NumPy writes a number into booleans: true
+    counts = np.zeros(x.shape[0], dtype=int)
+    counts[x > c] = 2.7  # into integers: 2
+    labels = y.copy()
+    labels[y < 0] = -1.5  # -1
+    steps = np.arange(x.shape[0], dtype=float) / 2
+    return np.sum(x * (mask + mask)) + np.sum(c * counts) + np.sum(x * c * labels * steps)
+
+
 def masked_write(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     z = x * c
     z[x < 0] = 0.0
