@@ -171,6 +171,13 @@ def written_masks_and_integers(x: Array["n"], y: Array["n", int], c: Array["n"])
     return np.sum(x * (mask + mask)) + np.sum(c * counts) + np.sum(x * c * labels * steps)
 
 
+def discounted(r: Array["n"], gamma: float) -> float:
+    fixed = 0.5 ** np.arange(r.shape[0])  # a constant base to integer powers
+    return np.sum(r * fixed) + np.sum(r * np.power(0.9, np.arange(r.shape[0]))) + np.sum(
+        r * gamma ** np.arange(r.shape[0])
+    )
+
+
 def masked_write(x: Array["n", "d"], c: Array["n", "d"]) -> float:
     z = x * c
     z[x < 0] = 0.0
