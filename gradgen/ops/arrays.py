@@ -231,13 +231,11 @@ def array_constant(t, value: np.ndarray):
 def _constant(session, value, shape, dtype=None):
     value = sp.sympify(value)
     made = typed(session.structural(broadcast_to(value, shape), []), dtype)
-    if _kind(made, dtype) in ("i", "u"):
-        if value.is_integer is not True:
-            raise session.error(
-                f"an integer dtype ({np.dtype(dtype).name}) for a value that is not "
-                "whole",
-                "make the value a whole number, or leave dtype out",
-            )
+    if _kind(made, dtype) in ("i", "u") and value.is_integer is not True:
+        raise session.error(
+            f"an integer dtype ({np.dtype(dtype).name}) for a value that is not whole",
+            "make the value a whole number, or leave dtype out",
+        )
     return made
 
 
@@ -267,12 +265,15 @@ def _like(a, dtype):
     return bool if a.is_condition else int if a.integer else None
 
 
-@dispatch.numpy(np.zeros_like, note="dtype; of a mask a mask, of integer data integers, as NumPy")
+_LIKE = "dtype; of a mask a mask, of integer data integers, as NumPy"
+
+
+@dispatch.numpy(np.zeros_like, note=_LIKE)
 def zeros_like(a, dtype=None):
     return _constant(a.session, 0, a.shape_, _like(a, dtype))
 
 
-@dispatch.numpy(np.ones_like, note="dtype; of a mask a mask, of integer data integers, as NumPy")
+@dispatch.numpy(np.ones_like, note=_LIKE)
 def ones_like(a, dtype=None):
     return _constant(a.session, 1, a.shape_, _like(a, dtype))
 
@@ -286,7 +287,7 @@ def full_like(a, fill_value, dtype=None):
     kind = np.dtype(dtype or float).kind
     if isinstance(fill_value, (bool, np.bool_)):
         fill_value = int(fill_value)  # True in the array's type: 1, 1.0 or a mask
-    elif given is None and kind in "iu" and isinstance(fill_value, (float, np.floating)):
+    elif given is None and kind in "iu" and isinstance(fill_value, float):
         if not np.isfinite(fill_value):
             raise a.session.error(
                 "np.full_like of integer data with a value that is not finite",
