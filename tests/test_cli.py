@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from gradcheck import ROOT, import_path
+from gradcheck import ROOT, import_path, import_source
+
 from gradgen.cli.commands import main
 
 XOR = ROOT / "examples" / "xor.py"
@@ -202,6 +203,34 @@ def test_model_imports_a_sibling_module_like_python_would(tmp_path, monkeypatch)
     dx, dw = module.f_grad(x, 0.3)
     np.testing.assert_allclose(dx, 0.3 * (1 - np.tanh(0.3 * x) ** 2), rtol=1e-14)
     np.testing.assert_allclose(dw, np.sum(x * (1 - np.tanh(0.3 * x) ** 2)), rtol=1e-14)
+
+
+def test_a_file_loaded_again_runs_afresh_and_an_edit_is_seen(tmp_path):
+    """One process loads a model file again (gradgen.compile, the tests: once per
+    target); its rewrites are kept by text, but the file still runs at every load (its
+    import-time code runs again) and an edit to it is compiled."""
+    from gradgen.pipeline import compile_file
+
+    path, log = tmp_path / "counted.py", tmp_path / "imports.log"
+    model = (
+        "import numpy as np\nfrom gradgen import Array\n\n"
+        f"with open({str(log)!r}, 'a') as log:\n"
+        "    log.write('imported\\n')\n\n\n"
+        "def f(x: Array['n']) -> float:\n"
+        "    if np.sum(x) > 0:\n"
+        "        return np.sum({body})\n"
+        "    return np.sum(x)\n"
+    )
+    x = np.array([0.5, 1.0])
+    path.write_text(model.format(body="x * x"))
+    for k in range(2):
+        module = import_source(compile_file(str(path)), f"counted_{k}")
+        np.testing.assert_allclose(module.f_grad(x), 2 * x, rtol=1e-14)
+    assert log.read_text() == "imported\n" * 2
+    path.write_text(model.format(body="np.exp(x)"))
+    module = import_source(compile_file(str(path)), "counted_edited")
+    np.testing.assert_allclose(module.f_grad(x), np.exp(x), rtol=1e-14)
+    assert log.read_text() == "imported\n" * 3
 
 
 def test_verbose_reports_the_time_of_each_stage(tmp_path, capsys):

@@ -8,6 +8,7 @@ Every problem becomes a ``GradgenError`` naming the user's file:line.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import os
 import sys
@@ -36,6 +37,32 @@ COMPOUND = (
 )
 
 
+# A model file is often loaded many times in one process with the same text: once per
+# target by the tests and by gradgen.compile, once per file of a batch that shares helpers.
+# Parsing it and running its branch and loop rewrites is a pure function of the text (and
+# of the path its code objects carry), and most of a second for a file of a few hundred
+# lines, so the results of the last few texts are kept. A code object is immutable, and
+# each load still executes it afresh into a new module; the statement nodes are only read.
+@functools.lru_cache(maxsize=16)
+def _spans(text: str) -> tuple:
+    """(first line, last line, node) of every statement of ``text``; the header line
+    stands for a statement with a body."""
+    spans = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.stmt):
+            end = node.lineno if isinstance(node, COMPOUND) else node.end_lineno
+            spans.append((node.lineno, end, node))
+    return tuple(spans)
+
+
+@functools.lru_cache(maxsize=16)
+def _rewritten(text: str, real_path: str):
+    """The code object of a model file after the ``if`` and ``for`` rewrites
+    (``branches``, ``loops``); raises SyntaxError (not kept) for invalid Python."""
+    tree = branches.transform(ast.parse(text, real_path))
+    return compile(loops.transform(tree), real_path, "exec")
+
+
 @dataclass
 class Model:
     """An executed model file. ``path`` is as the user wrote it; ``real_path`` is what
@@ -50,12 +77,7 @@ class Model:
     _statements: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        tree = ast.parse(self.text)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.stmt):
-                header_only = isinstance(node, COMPOUND)
-                end = node.lineno if header_only else node.end_lineno
-                self._spans.append((node.lineno, end, node))
+        self._spans.extend(_spans(self.text))
 
     def statement(self, line: int) -> tuple[int, str]:
         """The first line and the source (on one line) of the innermost statement covering
@@ -181,11 +203,7 @@ def load_model(path: str) -> Model:
     text = read_source(path)
     real_path = os.path.abspath(path)
     try:
-        code = compile(
-            loops.transform(branches.transform(ast.parse(text, real_path))),
-            real_path,
-            "exec",
-        )
+        code = _rewritten(text, real_path)
     except SyntaxError as exc:
         raise GradgenError(
             f"invalid Python: {exc.msg}",

@@ -3,6 +3,7 @@ reference (HIPS autograd running the very same model source)."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import sys
@@ -41,8 +42,15 @@ def autograd_namespace(path: Path) -> dict:
         .replace("from numpy import", "from autograd.numpy import")
     )
     namespace: dict = {"__name__": f"reference_{Path(path).stem}"}
-    exec(compile(text, str(path), "exec"), namespace)
+    exec(code_of(text, str(path)), namespace)
     return namespace
+
+
+@functools.lru_cache(maxsize=8)
+def code_of(text: str, filename: str):
+    """``compile`` of a model file's text, kept for the texts run again (one target at a
+    time of a long file)."""
+    return compile(text, filename, "exec")
 
 
 _TARGETS: dict = {}

@@ -32,7 +32,10 @@ sums of products of the same terms and are held to the same tolerance.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import hashlib
+import shutil
 import tempfile
 import types
 import warnings
@@ -45,7 +48,7 @@ import numpy as np
 
 import numericref
 import ties
-from gradcheck import autograd_namespace, import_source, shape_for, targets
+from gradcheck import autograd_namespace, code_of, import_source, shape_for, targets
 from gradgen.codegen.formatting import layout_only_skipped
 from gradgen.pipeline import compile_targets
 
@@ -121,7 +124,8 @@ class Case:
         or divide by zero where the references compute finite numbers (they are run without
         that check: autograd's tanh' = 1/cosh(x)**2 overflows to the right answer, 0); nor
         meet invalid values, unless a branch the model does not take may hold them (and
-        then it may divide by zero there too, as the model does at a pole it discards)."""
+        then it may divide by zero there too, as the model does at a pole it discards).
+        """
         discarded = "ignore" if self.program.branch_nans else "raise"
         with np.errstate(over="raise", divide=discarded, invalid=discarded):
             args = self.args if args is None else args
@@ -318,7 +322,7 @@ def model_function(path: Path, name: str):
     """The model's target as Python runs the file, with NumPy (not as gradgen loads it:
     gradgen rewrites returns and ifs on traced values before running the file)."""
     namespace: dict = {"__name__": f"model_{path.stem}"}
-    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    exec(code_of(path.read_text(), str(path)), namespace)
     return namespace[name]
 
 
@@ -703,6 +707,25 @@ def _compiled_modes(modes, scalar: bool) -> list:
     return [m for m in ("jvp", "hvp") if m in modes and (m == "jvp" or scalar)]
 
 
+_FOLDER: list[Path] = []  # this process's folder of model files, made when first needed
+
+
+def _written(source: str) -> Path:
+    """``source`` as a model file, at a path of its text in a folder of this process (the
+    same text checked again is the same file: gradgen keeps the rewrites of the last texts
+    it loaded at a path (``frontend/model_file.py``), most of the compile of one target
+    of a long file such as models/random_regressions.py)."""
+    if not _FOLDER:
+        _FOLDER.append(Path(tempfile.mkdtemp(prefix="gradgen-programs-")))
+        atexit.register(shutil.rmtree, _FOLDER[0], ignore_errors=True)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    path = _FOLDER[0] / digest / "random_model.py"
+    if not path.exists():
+        path.parent.mkdir()
+        path.write_text(source)
+    return path
+
+
 def check_program(
     program: Program,
     size_sets: list,
@@ -718,27 +741,25 @@ def check_program(
         {k: max(v, program.min_sizes.get(k, 1)) for k, v in sizes.items()}
         for sizes in size_sets
     ]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "random_model.py"
-        path.write_text(program.source)
-        target = targets(path)[program.name]
-        model = model_function(path, program.name)
-        first = _arguments(
-            program, target.params, size_sets[0], np.random.default_rng(seed)
+    path = _written(program.source)
+    target = targets(path)[program.name]
+    model = model_function(path, program.name)
+    first = _arguments(
+        program, target.params, size_sets[0], np.random.default_rng(seed)
+    )
+    with np.errstate(all="ignore"):
+        scalar = np.ndim(model(*first)) == 0
+    # the target loaded above: compile_file would load the file again
+    with contextlib.nullcontext() if formatted else layout_only_skipped():
+        source = compile_targets(
+            [target],
+            program.wrt,
+            f"gradgen compile {path}",
+            modes=_compiled_modes(modes, scalar),
         )
-        with np.errstate(all="ignore"):
-            scalar = np.ndim(model(*first)) == 0
-        # the target loaded above: compile_file would load the file again
-        with contextlib.nullcontext() if formatted else layout_only_skipped():
-            source = compile_targets(
-                [target],
-                program.wrt,
-                f"gradgen compile {path}",
-                modes=_compiled_modes(modes, scalar),
-            )
-        generated = import_source(source, "generated_random_model")
-        reference = reference_function(path, program.name) if program.autograd else None
-        probed = ties.Probed(program.source, str(path), program.name)
+    generated = import_source(source, "generated_random_model")
+    reference = reference_function(path, program.name) if program.autograd else None
+    probed = ties.Probed(program.source, str(path), program.name)
     names = [p.name for p in target.params]
     floats = [i for i, p in enumerate(target.params) if not p.integer]
     wrt = [names.index(w) for w in program.wrt] if program.wrt else floats

@@ -19,6 +19,7 @@ replaced by watched ones.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from functools import partialmethod
 
@@ -43,19 +44,26 @@ WATCHED = {
 KINKED = {"sign", "clip", "remainder"}
 
 
+@functools.lru_cache(maxsize=8)
+def _watched_code(source: str, filename: str):
+    """The code of the model file ``source`` with its comparisons watched (kept for the
+    texts checked again: one target at a time of a long file)."""
+    tree = _Watch().visit(ast.parse(source))
+    return compile(ast.fix_missing_locations(tree), filename, "exec")
+
+
 class Probed:
     """The target ``name`` of a model file's ``source``; calling it runs the target and
     returns whether rounding decided one of its comparisons."""
 
     def __init__(self, source: str, filename: str, name: str):
-        tree = _Watch().visit(ast.parse(source))
         namespace = {
             "__name__": "probed_model",
             "_gg_side": lambda value: _Side(value, self),
             "_gg_watched": self._watched,
             "_gg_kinked": self._kinked,
         }
-        exec(compile(ast.fix_missing_locations(tree), filename, "exec"), namespace)
+        exec(_watched_code(source, filename), namespace)
         self.function = namespace[name]
         self.tied = False
 
