@@ -5,7 +5,6 @@ test files beside this one are; and the hypothesis profiles of the random progra
 """
 
 import atexit
-import fcntl
 import json
 import os
 import shutil
@@ -66,17 +65,14 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def report_pages():
-    """The report of every example (support/report_pages.py), built once per run: by
-    the first process that needs them, in the run's shared folder (as support/compiled.py
-    shares modules); the others wait for it and read them."""
+    """The report of every example (support/report_pages.py), built once per run by the
+    first process that needs them (``compiled.once_per_run``); the others read them."""
+    from compiled import once_per_run
     from report_pages import build
 
-    folder = Path(os.environ["GRADGEN_TEST_SHARED"]) / "reports"
-    with open(folder.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        listed = folder / "pages.json"
-        if not listed.exists():  # a build that failed left no list: build again
-            folder.mkdir(exist_ok=True)
-            pages = {name: str(path) for name, path in build(folder).items()}
-            listed.write_text(json.dumps(pages))
-        return {k: Path(v) for k, v in json.loads(listed.read_text()).items()}
+    def made() -> str:
+        shared = os.environ["GRADGEN_TEST_SHARED"]
+        folder = Path(tempfile.mkdtemp(prefix="reports-", dir=shared))
+        return json.dumps({name: str(page) for name, page in build(folder).items()})
+
+    return {k: Path(v) for k, v in json.loads(once_per_run("reports", made)).items()}

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from gradcheck import ROOT, import_path, import_source
-
 from gradgen.cli.commands import main
 
 XOR = ROOT / "examples" / "xor.py"

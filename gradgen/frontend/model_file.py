@@ -55,12 +55,16 @@ def _spans(text: str) -> tuple:
     return tuple(spans)
 
 
+def _rewritten_tree(text: str, real_path: str) -> ast.Module:
+    """The syntax tree of a model file after the ``if`` and then the ``for`` rewrites
+    (``branches``, ``loops``); raises SyntaxError for invalid Python."""
+    return loops.transform(branches.transform(ast.parse(text, real_path)))
+
+
 @functools.lru_cache(maxsize=16)
 def _rewritten(text: str, real_path: str):
-    """The code object of a model file after the ``if`` and ``for`` rewrites
-    (``branches``, ``loops``); raises SyntaxError (not kept) for invalid Python."""
-    tree = branches.transform(ast.parse(text, real_path))
-    return compile(loops.transform(tree), real_path, "exec")
+    """The code object of ``_rewritten_tree`` (a SyntaxError is not kept)."""
+    return compile(_rewritten_tree(text, real_path), real_path, "exec")
 
 
 @dataclass
@@ -275,7 +279,7 @@ def with_branches(fn, model: Model):
     (``@gradgen.grad``). A function that is not at the top level of its file is returned
     as it is."""
     try:
-        tree = loops.transform(branches.transform(ast.parse(model.text, model.real_path)))
+        tree = _rewritten_tree(model.text, model.real_path)  # its nodes are changed
     except SyntaxError:
         return fn
     namespace = dict(fn.__globals__)

@@ -35,25 +35,33 @@ def _compile(path: Path, functions, wrt, modes) -> str:
         return compile_file(str(path), functions, wrt, modes=modes)
 
 
-def _shared(path: Path, functions, wrt, modes) -> str:
-    """``_compile``'s text, compiled by the first worker of the run that asks for it (a
-    failed compile is not kept: each worker that asks raises its error)."""
+def once_per_run(name: str, make) -> str:
+    """``make()``'s text, made by the first process of the run that asks for ``name``
+    and kept in the run's shared folder, where the others read it (they wait while it is
+    made). A ``make`` that fails keeps nothing: the next process that asks makes it again.
+    Without the folder (a process not started by pytest), ``make()`` each time."""
     folder = os.environ.get("GRADGEN_TEST_SHARED")
     if not folder:
-        return _compile(path, functions, wrt, modes)
-    digest = hashlib.sha256(
-        repr((str(path), path.read_bytes(), functions, wrt, modes)).encode()
-    ).hexdigest()
-    stored = Path(folder) / f"{digest}.py"
-    with open(Path(folder) / f"{digest}.lock", "w") as lock:
+        return make()
+    stored = Path(folder) / f"{name}.txt"
+    with open(Path(folder) / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if stored.exists():
             return stored.read_text()
-        source = _compile(path, functions, wrt, modes)
+        text = make()
         partial = stored.with_suffix(".part")
-        partial.write_text(source)
+        partial.write_text(text)
         partial.replace(stored)
-        return source
+        return text
+
+
+def _shared(path: Path, functions, wrt, modes) -> str:
+    """``_compile``'s text, compiled once per run (a failed compile is not kept: each
+    worker that asks raises its error)."""
+    digest = hashlib.sha256(
+        repr((str(path), path.read_bytes(), functions, wrt, modes)).encode()
+    ).hexdigest()
+    return once_per_run(digest, lambda: _compile(path, functions, wrt, modes))
 
 
 def _compiled(path, functions, wrt, modes) -> tuple[tuple, str, types.ModuleType]:
